@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using FluentValidation;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Status = Google.Rpc.Status;
+
+namespace CxMesh.Platform.Errors;
+
+/// <summary>
+/// The one place where exceptions become gRPC statuses (the grpc-dotnet "Error" example).
+/// Callers see a code and a safe message; exception details go to the log and the span only.
+/// </summary>
+public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> logger) : Interceptor
+{
+    public const string ErrorDomain = "cxmesh.io";
+
+    public override async Task<TResponse> UnaryServerHandler<TRequest, TResponse>(
+        TRequest request, ServerCallContext context, UnaryServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(request, context);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Map(ex, context);
+        }
+    }
+
+    public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, ServerCallContext context, ClientStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            return await continuation(requestStream, context);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Map(ex, context);
+        }
+    }
+
+    public override async Task ServerStreamingServerHandler<TRequest, TResponse>(
+        TRequest request, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, ServerStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(request, responseStream, context);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Map(ex, context);
+        }
+    }
+
+    public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
+        IAsyncStreamReader<TRequest> requestStream, IServerStreamWriter<TResponse> responseStream, ServerCallContext context, DuplexStreamingServerMethod<TRequest, TResponse> continuation)
+    {
+        try
+        {
+            await continuation(requestStream, responseStream, context);
+        }
+        catch (Exception ex) when (ex is not RpcException)
+        {
+            throw Map(ex, context);
+        }
+    }
+
+    private RpcException Map(Exception ex, ServerCallContext context)
+    {
+        var status = ToStatus(ex, context.CancellationToken.IsCancellationRequested);
+        var code = (StatusCode)status.Code;
+        if (code is StatusCode.Internal)
+        {
+            logger.LogError(ex, "Unhandled error in {Method}", context.Method);
+        }
+        else if (code is StatusCode.Unavailable)
+        {
+            logger.LogWarning(ex, "Dependency unavailable in {Method}", context.Method);
+        }
+        var activity = Activity.Current;
+        if (activity is not null && code is StatusCode.Internal or StatusCode.Unavailable)
+        {
+            activity.AddException(ex);
+            activity.SetStatus(ActivityStatusCode.Error, code.ToString());
+        }
+        return status.ToRpcException();
+    }
+
+    internal static Status ToStatus(Exception ex, bool callCancelled)
+    {
+        switch (ex)
+        {
+            case ValidationException validation:
+                return BadRequest(validation.Errors.Select(e => (FieldNames.ToProtoPath(e.PropertyName), e.ErrorMessage)));
+            case FieldViolationException field:
+                return BadRequest([(field.Field, field.Description)]);
+            case NotFoundException notFound:
+                return new Status
+                {
+                    Code = (int)Code.NotFound,
+                    Message = notFound.Message,
+                    Details = { Any.Pack(new ResourceInfo { ResourceType = notFound.Resource, ResourceName = notFound.Id }) },
+                };
+            case AlreadyExistsException exists:
+                return new Status { Code = (int)Code.AlreadyExists, Message = exists.Message };
+            case PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique:
+                return new Status { Code = (int)Code.AlreadyExists, Message = $"A record with the same key exists already ({unique.ConstraintName})." };
+            case PreconditionFailedException rule:
+                var info = new ErrorInfo { Reason = rule.Reason, Domain = ErrorDomain };
+                foreach (var (k, v) in rule.Metadata) info.Metadata[k] = v;
+                return new Status { Code = (int)Code.FailedPrecondition, Message = rule.Message, Details = { Any.Pack(info) } };
+            case OperationCanceledException when callCancelled:
+                return new Status { Code = (int)Code.Cancelled, Message = "The call was cancelled." };
+            case var _ when TransientFailures.IsTransient(ex):
+                return new Status
+                {
+                    Code = (int)Code.Unavailable,
+                    Message = "A dependency of the service is unavailable; retry with backoff.",
+                    Details = { Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(TimeSpan.FromSeconds(1)) }) },
+                };
+            default:
+                return new Status { Code = (int)Code.Internal, Message = "Internal error. It has been logged." };
+        }
+    }
+
+    private static Status BadRequest(IEnumerable<(string Field, string Description)> violations)
+    {
+        var badRequest = new BadRequest();
+        foreach (var (field, description) in violations)
+        {
+            badRequest.FieldViolations.Add(new BadRequest.Types.FieldViolation { Field = field, Description = description });
+        }
+        var fields = string.Join(", ", badRequest.FieldViolations.Select(v => v.Field).Distinct());
+        return new Status
+        {
+            Code = (int)Code.InvalidArgument,
+            Message = $"Invalid request: {fields}. {string.Join(" ", badRequest.FieldViolations.Select(v => v.Description))}".Trim(),
+            Details = { Any.Pack(badRequest) },
+        };
+    }
+}

@@ -1,0 +1,158 @@
+using CxMesh.Platform.Auth;
+using CxMesh.Platform.Messaging;
+using CxMesh.Platform.Postgres;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CxMesh.Platform.Hosting;
+
+/// <summary>
+/// <c>cxmesh-server</c>: one executable that hosts any set of services (the Loki/Mimir "target" model).
+/// <code>
+/// cxmesh-server [run] [--services all|feedback,scoring]   serve (default: all, in-process events)
+/// cxmesh-server migrate [--services ...]                  apply migrations and exit
+/// cxmesh-server dev-tokens                                print a development token per role
+/// cxmesh-server parked list|replay [--services ...]       show or re-queue parked outbox events
+/// </code>
+/// </summary>
+public static class CxMeshServer
+{
+    public static async Task<int> RunAsync(string[] args, IReadOnlyList<ServiceModule> modules)
+    {
+        var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "run";
+        var rest = command == "run" && (args.Length == 0 || args[0].StartsWith('-')) ? args : args[1..];
+        try
+        {
+            switch (command)
+            {
+                case "run":
+                    await Build(rest, modules).RunAsync();
+                    return 0;
+                case "migrate":
+                    return await MigrateAsync(Build(rest, modules));
+                case "dev-tokens":
+                    return PrintDevelopmentTokens(Build(rest, modules));
+                case "parked":
+                    var action = rest.Length > 0 && !rest[0].StartsWith('-') ? rest[0] : "list";
+                    return await ParkedAsync(Build(rest.Length > 0 && !rest[0].StartsWith('-') ? rest[1..] : rest, modules), action);
+                default:
+                    await Console.Error.WriteLineAsync($"Unknown command '{command}'. Commands: run, migrate, dev-tokens, parked list|replay.");
+                    return 64;
+            }
+        }
+        catch (ConfigurationException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            return 78;
+        }
+        catch (OptionsValidationException ex)
+        {
+            await Console.Error.WriteLineAsync($"Configuration error: {string.Join(" ", ex.Failures)}");
+            return 78;
+        }
+    }
+
+    /// <summary>Builds the application for the selected services. <paramref name="configure"/> lets tests swap the server and settings.</summary>
+    public static WebApplication Build(string[] args, IReadOnlyList<ServiceModule> modules, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = TranslateArgs(args) });
+        configure?.Invoke(builder);
+
+        var options = builder.Configuration.GetSection(CxMeshOptions.Section).Get<CxMeshOptions>() ?? new CxMeshOptions();
+        var selected = Select(options.Services, modules);
+        var allInOne = selected.Count == modules.Count;
+        var hosted = new HostedServices(selected.Select(m => m.Name).ToList(), allInOne,
+            options.Delivery ?? (allInOne ? EventDelivery.InProcess : EventDelivery.Dapr));
+
+        builder.AddCxMeshPlatform(options, hosted);
+        foreach (var module in selected) module.Add(builder);
+
+        var app = builder.Build();
+        app.UseCxMeshPlatform(hosted);
+        foreach (var module in selected) module.Map(app);
+        return app;
+    }
+
+    private static IReadOnlyList<ServiceModule> Select(string services, IReadOnlyList<ServiceModule> modules)
+    {
+        if (string.IsNullOrWhiteSpace(services) || services.Trim() == "all") return modules;
+        var names = services.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var unknown = names.Where(n => modules.All(m => m.Name != n)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new ConfigurationException("CxMesh:Services",
+                $"names unknown services: {string.Join(", ", unknown)}. Known: all, {string.Join(", ", modules.Select(m => m.Name))}.");
+        }
+        return modules.Where(m => names.Contains(m.Name)).ToList();
+    }
+
+    // "--services x" is the documented flag; configuration knows it as CxMesh:Services.
+    private static string[] TranslateArgs(string[] args)
+    {
+        var result = new List<string>(args.Length);
+        for (var i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--services" && i + 1 < args.Length)
+            {
+                result.Add($"--CxMesh:Services={args[++i]}");
+            }
+            else if (args[i].StartsWith("--services=", StringComparison.Ordinal))
+            {
+                result.Add("--CxMesh:Services=" + args[i]["--services=".Length..]);
+            }
+            else
+            {
+                result.Add(args[i]);
+            }
+        }
+        return [.. result];
+    }
+
+    public static async Task MigrateAllAsync(IServiceProvider services, CancellationToken ct = default)
+    {
+        var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("CxMesh.Migrations");
+        foreach (var registration in services.GetServices<ServiceDatabaseRegistration>())
+        {
+            await Migrator.MigrateAsync(services.GetRequiredKeyedService<ServiceDatabase>(registration.Service), logger, ct);
+        }
+    }
+
+    private static async Task<int> MigrateAsync(WebApplication app)
+    {
+        await MigrateAllAsync(app.Services);
+        Console.WriteLine($"Migrated: {string.Join(", ", app.Services.GetRequiredService<HostedServices>().Names)}");
+        return 0;
+    }
+
+    private static int PrintDevelopmentTokens(WebApplication app)
+    {
+        var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
+        foreach (var role in Roles.All)
+        {
+            var token = DevelopmentTokens.Create(auth, role, subject: $"dev-{role}", partnerId: role == Roles.Partner ? "demo-partner" : null);
+            Console.WriteLine($"{role,-14} {token}");
+        }
+        return 0;
+    }
+
+    private static async Task<int> ParkedAsync(WebApplication app, string action)
+    {
+        foreach (var registration in app.Services.GetServices<ServiceDatabaseRegistration>())
+        {
+            var database = app.Services.GetRequiredKeyedService<ServiceDatabase>(registration.Service);
+            if (action == "replay")
+            {
+                Console.WriteLine($"{registration.Service}: {await ParkedEvents.ReplayAsync(database.DataSource, CancellationToken.None)} parked events re-queued");
+                continue;
+            }
+            foreach (var parked in await ParkedEvents.ListAsync(database.DataSource, CancellationToken.None))
+            {
+                Console.WriteLine($"{registration.Service}\t{parked.ParkedAt:O}\t{parked.Topic}\t{parked.EventId}\t{parked.Attempts}\t{parked.LastError}");
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,100 @@
+using System.Net;
+using CxMesh.Platform.Auth;
+using CxMesh.Platform.Errors;
+using CxMesh.Platform.Messaging;
+using CxMesh.Platform.Postgres;
+using CxMesh.Platform.Redis;
+using CxMesh.Platform.Telemetry;
+using Dapr;
+using FluentValidation;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace CxMesh.Platform.Hosting;
+
+/// <summary>Hosting defaults every service shares: ports, gRPC, errors, auth, health, telemetry, data, messaging.</summary>
+internal static class PlatformSetup
+{
+    public static void AddCxMeshPlatform(this WebApplicationBuilder builder, CxMeshOptions options, HostedServices hosted)
+    {
+        builder.Services.AddSingleton(hosted);
+        builder.Services.AddOptions<CxMeshOptions>().BindConfiguration(CxMeshOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+
+        if (!IPAddress.TryParse(options.BindAddress, out var address))
+        {
+            throw new ConfigurationException("CxMesh:BindAddress", $"must be an IP address, got '{options.BindAddress}'.");
+        }
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.Listen(address, options.GrpcPort, o => o.Protocols = HttpProtocols.Http2);
+            k.Listen(address, options.HttpPort, o => o.Protocols = HttpProtocols.Http1);
+        });
+
+        // Field names in validation errors are proto field paths (ratings[0].value), not C# names.
+        ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : FieldNames.ToProtoPath(member.Name);
+        ValidatorOptions.Global.PropertyNameResolver = (_, member, _) => member is null ? null : FieldNames.ToProtoPath(member.Name);
+
+        builder.Services.AddGrpc(o =>
+        {
+            o.Interceptors.Add<ErrorMappingInterceptor>();
+            o.EnableDetailedErrors = false;
+            o.MaxReceiveMessageSize = 4 * 1024 * 1024;
+        });
+        builder.Services.AddGrpcReflection();
+        builder.Services.AddHealthChecks();
+        builder.Services.AddGrpcHealthChecks(o =>
+        {
+            o.Services.Map("", r => r.Tags.Contains(HealthTags.Ready));
+            o.Services.Map("liveness", _ => false);
+        });
+
+        builder.AddCxMeshAuth();
+        builder.AddCxMeshTelemetry(hosted.Names);
+        builder.AddCxMeshRedis();
+        builder.AddCxMeshMessaging(hosted.Delivery);
+
+        // Registered before any module so that its StartAsync (migrations) runs before relays start.
+        builder.Services.AddHostedService<StartupMigrations>();
+    }
+
+    public static void UseCxMeshPlatform(this WebApplication app, HostedServices hosted)
+    {
+        if (hosted.Delivery == EventDelivery.Dapr)
+        {
+            app.UseCloudEvents(new CloudEventsMiddlewareOptions { ForwardCloudEventPropertiesAsHeaders = true });
+        }
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = r => r.Tags.Contains(HealthTags.Ready) }).AllowAnonymous();
+        app.MapGrpcHealthChecksService().AllowAnonymous();
+        app.MapGrpcReflectionService().AllowAnonymous();
+        if (hosted.Delivery == EventDelivery.Dapr)
+        {
+            app.MapDaprSubscriptions();
+        }
+    }
+}
+
+/// <summary>In the all-in-one mode, brings every hosted database up to date before anything else starts.</summary>
+internal sealed class StartupMigrations(
+    HostedServices hosted, IEnumerable<ServiceDatabaseRegistration> databases, IServiceProvider services,
+    Microsoft.Extensions.Options.IOptions<CxMeshOptions> options, ILogger<StartupMigrations> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!(options.Value.MigrateOnStart ?? hosted.AllInOne)) return;
+        foreach (var registration in databases)
+        {
+            await Migrator.MigrateAsync(services.GetRequiredKeyedService<ServiceDatabase>(registration.Service), logger, cancellationToken);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -1,0 +1,129 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using CxMesh.Platform.Postgres;
+using Dapper;
+using Google.Protobuf;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace CxMesh.Platform.Messaging;
+
+/// <summary>
+/// Hands an incoming event to one subscription exactly once: parse, record <c>(event_id, handler)</c>
+/// in the inbox and apply the handler in one transaction. Unusable events go to <c>dead_letters</c>;
+/// failures of Postgres or of the handler propagate, so the transport retries.
+/// </summary>
+public sealed class EventDispatcher(IServiceProvider services, ILogger<EventDispatcher> logger)
+{
+    public async Task<DeliveryOutcome> DeliverAsync(EventSubscription subscription, IncomingEvent evt, CancellationToken ct)
+    {
+        using var activity = MessagingTelemetry.Source.StartActivity(
+            $"{evt.Topic} process", ActivityKind.Consumer, MessagingTelemetry.ParentFrom(evt.TraceParent));
+        activity?.SetTag("messaging.destination.name", evt.Topic);
+        activity?.SetTag("messaging.consumer.group.name", subscription.HandlerName);
+        activity?.SetTag("messaging.message.id", evt.EventId);
+
+        var database = services.GetRequiredKeyedService<ServiceDatabase>(subscription.Service);
+
+        if (evt.EventType is { Length: > 0 } type && type != subscription.Topic.EventType)
+        {
+            return await DeadLetterAsync(database, subscription, evt, evt.EventId, $"Unknown event type '{type}' on topic {evt.Topic}; expected {subscription.Topic.EventType}.", ct);
+        }
+
+        IMessage message;
+        try
+        {
+            message = subscription.Parse(evt.Payload);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return await DeadLetterAsync(database, subscription, evt, evt.EventId, $"Unparseable payload: {ex.Message}", ct);
+        }
+
+        var eventId = EventIdOf(message) is { Length: > 0 } id ? id : evt.EventId;
+        if (string.IsNullOrEmpty(eventId))
+        {
+            return await DeadLetterAsync(database, subscription, evt, null, "The event has no event_id.", ct);
+        }
+        activity?.SetTag("messaging.message.id", eventId);
+
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var first = await connection.ExecuteAsync(new CommandDefinition(
+            "insert into inbox (event_id, handler, topic) values (@eventId, @handler, @topic) on conflict do nothing",
+            new { eventId, handler = subscription.HandlerName, topic = evt.Topic }, tx, cancellationToken: ct));
+        if (first == 0)
+        {
+            await tx.RollbackAsync(ct);
+            MessagingTelemetry.Duplicates.Add(1, new KeyValuePair<string, object?>("handler", subscription.HandlerName));
+            logger.LogDebug("Event {EventId} already applied by {Handler}", eventId, subscription.HandlerName);
+            return DeliveryOutcome.Duplicate;
+        }
+
+        var context = new EventContext(connection, tx, eventId, evt.Topic);
+        try
+        {
+            await using var scope = services.CreateAsyncScope();
+            await subscription.Handle(scope.ServiceProvider, message, context, ct);
+        }
+        catch (InvalidEventException ex)
+        {
+            await tx.RollbackAsync(CancellationToken.None);
+            return await DeadLetterAsync(database, subscription, evt, eventId, ex.Message, ct);
+        }
+        await tx.CommitAsync(ct);
+        MessagingTelemetry.Handled.Add(1, new KeyValuePair<string, object?>("handler", subscription.HandlerName));
+
+        foreach (var action in context.AfterCommitActions)
+        {
+            try
+            {
+                await action(ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "After-commit step of {Handler} for event {EventId} failed", subscription.HandlerName, eventId);
+            }
+        }
+        return DeliveryOutcome.Applied;
+    }
+
+    /// <summary>Keeps an event the transport gave up on (a Dapr dead-letter topic) in <c>dead_letters</c>.</summary>
+    public Task<DeliveryOutcome> RecordDeadLetterAsync(EventSubscription subscription, IncomingEvent evt, string error, CancellationToken ct)
+    {
+        string? eventId = evt.EventId;
+        try
+        {
+            eventId = EventIdOf(subscription.Parse(evt.Payload)) is { Length: > 0 } id ? id : eventId;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            error += $" The payload is unparseable: {ex.Message}";
+        }
+        return DeadLetterAsync(services.GetRequiredKeyedService<ServiceDatabase>(subscription.Service), subscription, evt, eventId, error, ct);
+    }
+
+    private async Task<DeliveryOutcome> DeadLetterAsync(ServiceDatabase database, EventSubscription subscription, IncomingEvent evt,
+        string? eventId, string error, CancellationToken ct)
+    {
+        // An unparseable event may have no usable id: key it by its content so a redelivery is not stored twice.
+        eventId ??= "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(evt.Payload)));
+        logger.LogWarning("Dead-lettering event {EventId} on {Topic} for {Handler}: {Error}", eventId, evt.Topic, subscription.HandlerName, error);
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            insert into dead_letters (event_id, handler, topic, event_type, payload, error)
+            values (@eventId, @handler, @topic, @type, @payload, @error)
+            on conflict (event_id, handler) do nothing
+            """,
+            new { eventId, handler = subscription.HandlerName, topic = evt.Topic, type = evt.EventType, payload = evt.Payload, error },
+            cancellationToken: ct));
+        MessagingTelemetry.DeadLettered.Add(1, new KeyValuePair<string, object?>("handler", subscription.HandlerName));
+        Activity.Current?.SetStatus(ActivityStatusCode.Error, error);
+        return DeliveryOutcome.DeadLettered;
+    }
+
+    private static string? EventIdOf(IMessage message) =>
+        message.Descriptor.FindFieldByName("event_id")?.Accessor.GetValue(message) as string;
+}

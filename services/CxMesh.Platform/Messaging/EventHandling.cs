@@ -1,0 +1,66 @@
+using Google.Protobuf;
+using Npgsql;
+
+namespace CxMesh.Platform.Messaging;
+
+/// <summary>
+/// Applies one consumed event. Runs inside the consumer's transaction, in which the inbox row has
+/// just been written: everything done through <see cref="EventContext.Connection"/> commits with it,
+/// so a redelivered event has no effect.
+/// </summary>
+public interface IEventHandler<in TEvent> where TEvent : IMessage<TEvent>, new()
+{
+    Task HandleAsync(TEvent evt, EventContext context, CancellationToken ct);
+}
+
+public sealed class EventContext(NpgsqlConnection connection, NpgsqlTransaction transaction, string eventId, string topic)
+{
+    private readonly List<Func<CancellationToken, Task>> _afterCommit = [];
+
+    public NpgsqlConnection Connection { get; } = connection;
+    public NpgsqlTransaction Transaction { get; } = transaction;
+    public string EventId { get; } = eventId;
+    public string Topic { get; } = topic;
+
+    /// <summary>Work to do once the transaction committed (refreshing a cache). Failures are logged, not retried.</summary>
+    public void AfterCommit(Func<CancellationToken, Task> action) => _afterCommit.Add(action);
+
+    internal IReadOnlyList<Func<CancellationToken, Task>> AfterCommitActions => _afterCommit;
+}
+
+/// <summary>
+/// Thrown by a handler when the event itself is unusable (a required id missing, a value out of range).
+/// The event is kept in <c>dead_letters</c> with the message and never retried by itself.
+/// </summary>
+public sealed class InvalidEventException(string message) : Exception(message);
+
+/// <summary>An event as a transport delivers it to a consumer.</summary>
+public sealed record IncomingEvent(string? EventId, string Topic, string? EventType, string Payload, string? TraceParent);
+
+public enum DeliveryOutcome
+{
+    Applied,
+    Duplicate,
+    DeadLettered,
+}
+
+/// <summary>One handler of one topic in one service. Registered by the service's module.</summary>
+public sealed class EventSubscription
+{
+    internal EventSubscription(string service, IEventTopic topic, Type handlerType,
+        Func<string, IMessage> parse, Func<IServiceProvider, IMessage, EventContext, CancellationToken, Task> handle)
+    {
+        Service = service;
+        Topic = topic;
+        HandlerName = $"{service}.{handlerType.Name}";
+        Parse = parse;
+        Handle = handle;
+    }
+
+    public string Service { get; }
+    public IEventTopic Topic { get; }
+    /// <summary>The inbox key of this handler: <c>&lt;service&gt;.&lt;HandlerType&gt;</c>.</summary>
+    public string HandlerName { get; }
+    internal Func<string, IMessage> Parse { get; }
+    internal Func<IServiceProvider, IMessage, EventContext, CancellationToken, Task> Handle { get; }
+}

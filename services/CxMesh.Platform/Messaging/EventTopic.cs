@@ -1,0 +1,22 @@
+using Google.Protobuf;
+using Google.Protobuf.Reflection;
+
+namespace CxMesh.Platform.Messaging;
+
+/// <summary>A topic and the proto message its events carry. Topic names are <c>&lt;producer&gt;.&lt;event&gt;.v1</c>.</summary>
+public sealed class EventTopic<TEvent>(string name) : IEventTopic where TEvent : IMessage<TEvent>, new()
+{
+    public string Name { get; } = name;
+    public MessageDescriptor Descriptor { get; } = new TEvent().Descriptor;
+    public string EventType => Descriptor.FullName;
+    public string DeadLetterTopic => $"{Name}.deadletter";
+    public override string ToString() => Name;
+}
+
+public interface IEventTopic
+{
+    string Name { get; }
+    string EventType { get; }
+    string DeadLetterTopic { get; }
+    MessageDescriptor Descriptor { get; }
+}

@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using Dapper;
+using Google.Protobuf;
+using Npgsql;
+
+namespace CxMesh.Platform.Messaging;
+
+/// <summary>Writes an event into the service's outbox, inside the caller's transaction.</summary>
+public static class Outbox
+{
+    public static Task EnqueueAsync<TEvent>(NpgsqlConnection connection, NpgsqlTransaction transaction, EventTopic<TEvent> topic,
+        string eventId, TEvent message, CancellationToken ct)
+        where TEvent : IMessage<TEvent>, new()
+    {
+        var traceparent = Activity.Current is { } a ? $"00-{a.TraceId}-{a.SpanId}-{(a.Recorded ? "01" : "00")}" : null;
+        return connection.ExecuteAsync(new CommandDefinition(
+            """
+            insert into outbox (event_id, topic, event_type, payload, traceparent)
+            values (@eventId, @topic, @type, @payload, @traceparent)
+            """,
+            new { eventId, topic = topic.Name, type = topic.EventType, payload = EventJson.Format(message), traceparent },
+            transaction, cancellationToken: ct));
+    }
+}
+
+/// <summary>Operations on parked outbox rows (the ones the relay gave up on).</summary>
+public static class ParkedEvents
+{
+    public sealed record Parked(string EventId, string Topic, int Attempts, string? LastError, DateTime ParkedAt);
+
+    public static async Task<IReadOnlyList<Parked>> ListAsync(NpgsqlDataSource dataSource, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<Parked>(new CommandDefinition(
+            """
+            select event_id as EventId, topic, attempts, last_error as LastError, parked_at as ParkedAt
+            from outbox where parked_at is not null order by id
+            """, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>Puts parked rows back in the queue with a fresh attempt budget. Returns how many.</summary>
+    public static async Task<int> ReplayAsync(NpgsqlDataSource dataSource, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var count = await connection.ExecuteAsync(new CommandDefinition(
+            "update outbox set parked_at = null, attempts = 0, next_attempt_at = now() where parked_at is not null",
+            cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition("select pg_notify('cxmesh_outbox', '')", cancellationToken: ct));
+        return count;
+    }
+}

@@ -1,0 +1,244 @@
+using System.Diagnostics;
+using CxMesh.Platform.Errors;
+using CxMesh.Platform.Postgres;
+using Dapper;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace CxMesh.Platform.Messaging;
+
+/// <summary>Configuration section <c>Messaging</c>.</summary>
+public sealed class RelayOptions
+{
+    public const string Section = "Messaging";
+
+    /// <summary>Off only in tests that simulate a crash between acknowledging and publishing.</summary>
+    public bool RelayEnabled { get; set; } = true;
+    /// <summary>The backstop poll when no NOTIFY arrives.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+    public int BatchSize { get; set; } = 100;
+    /// <summary>After this many failed attempts a row is parked: kept, counted, replayable, no longer retried.</summary>
+    public int MaxAttempts { get; set; } = 10;
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(1);
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(5);
+    /// <summary>Sent rows are deleted after this long.</summary>
+    public TimeSpan SentRetention { get; set; } = TimeSpan.FromDays(1);
+}
+
+/// <summary>
+/// Publishes a service's outbox. Woken by <c>LISTEN cxmesh_outbox</c> and by a slow poll; claims rows
+/// with <c>FOR UPDATE SKIP LOCKED</c> so replicas share the work; retries failures with exponential
+/// backoff and parks a row after <see cref="RelayOptions.MaxAttempts"/>.
+/// </summary>
+public sealed class OutboxRelay(ServiceDatabase database, IEventTransport transport, IOptions<RelayOptions> options, ILogger<OutboxRelay> logger)
+    : BackgroundService
+{
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly RelayOptions _options = options.Value;
+    private DateTime _lastCleanup = DateTime.MinValue;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.RelayEnabled)
+        {
+            logger.LogWarning("Outbox relay of {Service} is disabled (Messaging:RelayEnabled=false)", database.Service);
+            return;
+        }
+        _ = Task.Run(() => ListenAsync(stoppingToken), stoppingToken);
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                while (await RelayBatchAsync(stoppingToken) > 0)
+                {
+                }
+                await CleanupAsync(stoppingToken);
+                failures = 0;
+                await WaitAsync(await NextDueInAsync(stoppingToken), stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                failures++;
+                var delay = Backoff(failures);
+                logger.LogWarning(ex, "Outbox relay of {Service} failed; retrying in {Delay}", database.Service, delay);
+                await WaitAsync(delay, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Claims and publishes one batch. Returns the number of rows claimed.</summary>
+    public async Task<int> RelayBatchAsync(CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var rows = (await connection.QueryAsync<OutboxRow>(new CommandDefinition(
+            """
+            select id, event_id as EventId, topic, event_type as EventType, payload, traceparent, attempts
+            from outbox
+            where sent_at is null and parked_at is null and next_attempt_at <= now()
+            order by id
+            limit @batch
+            for update skip locked
+            """, new { batch = _options.BatchSize }, tx, cancellationToken: ct))).ToList();
+        if (rows.Count == 0)
+        {
+            await tx.CommitAsync(ct);
+            return 0;
+        }
+
+        var sent = new List<long>(rows.Count);
+        foreach (var row in rows)
+        {
+            using var activity = MessagingTelemetry.Source.StartActivity(
+                $"{row.Topic} publish", ActivityKind.Producer, MessagingTelemetry.ParentFrom(row.TraceParent));
+            activity?.SetTag("messaging.destination.name", row.Topic);
+            activity?.SetTag("messaging.message.id", row.EventId);
+            try
+            {
+                await transport.PublishAsync(new OutgoingEvent(row.EventId, row.Topic, row.EventType, row.Payload,
+                    row.TraceParent, $"cxmesh/{database.Service}"), ct);
+                sent.Add(row.Id);
+                MessagingTelemetry.Published.Add(1, new KeyValuePair<string, object?>("topic", row.Topic));
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                activity?.AddException(ex);
+                activity?.SetStatus(ActivityStatusCode.Error);
+                await RecordFailureAsync(connection, tx, row, ex, ct);
+                // The consumer's database may be down: stop this batch rather than fail every row.
+                if (TransientFailures.IsTransient(ex)) break;
+            }
+        }
+        if (sent.Count > 0)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "update outbox set sent_at = now(), last_error = null where id = any(@ids)", new { ids = sent.ToArray() }, tx, cancellationToken: ct));
+        }
+        await tx.CommitAsync(ct);
+        return sent.Count;
+    }
+
+    private async Task RecordFailureAsync(NpgsqlConnection connection, NpgsqlTransaction tx, OutboxRow row, Exception ex, CancellationToken ct)
+    {
+        var attempts = row.Attempts + 1;
+        var park = attempts >= _options.MaxAttempts;
+        var error = $"{ex.GetType().Name}: {ex.Message}";
+        if (error.Length > 2000) error = error[..2000];
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            update outbox set attempts = @attempts, last_error = @error,
+                next_attempt_at = now() + make_interval(secs => @delay),
+                parked_at = case when @park then now() end
+            where id = @id
+            """, new { attempts, error, delay = Backoff(attempts).TotalSeconds, park, id = row.Id }, tx, cancellationToken: ct));
+        MessagingTelemetry.PublishFailures.Add(1, new KeyValuePair<string, object?>("topic", row.Topic));
+        if (park)
+        {
+            MessagingTelemetry.Parked.Add(1, new KeyValuePair<string, object?>("topic", row.Topic));
+            logger.LogError(ex, "Parked outbox event {EventId} ({Topic}) of {Service} after {Attempts} attempts", row.EventId, row.Topic, database.Service, attempts);
+        }
+        else
+        {
+            logger.LogWarning(ex, "Publishing event {EventId} ({Topic}) of {Service} failed (attempt {Attempts})", row.EventId, row.Topic, database.Service, attempts);
+        }
+    }
+
+    private TimeSpan Backoff(int attempts)
+    {
+        var seconds = _options.InitialBackoff.TotalSeconds * Math.Pow(2, Math.Min(attempts - 1, 20));
+        return TimeSpan.FromSeconds(Math.Min(seconds, _options.MaxBackoff.TotalSeconds));
+    }
+
+    private async Task<TimeSpan> NextDueInAsync(CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        var seconds = await connection.ExecuteScalarAsync<double?>(new CommandDefinition(
+            """
+            select greatest(extract(epoch from min(next_attempt_at) - now()), 0)::float8
+            from outbox where sent_at is null and parked_at is null
+            """, cancellationToken: ct));
+        var due = seconds is null ? _options.PollInterval : TimeSpan.FromSeconds(seconds.Value);
+        return due < _options.PollInterval ? due : _options.PollInterval;
+    }
+
+    private async Task CleanupAsync(CancellationToken ct)
+    {
+        if (DateTime.UtcNow - _lastCleanup < TimeSpan.FromMinutes(10)) return;
+        _lastCleanup = DateTime.UtcNow;
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "delete from outbox where sent_at < now() - make_interval(secs => @secs)",
+            new { secs = _options.SentRetention.TotalSeconds }, cancellationToken: ct));
+    }
+
+    private async Task WaitAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        try
+        {
+            await _wake.WaitAsync(timeout, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
+    private void Wake()
+    {
+        try
+        {
+            if (_wake.CurrentCount == 0) _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+        }
+    }
+
+    private async Task ListenAsync(CancellationToken ct)
+    {
+        var failures = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = await database.OpenConnectionAsync(ct);
+                connection.Notification += (_, _) => Wake();
+                await using (var listen = new NpgsqlCommand("listen cxmesh_outbox", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(ct);
+                }
+                failures = 0;
+                Wake(); // rows may have arrived while we were not listening
+                while (!ct.IsCancellationRequested)
+                {
+                    await connection.WaitAsync(ct);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                failures++;
+                logger.LogDebug(ex, "LISTEN connection of {Service} lost; the poll covers until it is back", database.Service);
+                try
+                {
+                    await Task.Delay(Backoff(failures), ct);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    private sealed record OutboxRow(long Id, string EventId, string Topic, string EventType, string Payload, string? TraceParent, int Attempts);
+}

@@ -1,0 +1,39 @@
+using System.Text;
+using CxMesh.Platform.Hosting;
+using Dapr.Client;
+using Microsoft.Extensions.Options;
+
+namespace CxMesh.Platform.Messaging;
+
+/// <summary>All-in-one mode: the relay hands each event to every local handler of its topic.</summary>
+public sealed class InProcessTransport(IEnumerable<EventSubscription> subscriptions, EventDispatcher dispatcher) : IEventTransport
+{
+    private readonly ILookup<string, EventSubscription> _byTopic = subscriptions.ToLookup(s => s.Topic.Name);
+
+    public async Task PublishAsync(OutgoingEvent evt, CancellationToken ct)
+    {
+        // Each handler has its own inbox row, so if a later one fails and the relay retries,
+        // the earlier ones see a duplicate and do nothing.
+        foreach (var subscription in _byTopic[evt.Topic])
+        {
+            await dispatcher.DeliverAsync(subscription, new IncomingEvent(evt.EventId, evt.Topic, evt.EventType, evt.Payload, evt.TraceParent), ct);
+        }
+    }
+}
+
+/// <summary>Cluster mode: publish through the Dapr sidecar as a CloudEvent whose id is the event id.</summary>
+public sealed class DaprTransport(DaprClient dapr, IOptions<CxMeshOptions> options) : IEventTransport
+{
+    public Task PublishAsync(OutgoingEvent evt, CancellationToken ct)
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            ["cloudevent.id"] = evt.EventId,
+            ["cloudevent.type"] = evt.EventType,
+            ["cloudevent.source"] = evt.Source,
+        };
+        if (evt.TraceParent is not null) metadata["cloudevent.traceparent"] = evt.TraceParent;
+        return dapr.PublishByteEventAsync(options.Value.PubSubName, evt.Topic, Encoding.UTF8.GetBytes(evt.Payload),
+            "application/json", metadata, ct);
+    }
+}

@@ -1,0 +1,10 @@
+namespace CxMesh.Platform.Redis;
+
+public sealed class RedisOptions
+{
+    public const string ConnectionStringKey = "ConnectionStrings:redis";
+    public const string Section = "Redis";
+
+    /// <summary>Prefix of every key, <c>&lt;prefix&gt;:&lt;service&gt;:&lt;thing&gt;:&lt;id&gt;</c>. Lets several deployments share one Redis.</summary>
+    public string KeyPrefix { get; set; } = "cxmesh";
+}
