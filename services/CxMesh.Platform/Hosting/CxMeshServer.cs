@@ -55,8 +55,12 @@ public static class CxMeshServer
         }
     }
 
-    /// <summary>Builds the application for the selected services. <paramref name="configure"/> lets tests swap the server and settings.</summary>
-    public static WebApplication Build(string[] args, IReadOnlyList<ServiceModule> modules, Action<WebApplicationBuilder>? configure = null)
+    /// <summary>
+    /// Builds the application for the selected services. <paramref name="configure"/> runs first (tests swap the
+    /// server and settings there); <paramref name="afterModules"/> runs once every module is added (tests replace services there).
+    /// </summary>
+    public static WebApplication Build(string[] args, IReadOnlyList<ServiceModule> modules,
+        Action<WebApplicationBuilder>? configure = null, Action<WebApplicationBuilder>? afterModules = null)
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = TranslateArgs(args) });
         configure?.Invoke(builder);
@@ -69,6 +73,7 @@ public static class CxMeshServer
 
         builder.AddCxMeshPlatform(options, hosted);
         foreach (var module in selected) module.Add(builder);
+        afterModules?.Invoke(builder);
 
         var app = builder.Build();
         app.UseCxMeshPlatform(hosted);

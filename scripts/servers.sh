@@ -1,0 +1,109 @@
+# Shared by run.sh and test.sh: install (when root) and start throwaway PostgreSQL and Redis
+# servers on free loopback ports. Source it; it defines functions only.
+
+cx_log() { printf '\033[1m==>\033[0m %s\n' "$*" >&2; }
+
+cx_die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# A free TCP port on 127.0.0.1, chosen at run time (fixed ports collide with other servers).
+cx_free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$(( 20000 + RANDOM % 40000 ))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"; return 0
+    fi
+  done
+  cx_die "no free port found"
+}
+
+cx_apt_install() {
+  if [ "$(id -u)" -ne 0 ]; then
+    cx_die "$1 is not installed. Install it with: sudo apt-get install -y $2"
+  fi
+  cx_log "installing $2 (apt-get)"
+  if [ -z "${CX_APT_UPDATED:-}" ]; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || cx_die "apt-get update failed"
+    CX_APT_UPDATED=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null || cx_die "apt-get install $2 failed"
+}
+
+cx_pg_bindir() {
+  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1
+}
+
+cx_ensure_postgres() {
+  if [ -z "$(cx_pg_bindir)" ] || [ ! -x "$(cx_pg_bindir)/initdb" ]; then
+    cx_apt_install "PostgreSQL" postgresql
+  fi
+  # The Debian package starts a cluster of its own on 5432 through its service scripts; we never use it.
+  CX_PG_BIN=$(cx_pg_bindir)
+}
+
+cx_ensure_redis() {
+  command -v redis-server >/dev/null 2>&1 || cx_apt_install "Redis" redis-server
+}
+
+# Postgres refuses to run as root: run its binaries as the postgres OS user then.
+cx_as_pg() {
+  if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# cx_start_postgres DIR: initialise (once) and start a cluster under DIR. Sets CX_PG_PORT.
+cx_start_postgres() {
+  local dir=$1
+  cx_ensure_postgres
+  mkdir -p "$dir"
+  if [ "$(id -u)" -eq 0 ]; then chown -R postgres:postgres "$dir"; chmod 700 "$dir"; fi
+  if [ -f "$dir/data/postmaster.pid" ]; then
+    cx_as_pg "$CX_PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+    rm -f "$dir/data/postmaster.pid"
+  fi
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    cx_as_pg "$CX_PG_BIN/initdb" -D "$dir/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 \
+      || { cat "$dir/initdb.log" >&2; cx_die "initdb failed"; }
+  fi
+  CX_PG_PORT=$(cx_free_port)
+  cx_as_pg "$CX_PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
+    -o "-p $CX_PG_PORT -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${CX_PG_FSYNC:-on}" start >/dev/null \
+    || { tail -20 "$dir/postgres.log" >&2; cx_die "postgres did not start"; }
+}
+
+cx_stop_postgres() {
+  local dir=$1
+  [ -f "$dir/data/postmaster.pid" ] && cx_as_pg "$CX_PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# cx_createdb NAME: create a database on the running cluster unless it exists.
+cx_createdb() {
+  local exists
+  exists=$(cx_as_pg "$CX_PG_BIN/psql" -h 127.0.0.1 -p "$CX_PG_PORT" -U postgres -tAc "select 1 from pg_database where datname = '$1'" postgres)
+  [ "$exists" = "1" ] || cx_as_pg "$CX_PG_BIN/createdb" -h 127.0.0.1 -p "$CX_PG_PORT" -U postgres "$1"
+}
+
+# cx_start_redis DIR: start a Redis that persists nothing (it only holds what Postgres can rebuild). Sets CX_REDIS_PORT.
+cx_start_redis() {
+  local dir=$1
+  cx_ensure_redis
+  mkdir -p "$dir"
+  [ -f "$dir/redis.pid" ] && kill "$(cat "$dir/redis.pid")" 2>/dev/null || true
+  CX_REDIS_PORT=$(cx_free_port)
+  redis-server --port "$CX_REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --daemonize yes \
+    --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" --dir "$dir" >/dev/null \
+    || cx_die "redis-server did not start"
+  for _ in $(seq 1 50); do
+    redis-cli -p "$CX_REDIS_PORT" ping >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  cx_die "redis-server did not answer on port $CX_REDIS_PORT"
+}
+
+cx_stop_redis() {
+  local dir=$1
+  if [ -f "$dir/redis.pid" ]; then kill "$(cat "$dir/redis.pid")" 2>/dev/null || true; rm -f "$dir/redis.pid"; fi
+}
+
+cx_ensure_dotnet() {
+  command -v dotnet >/dev/null 2>&1 || cx_die "the .NET SDK 10 is required (https://dot.net); dotnet is not on PATH"
+}

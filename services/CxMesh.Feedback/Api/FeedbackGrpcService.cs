@@ -1,0 +1,138 @@
+using System.Security.Cryptography;
+using CxMesh.Common.V1;
+using CxMesh.Events.V1;
+using CxMesh.Feedback.Data;
+using CxMesh.Feedback.Domain;
+using CxMesh.Feedback.V1;
+using CxMesh.Platform.Auth;
+using CxMesh.Platform.Errors;
+using FluentValidation;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
+
+namespace CxMesh.Feedback.Api;
+
+public sealed class FeedbackGrpcService(FeedbackStore store, IValidator<SubmitFeedbackRequest> validator, TimeProvider clock)
+    : FeedbackService.FeedbackServiceBase
+{
+    [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
+    public override async Task<SubmitFeedbackResponse> SubmitFeedback(SubmitFeedbackRequest request, ServerCallContext context)
+    {
+        await validator.ValidateAndThrowAsync(request, context.CancellationToken);
+
+        var item = new NewFeedback(
+            Guid.CreateVersion7(),
+            ChannelNames.ToStored(request.Channel),
+            request.JourneyId.Length > 0 ? request.JourneyId : null,
+            request.Verbatim.Length > 0 ? request.Verbatim : null,
+            request.GivenAt?.ToDateTime() ?? clock.GetUtcNow().UtcDateTime,
+            request.Ratings.Select(r => new RatingRow(r.QuestionId, r.Value)).ToList());
+
+        var result = await store.SubmitAsync(request.IdempotencyKey, Fingerprint(request), item, ToEvent, context.CancellationToken);
+        return result switch
+        {
+            SubmitResult.Stored s => new SubmitFeedbackResponse { Item = ToProto(s.Item) },
+            SubmitResult.Replayed r => new SubmitFeedbackResponse { Item = ToProto(r.Item), Replayed = true },
+            _ => throw new PreconditionFailedException("IDEMPOTENCY_KEY_REUSED",
+                "idempotency_key was used before for a different request; use a new key for new feedback.",
+                new Dictionary<string, string> { ["field"] = "idempotency_key" }),
+        };
+    }
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.App}")]
+    public override async Task<GetFeedbackResponse> GetFeedback(GetFeedbackRequest request, ServerCallContext context)
+    {
+        if (!Guid.TryParse(request.Id, out var id))
+        {
+            throw new FieldViolationException("id", "id must be a feedback id (a UUID).");
+        }
+        var row = await store.GetAsync(id, context.CancellationToken) ?? throw new NotFoundException("feedback", request.Id);
+        return new GetFeedbackResponse { Item = ToProto(row) };
+    }
+
+    // The same key with the same request is a retry; with another request it is a client bug.
+    // given_at is left out when not sent, because the server fills it with the time of the first call.
+    private static byte[] Fingerprint(SubmitFeedbackRequest request) => SHA256.HashData(request.ToByteArray());
+
+    private static FeedbackReceived ToEvent(FeedbackRow row)
+    {
+        var evt = new FeedbackReceived
+        {
+            EventId = Guid.CreateVersion7().ToString(),
+            OccurredAt = Timestamp.FromDateTime(row.ReceivedAt),
+            FeedbackId = row.Id.ToString(),
+            Channel = ChannelNames.FromStored(row.Channel),
+            JourneyId = row.JourneyId ?? "",
+            GivenAt = Timestamp.FromDateTime(row.GivenAt),
+        };
+        foreach (var rating in row.Ratings)
+        {
+            var question = StandardQuestions.Find(rating.QuestionId)!;
+            evt.Ratings.Add(new RatingValue
+            {
+                QuestionId = question.Id,
+                Metric = ToProto(question.Metric),
+                Value = rating.Value,
+                ScaleMin = question.ScaleMin,
+                ScaleMax = question.ScaleMax,
+            });
+        }
+        return evt;
+    }
+
+    private static FeedbackItem ToProto(FeedbackRow row)
+    {
+        var item = new FeedbackItem
+        {
+            Id = row.Id.ToString(),
+            Channel = ChannelNames.FromStored(row.Channel),
+            JourneyId = row.JourneyId ?? "",
+            Verbatim = row.Verbatim ?? "",
+            GivenAt = Timestamp.FromDateTime(row.GivenAt),
+            ReceivedAt = Timestamp.FromDateTime(row.ReceivedAt),
+        };
+        item.Ratings.AddRange(row.Ratings.Select(r => new Rating { QuestionId = r.QuestionId, Value = r.Value }));
+        return item;
+    }
+
+    private static Metric ToProto(MetricKind metric) => metric switch
+    {
+        MetricKind.Nps => Metric.Nps,
+        MetricKind.Csat => Metric.Csat,
+        MetricKind.Ces => Metric.Ces,
+        MetricKind.Enps => Metric.Enps,
+        _ => Metric.Custom,
+    };
+}
+
+/// <summary>Channels are stored by name (contact_centre), not by proto number.</summary>
+internal static class ChannelNames
+{
+    public static string ToStored(Channel channel) => channel switch
+    {
+        Channel.Survey => "survey",
+        Channel.Complaint => "complaint",
+        Channel.ContactCentre => "contact_centre",
+        Channel.Web => "web",
+        Channel.SelfService => "self_service",
+        Channel.Social => "social",
+        Channel.Review => "review",
+        Channel.Other => "other",
+        _ => throw new ArgumentOutOfRangeException(nameof(channel), channel, "Not a storable channel."),
+    };
+
+    public static Channel FromStored(string channel) => channel switch
+    {
+        "survey" => Channel.Survey,
+        "complaint" => Channel.Complaint,
+        "contact_centre" => Channel.ContactCentre,
+        "web" => Channel.Web,
+        "self_service" => Channel.SelfService,
+        "social" => Channel.Social,
+        "review" => Channel.Review,
+        "other" => Channel.Other,
+        _ => Channel.Unspecified,
+    };
+}

@@ -1,0 +1,61 @@
+using CxMesh.Common.V1;
+using CxMesh.Feedback.Domain;
+using CxMesh.Feedback.V1;
+using FluentValidation;
+
+namespace CxMesh.Feedback.Api;
+
+public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRequest>
+{
+    public SubmitFeedbackValidator(TimeProvider clock)
+    {
+        RuleFor(r => r.IdempotencyKey)
+            .NotEmpty().WithMessage("idempotency_key is required.")
+            .Length(FeedbackLimits.MinIdempotencyKeyLength, FeedbackLimits.MaxIdempotencyKeyLength)
+            .WithMessage($"idempotency_key must be {FeedbackLimits.MinIdempotencyKeyLength} to {FeedbackLimits.MaxIdempotencyKeyLength} characters.")
+            .Matches(FeedbackLimits.Token()).WithMessage("idempotency_key may contain only letters, digits and . _ : -");
+
+        RuleFor(r => r.Channel)
+            .Must(c => c != Channel.Unspecified && Enum.IsDefined(c))
+            .WithMessage(r => $"channel must be one of {string.Join(", ", Enum.GetNames<Channel>().Skip(1))}; got {(int)r.Channel}.");
+
+        RuleFor(r => r.JourneyId)
+            .MaximumLength(FeedbackLimits.MaxIdLength).WithMessage($"journey_id must be at most {FeedbackLimits.MaxIdLength} characters.")
+            .Matches(FeedbackLimits.Token()).When(r => r.JourneyId.Length > 0)
+            .WithMessage("journey_id may contain only letters, digits and . _ : -");
+
+        RuleFor(r => r.Ratings)
+            .NotEmpty().WithMessage("ratings must hold at least one rating.")
+            .Must(r => r.Count <= FeedbackLimits.MaxRatings).WithMessage($"ratings may hold at most {FeedbackLimits.MaxRatings} ratings.")
+            .Must(r => r.Select(x => x.QuestionId).Distinct().Count() == r.Count).WithMessage("ratings must not rate the same question twice.");
+
+        RuleForEach(r => r.Ratings).ChildRules(rating =>
+        {
+            rating.RuleFor(x => x.QuestionId)
+                .Must(id => StandardQuestions.Find(id) is not null)
+                .WithMessage(x => $"question_id '{x.QuestionId}' is not a registered question (known: {string.Join(", ", StandardQuestions.ById.Keys)}).");
+            rating.RuleFor(x => x.Value)
+                .Must((x, value) => StandardQuestions.Find(x.QuestionId) is not { } q || q.InScale(value))
+                .WithMessage(x => StandardQuestions.Find(x.QuestionId) is { } q
+                    ? $"value {x.Value} is outside the scale of question '{q.Id}' ({q.ScaleMin}-{q.ScaleMax})."
+                    : "value cannot be checked against an unknown question.");
+        });
+
+        RuleFor(r => r.Verbatim)
+            .MaximumLength(FeedbackLimits.MaxVerbatimLength)
+            .WithMessage($"verbatim must be at most {FeedbackLimits.MaxVerbatimLength} characters.");
+
+        RuleFor(r => r.GivenAt)
+            .Must(t => t.Seconds is >= -62135596800L and <= 253402300799L && t.Nanos is >= 0 and < 1_000_000_000)
+            .WithMessage("given_at is not a valid timestamp.")
+            .DependentRules(() =>
+            {
+                RuleFor(r => r.GivenAt)
+                    .Must(t => t.ToDateTimeOffset() <= clock.GetUtcNow() + FeedbackLimits.MaxClockSkew)
+                    .WithMessage("given_at must not be in the future.")
+                    .Must(t => t.ToDateTimeOffset() >= clock.GetUtcNow() - FeedbackLimits.MaxAge)
+                    .WithMessage($"given_at must be within the last {FeedbackLimits.MaxAge.TotalDays} days.");
+            })
+            .When(r => r.GivenAt is not null);
+    }
+}

@@ -1,0 +1,85 @@
+using CxMesh.Events.V1;
+using CxMesh.Platform.Messaging;
+using CxMesh.Platform.Postgres;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CxMesh.Feedback.Data;
+
+public sealed record RatingRow(string QuestionId, int Value);
+
+public sealed record FeedbackRow(Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, DateTime ReceivedAt)
+{
+    public IReadOnlyList<RatingRow> Ratings { get; init; } = [];
+}
+
+public sealed record NewFeedback(Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, IReadOnlyList<RatingRow> Ratings);
+
+public abstract record SubmitResult
+{
+    public sealed record Stored(FeedbackRow Item) : SubmitResult;
+    public sealed record Replayed(FeedbackRow Item) : SubmitResult;
+    public sealed record KeyReused : SubmitResult;
+}
+
+public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] ServiceDatabase database)
+{
+    /// <summary>
+    /// Stores the item and its feedback.received event in one transaction, unless the idempotency key
+    /// was seen before: then the first item comes back and nothing is written.
+    /// </summary>
+    public async Task<SubmitResult> SubmitAsync(string idempotencyKey, byte[] requestHash, NewFeedback item,
+        Func<FeedbackRow, FeedbackReceived> toEvent, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+
+        // Concurrent calls with one key serialise on the primary key: the second waits, then sees the first.
+        var claimed = await connection.ExecuteAsync(new CommandDefinition(
+            "insert into idempotency_keys (key, request_hash, feedback_id) values (@idempotencyKey, @requestHash, @id) on conflict do nothing",
+            new { idempotencyKey, requestHash, id = item.Id }, tx, cancellationToken: ct));
+        if (claimed == 0)
+        {
+            var earlier = await connection.QuerySingleAsync<(byte[] RequestHash, Guid FeedbackId)>(new CommandDefinition(
+                "select request_hash, feedback_id from idempotency_keys where key = @idempotencyKey",
+                new { idempotencyKey }, tx, cancellationToken: ct));
+            await tx.RollbackAsync(ct);
+            if (!earlier.RequestHash.AsSpan().SequenceEqual(requestHash)) return new SubmitResult.KeyReused();
+            var first = await GetAsync(earlier.FeedbackId, ct)
+                ?? throw new InvalidOperationException($"Idempotency key {idempotencyKey} points at missing feedback {earlier.FeedbackId}.");
+            return new SubmitResult.Replayed(first);
+        }
+
+        var receivedAt = await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition(
+            """
+            insert into feedback_items (id, channel, journey_id, verbatim, given_at)
+            values (@Id, @Channel, @JourneyId, @Verbatim, @GivenAt)
+            returning received_at
+            """, item, tx, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "insert into feedback_ratings (feedback_id, question_id, value) select @id, unnest(@questions), unnest(@values)",
+            new { id = item.Id, questions = item.Ratings.Select(r => r.QuestionId).ToArray(), values = item.Ratings.Select(r => r.Value).ToArray() },
+            tx, cancellationToken: ct));
+
+        var stored = new FeedbackRow(item.Id, item.Channel, item.JourneyId, item.Verbatim, item.GivenAt, receivedAt) { Ratings = item.Ratings };
+        var evt = toEvent(stored);
+        await Outbox.EnqueueAsync(connection, tx, Topics.FeedbackReceived, evt.EventId, evt, ct);
+        await tx.CommitAsync(ct);
+        return new SubmitResult.Stored(stored);
+    }
+
+    public async Task<FeedbackRow?> GetAsync(Guid id, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<FeedbackRow>(new CommandDefinition(
+            """
+            select id, channel, journey_id as JourneyId, verbatim, given_at as GivenAt, received_at as ReceivedAt
+            from feedback_items where id = @id
+            """, new { id }, cancellationToken: ct));
+        if (row is null) return null;
+        var ratings = await connection.QueryAsync<RatingRow>(new CommandDefinition(
+            "select question_id as QuestionId, value from feedback_ratings where feedback_id = @id order by question_id",
+            new { id }, cancellationToken: ct));
+        return row with { Ratings = ratings.ToList() };
+    }
+}

@@ -1,0 +1,18 @@
+using System.Text.RegularExpressions;
+
+namespace CxMesh.Feedback.Domain;
+
+/// <summary>The limits the proto comments name. Changing one is an API change.</summary>
+public static partial class FeedbackLimits
+{
+    public const int MaxVerbatimLength = 10_000;
+    public const int MaxRatings = 20;
+    public const int MinIdempotencyKeyLength = 8;
+    public const int MaxIdempotencyKeyLength = 128;
+    public const int MaxIdLength = 128;
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan MaxAge = TimeSpan.FromDays(366);
+
+    [GeneratedRegex("^[A-Za-z0-9._:-]+$")]
+    public static partial Regex Token();
+}

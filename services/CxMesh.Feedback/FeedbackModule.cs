@@ -1,0 +1,33 @@
+using CxMesh.Feedback.Api;
+using CxMesh.Feedback.Data;
+using CxMesh.Feedback.V1;
+using CxMesh.Platform.Messaging;
+using CxMesh.Platform.Postgres;
+using FluentValidation;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace CxMesh.Feedback;
+
+/// <summary>The feedback service's whole wiring.</summary>
+public static class FeedbackModule
+{
+    public const string Name = "feedback";
+
+    public static WebApplicationBuilder AddFeedbackService(this WebApplicationBuilder builder)
+    {
+        builder.AddServiceDatabase(Name, typeof(FeedbackModule).Assembly);
+        builder.AddOutboxRelay(Name);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<FeedbackStore>();
+        builder.Services.AddSingleton<IValidator<SubmitFeedbackRequest>, SubmitFeedbackValidator>();
+        return builder;
+    }
+
+    public static WebApplication MapFeedbackService(this WebApplication app)
+    {
+        app.MapGrpcService<FeedbackGrpcService>();
+        return app;
+    }
+}

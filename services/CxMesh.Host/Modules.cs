@@ -1,0 +1,15 @@
+using CxMesh.Feedback;
+using CxMesh.Platform.Hosting;
+using CxMesh.Scoring;
+
+namespace CxMesh.Host;
+
+/// <summary>Every service cxmesh-server can host, in start-up order.</summary>
+public static class Modules
+{
+    public static IReadOnlyList<ServiceModule> All { get; } =
+    [
+        new(FeedbackModule.Name, b => b.AddFeedbackService(), a => a.MapFeedbackService()),
+        new(ScoringModule.Name, b => b.AddScoringService(), a => a.MapScoringService()),
+    ];
+}

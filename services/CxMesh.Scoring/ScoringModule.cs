@@ -1,0 +1,38 @@
+using CxMesh.Events.V1;
+using CxMesh.Platform.Messaging;
+using CxMesh.Platform.Postgres;
+using CxMesh.Scoring.Api;
+using CxMesh.Scoring.Data;
+using CxMesh.Scoring.Events;
+using CxMesh.Scoring.V1;
+using FluentValidation;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace CxMesh.Scoring;
+
+/// <summary>The scoring service's whole wiring.</summary>
+public static class ScoringModule
+{
+    public const string Name = "scoring";
+
+    public static WebApplicationBuilder AddScoringService(this WebApplicationBuilder builder)
+    {
+        builder.AddServiceDatabase(Name, typeof(ScoringModule).Assembly);
+        builder.AddOutboxRelay(Name);
+        builder.AddEventHandler<FeedbackReceived, FeedbackReceivedHandler>(Name, Topics.FeedbackReceived);
+        builder.Services.AddOptions<ScoringOptions>().BindConfiguration(ScoringOptions.Section);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<ScoreStore>();
+        builder.Services.AddSingleton<HotScores>();
+        builder.Services.AddSingleton<IValidator<GetScoreRequest>, GetScoreValidator>();
+        return builder;
+    }
+
+    public static WebApplication MapScoringService(this WebApplication app)
+    {
+        app.MapGrpcService<ScoringGrpcService>();
+        return app;
+    }
+}

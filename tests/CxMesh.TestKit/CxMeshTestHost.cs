@@ -1,0 +1,114 @@
+using System.Net.Http.Headers;
+using System.Reflection;
+using CxMesh.Feedback;
+using CxMesh.Host;
+using CxMesh.Platform.Auth;
+using CxMesh.Platform.Hosting;
+using CxMesh.Scoring;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CxMesh.TestKit;
+
+/// <summary>What a test host runs against. Anything left unset gets a fresh database, the shared Redis and a unique key prefix.</summary>
+public sealed class TestHostSettings
+{
+    public string Services { get; set; } = "all";
+    /// <summary>Connection strings by service; services missing here get a fresh migrated database.</summary>
+    public Dictionary<string, string> Databases { get; } = new();
+    public string? Redis { get; set; }
+    public string RedisKeyPrefix { get; set; } = $"test-{Guid.NewGuid():N}";
+    public Dictionary<string, string?> Settings { get; } = new();
+    public Action<IServiceCollection>? ConfigureServices { get; set; }
+}
+
+/// <summary>cxmesh-server on a TestServer (no ports), with real Postgres and Redis.</summary>
+public sealed class CxMeshTestHost : IAsyncDisposable
+{
+    public const string SigningKey = "cxmesh-test-signing-key-0123456789abcdef";
+
+    public static readonly IReadOnlyDictionary<string, Assembly> MigrationAssemblies = new Dictionary<string, Assembly>
+    {
+        [FeedbackModule.Name] = typeof(FeedbackModule).Assembly,
+        [ScoringModule.Name] = typeof(ScoringModule).Assembly,
+    };
+
+    private CxMeshTestHost(WebApplication app, TestHostSettings settings)
+    {
+        App = app;
+        Settings = settings;
+        Server = app.GetTestServer();
+    }
+
+    public WebApplication App { get; }
+    public TestServer Server { get; }
+    public TestHostSettings Settings { get; }
+    public IServiceProvider Services => App.Services;
+
+    public static async Task<CxMeshTestHost> StartAsync(Action<TestHostSettings>? configure = null)
+    {
+        var settings = new TestHostSettings();
+        configure?.Invoke(settings);
+        var wanted = settings.Services == "all" ? MigrationAssemblies.Keys : settings.Services.Split(',', StringSplitOptions.TrimEntries);
+        foreach (var service in wanted.Where(s => !settings.Databases.ContainsKey(s)))
+        {
+            settings.Databases[service] = await TestServers.Postgres.CreateDatabaseAsync(service, MigrationAssemblies[service]);
+        }
+        settings.Redis ??= TestServers.Redis.Endpoint;
+
+        var config = new Dictionary<string, string?>
+        {
+            ["CxMesh:Services"] = settings.Services,
+            ["Auth:SigningKey"] = SigningKey,
+            ["ConnectionStrings:redis"] = settings.Redis,
+            ["Redis:KeyPrefix"] = settings.RedisKeyPrefix,
+            ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:CxMesh"] = "Warning",
+        };
+        foreach (var (service, cs) in settings.Databases) config[$"ConnectionStrings:{service}"] = cs;
+        foreach (var (key, value) in settings.Settings) config[key] = value;
+
+        var app = CxMeshServer.Build([], Modules.All, builder =>
+        {
+            builder.WebHost.UseTestServer();
+            builder.Configuration.AddInMemoryCollection(config);
+        }, builder => settings.ConfigureServices?.Invoke(builder.Services));
+        await app.StartAsync();
+        return new CxMeshTestHost(app, settings);
+    }
+
+    public string Token(string role, string? partnerId = null) =>
+        DevelopmentTokens.Create(new AuthOptions { SigningKey = SigningKey }, role, $"test-{role}", partnerId);
+
+    /// <summary>A gRPC channel through the TestServer; with a role, every call carries that role's bearer token.</summary>
+    public GrpcChannel Channel(string? role = Roles.Admin)
+    {
+        HttpMessageHandler handler = Server.CreateHandler();
+        if (role is not null) handler = new BearerHandler(Token(role), handler);
+        return GrpcChannel.ForAddress(Server.BaseAddress, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+    }
+
+    public T Client<T>(string? role = Roles.Admin) where T : Grpc.Core.ClientBase<T> =>
+        (T)Activator.CreateInstance(typeof(T), Channel(role))!;
+
+    public HttpClient Http() => Server.CreateClient();
+
+    public async ValueTask DisposeAsync()
+    {
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+
+    private sealed class BearerHandler(string token, HttpMessageHandler inner) : DelegatingHandler(inner)
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+}

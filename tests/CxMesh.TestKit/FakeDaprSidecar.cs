@@ -1,0 +1,53 @@
+using System.Collections.Concurrent;
+using Dapr.Client.Autogen.Grpc.v1;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.AspNetCore.Server.Model;
+using Grpc.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CxMesh.TestKit;
+
+/// <summary>
+/// The part of Dapr's gRPC API the relay uses (<c>dapr.proto.runtime.v1.Dapr/PublishEvent</c>), bound by hand
+/// because Dapr.Protos ships only the client side. Records every publish; can be told to fail.
+/// </summary>
+[BindServiceMethod(typeof(FakeDaprSidecar), nameof(BindService))]
+public class FakeDaprSidecar
+{
+    public ConcurrentQueue<PublishEventRequest> Published { get; } = new();
+    public volatile bool Failing;
+
+    public virtual Task<Empty> PublishEvent(PublishEventRequest request, ServerCallContext context)
+    {
+        if (Failing) throw new RpcException(new Status(StatusCode.Unavailable, "pub/sub component unavailable"));
+        Published.Enqueue(request);
+        return Task.FromResult(new Empty());
+    }
+
+    public static void BindService(ServiceBinderBase binder, FakeDaprSidecar? service)
+    {
+        var method = new Method<PublishEventRequest, Empty>(
+            MethodType.Unary, "dapr.proto.runtime.v1.Dapr", "PublishEvent",
+            Marshallers.Create(m => m.ToByteArray(), PublishEventRequest.Parser.ParseFrom),
+            Marshallers.Create(m => m.ToByteArray(), Empty.Parser.ParseFrom));
+        binder.AddMethod(method, service is null ? null : new UnaryServerMethod<PublishEventRequest, Empty>(service.PublishEvent));
+    }
+
+    /// <summary>Hosts a sidecar on a TestServer; use <see cref="Server"/>'s handler for the DaprClient channel.</summary>
+    public static async Task<(FakeDaprSidecar Sidecar, WebApplication App, TestServer Server)> StartAsync()
+    {
+        var sidecar = new FakeDaprSidecar();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseTestServer();
+        builder.Services.AddGrpc();
+        builder.Services.AddSingleton(sidecar);
+        var app = builder.Build();
+        app.MapGrpcService<FakeDaprSidecar>();
+        await app.StartAsync();
+        return (sidecar, app, app.GetTestServer());
+    }
+}
