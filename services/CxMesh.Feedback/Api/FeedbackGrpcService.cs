@@ -27,7 +27,7 @@ public sealed class FeedbackGrpcService(FeedbackStore store, IValidator<SubmitFe
             ChannelNames.ToStored(request.Channel),
             request.JourneyId.Length > 0 ? request.JourneyId : null,
             request.Verbatim.Length > 0 ? request.Verbatim : null,
-            request.GivenAt?.ToDateTime() ?? clock.GetUtcNow().UtcDateTime,
+            ToMicroseconds(request.GivenAt?.ToDateTime() ?? clock.GetUtcNow().UtcDateTime),
             request.Ratings.Select(r => new RatingRow(r.QuestionId, r.Value)).ToList());
 
         var result = await store.SubmitAsync(request.IdempotencyKey, Fingerprint(request), item, ToEvent, context.CancellationToken);
@@ -51,6 +51,9 @@ public sealed class FeedbackGrpcService(FeedbackStore store, IValidator<SubmitFe
         var row = await store.GetAsync(id, context.CancellationToken) ?? throw new NotFoundException("feedback", request.Id);
         return new GetFeedbackResponse { Item = ToProto(row) };
     }
+
+    // Postgres keeps microseconds: answer with what is stored, so a replay returns the very same item.
+    private static DateTime ToMicroseconds(DateTime t) => new(t.Ticks - t.Ticks % 10, DateTimeKind.Utc);
 
     // The same key with the same request is a retry; with another request it is a client bug.
     // given_at is left out when not sent, because the server fills it with the time of the first call.

@@ -1,0 +1,46 @@
+using CxMesh.Common.V1;
+using CxMesh.Feedback.V1;
+using CxMesh.TestKit;
+using Dapper;
+using Grpc.Core;
+using Npgsql;
+
+namespace CxMesh.Feedback.Tests;
+
+public sealed class PostgresOutageTests
+{
+    [Fact]
+    public async Task Submit_is_UNAVAILABLE_while_Postgres_is_unreachable_writes_nothing_and_works_again_without_a_restart()
+    {
+        var connectionString = await TestServers.Postgres.CreateDatabaseAsync("feedback", CxMeshTestHost.MigrationAssemblies["feedback"]);
+        var direct = new NpgsqlConnectionStringBuilder(connectionString);
+        await using var proxy = new TcpFaultProxy(direct.Host!, direct.Port);
+        var proxied = new NpgsqlConnectionStringBuilder(connectionString) { Port = proxy.Port }.ConnectionString;
+        await using var host = await CxMeshTestHost.StartAsync(s => s.Databases["feedback"] = proxied);
+        var client = host.Client<FeedbackService.FeedbackServiceClient>();
+
+        await client.SubmitFeedbackAsync(Request("before-outage-1"));
+
+        proxy.GoDown();
+        var ex = await RpcAssert.StatusAsync(() => client.SubmitFeedbackAsync(Request("during-outage-1")).ResponseAsync, StatusCode.Unavailable);
+        Assert.DoesNotContain("Npgsql", ex.Status.Detail);
+        await RpcAssert.StatusAsync(() => client.SubmitFeedbackAsync(Request("during-outage-2")).ResponseAsync, StatusCode.Unavailable);
+
+        proxy.ComeBack();
+        var after = await client.SubmitFeedbackAsync(Request("after-outage-1"));
+        Assert.False(after.Replayed);
+
+        await using var connection = new NpgsqlConnection(connectionString);
+        var keys = (await connection.QueryAsync<string>("select key from idempotency_keys order by key")).ToList();
+        Assert.Equal(["after-outage-1", "before-outage-1"], keys);
+        Assert.Equal(2, await connection.ExecuteScalarAsync<long>("select count(*) from feedback_items"));
+        Assert.Equal(2, await connection.ExecuteScalarAsync<long>("select count(*) from outbox"));
+    }
+
+    private static SubmitFeedbackRequest Request(string key) => new()
+    {
+        IdempotencyKey = key,
+        Channel = Channel.Web,
+        Ratings = { new Rating { QuestionId = "nps", Value = 7 } },
+    };
+}

@@ -1,0 +1,180 @@
+using CxMesh.Common.V1;
+using CxMesh.Feedback.V1;
+using CxMesh.Platform.Auth;
+using CxMesh.Platform.Postgres;
+using CxMesh.TestKit;
+using Dapper;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CxMesh.Feedback.Tests;
+
+public sealed class SubmitFeedbackTests(HostFixture fixture) : IClassFixture<HostFixture>
+{
+    private readonly FeedbackService.FeedbackServiceClient _client = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.App);
+
+    private static SubmitFeedbackRequest Valid() => new()
+    {
+        IdempotencyKey = $"k-{Guid.NewGuid():N}",
+        Channel = Channel.Survey,
+        JourneyId = "coffee-subscription",
+        Ratings = { new Rating { QuestionId = "nps", Value = 9 } },
+        Verbatim = "Great beans, late delivery.",
+    };
+
+    public static TheoryData<string, string> BadRequests => new()
+    {
+        { "no ratings", "ratings" },
+        { "rating above scale", "ratings[0].value" },
+        { "rating below scale", "ratings[0].value" },
+        { "unknown question", "ratings[0].question_id" },
+        { "same question twice", "ratings" },
+        { "too many ratings", "ratings" },
+        { "unspecified channel", "channel" },
+        { "unknown channel", "channel" },
+        { "oversized verbatim", "verbatim" },
+        { "empty idempotency key", "idempotency_key" },
+        { "short idempotency key", "idempotency_key" },
+        { "idempotency key with spaces", "idempotency_key" },
+        { "oversized idempotency key", "idempotency_key" },
+        { "journey id with slashes", "journey_id" },
+        { "given in the future", "given_at" },
+        { "given too long ago", "given_at" },
+    };
+
+    private static SubmitFeedbackRequest Break(string how)
+    {
+        var r = Valid();
+        switch (how)
+        {
+            case "no ratings": r.Ratings.Clear(); break;
+            case "rating above scale": r.Ratings[0].Value = 11; break;
+            case "rating below scale": r.Ratings[0].Value = -1; break;
+            case "unknown question": r.Ratings[0].QuestionId = "happiness"; break;
+            case "same question twice": r.Ratings.Add(new Rating { QuestionId = "nps", Value = 3 }); break;
+            case "too many ratings":
+                r.Ratings.Clear();
+                r.Ratings.AddRange(Enumerable.Range(0, 21).Select(i => new Rating { QuestionId = $"q{i}", Value = 1 }));
+                break;
+            case "unspecified channel": r.Channel = Channel.Unspecified; break;
+            case "unknown channel": r.Channel = (Channel)99; break;
+            case "oversized verbatim": r.Verbatim = new string('x', 10_001); break;
+            case "empty idempotency key": r.IdempotencyKey = ""; break;
+            case "short idempotency key": r.IdempotencyKey = "abc"; break;
+            case "idempotency key with spaces": r.IdempotencyKey = "not a valid key"; break;
+            case "oversized idempotency key": r.IdempotencyKey = new string('k', 129); break;
+            case "journey id with slashes": r.JourneyId = "../../etc"; break;
+            case "given in the future": r.GivenAt = Timestamp.FromDateTime(DateTime.UtcNow.AddHours(1)); break;
+            case "given too long ago": r.GivenAt = Timestamp.FromDateTime(DateTime.UtcNow.AddYears(-2)); break;
+            default: throw new ArgumentOutOfRangeException(nameof(how));
+        }
+        return r;
+    }
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task Bad_input_is_INVALID_ARGUMENT_naming_the_field_and_nothing_is_stored_or_published(string how, string field)
+    {
+        var before = await CountsAsync();
+        await RpcAssert.InvalidArgumentAsync(() => _client.SubmitFeedbackAsync(Break(how)).ResponseAsync, field);
+        Assert.Equal(before, await CountsAsync());
+    }
+
+    [Fact]
+    public async Task Every_violation_of_a_request_is_reported_at_once()
+    {
+        var r = Valid();
+        r.Channel = Channel.Unspecified;
+        r.Ratings[0].Value = 42;
+        r.IdempotencyKey = "x";
+        var badRequest = await RpcAssert.InvalidArgumentAsync(() => _client.SubmitFeedbackAsync(r).ResponseAsync, "channel");
+        Assert.Contains(badRequest.FieldViolations, v => v.Field == "ratings[0].value");
+        Assert.Contains(badRequest.FieldViolations, v => v.Field == "idempotency_key");
+    }
+
+    [Fact]
+    public async Task A_valid_item_is_stored_with_its_ratings_and_one_event()
+    {
+        var before = await CountsAsync();
+        var request = Valid();
+        var response = await _client.SubmitFeedbackAsync(request);
+
+        Assert.False(response.Replayed);
+        Assert.Equal(Channel.Survey, response.Item.Channel);
+        Assert.Equal("coffee-subscription", response.Item.JourneyId);
+        Assert.Equal(9, Assert.Single(response.Item.Ratings).Value);
+        Assert.Equal(request.Verbatim, response.Item.Verbatim);
+
+        var fetched = await _client.GetFeedbackAsync(new GetFeedbackRequest { Id = response.Item.Id });
+        Assert.Equal(response.Item, fetched.Item);
+        Assert.Equal((before.Items + 1, before.Events + 1), await CountsAsync());
+    }
+
+    [Fact]
+    public async Task A_retry_returns_the_first_result_and_publishes_nothing_new()
+    {
+        var request = Valid();
+        var first = await _client.SubmitFeedbackAsync(request);
+        var before = await CountsAsync();
+        var retry = await _client.SubmitFeedbackAsync(request);
+
+        Assert.True(retry.Replayed);
+        Assert.Equal(first.Item, retry.Item);
+        Assert.Equal(before, await CountsAsync());
+    }
+
+    [Fact]
+    public async Task Concurrent_retries_with_one_key_store_one_item()
+    {
+        var request = Valid();
+        var before = await CountsAsync();
+        var responses = await Task.WhenAll(Enumerable.Range(0, 12).Select(_ => _client.SubmitFeedbackAsync(request).ResponseAsync));
+
+        Assert.Single(responses.Select(r => r.Item.Id).Distinct());
+        Assert.Single(responses, r => !r.Replayed);
+        Assert.Equal((before.Items + 1, before.Events + 1), await CountsAsync());
+    }
+
+    [Fact]
+    public async Task Reusing_a_key_for_a_different_request_is_FAILED_PRECONDITION()
+    {
+        var request = Valid();
+        await _client.SubmitFeedbackAsync(request);
+        var other = request.Clone();
+        other.Ratings[0].Value = 2;
+
+        var ex = await RpcAssert.StatusAsync(() => _client.SubmitFeedbackAsync(other).ResponseAsync, StatusCode.FailedPrecondition);
+        var info = ex.GetRpcStatus()?.GetDetail<ErrorInfo>();
+        Assert.Equal("IDEMPOTENCY_KEY_REUSED", info?.Reason);
+        Assert.Equal("idempotency_key", info?.Metadata["field"]);
+    }
+
+    [Fact]
+    public async Task GetFeedback_of_an_unknown_id_is_NOT_FOUND_and_of_a_malformed_id_INVALID_ARGUMENT()
+    {
+        await RpcAssert.StatusAsync(() => _client.GetFeedbackAsync(new GetFeedbackRequest { Id = Guid.NewGuid().ToString() }).ResponseAsync, StatusCode.NotFound);
+        await RpcAssert.InvalidArgumentAsync(() => _client.GetFeedbackAsync(new GetFeedbackRequest { Id = "42" }).ResponseAsync, "id");
+    }
+
+    [Fact]
+    public async Task Callers_without_a_token_are_UNAUTHENTICATED_and_with_the_wrong_role_PERMISSION_DENIED()
+    {
+        var anonymous = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(role: null);
+        await RpcAssert.StatusAsync(() => anonymous.SubmitFeedbackAsync(Valid()).ResponseAsync, StatusCode.Unauthenticated);
+
+        var analyst = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.Analyst);
+        await RpcAssert.StatusAsync(() => analyst.SubmitFeedbackAsync(Valid()).ResponseAsync, StatusCode.PermissionDenied);
+
+        var partner = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.Partner);
+        await RpcAssert.StatusAsync(() => partner.GetFeedbackAsync(new GetFeedbackRequest { Id = Guid.NewGuid().ToString() }).ResponseAsync, StatusCode.PermissionDenied);
+    }
+
+    private async Task<(long Items, long Events)> CountsAsync()
+    {
+        var db = fixture.Host.Services.GetRequiredKeyedService<ServiceDatabase>("feedback");
+        await using var connection = await db.OpenConnectionAsync();
+        return await connection.QuerySingleAsync<(long, long)>("select (select count(*) from feedback_items), (select count(*) from outbox)");
+    }
+}
