@@ -129,7 +129,8 @@ public sealed class OutboxRelay(ServiceDatabase database, IEventTransport transp
     {
         var attempts = row.Attempts + 1;
         var park = attempts >= _options.MaxAttempts;
-        var error = $"{ex.GetType().Name}: {ex.Message}";
+        // The whole chain: transports wrap the cause (DaprException around an RpcException).
+        var error = string.Join(" <- ", Chain(ex).Select(e => $"{e.GetType().Name}: {e.Message}"));
         if (error.Length > 2000) error = error[..2000];
         await connection.ExecuteAsync(new CommandDefinition(
             """
@@ -148,6 +149,11 @@ public sealed class OutboxRelay(ServiceDatabase database, IEventTransport transp
         {
             logger.LogWarning(ex, "Publishing event {EventId} ({Topic}) of {Service} failed (attempt {Attempts})", row.EventId, row.Topic, database.Service, attempts);
         }
+    }
+
+    private static IEnumerable<Exception> Chain(Exception ex)
+    {
+        for (var e = ex; e is not null; e = e.InnerException) yield return e;
     }
 
     private TimeSpan Backoff(int attempts)
