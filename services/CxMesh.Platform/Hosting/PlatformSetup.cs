@@ -12,6 +12,7 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -46,11 +47,12 @@ internal static class PlatformSetup
             o.MaxReceiveMessageSize = 4 * 1024 * 1024;
         });
         builder.Services.AddGrpcReflection();
-        builder.Services.AddHealthChecks();
+        // Liveness is the process answering at all ("self"); readiness adds Postgres and Redis.
+        builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [HealthTags.Live]);
         builder.Services.AddGrpcHealthChecks(o =>
         {
-            o.Services.Map("", r => r.Tags.Contains(HealthTags.Ready));
-            o.Services.Map("liveness", _ => false);
+            o.Services.Map("", r => r.Tags.Contains(HealthTags.Ready) || r.Tags.Contains(HealthTags.Live));
+            o.Services.Map("liveness", r => r.Tags.Contains(HealthTags.Live));
         });
 
         builder.AddCxMeshAuth();
@@ -71,7 +73,7 @@ internal static class PlatformSetup
         app.UseAuthentication();
         app.UseAuthorization();
 
-        app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = _ => false }).AllowAnonymous();
+        app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = r => r.Tags.Contains(HealthTags.Live) }).AllowAnonymous();
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = r => r.Tags.Contains(HealthTags.Ready) }).AllowAnonymous();
         app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapGrpcReflectionService().AllowAnonymous();

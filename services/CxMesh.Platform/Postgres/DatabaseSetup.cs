@@ -60,7 +60,7 @@ internal sealed class PostgresHealthCheck(ServiceDatabase database) : IHealthChe
         }
         catch (Exception ex)
         {
-            return HealthCheckResult.Unhealthy($"Postgres of {database.Service} unreachable: {ex.GetType().Name}");
+            return new HealthCheckResult(context.Registration.FailureStatus, $"Postgres of {database.Service} unreachable: {ex.GetType().Name}");
         }
     }
 }

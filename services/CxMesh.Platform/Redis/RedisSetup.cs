@@ -56,7 +56,7 @@ internal static class RedisSetup
             }
             catch (Exception ex)
             {
-                return HealthCheckResult.Unhealthy($"Redis unreachable: {ex.GetType().Name}");
+                return new HealthCheckResult(context.Registration.FailureStatus, $"Redis unreachable: {ex.GetType().Name}");
             }
         }
     }

@@ -1,0 +1,104 @@
+using CxMesh.Host;
+using CxMesh.Platform.Hosting;
+using CxMesh.TestKit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace CxMesh.Platform.Tests;
+
+/// <summary>A missing or malformed setting stops the process at start-up with a message naming the key.</summary>
+public sealed class ConfigurationTests
+{
+    private static Dictionary<string, string?> ValidSettings() => new()
+    {
+        ["ConnectionStrings:feedback"] = "Host=127.0.0.1;Port=1;Database=f;Username=u",
+        ["ConnectionStrings:scoring"] = "Host=127.0.0.1;Port=1;Database=s;Username=u",
+        ["ConnectionStrings:redis"] = "127.0.0.1:1",
+        ["Auth:SigningKey"] = CxMeshTestHost.SigningKey,
+        ["CxMesh:MigrateOnStart"] = "false",
+        ["Messaging:RelayEnabled"] = "false",
+        ["Logging:LogLevel:Default"] = "None",
+    };
+
+    private static async Task<Exception> StartFailureAsync(Action<Dictionary<string, string?>> change)
+    {
+        var settings = ValidSettings();
+        change(settings);
+        var ex = await Record.ExceptionAsync(async () =>
+        {
+            await using var app = CxMeshServer.Build([], Modules.All, b =>
+            {
+                b.WebHost.UseTestServer();
+                b.Configuration.AddInMemoryCollection(settings);
+            });
+            await app.StartAsync();
+            await app.StopAsync();
+        });
+        Assert.NotNull(ex);
+        return ex;
+    }
+
+    [Theory]
+    [InlineData("ConnectionStrings:feedback", null)]
+    [InlineData("ConnectionStrings:feedback", "this is not a connection string")]
+    [InlineData("ConnectionStrings:scoring", "Port=5432;Database=x")]
+    [InlineData("ConnectionStrings:redis", null)]
+    [InlineData("ConnectionStrings:redis", "127.0.0.1:notaport")]
+    [InlineData("Auth:SigningKey", null)]
+    [InlineData("Auth:SigningKey", "too-short")]
+    [InlineData("CxMesh:Services", "feedback,billing")]
+    [InlineData("CxMesh:GrpcPort", "70000")]
+    [InlineData("CxMesh:BindAddress", "localhost:80")]
+    public async Task A_bad_setting_fails_start_up_with_a_message_naming_its_key(string key, string? value)
+    {
+        var ex = await StartFailureAsync(s => s[key] = value);
+        Assert.True(ex is ConfigurationException or OptionsValidationException, ex.ToString());
+        Assert.Contains(key, ex.Message);
+    }
+
+    [Fact]
+    public async Task A_good_configuration_starts_even_when_Redis_is_unreachable()
+    {
+        var settings = ValidSettings();
+        settings["ConnectionStrings:redis"] = $"127.0.0.1:{Ports.Free()}";
+        await using var app = CxMeshServer.Build([], Modules.All, b =>
+        {
+            b.WebHost.UseTestServer();
+            b.Configuration.AddInMemoryCollection(settings);
+        });
+        await app.StartAsync();
+        await app.StopAsync();
+    }
+
+    [Fact]
+    public async Task The_migrate_command_applies_every_hosted_service_schema_and_exits()
+    {
+        var feedback = await TestServers.Postgres.CreateEmptyDatabaseAsync();
+        var scoring = await TestServers.Postgres.CreateEmptyDatabaseAsync();
+        string[] args =
+        [
+            "migrate", "--services", "feedback,scoring",
+            $"--ConnectionStrings:feedback={feedback}", $"--ConnectionStrings:scoring={scoring}",
+            $"--ConnectionStrings:redis={TestServers.Redis.Endpoint}", $"--Auth:SigningKey={CxMeshTestHost.SigningKey}",
+            "--Logging:LogLevel:Default=Warning",
+        ];
+        Assert.Equal(0, await CxMeshServer.RunAsync(args, Modules.All));
+        // Twice is fine: nothing left to apply.
+        Assert.Equal(0, await CxMeshServer.RunAsync(args, Modules.All));
+
+        await using var connection = new NpgsqlConnection(scoring);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("select count(*) from information_schema.tables where table_name in ('outbox', 'inbox', 'dead_letters', 'score_daily', 'scope_versions')", connection);
+        Assert.Equal(5L, await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task An_unknown_command_exits_with_a_usage_error()
+    {
+        Assert.Equal(64, await CxMeshServer.RunAsync(["frobnicate"], Modules.All));
+    }
+}
