@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Starts CxMesh all-in-one on this machine with a demo data set:
+# Postgres (one database per service) and Redis under .data/, cxmesh-server on free loopback ports.
+# Installs PostgreSQL and Redis with apt-get when run as root and they are missing.
+# Ctrl-C stops everything it started. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+source scripts/servers.sh
+
+DATA="$ROOT/.data"
+SERVICES=(feedback scoring)
+mkdir -p "$DATA"
+
+cx_ensure_dotnet
+cx_ensure_postgres
+cx_ensure_redis
+
+SERVER_PID=""
+stop_all() {
+  trap - INT TERM EXIT
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  cx_stop_redis "$DATA/redis"
+  cx_stop_postgres "$DATA/pg"
+  cx_log "stopped"
+}
+trap stop_all INT TERM EXIT
+
+cx_log "building cxmesh-server and cxmesh"
+dotnet build services/CxMesh.Host/CxMesh.Host.csproj -c Release -nologo -v quiet -o "$DATA/bin/server" >"$DATA/build.log" 2>&1 \
+  || { cat "$DATA/build.log" >&2; cx_die "build failed"; }
+dotnet build services/CxMesh.Cli/CxMesh.Cli.csproj -c Release -nologo -v quiet -o "$DATA/bin/cli" >>"$DATA/build.log" 2>&1 \
+  || { cat "$DATA/build.log" >&2; cx_die "build failed"; }
+
+cx_log "starting PostgreSQL and Redis"
+cx_start_postgres "$DATA/pg"
+for s in "${SERVICES[@]}"; do cx_createdb "cxmesh_$s"; done
+cx_start_redis "$DATA/redis"
+
+# A development signing key, kept across runs so printed tokens stay valid.
+[ -s "$DATA/dev-signing-key" ] || head -c 48 /dev/urandom | base64 | tr -d '\n' > "$DATA/dev-signing-key"
+
+GRPC_PORT=$(cx_free_port)
+HTTP_PORT=$(cx_free_port)
+while [ "$HTTP_PORT" = "$GRPC_PORT" ]; do HTTP_PORT=$(cx_free_port); done
+for s in "${SERVICES[@]}"; do
+  export "ConnectionStrings__$s=Host=127.0.0.1;Port=$CX_PG_PORT;Username=postgres;Database=cxmesh_$s"
+done
+export ConnectionStrings__redis="127.0.0.1:$CX_REDIS_PORT"
+export Auth__SigningKey="$(cat "$DATA/dev-signing-key")"
+export CxMesh__BindAddress=127.0.0.1 CxMesh__GrpcPort=$GRPC_PORT CxMesh__HttpPort=$HTTP_PORT
+export ASPNETCORE_ENVIRONMENT=Development
+
+cx_log "starting cxmesh-server (log: .data/server.log)"
+dotnet "$DATA/bin/server/cxmesh-server.dll" --services all >"$DATA/server.log" 2>&1 &
+SERVER_PID=$!
+
+ready=""
+for _ in $(seq 1 120); do
+  kill -0 "$SERVER_PID" 2>/dev/null || { tail -30 "$DATA/server.log" >&2; cx_die "cxmesh-server exited"; }
+  if exec 3<>"/dev/tcp/127.0.0.1/$HTTP_PORT" 2>/dev/null; then
+    printf 'GET /healthz/ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >&3
+    if head -1 <&3 | grep -q ' 200 '; then ready=1; fi
+    exec 3>&- || true
+    [ -n "$ready" ] && break
+  fi
+  sleep 0.5
+done
+[ -n "$ready" ] || { tail -30 "$DATA/server.log" >&2; cx_die "cxmesh-server did not become ready"; }
+
+APP_TOKEN=$(dotnet "$DATA/bin/server/cxmesh-server.dll" dev-tokens | awk '$1 == "app" { print $2 }')
+cx_log "loading demo data"
+CXMESH_GRPC="http://127.0.0.1:$GRPC_PORT" CXMESH_TOKEN="$APP_TOKEN" dotnet "$DATA/bin/cli/cxmesh.dll" seed-demo
+
+echo
+echo "CxMesh is up: grpc=http://127.0.0.1:$GRPC_PORT http=http://127.0.0.1:$HTTP_PORT"
+echo
+echo "Development tokens (role, bearer token):"
+dotnet "$DATA/bin/server/cxmesh-server.dll" dev-tokens
+echo
+echo "Try:"
+echo "  export CXMESH_GRPC=http://127.0.0.1:$GRPC_PORT CXMESH_TOKEN=<the app or admin token>"
+echo "  dotnet .data/bin/cli/cxmesh.dll submit --nps 9 --journey delivery"
+echo "  dotnet .data/bin/cli/cxmesh.dll score --journey delivery"
+echo
+echo "Press Ctrl-C to stop."
+wait "$SERVER_PID"

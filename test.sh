@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Runs every check: buf lint of protos/ and every test project, against real PostgreSQL and Redis
+# that it starts (and installs with apt-get when run as root and missing). Ends with "N passed, N failed".
+set -uo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+source scripts/servers.sh
+
+cx_ensure_dotnet
+cx_ensure_postgres
+cx_ensure_redis
+command -v npx >/dev/null 2>&1 || cx_apt_install "Node.js (for buf)" npm
+
+WORK=$(mktemp -d /tmp/cxmesh-test.XXXXXX)
+[ "$(id -u)" -eq 0 ] && chmod 755 "$WORK"
+cleanup() {
+  cx_stop_postgres "$WORK/pg"
+  cx_stop_redis "$WORK/redis"
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+CX_PG_FSYNC=off cx_start_postgres "$WORK/pg"
+cx_start_redis "$WORK/redis"
+export CXMESH_TEST_POSTGRES="Host=127.0.0.1;Port=$CX_PG_PORT;Username=postgres;Database=postgres"
+export CXMESH_TEST_REDIS="127.0.0.1:$CX_REDIS_PORT"
+
+passed=0
+failed=0
+
+cx_log "buf lint protos/"
+if (cd protos && npx --yes @bufbuild/buf@1.75.0 lint); then
+  passed=$((passed + 1))
+else
+  echo "FAILED: buf lint" >&2
+  failed=$((failed + 1))
+fi
+
+cx_log "building"
+if ! dotnet build CxMesh.sln -nologo -v quiet -clp:ErrorsOnly; then
+  echo "FAILED: build" >&2
+  echo "$passed passed, $((failed + 1)) failed"
+  exit 1
+fi
+
+cx_log "running tests"
+dotnet test CxMesh.sln --no-build -nologo --logger "trx" --logger "console;verbosity=minimal" --results-directory "$WORK/results"
+test_exit=$?
+
+for trx in "$WORK"/results/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+done
+if [ "$test_exit" -ne 0 ] && [ "$failed" -eq 0 ]; then
+  echo "FAILED: dotnet test exited $test_exit without a failed test (a test host crashed?)" >&2
+  failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
