@@ -12,6 +12,11 @@ DATA="$ROOT/.data"
 SERVICES=(feedback scoring)
 mkdir -p "$DATA"
 
+if [ -f "$DATA/run.pid" ] && kill -0 "$(cat "$DATA/run.pid")" 2>/dev/null; then
+  cx_die "CxMesh is already running from this folder (run.sh pid $(cat "$DATA/run.pid")); stop it with Ctrl-C first"
+fi
+echo $$ > "$DATA/run.pid"
+
 cx_ensure_dotnet
 cx_ensure_postgres
 cx_ensure_redis
@@ -25,6 +30,7 @@ stop_all() {
   fi
   cx_stop_redis "$DATA/redis"
   cx_stop_postgres "$DATA/pg"
+  rm -f "$DATA/run.pid"
   cx_log "stopped"
 }
 trap stop_all INT TERM EXIT
@@ -61,7 +67,7 @@ SERVER_PID=$!
 ready=""
 for _ in $(seq 1 120); do
   kill -0 "$SERVER_PID" 2>/dev/null || { tail -30 "$DATA/server.log" >&2; cx_die "cxmesh-server exited"; }
-  if exec 3<>"/dev/tcp/127.0.0.1/$HTTP_PORT" 2>/dev/null; then
+  if { exec 3<>"/dev/tcp/127.0.0.1/$HTTP_PORT"; } 2>/dev/null; then
     printf 'GET /healthz/ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >&3
     if head -1 <&3 | grep -q ' 200 '; then ready=1; fi
     exec 3>&- || true
