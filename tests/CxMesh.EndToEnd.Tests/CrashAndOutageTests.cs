@@ -1,5 +1,4 @@
 using CxMesh.TestKit;
-using Npgsql;
 
 namespace CxMesh.EndToEnd.Tests;
 

@@ -3,7 +3,6 @@ using CxMesh.Scoring.Domain;
 using CxMesh.TestKit;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace CxMesh.EndToEnd.Tests;
 

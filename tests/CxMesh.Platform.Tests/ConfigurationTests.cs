@@ -1,8 +1,6 @@
 using CxMesh.Host;
 using CxMesh.Platform.Hosting;
 using CxMesh.TestKit;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;

@@ -2,10 +2,8 @@ using System.Collections.Concurrent;
 using Dapr.Client.Autogen.Grpc.v1;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
-using Grpc.AspNetCore.Server.Model;
 using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 

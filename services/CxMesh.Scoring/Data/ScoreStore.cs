@@ -32,8 +32,15 @@ public sealed class ScoreStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
             """,
             new
             {
-                keys, metric = NpsMetric, day, n = delta.N, promoters = delta.Promoters, passives = delta.Passives,
-                detractors = delta.Detractors, sumValue, sumSquares,
+                keys,
+                metric = NpsMetric,
+                day,
+                n = delta.N,
+                promoters = delta.Promoters,
+                passives = delta.Passives,
+                detractors = delta.Detractors,
+                sumValue,
+                sumSquares,
             }, tx, cancellationToken: ct));
         await connection.ExecuteAsync(new CommandDefinition(
             """
