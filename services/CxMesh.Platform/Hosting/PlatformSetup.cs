@@ -7,6 +7,8 @@ using CxMesh.Platform.Redis;
 using CxMesh.Platform.Telemetry;
 using Dapr;
 using FluentValidation;
+using Google.Protobuf.Reflection;
+using Google.Rpc;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.AspNetCore.Hosting;
@@ -45,6 +47,11 @@ internal static class PlatformSetup
             o.Interceptors.Add<ErrorMappingInterceptor>();
             o.EnableDetailedErrors = false;
             o.MaxReceiveMessageSize = 4 * 1024 * 1024;
+        }).AddJsonTranscoding(o =>
+        {
+            // RPCs with google.api.http annotations are also JSON over HTTP; error details must be printable there.
+            o.TypeRegistry = TypeRegistry.FromMessages(
+                BadRequest.Descriptor, ErrorInfo.Descriptor, ResourceInfo.Descriptor, RetryInfo.Descriptor);
         });
         builder.Services.AddGrpcReflection();
         // Liveness is the process answering at all ("self"); readiness adds Postgres and Redis.
