@@ -53,6 +53,9 @@ public sealed class PostgresServer : IAsyncDisposable
              $"-p {port} -k {dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=400", "start"], asPostgres: true);
         var server = new PostgresServer($"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres", data, binDir);
         AppDomain.CurrentDomain.ProcessExit += (_, _) => server.Stop();
+        var pgCtl = Path.Combine(binDir, "pg_ctl");
+        Watchdog.WhenProcessEnds(
+            $"{(ProcessRunner.IsRoot ? "runuser -u postgres -- " : "")}{pgCtl} -D '{data}' -m immediate stop >/dev/null 2>&1; rm -rf '{dir}'");
         return server;
     }
 

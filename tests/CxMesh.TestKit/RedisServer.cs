@@ -40,6 +40,7 @@ public sealed class RedisServer
             {
             }
         };
+        Watchdog.WhenProcessEnds($"kill {process.Id} 2>/dev/null; rm -rf '{dir}'");
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (DateTime.UtcNow < deadline)
         {
