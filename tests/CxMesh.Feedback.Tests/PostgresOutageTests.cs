@@ -12,11 +12,9 @@ public sealed class PostgresOutageTests
     [Fact]
     public async Task Submit_is_UNAVAILABLE_while_Postgres_is_unreachable_writes_nothing_and_works_again_without_a_restart()
     {
-        var connectionString = await TestServers.Postgres.CreateDatabaseAsync("feedback", CxMeshTestHost.MigrationAssemblies["feedback"]);
-        var direct = new NpgsqlConnectionStringBuilder(connectionString);
-        await using var proxy = new TcpFaultProxy(direct.Host!, direct.Port);
-        var proxied = new NpgsqlConnectionStringBuilder(connectionString) { Port = proxy.Port }.ConnectionString;
-        await using var host = await CxMeshTestHost.StartAsync(s => s.Databases["feedback"] = proxied);
+        await using var database = await FaultyDatabase.CreateAsync("feedback");
+        var proxy = database.Proxy;
+        await using var host = await CxMeshTestHost.StartAsync(s => s.Databases["feedback"] = database.ProxiedConnectionString);
         var client = host.Client<FeedbackService.FeedbackServiceClient>();
 
         await client.SubmitFeedbackAsync(Request("before-outage-1"));
@@ -30,7 +28,7 @@ public sealed class PostgresOutageTests
         var after = await client.SubmitFeedbackAsync(Request("after-outage-1"));
         Assert.False(after.Replayed);
 
-        await using var connection = new NpgsqlConnection(connectionString);
+        await using var connection = new NpgsqlConnection(database.DirectConnectionString);
         var keys = (await connection.QueryAsync<string>("select key from idempotency_keys order by key")).ToList();
         Assert.Equal(["after-outage-1", "before-outage-1"], keys);
         Assert.Equal(2, await connection.ExecuteScalarAsync<long>("select count(*) from feedback_items"));

@@ -1,7 +1,6 @@
 using System.Net;
 using CxMesh.TestKit;
 using Grpc.Health.V1;
-using Npgsql;
 
 namespace CxMesh.Platform.Tests;
 
@@ -10,13 +9,12 @@ public sealed class HealthTests
     [Fact]
     public async Task Liveness_checks_nothing_external_while_readiness_follows_Postgres()
     {
-        var connectionString = await TestServers.Postgres.CreateDatabaseAsync("scoring", CxMeshTestHost.MigrationAssemblies["scoring"]);
-        var direct = new NpgsqlConnectionStringBuilder(connectionString);
-        await using var proxy = new TcpFaultProxy(direct.Host!, direct.Port);
+        await using var database = await FaultyDatabase.CreateAsync("scoring");
+        var proxy = database.Proxy;
         await using var host = await CxMeshTestHost.StartAsync(s =>
         {
             s.Services = "scoring";
-            s.Databases["scoring"] = new NpgsqlConnectionStringBuilder(connectionString) { Port = proxy.Port }.ConnectionString;
+            s.Databases["scoring"] = database.ProxiedConnectionString;
         });
         var http = host.Http();
         var health = new Health.HealthClient(host.Channel(role: null));
