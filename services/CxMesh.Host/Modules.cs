@@ -1,4 +1,5 @@
 using CxMesh.Feedback;
+using CxMesh.Journey;
 using CxMesh.Platform.Hosting;
 using CxMesh.Scoring;
 
@@ -9,6 +10,7 @@ public static class Modules
 {
     public static IReadOnlyList<ServiceModule> All { get; } =
     [
+        new(JourneyModule.Name, b => b.AddJourneyService(), a => a.MapJourneyService()),
         new(FeedbackModule.Name, b => b.AddFeedbackService(), a => a.MapFeedbackService()),
         new(ScoringModule.Name, b => b.AddScoringService(), a => a.MapScoringService()),
     ];

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Reflection;
 using CxMesh.Feedback;
 using CxMesh.Host;
+using CxMesh.Journey;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Hosting;
 using CxMesh.Scoring;
@@ -32,6 +33,7 @@ public sealed class CxMeshTestHost : IAsyncDisposable
 
     public static readonly IReadOnlyDictionary<string, Assembly> MigrationAssemblies = new Dictionary<string, Assembly>
     {
+        [JourneyModule.Name] = typeof(JourneyModule).Assembly,
         [FeedbackModule.Name] = typeof(FeedbackModule).Assembly,
         [ScoringModule.Name] = typeof(ScoringModule).Assembly,
     };

@@ -23,6 +23,35 @@ public static class Outbox
     }
 }
 
+public static class OutboxBatch
+{
+    /// <summary>
+    /// Enqueues many events in one statement. Rows whose event id is in the outbox already are skipped, so a
+    /// projection that derives deterministic event ids from what it saw can run again without publishing twice.
+    /// </summary>
+    public static Task EnqueueManyAsync<TEvent>(NpgsqlConnection connection, NpgsqlTransaction transaction, EventTopic<TEvent> topic,
+        IReadOnlyCollection<TEvent> messages, Func<TEvent, string> eventIdOf, CancellationToken ct)
+        where TEvent : IMessage<TEvent>, new()
+    {
+        if (messages.Count == 0) return Task.CompletedTask;
+        var traceparent = Activity.Current is { } a ? $"00-{a.TraceId}-{a.SpanId}-{(a.Recorded ? "01" : "00")}" : null;
+        return connection.ExecuteAsync(new CommandDefinition(
+            """
+            insert into outbox (event_id, topic, event_type, payload, traceparent)
+            select id, @topic, @type, payload, @traceparent from unnest(@ids, @payloads) as e(id, payload)
+            on conflict (event_id) do nothing
+            """,
+            new
+            {
+                topic = topic.Name,
+                type = topic.EventType,
+                traceparent,
+                ids = messages.Select(eventIdOf).ToArray(),
+                payloads = messages.Select(m => EventJson.Format(m)).ToArray(),
+            }, transaction, cancellationToken: ct));
+    }
+}
+
 /// <summary>Operations on parked outbox rows (the ones the relay gave up on).</summary>
 public static class ParkedEvents
 {

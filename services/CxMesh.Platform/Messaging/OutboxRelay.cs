@@ -35,7 +35,7 @@ public sealed class RelayOptions
 public sealed class OutboxRelay(ServiceDatabase database, IEventTransport transport, IOptions<RelayOptions> options, ILogger<OutboxRelay> logger)
     : BackgroundService
 {
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly NotificationSignal _notified = new(database, "cxmesh_outbox", logger);
     private readonly RelayOptions _options = options.Value;
     private DateTime _lastCleanup = DateTime.MinValue;
 
@@ -46,7 +46,7 @@ public sealed class OutboxRelay(ServiceDatabase database, IEventTransport transp
             logger.LogWarning("Outbox relay of {Service} is disabled (Messaging:RelayEnabled=false)", database.Service);
             return;
         }
-        _ = Task.Run(() => ListenAsync(stoppingToken), stoppingToken);
+        _notified.Start(stoppingToken);
         var failures = 0;
         while (!stoppingToken.IsCancellationRequested)
         {
@@ -57,7 +57,7 @@ public sealed class OutboxRelay(ServiceDatabase database, IEventTransport transp
                 }
                 await CleanupAsync(stoppingToken);
                 failures = 0;
-                await WaitAsync(await NextDueInAsync(stoppingToken), stoppingToken);
+                await _notified.WaitAsync(await NextDueInAsync(stoppingToken), stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -68,7 +68,7 @@ public sealed class OutboxRelay(ServiceDatabase database, IEventTransport transp
                 failures++;
                 var delay = Backoff(failures);
                 logger.LogWarning(ex, "Outbox relay of {Service} failed; retrying in {Delay}", database.Service, delay);
-                await WaitAsync(delay, stoppingToken);
+                await _notified.WaitAsync(delay, stoppingToken);
             }
         }
     }
@@ -182,68 +182,6 @@ public sealed class OutboxRelay(ServiceDatabase database, IEventTransport transp
         await connection.ExecuteAsync(new CommandDefinition(
             "delete from outbox where sent_at < now() - make_interval(secs => @secs)",
             new { secs = _options.SentRetention.TotalSeconds }, cancellationToken: ct));
-    }
-
-    private async Task WaitAsync(TimeSpan timeout, CancellationToken ct)
-    {
-        try
-        {
-            await _wake.WaitAsync(timeout, ct);
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-    }
-
-    private void Wake()
-    {
-        try
-        {
-            if (_wake.CurrentCount == 0) _wake.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-        }
-    }
-
-    private async Task ListenAsync(CancellationToken ct)
-    {
-        var failures = 0;
-        while (!ct.IsCancellationRequested)
-        {
-            try
-            {
-                await using var connection = await database.OpenConnectionAsync(ct);
-                connection.Notification += (_, _) => Wake();
-                await using (var listen = new NpgsqlCommand("listen cxmesh_outbox", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(ct);
-                }
-                failures = 0;
-                Wake(); // rows may have arrived while we were not listening
-                while (!ct.IsCancellationRequested)
-                {
-                    await connection.WaitAsync(ct);
-                }
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                failures++;
-                logger.LogDebug(ex, "LISTEN connection of {Service} lost; the poll covers until it is back", database.Service);
-                try
-                {
-                    await Task.Delay(Backoff(failures), ct);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-        }
     }
 
     private sealed record OutboxRow(long Id, string EventId, string Topic, string EventType, string Payload, string? TraceParent, int Attempts);

@@ -6,6 +6,9 @@ namespace CxMesh.Platform.Messaging;
 public static class Topics
 {
     public static readonly EventTopic<FeedbackReceived> FeedbackReceived = new("feedback.received.v1");
+    public static readonly EventTopic<JourneyTouchpointRecorded> JourneyTouchpointRecorded = new("journey.touchpoint.recorded.v1");
+    public static readonly EventTopic<JourneyCompleted> JourneyCompleted = new("journey.completed.v1");
+    public static readonly EventTopic<JourneyAbandoned> JourneyAbandoned = new("journey.abandoned.v1");
 
-    public static IReadOnlyList<IEventTopic> All { get; } = [FeedbackReceived];
+    public static IReadOnlyList<IEventTopic> All { get; } = [FeedbackReceived, JourneyTouchpointRecorded, JourneyCompleted, JourneyAbandoned];
 }

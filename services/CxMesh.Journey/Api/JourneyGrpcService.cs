@@ -1,0 +1,262 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using CxMesh.Journey.Data;
+using CxMesh.Journey.Domain;
+using CxMesh.Journey.V1;
+using CxMesh.Platform.Auth;
+using CxMesh.Platform.Errors;
+using FluentValidation;
+using Google.Protobuf.WellKnownTypes;
+using Google.Rpc;
+using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
+
+namespace CxMesh.Journey.Api;
+
+public sealed class JourneyGrpcService(
+    DefinitionStore definitions,
+    TouchpointIngest ingest,
+    JourneyReads reads,
+    IValidator<CreateJourneyDefinitionRequest> createValidator,
+    IValidator<UpdateJourneyDefinitionRequest> updateValidator,
+    TimeProvider clock) : JourneyService.JourneyServiceBase
+{
+    private const string Writers = $"{Roles.Admin},{Roles.JourneyOwner}";
+    private const string Readers = $"{Roles.Admin},{Roles.Analyst},{Roles.JourneyOwner},{Roles.App}";
+
+    [Authorize(Roles = Writers)]
+    public override async Task<CreateJourneyDefinitionResponse> CreateJourneyDefinition(CreateJourneyDefinitionRequest request, ServerCallContext context)
+    {
+        await createValidator.ValidateAndThrowAsync(request, context.CancellationToken);
+        return new CreateJourneyDefinitionResponse { Definition = await definitions.CreateAsync(request.Definition, context.CancellationToken) };
+    }
+
+    [Authorize(Roles = Readers)]
+    public override async Task<GetJourneyDefinitionResponse> GetJourneyDefinition(GetJourneyDefinitionRequest request, ServerCallContext context)
+    {
+        RequireKey(request.Key, "key");
+        if (request.Version < 0) throw new FieldViolationException("version", "version must not be negative (0 means the current one).");
+        var definition = await definitions.GetAsync(request.Key, request.Version, context.CancellationToken)
+            ?? throw new NotFoundException("journey", request.Version == 0 ? request.Key : $"{request.Key}@{request.Version}");
+        return new GetJourneyDefinitionResponse { Definition = definition };
+    }
+
+    [Authorize(Roles = Readers)]
+    public override async Task<ListJourneyDefinitionsResponse> ListJourneyDefinitions(ListJourneyDefinitionsRequest request, ServerCallContext context)
+    {
+        if (request.PageSize is < 0 or > JourneyLimits.MaxPageSize)
+        {
+            throw new FieldViolationException("page_size", $"page_size must be 0 to {JourneyLimits.MaxPageSize}.");
+        }
+        string? after = null;
+        if (request.PageToken.Length > 0)
+        {
+            try
+            {
+                after = Encoding.UTF8.GetString(Base64UrlDecode(request.PageToken));
+            }
+            catch (FormatException)
+            {
+                throw new FieldViolationException("page_token", "page_token is not one this service issued.");
+            }
+        }
+        var (page, next) = await definitions.ListAsync(after, request.PageSize == 0 ? JourneyLimits.DefaultPageSize : request.PageSize,
+            request.IncludeArchived, context.CancellationToken);
+        var response = new ListJourneyDefinitionsResponse
+        {
+            NextPageToken = next is null ? "" : Convert.ToBase64String(Encoding.UTF8.GetBytes(next)).TrimEnd('=').Replace('+', '-').Replace('/', '_'),
+        };
+        response.Definitions.AddRange(page);
+        return response;
+    }
+
+    [Authorize(Roles = Writers)]
+    public override async Task<UpdateJourneyDefinitionResponse> UpdateJourneyDefinition(UpdateJourneyDefinitionRequest request, ServerCallContext context)
+    {
+        await updateValidator.ValidateAndThrowAsync(request, context.CancellationToken);
+        return new UpdateJourneyDefinitionResponse
+        {
+            Definition = await definitions.UpdateAsync(request.Definition, request.ExpectedVersion, context.CancellationToken),
+        };
+    }
+
+    [Authorize(Roles = Writers)]
+    public override async Task<ArchiveJourneyDefinitionResponse> ArchiveJourneyDefinition(ArchiveJourneyDefinitionRequest request, ServerCallContext context)
+    {
+        RequireKey(request.Key, "key");
+        return new ArchiveJourneyDefinitionResponse { Definition = await definitions.ArchiveAsync(request.Key, context.CancellationToken) };
+    }
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
+    public override async Task<RecordTouchpointResponse> RecordTouchpoint(RecordTouchpointRequest request, ServerCallContext context)
+    {
+        if (request.Touchpoint is null) throw new FieldViolationException("touchpoint", "touchpoint is required.");
+        var result = (await ingest.RecordAsync([request.Touchpoint], 0, context.CancellationToken))[0];
+        if (result.Status == RecordStatus.Rejected)
+        {
+            throw (Code)result.Error.Code switch
+            {
+                Code.NotFound => new NotFoundException("journey", request.Touchpoint.JourneyKey),
+                Code.FailedPrecondition when result.Error.Field.EndsWith("idempotency_key", StringComparison.Ordinal) =>
+                    new PreconditionFailedException("IDEMPOTENCY_KEY_REUSED", result.Error.Message, new Dictionary<string, string> { ["field"] = result.Error.Field }),
+                Code.FailedPrecondition => new PreconditionFailedException("JOURNEY_ARCHIVED", result.Error.Message, new Dictionary<string, string> { ["field"] = result.Error.Field }),
+                _ => new FieldViolationException(result.Error.Field, result.Error.Message),
+            };
+        }
+        return new RecordTouchpointResponse { TouchpointEventId = result.TouchpointEventId, Status = result.Status };
+    }
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
+    public override async Task<RecordTouchpointsResponse> RecordTouchpoints(IAsyncStreamReader<RecordTouchpointsRequest> requestStream, ServerCallContext context)
+    {
+        const int chunkSize = 1_000;
+        var response = new RecordTouchpointsResponse();
+        var chunk = new List<TouchpointEvent>(chunkSize);
+        var index = 0;
+        var firstOfChunk = 0;
+        await foreach (var message in requestStream.ReadAllAsync(context.CancellationToken))
+        {
+            var e = message.Touchpoint ?? new TouchpointEvent();
+            if (index >= JourneyLimits.MaxItemsPerCall)
+            {
+                response.Results.Add(TouchpointIngest.Rejected(index++, e, Code.InvalidArgument, "touchpoint",
+                    $"a call may carry at most {JourneyLimits.MaxItemsPerCall} touchpoints; send the rest in another call."));
+                continue;
+            }
+            chunk.Add(e);
+            index++;
+            if (chunk.Count == chunkSize)
+            {
+                response.Results.AddRange(await ingest.RecordAsync(chunk, firstOfChunk, context.CancellationToken));
+                firstOfChunk = index;
+                chunk = new List<TouchpointEvent>(chunkSize);
+            }
+        }
+        if (chunk.Count > 0) response.Results.AddRange(await ingest.RecordAsync(chunk, firstOfChunk, context.CancellationToken));
+
+        var ordered = response.Results.OrderBy(r => r.Index).ToList();
+        response.Results.Clear();
+        response.Results.AddRange(ordered);
+        response.Recorded = ordered.Count(r => r.Status == RecordStatus.Recorded);
+        response.Replayed = ordered.Count(r => r.Status == RecordStatus.Replayed);
+        response.Rejected = ordered.Count(r => r.Status == RecordStatus.Rejected);
+        return response;
+    }
+
+    [Authorize(Roles = Readers)]
+    public override async Task<GetCustomerJourneysResponse> GetCustomerJourneys(GetCustomerJourneysRequest request, ServerCallContext context)
+    {
+        if (request.CustomerId.Length is 0 or > JourneyLimits.MaxIdLength || !JourneyLimits.Token().IsMatch(request.CustomerId))
+        {
+            throw new FieldViolationException("customer_id", "customer_id is required: 1-128 characters of letters, digits and . _ : -");
+        }
+        if (request.JourneyKey.Length > 0) RequireKey(request.JourneyKey, "journey_key");
+        if (request.MaxInstances is < 0 or > 100) throw new FieldViolationException("max_instances", "max_instances must be 0 to 100.");
+
+        var (instances, timelines) = await reads.CustomerJourneysAsync(request.CustomerId,
+            request.JourneyKey.Length > 0 ? request.JourneyKey : null,
+            request.MaxInstances == 0 ? JourneyLimits.DefaultInstances : request.MaxInstances, context.CancellationToken);
+        var response = new GetCustomerJourneysResponse();
+        foreach (var i in instances)
+        {
+            var spec = await SpecAsync(i.JourneyKey, i.Version, context.CancellationToken);
+            var instance = new JourneyInstance
+            {
+                Id = i.Id.ToString(),
+                JourneyKey = i.JourneyKey,
+                DefinitionVersion = i.Version,
+                State = i.State switch { "open" => V1.InstanceState.Open, "completed" => V1.InstanceState.Completed, _ => V1.InstanceState.Abandoned },
+                StartedAt = Timestamp.FromDateTime(i.StartedAt),
+                LastActivityAt = Timestamp.FromDateTime(i.LastActivityAt),
+                EndedAt = i.EndedAt is { } ended ? Timestamp.FromDateTime(ended) : null,
+                CurrentStageKey = i.FurthestStageKey,
+                Segment = i.Segment,
+            };
+            foreach (var t in timelines[i.Id])
+            {
+                var entry = new TimelineEntry
+                {
+                    TouchpointEventId = t.Id.ToString(),
+                    TouchpointKey = t.TouchpointKey,
+                    StageKey = spec.Find(t.TouchpointKey) is { } found ? spec.Stages[found.Stage].Key : "",
+                    OccurredAt = Timestamp.FromDateTime(t.OccurredAt),
+                };
+                entry.Attributes.Add(JsonSerializer.Deserialize<Dictionary<string, string>>(t.Attributes) ?? []);
+                instance.Timeline.Add(entry);
+            }
+            response.Instances.Add(instance);
+        }
+        return response;
+    }
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.JourneyOwner}")]
+    public override async Task<GetFunnelResponse> GetFunnel(GetFunnelRequest request, ServerCallContext context)
+    {
+        RequireKey(request.JourneyKey, "journey_key");
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var start = request.StartDate.Length > 0 ? ParseDate(request.StartDate, "start_date") : today.AddDays(-29);
+        var end = request.EndDate.Length > 0 ? ParseDate(request.EndDate, "end_date") : today;
+        if (end < start) throw new FieldViolationException("end_date", "end_date must not be before start_date.");
+        if (end.DayNumber - start.DayNumber >= 366) throw new FieldViolationException("start_date", "the window may span at most 366 days.");
+        if (request.Segment.Length > JourneyLimits.MaxAttributeValueLength)
+        {
+            throw new FieldViolationException("segment", $"segment must be at most {JourneyLimits.MaxAttributeValueLength} characters.");
+        }
+
+        var definition = await definitions.GetAsync(request.JourneyKey, 0, context.CancellationToken)
+            ?? throw new NotFoundException("journey", request.JourneyKey);
+        var sums = await reads.FunnelAsync(request.JourneyKey, request.Segment, start, end, context.CancellationToken);
+        var journey = sums.GetValueOrDefault(FunnelContribution.JourneyStage) ?? new FunnelSum();
+        var response = new GetFunnelResponse
+        {
+            JourneyKey = request.JourneyKey,
+            Started = journey.Entered,
+            Completed = journey.Completed,
+            Abandoned = journey.Dropped,
+            AbandonmentRate = journey.Entered == 0 ? 0 : (double)journey.Dropped / journey.Entered,
+            MedianEndToEnd = ToDuration(journey.Quantile(0.5)),
+            P90EndToEnd = ToDuration(journey.Quantile(0.9)),
+            StartDate = start.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            EndDate = end.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        };
+        long firstEntered = 0;
+        foreach (var stage in definition.Stages)
+        {
+            var sum = sums.GetValueOrDefault(stage.Key) ?? new FunnelSum();
+            if (response.Stages.Count == 0) firstEntered = sum.Entered;
+            response.Stages.Add(new StageFunnel
+            {
+                StageKey = stage.Key,
+                Entered = sum.Entered,
+                Completed = sum.Completed,
+                Dropped = sum.Dropped,
+                ConversionFromStart = firstEntered == 0 ? 0 : (double)sum.Entered / firstEntered,
+                MedianTimeInStage = ToDuration(sum.Quantile(0.5)),
+                P90TimeInStage = ToDuration(sum.Quantile(0.9)),
+            });
+        }
+        return response;
+    }
+
+    private async Task<JourneySpec> SpecAsync(string key, int version, CancellationToken ct) =>
+        DefinitionStore.ToSpec(await definitions.GetAsync(key, version, ct) ?? throw new NotFoundException("journey", $"{key}@{version}"));
+
+    private static Duration? ToDuration(TimeSpan? t) => t is { } value ? Duration.FromTimeSpan(value) : null;
+
+    private static void RequireKey(string key, string field)
+    {
+        if (!JourneyLimits.Key().IsMatch(key)) throw new FieldViolationException(field, $"{field} is required: 1-64 characters of a-z, 0-9, '.', '_' or '-'.");
+    }
+
+    private static DateOnly ParseDate(string value, string field) =>
+        DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
+            ? date
+            : throw new FieldViolationException(field, $"{field} must be a date (yyyy-MM-dd).");
+
+    private static byte[] Base64UrlDecode(string token)
+    {
+        var s = token.Replace('-', '+').Replace('_', '/');
+        return Convert.FromBase64String(s.PadRight(s.Length + (4 - s.Length % 4) % 4, '='));
+    }
+}

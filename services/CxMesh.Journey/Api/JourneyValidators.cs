@@ -1,0 +1,127 @@
+using CxMesh.Journey.Domain;
+using CxMesh.Journey.V1;
+using FluentValidation;
+
+namespace CxMesh.Journey.Api;
+
+public sealed class JourneyDefinitionValidator : AbstractValidator<JourneyDefinition>
+{
+    public JourneyDefinitionValidator()
+    {
+        RuleFor(d => d.Key).Must(k => JourneyLimits.Key().IsMatch(k))
+            .WithMessage("key must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
+        RuleFor(d => d.Name).NotEmpty().WithMessage("name is required.")
+            .MaximumLength(JourneyLimits.MaxNameLength).WithMessage($"name must be at most {JourneyLimits.MaxNameLength} characters.");
+        RuleFor(d => d.Description).MaximumLength(JourneyLimits.MaxDescriptionLength)
+            .WithMessage($"description must be at most {JourneyLimits.MaxDescriptionLength} characters.");
+        RuleFor(d => d.Stages)
+            .NotEmpty().WithMessage("stages must hold at least one stage.")
+            .Must(s => s.Count <= JourneyLimits.MaxStages).WithMessage($"stages may hold at most {JourneyLimits.MaxStages} stages.")
+            .Must(s => s.Sum(x => x.Touchpoints.Count) <= JourneyLimits.MaxTouchpoints)
+            .WithMessage($"a journey may have at most {JourneyLimits.MaxTouchpoints} touchpoints.")
+            .Must(s => s.SelectMany(x => x.Touchpoints).Any(t => t.StartsJourney))
+            .WithMessage("stages must contain at least one touchpoint with starts_journey.")
+            .Must(s => s.SelectMany(x => x.Touchpoints).Any(t => t.EndsJourney))
+            .WithMessage("stages must contain at least one touchpoint with ends_journey.");
+        RuleForEach(d => d.Stages).ChildRules(stage =>
+        {
+            stage.RuleFor(s => s.Key).Must(k => JourneyLimits.Key().IsMatch(k))
+                .WithMessage("key must be 1-64 characters of a-z, 0-9, '.', '_' or '-'.");
+            stage.RuleFor(s => s.Name).MaximumLength(JourneyLimits.MaxNameLength).WithMessage($"name must be at most {JourneyLimits.MaxNameLength} characters.");
+            stage.RuleFor(s => s.Touchpoints).NotEmpty().WithMessage("touchpoints must hold at least one touchpoint: a stage cannot be empty.");
+            stage.RuleForEach(s => s.Touchpoints).ChildRules(tp =>
+            {
+                tp.RuleFor(t => t.Key).Must(k => JourneyLimits.Key().IsMatch(k))
+                    .WithMessage("key must be 1-64 characters of a-z, 0-9, '.', '_' or '-'.");
+                tp.RuleFor(t => t.Name).MaximumLength(JourneyLimits.MaxNameLength).WithMessage($"name must be at most {JourneyLimits.MaxNameLength} characters.");
+                tp.RuleFor(t => t.Channel).Must(c => c != TouchpointChannel.Unspecified && Enum.IsDefined(c))
+                    .WithMessage(t => $"channel must be one of {string.Join(", ", Enum.GetNames<TouchpointChannel>().Skip(1))}; got {(int)t.Channel}.");
+            });
+        });
+        RuleFor(d => d).Custom((d, context) =>
+        {
+            var stageKeys = new HashSet<string>(StringComparer.Ordinal);
+            var touchpointKeys = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (var s = 0; s < d.Stages.Count; s++)
+            {
+                if (!stageKeys.Add(d.Stages[s].Key))
+                {
+                    context.AddFailure($"stages[{s}].key", $"stage key '{d.Stages[s].Key}' is used twice.");
+                }
+                for (var t = 0; t < d.Stages[s].Touchpoints.Count; t++)
+                {
+                    var key = d.Stages[s].Touchpoints[t].Key;
+                    if (touchpointKeys.TryGetValue(key, out var other))
+                    {
+                        context.AddFailure($"stages[{s}].touchpoints[{t}].key",
+                            other == s ? $"touchpoint '{key}' is listed twice in this stage." : $"touchpoint '{key}' is already in stage '{d.Stages[other].Key}': a touchpoint belongs to one stage.");
+                    }
+                    else
+                    {
+                        touchpointKeys[key] = s;
+                    }
+                }
+            }
+        });
+        RuleFor(d => d.InactivityTimeout)
+            .NotNull().WithMessage("inactivity_timeout is required.")
+            .Must(t => t is null || (t.ToTimeSpan() >= JourneyLimits.MinTimeout && t.ToTimeSpan() <= JourneyLimits.MaxTimeout))
+            .WithMessage("inactivity_timeout must be between 1 minute and 365 days.");
+        RuleFor(d => d.SegmentAttributes)
+            .Must(a => a.Count <= JourneyLimits.MaxSegmentAttributes).WithMessage($"segment_attributes may hold at most {JourneyLimits.MaxSegmentAttributes} names.")
+            .Must(a => a.Distinct().Count() == a.Count).WithMessage("segment_attributes must not repeat a name.");
+        RuleForEach(d => d.SegmentAttributes).Must(a => JourneyLimits.Key().IsMatch(a))
+            .WithMessage("segment attribute names must be 1-64 characters of a-z, 0-9, '.', '_' or '-'.");
+    }
+}
+
+public sealed class CreateJourneyDefinitionValidator : AbstractValidator<CreateJourneyDefinitionRequest>
+{
+    public CreateJourneyDefinitionValidator()
+    {
+        RuleFor(r => r.Definition).NotNull().WithMessage("definition is required.").SetValidator(new JourneyDefinitionValidator());
+    }
+}
+
+public sealed class UpdateJourneyDefinitionValidator : AbstractValidator<UpdateJourneyDefinitionRequest>
+{
+    public UpdateJourneyDefinitionValidator()
+    {
+        RuleFor(r => r.Definition).NotNull().WithMessage("definition is required.").SetValidator(new JourneyDefinitionValidator());
+        RuleFor(r => r.ExpectedVersion).GreaterThanOrEqualTo(0).WithMessage("expected_version must not be negative.");
+    }
+}
+
+public sealed class TouchpointEventValidator : AbstractValidator<TouchpointEvent>
+{
+    public TouchpointEventValidator(TimeProvider clock)
+    {
+        RuleFor(t => t.IdempotencyKey)
+            .NotEmpty().WithMessage("idempotency_key is required.")
+            .Length(8, 128).WithMessage("idempotency_key must be 8 to 128 characters.")
+            .Matches(JourneyLimits.Token()).WithMessage("idempotency_key may contain only letters, digits and . _ : -");
+        RuleFor(t => t.CustomerId)
+            .NotEmpty().WithMessage("customer_id is required (a pseudonymous id, never an email or a name).")
+            .MaximumLength(JourneyLimits.MaxIdLength).WithMessage($"customer_id must be at most {JourneyLimits.MaxIdLength} characters.")
+            .Matches(JourneyLimits.Token()).WithMessage("customer_id may contain only letters, digits and . _ : - (no emails or names).");
+        RuleFor(t => t.JourneyKey).Must(k => JourneyLimits.Key().IsMatch(k)).WithMessage("journey_key is not a journey key.");
+        RuleFor(t => t.TouchpointKey).Must(k => JourneyLimits.Key().IsMatch(k)).WithMessage("touchpoint_key is not a touchpoint key.");
+        RuleFor(t => t.OccurredAt)
+            .NotNull().WithMessage("occurred_at is required.")
+            .Must(t => t is null || (t.Seconds is >= -62135596800L and <= 253402300799L && t.Nanos is >= 0 and < 1_000_000_000))
+            .WithMessage("occurred_at is not a valid timestamp.")
+            .DependentRules(() =>
+            {
+                RuleFor(t => t.OccurredAt)
+                    .Must(t => t.ToDateTimeOffset() <= clock.GetUtcNow() + JourneyLimits.MaxClockSkew)
+                    .WithMessage("occurred_at is in the future.")
+                    .Must(t => t.ToDateTimeOffset() >= clock.GetUtcNow() - JourneyLimits.MaxAge)
+                    .WithMessage($"occurred_at is more than {JourneyLimits.MaxAge.TotalDays} days ago.");
+            });
+        RuleFor(t => t.Attributes)
+            .Must(a => a.Count <= JourneyLimits.MaxAttributes).WithMessage($"attributes may hold at most {JourneyLimits.MaxAttributes} entries.")
+            .Must(a => a.Keys.All(k => JourneyLimits.Key().IsMatch(k))).WithMessage("attribute names must be 1-64 characters of a-z, 0-9, '.', '_' or '-'.")
+            .Must(a => a.Values.All(v => v.Length <= JourneyLimits.MaxAttributeValueLength))
+            .WithMessage($"attribute values must be at most {JourneyLimits.MaxAttributeValueLength} characters.");
+    }
+}

@@ -1,0 +1,96 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using CxMesh.Journey.Data;
+using CxMesh.Journey.V1;
+using FluentValidation;
+using Google.Protobuf;
+using Google.Rpc;
+
+namespace CxMesh.Journey.Api;
+
+/// <summary>
+/// Checks a batch of touchpoint events (shape, then against the current journey definitions) and stores the
+/// good ones in one go; each bad one gets its own error. Shared by RecordTouchpoint and RecordTouchpoints.
+/// </summary>
+public sealed class TouchpointIngest(DefinitionStore definitions, TouchpointStore store, IValidator<TouchpointEvent> validator)
+{
+    public async Task<IReadOnlyList<RecordTouchpointResult>> RecordAsync(IReadOnlyList<TouchpointEvent> events, int firstIndex, CancellationToken ct)
+    {
+        var results = new RecordTouchpointResult[events.Count];
+        var shapeOk = new List<int>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            var check = validator.Validate(events[i]);
+            if (check.IsValid)
+            {
+                shapeOk.Add(i);
+                continue;
+            }
+            var first = check.Errors[0];
+            results[i] = Rejected(firstIndex + i, events[i], Code.InvalidArgument, "touchpoint." + first.PropertyName, first.ErrorMessage);
+        }
+
+        var journeys = await definitions.CurrentAsync(shapeOk.Select(i => events[i].JourneyKey).Distinct().ToList(), ct);
+        var toStore = new List<(int Index, TouchpointToStore Item)>();
+        foreach (var i in shapeOk)
+        {
+            var e = events[i];
+            if (!journeys.TryGetValue(e.JourneyKey, out var journey))
+            {
+                results[i] = Rejected(firstIndex + i, e, Code.NotFound, "touchpoint.journey_key", $"journey '{e.JourneyKey}' is not defined.");
+            }
+            else if (journey.Archived)
+            {
+                results[i] = Rejected(firstIndex + i, e, Code.FailedPrecondition, "touchpoint.journey_key", $"journey '{e.JourneyKey}' is archived and accepts no touchpoints.");
+            }
+            else if (!journey.Spec.Has(e.TouchpointKey))
+            {
+                results[i] = Rejected(firstIndex + i, e, Code.InvalidArgument, "touchpoint.touchpoint_key",
+                    $"touchpoint '{e.TouchpointKey}' is not part of journey '{e.JourneyKey}' (version {journey.Spec.Version}).");
+            }
+            else
+            {
+                var occurred = e.OccurredAt.ToDateTime();
+                toStore.Add((i, new TouchpointToStore(Guid.CreateVersion7(), e.IdempotencyKey, Fingerprint(e), e.CustomerId, e.JourneyKey,
+                    e.TouchpointKey, new DateTime(occurred.Ticks - occurred.Ticks % 10, DateTimeKind.Utc),
+                    JsonSerializer.Serialize(e.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal).ToDictionary(a => a.Key, a => a.Value)))));
+            }
+        }
+
+        var stored = await store.StoreAsync(toStore.Select(t => t.Item).ToList(), ct);
+        for (var n = 0; n < toStore.Count; n++)
+        {
+            var (i, _) = toStore[n];
+            results[i] = stored[n].Outcome switch
+            {
+                StoreOutcome.KeyReused => Rejected(firstIndex + i, events[i], Code.FailedPrecondition, "touchpoint.idempotency_key",
+                    "idempotency_key was used before for a different touchpoint event; use a new key for a new event."),
+                var outcome => new RecordTouchpointResult
+                {
+                    Index = firstIndex + i,
+                    IdempotencyKey = events[i].IdempotencyKey,
+                    TouchpointEventId = stored[n].Id.ToString(),
+                    Status = outcome == StoreOutcome.Recorded ? RecordStatus.Recorded : RecordStatus.Replayed,
+                },
+            };
+        }
+        return results;
+    }
+
+    public static RecordTouchpointResult Rejected(int index, TouchpointEvent e, Code code, string field, string message) => new()
+    {
+        Index = index,
+        IdempotencyKey = e.IdempotencyKey,
+        Status = RecordStatus.Rejected,
+        Error = new ItemError { Code = (int)code, Field = field, Message = message },
+    };
+
+    // Attributes are a map, whose wire order is not defined: hash them sorted so a retry always matches.
+    private static byte[] Fingerprint(TouchpointEvent e)
+    {
+        var canonical = e.Clone();
+        canonical.Attributes.Clear();
+        foreach (var (key, value) in e.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal)) canonical.Attributes[key] = value;
+        return SHA256.HashData(canonical.ToByteArray());
+    }
+}

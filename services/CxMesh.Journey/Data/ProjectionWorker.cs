@@ -1,0 +1,88 @@
+using CxMesh.Platform.Postgres;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CxMesh.Journey.Data;
+
+/// <summary>Configuration section <c>Journey</c>.</summary>
+public sealed class JourneyOptions
+{
+    public const string Section = "Journey";
+
+    /// <summary>Off only in tests that need touchpoints to stay unprojected.</summary>
+    public bool ProjectorEnabled { get; set; } = true;
+    public int ProjectorBatchSize { get; set; } = 200;
+    public TimeSpan ProjectorPollInterval { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>How often open instances past their inactivity timeout are queued to be abandoned.</summary>
+    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>
+/// Runs the projector (woken by <c>LISTEN cxmesh_journey_pending</c> and a poll) and the abandonment sweeper,
+/// which queues pairs whose open instance ran past its timeout. Safe with several replicas.
+/// </summary>
+public sealed class ProjectionWorker(
+    InstanceProjector projector, [FromKeyedServices(JourneyModule.Name)] ServiceDatabase database,
+    IOptions<JourneyOptions> options, TimeProvider clock, ILogger<ProjectionWorker> logger) : BackgroundService
+{
+    private readonly NotificationSignal _notified = new(database, "cxmesh_journey_pending", logger);
+    private DateTime _lastSweep = DateTime.MinValue;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var o = options.Value;
+        if (!o.ProjectorEnabled)
+        {
+            logger.LogWarning("Journey projector disabled (Journey:ProjectorEnabled=false)");
+            return;
+        }
+        _notified.Start(stoppingToken);
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (DateTime.UtcNow - _lastSweep >= o.SweepInterval)
+                {
+                    await SweepAsync(stoppingToken);
+                    _lastSweep = DateTime.UtcNow;
+                }
+                while (await projector.ProjectBatchAsync(o.ProjectorBatchSize, stoppingToken) > 0)
+                {
+                }
+                failures = 0;
+                await _notified.WaitAsync(o.ProjectorPollInterval < o.SweepInterval ? o.ProjectorPollInterval : o.SweepInterval, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                break;
+            }
+            catch (Exception ex)
+            {
+                failures++;
+                var delay = TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Min(failures, 6))));
+                logger.LogWarning(ex, "Journey projection failed; retrying in {Delay}", delay);
+                await _notified.WaitAsync(delay, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues every pair whose open instance is past its inactivity timeout. Returns how many were queued.
+    /// "Now" is the service's clock, the same one the projector decides abandonment by.
+    /// </summary>
+    public async Task<int> SweepAsync(CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            """
+            insert into pending_projections (customer_id, journey_key)
+            select distinct customer_id, journey_key from journey_instances
+            where state = 'open' and abandon_after < @now
+            on conflict do nothing
+            """, new { now = clock.GetUtcNow().UtcDateTime }, cancellationToken: ct));
+    }
+}

@@ -1,0 +1,104 @@
+using CxMesh.Platform.Postgres;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CxMesh.Journey.Data;
+
+public sealed record TouchpointToStore(
+    Guid Id, string IdempotencyKey, byte[] RequestHash, string CustomerId, string JourneyKey, string TouchpointKey,
+    DateTime OccurredAt, string AttributesJson);
+
+public enum StoreOutcome
+{
+    Recorded,
+    Replayed,
+    KeyReused,
+}
+
+public sealed record StoreResult(Guid Id, StoreOutcome Outcome);
+
+/// <summary>
+/// Ingest: stores a batch of checked touchpoints in one transaction with set-based statements (so a batch
+/// costs a few round trips, not a few per item) and queues their (customer, journey) pairs for the projector.
+/// </summary>
+public sealed class TouchpointStore([FromKeyedServices(JourneyModule.Name)] ServiceDatabase database)
+{
+    public async Task<IReadOnlyList<StoreResult>> StoreAsync(IReadOnlyList<TouchpointToStore> items, CancellationToken ct)
+    {
+        if (items.Count == 0) return [];
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+
+        var inserted = (await connection.QueryAsync<string>(new CommandDefinition(
+            """
+            insert into touchpoints (id, idempotency_key, request_hash, customer_id, journey_key, touchpoint_key, occurred_at, attributes)
+            select id, key, hash, customer, journey, touchpoint, occurred, attrs::jsonb
+            from unnest(@ids, @keys, @hashes, @customers, @journeys, @touchpoints, @occurred, @attributes)
+                as t(id, key, hash, customer, journey, touchpoint, occurred, attrs)
+            on conflict (idempotency_key) do nothing
+            returning idempotency_key
+            """,
+            new
+            {
+                ids = items.Select(i => i.Id).ToArray(),
+                keys = items.Select(i => i.IdempotencyKey).ToArray(),
+                hashes = items.Select(i => i.RequestHash).ToArray(),
+                customers = items.Select(i => i.CustomerId).ToArray(),
+                journeys = items.Select(i => i.JourneyKey).ToArray(),
+                touchpoints = items.Select(i => i.TouchpointKey).ToArray(),
+                occurred = items.Select(i => i.OccurredAt).ToArray(),
+                attributes = items.Select(i => i.AttributesJson).ToArray(),
+            }, tx, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+
+        // Keys seen before (in an earlier call, or earlier in this batch): a replay if the request is the same.
+        var earlier = new Dictionary<string, (Guid Id, byte[] Hash)>(StringComparer.Ordinal);
+        var repeated = items.Select(i => i.IdempotencyKey).Where(k => !inserted.Contains(k)).Distinct().ToArray();
+        if (repeated.Length > 0)
+        {
+            foreach (var row in await connection.QueryAsync<(string Key, Guid Id, byte[] Hash)>(new CommandDefinition(
+                "select idempotency_key, id, request_hash from touchpoints where idempotency_key = any(@repeated)",
+                new { repeated }, tx, cancellationToken: ct)))
+            {
+                earlier[row.Key] = (row.Id, row.Hash);
+            }
+        }
+
+        var firstInBatch = new Dictionary<string, TouchpointToStore>(StringComparer.Ordinal);
+        foreach (var item in items) firstInBatch.TryAdd(item.IdempotencyKey, item);
+        var results = new List<StoreResult>(items.Count);
+        var firstUse = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var item in items)
+        {
+            if (inserted.Contains(item.IdempotencyKey) && firstUse.Add(item.IdempotencyKey))
+            {
+                results.Add(new StoreResult(item.Id, StoreOutcome.Recorded));
+                continue;
+            }
+            var (id, hash) = earlier.TryGetValue(item.IdempotencyKey, out var e)
+                ? e
+                : (firstInBatch[item.IdempotencyKey].Id, firstInBatch[item.IdempotencyKey].RequestHash);
+            results.Add(hash.AsSpan().SequenceEqual(item.RequestHash)
+                ? new StoreResult(id, StoreOutcome.Replayed)
+                : new StoreResult(id, StoreOutcome.KeyReused));
+        }
+
+        var pairs = items.Where((item, i) => results[i].Outcome == StoreOutcome.Recorded)
+            .Select(i => (i.CustomerId, i.JourneyKey)).Distinct()
+            .OrderBy(p => p.CustomerId, StringComparer.Ordinal).ThenBy(p => p.JourneyKey, StringComparer.Ordinal)
+            .ToList();
+        if (pairs.Count > 0)
+        {
+            // Sorted, so that concurrent batches take these row locks in one order.
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                insert into pending_projections (customer_id, journey_key)
+                select c, j from unnest(@customers, @journeys) as p(c, j)
+                on conflict do nothing
+                """,
+                new { customers = pairs.Select(p => p.CustomerId).ToArray(), journeys = pairs.Select(p => p.JourneyKey).ToArray() },
+                tx, cancellationToken: ct));
+        }
+        await tx.CommitAsync(ct);
+        return results;
+    }
+}

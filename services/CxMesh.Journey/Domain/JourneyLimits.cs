@@ -1,0 +1,32 @@
+using System.Text.RegularExpressions;
+
+namespace CxMesh.Journey.Domain;
+
+/// <summary>The limits the proto comments name. Changing one is an API change.</summary>
+public static partial class JourneyLimits
+{
+    public const int MaxStages = 20;
+    public const int MaxTouchpoints = 100;
+    public const int MaxNameLength = 200;
+    public const int MaxDescriptionLength = 2_000;
+    public const int MaxSegmentAttributes = 10;
+    public const int MaxAttributes = 20;
+    public const int MaxAttributeValueLength = 256;
+    public const int MaxIdLength = 128;
+    public const int MaxItemsPerCall = 10_000;
+    public const int MaxPageSize = 100;
+    public const int DefaultPageSize = 50;
+    public const int DefaultInstances = 20;
+    public static readonly TimeSpan MinTimeout = TimeSpan.FromMinutes(1);
+    public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(365);
+    public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
+    public static readonly TimeSpan MaxAge = TimeSpan.FromDays(366);
+
+    /// <summary>Journey, stage, touchpoint and attribute keys.</summary>
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
+    public static partial Regex Key();
+
+    /// <summary>Customer ids and idempotency keys.</summary>
+    [GeneratedRegex("^[A-Za-z0-9._:-]+$")]
+    public static partial Regex Token();
+}

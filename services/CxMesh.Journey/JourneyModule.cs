@@ -1,0 +1,42 @@
+using CxMesh.Journey.Api;
+using CxMesh.Journey.Data;
+using CxMesh.Journey.V1;
+using CxMesh.Platform.Messaging;
+using CxMesh.Platform.Postgres;
+using FluentValidation;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+
+namespace CxMesh.Journey;
+
+/// <summary>The journey service's whole wiring.</summary>
+public static class JourneyModule
+{
+    public const string Name = "journey";
+
+    public static WebApplicationBuilder AddJourneyService(this WebApplicationBuilder builder)
+    {
+        builder.AddServiceDatabase(Name, typeof(JourneyModule).Assembly);
+        builder.AddOutboxRelay(Name);
+        builder.Services.AddOptions<JourneyOptions>().BindConfiguration(JourneyOptions.Section);
+        builder.Services.TryAddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<DefinitionStore>();
+        builder.Services.AddSingleton<TouchpointStore>();
+        builder.Services.AddSingleton<JourneyReads>();
+        builder.Services.AddSingleton<InstanceProjector>();
+        builder.Services.AddSingleton<ProjectionWorker>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ProjectionWorker>());
+        builder.Services.AddSingleton<TouchpointIngest>();
+        builder.Services.AddSingleton<IValidator<CreateJourneyDefinitionRequest>, CreateJourneyDefinitionValidator>();
+        builder.Services.AddSingleton<IValidator<UpdateJourneyDefinitionRequest>, UpdateJourneyDefinitionValidator>();
+        builder.Services.AddSingleton<IValidator<TouchpointEvent>, TouchpointEventValidator>();
+        return builder;
+    }
+
+    public static WebApplication MapJourneyService(this WebApplication app)
+    {
+        app.MapGrpcService<JourneyGrpcService>();
+        return app;
+    }
+}
