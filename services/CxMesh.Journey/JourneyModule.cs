@@ -24,6 +24,7 @@ public static class JourneyModule
         builder.Services.AddSingleton<DefinitionStore>();
         builder.Services.AddSingleton<TouchpointStore>();
         builder.Services.AddSingleton<JourneyReads>();
+        builder.Services.AddSingleton<RelationshipReads>();
         builder.Services.AddSingleton<InstanceProjector>();
         builder.Services.AddSingleton<ProjectionWorker>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ProjectionWorker>());

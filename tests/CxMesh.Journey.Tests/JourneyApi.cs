@@ -30,7 +30,15 @@ internal static class JourneyApi
         var stage = new Stage { Key = key, Name = key };
         foreach (var (k, start, end) in touchpoints)
         {
-            stage.Touchpoints.Add(new TouchpointDefinition { Key = k, Name = k, Channel = TouchpointChannel.App, StartsJourney = start, EndsJourney = end });
+            stage.Touchpoints.Add(new TouchpointDefinition
+            {
+                Key = k,
+                Name = k,
+                Channel = TouchpointChannel.App,
+                StartsJourney = start,
+                EndsJourney = end,
+                IsReferral = k.StartsWith("referral", StringComparison.Ordinal),
+            });
         }
         return stage;
     }

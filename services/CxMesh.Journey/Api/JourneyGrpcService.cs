@@ -18,6 +18,7 @@ public sealed class JourneyGrpcService(
     DefinitionStore definitions,
     TouchpointIngest ingest,
     JourneyReads reads,
+    RelationshipReads relationships,
     IValidator<CreateJourneyDefinitionRequest> createValidator,
     IValidator<UpdateJourneyDefinitionRequest> updateValidator,
     TimeProvider clock) : JourneyService.JourneyServiceBase
@@ -194,15 +195,7 @@ public sealed class JourneyGrpcService(
     public override async Task<GetFunnelResponse> GetFunnel(GetFunnelRequest request, ServerCallContext context)
     {
         RequireKey(request.JourneyKey, "journey_key");
-        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-        var start = request.StartDate.Length > 0 ? ParseDate(request.StartDate, "start_date") : today.AddDays(-29);
-        var end = request.EndDate.Length > 0 ? ParseDate(request.EndDate, "end_date") : today;
-        if (end < start) throw new FieldViolationException("end_date", "end_date must not be before start_date.");
-        if (end.DayNumber - start.DayNumber >= 366) throw new FieldViolationException("start_date", "the window may span at most 366 days.");
-        if (request.Segment.Length > JourneyLimits.MaxAttributeValueLength)
-        {
-            throw new FieldViolationException("segment", $"segment must be at most {JourneyLimits.MaxAttributeValueLength} characters.");
-        }
+        var (start, end) = Window(request.StartDate, request.EndDate, request.Segment);
 
         var definition = await definitions.GetAsync(request.JourneyKey, 0, context.CancellationToken)
             ?? throw new NotFoundException("journey", request.JourneyKey);
@@ -217,8 +210,8 @@ public sealed class JourneyGrpcService(
             AbandonmentRate = journey.Entered == 0 ? 0 : (double)journey.Dropped / journey.Entered,
             MedianEndToEnd = ToDuration(journey.Quantile(0.5)),
             P90EndToEnd = ToDuration(journey.Quantile(0.9)),
-            StartDate = start.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-            EndDate = end.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            StartDate = Iso(start),
+            EndDate = Iso(end),
         };
         long firstEntered = 0;
         foreach (var stage in definition.Stages)
@@ -237,6 +230,57 @@ public sealed class JourneyGrpcService(
             });
         }
         return response;
+    }
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.JourneyOwner}")]
+    public override async Task<GetRelationshipMetricsResponse> GetRelationshipMetrics(GetRelationshipMetricsRequest request, ServerCallContext context)
+    {
+        RequireKey(request.JourneyKey, "journey_key");
+        var (start, end) = Window(request.StartDate, request.EndDate, request.Segment);
+        var definition = await definitions.GetAsync(request.JourneyKey, 0, context.CancellationToken)
+            ?? throw new NotFoundException("journey", request.JourneyKey);
+        var days = end.DayNumber - start.DayNumber + 1;
+        var previousStart = start.AddDays(-days);
+        var referrals = definition.Stages.SelectMany(s => s.Touchpoints).Where(t => t.IsReferral).Select(t => t.Key).ToList();
+        var counts = await relationships.CountAsync(request.JourneyKey, request.Segment, referrals,
+            start.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), end.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
+            previousStart.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), context.CancellationToken);
+        return new GetRelationshipMetricsResponse
+        {
+            JourneyKey = request.JourneyKey,
+            StartDate = Iso(start),
+            EndDate = Iso(end),
+            PreviousStartDate = Iso(previousStart),
+            PreviousEndDate = Iso(start.AddDays(-1)),
+            ActiveCustomers = counts.Active,
+            CompletingCustomers = counts.Completing,
+            RepeatCustomers = counts.Repeating,
+            RepeatRate = Share(counts.Repeating, counts.Completing),
+            PreviousActiveCustomers = counts.PreviousActive,
+            RetainedCustomers = counts.Retained,
+            RetentionRate = Share(counts.Retained, counts.PreviousActive),
+            ReferringCustomers = counts.Referring,
+            ReferralRate = Share(counts.Referring, counts.Active),
+        };
+    }
+
+    private static double Share(long part, long whole) => whole == 0 ? 0 : (double)part / whole;
+
+    private static string Iso(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
+    /// <summary>The analytics window: explicit dates or the last 30 days, at most 366 days; and a sane segment.</summary>
+    private (DateOnly Start, DateOnly End) Window(string startDate, string endDate, string segment)
+    {
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var start = startDate.Length > 0 ? ParseDate(startDate, "start_date") : today.AddDays(-29);
+        var end = endDate.Length > 0 ? ParseDate(endDate, "end_date") : today;
+        if (end < start) throw new FieldViolationException("end_date", "end_date must not be before start_date.");
+        if (end.DayNumber - start.DayNumber >= 366) throw new FieldViolationException("start_date", "the window may span at most 366 days.");
+        if (segment.Length > JourneyLimits.MaxAttributeValueLength)
+        {
+            throw new FieldViolationException("segment", $"segment must be at most {JourneyLimits.MaxAttributeValueLength} characters.");
+        }
+        return (start, end);
     }
 
     private async Task<JourneySpec> SpecAsync(string key, int version, CancellationToken ct) =>
