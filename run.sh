@@ -77,9 +77,9 @@ for _ in $(seq 1 120); do
 done
 [ -n "$ready" ] || { tail -30 "$DATA/server.log" >&2; cx_die "cxmesh-server did not become ready"; }
 
-APP_TOKEN=$(dotnet "$DATA/bin/server/cxmesh-server.dll" dev-tokens | awk '$1 == "app" { print $2 }')
+ADMIN_TOKEN=$(dotnet "$DATA/bin/server/cxmesh-server.dll" dev-tokens | awk '$1 == "admin" { print $2 }')
 cx_log "loading demo data"
-CXMESH_GRPC="http://127.0.0.1:$GRPC_PORT" CXMESH_TOKEN="$APP_TOKEN" dotnet "$DATA/bin/cli/cxmesh.dll" seed-demo
+CXMESH_GRPC="http://127.0.0.1:$GRPC_PORT" CXMESH_TOKEN="$ADMIN_TOKEN" dotnet "$DATA/bin/cli/cxmesh.dll" seed-demo
 
 echo
 echo "CxMesh is up: grpc=http://127.0.0.1:$GRPC_PORT http=http://127.0.0.1:$HTTP_PORT"
@@ -91,6 +91,7 @@ echo "Try:"
 echo "  export CXMESH_GRPC=http://127.0.0.1:$GRPC_PORT CXMESH_TOKEN=<the app or admin token>"
 echo "  dotnet .data/bin/cli/cxmesh.dll submit --nps 9 --journey delivery"
 echo "  dotnet .data/bin/cli/cxmesh.dll score --journey delivery"
+echo "  dotnet .data/bin/cli/cxmesh.dll funnel --journey coffee-subscription   # with the analyst or admin token"
 echo
 echo "Press Ctrl-C to stop."
 wait "$SERVER_PID"
