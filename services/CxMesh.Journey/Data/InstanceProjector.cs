@@ -22,18 +22,27 @@ public sealed class InstanceProjector(
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    /// <summary>Projects up to <paramref name="maxPairs"/> pending pairs. Returns how many were claimed.</summary>
+    /// <summary>Projects the pairs of up to 5 × <paramref name="maxPairs"/> new touchpoints and up to <paramref name="maxPairs"/> requested rebuilds. Returns how many pairs.</summary>
     public async Task<int> ProjectBatchAsync(int maxPairs, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var pairs = (await connection.QueryAsync<(string Customer, string Journey)>(new CommandDefinition(
+        // New touchpoints, and pairs the sweeper (or an operator) asked to rebuild. Both claimed with SKIP LOCKED.
+        var fresh = await connection.QueryAsync<(string Customer, string Journey)>(new CommandDefinition(
+            """
+            with claimed as (
+                select customer_id, journey_key from touchpoints where not applied
+                order by recorded_at limit @maxTouchpoints for update skip locked)
+            select distinct customer_id, journey_key from claimed
+            """, new { maxTouchpoints = maxPairs * 5 }, tx, cancellationToken: ct));
+        var requested = await connection.QueryAsync<(string Customer, string Journey)>(new CommandDefinition(
             """
             delete from pending_projections where (customer_id, journey_key) in (
                 select customer_id, journey_key from pending_projections
                 order by enqueued_at limit @maxPairs for update skip locked)
             returning customer_id, journey_key
-            """, new { maxPairs }, tx, cancellationToken: ct))).ToList();
+            """, new { maxPairs }, tx, cancellationToken: ct));
+        var pairs = fresh.Concat(requested).Distinct().ToList();
         if (pairs.Count == 0)
         {
             await tx.CommitAsync(ct);

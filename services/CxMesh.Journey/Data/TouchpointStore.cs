@@ -18,8 +18,8 @@ public enum StoreOutcome
 public sealed record StoreResult(Guid Id, StoreOutcome Outcome);
 
 /// <summary>
-/// Ingest: stores a batch of checked touchpoints in one transaction with set-based statements (so a batch
-/// costs a few round trips, not a few per item) and queues their (customer, journey) pairs for the projector.
+/// Ingest: stores a batch of checked touchpoints with one set-based INSERT (a second query only when some keys
+/// were seen before). The projector picks them up as unapplied touchpoints.
 /// </summary>
 public sealed class TouchpointStore([FromKeyedServices(JourneyModule.Name)] ServiceDatabase database)
 {
@@ -29,14 +29,13 @@ public sealed class TouchpointStore([FromKeyedServices(JourneyModule.Name)] Serv
         await using var connection = await database.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
 
-        var inserted = (await connection.QueryAsync<string>(new CommandDefinition(
+        var count = await connection.ExecuteAsync(new CommandDefinition(
             """
             insert into touchpoints (id, idempotency_key, request_hash, customer_id, journey_key, touchpoint_key, occurred_at, attributes)
             select id, key, hash, customer, journey, touchpoint, occurred, attrs::jsonb
             from unnest(@ids, @keys, @hashes, @customers, @journeys, @touchpoints, @occurred, @attributes)
                 as t(id, key, hash, customer, journey, touchpoint, occurred, attrs)
             on conflict (idempotency_key) do nothing
-            returning idempotency_key
             """,
             new
             {
@@ -48,7 +47,24 @@ public sealed class TouchpointStore([FromKeyedServices(JourneyModule.Name)] Serv
                 touchpoints = items.Select(i => i.TouchpointKey).ToArray(),
                 occurred = items.Select(i => i.OccurredAt).ToArray(),
                 attributes = items.Select(i => i.AttributesJson).ToArray(),
-            }, tx, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+            }, tx, cancellationToken: ct));
+
+        // The common case: every row went in. Otherwise find out which keys were there already.
+        var inserted = new HashSet<string>(StringComparer.Ordinal);
+        if (count == items.Count)
+        {
+            foreach (var item in items) inserted.Add(item.IdempotencyKey);
+        }
+        else
+        {
+            var ours = items.ToDictionary(i => i.Id);
+            foreach (var row in await connection.QueryAsync<(string Key, Guid Id)>(new CommandDefinition(
+                "select idempotency_key, id from touchpoints where idempotency_key = any(@keys)",
+                new { keys = items.Select(i => i.IdempotencyKey).Distinct().ToArray() }, tx, cancellationToken: ct)))
+            {
+                if (ours.ContainsKey(row.Id)) inserted.Add(row.Key);
+            }
+        }
 
         // Keys seen before (in an earlier call, or earlier in this batch): a replay if the request is the same.
         var earlier = new Dictionary<string, (Guid Id, byte[] Hash)>(StringComparer.Ordinal);
@@ -82,22 +98,6 @@ public sealed class TouchpointStore([FromKeyedServices(JourneyModule.Name)] Serv
                 : new StoreResult(id, StoreOutcome.KeyReused));
         }
 
-        var pairs = items.Where((item, i) => results[i].Outcome == StoreOutcome.Recorded)
-            .Select(i => (i.CustomerId, i.JourneyKey)).Distinct()
-            .OrderBy(p => p.CustomerId, StringComparer.Ordinal).ThenBy(p => p.JourneyKey, StringComparer.Ordinal)
-            .ToList();
-        if (pairs.Count > 0)
-        {
-            // Sorted, so that concurrent batches take these row locks in one order.
-            await connection.ExecuteAsync(new CommandDefinition(
-                """
-                insert into pending_projections (customer_id, journey_key)
-                select c, j from unnest(@customers, @journeys) as p(c, j)
-                on conflict do nothing
-                """,
-                new { customers = pairs.Select(p => p.CustomerId).ToArray(), journeys = pairs.Select(p => p.JourneyKey).ToArray() },
-                tx, cancellationToken: ct));
-        }
         await tx.CommitAsync(ct);
         return results;
     }

@@ -1,0 +1,75 @@
+using CxMesh.Host;
+using CxMesh.Platform.Auth;
+using CxMesh.Platform.Hosting;
+using CxMesh.TestKit;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+
+namespace CxMesh.Benchmarks;
+
+/// <summary>cxmesh-server on real Kestrel ports (loopback HTTP/2), against the test kit's Postgres and Redis.</summary>
+internal sealed class BenchHost : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+
+    private BenchHost(WebApplication app, int grpcPort, Dictionary<string, string> databases)
+    {
+        _app = app;
+        GrpcAddress = $"http://127.0.0.1:{grpcPort}";
+        Databases = databases;
+    }
+
+    public string GrpcAddress { get; }
+    public Dictionary<string, string> Databases { get; }
+
+    public static async Task<BenchHost> StartAsync(string services, IDictionary<string, string?>? extra = null)
+    {
+        var databases = new Dictionary<string, string>();
+        foreach (var service in services.Split(','))
+        {
+            databases[service] = await TestServers.Postgres.CreateDatabaseAsync(service, CxMeshTestHost.MigrationAssemblies[service]);
+        }
+        var grpcPort = Ports.Free();
+        var config = new Dictionary<string, string?>
+        {
+            ["CxMesh:Services"] = services,
+            ["CxMesh:Delivery"] = "InProcess",
+            ["CxMesh:BindAddress"] = "127.0.0.1",
+            ["CxMesh:GrpcPort"] = grpcPort.ToString(),
+            ["CxMesh:HttpPort"] = Ports.Free().ToString(),
+            ["Auth:SigningKey"] = CxMeshTestHost.SigningKey,
+            ["ConnectionStrings:redis"] = TestServers.Redis.Endpoint,
+            ["Redis:KeyPrefix"] = $"bench-{Guid.NewGuid():N}",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (service, cs) in databases) config[$"ConnectionStrings:{service}"] = cs;
+        foreach (var (k, v) in extra ?? new Dictionary<string, string?>()) config[k] = v;
+        var app = CxMeshServer.Build([], Modules.All, b => b.Configuration.AddInMemoryCollection(config));
+        await app.StartAsync();
+        return new BenchHost(app, grpcPort, databases);
+    }
+
+    public GrpcChannel Channel(string role = Roles.Admin)
+    {
+        var token = DevelopmentTokens.Create(new AuthOptions { SigningKey = CxMeshTestHost.SigningKey }, role, "bench");
+        var credentials = CallCredentials.FromInterceptor((_, metadata) =>
+        {
+            metadata.Add("Authorization", $"Bearer {token}");
+            return Task.CompletedTask;
+        });
+        return GrpcChannel.ForAddress(GrpcAddress, new GrpcChannelOptions
+        {
+            Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, credentials),
+            UnsafeUseInsecureChannelCallCredentials = true,
+            MaxReceiveMessageSize = 64 * 1024 * 1024,
+        });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
