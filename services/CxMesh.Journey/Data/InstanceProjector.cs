@@ -50,43 +50,51 @@ public sealed class InstanceProjector(
         }
 
         var current = await definitions.CurrentAsync(pairs.Select(p => p.Journey).Distinct().ToList(), ct);
+        pairs = pairs.Where(p => current.ContainsKey(p.Journey)).ToList(); // touchpoints are only stored for defined journeys
         var funnel = new Dictionary<(string Journey, FunnelCellKey Cell), FunnelCellDelta>();
-        var recorded = new List<JourneyTouchpointRecorded>();
-        var completed = new List<JourneyCompleted>();
-        var abandoned = new List<JourneyAbandoned>();
+        var changes = new BatchChanges();
         var now = clock.GetUtcNow().UtcDateTime;
 
-        foreach (var (customer, journey) in pairs.OrderBy(p => p.Customer, StringComparer.Ordinal).ThenBy(p => p.Journey, StringComparer.Ordinal))
+        // One lock per pair, taken in a fixed order so that concurrent projectors cannot deadlock.
+        var customers = pairs.Select(p => p.Customer).ToArray();
+        var journeys = pairs.Select(p => p.Journey).ToArray();
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            select pg_advisory_xact_lock(h) from (
+                select hashtextextended(c || chr(31) || j, 0) as h from unnest(@customers, @journeys) as p(c, j) order by 1) locks
+            """, new { customers, journeys }, tx, cancellationToken: ct));
+        var touchpoints = (await connection.QueryAsync<TouchpointRow>(new CommandDefinition(
+            """
+            select t.customer_id as Customer, t.journey_key as Journey, t.id, t.touchpoint_key as TouchpointKey, t.occurred_at as OccurredAt,
+                   t.attributes::text as Attributes, t.applied, t.instance_id as InstanceId
+            from touchpoints t join unnest(@customers, @journeys) as p(c, j) on t.customer_id = p.c and t.journey_key = p.j
+            """, new { customers, journeys }, tx, cancellationToken: ct))).ToLookup(t => (t.Customer, t.Journey));
+        var stored = (await connection.QueryAsync<InstanceRow>(new CommandDefinition(
+            """
+            select i.customer_id as Customer, i.journey_key as Journey, i.id, i.definition_version as Version,
+                   i.start_touchpoint_id as StartTouchpointId, i.state, i.ended_at as EndedAt, i.contribution::text as Contribution
+            from journey_instances i join unnest(@customers, @journeys) as p(c, j) on i.customer_id = p.c and i.journey_key = p.j
+            """, new { customers, journeys }, tx, cancellationToken: ct))).ToLookup(i => (i.Customer, i.Journey));
+
+        foreach (var (customer, journey) in pairs)
         {
-            if (!current.TryGetValue(journey, out var head)) continue; // touchpoints are only stored for defined journeys
-            await connection.ExecuteAsync(new CommandDefinition(
-                "select pg_advisory_xact_lock(hashtextextended(@pair, 0))", new { pair = $"{customer}\u001f{journey}" }, tx, cancellationToken: ct));
-            await ProjectPairAsync(connection, tx, customer, journey, head.Spec, now, funnel, recorded, completed, abandoned, ct);
+            await ProjectPairAsync(connection, customer, journey, current[journey].Spec, touchpoints[(customer, journey)].ToList(),
+                stored[(customer, journey)].ToDictionary(i => i.Id), now, funnel, changes, ct);
         }
 
+        await changes.WriteAsync(connection, tx, ct);
         await ApplyFunnelAsync(connection, tx, funnel, ct);
-        await OutboxBatch.EnqueueManyAsync(connection, tx, Topics.JourneyTouchpointRecorded, recorded, e => e.EventId, ct);
-        await OutboxBatch.EnqueueManyAsync(connection, tx, Topics.JourneyCompleted, completed, e => e.EventId, ct);
-        await OutboxBatch.EnqueueManyAsync(connection, tx, Topics.JourneyAbandoned, abandoned, e => e.EventId, ct);
+        await OutboxBatch.EnqueueManyAsync(connection, tx, Topics.JourneyTouchpointRecorded, changes.Recorded, e => e.EventId, ct);
+        await OutboxBatch.EnqueueManyAsync(connection, tx, Topics.JourneyCompleted, changes.Completed, e => e.EventId, ct);
+        await OutboxBatch.EnqueueManyAsync(connection, tx, Topics.JourneyAbandoned, changes.Abandoned, e => e.EventId, ct);
         await tx.CommitAsync(ct);
         return pairs.Count;
     }
 
-    private async Task ProjectPairAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string customer, string journey, JourneySpec currentSpec,
-        DateTime now, Dictionary<(string, FunnelCellKey), FunnelCellDelta> funnel,
-        List<JourneyTouchpointRecorded> recorded, List<JourneyCompleted> completed, List<JourneyAbandoned> abandoned, CancellationToken ct)
+    private async Task ProjectPairAsync(NpgsqlConnection connection, string customer, string journey, JourneySpec currentSpec,
+        List<TouchpointRow> touchpoints, Dictionary<Guid, InstanceRow> stored, DateTime now,
+        Dictionary<(string, FunnelCellKey), FunnelCellDelta> funnel, BatchChanges changes, CancellationToken ct)
     {
-        var touchpoints = (await connection.QueryAsync<TouchpointRow>(new CommandDefinition(
-            """
-            select id, touchpoint_key as TouchpointKey, occurred_at as OccurredAt, attributes::text as Attributes, applied, instance_id as InstanceId
-            from touchpoints where customer_id = @customer and journey_key = @journey
-            """, new { customer, journey }, tx, cancellationToken: ct))).ToList();
-        var stored = (await connection.QueryAsync<InstanceRow>(new CommandDefinition(
-            """
-            select id, definition_version as Version, start_touchpoint_id as StartTouchpointId, state, ended_at as EndedAt, contribution::text as Contribution
-            from journey_instances where customer_id = @customer and journey_key = @journey
-            """, new { customer, journey }, tx, cancellationToken: ct))).ToDictionary(i => i.Id);
-
         var specs = new Dictionary<int, JourneySpec> { [currentSpec.Version] = currentSpec };
         foreach (var version in stored.Values.Select(s => s.Version).Distinct().Where(v => !specs.ContainsKey(v)))
         {
@@ -107,14 +115,14 @@ public sealed class InstanceProjector(
             var contribution = FunnelContribution.Of(instance, spec);
             added.Add(contribution);
             foreach (var item in instance.Timeline) placement[item.Touchpoint.Id] = instance.Id;
-            await UpsertInstanceAsync(connection, tx, customer, journey, instance, spec, contribution, ct);
+            changes.Upsert(customer, journey, instance, spec, ContributionToJson(contribution));
 
             var before = stored.GetValueOrDefault(instance.Id);
             var stateName = StateName(instance.State);
             var changed = before is null || before.State != stateName || before.EndedAt != instance.EndedAt;
             if (changed && instance.State == Domain.InstanceState.Completed)
             {
-                completed.Add(new JourneyCompleted
+                changes.Completed.Add(new JourneyCompleted
                 {
                     EventId = $"journey.completed/{instance.Id}/{instance.EndedAt!.Value.Ticks}",
                     OccurredAt = Timestamp.FromDateTime(now),
@@ -129,7 +137,7 @@ public sealed class InstanceProjector(
             }
             if (changed && instance.State == Domain.InstanceState.Abandoned)
             {
-                abandoned.Add(new JourneyAbandoned
+                changes.Abandoned.Add(new JourneyAbandoned
                 {
                     EventId = $"journey.abandoned/{instance.Id}/{instance.EndedAt!.Value.Ticks}",
                     OccurredAt = Timestamp.FromDateTime(now),
@@ -145,11 +153,7 @@ public sealed class InstanceProjector(
             }
         }
 
-        var gone = stored.Keys.Except(instances.Select(i => i.Id)).ToArray();
-        if (gone.Length > 0)
-        {
-            await connection.ExecuteAsync(new CommandDefinition("delete from journey_instances where id = any(@gone)", new { gone }, tx, cancellationToken: ct));
-        }
+        changes.Gone.AddRange(stored.Keys.Except(instances.Select(i => i.Id)));
 
         foreach (var (cell, delta) in FunnelContribution.Difference(added, removed))
         {
@@ -161,16 +165,9 @@ public sealed class InstanceProjector(
             foreach (var (bucket, count) in delta.Durations) total.Durations[bucket] = total.Durations.GetValueOrDefault(bucket) + count;
         }
 
-        var moved = touchpoints.Where(t => !t.Applied || t.InstanceId != placement.GetValueOrDefault(t.Id)).ToList();
-        if (moved.Count > 0)
+        foreach (var moved in touchpoints.Where(t => !t.Applied || t.InstanceId != placement.GetValueOrDefault(t.Id)))
         {
-            await connection.ExecuteAsync(new CommandDefinition(
-                """
-                update touchpoints t set instance_id = p.instance_id, applied = true
-                from unnest(@ids, @instances) as p(id, instance_id) where t.id = p.id
-                """,
-                new { ids = moved.Select(t => t.Id).ToArray(), instances = moved.Select(t => placement.GetValueOrDefault(t.Id)).ToArray() },
-                tx, cancellationToken: ct));
+            changes.Placed.Add((moved.Id, placement.GetValueOrDefault(moved.Id)));
         }
 
         var attributesById = recordedTouchpoints.ToDictionary(r => r.Id, r => r.Attributes);
@@ -189,42 +186,81 @@ public sealed class InstanceProjector(
                 StageKey = stageOf.GetValueOrDefault(tp.Id) ?? "",
             };
             foreach (var (name, value) in attributesById[tp.Id]) evt.Attributes[name] = value;
-            recorded.Add(evt);
+            changes.Recorded.Add(evt);
         }
     }
 
-    private static async Task UpsertInstanceAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string customer, string journey,
-        BuiltInstance instance, JourneySpec spec, Dictionary<FunnelCellKey, FunnelCellDelta> contribution, CancellationToken ct)
+    /// <summary>Everything one projection batch writes, flushed with one statement per kind of change.</summary>
+    private sealed class BatchChanges
     {
-        await connection.ExecuteAsync(new CommandDefinition(
-            """
-            insert into journey_instances (id, customer_id, journey_key, definition_version, state, started_at, last_activity_at, ended_at,
-                abandon_after, furthest_stage, furthest_stage_key, segment, start_touchpoint_id, contribution)
-            values (@Id, @customer, @journey, @Version, @state, @StartedAt, @LastActivityAt, @EndedAt,
-                @abandonAfter, @FurthestStage, @stageKey, @Segment, @StartTouchpointId, @contribution::jsonb)
-            on conflict (id) do update set
-                definition_version = excluded.definition_version, state = excluded.state, started_at = excluded.started_at,
-                last_activity_at = excluded.last_activity_at, ended_at = excluded.ended_at, abandon_after = excluded.abandon_after,
-                furthest_stage = excluded.furthest_stage, furthest_stage_key = excluded.furthest_stage_key, segment = excluded.segment,
-                start_touchpoint_id = excluded.start_touchpoint_id, contribution = excluded.contribution, updated_at = now()
-            """,
-            new
+        private readonly List<object[]> _instances = [];
+
+        public List<Guid> Gone { get; } = [];
+        public List<(Guid Touchpoint, Guid? Instance)> Placed { get; } = [];
+        public List<JourneyTouchpointRecorded> Recorded { get; } = [];
+        public List<JourneyCompleted> Completed { get; } = [];
+        public List<JourneyAbandoned> Abandoned { get; } = [];
+
+        public void Upsert(string customer, string journey, BuiltInstance i, JourneySpec spec, string contribution) => _instances.Add(
+        [
+            i.Id, customer, journey, i.Version, StateName(i.State), i.StartedAt, i.LastActivityAt, i.EndedAt!,
+            i.State == Domain.InstanceState.Open ? i.LastActivityAt + spec.InactivityTimeout : null!,
+            i.FurthestStage, spec.Stages[Math.Max(i.FurthestStage, 0)].Key, i.Segment, i.StartTouchpointId, contribution,
+        ]);
+
+        public async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken ct)
+        {
+            if (Gone.Count > 0)
             {
-                instance.Id,
-                customer,
-                journey,
-                instance.Version,
-                state = StateName(instance.State),
-                instance.StartedAt,
-                instance.LastActivityAt,
-                instance.EndedAt,
-                abandonAfter = instance.State == Domain.InstanceState.Open ? instance.LastActivityAt + spec.InactivityTimeout : (DateTime?)null,
-                instance.FurthestStage,
-                stageKey = spec.Stages[Math.Max(instance.FurthestStage, 0)].Key,
-                instance.Segment,
-                instance.StartTouchpointId,
-                contribution = ContributionToJson(contribution),
-            }, tx, cancellationToken: ct));
+                await connection.ExecuteAsync(new CommandDefinition("delete from journey_instances where id = any(@gone)",
+                    new { gone = Gone.ToArray() }, tx, cancellationToken: ct));
+            }
+            if (_instances.Count > 0)
+            {
+                T[] Column<T>(int index) => _instances.Select(r => (T)r[index]).ToArray();
+                await connection.ExecuteAsync(new CommandDefinition(
+                    """
+                    insert into journey_instances (id, customer_id, journey_key, definition_version, state, started_at, last_activity_at, ended_at,
+                        abandon_after, furthest_stage, furthest_stage_key, segment, start_touchpoint_id, contribution)
+                    select id, c, j, v, st, sa, la, ea, aa, fs, fk, sg, stp, con::jsonb
+                    from unnest(@ids, @customers, @journeys, @versions, @states, @started, @last, @ended, @abandonAfter,
+                                @furthest, @furthestKeys, @segments, @starts, @contributions)
+                        as i(id, c, j, v, st, sa, la, ea, aa, fs, fk, sg, stp, con)
+                    on conflict (id) do update set
+                        definition_version = excluded.definition_version, state = excluded.state, started_at = excluded.started_at,
+                        last_activity_at = excluded.last_activity_at, ended_at = excluded.ended_at, abandon_after = excluded.abandon_after,
+                        furthest_stage = excluded.furthest_stage, furthest_stage_key = excluded.furthest_stage_key, segment = excluded.segment,
+                        start_touchpoint_id = excluded.start_touchpoint_id, contribution = excluded.contribution, updated_at = now()
+                    """,
+                    new
+                    {
+                        ids = Column<Guid>(0),
+                        customers = Column<string>(1),
+                        journeys = Column<string>(2),
+                        versions = Column<int>(3),
+                        states = Column<string>(4),
+                        started = Column<DateTime>(5),
+                        last = Column<DateTime>(6),
+                        ended = _instances.Select(r => (DateTime?)r[7]).ToArray(),
+                        abandonAfter = _instances.Select(r => (DateTime?)r[8]).ToArray(),
+                        furthest = Column<int>(9),
+                        furthestKeys = Column<string>(10),
+                        segments = Column<string>(11),
+                        starts = Column<Guid>(12),
+                        contributions = Column<string>(13),
+                    }, tx, cancellationToken: ct));
+            }
+            if (Placed.Count > 0)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    """
+                    update touchpoints t set instance_id = p.instance_id, applied = true
+                    from unnest(@ids, @instances) as p(id, instance_id) where t.id = p.id
+                    """,
+                    new { ids = Placed.Select(p => p.Touchpoint).ToArray(), instances = Placed.Select(p => p.Instance).ToArray() },
+                    tx, cancellationToken: ct));
+            }
+        }
     }
 
     private static async Task ApplyFunnelAsync(NpgsqlConnection connection, NpgsqlTransaction tx,
@@ -283,7 +319,7 @@ public sealed class InstanceProjector(
         return result;
     }
 
-    private sealed record TouchpointRow(Guid Id, string TouchpointKey, DateTime OccurredAt, string Attributes, bool Applied, Guid? InstanceId);
+    private sealed record TouchpointRow(string Customer, string Journey, Guid Id, string TouchpointKey, DateTime OccurredAt, string Attributes, bool Applied, Guid? InstanceId);
 
-    private sealed record InstanceRow(Guid Id, int Version, Guid StartTouchpointId, string State, DateTime? EndedAt, string Contribution);
+    private sealed record InstanceRow(string Customer, string Journey, Guid Id, int Version, Guid StartTouchpointId, string State, DateTime? EndedAt, string Contribution);
 }
