@@ -1,6 +1,7 @@
 using CxMesh.Common.V1;
 using CxMesh.Feedback.Domain;
 using CxMesh.Feedback.V1;
+using CxMesh.Platform.Validation;
 using FluentValidation;
 
 namespace CxMesh.Feedback.Api;
@@ -45,17 +46,6 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
             .MaximumLength(FeedbackLimits.MaxVerbatimLength)
             .WithMessage($"verbatim must be at most {FeedbackLimits.MaxVerbatimLength} characters.");
 
-        RuleFor(r => r.GivenAt)
-            .Must(t => t.Seconds is >= -62135596800L and <= 253402300799L && t.Nanos is >= 0 and < 1_000_000_000)
-            .WithMessage("given_at is not a valid timestamp.")
-            .DependentRules(() =>
-            {
-                RuleFor(r => r.GivenAt)
-                    .Must(t => t.ToDateTimeOffset() <= clock.GetUtcNow() + FeedbackLimits.MaxClockSkew)
-                    .WithMessage("given_at must not be in the future.")
-                    .Must(t => t.ToDateTimeOffset() >= clock.GetUtcNow() - FeedbackLimits.MaxAge)
-                    .WithMessage($"given_at must be within the last {FeedbackLimits.MaxAge.TotalDays} days.");
-            })
-            .When(r => r.GivenAt is not null);
+        RuleFor(r => r.GivenAt).Recent(clock, FeedbackLimits.MaxAge, FeedbackLimits.MaxClockSkew, "given_at");
     }
 }

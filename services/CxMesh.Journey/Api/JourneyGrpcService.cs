@@ -284,7 +284,7 @@ public sealed class JourneyGrpcService(
     }
 
     private async Task<JourneySpec> SpecAsync(string key, int version, CancellationToken ct) =>
-        DefinitionStore.ToSpec(await definitions.GetAsync(key, version, ct) ?? throw new NotFoundException("journey", $"{key}@{version}"));
+        DefinitionStore.ToSpec(await definitions.VersionAsync(key, version, ct) ?? throw new NotFoundException("journey", $"{key}@{version}"));
 
     private static Duration? ToDuration(TimeSpan? t) => t is { } value ? Duration.FromTimeSpan(value) : null;
 

@@ -1,5 +1,6 @@
 using CxMesh.Journey.Domain;
 using CxMesh.Journey.V1;
+using CxMesh.Platform.Validation;
 using FluentValidation;
 
 namespace CxMesh.Journey.Api;
@@ -106,18 +107,8 @@ public sealed class TouchpointEventValidator : AbstractValidator<TouchpointEvent
             .Matches(JourneyLimits.Token()).WithMessage("customer_id may contain only letters, digits and . _ : - (no emails or names).");
         RuleFor(t => t.JourneyKey).Must(k => JourneyLimits.Key().IsMatch(k)).WithMessage("journey_key is not a journey key.");
         RuleFor(t => t.TouchpointKey).Must(k => JourneyLimits.Key().IsMatch(k)).WithMessage("touchpoint_key is not a touchpoint key.");
-        RuleFor(t => t.OccurredAt)
-            .NotNull().WithMessage("occurred_at is required.")
-            .Must(t => t is null || (t.Seconds is >= -62135596800L and <= 253402300799L && t.Nanos is >= 0 and < 1_000_000_000))
-            .WithMessage("occurred_at is not a valid timestamp.")
-            .DependentRules(() =>
-            {
-                RuleFor(t => t.OccurredAt)
-                    .Must(t => t.ToDateTimeOffset() <= clock.GetUtcNow() + JourneyLimits.MaxClockSkew)
-                    .WithMessage("occurred_at is in the future.")
-                    .Must(t => t.ToDateTimeOffset() >= clock.GetUtcNow() - JourneyLimits.MaxAge)
-                    .WithMessage($"occurred_at is more than {JourneyLimits.MaxAge.TotalDays} days ago.");
-            });
+        RuleFor(t => t.OccurredAt).NotNull().WithMessage("occurred_at is required.");
+        RuleFor(t => t.OccurredAt).Recent(clock, JourneyLimits.MaxAge, JourneyLimits.MaxClockSkew, "occurred_at");
         RuleFor(t => t.Attributes)
             .Must(a => a.Count <= JourneyLimits.MaxAttributes).WithMessage($"attributes may hold at most {JourneyLimits.MaxAttributes} entries.")
             .Must(a => a.Keys.All(k => JourneyLimits.Key().IsMatch(k))).WithMessage("attribute names must be 1-64 characters of a-z, 0-9, '.', '_' or '-'.")

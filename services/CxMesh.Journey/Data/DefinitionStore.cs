@@ -113,7 +113,18 @@ public sealed class DefinitionStore([FromKeyedServices(JourneyModule.Name)] Serv
         return rows.Select(r => r.ToProto()).ToDictionary(d => d.Key, d => new CurrentJourney(d, ToSpec(d), d.Archived));
     }
 
-    /// <summary>A specific version, cached.</summary>
+    /// <summary>A specific version, cached; null when it does not exist.</summary>
+    public async Task<JourneyDefinition?> VersionAsync(string key, int version, CancellationToken ct)
+    {
+        if (_versions.TryGetValue((key, version), out var cached)) return cached;
+        var definition = await GetAsync(key, version, ct);
+        if (definition is null) return null;
+        definition.Archived = false;
+        _versions[(key, version)] = definition;
+        return definition;
+    }
+
+    /// <summary>A specific version, cached, read on the caller's connection (inside its transaction).</summary>
     public async Task<JourneyDefinition> VersionAsync(NpgsqlConnection connection, string key, int version, CancellationToken ct)
     {
         if (_versions.TryGetValue((key, version), out var cached)) return cached;

@@ -18,7 +18,7 @@ public sealed class RelayOptions
     public bool RelayEnabled { get; set; } = true;
     /// <summary>The backstop poll when no NOTIFY arrives.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
-    public int BatchSize { get; set; } = 100;
+    public int BatchSize { get; set; } = 500;
     /// <summary>After this many failed attempts a row is parked: kept, counted, replayable, no longer retried.</summary>
     public int MaxAttempts { get; set; } = 10;
     public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(1);
@@ -162,13 +162,14 @@ public sealed class OutboxRelay(ServiceDatabase database, IEventTransport transp
         return TimeSpan.FromSeconds(Math.Min(seconds, _options.MaxBackoff.TotalSeconds));
     }
 
+    // Called when no row was due: what is left pending is waiting out a backoff (new rows arrive with a NOTIFY).
     private async Task<TimeSpan> NextDueInAsync(CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         var seconds = await connection.ExecuteScalarAsync<double?>(new CommandDefinition(
             """
             select greatest(extract(epoch from min(next_attempt_at) - now()), 0)::float8
-            from outbox where sent_at is null and parked_at is null
+            from outbox where sent_at is null and parked_at is null and attempts > 0
             """, cancellationToken: ct));
         var due = seconds is null ? _options.PollInterval : TimeSpan.FromSeconds(seconds.Value);
         return due < _options.PollInterval ? due : _options.PollInterval;
