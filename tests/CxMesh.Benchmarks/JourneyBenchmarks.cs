@@ -155,7 +155,8 @@ internal static class JourneyBenchmarks
 
             var histogram = new LongHistogram(TimeStamp.Hours(1), 3);
             var request = new GetFunnelRequest { JourneyKey = "coffee" };
-            for (var i = 0; i < 200; i++) await admin.GetFunnelAsync(request);
+            for (var i = 0; i < 1000; i++) await admin.GetFunnelAsync(request);
+            await Task.Delay(2000); // let tiered compilation and autovacuum settle
             GetFunnelResponse? last = null;
             for (var i = 0; i < calls; i++)
             {

@@ -197,9 +197,8 @@ public sealed class JourneyGrpcService(
         RequireKey(request.JourneyKey, "journey_key");
         var (start, end) = Window(request.StartDate, request.EndDate, request.Segment);
 
-        var definition = await definitions.GetAsync(request.JourneyKey, 0, context.CancellationToken)
+        var (definition, sums) = await reads.FunnelAsync(request.JourneyKey, request.Segment, start, end, context.CancellationToken)
             ?? throw new NotFoundException("journey", request.JourneyKey);
-        var sums = await reads.FunnelAsync(request.JourneyKey, request.Segment, start, end, context.CancellationToken);
         var journey = sums.GetValueOrDefault(FunnelContribution.JourneyStage) ?? new FunnelSum();
         var response = new GetFunnelResponse
         {

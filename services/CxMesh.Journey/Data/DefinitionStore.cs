@@ -71,6 +71,12 @@ public sealed class DefinitionStore([FromKeyedServices(JourneyModule.Name)] Serv
         return await GetAsync(key, 0, ct) ?? throw new NotFoundException("journey", key);
     }
 
+    internal const string CurrentDefinitionSql = """
+        select d.definition::text as Json, d.version, d.created_at as CreatedAt, j.archived_at is not null as Archived
+        from journeys j join journey_definitions d on d.key = j.key and d.version = j.current_version
+        where j.key = @journeyKey
+        """;
+
     /// <summary>Version 0 means the current one.</summary>
     public async Task<JourneyDefinition?> GetAsync(string key, int version, CancellationToken ct)
     {
@@ -159,7 +165,7 @@ public sealed class DefinitionStore([FromKeyedServices(JourneyModule.Name)] Serv
         return stored;
     }
 
-    private sealed record DefinitionRow(string Json, int Version, DateTime CreatedAt, bool Archived)
+    internal sealed record DefinitionRow(string Json, int Version, DateTime CreatedAt, bool Archived)
     {
         public JourneyDefinition ToProto()
         {

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CxMesh.Journey.Domain;
+using CxMesh.Journey.V1;
 using CxMesh.Platform.Postgres;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
@@ -41,16 +42,24 @@ public sealed class JourneyReads([FromKeyedServices(JourneyModule.Name)] Service
         return (instances, timeline.ToLookup(t => t.InstanceId));
     }
 
-    /// <summary>Sums the daily funnel cells of a journey and segment over a window of start days.</summary>
-    public async Task<IReadOnlyDictionary<string, FunnelSum>> FunnelAsync(string journeyKey, string segment, DateOnly start, DateOnly end, CancellationToken ct)
+    /// <summary>
+    /// The journey's current definition and its daily funnel cells summed over a window of start days,
+    /// in one round trip. Null when the journey does not exist.
+    /// </summary>
+    public async Task<(JourneyDefinition Definition, IReadOnlyDictionary<string, FunnelSum> Sums)?> FunnelAsync(
+        string journeyKey, string segment, DateOnly start, DateOnly end, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
-        var rows = await connection.QueryAsync<FunnelRow>(new CommandDefinition(
+        await using var results = await connection.QueryMultipleAsync(new CommandDefinition(
+            DefinitionStore.CurrentDefinitionSql + ";" +
             """
             select stage, entered, completed, dropped, durations::text as Durations
             from funnel_daily
             where journey_key = @journeyKey and segment = @segment and day between @start and @end
             """, new { journeyKey, segment, start, end }, cancellationToken: ct));
+        var definition = (await results.ReadSingleOrDefaultAsync<DefinitionStore.DefinitionRow>())?.ToProto();
+        var rows = await results.ReadAsync<FunnelRow>();
+        if (definition is null) return null;
         var sums = new Dictionary<string, FunnelSum>(StringComparer.Ordinal);
         foreach (var row in rows)
         {
@@ -63,7 +72,7 @@ public sealed class JourneyReads([FromKeyedServices(JourneyModule.Name)] Service
                 sum.Durations[bucket] = sum.Durations.GetValueOrDefault(bucket) + count;
             }
         }
-        return sums;
+        return (definition, sums);
     }
 }
 
