@@ -1,5 +1,7 @@
 using CxMesh.Feedback.Api;
 using CxMesh.Feedback.Data;
+using CxMesh.Feedback.Domain.Text;
+using CxMesh.Feedback.Infrastructure;
 using CxMesh.Feedback.V1;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
@@ -21,6 +23,8 @@ public static class FeedbackModule
         builder.AddOutboxRelay(Name);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<FeedbackStore>();
+        builder.Services.AddSingleton<ISentimentAnalyzer, LexiconSentiment>();
+        builder.Services.AddSingleton<IPhoneNumberFinder>(new LibPhoneNumberFinder());
         builder.Services.AddSingleton<IValidator<SubmitFeedbackRequest>, SubmitFeedbackValidator>();
         return builder;
     }

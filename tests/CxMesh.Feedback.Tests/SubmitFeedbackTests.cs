@@ -105,7 +105,8 @@ public sealed class SubmitFeedbackTests(HostFixture fixture) : IClassFixture<Hos
         Assert.Equal(Channel.Survey, response.Item.Channel);
         Assert.Equal("coffee-subscription", response.Item.JourneyId);
         Assert.Equal(9, Assert.Single(response.Item.Ratings).Value);
-        Assert.Equal(request.Verbatim, response.Item.Verbatim);
+        Assert.Equal("", response.Item.Verbatim); // raw text is for admins only
+        Assert.Equal(request.Verbatim, response.Item.RedactedVerbatim);
 
         var fetched = await _client.GetFeedbackAsync(new GetFeedbackRequest { Id = response.Item.Id });
         Assert.Equal(response.Item, fetched.Item);
@@ -169,6 +170,47 @@ public sealed class SubmitFeedbackTests(HostFixture fixture) : IClassFixture<Hos
 
         var partner = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.Partner);
         await RpcAssert.StatusAsync(() => partner.GetFeedbackAsync(new GetFeedbackRequest { Id = Guid.NewGuid().ToString() }).ResponseAsync, StatusCode.PermissionDenied);
+    }
+
+    [Fact]
+    public async Task Personal_data_never_leaves_in_the_response_or_the_event_and_only_admins_read_the_raw_text()
+    {
+        var request = Valid();
+        request.Verbatim = "The delivery was three days late and the beans were stale. Call me on +44 20 7946 0958 or mail jane@example.com";
+        var response = await _client.SubmitFeedbackAsync(request);
+
+        Assert.Equal("", response.Item.Verbatim);
+        Assert.Equal("The delivery was three days late and the beans were stale. Call me on [phone] or mail [email]", response.Item.RedactedVerbatim);
+        Assert.Equal("en", response.Item.Language);
+        Assert.Equal(Polarity.Negative, response.Item.Polarity);
+        Assert.Contains(response.Item.Themes, t => t.ThemeKey == "delivery" && t.Polarity == Polarity.Negative);
+        Assert.Contains(response.Item.Themes, t => t.ThemeKey == "freshness");
+
+        var admin = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.Admin);
+        Assert.Equal(request.Verbatim, (await admin.GetFeedbackAsync(new GetFeedbackRequest { Id = response.Item.Id })).Item.Verbatim);
+        var analyst = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.Analyst);
+        Assert.Equal("", (await analyst.GetFeedbackAsync(new GetFeedbackRequest { Id = response.Item.Id })).Item.Verbatim);
+
+        var db = fixture.Host.Services.GetRequiredKeyedService<ServiceDatabase>("feedback");
+        await using var connection = await db.OpenConnectionAsync();
+        var payload = await connection.ExecuteScalarAsync<string>("select payload from outbox where payload like @id", new { id = $"%{response.Item.Id}%" });
+        Assert.NotNull(payload);
+        Assert.DoesNotContain("jane@example.com", payload);
+        Assert.DoesNotContain("7946", payload);
+        Assert.Contains("[email]", payload);
+        Assert.Contains("delivery", payload);
+    }
+
+    [Fact]
+    public async Task Chinese_verbatims_are_understood_too()
+    {
+        var request = Valid();
+        request.Verbatim = "咖啡很新鲜，味道很好，但是快递太慢了。电话13812345678";
+        var item = (await _client.SubmitFeedbackAsync(request)).Item;
+        Assert.Equal("zh", item.Language);
+        Assert.EndsWith("电话[phone]", item.RedactedVerbatim);
+        Assert.Contains(item.Themes, t => t.ThemeKey == "freshness" && t.Polarity == Polarity.Positive);
+        Assert.Contains(item.Themes, t => t.ThemeKey == "delivery" && t.Polarity == Polarity.Negative);
     }
 
     private async Task<(long Items, long Events)> CountsAsync()

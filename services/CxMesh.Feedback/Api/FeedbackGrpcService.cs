@@ -3,6 +3,7 @@ using CxMesh.Common.V1;
 using CxMesh.Events.V1;
 using CxMesh.Feedback.Data;
 using CxMesh.Feedback.Domain;
+using CxMesh.Feedback.Domain.Text;
 using CxMesh.Feedback.V1;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Errors;
@@ -11,30 +12,42 @@ using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
+using Polarity = CxMesh.Common.V1.Polarity;
+using ThemeMention = CxMesh.Common.V1.ThemeMention;
 
 namespace CxMesh.Feedback.Api;
 
-public sealed class FeedbackGrpcService(FeedbackStore store, IValidator<SubmitFeedbackRequest> validator, TimeProvider clock)
-    : FeedbackService.FeedbackServiceBase
+public sealed class FeedbackGrpcService(
+    FeedbackStore store, IValidator<SubmitFeedbackRequest> validator, TimeProvider clock,
+    ISentimentAnalyzer sentiment, IPhoneNumberFinder phones) : FeedbackService.FeedbackServiceBase
 {
     [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
     public override async Task<SubmitFeedbackResponse> SubmitFeedback(SubmitFeedbackRequest request, ServerCallContext context)
     {
         await validator.ValidateAndThrowAsync(request, context.CancellationToken);
 
+        // Redaction, language, sentiment and themes happen before anything is stored or published.
+        var analysis = request.Verbatim.Length > 0
+            ? TextAnalyzer.Analyze(request.Verbatim, own: null, DefaultTaxonomy.Themes, sentiment, phones)
+            : null;
         var item = new NewFeedback(
             Guid.CreateVersion7(),
             ChannelNames.ToStored(request.Channel),
             request.JourneyId.Length > 0 ? request.JourneyId : null,
             request.Verbatim.Length > 0 ? request.Verbatim : null,
             ToMicroseconds(request.GivenAt?.ToDateTime() ?? clock.GetUtcNow().UtcDateTime),
-            request.Ratings.Select(r => new RatingRow(r.QuestionId, r.Value)).ToList());
+            request.Ratings.Select(r => new RatingRow(r.QuestionId, r.Value)).ToList(),
+            analysis?.RedactedText,
+            analysis?.Language,
+            analysis?.Sentiment.Score,
+            analysis?.Themes.Select(t => new StoredTheme(t.ThemeKey, t.Sentiment.Score)).ToList() ?? []);
 
         var result = await store.SubmitAsync(request.IdempotencyKey, Fingerprint(request), item, ToEvent, context.CancellationToken);
+        var raw = CanReadRaw(context);
         return result switch
         {
-            SubmitResult.Stored s => new SubmitFeedbackResponse { Item = ToProto(s.Item) },
-            SubmitResult.Replayed r => new SubmitFeedbackResponse { Item = ToProto(r.Item), Replayed = true },
+            SubmitResult.Stored s => new SubmitFeedbackResponse { Item = ToProto(s.Item, raw) },
+            SubmitResult.Replayed r => new SubmitFeedbackResponse { Item = ToProto(r.Item, raw), Replayed = true },
             _ => throw new PreconditionFailedException("IDEMPOTENCY_KEY_REUSED",
                 "idempotency_key was used before for a different request; use a new key for new feedback.",
                 new Dictionary<string, string> { ["field"] = "idempotency_key" }),
@@ -49,7 +62,7 @@ public sealed class FeedbackGrpcService(FeedbackStore store, IValidator<SubmitFe
             throw new FieldViolationException("id", "id must be a feedback id (a UUID).");
         }
         var row = await store.GetAsync(id, context.CancellationToken) ?? throw new NotFoundException("feedback", request.Id);
-        return new GetFeedbackResponse { Item = ToProto(row) };
+        return new GetFeedbackResponse { Item = ToProto(row, CanReadRaw(context)) };
     }
 
     // Postgres keeps microseconds: answer with what is stored, so a replay returns the very same item.
@@ -69,7 +82,12 @@ public sealed class FeedbackGrpcService(FeedbackStore store, IValidator<SubmitFe
             Channel = ChannelNames.FromStored(row.Channel),
             JourneyId = row.JourneyId ?? "",
             GivenAt = Timestamp.FromDateTime(row.GivenAt),
+            RedactedVerbatim = row.RedactedVerbatim ?? "",
+            Language = row.Language ?? "",
+            SentimentScore = row.Sentiment ?? 0,
+            Polarity = row.Sentiment is { } score ? ToProto(new SentimentScore(score).Polarity) : Polarity.Unspecified,
         };
+        evt.Themes.AddRange(row.Themes.Select(ToProto));
         foreach (var rating in row.Ratings)
         {
             var question = StandardQuestions.Find(rating.QuestionId)!;
@@ -85,18 +103,40 @@ public sealed class FeedbackGrpcService(FeedbackStore store, IValidator<SubmitFe
         return evt;
     }
 
-    private static FeedbackItem ToProto(FeedbackRow row)
+    // Raw verbatims may hold personal data the redactor missed: only admins see them.
+    private static bool CanReadRaw(ServerCallContext context) => context.GetHttpContext().User.IsInRole(Roles.Admin);
+
+    private static ThemeMention ToProto(StoredTheme theme) => new()
+    {
+        ThemeKey = theme.Key,
+        SentimentScore = theme.Sentiment,
+        Polarity = ToProto(new SentimentScore(theme.Sentiment).Polarity),
+    };
+
+    private static Polarity ToProto(Domain.Text.Polarity polarity) => polarity switch
+    {
+        Domain.Text.Polarity.Negative => Polarity.Negative,
+        Domain.Text.Polarity.Positive => Polarity.Positive,
+        _ => Polarity.Neutral,
+    };
+
+    private static FeedbackItem ToProto(FeedbackRow row, bool raw)
     {
         var item = new FeedbackItem
         {
             Id = row.Id.ToString(),
             Channel = ChannelNames.FromStored(row.Channel),
             JourneyId = row.JourneyId ?? "",
-            Verbatim = row.Verbatim ?? "",
+            Verbatim = raw ? row.Verbatim ?? "" : "",
+            RedactedVerbatim = row.RedactedVerbatim ?? "",
+            Language = row.Language ?? "",
+            SentimentScore = row.Sentiment ?? 0,
+            Polarity = row.Sentiment is { } score ? ToProto(new SentimentScore(score).Polarity) : Polarity.Unspecified,
             GivenAt = Timestamp.FromDateTime(row.GivenAt),
             ReceivedAt = Timestamp.FromDateTime(row.ReceivedAt),
         };
         item.Ratings.AddRange(row.Ratings.Select(r => new Rating { QuestionId = r.QuestionId, Value = r.Value }));
+        item.Themes.AddRange(row.Themes.Select(ToProto));
         return item;
     }
 

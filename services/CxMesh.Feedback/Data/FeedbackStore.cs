@@ -1,3 +1,4 @@
+using System.Text.Json;
 using CxMesh.Events.V1;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
@@ -8,12 +9,20 @@ namespace CxMesh.Feedback.Data;
 
 public sealed record RatingRow(string QuestionId, int Value);
 
-public sealed record FeedbackRow(Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, DateTime ReceivedAt)
+/// <summary>A theme mention as stored (jsonb): key, sentiment score.</summary>
+public sealed record StoredTheme(string Key, double Sentiment);
+
+public sealed record FeedbackRow(
+    Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, DateTime ReceivedAt,
+    string? RedactedVerbatim, string? Language, double? Sentiment)
 {
     public IReadOnlyList<RatingRow> Ratings { get; init; } = [];
+    public IReadOnlyList<StoredTheme> Themes { get; init; } = [];
 }
 
-public sealed record NewFeedback(Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, IReadOnlyList<RatingRow> Ratings);
+public sealed record NewFeedback(
+    Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, IReadOnlyList<RatingRow> Ratings,
+    string? RedactedVerbatim, string? Language, double? Sentiment, IReadOnlyList<StoredTheme> Themes);
 
 public abstract record SubmitResult
 {
@@ -52,16 +61,30 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
 
         var receivedAt = await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition(
             """
-            insert into feedback_items (id, channel, journey_id, verbatim, given_at)
-            values (@Id, @Channel, @JourneyId, @Verbatim, @GivenAt)
+            insert into feedback_items (id, channel, journey_id, verbatim, given_at, redacted_verbatim, language, sentiment, themes)
+            values (@Id, @Channel, @JourneyId, @Verbatim, @GivenAt, @RedactedVerbatim, @Language, @Sentiment, @themes::jsonb)
             returning received_at
-            """, item, tx, cancellationToken: ct));
+            """,
+            new
+            {
+                item.Id,
+                item.Channel,
+                item.JourneyId,
+                item.Verbatim,
+                item.GivenAt,
+                item.RedactedVerbatim,
+                item.Language,
+                item.Sentiment,
+                themes = JsonSerializer.Serialize(item.Themes, Json),
+            }, tx, cancellationToken: ct));
         await connection.ExecuteAsync(new CommandDefinition(
             "insert into feedback_ratings (feedback_id, question_id, value) select @id, unnest(@questions), unnest(@values)",
             new { id = item.Id, questions = item.Ratings.Select(r => r.QuestionId).ToArray(), values = item.Ratings.Select(r => r.Value).ToArray() },
             tx, cancellationToken: ct));
 
-        var stored = new FeedbackRow(item.Id, item.Channel, item.JourneyId, item.Verbatim, item.GivenAt, receivedAt) { Ratings = item.Ratings };
+        var stored = new FeedbackRow(item.Id, item.Channel, item.JourneyId, item.Verbatim, item.GivenAt, receivedAt,
+            item.RedactedVerbatim, item.Language, item.Sentiment)
+        { Ratings = item.Ratings, Themes = item.Themes };
         var evt = toEvent(stored);
         await Outbox.EnqueueAsync(connection, tx, Topics.FeedbackReceived, evt.EventId, evt, ct);
         await tx.CommitAsync(ct);
@@ -71,15 +94,26 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
     public async Task<FeedbackRow?> GetAsync(Guid id, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
-        var row = await connection.QuerySingleOrDefaultAsync<FeedbackRow>(new CommandDefinition(
+        var found = await connection.QuerySingleOrDefaultAsync<ItemRow>(new CommandDefinition(
             """
-            select id, channel, journey_id as JourneyId, verbatim, given_at as GivenAt, received_at as ReceivedAt
+            select id, channel, journey_id as JourneyId, verbatim, given_at as GivenAt, received_at as ReceivedAt,
+                   redacted_verbatim as RedactedVerbatim, language, sentiment, themes::text as Themes
             from feedback_items where id = @id
             """, new { id }, cancellationToken: ct));
-        if (row is null) return null;
+        if (found is null) return null;
+        var row = new FeedbackRow(found.Id, found.Channel, found.JourneyId, found.Verbatim, found.GivenAt, found.ReceivedAt,
+            found.RedactedVerbatim, found.Language, found.Sentiment)
+        {
+            Themes = JsonSerializer.Deserialize<List<StoredTheme>>(found.Themes, Json) ?? [],
+        };
         var ratings = await connection.QueryAsync<RatingRow>(new CommandDefinition(
             "select question_id as QuestionId, value from feedback_ratings where feedback_id = @id order by question_id",
             new { id }, cancellationToken: ct));
         return row with { Ratings = ratings.ToList() };
     }
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private sealed record ItemRow(Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, DateTime ReceivedAt,
+        string? RedactedVerbatim, string? Language, double? Sentiment, string Themes);
 }
