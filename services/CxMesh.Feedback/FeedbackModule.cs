@@ -23,6 +23,9 @@ public static class FeedbackModule
         builder.AddOutboxRelay(Name);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<FeedbackStore>();
+        builder.Services.AddOptions<FeedbackOptions>().BindConfiguration(FeedbackOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<FeedbackOptions>, FeedbackOptionsValidator>();
+        builder.Services.AddSingleton<ContactVault>();
         builder.Services.AddSingleton<ISentimentAnalyzer, LexiconSentiment>();
         builder.Services.AddSingleton<IPhoneNumberFinder>(new LibPhoneNumberFinder());
         builder.Services.AddSingleton<IValidator<SubmitFeedbackRequest>, SubmitFeedbackValidator>();

@@ -40,6 +40,8 @@ internal sealed class BenchHost : IAsyncDisposable
             ["CxMesh:GrpcPort"] = grpcPort.ToString(),
             ["CxMesh:HttpPort"] = Ports.Free().ToString(),
             ["Auth:SigningKey"] = CxMeshTestHost.SigningKey,
+            ["Feedback:ActiveContactKey"] = "bench",
+            ["Feedback:ContactKeys:bench"] = CxMeshTestHost.ContactKey,
             ["ConnectionStrings:redis"] = TestServers.Redis.Endpoint,
             ["Redis:KeyPrefix"] = $"bench-{Guid.NewGuid():N}",
             ["Logging:LogLevel:Default"] = "Warning",

@@ -18,6 +18,8 @@ public sealed class ConfigurationTests
         ["ConnectionStrings:journey"] = "Host=127.0.0.1;Port=1;Database=j;Username=u",
         ["ConnectionStrings:redis"] = "127.0.0.1:1",
         ["Auth:SigningKey"] = CxMeshTestHost.SigningKey,
+        ["Feedback:ActiveContactKey"] = "k1",
+        ["Feedback:ContactKeys:k1"] = CxMeshTestHost.ContactKey,
         ["CxMesh:MigrateOnStart"] = "false",
         ["Messaging:RelayEnabled"] = "false",
         ["Journey:ProjectorEnabled"] = "false",
@@ -50,6 +52,8 @@ public sealed class ConfigurationTests
     [InlineData("ConnectionStrings:redis", "127.0.0.1:notaport")]
     [InlineData("Auth:SigningKey", null)]
     [InlineData("Auth:SigningKey", "too-short")]
+    [InlineData("Feedback:ActiveContactKey", null)]
+    [InlineData("Feedback:ContactKeys:k1", "dG9vLXNob3J0")]
     [InlineData("CxMesh:Services", "feedback,billing")]
     [InlineData("CxMesh:GrpcPort", "70000")]
     [InlineData("CxMesh:BindAddress", "localhost:80")]
@@ -84,6 +88,7 @@ public sealed class ConfigurationTests
             "migrate", "--services", "feedback,scoring",
             $"--ConnectionStrings:feedback={feedback}", $"--ConnectionStrings:scoring={scoring}",
             $"--ConnectionStrings:redis={TestServers.Redis.Endpoint}", $"--Auth:SigningKey={CxMeshTestHost.SigningKey}",
+            "--Feedback:ActiveContactKey=k1", $"--Feedback:ContactKeys:k1={CxMeshTestHost.ContactKey}",
             "--Logging:LogLevel:Default=Warning",
         ];
         Assert.Equal(0, await CxMeshServer.RunAsync(args, Modules.All));

@@ -30,6 +30,8 @@ public sealed class TestHostSettings
 public sealed class CxMeshTestHost : IAsyncDisposable
 {
     public const string SigningKey = "cxmesh-test-signing-key-0123456789abcdef";
+    /// <summary>AES-256 key for contact details in tests (32 bytes, base64).</summary>
+    public const string ContactKey = "Y3htZXNoLXRlc3QtY29udGFjdC1rZXktMzJieXRlcyE=";
 
     public static readonly IReadOnlyDictionary<string, Assembly> MigrationAssemblies = new Dictionary<string, Assembly>
     {
@@ -65,6 +67,8 @@ public sealed class CxMeshTestHost : IAsyncDisposable
         {
             ["CxMesh:Services"] = settings.Services,
             ["Auth:SigningKey"] = SigningKey,
+            ["Feedback:ActiveContactKey"] = "test1",
+            ["Feedback:ContactKeys:test1"] = ContactKey,
             ["ConnectionStrings:redis"] = settings.Redis,
             ["Redis:KeyPrefix"] = settings.RedisKeyPrefix,
             ["Logging:LogLevel:Default"] = "Warning",

@@ -19,7 +19,7 @@ namespace CxMesh.Feedback.Api;
 
 public sealed class FeedbackGrpcService(
     FeedbackStore store, IValidator<SubmitFeedbackRequest> validator, TimeProvider clock,
-    ISentimentAnalyzer sentiment, IPhoneNumberFinder phones) : FeedbackService.FeedbackServiceBase
+    ISentimentAnalyzer sentiment, IPhoneNumberFinder phones, ContactVault vault) : FeedbackService.FeedbackServiceBase
 {
     [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
     public override async Task<SubmitFeedbackResponse> SubmitFeedback(SubmitFeedbackRequest request, ServerCallContext context)
@@ -27,11 +27,14 @@ public sealed class FeedbackGrpcService(
         await validator.ValidateAndThrowAsync(request, context.CancellationToken);
 
         // Redaction, language, sentiment and themes happen before anything is stored or published.
+        var contact = request.Contact is { } c && (c.Name.Length + c.Email.Length + c.Phone.Length + c.Address.Length) > 0 ? c : null;
+        var own = contact is null ? null : new OwnDetails(NullIfEmpty(contact.Name), NullIfEmpty(contact.Email), NullIfEmpty(contact.Phone), NullIfEmpty(contact.Address));
         var analysis = request.Verbatim.Length > 0
-            ? TextAnalyzer.Analyze(request.Verbatim, own: null, DefaultTaxonomy.Themes, sentiment, phones)
+            ? TextAnalyzer.Analyze(request.Verbatim, own, DefaultTaxonomy.Themes, sentiment, phones)
             : null;
+        var id = Guid.CreateVersion7();
         var item = new NewFeedback(
-            Guid.CreateVersion7(),
+            id,
             ChannelNames.ToStored(request.Channel),
             request.JourneyId.Length > 0 ? request.JourneyId : null,
             request.Verbatim.Length > 0 ? request.Verbatim : null,
@@ -40,7 +43,10 @@ public sealed class FeedbackGrpcService(
             analysis?.RedactedText,
             analysis?.Language,
             analysis?.Sentiment.Score,
-            analysis?.Themes.Select(t => new StoredTheme(t.ThemeKey, t.Sentiment.Score)).ToList() ?? []);
+            analysis?.Themes.Select(t => new StoredTheme(t.ThemeKey, t.Sentiment.Score)).ToList() ?? [],
+            NullIfEmpty(request.CustomerId),
+            request.Audience == Audience.Employee ? "employee" : "customer",
+            contact is null ? null : vault.Seal(id, contact));
 
         var result = await store.SubmitAsync(request.IdempotencyKey, Fingerprint(request), item, ToEvent, context.CancellationToken);
         var raw = CanReadRaw(context);
@@ -52,6 +58,22 @@ public sealed class FeedbackGrpcService(
                 "idempotency_key was used before for a different request; use a new key for new feedback.",
                 new Dictionary<string, string> { ["field"] = "idempotency_key" }),
         };
+    }
+
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<EraseCustomerResponse> EraseCustomer(EraseCustomerRequest request, ServerCallContext context)
+    {
+        if (request.CustomerId.Length is 0 or > FeedbackLimits.MaxIdLength || !FeedbackLimits.Token().IsMatch(request.CustomerId))
+        {
+            throw new FieldViolationException("customer_id", "customer_id is required: 1-128 characters of letters, digits and . _ : -");
+        }
+        var erasure = await store.EraseCustomerAsync(request.CustomerId, customerId => new FeedbackErased
+        {
+            EventId = Guid.CreateVersion7().ToString(),
+            OccurredAt = Timestamp.FromDateTimeOffset(clock.GetUtcNow()),
+            CustomerId = customerId,
+        }, context.CancellationToken);
+        return new EraseCustomerResponse { VerbatimsErased = erasure.Verbatims, ContactsErased = erasure.Contacts, ErasureEventId = erasure.EventId };
     }
 
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.App}")]
@@ -82,6 +104,8 @@ public sealed class FeedbackGrpcService(
             Channel = ChannelNames.FromStored(row.Channel),
             JourneyId = row.JourneyId ?? "",
             GivenAt = Timestamp.FromDateTime(row.GivenAt),
+            CustomerId = row.CustomerId ?? "",
+            Audience = row.Audience,
             RedactedVerbatim = row.RedactedVerbatim ?? "",
             Language = row.Language ?? "",
             SentimentScore = row.Sentiment ?? 0,
@@ -103,6 +127,8 @@ public sealed class FeedbackGrpcService(
         return evt;
     }
 
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+
     // Raw verbatims may hold personal data the redactor missed: only admins see them.
     private static bool CanReadRaw(ServerCallContext context) => context.GetHttpContext().User.IsInRole(Roles.Admin);
 
@@ -120,7 +146,7 @@ public sealed class FeedbackGrpcService(
         _ => Polarity.Neutral,
     };
 
-    private static FeedbackItem ToProto(FeedbackRow row, bool raw)
+    private FeedbackItem ToProto(FeedbackRow row, bool raw)
     {
         var item = new FeedbackItem
         {
@@ -137,6 +163,10 @@ public sealed class FeedbackGrpcService(
         };
         item.Ratings.AddRange(row.Ratings.Select(r => new Rating { QuestionId = r.QuestionId, Value = r.Value }));
         item.Themes.AddRange(row.Themes.Select(ToProto));
+        item.Audience = row.Audience == "employee" ? Audience.Employee : Audience.Customer;
+        item.CustomerId = row.CustomerId ?? "";
+        item.Erased = row.ErasedAt is not null;
+        if (raw && row.Contact is { } sealedContact) item.Contact = vault.Open(row.Id, sealedContact);
         return item;
     }
 

@@ -46,6 +46,27 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
             .MaximumLength(FeedbackLimits.MaxVerbatimLength)
             .WithMessage($"verbatim must be at most {FeedbackLimits.MaxVerbatimLength} characters.");
 
+        RuleFor(r => r.Audience)
+            .Must(a => Enum.IsDefined(a)).WithMessage(r => $"audience must be AUDIENCE_CUSTOMER or AUDIENCE_EMPLOYEE; got {(int)r.Audience}.");
+
+        RuleFor(r => r.CustomerId)
+            .MaximumLength(FeedbackLimits.MaxIdLength).WithMessage($"customer_id must be at most {FeedbackLimits.MaxIdLength} characters.")
+            .Matches(FeedbackLimits.Token()).When(r => r.CustomerId.Length > 0)
+            .WithMessage("customer_id may contain only letters, digits and . _ : - (a pseudonymous id, never an email or a name).");
+
+        When(r => r.Contact is not null, () =>
+        {
+            RuleFor(r => r.CustomerId).NotEmpty().WithMessage("customer_id is required with contact details, so that they can be erased.");
+            RuleFor(r => r.Contact.Name).MaximumLength(FeedbackLimits.MaxContactFieldLength)
+                .WithMessage($"contact.name must be at most {FeedbackLimits.MaxContactFieldLength} characters.").OverridePropertyName("contact.name");
+            RuleFor(r => r.Contact.Email).MaximumLength(FeedbackLimits.MaxContactFieldLength)
+                .WithMessage($"contact.email must be at most {FeedbackLimits.MaxContactFieldLength} characters.").OverridePropertyName("contact.email");
+            RuleFor(r => r.Contact.Phone).MaximumLength(FeedbackLimits.MaxContactFieldLength)
+                .WithMessage($"contact.phone must be at most {FeedbackLimits.MaxContactFieldLength} characters.").OverridePropertyName("contact.phone");
+            RuleFor(r => r.Contact.Address).MaximumLength(FeedbackLimits.MaxContactFieldLength)
+                .WithMessage($"contact.address must be at most {FeedbackLimits.MaxContactFieldLength} characters.").OverridePropertyName("contact.address");
+        });
+
         RuleFor(r => r.GivenAt).Recent(clock, FeedbackLimits.MaxAge, FeedbackLimits.MaxClockSkew, "given_at");
     }
 }

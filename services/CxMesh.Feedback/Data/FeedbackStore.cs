@@ -14,15 +14,20 @@ public sealed record StoredTheme(string Key, double Sentiment);
 
 public sealed record FeedbackRow(
     Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, DateTime ReceivedAt,
-    string? RedactedVerbatim, string? Language, double? Sentiment)
+    string? RedactedVerbatim, string? Language, double? Sentiment,
+    string? CustomerId = null, string Audience = "customer", DateTime? ErasedAt = null)
 {
+    public SealedContact? Contact { get; init; }
     public IReadOnlyList<RatingRow> Ratings { get; init; } = [];
     public IReadOnlyList<StoredTheme> Themes { get; init; } = [];
 }
 
 public sealed record NewFeedback(
     Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, IReadOnlyList<RatingRow> Ratings,
-    string? RedactedVerbatim, string? Language, double? Sentiment, IReadOnlyList<StoredTheme> Themes);
+    string? RedactedVerbatim, string? Language, double? Sentiment, IReadOnlyList<StoredTheme> Themes,
+    string? CustomerId, string Audience, SealedContact? Contact);
+
+public sealed record Erasure(int Verbatims, int Contacts, string EventId);
 
 public abstract record SubmitResult
 {
@@ -61,8 +66,8 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
 
         var receivedAt = await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition(
             """
-            insert into feedback_items (id, channel, journey_id, verbatim, given_at, redacted_verbatim, language, sentiment, themes)
-            values (@Id, @Channel, @JourneyId, @Verbatim, @GivenAt, @RedactedVerbatim, @Language, @Sentiment, @themes::jsonb)
+            insert into feedback_items (id, channel, journey_id, verbatim, given_at, redacted_verbatim, language, sentiment, themes, customer_id, audience)
+            values (@Id, @Channel, @JourneyId, @Verbatim, @GivenAt, @RedactedVerbatim, @Language, @Sentiment, @themes::jsonb, @CustomerId, @Audience)
             returning received_at
             """,
             new
@@ -76,15 +81,31 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                 item.Language,
                 item.Sentiment,
                 themes = JsonSerializer.Serialize(item.Themes, Json),
+                item.CustomerId,
+                item.Audience,
             }, tx, cancellationToken: ct));
+        if (item.Contact is { } contact)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                insert into contact_details (feedback_id, customer_id, key_id, nonce, ciphertext, tag)
+                values (@Id, @CustomerId, @keyId, @nonce, @ciphertext, @tag)
+                """,
+                new { item.Id, item.CustomerId, keyId = contact.KeyId, nonce = contact.Nonce, ciphertext = contact.Ciphertext, tag = contact.Tag },
+                tx, cancellationToken: ct));
+        }
         await connection.ExecuteAsync(new CommandDefinition(
             "insert into feedback_ratings (feedback_id, question_id, value) select @id, unnest(@questions), unnest(@values)",
             new { id = item.Id, questions = item.Ratings.Select(r => r.QuestionId).ToArray(), values = item.Ratings.Select(r => r.Value).ToArray() },
             tx, cancellationToken: ct));
 
         var stored = new FeedbackRow(item.Id, item.Channel, item.JourneyId, item.Verbatim, item.GivenAt, receivedAt,
-            item.RedactedVerbatim, item.Language, item.Sentiment)
-        { Ratings = item.Ratings, Themes = item.Themes };
+            item.RedactedVerbatim, item.Language, item.Sentiment, item.CustomerId, item.Audience)
+        {
+            Ratings = item.Ratings,
+            Themes = item.Themes,
+            Contact = item.Contact,
+        };
         var evt = toEvent(stored);
         await Outbox.EnqueueAsync(connection, tx, Topics.FeedbackReceived, evt.EventId, evt, ct);
         await tx.CommitAsync(ct);
@@ -96,15 +117,19 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
         await using var connection = await database.OpenConnectionAsync(ct);
         var found = await connection.QuerySingleOrDefaultAsync<ItemRow>(new CommandDefinition(
             """
-            select id, channel, journey_id as JourneyId, verbatim, given_at as GivenAt, received_at as ReceivedAt,
-                   redacted_verbatim as RedactedVerbatim, language, sentiment, themes::text as Themes
-            from feedback_items where id = @id
+            select i.id, i.channel, i.journey_id as JourneyId, i.verbatim, i.given_at as GivenAt, i.received_at as ReceivedAt,
+                   i.redacted_verbatim as RedactedVerbatim, i.language, i.sentiment, i.themes::text as Themes,
+                   i.customer_id as CustomerId, i.audience, i.erased_at as ErasedAt,
+                   c.key_id as KeyId, c.nonce, c.ciphertext, c.tag
+            from feedback_items i left join contact_details c on c.feedback_id = i.id
+            where i.id = @id
             """, new { id }, cancellationToken: ct));
         if (found is null) return null;
         var row = new FeedbackRow(found.Id, found.Channel, found.JourneyId, found.Verbatim, found.GivenAt, found.ReceivedAt,
-            found.RedactedVerbatim, found.Language, found.Sentiment)
+            found.RedactedVerbatim, found.Language, found.Sentiment, found.CustomerId, found.Audience, found.ErasedAt)
         {
             Themes = JsonSerializer.Deserialize<List<StoredTheme>>(found.Themes, Json) ?? [],
+            Contact = found.KeyId is null ? null : new SealedContact(found.KeyId, found.Nonce!, found.Ciphertext!, found.Tag!),
         };
         var ratings = await connection.QueryAsync<RatingRow>(new CommandDefinition(
             "select question_id as QuestionId, value from feedback_ratings where feedback_id = @id order by question_id",
@@ -114,6 +139,32 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
+    /// <summary>
+    /// Deletes the customer's contact details and raw verbatims (ratings, redacted text and themes stay), records
+    /// the erasure and publishes feedback.erased in one transaction. Safe to repeat.
+    /// </summary>
+    public async Task<Erasure> EraseCustomerAsync(string customerId, Func<string, FeedbackErased> toEvent, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var verbatims = await connection.ExecuteAsync(new CommandDefinition(
+            "update feedback_items set verbatim = null, erased_at = now() where customer_id = @customerId and verbatim is not null",
+            new { customerId }, tx, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "update feedback_items set erased_at = coalesce(erased_at, now()) where customer_id = @customerId",
+            new { customerId }, tx, cancellationToken: ct));
+        var contacts = await connection.ExecuteAsync(new CommandDefinition(
+            "delete from contact_details where customer_id = @customerId", new { customerId }, tx, cancellationToken: ct));
+        var evt = toEvent(customerId);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "insert into erasures (customer_id, verbatims, contacts, event_id) values (@customerId, @verbatims, @contacts, @eventId)",
+            new { customerId, verbatims, contacts, eventId = evt.EventId }, tx, cancellationToken: ct));
+        await Outbox.EnqueueAsync(connection, tx, Topics.FeedbackErased, evt.EventId, evt, ct);
+        await tx.CommitAsync(ct);
+        return new Erasure(verbatims, contacts, evt.EventId);
+    }
+
     private sealed record ItemRow(Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, DateTime ReceivedAt,
-        string? RedactedVerbatim, string? Language, double? Sentiment, string Themes);
+        string? RedactedVerbatim, string? Language, double? Sentiment, string Themes, string? CustomerId, string Audience, DateTime? ErasedAt,
+        string? KeyId, byte[]? Nonce, byte[]? Ciphertext, byte[]? Tag);
 }

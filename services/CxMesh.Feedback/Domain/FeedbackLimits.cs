@@ -10,6 +10,7 @@ public static partial class FeedbackLimits
     public const int MinIdempotencyKeyLength = 8;
     public const int MaxIdempotencyKeyLength = 128;
     public const int MaxIdLength = 128;
+    public const int MaxContactFieldLength = 200;
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan MaxAge = TimeSpan.FromDays(366);
 

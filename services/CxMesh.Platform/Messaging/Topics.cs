@@ -6,9 +6,10 @@ namespace CxMesh.Platform.Messaging;
 public static class Topics
 {
     public static readonly EventTopic<FeedbackReceived> FeedbackReceived = new("feedback.received.v1");
+    public static readonly EventTopic<FeedbackErased> FeedbackErased = new("feedback.erased.v1");
     public static readonly EventTopic<JourneyTouchpointRecorded> JourneyTouchpointRecorded = new("journey.touchpoint.recorded.v1");
     public static readonly EventTopic<JourneyCompleted> JourneyCompleted = new("journey.completed.v1");
     public static readonly EventTopic<JourneyAbandoned> JourneyAbandoned = new("journey.abandoned.v1");
 
-    public static IReadOnlyList<IEventTopic> All { get; } = [FeedbackReceived, JourneyTouchpointRecorded, JourneyCompleted, JourneyAbandoned];
+    public static IReadOnlyList<IEventTopic> All { get; } = [FeedbackReceived, FeedbackErased, JourneyTouchpointRecorded, JourneyCompleted, JourneyAbandoned];
 }

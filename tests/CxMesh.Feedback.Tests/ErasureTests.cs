@@ -1,0 +1,99 @@
+using CxMesh.Common.V1;
+using CxMesh.Feedback.V1;
+using CxMesh.Platform.Auth;
+using CxMesh.Platform.Postgres;
+using CxMesh.TestKit;
+using Dapper;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CxMesh.Feedback.Tests;
+
+public sealed class ErasureTests(HostFixture fixture) : IClassFixture<HostFixture>
+{
+    private readonly FeedbackService.FeedbackServiceClient _app = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.App);
+    private readonly FeedbackService.FeedbackServiceClient _admin = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.Admin);
+
+    private static SubmitFeedbackRequest WithContact(string customer) => new()
+    {
+        IdempotencyKey = $"erase-{Guid.NewGuid():N}",
+        Channel = Channel.Complaint,
+        CustomerId = customer,
+        Ratings = { new Rating { QuestionId = "nps", Value = 2 } },
+        Verbatim = "Hi, Margaret Thornbury here. The parcel was damaged, email me at m.thornbury@example.org",
+        Contact = new ContactDetails { Name = "Margaret Thornbury", Email = "m.thornbury@example.org", Phone = "+44 20 7946 0123" },
+    };
+
+    private ServiceDatabase Db => fixture.Host.Services.GetRequiredKeyedService<ServiceDatabase>("feedback");
+
+    [Fact]
+    public async Task Contact_details_are_kept_encrypted_apart_redacted_from_the_text_and_shown_to_admins_only()
+    {
+        var item = (await _app.SubmitFeedbackAsync(WithContact("cust-enc-1"))).Item;
+        Assert.Equal("Hi, [name] here. The parcel was damaged, email me at [email]", item.RedactedVerbatim);
+        Assert.Null(item.Contact);
+
+        var seenByAdmin = (await _admin.GetFeedbackAsync(new GetFeedbackRequest { Id = item.Id })).Item;
+        Assert.Equal("m.thornbury@example.org", seenByAdmin.Contact.Email);
+        Assert.Equal("Margaret Thornbury", seenByAdmin.Contact.Name);
+
+        await using var connection = await Db.OpenConnectionAsync();
+        var stored = await connection.QuerySingleAsync<(string KeyId, byte[] Ciphertext)>(
+            "select key_id, ciphertext from contact_details where feedback_id = @id", new { id = Guid.Parse(item.Id) });
+        Assert.Equal("test1", stored.KeyId);
+        Assert.DoesNotContain("thornbury", System.Text.Encoding.UTF8.GetString(stored.Ciphertext), StringComparison.OrdinalIgnoreCase);
+        var events = (await connection.QueryAsync<string>("select payload from outbox")).ToList();
+        Assert.All(events, e => Assert.DoesNotContain("thornbury", e, StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task Erasing_a_customer_removes_contacts_and_raw_text_keeps_the_rest_publishes_once_per_call_and_can_be_repeated()
+    {
+        var first = (await _app.SubmitFeedbackAsync(WithContact("cust-erase-1"))).Item;
+        var second = (await _app.SubmitFeedbackAsync(WithContact("cust-erase-1"))).Item;
+        var other = (await _app.SubmitFeedbackAsync(WithContact("cust-keep-1"))).Item;
+
+        var erased = await _admin.EraseCustomerAsync(new EraseCustomerRequest { CustomerId = "cust-erase-1" });
+        Assert.Equal(2, erased.VerbatimsErased);
+        Assert.Equal(2, erased.ContactsErased);
+
+        foreach (var id in new[] { first.Id, second.Id })
+        {
+            var after = (await _admin.GetFeedbackAsync(new GetFeedbackRequest { Id = id })).Item;
+            Assert.True(after.Erased);
+            Assert.Equal("", after.Verbatim);
+            Assert.Null(after.Contact);
+            Assert.Equal(first.RedactedVerbatim, after.RedactedVerbatim);
+            Assert.Equal(2, Assert.Single(after.Ratings).Value);
+        }
+        var kept = (await _admin.GetFeedbackAsync(new GetFeedbackRequest { Id = other.Id })).Item;
+        Assert.False(kept.Erased);
+        Assert.NotNull(kept.Contact);
+
+        var again = await _admin.EraseCustomerAsync(new EraseCustomerRequest { CustomerId = "cust-erase-1" });
+        Assert.Equal((0, 0), (again.VerbatimsErased, again.ContactsErased));
+        var nobody = await _admin.EraseCustomerAsync(new EraseCustomerRequest { CustomerId = "never-seen" });
+        Assert.Equal((0, 0), (nobody.VerbatimsErased, nobody.ContactsErased));
+
+        await using var connection = await Db.OpenConnectionAsync();
+        var published = (await connection.QueryAsync<string>(
+            "select payload from outbox where topic = 'feedback.erased.v1' and payload like '%cust-erase-1%'")).ToList();
+        Assert.Equal(2, published.Count);
+        Assert.Equal(3, await connection.ExecuteScalarAsync<long>("select count(*) from erasures where customer_id in ('cust-erase-1', 'never-seen')"));
+    }
+
+    [Fact]
+    public async Task Erasure_is_for_admins_and_needs_a_customer_id()
+    {
+        await RpcAssert.StatusAsync(() => _app.EraseCustomerAsync(new EraseCustomerRequest { CustomerId = "x" }).ResponseAsync, StatusCode.PermissionDenied);
+        await RpcAssert.InvalidArgumentAsync(() => _admin.EraseCustomerAsync(new EraseCustomerRequest()).ResponseAsync, "customer_id");
+    }
+
+    [Fact]
+    public async Task Contact_details_without_a_customer_id_are_refused()
+    {
+        var request = WithContact("x");
+        request.CustomerId = "";
+        await RpcAssert.InvalidArgumentAsync(() => _app.SubmitFeedbackAsync(request).ResponseAsync, "customer_id");
+    }
+}
