@@ -3,6 +3,7 @@ using CxMesh.Benchmarks;
 // dotnet run -c Release --project tests/CxMesh.Benchmarks -- <benchmark> [options]
 //   journey-ingest [rows=200000] [batch=1000] [streams=4] [projector=running|paused]
 //   journey-funnel [checkpoints=100000,1000000] [calls=2000]
+//   feedback-text [seconds=5]
 var name = args.FirstOrDefault() ?? "help";
 int Arg(int index, int fallback) => args.Length > index && int.TryParse(args[index], out var v) ? v : fallback;
 switch (name)
@@ -10,15 +11,15 @@ switch (name)
     case "journey-ingest":
         await JourneyBenchmarks.IngestAsync(Arg(1, 200_000), Arg(2, 1000), Arg(3, 4), args.ElementAtOrDefault(4) != "paused");
         break;
-    case "micro":
-        Micro.Run();
+    case "feedback-text":
+        FeedbackBenchmarks.Text(Arg(1, 5));
         break;
     case "journey-funnel":
         var checkpoints = args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToArray() : [100_000, 1_000_000];
         await JourneyBenchmarks.FunnelAsync(checkpoints, Arg(2, 2000));
         break;
     default:
-        Console.WriteLine("benchmarks: journey-ingest [rows] [batch] [streams] | journey-funnel [checkpoints] [calls]");
+        Console.WriteLine("benchmarks: journey-ingest [rows] [batch] [streams] [paused] | journey-funnel [checkpoints] [calls] | feedback-text [seconds]");
         return 64;
 }
 return 0;

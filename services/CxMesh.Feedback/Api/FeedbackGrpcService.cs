@@ -22,9 +22,63 @@ public sealed class FeedbackGrpcService(
     ISentimentAnalyzer sentiment, IPhoneNumberFinder phones, ContactVault vault) : FeedbackService.FeedbackServiceBase
 {
     [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
-    public override async Task<SubmitFeedbackResponse> SubmitFeedback(SubmitFeedbackRequest request, ServerCallContext context)
+    public override Task<SubmitFeedbackResponse> SubmitFeedback(SubmitFeedbackRequest request, ServerCallContext context) =>
+        SubmitOneAsync(request, CanReadRaw(context), context.CancellationToken);
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
+    public override async Task<SubmitFeedbackBatchResponse> SubmitFeedbackBatch(IAsyncStreamReader<SubmitFeedbackBatchRequest> requestStream, ServerCallContext context)
     {
-        await validator.ValidateAndThrowAsync(request, context.CancellationToken);
+        var response = new SubmitFeedbackBatchResponse();
+        var raw = CanReadRaw(context);
+        var index = 0;
+        long bytes = 0;
+        await foreach (var message in requestStream.ReadAllAsync(context.CancellationToken))
+        {
+            var item = message.Item ?? new SubmitFeedbackRequest();
+            var result = new SubmitFeedbackResult { Index = index++, IdempotencyKey = item.IdempotencyKey };
+            bytes += message.CalculateSize();
+            if (result.Index >= FeedbackLimits.MaxItemsPerBatch || bytes > FeedbackLimits.MaxBatchBytes)
+            {
+                result.Status = SubmitStatus.Rejected;
+                result.Error = new ItemError
+                {
+                    Code = (int)Google.Rpc.Code.InvalidArgument,
+                    Field = "item",
+                    Message = $"a batch may carry at most {FeedbackLimits.MaxItemsPerBatch} items and {FeedbackLimits.MaxBatchBytes / (1024 * 1024)} MiB; send the rest in another call.",
+                };
+            }
+            else
+            {
+                // Each item is its own transaction: what was stored stays stored if the call breaks later.
+                try
+                {
+                    var stored = await SubmitOneAsync(item, raw, context.CancellationToken);
+                    result.FeedbackId = stored.Item.Id;
+                    result.Status = stored.Replayed ? SubmitStatus.Replayed : SubmitStatus.Stored;
+                }
+                catch (ValidationException ex)
+                {
+                    var first = ex.Errors.First();
+                    result.Status = SubmitStatus.Rejected;
+                    result.Error = new ItemError { Code = (int)Google.Rpc.Code.InvalidArgument, Field = FieldNames.ToProtoPath(first.PropertyName), Message = first.ErrorMessage };
+                }
+                catch (PreconditionFailedException ex)
+                {
+                    result.Status = SubmitStatus.Rejected;
+                    result.Error = new ItemError { Code = (int)Google.Rpc.Code.FailedPrecondition, Field = ex.Metadata.GetValueOrDefault("field", ""), Message = ex.Message };
+                }
+            }
+            response.Results.Add(result);
+        }
+        response.Stored = response.Results.Count(r => r.Status == SubmitStatus.Stored);
+        response.Replayed = response.Results.Count(r => r.Status == SubmitStatus.Replayed);
+        response.Rejected = response.Results.Count(r => r.Status == SubmitStatus.Rejected);
+        return response;
+    }
+
+    private async Task<SubmitFeedbackResponse> SubmitOneAsync(SubmitFeedbackRequest request, bool raw, CancellationToken ct)
+    {
+        await validator.ValidateAndThrowAsync(request, ct);
 
         // Redaction, language, sentiment and themes happen before anything is stored or published.
         var contact = request.Contact is { } c && (c.Name.Length + c.Email.Length + c.Phone.Length + c.Address.Length) > 0 ? c : null;
@@ -48,8 +102,7 @@ public sealed class FeedbackGrpcService(
             request.Audience == Audience.Employee ? "employee" : "customer",
             contact is null ? null : vault.Seal(id, contact));
 
-        var result = await store.SubmitAsync(request.IdempotencyKey, Fingerprint(request), item, ToEvent, context.CancellationToken);
-        var raw = CanReadRaw(context);
+        var result = await store.SubmitAsync(request.IdempotencyKey, Fingerprint(request), item, ToEvent, ct);
         return result switch
         {
             SubmitResult.Stored s => new SubmitFeedbackResponse { Item = ToProto(s.Item, raw) },
