@@ -13,13 +13,14 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Polarity = CxMesh.Common.V1.Polarity;
+using Question = CxMesh.Feedback.Domain.Question;
 using ThemeMention = CxMesh.Common.V1.ThemeMention;
 
 namespace CxMesh.Feedback.Api;
 
 public sealed class FeedbackGrpcService(
     FeedbackStore store, IValidator<SubmitFeedbackRequest> validator, TimeProvider clock,
-    ISentimentAnalyzer sentiment, IPhoneNumberFinder phones, ContactVault vault) : FeedbackService.FeedbackServiceBase
+    ISentimentAnalyzer sentiment, IPhoneNumberFinder phones, ContactVault vault, QuestionRegistry questions) : FeedbackService.FeedbackServiceBase
 {
     [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
     public override Task<SubmitFeedbackResponse> SubmitFeedback(SubmitFeedbackRequest request, ServerCallContext context) =>
@@ -114,6 +115,51 @@ public sealed class FeedbackGrpcService(
     }
 
     [Authorize(Roles = Roles.Admin)]
+    public override async Task<RegisterQuestionResponse> RegisterQuestion(RegisterQuestionRequest request, ServerCallContext context)
+    {
+        var q = request.Question ?? throw new FieldViolationException("question", "question is required.");
+        var problems = new List<FluentValidation.Results.ValidationFailure>();
+        if (!FeedbackLimits.QuestionId().IsMatch(q.Id)) problems.Add(new("question.id", "question.id must be 1-64 characters of a-z, 0-9, '.', '_' or '-'."));
+        if (q.Text.Length is 0 or > Question.MaxTextLength) problems.Add(new("question.text", $"question.text is required, at most {Question.MaxTextLength} characters."));
+        if (q.Metric == Metric.Unspecified || !System.Enum.IsDefined(q.Metric)) problems.Add(new("question.metric", "question.metric is required."));
+        var question = new Question(q.Id, q.Text, FromProto(q.Metric), q.ScaleMin, q.ScaleMax, q.HigherIsBetter, q.TopBoxValues.ToList());
+        if (problems.Count == 0) problems.AddRange(question.Problems().Select(p => new FluentValidation.Results.ValidationFailure("question." + p.Field, p.Problem)));
+        if (problems.Count > 0) throw new ValidationException(problems);
+        return new RegisterQuestionResponse { Question = ToProto(await questions.RegisterAsync(question, context.CancellationToken)) };
+    }
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.App}")]
+    public override async Task<GetQuestionResponse> GetQuestion(GetQuestionRequest request, ServerCallContext context)
+    {
+        var question = await questions.FindAsync(request.Id, context.CancellationToken) ?? throw new NotFoundException("question", request.Id);
+        return new GetQuestionResponse { Question = ToProto(question) };
+    }
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.App}")]
+    public override async Task<ListQuestionsResponse> ListQuestions(ListQuestionsRequest request, ServerCallContext context)
+    {
+        var response = new ListQuestionsResponse();
+        response.Questions.AddRange((await questions.ListAsync(context.CancellationToken)).Select(ToProto));
+        return response;
+    }
+
+    private static V1.Question ToProto(Question q)
+    {
+        var proto = new V1.Question { Id = q.Id, Text = q.Text, Metric = ToProto(q.Metric), ScaleMin = q.ScaleMin, ScaleMax = q.ScaleMax, HigherIsBetter = q.HigherIsBetter };
+        proto.TopBoxValues.AddRange(q.TopBox);
+        return proto;
+    }
+
+    private static MetricKind FromProto(Metric metric) => metric switch
+    {
+        Metric.Nps => MetricKind.Nps,
+        Metric.Csat => MetricKind.Csat,
+        Metric.Ces => MetricKind.Ces,
+        Metric.Enps => MetricKind.Enps,
+        _ => MetricKind.Custom,
+    };
+
+    [Authorize(Roles = Roles.Admin)]
     public override async Task<EraseCustomerResponse> EraseCustomer(EraseCustomerRequest request, ServerCallContext context)
     {
         if (request.CustomerId.Length is 0 or > FeedbackLimits.MaxIdLength || !FeedbackLimits.Token().IsMatch(request.CustomerId))
@@ -147,7 +193,7 @@ public sealed class FeedbackGrpcService(
     // given_at is left out when not sent, because the server fills it with the time of the first call.
     private static byte[] Fingerprint(SubmitFeedbackRequest request) => SHA256.HashData(request.ToByteArray());
 
-    private static FeedbackReceived ToEvent(FeedbackRow row)
+    private FeedbackReceived ToEvent(FeedbackRow row)
     {
         var evt = new FeedbackReceived
         {
@@ -167,7 +213,9 @@ public sealed class FeedbackGrpcService(
         evt.Themes.AddRange(row.Themes.Select(ToProto));
         foreach (var rating in row.Ratings)
         {
-            var question = StandardQuestions.Find(rating.QuestionId)!;
+            // Validation looked every question up, so the registry has it cached.
+            var question = questions.Cached(rating.QuestionId)
+                ?? throw new InvalidOperationException($"Question '{rating.QuestionId}' was validated but is not in the registry.");
             evt.Ratings.Add(new RatingValue
             {
                 QuestionId = question.Id,
@@ -175,6 +223,8 @@ public sealed class FeedbackGrpcService(
                 Value = rating.Value,
                 ScaleMin = question.ScaleMin,
                 ScaleMax = question.ScaleMax,
+                HigherIsBetter = question.HigherIsBetter,
+                TopBoxValues = { question.TopBox },
             });
         }
         return evt;

@@ -1,4 +1,5 @@
 using CxMesh.Common.V1;
+using CxMesh.Feedback.Data;
 using CxMesh.Feedback.Domain;
 using CxMesh.Feedback.V1;
 using CxMesh.Platform.Validation;
@@ -8,7 +9,7 @@ namespace CxMesh.Feedback.Api;
 
 public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRequest>
 {
-    public SubmitFeedbackValidator(TimeProvider clock)
+    public SubmitFeedbackValidator(TimeProvider clock, QuestionRegistry questions)
     {
         RuleFor(r => r.IdempotencyKey)
             .NotEmpty().WithMessage("idempotency_key is required.")
@@ -33,11 +34,11 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
         RuleForEach(r => r.Ratings).ChildRules(rating =>
         {
             rating.RuleFor(x => x.QuestionId)
-                .Must(id => StandardQuestions.Find(id) is not null)
-                .WithMessage(x => $"question_id '{x.QuestionId}' is not a registered question (known: {string.Join(", ", StandardQuestions.ById.Keys)}).");
+                .MustAsync(async (id, ct) => await questions.FindAsync(id, ct) is not null)
+                .WithMessage(x => $"question_id '{x.QuestionId}' is not a registered question (see ListQuestions).");
             rating.RuleFor(x => x.Value)
-                .Must((x, value) => StandardQuestions.Find(x.QuestionId) is not { } q || q.InScale(value))
-                .WithMessage(x => StandardQuestions.Find(x.QuestionId) is { } q
+                .MustAsync(async (x, value, ct) => await questions.FindAsync(x.QuestionId, ct) is not { } q || q.InScale(value))
+                .WithMessage(x => questions.Cached(x.QuestionId) is { } q
                     ? $"value {x.Value} is outside the scale of question '{q.Id}' ({q.ScaleMin}-{q.ScaleMax})."
                     : "value cannot be checked against an unknown question.");
         });

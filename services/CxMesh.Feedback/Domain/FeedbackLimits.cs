@@ -18,4 +18,7 @@ public static partial class FeedbackLimits
 
     [GeneratedRegex("^[A-Za-z0-9._:-]+$")]
     public static partial Regex Token();
+
+    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
+    public static partial Regex QuestionId();
 }

@@ -9,22 +9,25 @@ public enum MetricKind
     Custom,
 }
 
-/// <summary>A rating question: what it measures and its scale. Scores are computed from this, never inferred.</summary>
-public sealed record Question(string Id, MetricKind Metric, int ScaleMin, int ScaleMax)
+/// <summary>A rating question: what it measures, its scale, its direction and its top box. Scores are computed from this, never inferred.</summary>
+public sealed record Question(string Id, string Text, MetricKind Metric, int ScaleMin, int ScaleMax, bool HigherIsBetter, IReadOnlyList<int> TopBox)
 {
+    public const int MaxPoints = 101;
+    public const int MaxTextLength = 500;
+
     public bool InScale(int value) => value >= ScaleMin && value <= ScaleMax;
-}
 
-/// <summary>The standard questions every installation has.</summary>
-public static class StandardQuestions
-{
-    public static readonly Question Nps = new("nps", MetricKind.Nps, 0, 10);
-    public static readonly Question Csat = new("csat", MetricKind.Csat, 1, 5);
-    public static readonly Question Ces = new("ces", MetricKind.Ces, 1, 7);
-    public static readonly Question Enps = new("enps", MetricKind.Enps, 0, 10);
-
-    public static IReadOnlyDictionary<string, Question> ById { get; } =
-        new[] { Nps, Csat, Ces, Enps }.ToDictionary(q => q.Id, StringComparer.Ordinal);
-
-    public static Question? Find(string id) => ById.GetValueOrDefault(id);
+    /// <summary>What is wrong with a question before it is registered, as (field, problem) pairs.</summary>
+    public IEnumerable<(string Field, string Problem)> Problems()
+    {
+        if (ScaleMin >= ScaleMax) yield return ("scale_max", $"scale_max ({ScaleMax}) must be greater than scale_min ({ScaleMin}).");
+        else if (ScaleMax - ScaleMin + 1 > MaxPoints) yield return ("scale_max", $"a scale may have at most {MaxPoints} points.");
+        if (Metric is MetricKind.Nps or MetricKind.Enps && (ScaleMin != 0 || ScaleMax != 10 || !HigherIsBetter))
+        {
+            yield return ("metric", "NPS and eNPS questions use the 0-10 scale, higher is better: the promoter and detractor bands are defined on it.");
+        }
+        if (TopBox.Count == 0) yield return ("top_box_values", "top_box_values must name at least one value.");
+        if (TopBox.Any(v => !InScale(v))) yield return ("top_box_values", $"top_box_values must lie within the scale {ScaleMin}-{ScaleMax}.");
+        if (TopBox.Distinct().Count() != TopBox.Count) yield return ("top_box_values", "top_box_values must not repeat a value.");
+    }
 }

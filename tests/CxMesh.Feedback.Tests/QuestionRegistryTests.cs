@@ -1,0 +1,99 @@
+using CxMesh.Common.V1;
+using CxMesh.Events.V1;
+using CxMesh.Feedback.V1;
+using CxMesh.Platform.Auth;
+using CxMesh.Platform.Messaging;
+using CxMesh.Platform.Postgres;
+using CxMesh.TestKit;
+using Dapper;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CxMesh.Feedback.Tests;
+
+public sealed class QuestionRegistryTests(HostFixture fixture) : IClassFixture<HostFixture>
+{
+    private readonly FeedbackService.FeedbackServiceClient _admin = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.Admin);
+
+    private static Question LegacyCes(string id) => new()
+    {
+        Id = id,
+        Text = "How much effort did you personally have to put forth? (1 = very low)",
+        Metric = Metric.Ces,
+        ScaleMin = 1,
+        ScaleMax = 5,
+        HigherIsBetter = false,
+        TopBoxValues = { 1, 2 },
+    };
+
+    [Fact]
+    public async Task The_standard_questions_are_there_from_the_start()
+    {
+        var questions = (await _admin.ListQuestionsAsync(new ListQuestionsRequest())).Questions;
+        var nps = Assert.Single(questions, q => q.Id == "nps");
+        Assert.Equal((0, 10, true), (nps.ScaleMin, nps.ScaleMax, nps.HigherIsBetter));
+        Assert.Equal([9, 10], nps.TopBoxValues);
+        Assert.Equal([4, 5], questions.Single(q => q.Id == "csat").TopBoxValues);
+        Assert.Equal((1, 7), (questions.Single(q => q.Id == "ces").ScaleMin, questions.Single(q => q.Id == "ces").ScaleMax));
+        Assert.Contains(questions, q => q.Id == "enps");
+    }
+
+    [Fact]
+    public async Task A_registered_question_is_rated_on_its_own_scale_and_its_definition_travels_with_the_rating()
+    {
+        var registered = (await _admin.RegisterQuestionAsync(new RegisterQuestionRequest { Question = LegacyCes("ces-legacy") })).Question;
+        Assert.False(registered.HigherIsBetter);
+        await RpcAssert.StatusAsync(() => _admin.RegisterQuestionAsync(new RegisterQuestionRequest { Question = LegacyCes("ces-legacy") }).ResponseAsync,
+            StatusCode.AlreadyExists);
+        Assert.Equal("ces-legacy", (await _admin.GetQuestionAsync(new GetQuestionRequest { Id = "ces-legacy" })).Question.Id);
+
+        var app = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.App);
+        var request = new SubmitFeedbackRequest
+        {
+            IdempotencyKey = $"q-{Guid.NewGuid():N}",
+            Channel = Channel.SelfService,
+            Ratings = { new Rating { QuestionId = "ces-legacy", Value = 2 }, new Rating { QuestionId = "nps", Value = 8 } },
+        };
+        var item = (await app.SubmitFeedbackAsync(request)).Item;
+        request.IdempotencyKey = $"q-{Guid.NewGuid():N}";
+        request.Ratings[0].Value = 6;
+        await RpcAssert.InvalidArgumentAsync(() => app.SubmitFeedbackAsync(request).ResponseAsync, "ratings[0].value");
+
+        var db = fixture.Host.Services.GetRequiredKeyedService<ServiceDatabase>("feedback");
+        await using var connection = await db.OpenConnectionAsync();
+        var payload = await connection.ExecuteScalarAsync<string>("select payload from outbox where payload like @id", new { id = $"%{item.Id}%" });
+        var evt = EventJson.Parse<FeedbackReceived>(payload!);
+        var ces = evt.Ratings.Single(r => r.QuestionId == "ces-legacy");
+        Assert.Equal((Metric.Ces, 1, 5, false), (ces.Metric, ces.ScaleMin, ces.ScaleMax, ces.HigherIsBetter));
+        Assert.Equal([1, 2], ces.TopBoxValues);
+    }
+
+    public static TheoryData<string, string> BadQuestions => new()
+    {
+        { "bad id", "question.id" },
+        { "no text", "question.text" },
+        { "no metric", "question.metric" },
+        { "empty scale", "question.scale_max" },
+        { "top box off the scale", "question.top_box_values" },
+        { "no top box", "question.top_box_values" },
+        { "NPS on a 1-5 scale", "question.metric" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadQuestions))]
+    public async Task A_bad_question_is_INVALID_ARGUMENT_naming_the_field(string how, string field)
+    {
+        var q = LegacyCes($"bad-{Guid.NewGuid():N}"[..20]);
+        switch (how)
+        {
+            case "bad id": q.Id = "Bad Id!"; break;
+            case "no text": q.Text = ""; break;
+            case "no metric": q.Metric = Metric.Unspecified; break;
+            case "empty scale": q.ScaleMax = q.ScaleMin; break;
+            case "top box off the scale": q.TopBoxValues.Add(9); break;
+            case "no top box": q.TopBoxValues.Clear(); break;
+            case "NPS on a 1-5 scale": q.Metric = Metric.Nps; break;
+        }
+        await RpcAssert.InvalidArgumentAsync(() => _admin.RegisterQuestionAsync(new RegisterQuestionRequest { Question = q }).ResponseAsync, field);
+    }
+}
