@@ -101,7 +101,13 @@ public sealed class FeedbackGrpcService(
             analysis?.Themes.Select(t => new StoredTheme(t.ThemeKey, t.Sentiment.Score)).ToList() ?? [],
             NullIfEmpty(request.CustomerId),
             request.Audience == Audience.Employee ? "employee" : "customer",
-            contact is null ? null : vault.Seal(id, contact));
+            contact is null ? null : vault.Seal(id, contact))
+        {
+            Links = new FeedbackLinks(
+                NullIfEmpty(request.Links?.TouchpointKey ?? ""), NullIfEmpty(request.Links?.ProductId ?? ""), NullIfEmpty(request.Links?.LotId ?? ""),
+                NullIfEmpty(request.Links?.StoreId ?? ""), request.Links?.Segment.ToDictionary(p => p.Key, p => p.Value) ?? [],
+                NullIfEmpty(request.Source?.System ?? ""), NullIfEmpty(request.Source?.SurveyId ?? ""), NullIfEmpty(request.Source?.ExternalId ?? "")),
+        };
 
         var result = await store.SubmitAsync(request.IdempotencyKey, Fingerprint(request), item, ToEvent, ct);
         return result switch
@@ -211,6 +217,12 @@ public sealed class FeedbackGrpcService(
             Polarity = row.Sentiment is { } score ? ToProto(new SentimentScore(score).Polarity) : Polarity.Unspecified,
         };
         evt.Themes.AddRange(row.Themes.Select(ToProto));
+        evt.TouchpointKey = row.Links.TouchpointKey ?? "";
+        evt.ProductId = row.Links.ProductId ?? "";
+        evt.LotId = row.Links.LotId ?? "";
+        evt.StoreId = row.Links.StoreId ?? "";
+        evt.SourceSystem = row.Links.SourceSystem ?? "";
+        foreach (var (key, value) in row.Links.Segment) evt.Segment[key] = value;
         foreach (var rating in row.Ratings)
         {
             // Validation looked every question up, so the registry has it cached.
@@ -269,6 +281,15 @@ public sealed class FeedbackGrpcService(
         item.Audience = row.Audience == "employee" ? Audience.Employee : Audience.Customer;
         item.CustomerId = row.CustomerId ?? "";
         item.Erased = row.ErasedAt is not null;
+        item.Links = new Links
+        {
+            TouchpointKey = row.Links.TouchpointKey ?? "",
+            ProductId = row.Links.ProductId ?? "",
+            LotId = row.Links.LotId ?? "",
+            StoreId = row.Links.StoreId ?? "",
+        };
+        foreach (var (key, value) in row.Links.Segment) item.Links.Segment[key] = value;
+        item.Source = new Source { System = row.Links.SourceSystem ?? "", SurveyId = row.Links.SurveyId ?? "", ExternalId = row.Links.ExternalId ?? "" };
         if (raw && row.Contact is { } sealedContact) item.Contact = vault.Open(row.Id, sealedContact);
         return item;
     }

@@ -68,6 +68,41 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
                 .WithMessage($"contact.address must be at most {FeedbackLimits.MaxContactFieldLength} characters.").OverridePropertyName("contact.address");
         });
 
+        When(r => r.Links is not null, () =>
+        {
+            foreach (var (name, select) in new (string, Func<SubmitFeedbackRequest, string>)[]
+            {
+                ("links.touchpoint_key", r => r.Links.TouchpointKey), ("links.product_id", r => r.Links.ProductId),
+                ("links.lot_id", r => r.Links.LotId), ("links.store_id", r => r.Links.StoreId),
+            })
+            {
+                RuleFor(r => select(r)).Must(BeAnOptionalId).WithMessage($"{name} may hold up to {FeedbackLimits.MaxIdLength} characters of letters, digits and . _ : -")
+                    .OverridePropertyName(name);
+            }
+            RuleFor(r => r.Links.Segment)
+                .Must(a => a.Count <= FeedbackLimits.MaxSegmentAttributes).WithMessage($"links.segment may hold at most {FeedbackLimits.MaxSegmentAttributes} attributes.")
+                .Must(a => a.Keys.All(k => FeedbackLimits.QuestionId().IsMatch(k))).WithMessage("links.segment names must be 1-64 characters of a-z, 0-9, '.', '_' or '-'.")
+                .Must(a => a.Values.All(v => v.Length <= FeedbackLimits.MaxAttributeValueLength))
+                .WithMessage($"links.segment values must be at most {FeedbackLimits.MaxAttributeValueLength} characters.")
+                .OverridePropertyName("links.segment");
+        });
+
+        When(r => r.Source is not null, () =>
+        {
+            RuleFor(r => r.Source.System).Must(BeAnOptionalId).WithMessage("source.system may hold up to 128 characters of letters, digits and . _ : -")
+                .OverridePropertyName("source.system");
+            RuleFor(r => r.Source.SurveyId).Must(BeAnOptionalId).WithMessage("source.survey_id may hold up to 128 characters of letters, digits and . _ : -")
+                .OverridePropertyName("source.survey_id");
+            RuleFor(r => r.Source.ExternalId).Must(BeAnOptionalId).WithMessage("source.external_id may hold up to 128 characters of letters, digits and . _ : -")
+                .OverridePropertyName("source.external_id");
+            RuleFor(r => r.Source.System).NotEmpty().When(r => r.Source.ExternalId.Length > 0)
+                .WithMessage("source.system is required with source.external_id: an external id means something only in its system.")
+                .OverridePropertyName("source.system");
+        });
+
         RuleFor(r => r.GivenAt).Recent(clock, FeedbackLimits.MaxAge, FeedbackLimits.MaxClockSkew, "given_at");
     }
+
+    private static bool BeAnOptionalId(string value) =>
+        value.Length == 0 || value.Length <= FeedbackLimits.MaxIdLength && FeedbackLimits.Token().IsMatch(value);
 }

@@ -18,6 +18,7 @@ public sealed record FeedbackRow(
     string? CustomerId = null, string Audience = "customer", DateTime? ErasedAt = null)
 {
     public SealedContact? Contact { get; init; }
+    public FeedbackLinks Links { get; init; } = FeedbackLinks.None;
     public IReadOnlyList<RatingRow> Ratings { get; init; } = [];
     public IReadOnlyList<StoredTheme> Themes { get; init; } = [];
 }
@@ -25,9 +26,20 @@ public sealed record FeedbackRow(
 public sealed record NewFeedback(
     Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, IReadOnlyList<RatingRow> Ratings,
     string? RedactedVerbatim, string? Language, double? Sentiment, IReadOnlyList<StoredTheme> Themes,
-    string? CustomerId, string Audience, SealedContact? Contact);
+    string? CustomerId, string Audience, SealedContact? Contact)
+{
+    public FeedbackLinks Links { get; init; } = FeedbackLinks.None;
+}
 
 public sealed record Erasure(int Verbatims, int Contacts, string EventId);
+
+/// <summary>What an item is about and where it came from.</summary>
+public sealed record FeedbackLinks(
+    string? TouchpointKey, string? ProductId, string? LotId, string? StoreId, IReadOnlyDictionary<string, string> Segment,
+    string? SourceSystem, string? SurveyId, string? ExternalId)
+{
+    public static readonly FeedbackLinks None = new(null, null, null, null, new Dictionary<string, string>(), null, null, null);
+}
 
 public abstract record SubmitResult
 {
@@ -64,10 +76,13 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             return new SubmitResult.Replayed(first);
         }
 
-        var receivedAt = await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition(
+        var receivedAt = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition(
             """
-            insert into feedback_items (id, channel, journey_id, verbatim, given_at, redacted_verbatim, language, sentiment, themes, customer_id, audience)
-            values (@Id, @Channel, @JourneyId, @Verbatim, @GivenAt, @RedactedVerbatim, @Language, @Sentiment, @themes::jsonb, @CustomerId, @Audience)
+            insert into feedback_items (id, channel, journey_id, verbatim, given_at, redacted_verbatim, language, sentiment, themes, customer_id, audience,
+                touchpoint_key, product_id, lot_id, store_id, segment, source_system, survey_id, external_id)
+            values (@Id, @Channel, @JourneyId, @Verbatim, @GivenAt, @RedactedVerbatim, @Language, @Sentiment, @themes::jsonb, @CustomerId, @Audience,
+                @touchpointKey, @productId, @lotId, @storeId, @segment::jsonb, @sourceSystem, @surveyId, @externalId)
+            on conflict (source_system, external_id) where external_id is not null do nothing
             returning received_at
             """,
             new
@@ -83,7 +98,25 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                 themes = JsonSerializer.Serialize(item.Themes, Json),
                 item.CustomerId,
                 item.Audience,
+                touchpointKey = item.Links.TouchpointKey,
+                productId = item.Links.ProductId,
+                lotId = item.Links.LotId,
+                storeId = item.Links.StoreId,
+                segment = JsonSerializer.Serialize(item.Links.Segment),
+                sourceSystem = item.Links.SourceSystem,
+                surveyId = item.Links.SurveyId,
+                externalId = item.Links.ExternalId,
             }, tx, cancellationToken: ct));
+        if (receivedAt is null)
+        {
+            // The same item from the same source system was stored before (a re-import): that one stands.
+            var existing = await connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
+                "select id from feedback_items where source_system = @system and external_id = @externalId",
+                new { system = item.Links.SourceSystem, externalId = item.Links.ExternalId }, tx, cancellationToken: ct));
+            await tx.RollbackAsync(ct);
+            return new SubmitResult.Replayed(await GetAsync(existing, ct)
+                ?? throw new InvalidOperationException($"Feedback {existing} vanished during a replay."));
+        }
         if (item.Contact is { } contact)
         {
             await connection.ExecuteAsync(new CommandDefinition(
@@ -99,12 +132,13 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             new { id = item.Id, questions = item.Ratings.Select(r => r.QuestionId).ToArray(), values = item.Ratings.Select(r => r.Value).ToArray() },
             tx, cancellationToken: ct));
 
-        var stored = new FeedbackRow(item.Id, item.Channel, item.JourneyId, item.Verbatim, item.GivenAt, receivedAt,
+        var stored = new FeedbackRow(item.Id, item.Channel, item.JourneyId, item.Verbatim, item.GivenAt, receivedAt.Value,
             item.RedactedVerbatim, item.Language, item.Sentiment, item.CustomerId, item.Audience)
         {
             Ratings = item.Ratings,
             Themes = item.Themes,
             Contact = item.Contact,
+            Links = item.Links,
         };
         var evt = toEvent(stored);
         await Outbox.EnqueueAsync(connection, tx, Topics.FeedbackReceived, evt.EventId, evt, ct);
@@ -120,6 +154,8 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             select i.id, i.channel, i.journey_id as JourneyId, i.verbatim, i.given_at as GivenAt, i.received_at as ReceivedAt,
                    i.redacted_verbatim as RedactedVerbatim, i.language, i.sentiment, i.themes::text as Themes,
                    i.customer_id as CustomerId, i.audience, i.erased_at as ErasedAt,
+                   i.touchpoint_key as TouchpointKey, i.product_id as ProductId, i.lot_id as LotId, i.store_id as StoreId,
+                   i.segment::text as Segment, i.source_system as SourceSystem, i.survey_id as SurveyId, i.external_id as ExternalId,
                    c.key_id as KeyId, c.nonce, c.ciphertext, c.tag
             from feedback_items i left join contact_details c on c.feedback_id = i.id
             where i.id = @id
@@ -130,6 +166,8 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
         {
             Themes = JsonSerializer.Deserialize<List<StoredTheme>>(found.Themes, Json) ?? [],
             Contact = found.KeyId is null ? null : new SealedContact(found.KeyId, found.Nonce!, found.Ciphertext!, found.Tag!),
+            Links = new FeedbackLinks(found.TouchpointKey, found.ProductId, found.LotId, found.StoreId,
+                JsonSerializer.Deserialize<Dictionary<string, string>>(found.Segment) ?? [], found.SourceSystem, found.SurveyId, found.ExternalId),
         };
         var ratings = await connection.QueryAsync<RatingRow>(new CommandDefinition(
             "select question_id as QuestionId, value from feedback_ratings where feedback_id = @id order by question_id",
@@ -166,5 +204,6 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
 
     private sealed record ItemRow(Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, DateTime ReceivedAt,
         string? RedactedVerbatim, string? Language, double? Sentiment, string Themes, string? CustomerId, string Audience, DateTime? ErasedAt,
-        string? KeyId, byte[]? Nonce, byte[]? Ciphertext, byte[]? Tag);
+        string? TouchpointKey, string? ProductId, string? LotId, string? StoreId, string Segment, string? SourceSystem, string? SurveyId,
+        string? ExternalId, string? KeyId, byte[]? Nonce, byte[]? Ciphertext, byte[]? Tag);
 }

@@ -12,6 +12,8 @@ public static partial class FeedbackLimits
     public const int MaxIdLength = 128;
     public const int MaxContactFieldLength = 200;
     public const int MaxItemsPerBatch = 10_000;
+    public const int MaxSegmentAttributes = 20;
+    public const int MaxAttributeValueLength = 256;
     public const int MaxBatchBytes = 16 * 1024 * 1024;
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan MaxAge = TimeSpan.FromDays(366);
