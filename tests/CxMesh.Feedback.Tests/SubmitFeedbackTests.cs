@@ -42,6 +42,9 @@ public sealed class SubmitFeedbackTests(HostFixture fixture) : IClassFixture<Hos
         { "journey id with slashes", "journey_id" },
         { "given in the future", "given_at" },
         { "given too long ago", "given_at" },
+        { "control characters in verbatim", "verbatim" },
+        { "invalid UTF-8 in verbatim", "verbatim" },
+        { "lone surrogate in verbatim", "verbatim" },
     };
 
     private static SubmitFeedbackRequest Break(string how)
@@ -68,6 +71,10 @@ public sealed class SubmitFeedbackTests(HostFixture fixture) : IClassFixture<Hos
             case "journey id with slashes": r.JourneyId = "../../etc"; break;
             case "given in the future": r.GivenAt = Timestamp.FromDateTime(DateTime.UtcNow.AddHours(1)); break;
             case "given too long ago": r.GivenAt = Timestamp.FromDateTime(DateTime.UtcNow.AddYears(-2)); break;
+            case "control characters in verbatim": r.Verbatim = "great\u0000coffee\u001b[31m"; break;
+            // Invalid UTF-8 bytes on the wire arrive as U+FFFD: build the request from raw bytes to prove it.
+            case "invalid UTF-8 in verbatim": r.Verbatim = System.Text.Encoding.UTF8.GetString([0x67, 0xC3, 0x28, 0x6F]); break;
+            case "lone surrogate in verbatim": r.Verbatim = "coffee \uD800 beans"; break;
             default: throw new ArgumentOutOfRangeException(nameof(how));
         }
         return r;

@@ -45,7 +45,9 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
 
         RuleFor(r => r.Verbatim)
             .MaximumLength(FeedbackLimits.MaxVerbatimLength)
-            .WithMessage($"verbatim must be at most {FeedbackLimits.MaxVerbatimLength} characters.");
+            .WithMessage($"verbatim must be at most {FeedbackLimits.MaxVerbatimLength} characters.")
+            .Must(FeedbackLimits.IsCleanText)
+            .WithMessage("verbatim must be valid UTF-8 text without control characters (tabs and line breaks are fine).");
 
         RuleFor(r => r.Audience)
             .Must(a => Enum.IsDefined(a)).WithMessage(r => $"audience must be AUDIENCE_CUSTOMER or AUDIENCE_EMPLOYEE; got {(int)r.Audience}.");
