@@ -24,6 +24,7 @@ public static class FeedbackModule
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<FeedbackStore>();
         builder.Services.AddSingleton<QuestionRegistry>();
+        builder.Services.AddSingleton<FeedbackQueries>();
         builder.Services.AddOptions<FeedbackOptions>().BindConfiguration(FeedbackOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<FeedbackOptions>, FeedbackOptionsValidator>();
         builder.Services.AddSingleton<ContactVault>();

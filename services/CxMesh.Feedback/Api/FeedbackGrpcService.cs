@@ -20,7 +20,8 @@ namespace CxMesh.Feedback.Api;
 
 public sealed class FeedbackGrpcService(
     FeedbackStore store, IValidator<SubmitFeedbackRequest> validator, TimeProvider clock,
-    ISentimentAnalyzer sentiment, IPhoneNumberFinder phones, ContactVault vault, QuestionRegistry questions) : FeedbackService.FeedbackServiceBase
+    ISentimentAnalyzer sentiment, IPhoneNumberFinder phones, ContactVault vault, QuestionRegistry questions, FeedbackQueries queries)
+    : FeedbackService.FeedbackServiceBase
 {
     [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
     public override Task<SubmitFeedbackResponse> SubmitFeedback(SubmitFeedbackRequest request, ServerCallContext context) =>
@@ -118,6 +119,77 @@ public sealed class FeedbackGrpcService(
                 "idempotency_key was used before for a different request; use a new key for new feedback.",
                 new Dictionary<string, string> { ["field"] = "idempotency_key" }),
         };
+    }
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst}")]
+    public override async Task<ListFeedbackResponse> ListFeedback(ListFeedbackRequest request, ServerCallContext context)
+    {
+        var problems = new List<FluentValidation.Results.ValidationFailure>();
+        void Check(bool ok, string field, string message)
+        {
+            if (!ok) problems.Add(new FluentValidation.Results.ValidationFailure(field, message));
+        }
+        Check(request.PageSize is >= 0 and <= 200, "page_size", "page_size must be 0 to 200.");
+        Check(request.Channel == Channel.Unspecified || System.Enum.IsDefined(request.Channel), "channel", "channel is not a known channel.");
+        Check(System.Enum.IsDefined(request.Audience), "audience", "audience is not a known audience.");
+        Check(System.Enum.IsDefined(request.Polarity), "polarity", "polarity is not a known polarity.");
+        foreach (var (field, value) in new[] { ("journey_id", request.JourneyId), ("touchpoint_key", request.TouchpointKey), ("product_id", request.ProductId), ("lot_id", request.LotId), ("question_id", request.QuestionId), ("theme_key", request.ThemeKey) })
+        {
+            Check(value.Length == 0 || value.Length <= FeedbackLimits.MaxIdLength && FeedbackLimits.Token().IsMatch(value), field, $"{field} is not an id.");
+        }
+        Check(request.TextContains.Length is 0 or (>= 2 and <= 100), "text_contains", "text_contains must be 2 to 100 characters.");
+        Check(request.QuestionId.Length > 0 || !request.HasMinRating && !request.HasMaxRating, "question_id", "question_id is required with min_rating or max_rating.");
+        Check(!request.HasMinRating || !request.HasMaxRating || request.MinRating <= request.MaxRating, "max_rating", "max_rating must not be below min_rating.");
+        Check(request.ReceivedAfter is null || request.ReceivedBefore is null || request.ReceivedAfter.ToDateTime() < request.ReceivedBefore.ToDateTime(),
+            "received_before", "received_before must be after received_after.");
+        FeedbackCursor? cursor = null;
+        if (request.PageToken.Length > 0)
+        {
+            cursor = ParseCursor(request.PageToken);
+            Check(cursor is not null, "page_token", "page_token is not one this service issued.");
+        }
+        if (problems.Count > 0) throw new ValidationException(problems);
+
+        var filter = new FeedbackFilter(
+            request.ReceivedAfter?.ToDateTime(), request.ReceivedBefore?.ToDateTime(),
+            request.Channel == Channel.Unspecified ? null : ChannelNames.ToStored(request.Channel),
+            request.Audience switch { Audience.Customer => "customer", Audience.Employee => "employee", _ => null },
+            NullIfEmpty(request.JourneyId), NullIfEmpty(request.TouchpointKey), NullIfEmpty(request.ProductId), NullIfEmpty(request.LotId),
+            NullIfEmpty(request.QuestionId), request.HasMinRating ? request.MinRating : null, request.HasMaxRating ? request.MaxRating : null,
+            NullIfEmpty(request.ThemeKey),
+            request.Polarity switch
+            {
+                Polarity.Negative => (-1.0, -0.05 - 1e-9),
+                Polarity.Neutral => (-0.05, 0.05),
+                Polarity.Positive => (0.05 + 1e-9, 1.0),
+                _ => null,
+            },
+            NullIfEmpty(request.TextContains));
+        var (page, next) = await queries.ListAsync(filter, cursor, request.PageSize == 0 ? 50 : request.PageSize, context.CancellationToken);
+        var raw = CanReadRaw(context);
+        var response = new ListFeedbackResponse { NextPageToken = next is null ? "" : FormatCursor(next) };
+        response.Items.AddRange(page.Select(r => ToProto(r, raw)));
+        return response;
+    }
+
+    private static string FormatCursor(FeedbackCursor c) =>
+        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{c.ReceivedAt.Ticks}:{c.Id}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    private static FeedbackCursor? ParseCursor(string token)
+    {
+        try
+        {
+            var b64 = token.Replace('-', '+').Replace('_', '/');
+            var text = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(b64.PadRight(b64.Length + (4 - b64.Length % 4) % 4, '=')));
+            var parts = text.Split(':');
+            return parts.Length == 2 && long.TryParse(parts[0], out var ticks) && Guid.TryParse(parts[1], out var id)
+                ? new FeedbackCursor(new DateTime(ticks, DateTimeKind.Utc), id)
+                : null;
+        }
+        catch (FormatException)
+        {
+            return null;
+        }
     }
 
     [Authorize(Roles = Roles.Admin)]
