@@ -133,3 +133,19 @@ public sealed class SentimentAndThemeTests
         Assert.All(analysis.Themes, t => Assert.DoesNotContain("13812345678", t.Clause));
     }
 }
+
+public sealed class TextNormalizerTests
+{
+    [Theory]
+    [InlineData("Great coffee!! Fresh beans.", "great coffee fresh beans")]
+    [InlineData("great   coffee   fresh BEANS", "great coffee fresh beans")]
+    [InlineData("Café crème", "cafe creme")]
+    [InlineData("咖啡很好！", "咖啡很好")]
+    [InlineData("ＡＢＣ１２３", "abc123")]
+    public void Case_accents_punctuation_spacing_and_width_do_not_matter(string text, string expected) =>
+        Assert.Equal(expected, TextNormalizer.Normalize(text));
+
+    [Fact]
+    public void Different_words_stay_different() =>
+        Assert.NotEqual(TextNormalizer.Normalize("fresh beans"), TextNormalizer.Normalize("stale beans"));
+}

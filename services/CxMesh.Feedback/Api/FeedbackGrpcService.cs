@@ -108,6 +108,9 @@ public sealed class FeedbackGrpcService(
                 NullIfEmpty(request.Links?.TouchpointKey ?? ""), NullIfEmpty(request.Links?.ProductId ?? ""), NullIfEmpty(request.Links?.LotId ?? ""),
                 NullIfEmpty(request.Links?.StoreId ?? ""), request.Links?.Segment.ToDictionary(p => p.Key, p => p.Value) ?? [],
                 NullIfEmpty(request.Source?.System ?? ""), NullIfEmpty(request.Source?.SurveyId ?? ""), NullIfEmpty(request.Source?.ExternalId ?? "")),
+            TextHash = TextNormalizer.Normalize(request.Verbatim) is { Length: > 0 } normalized
+                ? Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(normalized)))
+                : null,
         };
 
         var result = await store.SubmitAsync(request.IdempotencyKey, Fingerprint(request), item, ToEvent, ct);
@@ -164,7 +167,8 @@ public sealed class FeedbackGrpcService(
                 Polarity.Positive => (0.05 + 1e-9, 1.0),
                 _ => null,
             },
-            NullIfEmpty(request.TextContains));
+            NullIfEmpty(request.TextContains),
+            request.HasDuplicate ? request.Duplicate : null);
         var (page, next) = await queries.ListAsync(filter, cursor, request.PageSize == 0 ? 50 : request.PageSize, context.CancellationToken);
         var raw = CanReadRaw(context);
         var response = new ListFeedbackResponse { NextPageToken = next is null ? "" : FormatCursor(next) };
@@ -294,6 +298,7 @@ public sealed class FeedbackGrpcService(
         evt.LotId = row.Links.LotId ?? "";
         evt.StoreId = row.Links.StoreId ?? "";
         evt.SourceSystem = row.Links.SourceSystem ?? "";
+        evt.DuplicateOf = row.DuplicateOf?.ToString() ?? "";
         foreach (var (key, value) in row.Links.Segment) evt.Segment[key] = value;
         foreach (var rating in row.Ratings)
         {
@@ -361,6 +366,7 @@ public sealed class FeedbackGrpcService(
             StoreId = row.Links.StoreId ?? "",
         };
         foreach (var (key, value) in row.Links.Segment) item.Links.Segment[key] = value;
+        item.DuplicateOf = row.DuplicateOf?.ToString() ?? "";
         item.Source = new Source { System = row.Links.SourceSystem ?? "", SurveyId = row.Links.SurveyId ?? "", ExternalId = row.Links.ExternalId ?? "" };
         if (raw && row.Contact is { } sealedContact) item.Contact = vault.Open(row.Id, sealedContact);
         return item;

@@ -17,6 +17,9 @@ public sealed class FeedbackOptions
 
     public Dictionary<string, string> ContactKeys { get; set; } = [];
     public string? ActiveContactKey { get; set; }
+
+    /// <summary>How far apart (by given_at) the same customer's same words still count as one saying.</summary>
+    public TimeSpan DuplicateWindow { get; set; } = TimeSpan.FromDays(14);
 }
 
 internal sealed class FeedbackOptionsValidator : IValidateOptions<FeedbackOptions>

@@ -10,7 +10,7 @@ namespace CxMesh.Feedback.Data;
 public sealed record FeedbackFilter(
     DateTime? ReceivedAfter, DateTime? ReceivedBefore, string? Channel, string? Audience, string? JourneyId, string? TouchpointKey,
     string? ProductId, string? LotId, string? QuestionId, int? MinRating, int? MaxRating, string? ThemeKey,
-    (double Low, double High)? SentimentRange, string? TextContains);
+    (double Low, double High)? SentimentRange, string? TextContains, bool? Duplicate = null);
 
 /// <summary>Keyset position: the last item of the previous page, newest first.</summary>
 public sealed record FeedbackCursor(DateTime ReceivedAt, Guid Id);
@@ -40,6 +40,7 @@ public sealed class FeedbackQueries([FromKeyedServices(FeedbackModule.Name)] Ser
         Add("i.lot_id = @lotId", "lotId", f.LotId);
         Add("i.themes @> jsonb_build_array(jsonb_build_object('key', @themeKey::text))", "themeKey", f.ThemeKey);
         Add("i.redacted_verbatim ilike '%' || @text || '%' escape '\\'", "text", f.TextContains?.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_"));
+        if (f.Duplicate is { } duplicate) where.Append(duplicate ? " and i.duplicate_of is not null" : " and i.duplicate_of is null");
         if (f.SentimentRange is { } range)
         {
             Add("i.sentiment >= @sentimentLow", "sentimentLow", range.Low);
@@ -76,7 +77,8 @@ public sealed class FeedbackQueries([FromKeyedServices(FeedbackModule.Name)] Ser
                    i.redacted_verbatim as RedactedVerbatim, i.language, i.sentiment, i.themes::text as Themes,
                    i.customer_id as CustomerId, i.audience, i.erased_at as ErasedAt,
                    i.touchpoint_key as TouchpointKey, i.product_id as ProductId, i.lot_id as LotId, i.store_id as StoreId,
-                   i.segment::text as Segment, i.source_system as SourceSystem, i.survey_id as SurveyId, i.external_id as ExternalId
+                   i.segment::text as Segment, i.source_system as SourceSystem, i.survey_id as SurveyId, i.external_id as ExternalId,
+                   i.duplicate_of as DuplicateOf
             from feedback_items i
             where {where}
             order by i.received_at desc, i.id desc
@@ -94,6 +96,7 @@ public sealed class FeedbackQueries([FromKeyedServices(FeedbackModule.Name)] Ser
             Themes = JsonSerializer.Deserialize<List<StoredTheme>>(r.Themes, Json) ?? [],
             Links = new FeedbackLinks(r.TouchpointKey, r.ProductId, r.LotId, r.StoreId,
                 JsonSerializer.Deserialize<Dictionary<string, string>>(r.Segment) ?? [], r.SourceSystem, r.SurveyId, r.ExternalId),
+            DuplicateOf = r.DuplicateOf,
         }).ToList();
         var next = rows.Count > pageSize ? new FeedbackCursor(page[^1].ReceivedAt, page[^1].Id) : null;
         return (items, next);
@@ -102,5 +105,5 @@ public sealed class FeedbackQueries([FromKeyedServices(FeedbackModule.Name)] Ser
     private sealed record ListRow(Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, DateTime ReceivedAt,
         string? RedactedVerbatim, string? Language, double? Sentiment, string Themes, string? CustomerId, string Audience, DateTime? ErasedAt,
         string? TouchpointKey, string? ProductId, string? LotId, string? StoreId, string Segment, string? SourceSystem, string? SurveyId,
-        string? ExternalId);
+        string? ExternalId, Guid? DuplicateOf);
 }

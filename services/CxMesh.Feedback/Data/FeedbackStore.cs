@@ -4,6 +4,7 @@ using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace CxMesh.Feedback.Data;
 
@@ -19,6 +20,7 @@ public sealed record FeedbackRow(
 {
     public SealedContact? Contact { get; init; }
     public FeedbackLinks Links { get; init; } = FeedbackLinks.None;
+    public Guid? DuplicateOf { get; init; }
     public IReadOnlyList<RatingRow> Ratings { get; init; } = [];
     public IReadOnlyList<StoredTheme> Themes { get; init; } = [];
 }
@@ -29,6 +31,8 @@ public sealed record NewFeedback(
     string? CustomerId, string Audience, SealedContact? Contact)
 {
     public FeedbackLinks Links { get; init; } = FeedbackLinks.None;
+    /// <summary>SHA-256 of the normalised verbatim; with a customer id, finds the same saying again.</summary>
+    public string? TextHash { get; init; }
 }
 
 public sealed record Erasure(int Verbatims, int Contacts, string EventId);
@@ -48,7 +52,7 @@ public abstract record SubmitResult
     public sealed record KeyReused : SubmitResult;
 }
 
-public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] ServiceDatabase database)
+public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] ServiceDatabase database, IOptions<FeedbackOptions> options)
 {
     /// <summary>
     /// Stores the item and its feedback.received event in one transaction, unless the idempotency key
@@ -76,12 +80,34 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             return new SubmitResult.Replayed(first);
         }
 
+        // The same customer saying the same thing within the window: linked to the first saying, counted once downstream.
+        Guid? duplicateOf = null;
+        if (item.CustomerId is not null && item.TextHash is not null)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "select pg_advisory_xact_lock(hashtextextended(@key, 0))", new { key = $"{item.CustomerId}\u001f{item.TextHash}" }, tx, cancellationToken: ct));
+            duplicateOf = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
+                """
+                select id from feedback_items
+                where customer_id = @CustomerId and text_hash = @TextHash and duplicate_of is null
+                  and given_at between @from and @to
+                order by given_at, id limit 1
+                """,
+                new
+                {
+                    item.CustomerId,
+                    item.TextHash,
+                    from = item.GivenAt - options.Value.DuplicateWindow,
+                    to = item.GivenAt + options.Value.DuplicateWindow,
+                }, tx, cancellationToken: ct));
+        }
+
         var receivedAt = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition(
             """
             insert into feedback_items (id, channel, journey_id, verbatim, given_at, redacted_verbatim, language, sentiment, themes, customer_id, audience,
-                touchpoint_key, product_id, lot_id, store_id, segment, source_system, survey_id, external_id)
+                touchpoint_key, product_id, lot_id, store_id, segment, source_system, survey_id, external_id, text_hash, duplicate_of)
             values (@Id, @Channel, @JourneyId, @Verbatim, @GivenAt, @RedactedVerbatim, @Language, @Sentiment, @themes::jsonb, @CustomerId, @Audience,
-                @touchpointKey, @productId, @lotId, @storeId, @segment::jsonb, @sourceSystem, @surveyId, @externalId)
+                @touchpointKey, @productId, @lotId, @storeId, @segment::jsonb, @sourceSystem, @surveyId, @externalId, @TextHash, @duplicateOf)
             on conflict (source_system, external_id) where external_id is not null do nothing
             returning received_at
             """,
@@ -106,6 +132,8 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                 sourceSystem = item.Links.SourceSystem,
                 surveyId = item.Links.SurveyId,
                 externalId = item.Links.ExternalId,
+                item.TextHash,
+                duplicateOf,
             }, tx, cancellationToken: ct));
         if (receivedAt is null)
         {
@@ -139,6 +167,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             Themes = item.Themes,
             Contact = item.Contact,
             Links = item.Links,
+            DuplicateOf = duplicateOf,
         };
         var evt = toEvent(stored);
         await Outbox.EnqueueAsync(connection, tx, Topics.FeedbackReceived, evt.EventId, evt, ct);
@@ -156,7 +185,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                    i.customer_id as CustomerId, i.audience, i.erased_at as ErasedAt,
                    i.touchpoint_key as TouchpointKey, i.product_id as ProductId, i.lot_id as LotId, i.store_id as StoreId,
                    i.segment::text as Segment, i.source_system as SourceSystem, i.survey_id as SurveyId, i.external_id as ExternalId,
-                   c.key_id as KeyId, c.nonce, c.ciphertext, c.tag
+                   i.duplicate_of as DuplicateOf, c.key_id as KeyId, c.nonce, c.ciphertext, c.tag
             from feedback_items i left join contact_details c on c.feedback_id = i.id
             where i.id = @id
             """, new { id }, cancellationToken: ct));
@@ -168,6 +197,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             Contact = found.KeyId is null ? null : new SealedContact(found.KeyId, found.Nonce!, found.Ciphertext!, found.Tag!),
             Links = new FeedbackLinks(found.TouchpointKey, found.ProductId, found.LotId, found.StoreId,
                 JsonSerializer.Deserialize<Dictionary<string, string>>(found.Segment) ?? [], found.SourceSystem, found.SurveyId, found.ExternalId),
+            DuplicateOf = found.DuplicateOf,
         };
         var ratings = await connection.QueryAsync<RatingRow>(new CommandDefinition(
             "select question_id as QuestionId, value from feedback_ratings where feedback_id = @id order by question_id",
@@ -205,5 +235,5 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
     private sealed record ItemRow(Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, DateTime ReceivedAt,
         string? RedactedVerbatim, string? Language, double? Sentiment, string Themes, string? CustomerId, string Audience, DateTime? ErasedAt,
         string? TouchpointKey, string? ProductId, string? LotId, string? StoreId, string Segment, string? SourceSystem, string? SurveyId,
-        string? ExternalId, string? KeyId, byte[]? Nonce, byte[]? Ciphertext, byte[]? Tag);
+        string? ExternalId, Guid? DuplicateOf, string? KeyId, byte[]? Nonce, byte[]? Ciphertext, byte[]? Tag);
 }

@@ -62,6 +62,9 @@ public static class CxMeshServer
     public static WebApplication Build(string[] args, IReadOnlyList<ServiceModule> modules,
         Action<WebApplicationBuilder>? configure = null, Action<WebApplicationBuilder>? afterModules = null)
     {
+        // Numbers and dates in messages, logs and files never depend on the host's locale.
+        System.Globalization.CultureInfo.DefaultThreadCurrentCulture = System.Globalization.CultureInfo.InvariantCulture;
+        System.Globalization.CultureInfo.DefaultThreadCurrentUICulture = System.Globalization.CultureInfo.InvariantCulture;
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = TranslateArgs(args) });
         configure?.Invoke(builder);
 

@@ -14,6 +14,9 @@ public sealed class FeedbackReceivedHandler(HotScores hotScores) : IEventHandler
         if (string.IsNullOrEmpty(evt.FeedbackId)) throw new InvalidEventException("feedback_id is missing.");
         if (evt.GivenAt is null) throw new InvalidEventException("given_at is missing.");
 
+        // A repeated saying of the same customer (a syndicated review) counts once: the first time.
+        if (evt.DuplicateOf.Length > 0) return;
+
         var nps = evt.Ratings.Where(r => r.Metric == Metric.Nps).ToList();
         if (nps.Count == 0) return;
 
