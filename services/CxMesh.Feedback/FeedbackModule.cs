@@ -25,6 +25,7 @@ public static class FeedbackModule
         builder.Services.AddSingleton<FeedbackStore>();
         builder.Services.AddSingleton<QuestionRegistry>();
         builder.Services.AddSingleton<FeedbackQueries>();
+        builder.Services.AddSingleton<ThemeCatalog>();
         builder.Services.AddOptions<FeedbackOptions>().BindConfiguration(FeedbackOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<FeedbackOptions>, FeedbackOptionsValidator>();
         builder.Services.AddSingleton<ContactVault>();

@@ -20,7 +20,7 @@ namespace CxMesh.Feedback.Api;
 
 public sealed class FeedbackGrpcService(
     FeedbackStore store, IValidator<SubmitFeedbackRequest> validator, TimeProvider clock,
-    ISentimentAnalyzer sentiment, IPhoneNumberFinder phones, ContactVault vault, QuestionRegistry questions, FeedbackQueries queries)
+    ISentimentAnalyzer sentiment, IPhoneNumberFinder phones, ContactVault vault, QuestionRegistry questions, FeedbackQueries queries, ThemeCatalog themes)
     : FeedbackService.FeedbackServiceBase
 {
     [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
@@ -86,7 +86,7 @@ public sealed class FeedbackGrpcService(
         var contact = request.Contact is { } c && (c.Name.Length + c.Email.Length + c.Phone.Length + c.Address.Length) > 0 ? c : null;
         var own = contact is null ? null : new OwnDetails(NullIfEmpty(contact.Name), NullIfEmpty(contact.Email), NullIfEmpty(contact.Phone), NullIfEmpty(contact.Address));
         var analysis = request.Verbatim.Length > 0
-            ? TextAnalyzer.Analyze(request.Verbatim, own, DefaultTaxonomy.Themes, sentiment, phones)
+            ? TextAnalyzer.Analyze(request.Verbatim, own, await themes.CurrentAsync(ct), sentiment, phones)
             : null;
         var id = Guid.CreateVersion7();
         var item = new NewFeedback(
@@ -122,6 +122,46 @@ public sealed class FeedbackGrpcService(
                 "idempotency_key was used before for a different request; use a new key for new feedback.",
                 new Dictionary<string, string> { ["field"] = "idempotency_key" }),
         };
+    }
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst}")]
+    public override async Task<CreateThemeResponse> CreateTheme(CreateThemeRequest request, ServerCallContext context) =>
+        new() { Theme = ToProto(await themes.SaveAsync(CheckedTheme(request.Theme), create: true, context.CancellationToken)) };
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst}")]
+    public override async Task<UpdateThemeResponse> UpdateTheme(UpdateThemeRequest request, ServerCallContext context) =>
+        new() { Theme = ToProto(await themes.SaveAsync(CheckedTheme(request.Theme), create: false, context.CancellationToken)) };
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.App}")]
+    public override async Task<ListThemesResponse> ListThemes(ListThemesRequest request, ServerCallContext context)
+    {
+        var response = new ListThemesResponse();
+        response.Themes.AddRange((await themes.CurrentAsync(context.CancellationToken)).Select(ToProto));
+        return response;
+    }
+
+    private static Domain.Text.Theme CheckedTheme(V1.Theme? t)
+    {
+        if (t is null) throw new FieldViolationException("theme", "theme is required.");
+        var problems = new List<FluentValidation.Results.ValidationFailure>();
+        if (!FeedbackLimits.QuestionId().IsMatch(t.Key)) problems.Add(new("theme.key", "theme.key must be 1-64 characters of a-z, 0-9, '.', '_' or '-'."));
+        if (t.Name.Length is 0 or > 100) problems.Add(new("theme.name", "theme.name is required, at most 100 characters."));
+        if (t.Keywords.Count + t.Phrases.Count == 0) problems.Add(new("theme.keywords", "a theme needs at least one keyword or phrase."));
+        foreach (var (field, values) in new[] { ("theme.keywords", t.Keywords), ("theme.phrases", t.Phrases) })
+        {
+            if (values.Count > 50) problems.Add(new(field, $"{field} may hold at most 50 entries."));
+            if (values.Any(v => v.Trim().Length is 0 or > 50 || !FeedbackLimits.IsCleanText(v))) problems.Add(new(field, $"each of {field} must be 1-50 characters of clean text."));
+        }
+        if (problems.Count > 0) throw new ValidationException(problems);
+        return new Domain.Text.Theme(t.Key, t.Name, t.Keywords.Select(k => k.Trim().ToLowerInvariant()).ToList(), t.Phrases.Select(p => p.Trim()).ToList());
+    }
+
+    private static V1.Theme ToProto(Domain.Text.Theme theme)
+    {
+        var proto = new V1.Theme { Key = theme.Key, Name = theme.Name };
+        proto.Keywords.AddRange(theme.Keywords);
+        proto.Phrases.AddRange(theme.Phrases);
+        return proto;
     }
 
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst}")]
