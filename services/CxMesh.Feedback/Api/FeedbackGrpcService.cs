@@ -5,6 +5,7 @@ using CxMesh.Feedback.Data;
 using CxMesh.Feedback.Domain;
 using CxMesh.Feedback.Domain.Text;
 using CxMesh.Feedback.V1;
+using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Errors;
 using FluentValidation;
@@ -58,16 +59,10 @@ public sealed class FeedbackGrpcService(
                     result.FeedbackId = stored.Item.Id;
                     result.Status = stored.Replayed ? SubmitStatus.Replayed : SubmitStatus.Stored;
                 }
-                catch (ValidationException ex)
-                {
-                    var first = ex.Errors.First();
-                    result.Status = SubmitStatus.Rejected;
-                    result.Error = new ItemError { Code = (int)Google.Rpc.Code.InvalidArgument, Field = FieldNames.ToProtoPath(first.PropertyName), Message = first.ErrorMessage };
-                }
-                catch (PreconditionFailedException ex)
+                catch (Exception ex) when (ItemErrors.From(ex) is { } error)
                 {
                     result.Status = SubmitStatus.Rejected;
-                    result.Error = new ItemError { Code = (int)Google.Rpc.Code.FailedPrecondition, Field = ex.Metadata.GetValueOrDefault("field", ""), Message = ex.Message };
+                    result.Error = error;
                 }
             }
             response.Results.Add(result);
@@ -216,24 +211,15 @@ public sealed class FeedbackGrpcService(
         return response;
     }
 
-    private static string FormatCursor(FeedbackCursor c) =>
-        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{c.ReceivedAt.Ticks}:{c.Id}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string FormatCursor(FeedbackCursor c) => PageTokens.Encode($"{c.ReceivedAt.Ticks}:{c.Id}");
 
     private static FeedbackCursor? ParseCursor(string token)
     {
-        try
-        {
-            var b64 = token.Replace('-', '+').Replace('_', '/');
-            var text = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(b64.PadRight(b64.Length + (4 - b64.Length % 4) % 4, '=')));
-            var parts = text.Split(':');
-            return parts.Length == 2 && long.TryParse(parts[0], out var ticks) && Guid.TryParse(parts[1], out var id)
-                ? new FeedbackCursor(new DateTime(ticks, DateTimeKind.Utc), id)
-                : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
+        if (!PageTokens.TryDecode(token, out var position)) return null;
+        var parts = position.Split(':');
+        return parts.Length == 2 && long.TryParse(parts[0], out var ticks) && Guid.TryParse(parts[1], out var id)
+            ? new FeedbackCursor(new DateTime(ticks, DateTimeKind.Utc), id)
+            : null;
     }
 
     [Authorize(Roles = Roles.Admin)]

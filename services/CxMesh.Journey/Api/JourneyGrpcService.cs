@@ -1,9 +1,9 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using CxMesh.Journey.Data;
 using CxMesh.Journey.Domain;
 using CxMesh.Journey.V1;
+using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Errors;
 using FluentValidation;
@@ -53,20 +53,17 @@ public sealed class JourneyGrpcService(
         string? after = null;
         if (request.PageToken.Length > 0)
         {
-            try
-            {
-                after = Encoding.UTF8.GetString(Base64UrlDecode(request.PageToken));
-            }
-            catch (FormatException)
+            if (!PageTokens.TryDecode(request.PageToken, out var position))
             {
                 throw new FieldViolationException("page_token", "page_token is not one this service issued.");
             }
+            after = position;
         }
         var (page, next) = await definitions.ListAsync(after, request.PageSize == 0 ? JourneyLimits.DefaultPageSize : request.PageSize,
             request.IncludeArchived, context.CancellationToken);
         var response = new ListJourneyDefinitionsResponse
         {
-            NextPageToken = next is null ? "" : Convert.ToBase64String(Encoding.UTF8.GetBytes(next)).TrimEnd('=').Replace('+', '-').Replace('/', '_'),
+            NextPageToken = next is null ? "" : PageTokens.Encode(next),
         };
         response.Definitions.AddRange(page);
         return response;
@@ -297,9 +294,4 @@ public sealed class JourneyGrpcService(
             ? date
             : throw new FieldViolationException(field, $"{field} must be a date (yyyy-MM-dd).");
 
-    private static byte[] Base64UrlDecode(string token)
-    {
-        var s = token.Replace('-', '+').Replace('_', '/');
-        return Convert.FromBase64String(s.PadRight(s.Length + (4 - s.Length % 4) % 4, '='));
-    }
 }

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using CxMesh.Common.V1;
 using CxMesh.Journey.Data;
 using CxMesh.Journey.V1;
 using FluentValidation;

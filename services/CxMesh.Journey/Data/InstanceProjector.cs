@@ -190,10 +190,13 @@ public sealed class InstanceProjector(
         }
     }
 
+    private sealed record InstanceWrite(
+        BuiltInstance Instance, string Customer, string Journey, DateTime? AbandonAfter, string FurthestStageKey, string Contribution);
+
     /// <summary>Everything one projection batch writes, flushed with one statement per kind of change.</summary>
     private sealed class BatchChanges
     {
-        private readonly List<object[]> _instances = [];
+        private readonly List<InstanceWrite> _instances = [];
 
         public List<Guid> Gone { get; } = [];
         public List<(Guid Touchpoint, Guid? Instance)> Placed { get; } = [];
@@ -201,12 +204,10 @@ public sealed class InstanceProjector(
         public List<JourneyCompleted> Completed { get; } = [];
         public List<JourneyAbandoned> Abandoned { get; } = [];
 
-        public void Upsert(string customer, string journey, BuiltInstance i, JourneySpec spec, string contribution) => _instances.Add(
-        [
-            i.Id, customer, journey, i.Version, StateName(i.State), i.StartedAt, i.LastActivityAt, i.EndedAt!,
-            i.State == Domain.InstanceState.Open ? i.LastActivityAt + spec.InactivityTimeout : null!,
-            i.FurthestStage, spec.Stages[Math.Max(i.FurthestStage, 0)].Key, i.Segment, i.StartTouchpointId, contribution,
-        ]);
+        public void Upsert(string customer, string journey, BuiltInstance i, JourneySpec spec, string contribution) => _instances.Add(new InstanceWrite(
+            i, customer, journey,
+            i.State == Domain.InstanceState.Open ? i.LastActivityAt + spec.InactivityTimeout : null,
+            spec.Stages[Math.Max(i.FurthestStage, 0)].Key, contribution));
 
         public async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken ct)
         {
@@ -217,7 +218,7 @@ public sealed class InstanceProjector(
             }
             if (_instances.Count > 0)
             {
-                T[] Column<T>(int index) => _instances.Select(r => (T)r[index]).ToArray();
+                T[] Column<T>(Func<InstanceWrite, T> column) => _instances.Select(column).ToArray();
                 await connection.ExecuteAsync(new CommandDefinition(
                     """
                     insert into journey_instances (id, customer_id, journey_key, definition_version, state, started_at, last_activity_at, ended_at,
@@ -234,20 +235,20 @@ public sealed class InstanceProjector(
                     """,
                     new
                     {
-                        ids = Column<Guid>(0),
-                        customers = Column<string>(1),
-                        journeys = Column<string>(2),
-                        versions = Column<int>(3),
-                        states = Column<string>(4),
-                        started = Column<DateTime>(5),
-                        last = Column<DateTime>(6),
-                        ended = _instances.Select(r => (DateTime?)r[7]).ToArray(),
-                        abandonAfter = _instances.Select(r => (DateTime?)r[8]).ToArray(),
-                        furthest = Column<int>(9),
-                        furthestKeys = Column<string>(10),
-                        segments = Column<string>(11),
-                        starts = Column<Guid>(12),
-                        contributions = Column<string>(13),
+                        ids = Column(w => w.Instance.Id),
+                        customers = Column(w => w.Customer),
+                        journeys = Column(w => w.Journey),
+                        versions = Column(w => w.Instance.Version),
+                        states = Column(w => StateName(w.Instance.State)),
+                        started = Column(w => w.Instance.StartedAt),
+                        last = Column(w => w.Instance.LastActivityAt),
+                        ended = Column(w => w.Instance.EndedAt),
+                        abandonAfter = Column(w => w.AbandonAfter),
+                        furthest = Column(w => w.Instance.FurthestStage),
+                        furthestKeys = Column(w => w.FurthestStageKey),
+                        segments = Column(w => w.Instance.Segment),
+                        starts = Column(w => w.Instance.StartTouchpointId),
+                        contributions = Column(w => w.Contribution),
                     }, tx, cancellationToken: ct));
             }
             if (Placed.Count > 0)

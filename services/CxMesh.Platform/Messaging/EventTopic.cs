@@ -1,5 +1,4 @@
 using Google.Protobuf;
-using Google.Protobuf.Reflection;
 
 namespace CxMesh.Platform.Messaging;
 
@@ -7,8 +6,7 @@ namespace CxMesh.Platform.Messaging;
 public sealed class EventTopic<TEvent>(string name) : IEventTopic where TEvent : IMessage<TEvent>, new()
 {
     public string Name { get; } = name;
-    public MessageDescriptor Descriptor { get; } = new TEvent().Descriptor;
-    public string EventType => Descriptor.FullName;
+    public string EventType { get; } = new TEvent().Descriptor.FullName;
     public string DeadLetterTopic => $"{Name}.deadletter";
     public override string ToString() => Name;
 }
@@ -18,5 +16,4 @@ public interface IEventTopic
     string Name { get; }
     string EventType { get; }
     string DeadLetterTopic { get; }
-    MessageDescriptor Descriptor { get; }
 }
