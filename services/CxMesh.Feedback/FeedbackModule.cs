@@ -23,6 +23,7 @@ public static class FeedbackModule
         builder.AddOutboxRelay(Name);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<FeedbackStore>();
+        builder.Services.AddSingleton<FeedbackIngest>();
         builder.Services.AddSingleton<QuestionRegistry>();
         builder.Services.AddSingleton<FeedbackQueries>();
         builder.Services.AddSingleton<ThemeCatalog>();

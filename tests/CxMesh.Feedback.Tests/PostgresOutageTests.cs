@@ -35,6 +35,38 @@ public sealed class PostgresOutageTests
         Assert.Equal(2, await connection.ExecuteScalarAsync<long>("select count(*) from outbox"));
     }
 
+    [Fact]
+    public async Task A_batch_cut_off_by_a_Postgres_outage_fails_UNAVAILABLE_and_resending_it_stores_every_item_exactly_once()
+    {
+        await using var database = await FaultyDatabase.CreateAsync("feedback");
+        await using var host = await CxMeshTestHost.StartAsync(s => s.Databases["feedback"] = database.ProxiedConnectionString);
+        var client = host.Client<FeedbackService.FeedbackServiceClient>();
+        await using var direct = new NpgsqlConnection(database.DirectConnectionString);
+        var items = Enumerable.Range(0, 1_500).Select(i => Request($"cut-batch-{i:D5}")).ToList();
+
+        using (var call = client.SubmitFeedbackBatch())
+        {
+            foreach (var item in items.Take(1_000)) await call.RequestStream.WriteAsync(new SubmitFeedbackBatchRequest { Item = item });
+            await Eventually.Until(() => direct.ExecuteScalarAsync<long>("select count(*) from feedback_items"), n => n >= 500);
+            database.Proxy.GoDown();
+            foreach (var item in items.Skip(1_000)) await call.RequestStream.WriteAsync(new SubmitFeedbackBatchRequest { Item = item });
+            await call.RequestStream.CompleteAsync();
+            await RpcAssert.StatusAsync(() => call.ResponseAsync, StatusCode.Unavailable);
+        }
+        var storedBefore = await direct.ExecuteScalarAsync<long>("select count(*) from feedback_items");
+        Assert.InRange(storedBefore, 500, 1_000);
+
+        database.Proxy.ComeBack();
+        using var resend = client.SubmitFeedbackBatch();
+        foreach (var item in items) await resend.RequestStream.WriteAsync(new SubmitFeedbackBatchRequest { Item = item });
+        await resend.RequestStream.CompleteAsync();
+        var response = await resend.ResponseAsync;
+
+        Assert.Equal((items.Count - storedBefore, storedBefore, 0L), ((long)response.Stored, (long)response.Replayed, (long)response.Rejected));
+        Assert.Equal(items.Count, await direct.ExecuteScalarAsync<long>("select count(*) from feedback_items"));
+        Assert.Equal(items.Count, await direct.ExecuteScalarAsync<long>("select count(*) from outbox"));
+    }
+
     private static SubmitFeedbackRequest Request(string key) => new()
     {
         IdempotencyKey = key,

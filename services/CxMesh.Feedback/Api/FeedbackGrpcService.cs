@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using CxMesh.Common.V1;
 using CxMesh.Events.V1;
 using CxMesh.Feedback.Data;
@@ -9,114 +8,69 @@ using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Errors;
 using FluentValidation;
-using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Polarity = CxMesh.Common.V1.Polarity;
 using Question = CxMesh.Feedback.Domain.Question;
-using ThemeMention = CxMesh.Common.V1.ThemeMention;
 
 namespace CxMesh.Feedback.Api;
 
 public sealed class FeedbackGrpcService(
-    FeedbackStore store, IValidator<SubmitFeedbackRequest> validator, TimeProvider clock,
-    ISentimentAnalyzer sentiment, IPhoneNumberFinder phones, ContactVault vault, QuestionRegistry questions, FeedbackQueries queries, ThemeCatalog themes)
+    FeedbackIngest ingest, FeedbackStore store, TimeProvider clock, ContactVault vault, QuestionRegistry questions, FeedbackQueries queries, ThemeCatalog themes)
     : FeedbackService.FeedbackServiceBase
 {
     [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
-    public override Task<SubmitFeedbackResponse> SubmitFeedback(SubmitFeedbackRequest request, ServerCallContext context) =>
-        SubmitOneAsync(request, CanReadRaw(context), context.CancellationToken);
+    public override async Task<SubmitFeedbackResponse> SubmitFeedback(SubmitFeedbackRequest request, ServerCallContext context)
+    {
+        var outcome = await ingest.SubmitAsync(request, context.CancellationToken);
+        var row = outcome.Stored ?? await store.GetAsync(outcome.Id!.Value, context.CancellationToken)
+            ?? throw new InvalidOperationException($"Feedback {outcome.Id} was replayed but is not stored.");
+        return new SubmitFeedbackResponse { Item = ToProto(row, CanReadRaw(context)), Replayed = outcome.Status == SubmitStatus.Replayed };
+    }
 
     [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
     public override async Task<SubmitFeedbackBatchResponse> SubmitFeedbackBatch(IAsyncStreamReader<SubmitFeedbackBatchRequest> requestStream, ServerCallContext context)
     {
         var response = new SubmitFeedbackBatchResponse();
-        var raw = CanReadRaw(context);
-        var index = 0;
-        long bytes = 0;
-        await foreach (var message in requestStream.ReadAllAsync(context.CancellationToken))
+        var keys = new List<string>();
+        async IAsyncEnumerable<IngestEntry> Entries()
         {
-            var item = message.Item ?? new SubmitFeedbackRequest();
-            var result = new SubmitFeedbackResult { Index = index++, IdempotencyKey = item.IdempotencyKey };
-            bytes += message.CalculateSize();
-            if (result.Index >= FeedbackLimits.MaxItemsPerBatch || bytes > FeedbackLimits.MaxBatchBytes)
+            long bytes = 0;
+            await foreach (var message in requestStream.ReadAllAsync(context.CancellationToken))
             {
-                result.Status = SubmitStatus.Rejected;
-                result.Error = new ItemError
-                {
-                    Code = (int)Google.Rpc.Code.InvalidArgument,
-                    Field = "item",
-                    Message = $"a batch may carry at most {FeedbackLimits.MaxItemsPerBatch} items and {FeedbackLimits.MaxBatchBytes / (1024 * 1024)} MiB; send the rest in another call.",
-                };
+                var item = message.Item ?? new SubmitFeedbackRequest();
+                keys.Add(item.IdempotencyKey);
+                bytes += message.CalculateSize();
+                yield return keys.Count > FeedbackLimits.MaxItemsPerBatch || bytes > FeedbackLimits.MaxBatchBytes
+                    ? new IngestEntry(null, new ItemError
+                    {
+                        Code = (int)Google.Rpc.Code.InvalidArgument,
+                        Field = "item",
+                        Message = $"a batch may carry at most {FeedbackLimits.MaxItemsPerBatch} items and {FeedbackLimits.MaxBatchBytes / (1024 * 1024)} MiB; send the rest in another call.",
+                    })
+                    : new IngestEntry(item);
             }
-            else
-            {
-                // Each item is its own transaction: what was stored stays stored if the call breaks later.
-                try
-                {
-                    var stored = await SubmitOneAsync(item, raw, context.CancellationToken);
-                    result.FeedbackId = stored.Item.Id;
-                    result.Status = stored.Replayed ? SubmitStatus.Replayed : SubmitStatus.Stored;
-                }
-                catch (Exception ex) when (ItemErrors.From(ex) is { } error)
-                {
-                    result.Status = SubmitStatus.Rejected;
-                    result.Error = error;
-                }
-            }
-            response.Results.Add(result);
         }
+        await ingest.IngestAsync(Entries(), (first, outcomes) =>
+        {
+            for (var n = 0; n < outcomes.Count; n++)
+            {
+                response.Results.Add(new SubmitFeedbackResult
+                {
+                    Index = first + n,
+                    IdempotencyKey = keys[first + n],
+                    FeedbackId = outcomes[n].Id?.ToString() ?? "",
+                    Status = outcomes[n].Status,
+                    Error = outcomes[n].Error,
+                });
+            }
+            return Task.CompletedTask;
+        }, context.CancellationToken);
         response.Stored = response.Results.Count(r => r.Status == SubmitStatus.Stored);
         response.Replayed = response.Results.Count(r => r.Status == SubmitStatus.Replayed);
         response.Rejected = response.Results.Count(r => r.Status == SubmitStatus.Rejected);
         return response;
-    }
-
-    private async Task<SubmitFeedbackResponse> SubmitOneAsync(SubmitFeedbackRequest request, bool raw, CancellationToken ct)
-    {
-        await validator.ValidateAndThrowAsync(request, ct);
-
-        // Redaction, language, sentiment and themes happen before anything is stored or published.
-        var contact = request.Contact is { } c && (c.Name.Length + c.Email.Length + c.Phone.Length + c.Address.Length) > 0 ? c : null;
-        var own = contact is null ? null : new OwnDetails(NullIfEmpty(contact.Name), NullIfEmpty(contact.Email), NullIfEmpty(contact.Phone), NullIfEmpty(contact.Address));
-        var analysis = request.Verbatim.Length > 0
-            ? TextAnalyzer.Analyze(request.Verbatim, own, await themes.CurrentAsync(ct), sentiment, phones)
-            : null;
-        var id = Guid.CreateVersion7();
-        var item = new NewFeedback(
-            id,
-            ChannelNames.ToStored(request.Channel),
-            request.JourneyId.Length > 0 ? request.JourneyId : null,
-            request.Verbatim.Length > 0 ? request.Verbatim : null,
-            ToMicroseconds(request.GivenAt?.ToDateTime() ?? clock.GetUtcNow().UtcDateTime),
-            request.Ratings.Select(r => new RatingRow(r.QuestionId, r.Value)).ToList(),
-            analysis?.RedactedText,
-            analysis?.Language,
-            analysis?.Sentiment.Score,
-            analysis?.Themes.Select(t => new StoredTheme(t.ThemeKey, t.Sentiment.Score)).ToList() ?? [],
-            NullIfEmpty(request.CustomerId),
-            request.Audience == Audience.Employee ? "employee" : "customer",
-            contact is null ? null : vault.Seal(id, contact))
-        {
-            Links = new FeedbackLinks(
-                NullIfEmpty(request.Links?.TouchpointKey ?? ""), NullIfEmpty(request.Links?.ProductId ?? ""), NullIfEmpty(request.Links?.LotId ?? ""),
-                NullIfEmpty(request.Links?.StoreId ?? ""), request.Links?.Segment.ToDictionary(p => p.Key, p => p.Value) ?? [],
-                NullIfEmpty(request.Source?.System ?? ""), NullIfEmpty(request.Source?.SurveyId ?? ""), NullIfEmpty(request.Source?.ExternalId ?? "")),
-            TextHash = TextNormalizer.Normalize(request.Verbatim) is { Length: > 0 } normalized
-                ? Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(normalized)))
-                : null,
-        };
-
-        var result = await store.SubmitAsync(request.IdempotencyKey, Fingerprint(request), item, ToEvent, ct);
-        return result switch
-        {
-            SubmitResult.Stored s => new SubmitFeedbackResponse { Item = ToProto(s.Item, raw) },
-            SubmitResult.Replayed r => new SubmitFeedbackResponse { Item = ToProto(r.Item, raw), Replayed = true },
-            _ => throw new PreconditionFailedException("IDEMPOTENCY_KEY_REUSED",
-                "idempotency_key was used before for a different request; use a new key for new feedback.",
-                new Dictionary<string, string> { ["field"] = "idempotency_key" }),
-        };
     }
 
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst}")]
@@ -230,7 +184,7 @@ public sealed class FeedbackGrpcService(
         if (!FeedbackLimits.QuestionId().IsMatch(q.Id)) problems.Add(new("question.id", "question.id must be 1-64 characters of a-z, 0-9, '.', '_' or '-'."));
         if (q.Text.Length is 0 or > Question.MaxTextLength) problems.Add(new("question.text", $"question.text is required, at most {Question.MaxTextLength} characters."));
         if (q.Metric == Metric.Unspecified || !System.Enum.IsDefined(q.Metric)) problems.Add(new("question.metric", "question.metric is required."));
-        var question = new Question(q.Id, q.Text, FromProto(q.Metric), q.ScaleMin, q.ScaleMax, q.HigherIsBetter, q.TopBoxValues.ToList());
+        var question = new Question(q.Id, q.Text, ProtoMapping.FromProto(q.Metric), q.ScaleMin, q.ScaleMax, q.HigherIsBetter, q.TopBoxValues.ToList());
         if (problems.Count == 0) problems.AddRange(question.Problems().Select(p => new FluentValidation.Results.ValidationFailure("question." + p.Field, p.Problem)));
         if (problems.Count > 0) throw new ValidationException(problems);
         return new RegisterQuestionResponse { Question = ToProto(await questions.RegisterAsync(question, context.CancellationToken)) };
@@ -253,19 +207,11 @@ public sealed class FeedbackGrpcService(
 
     private static V1.Question ToProto(Question q)
     {
-        var proto = new V1.Question { Id = q.Id, Text = q.Text, Metric = ToProto(q.Metric), ScaleMin = q.ScaleMin, ScaleMax = q.ScaleMax, HigherIsBetter = q.HigherIsBetter };
+        var proto = new V1.Question { Id = q.Id, Text = q.Text, Metric = ProtoMapping.ToProto(q.Metric), ScaleMin = q.ScaleMin, ScaleMax = q.ScaleMax, HigherIsBetter = q.HigherIsBetter };
         proto.TopBoxValues.AddRange(q.TopBox);
         return proto;
     }
 
-    private static MetricKind FromProto(Metric metric) => metric switch
-    {
-        Metric.Nps => MetricKind.Nps,
-        Metric.Csat => MetricKind.Csat,
-        Metric.Ces => MetricKind.Ces,
-        Metric.Enps => MetricKind.Enps,
-        _ => MetricKind.Custom,
-    };
 
     [Authorize(Roles = Roles.Admin)]
     public override async Task<EraseCustomerResponse> EraseCustomer(EraseCustomerRequest request, ServerCallContext context)
@@ -294,75 +240,14 @@ public sealed class FeedbackGrpcService(
         return new GetFeedbackResponse { Item = ToProto(row, CanReadRaw(context)) };
     }
 
-    // Postgres keeps microseconds: answer with what is stored, so a replay returns the very same item.
-    private static DateTime ToMicroseconds(DateTime t) => new(t.Ticks - t.Ticks % 10, DateTimeKind.Utc);
 
-    // The same key with the same request is a retry; with another request it is a client bug.
-    // given_at is left out when not sent, because the server fills it with the time of the first call.
-    private static byte[] Fingerprint(SubmitFeedbackRequest request) => SHA256.HashData(request.ToByteArray());
-
-    private FeedbackReceived ToEvent(FeedbackRow row)
-    {
-        var evt = new FeedbackReceived
-        {
-            EventId = Guid.CreateVersion7().ToString(),
-            OccurredAt = Timestamp.FromDateTime(row.ReceivedAt),
-            FeedbackId = row.Id.ToString(),
-            Channel = ChannelNames.FromStored(row.Channel),
-            JourneyId = row.JourneyId ?? "",
-            GivenAt = Timestamp.FromDateTime(row.GivenAt),
-            CustomerId = row.CustomerId ?? "",
-            Audience = row.Audience,
-            RedactedVerbatim = row.RedactedVerbatim ?? "",
-            Language = row.Language ?? "",
-            SentimentScore = row.Sentiment ?? 0,
-            Polarity = row.Sentiment is { } score ? ToProto(new SentimentScore(score).Polarity) : Polarity.Unspecified,
-        };
-        evt.Themes.AddRange(row.Themes.Select(ToProto));
-        evt.TouchpointKey = row.Links.TouchpointKey ?? "";
-        evt.ProductId = row.Links.ProductId ?? "";
-        evt.LotId = row.Links.LotId ?? "";
-        evt.StoreId = row.Links.StoreId ?? "";
-        evt.SourceSystem = row.Links.SourceSystem ?? "";
-        evt.DuplicateOf = row.DuplicateOf?.ToString() ?? "";
-        foreach (var (key, value) in row.Links.Segment) evt.Segment[key] = value;
-        foreach (var rating in row.Ratings)
-        {
-            // Validation looked every question up, so the registry has it cached.
-            var question = questions.Cached(rating.QuestionId)
-                ?? throw new InvalidOperationException($"Question '{rating.QuestionId}' was validated but is not in the registry.");
-            evt.Ratings.Add(new RatingValue
-            {
-                QuestionId = question.Id,
-                Metric = ToProto(question.Metric),
-                Value = rating.Value,
-                ScaleMin = question.ScaleMin,
-                ScaleMax = question.ScaleMax,
-                HigherIsBetter = question.HigherIsBetter,
-                TopBoxValues = { question.TopBox },
-            });
-        }
-        return evt;
-    }
 
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
     // Raw verbatims may hold personal data the redactor missed: only admins see them.
     private static bool CanReadRaw(ServerCallContext context) => context.GetHttpContext().User.IsInRole(Roles.Admin);
 
-    private static ThemeMention ToProto(StoredTheme theme) => new()
-    {
-        ThemeKey = theme.Key,
-        SentimentScore = theme.Sentiment,
-        Polarity = ToProto(new SentimentScore(theme.Sentiment).Polarity),
-    };
 
-    private static Polarity ToProto(Domain.Text.Polarity polarity) => polarity switch
-    {
-        Domain.Text.Polarity.Negative => Polarity.Negative,
-        Domain.Text.Polarity.Positive => Polarity.Positive,
-        _ => Polarity.Neutral,
-    };
 
     private FeedbackItem ToProto(FeedbackRow row, bool raw)
     {
@@ -375,12 +260,12 @@ public sealed class FeedbackGrpcService(
             RedactedVerbatim = row.RedactedVerbatim ?? "",
             Language = row.Language ?? "",
             SentimentScore = row.Sentiment ?? 0,
-            Polarity = row.Sentiment is { } score ? ToProto(new SentimentScore(score).Polarity) : Polarity.Unspecified,
+            Polarity = row.Sentiment is { } score ? ProtoMapping.ToProto(new SentimentScore(score).Polarity) : Polarity.Unspecified,
             GivenAt = Timestamp.FromDateTime(row.GivenAt),
             ReceivedAt = Timestamp.FromDateTime(row.ReceivedAt),
         };
         item.Ratings.AddRange(row.Ratings.Select(r => new Rating { QuestionId = r.QuestionId, Value = r.Value }));
-        item.Themes.AddRange(row.Themes.Select(ToProto));
+        item.Themes.AddRange(row.Themes.Select(ProtoMapping.ToProto));
         item.Audience = row.Audience == "employee" ? Audience.Employee : Audience.Customer;
         item.CustomerId = row.CustomerId ?? "";
         item.Erased = row.ErasedAt is not null;
@@ -398,42 +283,4 @@ public sealed class FeedbackGrpcService(
         return item;
     }
 
-    private static Metric ToProto(MetricKind metric) => metric switch
-    {
-        MetricKind.Nps => Metric.Nps,
-        MetricKind.Csat => Metric.Csat,
-        MetricKind.Ces => Metric.Ces,
-        MetricKind.Enps => Metric.Enps,
-        _ => Metric.Custom,
-    };
-}
-
-/// <summary>Channels are stored by name (contact_centre), not by proto number.</summary>
-internal static class ChannelNames
-{
-    public static string ToStored(Channel channel) => channel switch
-    {
-        Channel.Survey => "survey",
-        Channel.Complaint => "complaint",
-        Channel.ContactCentre => "contact_centre",
-        Channel.Web => "web",
-        Channel.SelfService => "self_service",
-        Channel.Social => "social",
-        Channel.Review => "review",
-        Channel.Other => "other",
-        _ => throw new ArgumentOutOfRangeException(nameof(channel), channel, "Not a storable channel."),
-    };
-
-    public static Channel FromStored(string channel) => channel switch
-    {
-        "survey" => Channel.Survey,
-        "complaint" => Channel.Complaint,
-        "contact_centre" => Channel.ContactCentre,
-        "web" => Channel.Web,
-        "self_service" => Channel.SelfService,
-        "social" => Channel.Social,
-        "review" => Channel.Review,
-        "other" => Channel.Other,
-        _ => Channel.Unspecified,
-    };
 }

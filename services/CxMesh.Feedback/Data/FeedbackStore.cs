@@ -5,6 +5,7 @@ using CxMesh.Platform.Postgres;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace CxMesh.Feedback.Data;
 
@@ -45,134 +46,277 @@ public sealed record FeedbackLinks(
     public static readonly FeedbackLinks None = new(null, null, null, null, new Dictionary<string, string>(), null, null, null);
 }
 
-public abstract record SubmitResult
+public enum StoreOutcome
 {
-    public sealed record Stored(FeedbackRow Item) : SubmitResult;
-    public sealed record Replayed(FeedbackRow Item) : SubmitResult;
-    public sealed record KeyReused : SubmitResult;
+    Stored,
+    Replayed,
+    KeyReused,
 }
+
+/// <summary>An item to store with the idempotency key and request fingerprint it came with.</summary>
+public sealed record ItemToStore(string IdempotencyKey, byte[] RequestHash, NewFeedback Item);
+
+/// <summary>What became of one item: stored (Row is what was written), replayed (Id is the first item) or refused.</summary>
+public sealed record StoreResult(Guid Id, StoreOutcome Outcome, FeedbackRow? Row = null);
 
 public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] ServiceDatabase database, IOptions<FeedbackOptions> options)
 {
     /// <summary>
-    /// Stores the item and its feedback.received event in one transaction, unless the idempotency key
-    /// was seen before: then the first item comes back and nothing is written.
+    /// Stores a batch of checked items, their contact details, ratings and feedback.received events in one
+    /// transaction with set-based statements. An item whose idempotency key was seen before (in an earlier call or
+    /// earlier in this batch) is a replay of the first when the request is the same, refused otherwise; an item
+    /// whose (source system, external id) is stored already is a replay of that one (a re-import). Items are
+    /// taken in order, so the first saying of a duplicate voice in a batch is the original.
     /// </summary>
-    public async Task<SubmitResult> SubmitAsync(string idempotencyKey, byte[] requestHash, NewFeedback item,
+    public async Task<IReadOnlyList<StoreResult>> StoreManyAsync(IReadOnlyList<ItemToStore> items,
         Func<FeedbackRow, FeedbackReceived> toEvent, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-
-        // Concurrent calls with one key serialise on the primary key: the second waits, then sees the first.
-        var claimed = await connection.ExecuteAsync(new CommandDefinition(
-            "insert into idempotency_keys (key, request_hash, feedback_id) values (@idempotencyKey, @requestHash, @id) on conflict do nothing",
-            new { idempotencyKey, requestHash, id = item.Id }, tx, cancellationToken: ct));
-        if (claimed == 0)
+        if (items.Count == 0) return [];
+        // A concurrent import of the same external ids can win the race between our check and our insert: then the
+        // transaction is rolled back and run again, and the check sees the winner's rows.
+        for (var attempt = 1; ; attempt++)
         {
-            var earlier = await connection.QuerySingleAsync<(byte[] RequestHash, Guid FeedbackId)>(new CommandDefinition(
-                "select request_hash, feedback_id from idempotency_keys where key = @idempotencyKey",
-                new { idempotencyKey }, tx, cancellationToken: ct));
+            await using var connection = await database.OpenConnectionAsync(ct);
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            var results = await TryStoreAsync(connection, tx, items, toEvent, ct);
+            if (results is not null)
+            {
+                await tx.CommitAsync(ct);
+                return results;
+            }
             await tx.RollbackAsync(ct);
-            if (!earlier.RequestHash.AsSpan().SequenceEqual(requestHash)) return new SubmitResult.KeyReused();
-            var first = await GetAsync(earlier.FeedbackId, ct)
-                ?? throw new InvalidOperationException($"Idempotency key {idempotencyKey} points at missing feedback {earlier.FeedbackId}.");
-            return new SubmitResult.Replayed(first);
+            if (attempt == 3) throw new InvalidOperationException("A batch kept racing another import of the same external ids.");
         }
+    }
 
-        // The same customer saying the same thing within the window: linked to the first saying, counted once downstream.
-        Guid? duplicateOf = null;
-        if (item.CustomerId is not null && item.TextHash is not null)
-        {
-            await connection.ExecuteAsync(new CommandDefinition(
-                "select pg_advisory_xact_lock(hashtextextended(@key, 0))", new { key = $"{item.CustomerId}\u001f{item.TextHash}" }, tx, cancellationToken: ct));
-            duplicateOf = await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
-                """
-                select id from feedback_items
-                where customer_id = @CustomerId and text_hash = @TextHash and duplicate_of is null
-                  and given_at between @from and @to
-                order by given_at, id limit 1
-                """,
-                new
-                {
-                    item.CustomerId,
-                    item.TextHash,
-                    from = item.GivenAt - options.Value.DuplicateWindow,
-                    to = item.GivenAt + options.Value.DuplicateWindow,
-                }, tx, cancellationToken: ct));
-        }
+    private async Task<IReadOnlyList<StoreResult>?> TryStoreAsync(NpgsqlConnection connection, NpgsqlTransaction tx,
+        IReadOnlyList<ItemToStore> items, Func<FeedbackRow, FeedbackReceived> toEvent, CancellationToken ct)
+    {
+        var results = new StoreResult?[items.Count];
 
-        var receivedAt = await connection.ExecuteScalarAsync<DateTime?>(new CommandDefinition(
+        // 1. Idempotency keys. Concurrent calls with one key serialise on the primary key: the second waits, then sees the first.
+        var claimed = (await connection.QueryAsync<Guid>(new CommandDefinition(
             """
-            insert into feedback_items (id, channel, journey_id, verbatim, given_at, redacted_verbatim, language, sentiment, themes, customer_id, audience,
-                touchpoint_key, product_id, lot_id, store_id, segment, source_system, survey_id, external_id, text_hash, duplicate_of)
-            values (@Id, @Channel, @JourneyId, @Verbatim, @GivenAt, @RedactedVerbatim, @Language, @Sentiment, @themes::jsonb, @CustomerId, @Audience,
-                @touchpointKey, @productId, @lotId, @storeId, @segment::jsonb, @sourceSystem, @surveyId, @externalId, @TextHash, @duplicateOf)
-            on conflict (source_system, external_id) where external_id is not null do nothing
-            returning received_at
+            insert into idempotency_keys (key, request_hash, feedback_id)
+            select * from unnest(@keys, @hashes, @ids)
+            on conflict do nothing
+            returning feedback_id
             """,
             new
             {
-                item.Id,
-                item.Channel,
-                item.JourneyId,
-                item.Verbatim,
-                item.GivenAt,
-                item.RedactedVerbatim,
-                item.Language,
-                item.Sentiment,
-                themes = JsonSerializer.Serialize(item.Themes, Json),
-                item.CustomerId,
-                item.Audience,
-                touchpointKey = item.Links.TouchpointKey,
-                productId = item.Links.ProductId,
-                lotId = item.Links.LotId,
-                storeId = item.Links.StoreId,
-                segment = JsonSerializer.Serialize(item.Links.Segment),
-                sourceSystem = item.Links.SourceSystem,
-                surveyId = item.Links.SurveyId,
-                externalId = item.Links.ExternalId,
-                item.TextHash,
-                duplicateOf,
-            }, tx, cancellationToken: ct));
-        if (receivedAt is null)
+                keys = items.Select(i => i.IdempotencyKey).ToArray(),
+                hashes = items.Select(i => i.RequestHash).ToArray(),
+                ids = items.Select(i => i.Item.Id).ToArray(),
+            }, tx, cancellationToken: ct))).ToHashSet();
+        var claimants = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (var n = 0; n < items.Count; n++)
         {
-            // The same item from the same source system was stored before (a re-import): that one stands.
-            var existing = await connection.ExecuteScalarAsync<Guid>(new CommandDefinition(
-                "select id from feedback_items where source_system = @system and external_id = @externalId",
-                new { system = item.Links.SourceSystem, externalId = item.Links.ExternalId }, tx, cancellationToken: ct));
-            await tx.RollbackAsync(ct);
-            return new SubmitResult.Replayed(await GetAsync(existing, ct)
-                ?? throw new InvalidOperationException($"Feedback {existing} vanished during a replay."));
+            if (claimed.Contains(items[n].Item.Id)) claimants[items[n].IdempotencyKey] = n;
         }
-        if (item.Contact is { } contact)
+        var earlierKeys = items.Select(i => i.IdempotencyKey).Where(k => !claimants.ContainsKey(k)).Distinct().ToArray();
+        var earlier = earlierKeys.Length == 0
+            ? new Dictionary<string, (byte[] Hash, Guid Id)>()
+            : (await connection.QueryAsync<(string Key, byte[] Hash, Guid Id)>(new CommandDefinition(
+                "select key, request_hash, feedback_id from idempotency_keys where key = any(@earlierKeys)",
+                new { earlierKeys }, tx, cancellationToken: ct))).ToDictionary(r => r.Key, r => (r.Hash, r.Id), StringComparer.Ordinal);
+
+        // 2. Re-imports: (source system, external id) stored before, or earlier in this batch.
+        var external = items.Select((i, n) => (i.Item.Links.SourceSystem, i.Item.Links.ExternalId, n))
+            .Where(e => e.ExternalId is not null && claimed.Contains(items[e.n].Item.Id)).ToList();
+        var existing = new Dictionary<(string?, string), Guid>();
+        if (external.Count > 0)
+        {
+            foreach (var row in await connection.QueryAsync<(string? System, string ExternalId, Guid Id)>(new CommandDefinition(
+                """
+                select f.source_system, f.external_id, f.id
+                from unnest(@systems, @externalIds) as e(system, external_id)
+                join feedback_items f on f.source_system is not distinct from e.system and f.external_id = e.external_id
+                """,
+                new { systems = external.Select(e => e.SourceSystem).ToArray(), externalIds = external.Select(e => e.ExternalId!).ToArray() },
+                tx, cancellationToken: ct)))
+            {
+                existing[(row.System, row.ExternalId)] = row.Id;
+            }
+        }
+
+        var toInsert = new List<int>(items.Count);
+        var reimports = new List<(string Key, Guid Id)>();
+        for (var n = 0; n < items.Count; n++)
+        {
+            var (key, hash, item) = items[n];
+            if (claimants.GetValueOrDefault(key, -1) != n) continue;
+            if (item.Links.ExternalId is { } externalId)
+            {
+                if (existing.TryGetValue((item.Links.SourceSystem, externalId), out var first))
+                {
+                    results[n] = new StoreResult(first, StoreOutcome.Replayed);
+                    reimports.Add((key, first));
+                    continue;
+                }
+                existing[(item.Links.SourceSystem, externalId)] = item.Id;
+            }
+            toInsert.Add(n);
+        }
+        if (reimports.Count > 0)
+        {
+            // The key now stands for the item that was there already, so a retry of this request replays it too.
+            await connection.ExecuteAsync(new CommandDefinition(
+                "update idempotency_keys k set feedback_id = r.id from unnest(@keys, @ids) as r(key, id) where k.key = r.key",
+                new { keys = reimports.Select(r => r.Key).ToArray(), ids = reimports.Select(r => r.Id).ToArray() }, tx, cancellationToken: ct));
+        }
+
+        // 3. Duplicate voices: the same customer, the same normalised text, within the window, in any channel.
+        var duplicateOf = await FindOriginalsAsync(connection, tx, toInsert.Select(n => items[n].Item).ToList(), ct);
+
+        // 4. The items, their contact details, ratings and events.
+        var rows = toInsert.Select(n => items[n].Item).ToList();
+        var receivedAt = (await connection.QueryAsync<(Guid Id, DateTime ReceivedAt)>(new CommandDefinition(
+            """
+            insert into feedback_items (id, channel, journey_id, verbatim, given_at, redacted_verbatim, language, sentiment, themes, customer_id, audience,
+                touchpoint_key, product_id, lot_id, store_id, segment, source_system, survey_id, external_id, text_hash, duplicate_of)
+            select id, channel, journey_id, verbatim, given_at, redacted, language, sentiment, themes::jsonb, customer_id, audience,
+                touchpoint_key, product_id, lot_id, store_id, segment::jsonb, source_system, survey_id, external_id, text_hash, duplicate_of
+            from unnest(@ids, @channels, @journeys, @verbatims, @givenAt, @redacted, @languages, @sentiments, @themes, @customers, @audiences,
+                @touchpoints, @products, @lots, @stores, @segments, @systems, @surveys, @externalIds, @textHashes, @duplicates)
+                as t(id, channel, journey_id, verbatim, given_at, redacted, language, sentiment, themes, customer_id, audience,
+                touchpoint_key, product_id, lot_id, store_id, segment, source_system, survey_id, external_id, text_hash, duplicate_of)
+            on conflict (source_system, external_id) where external_id is not null do nothing
+            returning id, received_at
+            """,
+            new
+            {
+                ids = rows.Select(i => i.Id).ToArray(),
+                channels = rows.Select(i => i.Channel).ToArray(),
+                journeys = rows.Select(i => i.JourneyId).ToArray(),
+                verbatims = rows.Select(i => i.Verbatim).ToArray(),
+                givenAt = rows.Select(i => i.GivenAt).ToArray(),
+                redacted = rows.Select(i => i.RedactedVerbatim).ToArray(),
+                languages = rows.Select(i => i.Language).ToArray(),
+                sentiments = rows.Select(i => i.Sentiment).ToArray(),
+                themes = rows.Select(i => JsonSerializer.Serialize(i.Themes, Json)).ToArray(),
+                customers = rows.Select(i => i.CustomerId).ToArray(),
+                audiences = rows.Select(i => i.Audience).ToArray(),
+                touchpoints = rows.Select(i => i.Links.TouchpointKey).ToArray(),
+                products = rows.Select(i => i.Links.ProductId).ToArray(),
+                lots = rows.Select(i => i.Links.LotId).ToArray(),
+                stores = rows.Select(i => i.Links.StoreId).ToArray(),
+                segments = rows.Select(i => JsonSerializer.Serialize(i.Links.Segment)).ToArray(),
+                systems = rows.Select(i => i.Links.SourceSystem).ToArray(),
+                surveys = rows.Select(i => i.Links.SurveyId).ToArray(),
+                externalIds = rows.Select(i => i.Links.ExternalId).ToArray(),
+                textHashes = rows.Select(i => i.TextHash).ToArray(),
+                duplicates = rows.Select(i => duplicateOf.TryGetValue(i.Id, out var d) ? d : (Guid?)null).ToArray(),
+            }, tx, cancellationToken: ct))).ToDictionary(r => r.Id, r => r.ReceivedAt);
+        if (receivedAt.Count != rows.Count) return null;
+
+        var contacts = rows.Where(i => i.Contact is not null).ToList();
+        if (contacts.Count > 0)
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 """
                 insert into contact_details (feedback_id, customer_id, key_id, nonce, ciphertext, tag)
-                values (@Id, @CustomerId, @keyId, @nonce, @ciphertext, @tag)
+                select * from unnest(@ids, @customers, @keyIds, @nonces, @ciphertexts, @tags)
                 """,
-                new { item.Id, item.CustomerId, keyId = contact.KeyId, nonce = contact.Nonce, ciphertext = contact.Ciphertext, tag = contact.Tag },
-                tx, cancellationToken: ct));
+                new
+                {
+                    ids = contacts.Select(i => i.Id).ToArray(),
+                    customers = contacts.Select(i => i.CustomerId).ToArray(),
+                    keyIds = contacts.Select(i => i.Contact!.KeyId).ToArray(),
+                    nonces = contacts.Select(i => i.Contact!.Nonce).ToArray(),
+                    ciphertexts = contacts.Select(i => i.Contact!.Ciphertext).ToArray(),
+                    tags = contacts.Select(i => i.Contact!.Tag).ToArray(),
+                }, tx, cancellationToken: ct));
         }
+        var ratings = rows.SelectMany(i => i.Ratings.Select(r => (i.Id, r.QuestionId, r.Value))).ToList();
         await connection.ExecuteAsync(new CommandDefinition(
-            "insert into feedback_ratings (feedback_id, question_id, value) select @id, unnest(@questions), unnest(@values)",
-            new { id = item.Id, questions = item.Ratings.Select(r => r.QuestionId).ToArray(), values = item.Ratings.Select(r => r.Value).ToArray() },
+            "insert into feedback_ratings (feedback_id, question_id, value) select * from unnest(@ids, @questions, @values)",
+            new { ids = ratings.Select(r => r.Id).ToArray(), questions = ratings.Select(r => r.QuestionId).ToArray(), values = ratings.Select(r => r.Value).ToArray() },
             tx, cancellationToken: ct));
 
-        var stored = new FeedbackRow(item.Id, item.Channel, item.JourneyId, item.Verbatim, item.GivenAt, receivedAt.Value,
-            item.RedactedVerbatim, item.Language, item.Sentiment, item.CustomerId, item.Audience)
+        var events = new List<FeedbackReceived>(rows.Count);
+        foreach (var n in toInsert)
         {
-            Ratings = item.Ratings,
-            Themes = item.Themes,
-            Contact = item.Contact,
-            Links = item.Links,
-            DuplicateOf = duplicateOf,
-        };
-        var evt = toEvent(stored);
-        await Outbox.EnqueueAsync(connection, tx, Topics.FeedbackReceived, evt.EventId, evt, ct);
-        await tx.CommitAsync(ct);
-        return new SubmitResult.Stored(stored);
+            var item = items[n].Item;
+            var stored = new FeedbackRow(item.Id, item.Channel, item.JourneyId, item.Verbatim, item.GivenAt, receivedAt[item.Id],
+                item.RedactedVerbatim, item.Language, item.Sentiment, item.CustomerId, item.Audience)
+            {
+                Ratings = item.Ratings,
+                Themes = item.Themes,
+                Contact = item.Contact,
+                Links = item.Links,
+                DuplicateOf = duplicateOf.TryGetValue(item.Id, out var d) ? d : null,
+            };
+            events.Add(toEvent(stored));
+            results[n] = new StoreResult(item.Id, StoreOutcome.Stored, stored);
+        }
+        await OutboxBatch.EnqueueManyAsync(connection, tx, Topics.FeedbackReceived, events, e => e.EventId, ct);
+
+        // 5. Keys seen before: a replay of what they stand for when the request is the same, refused otherwise.
+        for (var n = 0; n < items.Count; n++)
+        {
+            if (results[n] is not null) continue;
+            var (key, hash, _) = items[n];
+            var (firstHash, firstId) = claimants.TryGetValue(key, out var c)
+                ? (items[c].RequestHash, results[c]!.Id)
+                : earlier[key];
+            results[n] = hash.AsSpan().SequenceEqual(firstHash)
+                ? new StoreResult(firstId, StoreOutcome.Replayed)
+                : new StoreResult(firstId, StoreOutcome.KeyReused);
+        }
+        return results!;
+    }
+
+    /// <summary>
+    /// For each item with a customer and a text hash: the first saying of the same text by the same customer within
+    /// the window, stored before or earlier in this batch. Locks each (customer, text) pair for the transaction, in
+    /// a fixed order, so two batches cannot both take the same saying for the original.
+    /// </summary>
+    private async Task<Dictionary<Guid, Guid>> FindOriginalsAsync(NpgsqlConnection connection, NpgsqlTransaction tx,
+        IReadOnlyList<NewFeedback> items, CancellationToken ct)
+    {
+        var duplicateOf = new Dictionary<Guid, Guid>();
+        var candidates = items.Where(i => i.CustomerId is not null && i.TextHash is not null).ToList();
+        if (candidates.Count == 0) return duplicateOf;
+        var window = options.Value.DuplicateWindow;
+        var customers = candidates.Select(i => i.CustomerId!).ToArray();
+        var hashes = candidates.Select(i => i.TextHash!).ToArray();
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            select pg_advisory_xact_lock(k)
+            from (select distinct hashtextextended(c || chr(31) || h, 0) as k from unnest(@customers, @hashes) as p(c, h) order by 1) ordered
+            """, new { customers, hashes }, tx, cancellationToken: ct));
+        var stored = (await connection.QueryAsync<(Guid Id, Guid? Original)>(new CommandDefinition(
+            """
+            select t.id, (select f.id from feedback_items f
+                          where f.customer_id = t.c and f.text_hash = t.h and f.duplicate_of is null
+                            and f.given_at between t.g - @window and t.g + @window
+                          order by f.given_at, f.id limit 1)
+            from unnest(@ids, @customers, @hashes, @givenAt) as t(id, c, h, g)
+            """,
+            new
+            {
+                ids = candidates.Select(i => i.Id).ToArray(),
+                customers,
+                hashes,
+                givenAt = candidates.Select(i => i.GivenAt).ToArray(),
+                window,
+            }, tx, cancellationToken: ct))).ToDictionary(r => r.Id, r => r.Original);
+
+        var originalsInBatch = new Dictionary<(string, string), List<NewFeedback>>();
+        foreach (var item in candidates)
+        {
+            if (stored[item.Id] is { } original)
+            {
+                duplicateOf[item.Id] = original;
+                continue;
+            }
+            var pair = (item.CustomerId!, item.TextHash!);
+            if (!originalsInBatch.TryGetValue(pair, out var seen)) originalsInBatch[pair] = seen = [];
+            var first = seen.Where(o => (o.GivenAt - item.GivenAt).Duration() <= window).OrderBy(o => o.GivenAt).ThenBy(o => o.Id).FirstOrDefault();
+            if (first is null) seen.Add(item);
+            else duplicateOf[item.Id] = first.Id;
+        }
+        return duplicateOf;
     }
 
     public async Task<FeedbackRow?> GetAsync(Guid id, CancellationToken ct)

@@ -1,0 +1,219 @@
+using System.Security.Cryptography;
+using CxMesh.Common.V1;
+using CxMesh.Events.V1;
+using CxMesh.Feedback.Data;
+using CxMesh.Feedback.Domain.Text;
+using CxMesh.Feedback.V1;
+using CxMesh.Platform.Errors;
+using FluentValidation;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Theme = CxMesh.Feedback.Domain.Text.Theme;
+
+namespace CxMesh.Feedback.Api;
+
+/// <summary>One item of an ingest: a request to check and store, or one refused before it became a request (a bad CSV row).</summary>
+public sealed record IngestEntry(SubmitFeedbackRequest? Request, ItemError? Refused = null);
+
+/// <summary>What became of one item: its status, the feedback id (the first item for a replay), and the error of a refused one.</summary>
+public sealed record IngestOutcome(SubmitStatus Status, Guid? Id, ItemError? Error, FeedbackRow? Stored = null)
+{
+    public static IngestOutcome Rejected(ItemError error) => new(SubmitStatus.Rejected, null, error);
+}
+
+/// <summary>
+/// The one way feedback gets in, for SubmitFeedback, SubmitFeedbackBatch and the CSV import: checks each item,
+/// analyses its text (redaction first, on every core), and stores items in chunks with set-based statements, one
+/// transaction per chunk. While a chunk is being stored the next one is read and analysed.
+/// </summary>
+public sealed class FeedbackIngest(
+    FeedbackStore store, IValidator<SubmitFeedbackRequest> validator, TimeProvider clock, ISentimentAnalyzer sentiment,
+    IPhoneNumberFinder phones, ContactVault vault, QuestionRegistry questions, ThemeCatalog themes)
+{
+    public const int ChunkSize = 500;
+
+    /// <summary>
+    /// Ingests the entries in order; after each chunk is committed, <paramref name="chunkDone"/> gets its outcomes
+    /// (in entry order, with the index of the chunk's first entry). A dependency failing ends the call with the
+    /// exception; chunks reported before stay stored.
+    /// </summary>
+    public async Task IngestAsync(IAsyncEnumerable<IngestEntry> entries, Func<int, IReadOnlyList<IngestOutcome>, Task> chunkDone, CancellationToken ct)
+    {
+        var chunk = new List<IngestEntry>(ChunkSize);
+        var first = 0;
+        var storing = Task.CompletedTask;
+        async Task StoreAndReportAsync(Prepared prepared, int start) => await chunkDone(start, await StoreAsync(prepared, ct));
+        async Task FlushAsync()
+        {
+            var prepared = await PrepareAsync(chunk, ct);
+            await storing; // in order: a chunk is committed and reported before the next one is stored
+            storing = StoreAndReportAsync(prepared, first);
+            first += chunk.Count;
+            chunk = new List<IngestEntry>(ChunkSize);
+        }
+        try
+        {
+            await foreach (var entry in entries.WithCancellation(ct))
+            {
+                chunk.Add(entry);
+                if (chunk.Count == ChunkSize) await FlushAsync();
+            }
+            if (chunk.Count > 0) await FlushAsync();
+        }
+        catch
+        {
+            // The reader failed (the client went away): let the chunk being stored finish, then report the failure.
+            await storing.ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            throw;
+        }
+        await storing;
+    }
+
+    /// <summary>One item, for SubmitFeedback: bad input throws (the call fails naming the field).</summary>
+    public async Task<IngestOutcome> SubmitAsync(SubmitFeedbackRequest request, CancellationToken ct)
+    {
+        await validator.ValidateAndThrowAsync(request, ct);
+        var outcome = (await StoreAsync(await PrepareAsync([new IngestEntry(request)], ct), ct))[0];
+        if (outcome.Status == SubmitStatus.Rejected)
+        {
+            throw new PreconditionFailedException("IDEMPOTENCY_KEY_REUSED", outcome.Error!.Message,
+                new Dictionary<string, string> { ["field"] = "idempotency_key" });
+        }
+        return outcome;
+    }
+
+    private sealed record Prepared(IngestOutcome?[] Outcomes, IReadOnlyList<(int Index, ItemToStore Item)> ToStore);
+
+    private async Task<Prepared> PrepareAsync(IReadOnlyList<IngestEntry> entries, CancellationToken ct)
+    {
+        var outcomes = new IngestOutcome?[entries.Count];
+        var valid = new List<int>(entries.Count);
+        for (var i = 0; i < entries.Count; i++)
+        {
+            if (entries[i].Refused is { } refused)
+            {
+                outcomes[i] = IngestOutcome.Rejected(refused);
+                continue;
+            }
+            var check = await validator.ValidateAsync(entries[i].Request!, ct);
+            if (check.IsValid) valid.Add(i);
+            else outcomes[i] = IngestOutcome.Rejected(ItemErrors.From(new ValidationException(check.Errors))!);
+        }
+
+        // Redaction, language, sentiment and themes happen before anything is stored or published.
+        var taxonomy = await themes.CurrentAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var prepared = new ItemToStore[valid.Count];
+        Parallel.For(0, valid.Count, new ParallelOptions { CancellationToken = ct }, j =>
+        {
+            var request = entries[valid[j]].Request!;
+            prepared[j] = new ItemToStore(request.IdempotencyKey, Fingerprint(request), ToNewFeedback(request, taxonomy, now));
+        });
+        return new Prepared(outcomes, valid.Select((i, j) => (i, prepared[j])).ToList());
+    }
+
+    private async Task<IReadOnlyList<IngestOutcome>> StoreAsync(Prepared prepared, CancellationToken ct)
+    {
+        var results = await store.StoreManyAsync(prepared.ToStore.Select(p => p.Item).ToList(), ToEvent, ct);
+        for (var n = 0; n < results.Count; n++)
+        {
+            var (i, item) = prepared.ToStore[n];
+            prepared.Outcomes[i] = results[n].Outcome switch
+            {
+                StoreOutcome.Stored => new IngestOutcome(SubmitStatus.Stored, results[n].Id, null, results[n].Row),
+                StoreOutcome.Replayed => new IngestOutcome(SubmitStatus.Replayed, results[n].Id, null),
+                _ => IngestOutcome.Rejected(new ItemError
+                {
+                    Code = (int)Google.Rpc.Code.FailedPrecondition,
+                    Field = "idempotency_key",
+                    Message = "idempotency_key was used before for a different request; use a new key for new feedback.",
+                }),
+            };
+        }
+        return prepared.Outcomes!;
+    }
+
+    private NewFeedback ToNewFeedback(SubmitFeedbackRequest request, IReadOnlyList<Theme> taxonomy, DateTime now)
+    {
+        var contact = request.Contact is { } c && (c.Name.Length + c.Email.Length + c.Phone.Length + c.Address.Length) > 0 ? c : null;
+        var own = contact is null ? null : new OwnDetails(NullIfEmpty(contact.Name), NullIfEmpty(contact.Email), NullIfEmpty(contact.Phone), NullIfEmpty(contact.Address));
+        var analysis = request.Verbatim.Length > 0 ? TextAnalyzer.Analyze(request.Verbatim, own, taxonomy, sentiment, phones) : null;
+        var id = Guid.CreateVersion7();
+        return new NewFeedback(
+            id,
+            ChannelNames.ToStored(request.Channel),
+            NullIfEmpty(request.JourneyId),
+            NullIfEmpty(request.Verbatim),
+            ToMicroseconds(request.GivenAt?.ToDateTime() ?? now),
+            request.Ratings.Select(r => new RatingRow(r.QuestionId, r.Value)).ToList(),
+            analysis?.RedactedText,
+            analysis?.Language,
+            analysis?.Sentiment.Score,
+            analysis?.Themes.Select(t => new StoredTheme(t.ThemeKey, t.Sentiment.Score)).ToList() ?? [],
+            NullIfEmpty(request.CustomerId),
+            request.Audience == Audience.Employee ? "employee" : "customer",
+            contact is null ? null : vault.Seal(id, contact))
+        {
+            Links = new FeedbackLinks(
+                NullIfEmpty(request.Links?.TouchpointKey ?? ""), NullIfEmpty(request.Links?.ProductId ?? ""), NullIfEmpty(request.Links?.LotId ?? ""),
+                NullIfEmpty(request.Links?.StoreId ?? ""), request.Links?.Segment.ToDictionary(p => p.Key, p => p.Value) ?? [],
+                NullIfEmpty(request.Source?.System ?? ""), NullIfEmpty(request.Source?.SurveyId ?? ""), NullIfEmpty(request.Source?.ExternalId ?? "")),
+            TextHash = TextNormalizer.Normalize(request.Verbatim) is { Length: > 0 } normalized
+                ? Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(normalized)))
+                : null,
+        };
+    }
+
+    // Postgres keeps microseconds: answer with what is stored, so a replay returns the very same item.
+    private static DateTime ToMicroseconds(DateTime t) => new(t.Ticks - t.Ticks % 10, DateTimeKind.Utc);
+
+    // The same key with the same request is a retry; with another request it is a client bug.
+    // given_at is left out when not sent, because the server fills it with the time of the first call.
+    private static byte[] Fingerprint(SubmitFeedbackRequest request) => SHA256.HashData(request.ToByteArray());
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+
+    private FeedbackReceived ToEvent(FeedbackRow row)
+    {
+        var evt = new FeedbackReceived
+        {
+            EventId = Guid.CreateVersion7().ToString(),
+            OccurredAt = Timestamp.FromDateTime(row.ReceivedAt),
+            FeedbackId = row.Id.ToString(),
+            Channel = ChannelNames.FromStored(row.Channel),
+            JourneyId = row.JourneyId ?? "",
+            GivenAt = Timestamp.FromDateTime(row.GivenAt),
+            CustomerId = row.CustomerId ?? "",
+            Audience = row.Audience,
+            RedactedVerbatim = row.RedactedVerbatim ?? "",
+            Language = row.Language ?? "",
+            SentimentScore = row.Sentiment ?? 0,
+            Polarity = row.Sentiment is { } score ? ProtoMapping.ToProto(new SentimentScore(score).Polarity) : CxMesh.Common.V1.Polarity.Unspecified,
+            TouchpointKey = row.Links.TouchpointKey ?? "",
+            ProductId = row.Links.ProductId ?? "",
+            LotId = row.Links.LotId ?? "",
+            StoreId = row.Links.StoreId ?? "",
+            SourceSystem = row.Links.SourceSystem ?? "",
+            DuplicateOf = row.DuplicateOf?.ToString() ?? "",
+        };
+        evt.Themes.AddRange(row.Themes.Select(ProtoMapping.ToProto));
+        foreach (var (key, value) in row.Links.Segment) evt.Segment[key] = value;
+        foreach (var rating in row.Ratings)
+        {
+            // Validation looked every question up, so the registry has it cached.
+            var question = questions.Cached(rating.QuestionId)
+                ?? throw new InvalidOperationException($"Question '{rating.QuestionId}' was validated but is not in the registry.");
+            evt.Ratings.Add(new RatingValue
+            {
+                QuestionId = question.Id,
+                Metric = ProtoMapping.ToProto(question.Metric),
+                Value = rating.Value,
+                ScaleMin = question.ScaleMin,
+                ScaleMax = question.ScaleMax,
+                HigherIsBetter = question.HigherIsBetter,
+                TopBoxValues = { question.TopBox },
+            });
+        }
+        return evt;
+    }
+}
