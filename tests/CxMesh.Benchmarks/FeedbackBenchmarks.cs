@@ -1,6 +1,13 @@
 using System.Diagnostics;
+using CxMesh.Common.V1;
 using CxMesh.Feedback.Domain.Text;
 using CxMesh.Feedback.Infrastructure;
+using CxMesh.Feedback.V1;
+using CxMesh.Platform.Auth;
+using CxMesh.TestKit;
+using Google.Protobuf.WellKnownTypes;
+using Npgsql;
+using NpgsqlTypes;
 
 namespace CxMesh.Benchmarks;
 
@@ -39,6 +46,189 @@ internal static class FeedbackBenchmarks
             var analysis = TextAnalyzer.Analyze(text, null, DefaultTaxonomy.Themes, sentiment, phones);
             Console.WriteLine($"{name,-8} {count / stopwatch.Elapsed.TotalSeconds,10:N0} items/s per core  " +
                 $"(language {analysis.Language}, sentiment {analysis.Sentiment.Score:+0.00;-0.00}, themes {string.Join(",", analysis.Themes.Select(t => t.ThemeKey))})");
+        }
+    }
+
+    /// <summary>
+    /// Feedback as a shop's review export brings it: every item rated, six in ten (by default) with a verbatim (English or Chinese,
+    /// about 300 characters, a little personal data), linked to a product, lot and touchpoint, with an external id.
+    /// </summary>
+    private static IEnumerable<SubmitFeedbackRequest> Items(string run, int count, int offset = 0, int textPercent = 60)
+    {
+        var now = DateTime.UtcNow;
+        for (var i = offset; i < offset + count; i++)
+        {
+            var item = new SubmitFeedbackRequest
+            {
+                IdempotencyKey = $"bench-{run}-{i}",
+                Channel = i % 3 == 0 ? Channel.Survey : Channel.Review,
+                JourneyId = "coffee",
+                CustomerId = $"{run}-c{i % 50_000}",
+                GivenAt = Timestamp.FromDateTime(now.AddMinutes(-(i % 40_000))),
+                Ratings = { new Rating { QuestionId = "nps", Value = i % 11 } },
+                Links = new Links { TouchpointKey = "delivered", ProductId = $"sku-{i % 40}", LotId = $"lot-{i % 400}" },
+                Source = new Source { System = "shop", ExternalId = $"{run}-{i}" },
+            };
+            if (i % 4 == 0) item.Ratings.Add(new Rating { QuestionId = "csat", Value = 1 + i % 5 });
+            if (i % 100 < textPercent) item.Verbatim = (i % 2 == 0 ? English : Chinese) + $" #{i}";
+            yield return item;
+        }
+    }
+
+    private static async Task<double> SubmitAsync(FeedbackService.FeedbackServiceClient client, IReadOnlyList<SubmitFeedbackRequest[]> batches, int streams)
+    {
+        var next = -1;
+        var stopwatch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, streams).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < batches.Count) await SendBatchAsync(client, batches[i]);
+        }));
+        return batches.Sum(b => b.Length) / stopwatch.Elapsed.TotalSeconds;
+    }
+
+    private static async Task SendBatchAsync(FeedbackService.FeedbackServiceClient client, IReadOnlyCollection<SubmitFeedbackRequest> batch)
+    {
+        using var call = client.SubmitFeedbackBatch();
+        call.RequestStream.WriteOptions = new Grpc.Core.WriteOptions(Grpc.Core.WriteFlags.BufferHint);
+        foreach (var item in batch) await call.RequestStream.WriteAsync(new SubmitFeedbackBatchRequest { Item = item });
+        await call.RequestStream.CompleteAsync();
+        var response = await call.ResponseAsync;
+        if (response.Stored != batch.Count)
+        {
+            throw new InvalidOperationException($"{response.Rejected} rejected, {response.Replayed} replayed; first: {response.Results.FirstOrDefault(r => r.Error is not null)?.Error}");
+        }
+    }
+
+    private const string ItemColumns =
+        "id, channel, journey_id, verbatim, given_at, received_at, redacted_verbatim, language, sentiment, themes, customer_id, audience, " +
+        "touchpoint_key, product_id, lot_id, store_id, segment, source_system, survey_id, external_id, text_hash, duplicate_of";
+
+    /// <summary>The rows the service stored, read back so the baseline writes exactly the same ones.</summary>
+    private static async Task<(List<object?[]> Items, List<object?[]> Ratings)> ReadStoredAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        var items = new List<object?[]>();
+        await using (var reader = await new NpgsqlCommand($"select {ItemColumns} from feedback_items order by id", connection).ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                var row = new object?[reader.FieldCount];
+                reader.GetValues(row!);
+                items.Add(row.Select(v => v is DBNull ? null : v).ToArray());
+            }
+        }
+        var ratings = new List<object?[]>();
+        await using (var reader = await new NpgsqlCommand("select feedback_id, question_id, value from feedback_ratings order by feedback_id", connection).ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync()) ratings.Add([reader.GetGuid(0), reader.GetString(1), reader.GetInt32(2)]);
+        }
+        return (items, ratings);
+    }
+
+    private static readonly NpgsqlDbType[] ItemTypes =
+    [
+        NpgsqlDbType.Uuid, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.TimestampTz, NpgsqlDbType.TimestampTz,
+        NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Double, NpgsqlDbType.Jsonb, NpgsqlDbType.Text, NpgsqlDbType.Text,
+        NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Jsonb, NpgsqlDbType.Text, NpgsqlDbType.Text,
+        NpgsqlDbType.Text, NpgsqlDbType.Text, NpgsqlDbType.Uuid,
+    ];
+
+    /// <summary>The baseline: binary COPY of the same item and rating rows, in the same batches and streams, into a fresh copy of the schema.</summary>
+    private static async Task<double> RawCopyAsync(string connectionString, List<object?[]> items, List<object?[]> ratings, int batchSize, int streams)
+    {
+        var ratingsOf = ratings.ToLookup(r => (Guid)r[0]!);
+        var batches = items.Chunk(batchSize).ToList();
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        var next = -1;
+        var stopwatch = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, streams).Select(async _ =>
+        {
+            int b;
+            while ((b = Interlocked.Increment(ref next)) < batches.Count)
+            {
+                await using var connection = await dataSource.OpenConnectionAsync();
+                await using var tx = await connection.BeginTransactionAsync();
+                await using (var copy = await connection.BeginBinaryImportAsync($"copy feedback_items ({ItemColumns}) from stdin (format binary)"))
+                {
+                    foreach (var row in batches[b])
+                    {
+                        await copy.StartRowAsync();
+                        for (var c = 0; c < row.Length; c++)
+                        {
+                            if (row[c] is null) await copy.WriteNullAsync();
+                            else await copy.WriteAsync(row[c], ItemTypes[c]);
+                        }
+                    }
+                    await copy.CompleteAsync();
+                }
+                await using (var copy = await connection.BeginBinaryImportAsync("copy feedback_ratings (feedback_id, question_id, value) from stdin (format binary)"))
+                {
+                    foreach (var row in batches[b].SelectMany(i => ratingsOf[(Guid)i[0]!]))
+                    {
+                        await copy.StartRowAsync();
+                        await copy.WriteAsync((Guid)row[0]!, NpgsqlDbType.Uuid);
+                        await copy.WriteAsync((string)row[1]!, NpgsqlDbType.Text);
+                        await copy.WriteAsync((int)row[2]!, NpgsqlDbType.Integer);
+                    }
+                    await copy.CompleteAsync();
+                }
+                await tx.CommitAsync();
+            }
+        }));
+        return items.Count / stopwatch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>SubmitFeedbackBatch (gRPC, checks, redaction, sentiment, themes, storage, outbox) vs binary COPY of the rows it stored.</summary>
+    public static async Task IngestAsync(int count, int batchSize, int streams, bool relay, int textPercent)
+    {
+        Console.WriteLine($"# SubmitFeedbackBatch vs raw binary COPY of the same rows: {count:N0} items, batches of {batchSize}, {streams} concurrent streams, outbox relay {(relay ? "running" : "paused")}, {textPercent}% with a verbatim");
+        await using var host = await BenchHost.StartAsync("feedback", new Dictionary<string, string?> { ["Messaging:RelayEnabled"] = relay.ToString() });
+        var client = new FeedbackService.FeedbackServiceClient(host.Channel(Roles.App));
+        await SubmitAsync(client, Items("warm", 5_000).Chunk(batchSize).ToList(), streams);
+
+        var batches = Items("run", count, textPercent: textPercent).Chunk(batchSize).ToList();
+        var cpu0 = Process.GetCurrentProcess().TotalProcessorTime;
+        var al0 = GC.GetTotalAllocatedBytes();
+        var ours = await SubmitAsync(client, batches, streams);
+        var cpu = (Process.GetCurrentProcess().TotalProcessorTime - cpu0).TotalMicroseconds / count;
+        var allocated = (GC.GetTotalAllocatedBytes() - al0) / (double)count;
+        batches.Clear();
+
+        var (items, ratings) = await ReadStoredAsync(host.Databases["feedback"]);
+        var raws = new List<double>();
+        for (var run = 0; run < 2; run++)
+        {
+            var rawDb = await TestServers.Postgres.CreateDatabaseAsync("feedback", CxMeshTestHost.MigrationAssemblies["feedback"]);
+            raws.Add(await RawCopyAsync(rawDb, items, ratings, batchSize, streams));
+        }
+        var raw = raws.Average();
+        Console.WriteLine($"raw binary COPY     {raws[0],10:N0} and {raws[1],10:N0} items/s (mean {raw:N0}; {items.Count:N0} items with {ratings.Count:N0} ratings)");
+        Console.WriteLine($"SubmitFeedbackBatch {ours,10:N0} items/s (gRPC over loopback, validation, redaction, sentiment, themes, idempotency, duplicates, outbox)");
+        Console.WriteLine($"                    {cpu:N0} us of CPU and {allocated / 1024:N0} KiB allocated per item in this process (server and client)");
+        Console.WriteLine($"ratio               {ours / raw:0.00}x   (target >= 0.5x)");
+    }
+
+    /// <summary>Memory of the process hosting the service while a million items go through it in batches.</summary>
+    public static async Task MemoryAsync(int total, int batchSize)
+    {
+        Console.WriteLine($"# Host memory while ingesting {total:N0} items in batches of {batchSize:N0} (2 streams)");
+        await using var host = await BenchHost.StartAsync("feedback");
+        var client = new FeedbackService.FeedbackServiceClient(host.Channel(Roles.App));
+        var report = Math.Max(total / 10, batchSize);
+        var stopwatch = Stopwatch.StartNew();
+        for (var done = 0; done < total; done += report)
+        {
+            var batches = Items("mem", Math.Min(report, total - done), done).Chunk(batchSize).ToList();
+            await SubmitAsync(client, batches, 2);
+            batches.Clear();
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            var info = GC.GetGCMemoryInfo();
+            using var process = Process.GetCurrentProcess();
+            Console.WriteLine($"{done + report,10:N0} items  {stopwatch.Elapsed.TotalSeconds,6:0} s  managed heap {GC.GetTotalMemory(false) / 1048576.0,7:0.0} MiB  " +
+                $"committed {info.TotalCommittedBytes / 1048576.0,7:0.0} MiB  working set {process.WorkingSet64 / 1048576.0,7:0.0} MiB");
         }
     }
 }

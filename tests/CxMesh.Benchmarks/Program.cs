@@ -4,6 +4,8 @@ using CxMesh.Benchmarks;
 //   journey-ingest [rows=200000] [batch=1000] [streams=4] [projector=running|paused]
 //   journey-funnel [checkpoints=100000,1000000] [calls=2000]
 //   feedback-text [seconds=5]
+//   feedback-ingest [items=100000] [batch=1000] [streams=4] [relay=running|paused] [percent-with-verbatim=60]
+//   feedback-memory [items=1000000] [batch=10000]
 var name = args.FirstOrDefault() ?? "help";
 int Arg(int index, int fallback) => args.Length > index && int.TryParse(args[index], out var v) ? v : fallback;
 switch (name)
@@ -14,12 +16,18 @@ switch (name)
     case "feedback-text":
         FeedbackBenchmarks.Text(Arg(1, 5));
         break;
+    case "feedback-ingest":
+        await FeedbackBenchmarks.IngestAsync(Arg(1, 100_000), Arg(2, 1000), Arg(3, 4), args.ElementAtOrDefault(4) != "paused", Arg(5, 60));
+        break;
+    case "feedback-memory":
+        await FeedbackBenchmarks.MemoryAsync(Arg(1, 1_000_000), Arg(2, 10_000));
+        break;
     case "journey-funnel":
         var checkpoints = args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToArray() : [100_000, 1_000_000];
         await JourneyBenchmarks.FunnelAsync(checkpoints, Arg(2, 2000));
         break;
     default:
-        Console.WriteLine("benchmarks: journey-ingest [rows] [batch] [streams] [paused] | journey-funnel [checkpoints] [calls] | feedback-text [seconds]");
+        Console.WriteLine("benchmarks: journey-ingest [rows] [batch] [streams] [paused] | journey-funnel [checkpoints] [calls] | feedback-text [seconds] | feedback-ingest [items] [batch] [streams] | feedback-memory [items] [batch]");
         return 64;
 }
 return 0;

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using CxMesh.Common.V1;
 using CxMesh.Events.V1;
 using CxMesh.Feedback.Data;
+using CxMesh.Feedback.Domain;
 using CxMesh.Feedback.Domain.Text;
 using CxMesh.Feedback.V1;
 using CxMesh.Platform.Errors;
@@ -72,7 +73,8 @@ public sealed class FeedbackIngest(
     /// <summary>One item, for SubmitFeedback: bad input throws (the call fails naming the field).</summary>
     public async Task<IngestOutcome> SubmitAsync(SubmitFeedbackRequest request, CancellationToken ct)
     {
-        await validator.ValidateAndThrowAsync(request, ct);
+        await questions.LoadAsync(request.Ratings.Select(r => r.QuestionId).Where(id => FeedbackLimits.QuestionId().IsMatch(id)), ct);
+        validator.ValidateAndThrow(request);
         var outcome = (await StoreAsync(await PrepareAsync([new IngestEntry(request)], ct), ct))[0];
         if (outcome.Status == SubmitStatus.Rejected)
         {
@@ -86,30 +88,47 @@ public sealed class FeedbackIngest(
 
     private async Task<Prepared> PrepareAsync(IReadOnlyList<IngestEntry> entries, CancellationToken ct)
     {
+        await questions.LoadAsync(entries.Where(e => e.Request is not null).SelectMany(e => e.Request!.Ratings.Select(r => r.QuestionId))
+            .Where(id => FeedbackLimits.QuestionId().IsMatch(id)), ct);
+        var taxonomy = await themes.CurrentAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+
+        // Checks, then redaction, language, sentiment and themes, before anything is stored or published; on every core.
         var outcomes = new IngestOutcome?[entries.Count];
-        var valid = new List<int>(entries.Count);
-        for (var i = 0; i < entries.Count; i++)
+        var prepared = new ItemToStore?[entries.Count];
+        // Work items rather than Parallel.For, which would block a thread-pool thread while it waits (and starve the
+        // server's I/O continuations on a small machine).
+        var slices = Math.Min(Environment.ProcessorCount, Math.Max(1, entries.Count / 16));
+        await Task.WhenAll(Enumerable.Range(0, slices).Select(slice => Task.Run(() =>
+        {
+            for (var i = slice; i < entries.Count; i += slices)
+            {
+                ct.ThrowIfCancellationRequested();
+                Prepare(i);
+            }
+        }, ct)));
+        void Prepare(int i)
         {
             if (entries[i].Refused is { } refused)
             {
                 outcomes[i] = IngestOutcome.Rejected(refused);
-                continue;
+                return;
             }
-            var check = await validator.ValidateAsync(entries[i].Request!, ct);
-            if (check.IsValid) valid.Add(i);
-            else outcomes[i] = IngestOutcome.Rejected(ItemErrors.From(new ValidationException(check.Errors))!);
+            var request = entries[i].Request!;
+            var check = validator.Validate(request);
+            if (!check.IsValid)
+            {
+                outcomes[i] = IngestOutcome.Rejected(ItemErrors.From(new ValidationException(check.Errors))!);
+                return;
+            }
+            prepared[i] = new ItemToStore(request.IdempotencyKey, Fingerprint(request), ToNewFeedback(request, taxonomy, now));
         }
-
-        // Redaction, language, sentiment and themes happen before anything is stored or published.
-        var taxonomy = await themes.CurrentAsync(ct);
-        var now = clock.GetUtcNow().UtcDateTime;
-        var prepared = new ItemToStore[valid.Count];
-        Parallel.For(0, valid.Count, new ParallelOptions { CancellationToken = ct }, j =>
+        var toStore = new List<(int Index, ItemToStore Item)>(entries.Count);
+        for (var i = 0; i < entries.Count; i++)
         {
-            var request = entries[valid[j]].Request!;
-            prepared[j] = new ItemToStore(request.IdempotencyKey, Fingerprint(request), ToNewFeedback(request, taxonomy, now));
-        });
-        return new Prepared(outcomes, valid.Select((i, j) => (i, prepared[j])).ToList());
+            if (prepared[i] is { } item) toStore.Add((i, item));
+        }
+        return new Prepared(outcomes, toStore);
     }
 
     private async Task<IReadOnlyList<IngestOutcome>> StoreAsync(Prepared prepared, CancellationToken ct)

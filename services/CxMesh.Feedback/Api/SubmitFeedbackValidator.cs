@@ -7,6 +7,10 @@ using FluentValidation;
 
 namespace CxMesh.Feedback.Api;
 
+/// <summary>
+/// Synchronous, so a chunk is checked on every core: questions are looked up against the registry's cache, which
+/// the caller fills first (<see cref="QuestionRegistry.LoadAsync"/>).
+/// </summary>
 public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRequest>
 {
     public SubmitFeedbackValidator(TimeProvider clock, QuestionRegistry questions)
@@ -34,10 +38,10 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
         RuleForEach(r => r.Ratings).ChildRules(rating =>
         {
             rating.RuleFor(x => x.QuestionId)
-                .MustAsync(async (id, ct) => await questions.FindAsync(id, ct) is not null)
+                .Must(id => questions.Cached(id) is not null)
                 .WithMessage(x => $"question_id '{x.QuestionId}' is not a registered question (see ListQuestions).");
             rating.RuleFor(x => x.Value)
-                .MustAsync(async (x, value, ct) => await questions.FindAsync(x.QuestionId, ct) is not { } q || q.InScale(value))
+                .Must((x, value) => questions.Cached(x.QuestionId) is not { } q || q.InScale(value))
                 .WithMessage(x => questions.Cached(x.QuestionId) is { } q
                     ? $"value {x.Value} is outside the scale of question '{q.Id}' ({q.ScaleMin}-{q.ScaleMax})."
                     : "value cannot be checked against an unknown question.");

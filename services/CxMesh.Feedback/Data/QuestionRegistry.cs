@@ -27,6 +27,18 @@ public sealed class QuestionRegistry([FromKeyedServices(FeedbackModule.Name)] Se
         return row is null ? null : _cache.GetOrAdd(id, row.ToQuestion());
     }
 
+    /// <summary>Brings the given questions into the cache (one query for the ones not there yet); unknown ids stay unknown.</summary>
+    public async Task LoadAsync(IEnumerable<string> ids, CancellationToken ct)
+    {
+        var missing = ids.Where(id => !_cache.ContainsKey(id)).Distinct(StringComparer.Ordinal).ToArray();
+        if (missing.Length == 0) return;
+        await using var connection = await database.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<Row>(new CommandDefinition(
+            "select id, text, metric, scale_min as ScaleMin, scale_max as ScaleMax, higher_is_better as HigherIsBetter, top_box as TopBox from questions where id = any(@missing)",
+            new { missing }, cancellationToken: ct));
+        foreach (var row in rows) _cache.TryAdd(row.Id, row.ToQuestion());
+    }
+
     public async Task<IReadOnlyList<Question>> ListAsync(CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);

@@ -18,8 +18,17 @@ public sealed class LibPhoneNumberFinder(IReadOnlyList<string> regions) : IPhone
     {
     }
 
+    // No region's numbering plan has valid numbers this short; most verbatims have fewer digits than this in all.
+    private const int MinDigits = 5;
+
     public IEnumerable<(int Start, int Length)> Find(string text)
     {
+        var digits = 0;
+        foreach (var c in text)
+        {
+            if (char.IsDigit(c) && ++digits >= MinDigits) break;
+        }
+        if (digits < MinDigits) yield break;
         var found = new HashSet<(int, int)>();
         foreach (var region in regions)
         {

@@ -190,6 +190,9 @@ public sealed partial class LexiconSentiment : ISentimentAnalyzer
 
     private static readonly int MaxChineseTerm = Chinese.Keys.Max(k => k.Length);
 
+    // Looked up by slices of the text, without allocating a string for every candidate.
+    private static readonly Dictionary<string, double>.AlternateLookup<ReadOnlySpan<char>> ChineseBySpan = Chinese.GetAlternateLookup<ReadOnlySpan<char>>();
+
     [GeneratedRegex(@"[a-z]+(?:'[a-z]+)?")]
     private static partial Regex EnglishWord();
 
@@ -234,9 +237,9 @@ public sealed partial class LexiconSentiment : ISentimentAnalyzer
             string? term = null;
             for (var len = Math.Min(MaxChineseTerm, text.Length - i); len >= 1; len--)
             {
-                if (Chinese.ContainsKey(text.Substring(i, len)))
+                if (ChineseBySpan.TryGetValue(text.AsSpan(i, len), out var found, out _))
                 {
-                    term = text.Substring(i, len);
+                    term = found;
                     break;
                 }
             }

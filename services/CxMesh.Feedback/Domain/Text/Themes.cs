@@ -40,22 +40,25 @@ public static partial class ThemeMatcher
     {
         var mentions = new List<ThemeMention>();
         if (string.IsNullOrWhiteSpace(text)) return mentions;
-        var clauses = ClauseBreak().Split(text).Where(c => c.Trim().Length > 0).ToList();
+        var clauses = ClauseBreak().Split(text).Where(c => c.Trim().Length > 0).Select(c => (Text: c, Lower: c.ToLowerInvariant())).ToList();
         foreach (var theme in taxonomy)
         {
-            var clause = clauses.FirstOrDefault(c => Mentions(c, theme));
-            if (clause is not null) mentions.Add(new ThemeMention(theme.Key, clause.Trim(), sentiment.Score(clause, language)));
+            foreach (var (clause, lower) in clauses)
+            {
+                if (!Mentions(clause, lower, theme)) continue;
+                mentions.Add(new ThemeMention(theme.Key, clause.Trim(), sentiment.Score(clause, language)));
+                break;
+            }
         }
         return mentions;
     }
 
-    private static bool Mentions(string clause, Theme theme)
+    private static bool Mentions(string clause, string lower, Theme theme)
     {
         foreach (var phrase in theme.Phrases)
         {
             if (clause.Contains(phrase, StringComparison.Ordinal)) return true;
         }
-        var lower = clause.ToLowerInvariant();
         foreach (var keyword in theme.Keywords)
         {
             for (var at = lower.IndexOf(keyword, StringComparison.Ordinal); at >= 0; at = lower.IndexOf(keyword, at + 1, StringComparison.Ordinal))
