@@ -97,6 +97,92 @@ submit.SetAction((result, ct) => Run(async () =>
     Console.WriteLine($"{(response.Replayed ? "Already stored" : "Stored")}: feedback {response.Item.Id}");
 }));
 
+var csvFile = new Argument<FileInfo>("file") { Description = "The CSV export: UTF-8, a header row" };
+var source = new Option<string>("--source") { Description = "The system the export comes from, e.g. shop-reviews", Required = true };
+var maps = new Option<string[]>("--map")
+{
+    Description = "field=Column header, repeatable: rating:<question>=..., verbatim=..., external_id=..., customer_id=..., given_at=..., " +
+        "channel=..., product_id=..., lot_id=..., touchpoint_key=..., segment:<attribute>=..., contact.email=... (unmapped fields are read from a column of their own name)",
+    AllowMultipleArgumentsPerToken = true,
+};
+var importChannel = new Option<string?>("--channel") { Description = "Channel of rows without a channel column: survey, complaint, contact-centre, web, self-service, social, review, other" };
+var delimiter = new Option<string>("--delimiter") { Description = "',' ';' '|' or 'tab'", DefaultValueFactory = _ => "," };
+var timeZone = new Option<string?>("--time-zone") { Description = "IANA time zone of dates without an offset (default UTC)" };
+var rejectsOut = new Option<FileInfo?>("--rejections") { Description = "Write the rejected rows (row, column, reason) to this CSV file" };
+var import = new Command("import", "Import feedback from a CSV export, with a progress bar; re-importing the same export changes nothing")
+{
+    csvFile, source, maps, importChannel, delimiter, timeZone, rejectsOut,
+};
+import.SetAction((result, ct) => Run(async () =>
+{
+    var file = result.GetValue(csvFile)!;
+    if (!file.Exists) throw new ArgumentException($"{file.FullName}: no such file.");
+    var options = new CsvImportOptions
+    {
+        SourceSystem = result.GetValue(source)!,
+        Delimiter = result.GetValue(delimiter) is "tab" or "\\t" ? "\t" : result.GetValue(delimiter)!,
+        TimeZone = result.GetValue(timeZone) ?? "",
+        DefaultChannel = result.GetValue(importChannel) is { } c ? ParseChannel(c) : Channel.Unspecified,
+    };
+    foreach (var map in result.GetValue(maps) ?? [])
+    {
+        var at = map.IndexOf('=');
+        if (at <= 0) throw new ArgumentException($"--map {map}: expected field=Column header.");
+        options.Columns[map[..at].Trim()] = map[(at + 1)..];
+    }
+
+    var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
+    ImportFeedbackCsvResponse? last = null;
+    await AnsiConsole.Progress()
+        .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
+        .StartAsync(async progress =>
+        {
+            var task = progress.AddTask($"Importing {file.Name}", maxValue: Math.Max(1, file.Length));
+            using var call = client.ImportFeedbackCsv(cancellationToken: ct);
+            var reading = Task.Run(async () =>
+            {
+                await foreach (var response in call.ResponseStream.ReadAllAsync(ct))
+                {
+                    last = response;
+                    task.Description = $"{file.Name}: {response.Stored:N0} stored, {response.Replayed:N0} already there, {response.Rejected:N0} rejected";
+                    task.Value = Math.Max(task.Value, Math.Min(file.Length, response.BytesRead));
+                }
+            }, ct);
+            await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Options = options }, ct);
+            await using var stream = file.OpenRead();
+            var buffer = new byte[256 * 1024];
+            int read;
+            while ((read = await stream.ReadAsync(buffer, ct)) > 0 && !reading.IsCompleted)
+            {
+                await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Chunk = Google.Protobuf.ByteString.CopyFrom(buffer, 0, read) }, ct);
+            }
+            await call.RequestStream.CompleteAsync();
+            await reading;
+            task.Value = task.MaxValue;
+        });
+
+    var summary = last ?? throw new InvalidOperationException("The server ended the import without a summary.");
+    Console.WriteLine($"{summary.RowsRead:N0} rows: {summary.Stored:N0} stored, {summary.Replayed:N0} already there, {summary.Rejected:N0} rejected.");
+    if (summary.Rejections.Count > 0)
+    {
+        var table = new Table().AddColumns("row", "column", "reason");
+        foreach (var r in summary.Rejections.Take(20)) table.AddRow($"{r.Row}", Markup.Escape(r.Column), Markup.Escape(r.Message));
+        AnsiConsole.Write(table);
+        if (summary.Rejected > 20) Console.WriteLine($"... {summary.Rejected - 20:N0} more{(summary.Rejected > summary.Rejections.Count ? $" ({summary.Rejections.Count:N0} listed by the server)" : "")}.");
+    }
+    if (result.GetValue(rejectsOut) is { } outFile)
+    {
+        await using var writer = new StreamWriter(outFile.FullName);
+        await writer.WriteLineAsync("row,column,reason");
+        foreach (var r in summary.Rejections)
+        {
+            await writer.WriteLineAsync($"{r.Row},{Quote(r.Column)},{Quote(r.Message)}");
+        }
+        Console.WriteLine($"Rejected rows written to {outFile.FullName}.");
+    }
+    if (summary.Rejected > 0) Environment.ExitCode = 65;
+}));
+
 var scoreJourney = new Option<string?>("--journey") { Description = "Score of one journey (default: all feedback)" };
 var days = new Option<int>("--days") { Description = "Window: the last N days", DefaultValueFactory = _ => 30 };
 var score = new Command("score", "Read an NPS score with its n and 95% margin of error") { scoreJourney, days };
@@ -131,7 +217,7 @@ funnel.SetAction((result, ct) => Run(async () =>
         $"end to end median {Human(f.MedianEndToEnd)}, p90 {Human(f.P90EndToEnd)}  [{f.StartDate}..{f.EndDate}]");
 }));
 
-var root = new RootCommand("cxmesh: the CxMesh command line") { seed, submit, score, funnel };
+var root = new RootCommand("cxmesh: the CxMesh command line") { seed, submit, import, score, funnel };
 root.Options.Add(grpc);
 root.Options.Add(token);
 return await root.Parse(args).InvokeAsync();
@@ -146,6 +232,8 @@ static string Human(Google.Protobuf.WellKnownTypes.Duration? d) => d?.ToTimeSpan
     var t => $"{t.Value.TotalMinutes:0} min",
 };
 
+static string Quote(string value) => value.Contains(',') || value.Contains('"') || value.Contains('\n') ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
+
 static Channel ParseChannel(string value) =>
     Enum.TryParse<Channel>(value.Replace("-", "").Replace("_", ""), ignoreCase: true, out var c) && c != Channel.Unspecified
         ? c
@@ -156,7 +244,7 @@ static async Task<int> Run(Func<Task> action)
     try
     {
         await action();
-        return 0;
+        return Environment.ExitCode; // a command may set it (import: 65 when rows were rejected)
     }
     catch (RpcException ex)
     {

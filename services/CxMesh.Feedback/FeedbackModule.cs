@@ -24,6 +24,7 @@ public static class FeedbackModule
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<FeedbackStore>();
         builder.Services.AddSingleton<FeedbackIngest>();
+        builder.Services.AddSingleton<CsvFeedbackImport>();
         builder.Services.AddSingleton<QuestionRegistry>();
         builder.Services.AddSingleton<FeedbackQueries>();
         builder.Services.AddSingleton<ThemeCatalog>();

@@ -17,7 +17,7 @@ using Question = CxMesh.Feedback.Domain.Question;
 namespace CxMesh.Feedback.Api;
 
 public sealed class FeedbackGrpcService(
-    FeedbackIngest ingest, FeedbackStore store, TimeProvider clock, ContactVault vault, QuestionRegistry questions, FeedbackQueries queries, ThemeCatalog themes)
+    FeedbackIngest ingest, CsvFeedbackImport csvImport, FeedbackStore store, TimeProvider clock, ContactVault vault, QuestionRegistry questions, FeedbackQueries queries, ThemeCatalog themes)
     : FeedbackService.FeedbackServiceBase
 {
     [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
@@ -72,6 +72,11 @@ public sealed class FeedbackGrpcService(
         response.Rejected = response.Results.Count(r => r.Status == SubmitStatus.Rejected);
         return response;
     }
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
+    public override Task ImportFeedbackCsv(IAsyncStreamReader<ImportFeedbackCsvRequest> requestStream,
+        IServerStreamWriter<ImportFeedbackCsvResponse> responseStream, ServerCallContext context) =>
+        csvImport.RunAsync(requestStream, responseStream, context.CancellationToken);
 
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst}")]
     public override async Task<CreateThemeResponse> CreateTheme(CreateThemeRequest request, ServerCallContext context) =>

@@ -131,7 +131,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                 """
                 select f.source_system, f.external_id, f.id
                 from unnest(@systems, @externalIds) as e(system, external_id)
-                join feedback_items f on f.source_system is not distinct from e.system and f.external_id = e.external_id
+                join feedback_items f on f.source_system = e.system and f.external_id = e.external_id and f.external_id is not null
                 """,
                 new { systems = external.Select(e => e.SourceSystem).ToArray(), externalIds = external.Select(e => e.ExternalId!).ToArray() },
                 tx, cancellationToken: ct)))

@@ -1,0 +1,339 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.IO.Pipelines;
+using System.Security.Cryptography;
+using System.Text;
+using CsvHelper;
+using CsvHelper.Configuration;
+using CxMesh.Common.V1;
+using CxMesh.Feedback.Domain;
+using CxMesh.Feedback.V1;
+using CxMesh.Platform.Errors;
+using FluentValidation.Results;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using ValidationException = FluentValidation.ValidationException;
+
+namespace CxMesh.Feedback.Api;
+
+/// <summary>
+/// ImportFeedbackCsv: reads a streamed CSV export with CsvHelper, turns each row into a SubmitFeedbackRequest by the
+/// column mapping, and feeds the rows through <see cref="FeedbackIngest"/> like any batch. Rows that cannot become
+/// a request (a bad number, date or channel, a broken record) are refused with their row and column; requests the
+/// ingest refuses are reported against the column their field came from.
+/// </summary>
+public sealed class CsvFeedbackImport(FeedbackIngest ingest)
+{
+    public const long MaxBytes = 1L << 30;
+    public const int MaxRows = 5_000_000;
+    public const int MaxFieldLength = 65_536;
+    public const int MaxRejectionsListed = 1_000;
+
+    private static readonly string[] PlainFields =
+    [
+        "customer_id", "channel", "audience", "journey_id", "touchpoint_key", "product_id", "lot_id", "store_id", "given_at", "verbatim",
+        "external_id", "survey_id", "contact.name", "contact.email", "contact.phone", "contact.address",
+    ];
+
+    public async Task RunAsync(IAsyncStreamReader<ImportFeedbackCsvRequest> requests, IServerStreamWriter<ImportFeedbackCsvResponse> responses, CancellationToken ct)
+    {
+        if (!await requests.MoveNext(ct) || requests.Current.PartCase != ImportFeedbackCsvRequest.PartOneofCase.Options)
+        {
+            throw new FieldViolationException("options", "the first message must carry the import options.");
+        }
+        var options = Check(requests.Current.Options);
+
+        // The request stream is pumped into a pipe that CsvHelper reads as a stream.
+        var pipe = new Pipe();
+        long bytesRead = 0;
+        var pump = Task.Run(async () =>
+        {
+            try
+            {
+                while (await requests.MoveNext(ct))
+                {
+                    var message = requests.Current;
+                    if (message.PartCase != ImportFeedbackCsvRequest.PartOneofCase.Chunk)
+                    {
+                        throw new FieldViolationException("options", "options may come only in the first message; the rest carry chunks.");
+                    }
+                    if (Interlocked.Add(ref bytesRead, message.Chunk.Length) > MaxBytes)
+                    {
+                        throw new FieldViolationException("chunk", $"the file is larger than {MaxBytes >> 30} GiB; split it into several imports.");
+                    }
+                    await pipe.Writer.WriteAsync(message.Chunk.Memory, ct);
+                }
+                await pipe.Writer.CompleteAsync();
+            }
+            catch (Exception ex)
+            {
+                await pipe.Writer.CompleteAsync(ex);
+            }
+        }, ct);
+
+        using var text = new StreamReader(pipe.Reader.AsStream(), new UTF8Encoding(false, false), detectEncodingFromByteOrderMarks: true);
+        var broken = false;
+        using var csv = new CsvReader(text, new CsvConfiguration(CultureInfo.InvariantCulture)
+        {
+            Delimiter = options.Delimiter is "" ? "," : options.Delimiter,
+            BadDataFound = _ => broken = true,
+            MissingFieldFound = null,
+            MaxFieldSize = MaxFieldLength,
+            DetectColumnCountChanges = false,
+        });
+        if (!await csv.ReadAsync())
+        {
+            throw new FieldViolationException("chunk", "the file is empty: a CSV export starts with a header row.");
+        }
+        csv.ReadHeader();
+        var columns = Resolve(options, csv.HeaderRecord ?? []);
+        var zone = options.TimeZone.Length == 0 ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(options.TimeZone);
+
+        // Which rating columns each row used, so that an error on ratings[1] names its column; dropped once reported.
+        var ratingColumnsOf = new ConcurrentDictionary<int, string[]>();
+        async IAsyncEnumerable<IngestEntry> Entries()
+        {
+            var index = 0;
+            while (true)
+            {
+                broken = false;
+                bool more;
+                try
+                {
+                    more = await csv.ReadAsync();
+                }
+                catch (MaxFieldSizeException)
+                {
+                    throw new FieldViolationException("chunk", $"row {index + 2}: a field is longer than {MaxFieldLength:N0} characters (an unclosed quote?); " +
+                        "the rows before it were imported.");
+                }
+                if (!more) yield break;
+                if (index >= MaxRows)
+                {
+                    throw new FieldViolationException("chunk", $"a file may hold at most {MaxRows:N0} rows; the first {MaxRows:N0} were imported, split the rest off.");
+                }
+                var (entry, ratingColumns) = ToEntry(csv, () => broken, columns, options, zone, index + 2);
+                if (ratingColumns is not null) ratingColumnsOf[index] = ratingColumns;
+                index++;
+                yield return entry;
+            }
+        }
+
+        var progress = new ImportFeedbackCsvResponse();
+        var rejections = new List<CsvRowRejection>();
+        await ingest.IngestAsync(Entries(), async (first, outcomes) =>
+        {
+            for (var n = 0; n < outcomes.Count; n++)
+            {
+                ratingColumnsOf.TryRemove(first + n, out var ratingColumns);
+                switch (outcomes[n].Status)
+                {
+                    case SubmitStatus.Stored:
+                        progress.Stored++;
+                        break;
+                    case SubmitStatus.Replayed:
+                        progress.Replayed++;
+                        break;
+                    default:
+                        progress.Rejected++;
+                        if (rejections.Count < MaxRejectionsListed)
+                        {
+                            var error = outcomes[n].Error!;
+                            rejections.Add(new CsvRowRejection { Row = first + n + 2, Column = ColumnOf(error.Field, columns, ratingColumns), Message = error.Message });
+                        }
+                        break;
+                }
+            }
+            progress.RowsRead = first + outcomes.Count;
+            progress.BytesRead = Interlocked.Read(ref bytesRead);
+            await responses.WriteAsync(progress, ct);
+        }, ct);
+        await pump;
+
+        progress.BytesRead = Interlocked.Read(ref bytesRead);
+        progress.Done = true;
+        progress.Rejections.AddRange(rejections);
+        await responses.WriteAsync(progress, ct);
+    }
+
+    /// <summary>The options must work before a row is read: every problem named at once.</summary>
+    private static CsvImportOptions Check(CsvImportOptions options)
+    {
+        var problems = new List<ValidationFailure>();
+        if (options.SourceSystem.Length is 0 or > FeedbackLimits.MaxIdLength || !FeedbackLimits.Token().IsMatch(options.SourceSystem))
+        {
+            problems.Add(new("options.source_system", "options.source_system is required: 1-128 characters of letters, digits and . _ : - naming the exporting system."));
+        }
+        foreach (var (field, column) in options.Columns)
+        {
+            var known = PlainFields.Contains(field)
+                || field.StartsWith("rating:", StringComparison.Ordinal) && FeedbackLimits.QuestionId().IsMatch(field["rating:".Length..])
+                || field.StartsWith("segment:", StringComparison.Ordinal) && FeedbackLimits.QuestionId().IsMatch(field["segment:".Length..]);
+            if (!known)
+            {
+                problems.Add(new($"options.columns[{field}]", $"'{field}' is not a field: use one of {string.Join(", ", PlainFields)}, rating:<question id> or segment:<attribute>."));
+            }
+            if (column.Trim().Length is 0 or > 200) problems.Add(new($"options.columns[{field}]", "the column header must be 1-200 characters."));
+        }
+        if (options.Delimiter is not ("" or "," or ";" or "|" or "\t"))
+        {
+            problems.Add(new("options.delimiter", "options.delimiter must be ',', ';', '|' or a tab."));
+        }
+        if (options.DefaultChannel != Channel.Unspecified && !System.Enum.IsDefined(options.DefaultChannel))
+        {
+            problems.Add(new("options.default_channel", "options.default_channel is not a known channel."));
+        }
+        if (options.TimeZone.Length > 0 && !TimeZoneInfo.TryFindSystemTimeZoneById(options.TimeZone, out _))
+        {
+            problems.Add(new("options.time_zone", $"options.time_zone '{options.TimeZone}' is not an IANA time zone (like Europe/Berlin or Asia/Shanghai)."));
+        }
+        if (problems.Count > 0) throw new ValidationException(problems);
+        return options;
+    }
+
+    private sealed record Columns(IReadOnlyDictionary<string, (string Header, int Index)> Fields, IReadOnlyList<(string QuestionId, string Header, int Index)> Ratings,
+        IReadOnlyList<(string Attribute, string Header, int Index)> Segment, int Width);
+
+    /// <summary>Where each field is in this file's header: mapped columns must be there, unmapped fields are found by name.</summary>
+    private static Columns Resolve(CsvImportOptions options, string[] header)
+    {
+        int Find(string name) => Array.FindIndex(header, h => string.Equals(h.Trim(), name.Trim(), StringComparison.OrdinalIgnoreCase));
+        var problems = new List<ValidationFailure>();
+        var fields = new Dictionary<string, (string, int)>();
+        var ratings = new List<(string, string, int)>();
+        var segment = new List<(string, string, int)>();
+        foreach (var (field, column) in options.Columns.OrderBy(c => c.Key, StringComparer.Ordinal))
+        {
+            var at = Find(column);
+            if (at < 0)
+            {
+                problems.Add(new($"options.columns[{field}]", $"column '{column}' is not in the header (it has: {string.Join(", ", header.Take(50))})."));
+                continue;
+            }
+            if (field.StartsWith("rating:", StringComparison.Ordinal)) ratings.Add((field["rating:".Length..], header[at], at));
+            else if (field.StartsWith("segment:", StringComparison.Ordinal)) segment.Add((field["segment:".Length..], header[at], at));
+            else fields[field] = (header[at], at);
+        }
+        foreach (var field in PlainFields.Where(f => !options.Columns.ContainsKey(f)))
+        {
+            if (Find(field) is >= 0 and var at) fields[field] = (header[at], at);
+        }
+        if (ratings.Count == 0 && problems.Count == 0)
+        {
+            problems.Add(new("options.columns", "map at least one rating column: rating:<question id> = <column header>."));
+        }
+        if (options.DefaultChannel == Channel.Unspecified && !fields.ContainsKey("channel"))
+        {
+            problems.Add(new("options.default_channel", "options.default_channel is required when the file has no channel column."));
+        }
+        if (problems.Count > 0) throw new ValidationException(problems);
+        return new Columns(fields, ratings.OrderBy(r => r.Item3).ToList(), segment, header.Length);
+    }
+
+    private static (IngestEntry Entry, string[]? RatingColumns) ToEntry(CsvReader csv, Func<bool> broken, Columns columns, CsvImportOptions options, TimeZoneInfo zone, int row)
+    {
+        static IngestEntry Refuse(string column, string message) => new(null, new ItemError { Code = (int)Google.Rpc.Code.InvalidArgument, Field = column, Message = message });
+        var record = csv.Parser.Record ?? []; // parses every field, which is when bad data is found
+        if (broken()) return (Refuse("", "the row is not well-formed CSV (a quote inside an unquoted field?)."), null);
+        if (record.Length != columns.Width)
+        {
+            return (Refuse("", $"the row has {record.Length} fields, the header has {columns.Width}."), null);
+        }
+        string Cell(string field) => columns.Fields.TryGetValue(field, out var c) ? record[c.Index].Trim() : "";
+
+        var request = new SubmitFeedbackRequest
+        {
+            CustomerId = Cell("customer_id"),
+            JourneyId = Cell("journey_id"),
+            Verbatim = columns.Fields.TryGetValue("verbatim", out var v) ? record[v.Index] : "",
+            Links = new Links { TouchpointKey = Cell("touchpoint_key"), ProductId = Cell("product_id"), LotId = Cell("lot_id"), StoreId = Cell("store_id") },
+            Source = new Source { System = options.SourceSystem, ExternalId = Cell("external_id"), SurveyId = Cell("survey_id") },
+        };
+
+        var channel = Cell("channel");
+        if (channel.Length == 0) request.Channel = options.DefaultChannel;
+        else if (ParseChannel(channel) is { } parsed) request.Channel = parsed;
+        else return (Refuse(columns.Fields["channel"].Header, $"'{channel}' is not a channel: survey, complaint, contact-centre, web, self-service, social, review or other."), null);
+
+        var audience = Cell("audience");
+        if (audience.Equals("employee", StringComparison.OrdinalIgnoreCase)) request.Audience = Audience.Employee;
+        else if (audience.Length > 0 && !audience.Equals("customer", StringComparison.OrdinalIgnoreCase))
+        {
+            return (Refuse(columns.Fields["audience"].Header, $"'{audience}' is not an audience: customer or employee."), null);
+        }
+
+        var givenAt = Cell("given_at");
+        if (givenAt.Length > 0)
+        {
+            if (ParseTime(givenAt, zone) is { } at) request.GivenAt = Timestamp.FromDateTimeOffset(at);
+            else return (Refuse(columns.Fields["given_at"].Header, $"'{givenAt}' is not a date and time (ISO 8601: 2026-11-02T09:30:00+08:00, 2026-11-02 09:30 or 2026-11-02)."), null);
+        }
+
+        var used = new List<string>(columns.Ratings.Count);
+        foreach (var (questionId, header, at) in columns.Ratings)
+        {
+            var cell = record[at].Trim();
+            if (cell.Length == 0) continue;
+            if (!int.TryParse(cell, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value))
+            {
+                return (Refuse(header, $"'{cell}' is not a whole number."), null);
+            }
+            request.Ratings.Add(new Rating { QuestionId = questionId, Value = value });
+            used.Add(header);
+        }
+        foreach (var (attribute, _, at) in columns.Segment)
+        {
+            if (record[at].Trim() is { Length: > 0 } value) request.Links.Segment[attribute] = value;
+        }
+        var contact = new ContactDetails { Name = Cell("contact.name"), Email = Cell("contact.email"), Phone = Cell("contact.phone"), Address = Cell("contact.address") };
+        if (contact.Name.Length + contact.Email.Length + contact.Phone.Length + contact.Address.Length > 0) request.Contact = contact;
+
+        // The same row read the same way always gets the same key, so a re-import replays instead of storing twice. A
+        // row read another way (another mapping) gets a new key; with an external id it still finds the stored item.
+        var identity = request.Source.ExternalId.Length > 0
+            ? $"{options.SourceSystem}\u001f{request.Source.ExternalId}"
+            : $"{options.SourceSystem}\u001f{row}\u001f{csv.Parser.RawRecord}";
+        request.IdempotencyKey = "csv-" + Convert.ToHexStringLower(SHA256.HashData([.. Encoding.UTF8.GetBytes(identity), .. SHA256.HashData(request.ToByteArray())]));
+        return (new IngestEntry(request), used.ToArray());
+    }
+
+    private static Channel? ParseChannel(string value) =>
+        System.Enum.TryParse<Channel>(value.Replace("-", "").Replace("_", "").Replace(" ", ""), ignoreCase: true, out var c)
+        && c != Channel.Unspecified && System.Enum.IsDefined(c) && !int.TryParse(value, out _)
+            ? c
+            : null;
+
+    private static readonly string[] LocalFormats = ["yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-ddTHH:mm:ss", "yyyy-MM-ddTHH:mm", "yyyy-MM-dd"];
+
+    private static DateTimeOffset? ParseTime(string value, TimeZoneInfo zone)
+    {
+        var hasOffset = value.EndsWith('Z') || value.Length > 10 && (value.LastIndexOf('+') > 10 || value.LastIndexOf('-') > 10);
+        if (hasOffset)
+        {
+            return DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var withOffset) ? withOffset : null;
+        }
+        if (!DateTime.TryParseExact(value, LocalFormats, CultureInfo.InvariantCulture, DateTimeStyles.None, out var local)) return null;
+        var offset = zone.GetUtcOffset(local);
+        return new DateTimeOffset(DateTime.SpecifyKind(local, DateTimeKind.Unspecified), offset);
+    }
+
+    /// <summary>The column an ingest error is about: ratings[k] is the k-th rating column the row filled.</summary>
+    private static string ColumnOf(string field, Columns columns, string[]? ratingColumns)
+    {
+        if (field.StartsWith("ratings[", StringComparison.Ordinal) && ratingColumns is not null
+            && int.TryParse(field.AsSpan(8, field.IndexOf(']') - 8), out var k) && k < ratingColumns.Length)
+        {
+            return ratingColumns[k];
+        }
+        if (field == "ratings") return string.Join(", ", columns.Ratings.Select(r => r.Header));
+        var name = field switch
+        {
+            "links.touchpoint_key" or "links.product_id" or "links.lot_id" or "links.store_id" => field["links.".Length..],
+            "source.external_id" => "external_id",
+            "source.survey_id" => "survey_id",
+            _ => field,
+        };
+        return columns.Fields.TryGetValue(name, out var c) ? c.Header : field;
+    }
+}

@@ -1,0 +1,239 @@
+using System.Text;
+using CxMesh.Common.V1;
+using CxMesh.Feedback.V1;
+using CxMesh.Platform.Auth;
+using CxMesh.Platform.Postgres;
+using CxMesh.TestKit;
+using Dapper;
+using Google.Protobuf;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CxMesh.Feedback.Tests;
+
+public sealed class CsvImportTests(HostFixture fixture) : IClassFixture<HostFixture>
+{
+    private async Task<List<ImportFeedbackCsvResponse>> ImportAsync(CsvImportOptions options, byte[] file, int chunkSize = 7)
+    {
+        var client = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.App);
+        using var call = client.ImportFeedbackCsv();
+        var reading = Task.Run(async () =>
+        {
+            var responses = new List<ImportFeedbackCsvResponse>();
+            await foreach (var response in call.ResponseStream.ReadAllAsync()) responses.Add(response);
+            return responses;
+        });
+        await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Options = options });
+        // Small chunks on purpose: records, quoted line breaks and multi-byte characters are split between messages.
+        for (var at = 0; at < file.Length; at += chunkSize)
+        {
+            await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Chunk = ByteString.CopyFrom(file, at, Math.Min(chunkSize, file.Length - at)) });
+        }
+        await call.RequestStream.CompleteAsync();
+        return await reading;
+    }
+
+    private static CsvImportOptions Options(string system) => new()
+    {
+        SourceSystem = system,
+        DefaultChannel = Channel.Review,
+        Columns =
+        {
+            ["rating:nps"] = "Recommend (0-10)",
+            ["rating:csat"] = "Satisfaction",
+            ["verbatim"] = "Comment",
+            ["external_id"] = "Review ID",
+            ["customer_id"] = "Customer",
+            ["given_at"] = "Date",
+            ["product_id"] = "SKU",
+            ["segment:plan"] = "Plan",
+            ["contact.email"] = "Email",
+        },
+    };
+
+    private async Task<long> CountAsync(string sql, object? args = null)
+    {
+        var db = fixture.Host.Services.GetRequiredKeyedService<ServiceDatabase>("feedback");
+        await using var connection = await db.OpenConnectionAsync();
+        return await connection.ExecuteScalarAsync<long>(sql, args);
+    }
+
+    [Fact]
+    public async Task An_export_is_imported_row_by_row_with_each_bad_row_named_and_a_reimport_changes_nothing()
+    {
+        var day = DateTime.UtcNow.AddDays(-2).ToString("yyyy-MM-dd");
+        var file = Encoding.UTF8.GetBytes(
+            "\uFEFFReview ID,Recommend (0-10),Satisfaction,Comment,Customer,Date,SKU,Plan,Email,channel\r\n" +
+            $"r-1,9,5,\"Fresh beans, quick delivery\",cust-1,{day}T09:30:00+08:00,sku-7,monthly,a@example.com,review\r\n" +
+            $"r-2,3,,\"送货太慢，盒子\n破损\",cust-2,{day} 10:00,sku-7,,,\r\n" +
+            $"r-3,ten,4,Nice,cust-3,{day},sku-1,,,\r\n" +
+            $"r-4,11,4,Too high,cust-4,{day},sku-1,,,\r\n" +
+            $"r-5,7,4,Fine,cust-5,yesterday,sku-1,,,\r\n" +
+            $"r-6,7,4,Fine,cust-6,{day},sku-1,,,carrier-pigeon\r\n" +
+            $"r-7,7,4,Too few fields\r\n" +
+            $"r-8,8,4,a \"quoted\" word,cust-8,{day},sku-1,,,\r\n" +
+            $"r-9,,,No rating at all,cust-9,{day},sku-1,,,\r\n" +
+            $"r-10,6,2,\"Broken grinder\",cust-10,{day},sku-2,annual,,complaint\r\n");
+        var responses = await ImportAsync(Options("csv-shop"), file);
+
+        var final = responses[^1];
+        Assert.True(final.Done);
+        Assert.Equal((10L, 3L, 0L, 7L), (final.RowsRead, final.Stored, final.Replayed, final.Rejected));
+        Assert.Equal(file.Length, final.BytesRead);
+        var byRow = final.Rejections.ToDictionary(r => r.Row);
+        Assert.Equal([4L, 5, 6, 7, 8, 9, 10], byRow.Keys.Order());
+        Assert.Equal("Recommend (0-10)", byRow[4].Column);
+        Assert.Contains("'ten' is not a whole number", byRow[4].Message);
+        Assert.Equal("Recommend (0-10)", byRow[5].Column);
+        Assert.Contains("outside the scale", byRow[5].Message);
+        Assert.Equal("Date", byRow[6].Column);
+        Assert.Equal("channel", byRow[7].Column);
+        Assert.Contains("the row has 4 fields, the header has 10", byRow[8].Message);
+        Assert.Contains("not well-formed", byRow[9].Message);
+        Assert.Equal("Recommend (0-10), Satisfaction", byRow[10].Column);
+
+        // What was stored is what the row said, with the source recorded.
+        var admin = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.Admin);
+        var items = (await admin.ListFeedbackAsync(new ListFeedbackRequest { ProductId = "sku-7", PageSize = 10 })).Items
+            .Concat((await admin.ListFeedbackAsync(new ListFeedbackRequest { ProductId = "sku-2", PageSize = 10 })).Items)
+            .ToDictionary(i => i.Source.ExternalId);
+        Assert.Equal(["r-1", "r-10", "r-2"], items.Keys.Order());
+        var first = (await admin.GetFeedbackAsync(new GetFeedbackRequest { Id = items["r-1"].Id })).Item;
+        Assert.Equal(("csv-shop", Channel.Review, "cust-1", "monthly", "a@example.com"),
+            (first.Source.System, first.Channel, first.CustomerId, first.Links.Segment["plan"], first.Contact.Email));
+        Assert.Equal([("csat", 5), ("nps", 9)], first.Ratings.Select(r => (r.QuestionId, r.Value)).OrderBy(r => r.QuestionId));
+        Assert.Equal(DateTime.Parse($"{day}T01:30:00Z").ToUniversalTime(), first.GivenAt.ToDateTime());
+        Assert.Equal("送货太慢，盒子\n破损", items["r-2"].Verbatim);
+        Assert.Equal([("nps", 3)], items["r-2"].Ratings.Select(r => (r.QuestionId, r.Value)));
+        Assert.Equal(Channel.Complaint, items["r-10"].Channel);
+
+        var again = (await ImportAsync(Options("csv-shop"), file, chunkSize: 4096))[^1];
+        Assert.Equal((10L, 0L, 3L, 7L), (again.RowsRead, again.Stored, again.Replayed, again.Rejected));
+        Assert.Equal(3, await CountAsync("select count(*) from feedback_items where source_system = 'csv-shop'"));
+
+        // Read another way (fewer columns mapped), the rows are still the stored ones: the external id identifies them.
+        var fewer = Options("csv-shop");
+        fewer.Columns.Remove("rating:csat");
+        fewer.Columns.Remove("segment:plan");
+        var remapped = (await ImportAsync(fewer, file, chunkSize: 4096))[^1];
+        Assert.Equal((0L, 3L), (remapped.Stored, remapped.Replayed));
+        Assert.Equal(3, await CountAsync("select count(*) from feedback_items where source_system = 'csv-shop'"));
+    }
+
+    [Fact]
+    public async Task Without_an_external_id_rows_are_known_by_position_and_content_with_semicolons_and_a_time_zone()
+    {
+        var day = DateTime.UtcNow.Date.AddDays(-3);
+        var file = Encoding.UTF8.GetBytes(
+            "nps;comment;when\n" +
+            $"9;Great;{day:yyyy-MM-dd} 08:00\n" +
+            $"9;Great;{day:yyyy-MM-dd} 08:00\n" +
+            $"2;Cold coffee;{day:yyyy-MM-dd}\n");
+        var options = new CsvImportOptions
+        {
+            SourceSystem = "csv-kiosk",
+            DefaultChannel = Channel.SelfService,
+            Delimiter = ";",
+            TimeZone = "Asia/Shanghai",
+            Columns = { ["rating:nps"] = "NPS", ["verbatim"] = "Comment", ["given_at"] = "When" },
+        };
+
+        var first = (await ImportAsync(options, file))[^1];
+        Assert.Equal((3L, 0L, 0L), (first.Stored, first.Replayed, first.Rejected));
+        var again = (await ImportAsync(options, file))[^1];
+        Assert.Equal((0L, 3L, 0L), (again.Stored, again.Replayed, again.Rejected));
+        Assert.Equal(3, await CountAsync("select count(*) from feedback_items where source_system = 'csv-kiosk'"));
+        // Shanghai is UTC+8: 08:00 there is midnight UTC, and a bare date is the local midnight.
+        Assert.Equal(2, await CountAsync(
+            "select count(*) from feedback_items where source_system = 'csv-kiosk' and given_at = @at and channel = 'self_service'", new { at = day }));
+        Assert.Equal(1, await CountAsync("select count(*) from feedback_items where source_system = 'csv-kiosk' and given_at = @at", new { at = day.AddHours(-8) }));
+    }
+
+    [Fact]
+    public async Task Progress_comes_as_rows_are_stored_and_the_summary_lists_rejections_in_row_order()
+    {
+        var rows = new StringBuilder("external_id,nps\n");
+        for (var i = 0; i < 1_300; i++) rows.Append($"bulk-{i},{(i % 100 == 0 ? "x" : (i % 11).ToString())}\n");
+        var responses = await ImportAsync(new CsvImportOptions
+        {
+            SourceSystem = "csv-bulk",
+            DefaultChannel = Channel.Survey,
+            Columns = { ["rating:nps"] = "nps" },
+        }, Encoding.UTF8.GetBytes(rows.ToString()), chunkSize: 1000);
+
+        Assert.True(responses.Count >= 3, $"expected progress before the summary, got {responses.Count} messages");
+        Assert.All(responses[..^1], r => Assert.False(r.Done));
+        Assert.Equal(responses.Select(r => r.RowsRead).Order(), responses.Select(r => r.RowsRead));
+        var final = responses[^1];
+        Assert.Equal((1_300L, 1_287L, 13L), (final.RowsRead, final.Stored, final.Rejected));
+        Assert.Equal(Enumerable.Range(0, 13).Select(i => i * 100 + 2L), final.Rejections.Select(r => r.Row));
+    }
+
+    public static TheoryData<string, string, CsvImportOptions> BadOptions => new()
+    {
+        { "nps,comment\n9,x\n", "options.source_system", new CsvImportOptions { DefaultChannel = Channel.Web, Columns = { ["rating:nps"] = "nps" } } },
+        { "nps,comment\n9,x\n", "options.columns[mood]", new CsvImportOptions { SourceSystem = "s", DefaultChannel = Channel.Web, Columns = { ["rating:nps"] = "nps", ["mood"] = "comment" } } },
+        { "nps,comment\n9,x\n", "options.columns[verbatim]", new CsvImportOptions { SourceSystem = "s", DefaultChannel = Channel.Web, Columns = { ["rating:nps"] = "nps", ["verbatim"] = "Text" } } },
+        { "nps,comment\n9,x\n", "options.columns", new CsvImportOptions { SourceSystem = "s", DefaultChannel = Channel.Web } },
+        { "nps,comment\n9,x\n", "options.default_channel", new CsvImportOptions { SourceSystem = "s", Columns = { ["rating:nps"] = "nps" } } },
+        { "nps,comment\n9,x\n", "options.delimiter", new CsvImportOptions { SourceSystem = "s", DefaultChannel = Channel.Web, Delimiter = "::", Columns = { ["rating:nps"] = "nps" } } },
+        { "nps,comment\n9,x\n", "options.time_zone", new CsvImportOptions { SourceSystem = "s", DefaultChannel = Channel.Web, TimeZone = "Mars/Olympus", Columns = { ["rating:nps"] = "nps" } } },
+        { "", "chunk", new CsvImportOptions { SourceSystem = "s", DefaultChannel = Channel.Web, Columns = { ["rating:nps"] = "nps" } } },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadOptions))]
+    public async Task Options_that_cannot_work_fail_the_call_naming_the_field_before_any_row_is_stored(string file, string field, CsvImportOptions options)
+    {
+        await RpcAssert.InvalidArgumentAsync(() => ImportAsync(options, Encoding.UTF8.GetBytes(file)), field);
+        Assert.Equal(0, await CountAsync("select count(*) from feedback_items where source_system = 's'"));
+    }
+
+    [Fact]
+    public async Task An_unclosed_quote_ends_the_call_instead_of_buffering_the_rest_of_the_file()
+    {
+        var file = "external_id,nps,comment\nq-1,9,fine\nq-2,8,\"never closed\n" + string.Concat(Enumerable.Repeat("more text, ", 10_000));
+        var badRequest = await RpcAssert.InvalidArgumentAsync(() => ImportAsync(new CsvImportOptions
+        {
+            SourceSystem = "csv-quote",
+            DefaultChannel = Channel.Web,
+            Columns = { ["rating:nps"] = "nps", ["verbatim"] = "comment" },
+        }, Encoding.UTF8.GetBytes(file), chunkSize: 8192), "chunk");
+        Assert.Contains("unclosed quote", badRequest.FieldViolations[0].Description);
+    }
+
+    [Fact]
+    public async Task A_second_options_message_fails_the_call()
+    {
+        var client = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.App);
+        using var call = client.ImportFeedbackCsv();
+        var options = new CsvImportOptions { SourceSystem = "csv-twice", DefaultChannel = Channel.Web, Columns = { ["rating:nps"] = "nps" } };
+        await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Options = options });
+        await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Chunk = ByteString.CopyFromUtf8("nps\n9\n") });
+        await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Options = options });
+        await call.RequestStream.CompleteAsync();
+        var ex = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await foreach (var _ in call.ResponseStream.ReadAllAsync())
+            {
+            }
+        });
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+    }
+
+    [Fact]
+    public async Task Analysts_cannot_import()
+    {
+        var client = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.Analyst);
+        using var call = client.ImportFeedbackCsv();
+        var ex = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Options = new CsvImportOptions { SourceSystem = "x" } });
+            await call.RequestStream.CompleteAsync();
+            await foreach (var _ in call.ResponseStream.ReadAllAsync())
+            {
+            }
+        });
+        Assert.Equal(StatusCode.PermissionDenied, ex.StatusCode);
+    }
+}
