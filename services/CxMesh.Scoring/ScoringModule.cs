@@ -4,8 +4,6 @@ using CxMesh.Platform.Postgres;
 using CxMesh.Scoring.Api;
 using CxMesh.Scoring.Data;
 using CxMesh.Scoring.Events;
-using CxMesh.Scoring.V1;
-using FluentValidation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -22,11 +20,16 @@ public static class ScoringModule
         builder.AddServiceDatabase(Name, typeof(ScoringModule).Assembly);
         builder.AddOutboxRelay(Name);
         builder.AddEventHandler<FeedbackReceived, FeedbackReceivedHandler>(Name, Topics.FeedbackReceived);
+        builder.AddEventHandler<JourneyTouchpointRecorded, TouchpointRecordedHandler>(Name, Topics.JourneyTouchpointRecorded);
+        builder.AddEventHandler<FeedbackErased, FeedbackErasedHandler>(Name, Topics.FeedbackErased);
         builder.Services.AddOptions<ScoringOptions>().BindConfiguration(ScoringOptions.Section);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ScoreStore>();
+        builder.Services.AddSingleton<DriverStore>();
+        builder.Services.AddSingleton<AlertStore>();
         builder.Services.AddSingleton<HotScores>();
-        builder.Services.AddSingleton<IValidator<GetScoreRequest>, GetScoreValidator>();
+        builder.Services.AddSingleton<HotScoreRefresher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<HotScoreRefresher>());
         return builder;
     }
 

@@ -97,7 +97,7 @@ public sealed class ConfigurationTests
 
         await using var connection = new NpgsqlConnection(scoring);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("select count(*) from information_schema.tables where table_name in ('outbox', 'inbox', 'dead_letters', 'score_daily', 'scope_versions')", connection);
+        await using var command = new NpgsqlCommand("select count(*) from information_schema.tables where table_name in ('outbox', 'inbox', 'dead_letters', 'rating_daily', 'scope_versions')", connection);
         Assert.Equal(5L, await command.ExecuteScalarAsync());
     }
 

@@ -69,7 +69,7 @@ public sealed class DaprContractTests
         var db = host.Services.GetRequiredKeyedService<ServiceDatabase>("scoring");
         await using var connection = await db.OpenConnectionAsync();
         Assert.Equal(1, await connection.ExecuteScalarAsync<long>("select count(*) from inbox where event_id = @id", new { id = evt.EventId }));
-        Assert.Equal(1, await connection.ExecuteScalarAsync<long>("select sum(n) from score_daily where scope_key = 'journey=dapr-journey'"));
+        Assert.Equal(1, await connection.ExecuteScalarAsync<long>("select sum(n) from rating_daily where scope_key = 'journey=dapr-journey'"));
     }
 
     [Fact]

@@ -15,7 +15,7 @@ namespace CxMesh.Scoring.Tests;
 public sealed class AggregationTests(HostFixture fixture) : IClassFixture<HostFixture>
 {
     private EventDispatcher Dispatcher => fixture.Host.Services.GetRequiredService<EventDispatcher>();
-    private EventSubscription Subscription => fixture.Host.Services.GetServices<EventSubscription>().Single(s => s.Service == "scoring");
+    private EventSubscription Subscription => fixture.Host.Services.GetServices<EventSubscription>().Single(s => s.Service == "scoring" && s.Topic.Name == Topics.FeedbackReceived.Name);
     private ServiceDatabase Database => fixture.Host.Services.GetRequiredKeyedService<ServiceDatabase>("scoring");
 
     private static FeedbackReceived Event(int rating, string journey, DateTime givenAt) => new()
@@ -32,18 +32,44 @@ public sealed class AggregationTests(HostFixture fixture) : IClassFixture<HostFi
     private Task<DeliveryOutcome> DeliverAsync(FeedbackReceived evt) =>
         Dispatcher.DeliverAsync(Subscription, new IncomingEvent(evt.EventId, Topics.FeedbackReceived.Name, Topics.FeedbackReceived.EventType, EventJson.Format(evt), null), default);
 
+    private static readonly string[] ThemeKeys = ["delivery", "taste", "packaging", "price-value"];
+
+    /// <summary>A random response: NPS always, CSAT for half, a channel, a product, a segment, and a few themes.</summary>
+    private static FeedbackReceived RichEvent(Random random, string journey, string product, DateTime today)
+    {
+        var evt = Event(random.Next(0, 11), journey, today.AddDays(-random.Next(0, 5)).AddHours(random.Next(0, 24)));
+        evt.Channel = (Channel)random.Next(1, 4);
+        evt.ProductId = $"{product}-{random.Next(0, 2)}";
+        evt.Segment["plan"] = random.Next(0, 2) == 0 ? "monthly" : "annual";
+        if (random.Next(0, 2) == 0)
+        {
+            evt.Ratings.Add(new RatingValue { QuestionId = "csat", Metric = Metric.Csat, Value = random.Next(1, 6), ScaleMin = 1, ScaleMax = 5, HigherIsBetter = true, TopBoxValues = { 4, 5 } });
+        }
+        foreach (var theme in ThemeKeys.Where(_ => random.Next(0, 3) == 0))
+        {
+            evt.Themes.Add(new ThemeMention { ThemeKey = theme, SentimentScore = random.Next(-100, 101) / 100.0 });
+        }
+        return evt;
+    }
+
+    private static List<ScopePart> PartsOf(FeedbackReceived e)
+    {
+        var parts = new List<ScopePart> { new(ScopeDimension.Journey, e.JourneyId), new(ScopeDimension.Channel, Events.FeedbackReceivedHandler.ChannelName(e.Channel)), new(ScopeDimension.Product, e.ProductId) };
+        parts.AddRange(e.Segment.Select(s => new ScopePart(ScopeDimension.Segment, s.Value, s.Key)));
+        return parts;
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
-    public async Task Shuffled_and_duplicated_deliveries_give_the_same_daily_tallies_as_a_recomputation(int seed)
+    public async Task Shuffled_and_duplicated_deliveries_give_the_same_statistics_as_a_recomputation(int seed)
     {
         var random = new Random(seed);
         var journey = $"agg-{seed}-{Guid.NewGuid():N}"[..20];
+        var product = $"p{Guid.NewGuid():N}"[..12];
         var today = DateTime.UtcNow.Date;
-        var events = Enumerable.Range(0, 120)
-            .Select(_ => Event(random.Next(0, 11), journey, today.AddDays(-random.Next(0, 5)).AddHours(random.Next(0, 24))))
-            .ToList();
+        var events = Enumerable.Range(0, 120).Select(_ => RichEvent(random, journey, product, today)).ToList();
 
         // Every event once, a third of them again, all in random order and partly concurrently.
         var deliveries = events.Concat(events.Where((_, i) => i % 3 == 0)).OrderBy(_ => random.Next()).ToList();
@@ -53,18 +79,71 @@ public sealed class AggregationTests(HostFixture fixture) : IClassFixture<HostFi
             Assert.DoesNotContain(DeliveryOutcome.DeadLettered, outcomes);
         }
 
+        // The recomputation: every event once, through the Domain's own definitions.
+        var expectedRatings = new Dictionary<(string Scope, string Question, DateOnly Day), RatingStats>();
+        var expectedDrivers = new Dictionary<(string Scope, string Outcome, DateOnly Day, string A, string B), (long Cnt, long Neg, double S1, double S2, double S3)>();
+        void AddDriver((string, string, DateOnly, string, string) key, long cnt, long neg, double s1, double s2, double s3)
+        {
+            var (c, n, a, b, d) = expectedDrivers.GetValueOrDefault(key);
+            expectedDrivers[key] = (c + cnt, n + neg, a + s1, b + s2, d + s3);
+        }
+        foreach (var e in events)
+        {
+            var day = DateOnly.FromDateTime(e.GivenAt.ToDateTime());
+            var parts = PartsOf(e);
+            foreach (var scope in ScoreScope.ScopesOf(parts))
+            {
+                foreach (var r in e.Ratings)
+                {
+                    var q = new QuestionDefinition(r.QuestionId, r.Metric == Metric.Nps ? MetricKind.Nps : MetricKind.Csat, r.ScaleMin, r.ScaleMax, true, r.TopBoxValues.ToList());
+                    expectedRatings[(scope.Key, r.QuestionId, day)] = expectedRatings.GetValueOrDefault((scope.Key, r.QuestionId, day)) + q.Of(r.Value);
+                }
+            }
+            var nps = e.Ratings[0].Value;
+            var outcomes = new List<(string, double)> { ("nps", nps), ("detractor", nps <= 6 ? 1 : 0) };
+            if (e.Ratings.Count > 1) outcomes.Add(("csat", e.Ratings[1].Value));
+            var themes = e.Themes.OrderBy(t => t.ThemeKey, StringComparer.Ordinal).ToList();
+            foreach (var scope in ScoreScope.DriverScopesOf(parts))
+            {
+                foreach (var (outcome, y) in outcomes)
+                {
+                    AddDriver((scope.Key, outcome, day, "", ""), 1, 0, y, y * y, 0);
+                    foreach (var t in themes) AddDriver((scope.Key, outcome, day, t.ThemeKey, ""), 1, t.SentimentScore < -0.05 ? 1 : 0, t.SentimentScore, t.SentimentScore * t.SentimentScore, t.SentimentScore * y);
+                }
+                for (var i = 0; i < themes.Count; i++)
+                {
+                    for (var j = i + 1; j < themes.Count; j++) AddDriver((scope.Key, "*", day, themes[i].ThemeKey, themes[j].ThemeKey), 1, 0, 0, 0, themes[i].SentimentScore * themes[j].SentimentScore);
+                }
+            }
+        }
+        bool Ours(string scopeKey) => scopeKey.Contains(journey, StringComparison.Ordinal) || scopeKey.Contains(product, StringComparison.Ordinal);
+
         await using var connection = await Database.OpenConnectionAsync();
-        var stored = (await connection.QueryAsync<(DateTime Day, long Promoters, long Passives, long Detractors)>(
-            "select day::timestamp, promoters, passives, detractors from score_daily where scope_key = @key and metric = 'nps'",
-            new { key = ScoreScope.Journey(journey).Key })).ToDictionary(r => DateOnly.FromDateTime(r.Day), r => new NpsTally(r.Promoters, r.Passives, r.Detractors));
-        var expected = events.GroupBy(e => DateOnly.FromDateTime(e.GivenAt.ToDateTime()))
-            .ToDictionary(g => g.Key, g => g.Aggregate(default(NpsTally), (t, e) => t + NpsTally.Of(e.Ratings[0].Value)));
-        Assert.Equal(expected.OrderBy(k => k.Key), stored.OrderBy(k => k.Key));
+        var storedRatings = (await connection.QueryAsync<(string Scope, string Question, DateTime Day, long N, long Top, long Passives, long Detractors, double Sum, double Squares)>(
+            "select scope_key, question_id, day::timestamp, n, top_box, passives, detractors, sum_value, sum_squares from rating_daily where scope_key like @a or scope_key like @b",
+            new { a = $"%{journey}%", b = $"%{product}%" }))
+            .ToDictionary(r => (r.Scope, r.Question, DateOnly.FromDateTime(r.Day)), r => new RatingStats(r.N, r.Top, r.Passives, r.Detractors, r.Sum, r.Squares));
+        Assert.Equal(expectedRatings.Where(k => Ours(k.Key.Scope)).OrderBy(k => k.Key.ToString()), storedRatings.OrderBy(k => k.Key.ToString()));
+
+        var storedDrivers = (await connection.QueryAsync<(string Scope, string Outcome, DateTime Day, string A, string B, long Cnt, long Neg, double S1, double S2, double S3)>(
+            "select scope_key, outcome, day::timestamp, a, b, cnt, neg, s1, s2, s3 from driver_daily where scope_key like @a or scope_key like @b",
+            new { a = $"%{journey}%", b = $"%{product}%" }))
+            .ToDictionary(r => (r.Scope, r.Outcome, DateOnly.FromDateTime(r.Day), r.A, r.B), r => (r.Cnt, r.Neg, r.S1, r.S2, r.S3));
+        var expectedOurs = expectedDrivers.Where(k => Ours(k.Key.Scope)).ToDictionary();
+        Assert.Equal(expectedOurs.Keys.OrderBy(k => k.ToString()), storedDrivers.Keys.OrderBy(k => k.ToString()));
+        foreach (var (key, (cnt, neg, s1, s2, s3)) in expectedOurs)
+        {
+            var stored = storedDrivers[key];
+            Assert.Equal((cnt, neg), (stored.Cnt, stored.Neg));
+            Assert.Equal(s1, stored.S1, 9);
+            Assert.Equal(s2, stored.S2, 9);
+            Assert.Equal(s3, stored.S3, 9);
+        }
 
         var store = fixture.Host.Services.GetRequiredService<ScoreStore>();
         var window = DayWindow.LastDays(30, DateOnly.FromDateTime(today));
-        var total = (await store.SumNpsAsync(ScoreScope.Journey(journey).Key, window, default)).Tally;
-        Assert.Equal(expected.Values.Aggregate(default(NpsTally), (a, b) => a + b), total);
+        var total = (await store.SumAsync(ScoreScope.Journey(journey).Key, new MetricKey("nps", ScoreStore.AllQuestions), window, default)).Stats;
+        Assert.Equal(events.Aggregate(default(NpsTally), (t, e) => t + NpsTally.Of(e.Ratings[0].Value)), total.Nps);
     }
 
     public static TheoryData<string, string?> PoisonPayloads => new()
@@ -84,7 +163,7 @@ public sealed class AggregationTests(HostFixture fixture) : IClassFixture<HostFi
     {
         await using var connection = await Database.OpenConnectionAsync();
         var before = await connection.QuerySingleAsync<(long Inbox, long Aggregates, long DeadLetters)>(
-            "select (select count(*) from inbox), (select coalesce(sum(n), 0)::bigint from score_daily), (select count(*) from dead_letters)");
+            "select (select count(*) from inbox), (select coalesce(sum(n), 0)::bigint from rating_daily), (select count(*) from dead_letters)");
 
         // No transport-level id either, so nothing but the payload says which event this is.
         var evt = new IncomingEvent(null, Topics.FeedbackReceived.Name, type ?? Topics.FeedbackReceived.EventType, payload, null);
@@ -93,7 +172,7 @@ public sealed class AggregationTests(HostFixture fixture) : IClassFixture<HostFi
         Assert.Equal(DeliveryOutcome.DeadLettered, await Dispatcher.DeliverAsync(Subscription, evt, default));
 
         var after = await connection.QuerySingleAsync<(long Inbox, long Aggregates, long DeadLetters)>(
-            "select (select count(*) from inbox), (select coalesce(sum(n), 0)::bigint from score_daily), (select count(*) from dead_letters)");
+            "select (select count(*) from inbox), (select coalesce(sum(n), 0)::bigint from rating_daily), (select count(*) from dead_letters)");
         Assert.Equal(before.Inbox, after.Inbox);
         Assert.Equal(before.Aggregates, after.Aggregates);
         Assert.Equal(before.DeadLetters + 1, after.DeadLetters);

@@ -20,12 +20,17 @@ public sealed class GetScoreTests(HostFixture fixture) : IClassFixture<HostFixtu
     public static TheoryData<string, string> BadRequests => new()
     {
         { "no metric", "metric" },
-        { "unscored metric", "metric" },
+        { "custom metric without a question", "question_id" },
+        { "segment without an attribute", "scope.dimensions[0].attribute" },
+        { "attribute on a journey", "scope.dimensions[0].attribute" },
+        { "three dimensions", "scope.dimensions" },
+        { "end in the future", "window.range.end_date" },
+        { "older than retained", "window.range.start_date" },
         { "unspecified dimension kind", "scope.dimensions[0].kind" },
         { "unknown dimension kind", "scope.dimensions[0].kind" },
         { "empty dimension value", "scope.dimensions[0].value" },
         { "oversized dimension value", "scope.dimensions[0].value" },
-        { "two dimensions", "scope.dimensions" },
+        { "two dimensions of one kind", "scope.dimensions" },
         { "zero days", "window.last_days" },
         { "too many days", "window.last_days" },
         { "malformed start date", "window.range.start_date" },
@@ -34,24 +39,34 @@ public sealed class GetScoreTests(HostFixture fixture) : IClassFixture<HostFixtu
         { "range too long", "window.range" },
     };
 
+    private static string Day(int offset) => DateOnly.FromDateTime(DateTime.UtcNow).AddDays(offset).ToString("yyyy-MM-dd");
+
     private static GetScoreRequest Break(string how)
     {
         var r = Valid();
         switch (how)
         {
             case "no metric": r.Metric = Metric.Unspecified; break;
-            case "unscored metric": r.Metric = Metric.Csat; break;
+            case "custom metric without a question": r.Metric = Metric.Custom; break;
+            case "segment without an attribute": r.Scope.Dimensions[0].Kind = DimensionKind.Segment; break;
+            case "attribute on a journey": r.Scope.Dimensions[0].Attribute = "plan"; break;
+            case "three dimensions":
+                r.Scope.Dimensions.Add(new Dimension { Kind = DimensionKind.Channel, Value = "web" });
+                r.Scope.Dimensions.Add(new Dimension { Kind = DimensionKind.Product, Value = "sku-1" });
+                break;
+            case "end in the future": r.Window.Range = new DateRange { StartDate = Day(-3), EndDate = Day(1) }; break;
+            case "older than retained": r.Window.Range = new DateRange { StartDate = Day(-800), EndDate = Day(-750) }; break;
             case "unspecified dimension kind": r.Scope.Dimensions[0].Kind = DimensionKind.Unspecified; break;
             case "unknown dimension kind": r.Scope.Dimensions[0].Kind = (DimensionKind)77; break;
             case "empty dimension value": r.Scope.Dimensions[0].Value = ""; break;
-            case "oversized dimension value": r.Scope.Dimensions[0].Value = new string('j', 129); break;
-            case "two dimensions": r.Scope.Dimensions.Add(new Dimension { Kind = DimensionKind.Journey, Value = "x" }); break;
+            case "oversized dimension value": r.Scope.Dimensions[0].Value = new string('j', 257); break;
+            case "two dimensions of one kind": r.Scope.Dimensions.Add(new Dimension { Kind = DimensionKind.Journey, Value = "x" }); break;
             case "zero days": r.Window.LastDays = 0; break;
             case "too many days": r.Window.LastDays = 367; break;
-            case "malformed start date": r.Window.Range = new DateRange { StartDate = "2026-13-01", EndDate = "2026-11-01" }; break;
-            case "malformed end date": r.Window.Range = new DateRange { StartDate = "2026-11-01", EndDate = "1 Nov" }; break;
-            case "end before start": r.Window.Range = new DateRange { StartDate = "2026-11-10", EndDate = "2026-11-01" }; break;
-            case "range too long": r.Window.Range = new DateRange { StartDate = "2024-01-01", EndDate = "2026-11-01" }; break;
+            case "malformed start date": r.Window.Range = new DateRange { StartDate = "2026-13-01", EndDate = Day(-1) }; break;
+            case "malformed end date": r.Window.Range = new DateRange { StartDate = Day(-9), EndDate = "1 Nov" }; break;
+            case "end before start": r.Window.Range = new DateRange { StartDate = Day(-1), EndDate = Day(-10) }; break;
+            case "range too long": r.Window.Range = new DateRange { StartDate = Day(-500), EndDate = Day(-1) }; break;
             default: throw new ArgumentOutOfRangeException(nameof(how));
         }
         return r;
@@ -82,10 +97,10 @@ public sealed class GetScoreTests(HostFixture fixture) : IClassFixture<HostFixtu
         var range = (await _client.GetScoreAsync(new GetScoreRequest
         {
             Metric = Metric.Nps,
-            Window = new Window { Range = new DateRange { StartDate = "2026-01-01", EndDate = "2026-01-31" } },
+            Window = new Window { Range = new DateRange { StartDate = Day(-60), EndDate = Day(-31) } },
         })).Score;
-        Assert.Equal("2026-01-01", range.StartDate);
-        Assert.Equal("2026-01-31", range.EndDate);
+        Assert.Equal(Day(-60), range.StartDate);
+        Assert.Equal(Day(-31), range.EndDate);
         Assert.Equal("store", range.Source);
     }
 

@@ -11,5 +11,9 @@ public static class Topics
     public static readonly EventTopic<JourneyCompleted> JourneyCompleted = new("journey.completed.v1");
     public static readonly EventTopic<JourneyAbandoned> JourneyAbandoned = new("journey.abandoned.v1");
 
-    public static IReadOnlyList<IEventTopic> All { get; } = [FeedbackReceived, FeedbackErased, JourneyTouchpointRecorded, JourneyCompleted, JourneyAbandoned];
+    public static readonly EventTopic<AlertRaised> AlertRaised = new("alert.raised.v1");
+    public static readonly EventTopic<ScoreChanged> ScoreChanged = new("score.changed.v1");
+
+    public static IReadOnlyList<IEventTopic> All { get; } =
+        [FeedbackReceived, FeedbackErased, JourneyTouchpointRecorded, JourneyCompleted, JourneyAbandoned, AlertRaised, ScoreChanged];
 }

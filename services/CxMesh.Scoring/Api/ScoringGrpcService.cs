@@ -1,63 +1,277 @@
-using CxMesh.Common.V1;
+using CxMesh.Events.V1;
+using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
 using CxMesh.Scoring.Data;
 using CxMesh.Scoring.Domain;
 using CxMesh.Scoring.V1;
-using FluentValidation;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
 
 namespace CxMesh.Scoring.Api;
 
-public sealed class ScoringGrpcService(ScoreStore store, HotScores hotScores, IValidator<GetScoreRequest> validator, TimeProvider clock)
+public sealed class ScoringGrpcService(
+    ScoreStore store, HotScores hotScores, DriverStore drivers, AlertStore alerts, TimeProvider clock, IOptions<ScoringOptions> options)
     : ScoringService.ScoringServiceBase
 {
-    [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.JourneyOwner},{Roles.App}")]
+    private const string Readers = $"{Roles.Admin},{Roles.Analyst},{Roles.JourneyOwner}";
+
+    private ScoringRequests Checks() => new(hotScores.Today(), options.Value.RetentionDays);
+
+    [Authorize(Roles = $"{Readers},{Roles.App}")]
     public override async Task<GetScoreResponse> GetScore(GetScoreRequest request, ServerCallContext context)
     {
-        await validator.ValidateAndThrowAsync(request, context.CancellationToken);
+        var checks = Checks();
+        var scope = checks.Scope(request.Scope, "scope");
+        var (kind, metric) = checks.Metric(request.Metric, request.QuestionId);
+        var window = checks.Window(request.Window, "window");
+        checks.ThrowIfAny();
 
-        var scope = request.Scope is null
-            ? ScoreScope.All
-            : new ScoreScope(request.Scope.Dimensions.Select(d => (ScopeDimension.Journey, d.Value)).ToList());
-        var window = ToWindow(request.Window, hotScores.Today());
+        var (stats, source) = hotScores.IsHot(window)
+            ? await hotScores.GetAsync(scope.Key, metric, window, context.CancellationToken)
+            : ((await store.SumAsync(scope.Key, metric, window, context.CancellationToken)).Stats, "store");
+        return new GetScoreResponse { Score = await ToProtoAsync(kind, metric, stats, window, source, context.CancellationToken) };
+    }
 
-        NpsTally tally;
-        string source;
-        if (window == hotScores.HotWindow())
+    [Authorize(Roles = Readers)]
+    public override async Task<GetTrendResponse> GetTrend(GetTrendRequest request, ServerCallContext context)
+    {
+        var checks = Checks();
+        var scope = checks.Scope(request.Scope, "scope");
+        var (kind, metric) = checks.Metric(request.Metric, request.QuestionId);
+        var window = checks.Window(request.Window, "window");
+        checks.Check(System.Enum.IsDefined(request.Granularity), "granularity", "granularity must be GRANULARITY_DAY or GRANULARITY_WEEK.");
+        checks.ThrowIfAny();
+
+        var daily = await store.DailyAsync(scope.Key, metric, window, context.CancellationToken);
+        var response = new GetTrendResponse();
+        foreach (var bucket in window.Split(weekly: request.Granularity == Granularity.Week))
         {
-            (tally, source) = await hotScores.GetAsync(scope.Key, context.CancellationToken);
+            var stats = default(RatingStats);
+            for (var day = bucket.Start; day <= bucket.End; day = day.AddDays(1)) stats += daily.GetValueOrDefault(day);
+            response.Points.Add(await ToProtoAsync(kind, metric, stats, bucket, "store", context.CancellationToken));
         }
-        else
-        {
-            tally = (await store.SumNpsAsync(scope.Key, window, context.CancellationToken)).Tally;
-            source = "store";
-        }
+        return response;
+    }
 
-        return new GetScoreResponse
+    [Authorize(Roles = Readers)]
+    public override async Task<CompareScoresResponse> CompareScores(CompareScoresRequest request, ServerCallContext context)
+    {
+        var checks = Checks();
+        var (kind, metric) = checks.Metric(request.Metric, request.QuestionId);
+        checks.Check(request.A is not null, "a", "a is required: a scope and a window.");
+        checks.Check(request.B is not null, "b", "b is required: a scope and a window.");
+        var scopeA = checks.Scope(request.A?.Scope, "a.scope");
+        var windowA = checks.Window(request.A?.Window, "a.window");
+        var scopeB = checks.Scope(request.B?.Scope, "b.scope");
+        var windowB = checks.Window(request.B?.Window, "b.window");
+        var alpha = checks.Alpha(request.Alpha, "alpha");
+        checks.Check(scopeA.Key != scopeB.Key || windowA != windowB, "b", "b must differ from a in its scope or its window.");
+        checks.ThrowIfAny();
+
+        var a = (await store.SumAsync(scopeA.Key, metric, windowA, context.CancellationToken)).Stats;
+        var b = (await store.SumAsync(scopeB.Key, metric, windowB, context.CancellationToken)).Stats;
+        var comparison = Comparison.Of(a.Headline(kind), a.N, b.Headline(kind), b.N, alpha);
+        return new CompareScoresResponse
         {
-            Score = new Score
-            {
-                Metric = Metric.Nps,
-                Value = tally.Value,
-                N = tally.N,
-                MarginOfError = tally.MarginOfError,
-                Promoters = tally.Promoters,
-                Passives = tally.Passives,
-                Detractors = tally.Detractors,
-                StartDate = window.Start.ToString("yyyy-MM-dd"),
-                EndDate = window.End.ToString("yyyy-MM-dd"),
-                Source = source,
-                ComputedAt = Timestamp.FromDateTimeOffset(clock.GetUtcNow()),
-            },
+            A = await ToProtoAsync(kind, metric, a, windowA, "store", context.CancellationToken),
+            B = await ToProtoAsync(kind, metric, b, windowB, "store", context.CancellationToken),
+            Difference = comparison.Difference,
+            DifferenceMarginOfError = comparison.Margin,
+            PValue = comparison.PValue,
+            Significant = comparison.Significant,
         };
     }
 
-    private static DayWindow ToWindow(Window? window, DateOnly today) => window?.WindowCase switch
+    [Authorize(Roles = Readers)]
+    public override async Task<RankScopesResponse> RankScopes(RankScopesRequest request, ServerCallContext context)
     {
-        Window.WindowOneofCase.LastDays => DayWindow.LastDays(window.LastDays, today),
-        Window.WindowOneofCase.Range => new DayWindow(GetScoreValidator.ParseDate(window.Range.StartDate), GetScoreValidator.ParseDate(window.Range.EndDate)),
-        _ => DayWindow.LastDays(DayWindow.HotDays, today),
-    };
+        var checks = Checks();
+        var parent = checks.Scope(request.Parent, "parent", maxParts: 1);
+        var (kind, metric) = checks.Metric(request.Metric, request.QuestionId);
+        var window = checks.Window(request.Window, "window");
+        var dimension = checks.Dimension(request.Dimension, request.Attribute, "dimension", "attribute");
+        var alpha = checks.Alpha(request.Alpha, "alpha");
+        checks.Check(request.MinN >= 0, "min_n", "min_n must not be negative.");
+        if (dimension is { } d)
+        {
+            var name = new ScopePart(d, "", d == ScopeDimension.Segment ? request.Attribute : null).Name;
+            checks.Check(parent.Parts.All(p => p.Name != name), "dimension", "dimension must differ from the parent's.");
+        }
+        checks.ThrowIfAny();
+
+        // The children's keys are the parent's with one more part: find them with a LIKE pattern on the canonical key.
+        const string placeholder = "\u0001";
+        var child = new ScopePart(dimension!.Value, placeholder, dimension == ScopeDimension.Segment ? request.Attribute : null);
+        var template = new ScoreScope(parent.Parts.Append(child)).Key;
+        var pattern = template.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_").Replace(placeholder, "%");
+        var children = await store.MatchingAsync(pattern, parent.Parts.Count + 1, metric, window, context.CancellationToken);
+        var parentStats = (await store.SumAsync(parent.Key, metric, window, context.CancellationToken)).Stats;
+
+        var response = new RankScopesResponse { Parent = await ToProtoAsync(kind, metric, parentStats, window, "store", context.CancellationToken) };
+        var minN = Math.Max(1, request.MinN);
+        var ranked = new List<RankedScope>();
+        foreach (var (key, stats) in children.Where(c => c.Value.N >= minN))
+        {
+            // Against the rest of the parent, so the two samples are independent.
+            var rest = parentStats - stats;
+            var comparison = Comparison.Of(stats.Headline(kind), stats.N, rest.Headline(kind), rest.N, alpha);
+            ranked.Add(new RankedScope
+            {
+                Scope = ToProto(ScoreScope.Parse(key)),
+                Score = await ToProtoAsync(kind, metric, stats, window, "store", context.CancellationToken),
+                PValue = comparison.PValue,
+                SignificantlyBelow = comparison.Significant && comparison.Difference < 0,
+                SignificantlyAbove = comparison.Significant && comparison.Difference > 0,
+            });
+        }
+        response.Ranked.AddRange(ranked.OrderByDescending(r => r.Score.Value).ThenBy(r => r.Scope.ToString(), StringComparer.Ordinal));
+        return response;
+    }
+
+    [Authorize(Roles = Readers)]
+    public override async Task<GetKeyDriversResponse> GetKeyDrivers(GetKeyDriversRequest request, ServerCallContext context)
+    {
+        var checks = Checks();
+        var scope = checks.Scope(request.Scope, "scope", maxParts: 1);
+        var window = checks.Window(request.Window, "window");
+        var outcome = request.Outcome switch
+        {
+            Outcome.NpsRating => "nps",
+            Outcome.Detractor => "detractor",
+            Outcome.CsatRating => "csat",
+            _ => null,
+        };
+        checks.Check(outcome is not null, "outcome", "outcome must be OUTCOME_NPS_RATING, OUTCOME_DETRACTOR or OUTCOME_CSAT_RATING.");
+        checks.Check(request.MinMentions is >= 0 and <= 1_000_000, "min_mentions", "min_mentions must be 0 to 1,000,000 (0 means 10).");
+        var alpha = checks.Alpha(request.Alpha, "alpha");
+        checks.ThrowIfAny();
+
+        var sums = await drivers.SumsAsync(scope.Key, outcome!, window, context.CancellationToken);
+        var model = KeyDriverAnalysis.Analyze(sums, request.MinMentions == 0 ? 10 : request.MinMentions, alpha);
+        var response = new GetKeyDriversResponse
+        {
+            N = model.N,
+            RSquared = model.RSquared,
+            ShapleyComputed = model.ShapleyComputed,
+            StartDate = window.Start.ToString("yyyy-MM-dd"),
+            EndDate = window.End.ToString("yyyy-MM-dd"),
+            Note = model.Note ?? "",
+        };
+        response.Drivers.AddRange(model.Drivers.Select(d => new Driver
+        {
+            ThemeKey = d.ThemeKey,
+            Correlation = d.Correlation,
+            RelativeWeight = d.RelativeWeight,
+            RelativeWeightPercent = model.RSquared > 0 ? 100 * d.RelativeWeight / model.RSquared : 0,
+            Shapley = d.Shapley ?? 0,
+            Beta = d.Beta,
+            T = double.IsFinite(d.T) ? d.T : 0,
+            PValue = d.PValue,
+            Significant = d.Significant,
+            Mentions = d.Mentions,
+            NegativePercent = d.NegativePercent,
+        }));
+        return response;
+    }
+
+    [Authorize(Roles = Readers)]
+    public override async Task<ListAlertsResponse> ListAlerts(ListAlertsRequest request, ServerCallContext context)
+    {
+        var checks = Checks();
+        checks.Check(request.PageSize is >= 0 and <= 200, "page_size", "page_size must be 0 to 200.");
+        checks.Check(System.Enum.IsDefined(request.Kind), "kind", "kind is not a known alert kind.");
+        checks.Check(request.JourneyId.Length <= ScoringRequests.MaxValueLength, "journey_id", "journey_id is at most 256 characters.");
+        AlertCursor? cursor = null;
+        if (request.PageToken.Length > 0)
+        {
+            var parts = PageTokens.TryDecode(request.PageToken, out var position) ? position.Split(':') : [];
+            cursor = parts.Length == 2 && long.TryParse(parts[0], out var ticks) && Guid.TryParse(parts[1], out var id)
+                ? new AlertCursor(new DateTime(ticks, DateTimeKind.Utc), id)
+                : null;
+            checks.Check(cursor is not null, "page_token", "page_token is not one this service issued.");
+        }
+        checks.ThrowIfAny();
+
+        var filter = new AlertFilter(request.Kind == AlertKind.Unspecified ? null : request.Kind,
+            request.JourneyId.Length > 0 ? request.JourneyId : null, request.RaisedAfter?.ToDateTime());
+        var (page, next) = await alerts.ListAsync(filter, cursor, request.PageSize == 0 ? 50 : request.PageSize, context.CancellationToken);
+        var response = new ListAlertsResponse { NextPageToken = next is null ? "" : PageTokens.Encode($"{next.RaisedAt.Ticks}:{next.Id}") };
+        response.Alerts.AddRange(page.Select(a => new Alert
+        {
+            Id = a.AlertId,
+            Kind = a.Kind,
+            RaisedAt = a.OccurredAt,
+            FeedbackId = a.FeedbackId,
+            CustomerId = a.CustomerId,
+            JourneyId = a.JourneyId,
+            TouchpointKey = a.TouchpointKey,
+            Channel = a.Channel,
+            RedactedVerbatim = a.RedactedVerbatim,
+            Metric = a.Metric,
+            QuestionId = a.QuestionId,
+            Rating = a.Rating,
+            ScopeKey = a.ScopeKey,
+            Value = a.Value,
+            N = a.N,
+            PreviousValue = a.PreviousValue,
+            PreviousN = a.PreviousN,
+            PValue = a.PValue,
+            WindowDays = a.WindowDays,
+        }));
+        return response;
+    }
+
+    private async Task<Score> ToProtoAsync(MetricKind kind, MetricKey metric, RatingStats stats, DayWindow window, string source, CancellationToken ct)
+    {
+        var (value, se) = stats.Headline(kind);
+        var higherIsBetter = true;
+        if (metric.QuestionId != ScoreStore.AllQuestions && kind is not (MetricKind.Nps or MetricKind.Enps)
+            && await store.QuestionAsync(metric.QuestionId, ct) is { } question)
+        {
+            higherIsBetter = question.HigherIsBetter;
+        }
+        return new Score
+        {
+            Metric = HotScoreRefresher.ToProto(kind),
+            Value = value,
+            N = stats.N,
+            MarginOfError = 1.96 * se,
+            Promoters = stats.TopBox,
+            Passives = stats.Passives,
+            Detractors = stats.Detractors,
+            StartDate = window.Start.ToString("yyyy-MM-dd"),
+            EndDate = window.End.ToString("yyyy-MM-dd"),
+            Source = source,
+            ComputedAt = Timestamp.FromDateTimeOffset(clock.GetUtcNow()),
+            Mean = stats.Mean,
+            MeanMarginOfError = stats.MeanMargin,
+            TopBoxShare = stats.TopBoxShare,
+            TopBoxMarginOfError = stats.TopBoxMargin,
+            QuestionId = metric.QuestionId == ScoreStore.AllQuestions ? "" : metric.QuestionId,
+            HigherIsBetter = higherIsBetter,
+        };
+    }
+
+    private static Scope ToProto(ScoreScope scope)
+    {
+        var proto = new Scope();
+        proto.Dimensions.AddRange(scope.Parts.Select(p => new Dimension
+        {
+            Kind = p.Dimension switch
+            {
+                ScopeDimension.Journey => DimensionKind.Journey,
+                ScopeDimension.Touchpoint => DimensionKind.Touchpoint,
+                ScopeDimension.Channel => DimensionKind.Channel,
+                ScopeDimension.Product => DimensionKind.Product,
+                ScopeDimension.Lot => DimensionKind.Lot,
+                ScopeDimension.Store => DimensionKind.Store,
+                _ => DimensionKind.Segment,
+            },
+            Value = p.Value,
+            Attribute = p.Attribute ?? "",
+        }));
+        return proto;
+    }
 }

@@ -15,50 +15,66 @@ public sealed class ScoringOptions
     /// updates during an outage; normal updates replace it at once.
     /// </summary>
     public TimeSpan HotScoreTtl { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Feedback without a journey is attributed to the customer's latest touchpoint at most this long before it.</summary>
+    public TimeSpan AttributionWindow { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Windows may not start earlier than this many days ago; older daily statistics are deleted.</summary>
+    public int RetentionDays { get; set; } = 730;
+
+    /// <summary>Score-drop alerts: the last N days against the N before, two-sided at this level, each window with at least this many responses.</summary>
+    public int DropAlertWindowDays { get; set; } = 7;
+
+    public double DropAlertAlpha { get; set; } = 0.01;
+
+    public int DropAlertMinN { get; set; } = 30;
+
+    /// <summary>score.changed is published at most this often per scope, metric, question and window.</summary>
+    public TimeSpan ScoreChangedThrottle { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>A complaint at or below this sentiment raises an alert whatever its ratings.</summary>
+    public double NegativeComplaintSentiment { get; set; } = -0.5;
 }
 
 /// <summary>
-/// The rolling 30-day NPS of each scope, kept hot in Redis: refreshed after every change, read first,
-/// rebuilt from Postgres on a miss. Keys: <c>&lt;prefix&gt;:scoring:nps30:&lt;day&gt;:&lt;scope&gt;</c>; the day in the key rolls the window.
+/// The rolling 7-, 30- and 90-day statistics of every scope with data, kept hot in Redis by the refresher, read
+/// first, rebuilt from Postgres on a miss. Keys: <c>&lt;prefix&gt;:scoring:hot:&lt;days&gt;:&lt;end day&gt;:&lt;metric&gt;:&lt;question&gt;:&lt;scope&gt;</c>;
+/// the end day in the key rolls the window at midnight UTC.
 /// </summary>
 public sealed class HotScores(ScoreStore store, HotCache cache, TimeProvider clock, IOptions<ScoringOptions> options)
 {
-    public DayWindow HotWindow() => DayWindow.LastDays(DayWindow.HotDays, Today());
-
     public DateOnly Today() => DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
 
-    /// <summary>The hot window's tally and where it came from ("cache" or "store").</summary>
-    public async Task<(NpsTally Tally, string Source)> GetAsync(string scopeKey, CancellationToken ct)
+    /// <summary>Whether a window is one kept hot (the last 7, 30 or 90 days).</summary>
+    public bool IsHot(DayWindow window) => window.End == Today() && DayWindow.HotDays.Contains(window.Days);
+
+    /// <summary>A hot window's statistics and where they came from ("cache" or "store").</summary>
+    public async Task<(RatingStats Stats, string Source)> GetAsync(string scopeKey, MetricKey metric, DayWindow window, CancellationToken ct)
     {
-        var window = HotWindow();
-        var key = Key(window, scopeKey);
-        if (await cache.TryGetAsync(key) is { } cached && Decode(cached) is { } tally)
-        {
-            return (tally, "cache");
-        }
-        var stored = await store.SumNpsAsync(scopeKey, window, ct);
-        await cache.TrySetIfNewerAsync(key, stored.Version, Encode(stored.Tally), options.Value.HotScoreTtl);
-        return (stored.Tally, "store");
+        var key = Key(window.Days, window.End, metric, scopeKey);
+        if (await cache.TryGetAsync(key) is { } cached && Decode(cached) is { } stats) return (stats, "cache");
+        var stored = await store.SumAsync(scopeKey, metric, window, ct);
+        await cache.TrySetIfNewerAsync(key, stored.Version, Encode(stored.Stats), options.Value.HotScoreTtl);
+        return (stored.Stats, "store");
     }
 
-    /// <summary>Recomputes a scope's hot score from Postgres and stores it, unless Redis holds a newer one.</summary>
-    public async Task RefreshAsync(string scopeKey, CancellationToken ct)
-    {
-        var window = HotWindow();
-        var stored = await store.SumNpsAsync(scopeKey, window, ct);
-        await cache.TrySetIfNewerAsync(Key(window, scopeKey), stored.Version, Encode(stored.Tally), options.Value.HotScoreTtl);
-    }
+    /// <summary>Writes a refreshed row's three windows, unless Redis holds newer ones.</summary>
+    public Task SetAsync(HotRow row, DateOnly today) =>
+        Task.WhenAll(DayWindow.HotDays.Select(days =>
+            cache.TrySetIfNewerAsync(Key(days, today, row.Metric, row.ScopeKey), row.Version, Encode(row.For(days)), options.Value.HotScoreTtl)));
 
-    private string Key(DayWindow window, string scopeKey) =>
-        cache.Key(ScoringModule.Name, "nps30", $"{window.End.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}:{scopeKey}");
+    private string Key(int days, DateOnly end, MetricKey metric, string scopeKey) =>
+        cache.Key(ScoringModule.Name, "hot", $"{days}:{end.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}:{metric.Metric}:{metric.QuestionId}:{scopeKey}");
 
-    private static string Encode(NpsTally t) => JsonSerializer.Serialize(new[] { t.Promoters, t.Passives, t.Detractors });
+    private static string Encode(RatingStats s) => JsonSerializer.Serialize(new[] { s.N, s.TopBox, s.Passives, s.Detractors, s.Sum, s.SumSquares });
 
-    private static NpsTally? Decode(string json)
+    private static RatingStats? Decode(string json)
     {
         try
         {
-            return JsonSerializer.Deserialize<long[]>(json) is [var p, var pa, var d] ? new NpsTally(p, pa, d) : null;
+            return JsonSerializer.Deserialize<double[]>(json) is [var n, var t, var p, var d, var sum, var squares]
+                ? new RatingStats((long)n, (long)t, (long)p, (long)d, sum, squares)
+                : null;
         }
         catch (JsonException)
         {

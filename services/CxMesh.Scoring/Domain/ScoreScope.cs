@@ -1,29 +1,89 @@
 namespace CxMesh.Scoring.Domain;
 
+/// <summary>What a response can be scored by. The order is the order of dimensions in a scope's key.</summary>
 public enum ScopeDimension
 {
     Journey,
+    Touchpoint,
+    Channel,
+    Product,
+    Lot,
+    Store,
+    Segment,
+}
+
+/// <summary>One dimension of a scope; <paramref name="Attribute"/> names the segment attribute for segment dimensions.</summary>
+public sealed record ScopePart(ScopeDimension Dimension, string Value, string? Attribute = null)
+{
+    /// <summary>"journey=coffee", "segment.plan=monthly"; '%', '|' and '=' in values are percent-encoded so keys never collide.</summary>
+    public string Key => $"{Name}={Escape(Value)}";
+
+    public string Name => Dimension == ScopeDimension.Segment ? $"segment.{Attribute}" : Dimension.ToString().ToLowerInvariant();
+
+    public static string Escape(string value) => value.Replace("%", "%25").Replace("|", "%7C").Replace("=", "%3D");
+
+    public static string Unescape(string value) => value.Replace("%3D", "=").Replace("%7C", "|").Replace("%25", "%");
 }
 
 /// <summary>
-/// What a score is about: no dimensions means all feedback. The key is canonical (dimensions sorted),
-/// so the same scope always lands on the same aggregate rows.
+/// What a score is about: no parts means all feedback, otherwise one or two dimensions of different kinds. The key
+/// is canonical (parts ordered by dimension, then attribute), so the same scope always lands on the same rows.
 /// </summary>
-public sealed record ScoreScope(IReadOnlyList<(ScopeDimension Dimension, string Value)> Dimensions)
+public sealed record ScoreScope
 {
-    public static readonly ScoreScope All = new([]);
+    public const int MaxParts = 2;
+    public const string AllKey = "all";
 
-    public static ScoreScope Journey(string journeyId) => new([(ScopeDimension.Journey, journeyId)]);
+    public ScoreScope(IEnumerable<ScopePart> parts)
+    {
+        Parts = parts.OrderBy(p => p.Dimension).ThenBy(p => p.Attribute, StringComparer.Ordinal).ToList();
+    }
 
-    public string Key => Dimensions.Count == 0
-        ? "all"
-        : string.Join("|", Dimensions.OrderBy(d => d.Dimension).Select(d => $"{d.Dimension.ToString().ToLowerInvariant()}={d.Value}"));
+    public static readonly ScoreScope All = new(new List<ScopePart>());
 
-    /// <summary>The scopes one response counts in: all, plus each dimension it carries.</summary>
-    public static IReadOnlyList<ScoreScope> ScopesOf(string? journeyId)
+    public IReadOnlyList<ScopePart> Parts { get; }
+
+    public string Key => Parts.Count == 0 ? AllKey : string.Join("|", Parts.Select(p => p.Key));
+
+    public static ScoreScope Journey(string journeyId) => new(new List<ScopePart> { new(ScopeDimension.Journey, journeyId) });
+
+    public bool Equals(ScoreScope? other) => other is not null && other.Key == Key;
+
+    public override int GetHashCode() => Key.GetHashCode(StringComparison.Ordinal);
+
+    /// <summary>Parses a key made by <see cref="Key"/> back into its parts.</summary>
+    public static ScoreScope Parse(string key)
+    {
+        if (key == AllKey) return All;
+        var parts = new List<ScopePart>();
+        foreach (var part in key.Split('|'))
+        {
+            var at = part.IndexOf('=');
+            var (name, value) = (part[..at], ScopePart.Unescape(part[(at + 1)..]));
+            parts.Add(name.StartsWith("segment.", StringComparison.Ordinal)
+                ? new ScopePart(ScopeDimension.Segment, value, name["segment.".Length..])
+                : new ScopePart(Enum.Parse<ScopeDimension>(name, ignoreCase: true), value));
+        }
+        return new ScoreScope(parts);
+    }
+
+    /// <summary>The scopes a response with these parts counts in: all, each part alone, and each two of them together.</summary>
+    public static IReadOnlyList<ScoreScope> ScopesOf(IReadOnlyList<ScopePart> parts)
+    {
+        var scopes = new List<ScoreScope>(1 + parts.Count + parts.Count * (parts.Count - 1) / 2) { All };
+        for (var i = 0; i < parts.Count; i++)
+        {
+            scopes.Add(new ScoreScope(new List<ScopePart> { parts[i] }));
+            for (var j = i + 1; j < parts.Count; j++) scopes.Add(new ScoreScope(new List<ScopePart> { parts[i], parts[j] }));
+        }
+        return scopes;
+    }
+
+    /// <summary>Key-driver statistics are kept for all and for each single dimension (not pairs).</summary>
+    public static IReadOnlyList<ScoreScope> DriverScopesOf(IReadOnlyList<ScopePart> parts)
     {
         var scopes = new List<ScoreScope> { All };
-        if (!string.IsNullOrEmpty(journeyId)) scopes.Add(Journey(journeyId));
+        scopes.AddRange(parts.Select(p => new ScoreScope(new List<ScopePart> { p })));
         return scopes;
     }
 }

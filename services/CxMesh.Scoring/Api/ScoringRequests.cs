@@ -1,0 +1,139 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using CxMesh.Common.V1;
+using CxMesh.Scoring.Data;
+using CxMesh.Scoring.Domain;
+using CxMesh.Scoring.V1;
+using FluentValidation;
+using FluentValidation.Results;
+
+namespace CxMesh.Scoring.Api;
+
+/// <summary>
+/// The checks every scoring request shares (scope, window, metric), collecting every problem with the field it is
+/// in, so that one INVALID_ARGUMENT names them all.
+/// </summary>
+public sealed partial class ScoringRequests(DateOnly today, int retentionDays)
+{
+    public const int MaxValueLength = 256;
+    private readonly List<ValidationFailure> _problems = [];
+
+    [GeneratedRegex("^[a-z0-9._-]{1,64}$")]
+    private static partial Regex AttributeName();
+
+    public void Check(bool ok, string field, string message)
+    {
+        if (!ok) _problems.Add(new ValidationFailure(field, message));
+    }
+
+    public void ThrowIfAny()
+    {
+        if (_problems.Count > 0) throw new ValidationException(_problems);
+    }
+
+    public ScoreScope Scope(Scope? scope, string field, int maxParts = ScoreScope.MaxParts)
+    {
+        var parts = new List<ScopePart>();
+        if (scope is null) return ScoreScope.All;
+        Check(scope.Dimensions.Count <= maxParts, $"{field}.dimensions",
+            maxParts == 1 ? $"{field}.dimensions may hold at most one dimension here." : $"{field}.dimensions may hold at most {maxParts} dimensions.");
+        for (var i = 0; i < scope.Dimensions.Count; i++)
+        {
+            var d = scope.Dimensions[i];
+            var at = $"{field}.dimensions[{i}]";
+            var dimension = Dimension(d.Kind, d.Attribute, $"{at}.kind", $"{at}.attribute");
+            Check(d.Value.Length is > 0 and <= MaxValueLength, $"{at}.value", $"{at}.value is required, at most {MaxValueLength} characters.");
+            if (dimension is { } kind) parts.Add(new ScopePart(kind, d.Value, kind == ScopeDimension.Segment ? d.Attribute : null));
+        }
+        Check(parts.Select(p => p.Name).Distinct().Count() == parts.Count, $"{field}.dimensions",
+            $"{field}.dimensions must be of different kinds (a response has one journey, one channel...).");
+        return new ScoreScope(parts);
+    }
+
+    public ScopeDimension? Dimension(DimensionKind kind, string attribute, string kindField, string attributeField)
+    {
+        ScopeDimension? dimension = kind switch
+        {
+            DimensionKind.Journey => ScopeDimension.Journey,
+            DimensionKind.Touchpoint => ScopeDimension.Touchpoint,
+            DimensionKind.Channel => ScopeDimension.Channel,
+            DimensionKind.Product => ScopeDimension.Product,
+            DimensionKind.Lot => ScopeDimension.Lot,
+            DimensionKind.Store => ScopeDimension.Store,
+            DimensionKind.Segment => ScopeDimension.Segment,
+            _ => null,
+        };
+        Check(dimension is not null, kindField, $"{kindField} must be one of {string.Join(", ", Enum.GetNames<DimensionKind>().Skip(1))}; got {(int)kind}.");
+        if (dimension == ScopeDimension.Segment)
+        {
+            Check(AttributeName().IsMatch(attribute), attributeField, $"{attributeField} is required for segment dimensions: 1-64 characters of a-z, 0-9, '.', '_' or '-'.");
+        }
+        else
+        {
+            Check(attribute.Length == 0, attributeField, $"{attributeField} is only for segment dimensions.");
+        }
+        return dimension;
+    }
+
+    public DayWindow Window(Window? window, string field, int defaultDays = DayWindow.DefaultDays)
+    {
+        var result = DayWindow.LastDays(defaultDays, today);
+        switch (window?.WindowCase)
+        {
+            case V1.Window.WindowOneofCase.LastDays:
+                Check(window.LastDays is >= 1 and <= DayWindow.MaxDays, $"{field}.last_days", $"{field}.last_days must be 1 to {DayWindow.MaxDays}.");
+                if (window.LastDays is >= 1 and <= DayWindow.MaxDays) result = DayWindow.LastDays(window.LastDays, today);
+                break;
+            case V1.Window.WindowOneofCase.Range:
+                var start = ParseDate(window.Range.StartDate);
+                var end = ParseDate(window.Range.EndDate);
+                Check(start is not null, $"{field}.range.start_date", $"{field}.range.start_date must be a date (yyyy-MM-dd).");
+                Check(end is not null, $"{field}.range.end_date", $"{field}.range.end_date must be a date (yyyy-MM-dd).");
+                if (start is null || end is null) break;
+                Check(end >= start, $"{field}.range", $"{field}.range.end_date must not be before start_date.");
+                Check(end.Value.DayNumber - start.Value.DayNumber < DayWindow.MaxDays, $"{field}.range", $"{field}.range may span at most {DayWindow.MaxDays} days.");
+                Check(end <= today, $"{field}.range.end_date", $"{field}.range.end_date is in the future (today is {today:yyyy-MM-dd} UTC).");
+                Check(start >= today.AddDays(-retentionDays), $"{field}.range.start_date",
+                    $"{field}.range.start_date is older than the {retentionDays} days scores are kept.");
+                result = new DayWindow(start.Value, end.Value);
+                break;
+        }
+        return result;
+    }
+
+    /// <summary>The metric and which questions of it: NPS and eNPS default to all their questions, CSAT and CES to the standard one.</summary>
+    public (MetricKind Kind, MetricKey Key) Metric(Metric metric, string questionId, string field = "metric", string questionField = "question_id")
+    {
+        MetricKind? kind = metric switch
+        {
+            Common.V1.Metric.Nps => MetricKind.Nps,
+            Common.V1.Metric.Enps => MetricKind.Enps,
+            Common.V1.Metric.Csat => MetricKind.Csat,
+            Common.V1.Metric.Ces => MetricKind.Ces,
+            Common.V1.Metric.Custom => MetricKind.Custom,
+            _ => null,
+        };
+        Check(kind is not null, field, metric == Common.V1.Metric.Unspecified ? $"{field} is required." : $"{field} is not a known metric.");
+        Check(questionId.Length == 0 || AttributeName().IsMatch(questionId), questionField, $"{questionField} must be a question id (1-64 characters of a-z, 0-9, '.', '_' or '-').");
+        Check(kind != MetricKind.Custom || questionId.Length > 0, questionField, $"{questionField} is required for custom metrics.");
+        var question = questionId.Length > 0
+            ? questionId
+            : kind switch
+            {
+                MetricKind.Csat => "csat",
+                MetricKind.Ces => "ces",
+                _ => ScoreStore.AllQuestions,
+            };
+        var k = kind ?? MetricKind.Nps;
+        return (k, new MetricKey(ScoreStore.MetricName(k), question));
+    }
+
+    public double Alpha(double alpha, string field)
+    {
+        Check(alpha == 0 || alpha is > 0 and < 0.5, field, $"{field} must be between 0 and 0.5 (0 means 0.05).");
+        return alpha is > 0 and < 0.5 ? alpha : 0.05;
+    }
+
+    public static DateOnly? ParseDate(string value) =>
+        DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date : null;
+}

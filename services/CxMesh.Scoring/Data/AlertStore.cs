@@ -1,0 +1,138 @@
+using CxMesh.Common.V1;
+using CxMesh.Events.V1;
+using CxMesh.Platform.Messaging;
+using CxMesh.Platform.Postgres;
+using Dapper;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace CxMesh.Scoring.Data;
+
+public sealed record AlertFilter(AlertKind? Kind, string? JourneyId, DateTime? RaisedAfter);
+
+public sealed record AlertCursor(DateTime RaisedAt, Guid Id);
+
+/// <summary>Alerts: stored once per dedupe key and published as alert.raised in the same transaction.</summary>
+public sealed class AlertStore([FromKeyedServices(ScoringModule.Name)] ServiceDatabase database)
+{
+    /// <summary>Stores and publishes the alert unless one with the same dedupe key exists; true when it was new.</summary>
+    public static async Task<bool> RaiseAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string dedupeKey, AlertRaised alert, CancellationToken ct)
+    {
+        var inserted = await connection.ExecuteAsync(new CommandDefinition(
+            """
+            insert into alerts (id, dedupe_key, kind, raised_at, feedback_id, customer_id, journey_id, touchpoint_key, channel, redacted_verbatim,
+                metric, question_id, rating, scope_key, value, n, previous_value, previous_n, p_value, window_days)
+            values (@id, @dedupeKey, @kind, @raisedAt, @FeedbackId, @CustomerId, @JourneyId, @TouchpointKey, @channel, @RedactedVerbatim,
+                @metric, @QuestionId, @Rating, @ScopeKey, @Value, @N, @PreviousValue, @PreviousN, @PValue, @WindowDays)
+            on conflict (dedupe_key) do nothing
+            """,
+            new
+            {
+                id = Guid.Parse(alert.AlertId),
+                dedupeKey,
+                kind = alert.Kind.ToString(),
+                raisedAt = alert.OccurredAt.ToDateTime(),
+                FeedbackId = NullIfEmpty(alert.FeedbackId),
+                CustomerId = NullIfEmpty(alert.CustomerId),
+                JourneyId = NullIfEmpty(alert.JourneyId),
+                TouchpointKey = NullIfEmpty(alert.TouchpointKey),
+                channel = (int)alert.Channel,
+                RedactedVerbatim = NullIfEmpty(alert.RedactedVerbatim),
+                metric = alert.Metric == Metric.Unspecified ? null : alert.Metric.ToString(),
+                QuestionId = NullIfEmpty(alert.QuestionId),
+                alert.Rating,
+                ScopeKey = NullIfEmpty(alert.ScopeKey),
+                alert.Value,
+                alert.N,
+                alert.PreviousValue,
+                alert.PreviousN,
+                alert.PValue,
+                alert.WindowDays,
+            }, tx, cancellationToken: ct));
+        if (inserted == 0) return false;
+        await Outbox.EnqueueAsync(connection, tx, Topics.AlertRaised, alert.EventId, alert, ct);
+        return true;
+    }
+
+    public static Task<int> EraseAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string customerId, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "update alerts set customer_id = null, redacted_verbatim = null where customer_id = @customerId", new { customerId }, tx, cancellationToken: ct));
+
+    public async Task<(IReadOnlyList<AlertRaised> Alerts, AlertCursor? Next)> ListAsync(AlertFilter filter, AlertCursor? after, int pageSize, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        var rows = (await connection.QueryAsync<Row>(new CommandDefinition(
+            """
+            select id, kind, raised_at as RaisedAt, feedback_id as FeedbackId, customer_id as CustomerId, journey_id as JourneyId,
+                   touchpoint_key as TouchpointKey, channel, redacted_verbatim as RedactedVerbatim, metric, question_id as QuestionId,
+                   rating, scope_key as ScopeKey, value, n, previous_value as PreviousValue, previous_n as PreviousN, p_value as PValue,
+                   window_days as WindowDays
+            from alerts
+            where (@kind::text is null or kind = @kind) and (@journey::text is null or journey_id = @journey)
+              and (@raisedAfter::timestamptz is null or raised_at > @raisedAfter)
+              and (@afterAt::timestamptz is null or (raised_at, id) < (@afterAt, @afterId))
+            order by raised_at desc, id desc
+            limit @limit
+            """,
+            new
+            {
+                kind = filter.Kind?.ToString(),
+                journey = filter.JourneyId,
+                raisedAfter = filter.RaisedAfter,
+                afterAt = after?.RaisedAt,
+                afterId = after?.Id ?? Guid.Empty,
+                limit = pageSize + 1,
+            }, cancellationToken: ct))).ToList();
+        var next = rows.Count > pageSize ? new AlertCursor(rows[pageSize - 1].RaisedAt, rows[pageSize - 1].Id) : null;
+        return (rows.Take(pageSize).Select(r => r.ToAlert()).ToList(), next);
+    }
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+
+    private sealed class Row
+    {
+        public Guid Id { get; set; }
+        public string Kind { get; set; } = "";
+        public DateTime RaisedAt { get; set; }
+        public string? FeedbackId { get; set; }
+        public string? CustomerId { get; set; }
+        public string? JourneyId { get; set; }
+        public string? TouchpointKey { get; set; }
+        public int Channel { get; set; }
+        public string? RedactedVerbatim { get; set; }
+        public string? Metric { get; set; }
+        public string? QuestionId { get; set; }
+        public int? Rating { get; set; }
+        public string? ScopeKey { get; set; }
+        public double? Value { get; set; }
+        public long? N { get; set; }
+        public double? PreviousValue { get; set; }
+        public long? PreviousN { get; set; }
+        public double? PValue { get; set; }
+        public int? WindowDays { get; set; }
+
+        public AlertRaised ToAlert() => new()
+        {
+            AlertId = Id.ToString(),
+            Kind = System.Enum.Parse<AlertKind>(Kind),
+            OccurredAt = Timestamp.FromDateTime(DateTime.SpecifyKind(RaisedAt, DateTimeKind.Utc)),
+            FeedbackId = FeedbackId ?? "",
+            CustomerId = CustomerId ?? "",
+            JourneyId = JourneyId ?? "",
+            TouchpointKey = TouchpointKey ?? "",
+            Channel = (Channel)Channel,
+            RedactedVerbatim = RedactedVerbatim ?? "",
+            Metric = Metric is null ? CxMesh.Common.V1.Metric.Unspecified : System.Enum.Parse<Metric>(Metric),
+            QuestionId = QuestionId ?? "",
+            Rating = Rating ?? 0,
+            ScopeKey = ScopeKey ?? "",
+            Value = Value ?? 0,
+            N = N ?? 0,
+            PreviousValue = PreviousValue ?? 0,
+            PreviousN = PreviousN ?? 0,
+            PValue = PValue ?? 0,
+            WindowDays = WindowDays ?? 0,
+        };
+    }
+}

@@ -1,0 +1,94 @@
+using CxMesh.Platform.Postgres;
+using CxMesh.Scoring.Domain;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace CxMesh.Scoring.Data;
+
+/// <summary>
+/// Key-driver sums per scope, outcome and day (see migration 0002): upserted with commutative increments in the
+/// handler's transaction; read back for a window as one row per theme and per pair of themes.
+/// </summary>
+public sealed class DriverStore([FromKeyedServices(ScoringModule.Name)] ServiceDatabase database)
+{
+    /// <summary>The outcome under which pair rows are kept: Σxₐx_b does not depend on the outcome.</summary>
+    public const string Pairs = "*";
+
+    public static async Task AddAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<string> scopeKeys, DateOnly day,
+        IReadOnlyList<(string Outcome, double Y)> outcomes, IReadOnlyList<(string Theme, double X)> themes, CancellationToken ct)
+    {
+        if (outcomes.Count == 0) return;
+        var rows = new List<(string Scope, string Outcome, string A, string B, long Cnt, long Neg, double S1, double S2, double S3)>();
+        var sortedThemes = themes.DistinctBy(t => t.Theme).OrderBy(t => t.Theme, StringComparer.Ordinal).ToList();
+        foreach (var scope in scopeKeys.Distinct().Order(StringComparer.Ordinal))
+        {
+            foreach (var (outcome, y) in outcomes.OrderBy(o => o.Outcome, StringComparer.Ordinal))
+            {
+                rows.Add((scope, outcome, "", "", 1, 0, y, y * y, 0));
+                foreach (var (theme, x) in sortedThemes)
+                {
+                    rows.Add((scope, outcome, theme, "", 1, x < -0.05 ? 1 : 0, x, x * x, x * y));
+                }
+            }
+            for (var i = 0; i < sortedThemes.Count; i++)
+            {
+                for (var j = i + 1; j < sortedThemes.Count; j++)
+                {
+                    rows.Add((scope, Pairs, sortedThemes[i].Theme, sortedThemes[j].Theme, 1, 0, 0, 0, sortedThemes[i].X * sortedThemes[j].X));
+                }
+            }
+        }
+        // In primary-key order, so concurrent transactions lock rows in the same order.
+        rows = rows.OrderBy(r => r.Scope, StringComparer.Ordinal).ThenBy(r => r.Outcome, StringComparer.Ordinal)
+            .ThenBy(r => r.A, StringComparer.Ordinal).ThenBy(r => r.B, StringComparer.Ordinal).ToList();
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            insert into driver_daily as d (scope_key, outcome, day, a, b, cnt, neg, s1, s2, s3)
+            select scope, outcome, @day, a, b, cnt, neg, s1, s2, s3
+            from unnest(@scopes, @outcomes, @as, @bs, @cnts, @negs, @s1, @s2, @s3) as r(scope, outcome, a, b, cnt, neg, s1, s2, s3)
+            on conflict (scope_key, outcome, day, a, b) do update set
+                cnt = d.cnt + excluded.cnt, neg = d.neg + excluded.neg,
+                s1 = d.s1 + excluded.s1, s2 = d.s2 + excluded.s2, s3 = d.s3 + excluded.s3
+            """,
+            new
+            {
+                day,
+                scopes = rows.Select(r => r.Scope).ToArray(),
+                outcomes = rows.Select(r => r.Outcome).ToArray(),
+                @as = rows.Select(r => r.A).ToArray(),
+                bs = rows.Select(r => r.B).ToArray(),
+                cnts = rows.Select(r => r.Cnt).ToArray(),
+                negs = rows.Select(r => r.Neg).ToArray(),
+                s1 = rows.Select(r => r.S1).ToArray(),
+                s2 = rows.Select(r => r.S2).ToArray(),
+                s3 = rows.Select(r => r.S3).ToArray(),
+            }, tx, cancellationToken: ct));
+    }
+
+    /// <summary>The sums of a window: as many rows as themes and pairs of themes, however many responses there were.</summary>
+    public async Task<DriverSums> SumsAsync(string scopeKey, string outcome, DayWindow window, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<(string Outcome, string A, string B, long Cnt, long Neg, double S1, double S2, double S3)>(new CommandDefinition(
+            """
+            select outcome, a, b, sum(cnt)::bigint, sum(neg)::bigint, sum(s1), sum(s2), sum(s3)
+            from driver_daily
+            where scope_key = @scopeKey and outcome in (@outcome, '*') and day between @start and @end
+            group by outcome, a, b
+            """, new { scopeKey, outcome, start = window.Start, end = window.End }, cancellationToken: ct));
+        long n = 0;
+        double sumY = 0, sumYY = 0;
+        var themes = new Dictionary<string, ThemeSums>(StringComparer.Ordinal);
+        var cross = new Dictionary<(string, string), double>();
+        foreach (var r in rows)
+        {
+            if (r.Outcome == Pairs) cross[(r.A, r.B)] = r.S3;
+            else if (r.A.Length == 0) (n, sumY, sumYY) = (r.Cnt, r.S1, r.S2);
+            else themes[r.A] = new ThemeSums(r.Cnt, r.Neg, r.S1, r.S2, r.S3);
+        }
+        // Σx² of a theme is its own cross product.
+        foreach (var (theme, sums) in themes) cross[(theme, theme)] = sums.SumXX;
+        return new DriverSums(n, sumY, sumYY, themes, cross);
+    }
+}

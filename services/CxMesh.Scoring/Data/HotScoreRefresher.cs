@@ -1,0 +1,178 @@
+using System.Collections.Concurrent;
+using CxMesh.Common.V1;
+using CxMesh.Events.V1;
+using CxMesh.Platform.Errors;
+using CxMesh.Platform.Messaging;
+using CxMesh.Platform.Postgres;
+using CxMesh.Scoring.Domain;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CxMesh.Scoring.Data;
+
+/// <summary>
+/// After events change scopes, recomputes their hot windows in one query per round (however many events arrived),
+/// writes them to Redis, publishes score.changed (throttled per scope) and raises score-drop alerts. Also deletes
+/// statistics older than the retention and touchpoints too old to attribute to, once an hour.
+/// </summary>
+public sealed class HotScoreRefresher(
+    ScoreStore store, HotScores hotScores, [FromKeyedServices(ScoringModule.Name)] ServiceDatabase database, TimeProvider clock,
+    IOptions<ScoringOptions> options, ILogger<HotScoreRefresher> logger) : BackgroundService
+{
+    private const int MaxScopesPerRound = 2_000;
+    private readonly ConcurrentDictionary<string, byte> _dirty = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _signal = new(0);
+    private readonly ConcurrentDictionary<(string Scope, MetricKey Metric, int Days), Published> _published = new();
+    private DateTimeOffset _lastMaintenance = DateTimeOffset.MinValue;
+
+    private sealed record Published(long N, double Value, DateTimeOffset At);
+
+    public void MarkDirty(IEnumerable<string> scopeKeys)
+    {
+        foreach (var key in scopeKeys) _dirty.TryAdd(key, 0);
+        if (_signal.CurrentCount == 0) _signal.Release();
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var backoff = TimeSpan.FromMilliseconds(100);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await _signal.WaitAsync(TimeSpan.FromMinutes(1), stoppingToken);
+                var keys = _dirty.Keys.Take(MaxScopesPerRound).ToList();
+                foreach (var key in keys) _dirty.TryRemove(key, out _);
+                if (keys.Count > 0)
+                {
+                    try
+                    {
+                        await RefreshAsync(keys, stoppingToken);
+                        backoff = TimeSpan.FromMilliseconds(100);
+                    }
+                    catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                    {
+                        // Postgres unavailable: keep the scopes dirty and try again; reads fall back to Postgres meanwhile.
+                        MarkDirty(keys);
+                        logger.Log(TransientFailures.IsTransient(ex) ? LogLevel.Warning : LogLevel.Error, ex, "Refreshing {Count} hot scopes failed; retrying", keys.Count);
+                        await Task.Delay(backoff, stoppingToken);
+                        backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                    }
+                }
+                if (!_dirty.IsEmpty && _signal.CurrentCount == 0) _signal.Release();
+                await MaintainAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task RefreshAsync(IReadOnlyCollection<string> keys, CancellationToken ct)
+    {
+        var today = hotScores.Today();
+        var rows = await store.HotAsync(keys, today, ct);
+        await Task.WhenAll(rows.Select(r => hotScores.SetAsync(r, today)));
+
+        var now = clock.GetUtcNow();
+        var changed = new List<ScoreChanged>();
+        var drops = new List<(string DedupeKey, AlertRaised Alert)>();
+        var o = options.Value;
+        foreach (var row in rows)
+        {
+            var kind = System.Enum.Parse<MetricKind>(row.Metric.Metric, ignoreCase: true);
+            foreach (var days in DayWindow.HotDays)
+            {
+                var stats = row.For(days);
+                var (value, se) = stats.Headline(kind);
+                var slot = (row.ScopeKey, row.Metric, days);
+                var last = _published.GetValueOrDefault(slot);
+                if (last is not null && last.N == stats.N && last.Value.Equals(value)) continue;
+                if (last is not null && now - last.At < o.ScoreChangedThrottle)
+                {
+                    // Too soon: look again when the throttle has passed, so the last change is not lost.
+                    _ = Task.Delay(o.ScoreChangedThrottle - (now - last.At), ct).ContinueWith(_ => MarkDirty([row.ScopeKey]), ct,
+                        TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+                    continue;
+                }
+                _published[slot] = new Published(stats.N, value, now);
+                changed.Add(new ScoreChanged
+                {
+                    EventId = $"score.changed/{Guid.CreateVersion7()}",
+                    OccurredAt = Timestamp.FromDateTimeOffset(now),
+                    ScopeKey = row.ScopeKey,
+                    Metric = ToProto(kind),
+                    QuestionId = row.Metric.QuestionId == ScoreStore.AllQuestions ? "" : row.Metric.QuestionId,
+                    WindowDays = days,
+                    Value = value,
+                    N = stats.N,
+                    MarginOfError = se * 1.96,
+                });
+            }
+
+            // Score drops: NPS and eNPS (every question together) and CSAT, last 7 days against the 7 before.
+            var dropMetric = kind is MetricKind.Nps or MetricKind.Enps ? row.Metric.QuestionId == ScoreStore.AllQuestions : kind == MetricKind.Csat;
+            if (!dropMetric || o.DropAlertWindowDays != 7) continue;
+            var (current, previous) = (row.Last7, row.Previous7);
+            if (current.N < o.DropAlertMinN || previous.N < o.DropAlertMinN) continue;
+            var comparison = Comparison.Of(current.Headline(kind), current.N, previous.Headline(kind), previous.N, o.DropAlertAlpha);
+            if (!comparison.Significant || comparison.Difference >= 0) continue;
+            var alertId = Guid.CreateVersion7();
+            drops.Add(($"drop:{row.ScopeKey}:{row.Metric.Metric}:{row.Metric.QuestionId}:{today:yyyy-MM-dd}", new AlertRaised
+            {
+                EventId = $"alert.raised/{alertId}",
+                AlertId = alertId.ToString(),
+                OccurredAt = Timestamp.FromDateTimeOffset(now),
+                Kind = AlertKind.ScoreDrop,
+                ScopeKey = row.ScopeKey,
+                Metric = ToProto(kind),
+                QuestionId = row.Metric.QuestionId == ScoreStore.AllQuestions ? "" : row.Metric.QuestionId,
+                Value = current.Headline(kind).Value,
+                N = current.N,
+                PreviousValue = previous.Headline(kind).Value,
+                PreviousN = previous.N,
+                PValue = comparison.PValue,
+                WindowDays = 7,
+            }));
+        }
+        if (changed.Count == 0 && drops.Count == 0) return;
+
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await OutboxBatch.EnqueueManyAsync(connection, tx, Topics.ScoreChanged, changed, e => e.EventId, ct);
+        foreach (var (dedupeKey, alert) in drops) await AlertStore.RaiseAsync(connection, tx, dedupeKey, alert, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    private async Task MaintainAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        if (now - _lastMaintenance < TimeSpan.FromHours(1)) return;
+        _lastMaintenance = now;
+        try
+        {
+            await using var connection = await database.OpenConnectionAsync(ct);
+            var cutoff = DateOnly.FromDateTime(now.UtcDateTime).AddDays(-options.Value.RetentionDays);
+            await Dapper.SqlMapper.ExecuteAsync(connection, new Dapper.CommandDefinition(
+                "delete from rating_daily where day < @cutoff; delete from driver_daily where day < @cutoff", new { cutoff }, cancellationToken: ct));
+            await AttributionStore.PurgeAsync(connection, now.UtcDateTime - options.Value.AttributionWindow - TimeSpan.FromDays(30), ct);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            logger.LogWarning(ex, "Scoring maintenance failed; it runs again in an hour");
+        }
+    }
+
+    public static Metric ToProto(MetricKind kind) => kind switch
+    {
+        MetricKind.Nps => Metric.Nps,
+        MetricKind.Csat => Metric.Csat,
+        MetricKind.Ces => Metric.Ces,
+        MetricKind.Enps => Metric.Enps,
+        _ => Metric.Custom,
+    };
+}

@@ -1,0 +1,29 @@
+using CxMesh.Events.V1;
+using CxMesh.Platform.Messaging;
+using CxMesh.Scoring.Data;
+
+namespace CxMesh.Scoring.Events;
+
+/// <summary>Keeps scoring's projection of where customers were, for attributing feedback without a journey link.</summary>
+public sealed class TouchpointRecordedHandler : IEventHandler<JourneyTouchpointRecorded>
+{
+    public Task HandleAsync(JourneyTouchpointRecorded evt, EventContext context, CancellationToken ct)
+    {
+        if (evt.CustomerId.Length == 0 || evt.JourneyKey.Length == 0 || evt.TouchpointKey.Length == 0 || evt.OccurredAt is null)
+        {
+            throw new InvalidEventException("customer_id, journey_key, touchpoint_key and occurred_at are required.");
+        }
+        return AttributionStore.RecordAsync(context.Connection, context.Transaction, evt, ct);
+    }
+}
+
+/// <summary>Scores are anonymous and stay; what scoring holds of the customer (touchpoints, alert details) goes.</summary>
+public sealed class FeedbackErasedHandler : IEventHandler<FeedbackErased>
+{
+    public async Task HandleAsync(FeedbackErased evt, EventContext context, CancellationToken ct)
+    {
+        if (evt.CustomerId.Length == 0) throw new InvalidEventException("customer_id is missing.");
+        await AttributionStore.EraseAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
+        await AlertStore.EraseAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
+    }
+}
