@@ -1,0 +1,409 @@
+using CxMesh.Common.V1;
+using CxMesh.Events.V1;
+using CxMesh.Platform.Auth;
+using CxMesh.Platform.Messaging;
+using CxMesh.Platform.Postgres;
+using CxMesh.Scoring.V1;
+using CxMesh.TestKit;
+using Dapper;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CxMesh.Scoring.Tests;
+
+public sealed class ScoringFixture : IAsyncLifetime
+{
+    public CxMeshTestHost Host { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Host = await CxMeshTestHost.StartAsync(s =>
+    {
+        s.Services = "scoring";
+        s.Settings["Scoring:DropAlertMinN"] = "20";
+        s.Settings["Scoring:ScoreChangedThrottle"] = "00:00:00.2";
+    });
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+}
+
+/// <summary>Scoring's RPCs over events delivered as the transport delivers them.</summary>
+public sealed class ScoringApiTests(ScoringFixture fixture) : IClassFixture<ScoringFixture>
+{
+    private readonly ScoringService.ScoringServiceClient _client = fixture.Host.Client<ScoringService.ScoringServiceClient>(Roles.Analyst);
+    private static readonly DateTime Today = DateTime.UtcNow.Date;
+
+    // Not one of the hot windows (7, 30, 90 days), so read from Postgres: what was just delivered is there at once,
+    // while the hot windows follow within the refresher's round.
+    private static readonly V1.Window Store = new() { LastDays = 8 };
+
+    private async Task DeliverAsync<TEvent>(EventTopic<TEvent> topic, string eventId, TEvent evt) where TEvent : IMessage<TEvent>, new()
+    {
+        var subscription = fixture.Host.Services.GetServices<EventSubscription>().Single(s => s.Service == "scoring" && s.Topic.Name == topic.Name);
+        var dispatcher = fixture.Host.Services.GetRequiredService<EventDispatcher>();
+        var outcome = await dispatcher.DeliverAsync(subscription, new IncomingEvent(eventId, topic.Name, topic.EventType, EventJson.Format(evt), null), default);
+        Assert.NotEqual(DeliveryOutcome.DeadLettered, outcome);
+    }
+
+    private static RatingValue Nps(int value) => new() { QuestionId = "nps", Metric = Metric.Nps, Value = value, ScaleMin = 0, ScaleMax = 10, TopBoxValues = { 9, 10 } };
+
+    private static FeedbackReceived Feedback(string journey, DateTime givenAt, params RatingValue[] ratings)
+    {
+        var evt = new FeedbackReceived
+        {
+            EventId = Guid.NewGuid().ToString(),
+            OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow),
+            FeedbackId = Guid.NewGuid().ToString(),
+            Channel = Channel.Survey,
+            JourneyId = journey,
+            GivenAt = Timestamp.FromDateTime(givenAt),
+        };
+        evt.Ratings.AddRange(ratings);
+        return evt;
+    }
+
+    private Task DeliverAsync(FeedbackReceived evt) => DeliverAsync(Topics.FeedbackReceived, evt.EventId, evt);
+
+    private static string Unique(string name) => $"{name}-{Guid.NewGuid():N}"[..24];
+
+    private static Scope Journey(string journey, params Dimension[] more)
+    {
+        var scope = new Scope { Dimensions = { new Dimension { Kind = DimensionKind.Journey, Value = journey } } };
+        scope.Dimensions.AddRange(more);
+        return scope;
+    }
+
+    [Fact]
+    public async Task CSAT_and_CES_are_scored_by_the_definitions_their_questions_carry()
+    {
+        var journey = Unique("csat");
+        var csat = new[] { 5, 5, 4, 3, 1 };
+        var ces = new[] { 7, 6, 2, 5 };
+        foreach (var v in csat)
+        {
+            await DeliverAsync(Feedback(journey, Today.AddHours(1), new RatingValue { QuestionId = "csat", Metric = Metric.Csat, Value = v, ScaleMin = 1, ScaleMax = 5, HigherIsBetter = true, TopBoxValues = { 4, 5 } }));
+        }
+        foreach (var v in ces)
+        {
+            await DeliverAsync(Feedback(journey, Today.AddHours(1), new RatingValue { QuestionId = "ces", Metric = Metric.Ces, Value = v, ScaleMin = 1, ScaleMax = 7, HigherIsBetter = true, TopBoxValues = { 5, 6, 7 } }));
+        }
+        await DeliverAsync(Feedback(journey, Today.AddHours(1), new RatingValue { QuestionId = "ces-legacy", Metric = Metric.Ces, Value = 2, ScaleMin = 1, ScaleMax = 5, HigherIsBetter = false, TopBoxValues = { 1, 2 } }));
+
+        var window = new V1.Window { Range = new DateRange { StartDate = $"{Today.AddDays(-1):yyyy-MM-dd}", EndDate = $"{Today:yyyy-MM-dd}" } };
+        var c = (await _client.GetScoreAsync(new GetScoreRequest { Metric = Metric.Csat, Scope = Journey(journey), Window = window })).Score;
+        Assert.Equal((5L, 60.0, 3L, "csat"), (c.N, c.Value, c.Promoters, c.QuestionId));
+        Assert.Equal(3.6, c.Mean, 9);
+        var e = (await _client.GetScoreAsync(new GetScoreRequest { Metric = Metric.Ces, Scope = Journey(journey), Window = window })).Score;
+        Assert.Equal((4L, 5.0, 75.0), (e.N, e.Value, e.TopBoxShare));
+        Assert.True(e.HigherIsBetter);
+        var legacy = (await _client.GetScoreAsync(new GetScoreRequest { Metric = Metric.Ces, QuestionId = "ces-legacy", Scope = Journey(journey), Window = window })).Score;
+        Assert.Equal((1L, 2.0), (legacy.N, legacy.Value));
+        Assert.False(legacy.HigherIsBetter);
+        var none = (await _client.GetScoreAsync(new GetScoreRequest { Metric = Metric.Enps, Scope = Journey(journey), Window = window })).Score;
+        Assert.Equal(0, none.N);
+    }
+
+    [Fact]
+    public async Task Responses_count_in_each_of_their_dimensions_and_each_pair_of_them()
+    {
+        var journey = Unique("pairs");
+        for (var i = 0; i < 6; i++)
+        {
+            var evt = Feedback(journey, Today.AddHours(2), Nps(i < 4 ? 10 : 0));
+            evt.Channel = i % 2 == 0 ? Channel.Web : Channel.ContactCentre;
+            evt.TouchpointKey = "delivered";
+            evt.Segment["plan"] = i < 3 ? "monthly" : "annual";
+            await DeliverAsync(evt);
+        }
+        async Task<Score> Of(params Dimension[] more) =>
+            (await _client.GetScoreAsync(new GetScoreRequest { Metric = Metric.Nps, Scope = Journey(journey, more), Window = Store })).Score;
+
+        Assert.Equal(6, (await Of()).N);
+        var monthly = await Of(new Dimension { Kind = DimensionKind.Segment, Attribute = "plan", Value = "monthly" });
+        Assert.Equal((3L, 100.0), (monthly.N, monthly.Value));
+        Assert.Equal(3, (await Of(new Dimension { Kind = DimensionKind.Channel, Value = "contact-centre" })).N);
+        Assert.Equal(6, (await Of(new Dimension { Kind = DimensionKind.Touchpoint, Value = "delivered" })).N);
+        var annual = (await _client.GetScoreAsync(new GetScoreRequest
+        {
+            Metric = Metric.Nps,
+            Scope = new Scope { Dimensions = { new Dimension { Kind = DimensionKind.Channel, Value = "web" }, new Dimension { Kind = DimensionKind.Segment, Attribute = "plan", Value = "annual" } } },
+            Window = Store,
+        })).Score;
+        Assert.True(annual.N >= 1, "channel x segment is a scope of its own");
+    }
+
+    [Fact]
+    public async Task Feedback_without_a_journey_is_attributed_to_the_customer_s_latest_touchpoint_within_the_window_and_erasure_forgets_it()
+    {
+        var journey = Unique("attr");
+        var customer = Unique("cust");
+        var givenAt = DateTime.UtcNow.AddMinutes(-5);
+        JourneyTouchpointRecorded Touchpoint(string key, DateTime at) => new()
+        {
+            EventId = $"journey.touchpoint.recorded/{Guid.NewGuid()}",
+            OccurredAt = Timestamp.FromDateTime(at),
+            TouchpointEventId = Guid.NewGuid().ToString(),
+            CustomerId = customer,
+            JourneyKey = journey,
+            TouchpointKey = key,
+        };
+        foreach (var tp in new[] { Touchpoint("ordered", givenAt.AddDays(-3)), Touchpoint("delivered", givenAt.AddHours(-2)), Touchpoint("reviewed", givenAt.AddHours(1)) })
+        {
+            await DeliverAsync(Topics.JourneyTouchpointRecorded, tp.EventId, tp);
+            await DeliverAsync(Topics.JourneyTouchpointRecorded, tp.EventId, tp); // redelivered: still one row
+        }
+        var unlinked = Feedback("", givenAt, Nps(3));
+        unlinked.CustomerId = customer;
+        await DeliverAsync(unlinked);
+        var stranger = Feedback("", givenAt, Nps(10));
+        stranger.CustomerId = Unique("nobody");
+        await DeliverAsync(stranger);
+
+        var score = (await _client.GetScoreAsync(new GetScoreRequest
+        {
+            Metric = Metric.Nps,
+            Scope = Journey(journey, new Dimension { Kind = DimensionKind.Touchpoint, Value = "delivered" }),
+            Window = Store,
+        })).Score;
+        Assert.Equal((1L, 1L), (score.N, score.Detractors));
+        var alert = (await _client.ListAlertsAsync(new ListAlertsRequest { JourneyId = journey })).Alerts.Single();
+        Assert.Equal(("delivered", customer), (alert.TouchpointKey, alert.CustomerId));
+
+        var erased = new FeedbackErased { EventId = Guid.NewGuid().ToString(), OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow), CustomerId = customer };
+        await DeliverAsync(Topics.FeedbackErased, erased.EventId, erased);
+        var db = fixture.Host.Services.GetRequiredKeyedService<ServiceDatabase>("scoring");
+        await using var connection = await db.OpenConnectionAsync();
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("select count(*) from touchpoint_projection where customer_id = @customer", new { customer }));
+        var after = (await _client.ListAlertsAsync(new ListAlertsRequest { JourneyId = journey })).Alerts.Single();
+        Assert.Equal(("", ""), (after.CustomerId, after.RedactedVerbatim));
+        // Scores are anonymous and stay.
+        Assert.Equal(1, (await _client.GetScoreAsync(new GetScoreRequest { Metric = Metric.Nps, Scope = Journey(journey), Window = Store })).Score.N);
+    }
+
+    [Fact]
+    public async Task A_trend_has_a_point_for_every_day_or_week_with_its_own_n()
+    {
+        var journey = Unique("trend");
+        for (var d = 0; d < 10; d++)
+        {
+            for (var i = 0; i <= d % 3; i++) await DeliverAsync(Feedback(journey, Today.AddDays(-d).AddHours(3), Nps(d % 2 == 0 ? 10 : 0)));
+        }
+        var daily = (await _client.GetTrendAsync(new GetTrendRequest { Metric = Metric.Nps, Scope = Journey(journey), Window = new V1.Window { LastDays = 14 }, Granularity = Granularity.Day })).Points;
+        Assert.Equal(14, daily.Count);
+        Assert.Equal(Enumerable.Range(0, 14).Select(i => Today.AddDays(-13 + i).ToString("yyyy-MM-dd")), daily.Select(p => p.StartDate));
+        Assert.Equal(Enumerable.Range(0, 14).Select(i => 13 - i < 10 ? (13 - i) % 3 + 1L : 0L), daily.Select(p => p.N));
+        Assert.Equal(100, daily[^1].Value);
+        var weekly = (await _client.GetTrendAsync(new GetTrendRequest { Metric = Metric.Nps, Scope = Journey(journey), Window = new V1.Window { LastDays = 14 }, Granularity = Granularity.Week })).Points;
+        Assert.Equal(daily.Sum(p => p.N), weekly.Sum(p => p.N));
+        Assert.All(weekly.Skip(1).SkipLast(1), p => Assert.Equal(DayOfWeek.Monday, DateOnly.Parse(p.StartDate).DayOfWeek));
+    }
+
+    [Fact]
+    public async Task Two_scopes_compare_with_a_difference_its_interval_and_a_p_value()
+    {
+        var good = Unique("good");
+        var poor = Unique("poor");
+        for (var i = 0; i < 60; i++)
+        {
+            await DeliverAsync(Feedback(good, Today.AddHours(1), Nps(i % 5 == 0 ? 6 : 10)));
+            await DeliverAsync(Feedback(poor, Today.AddHours(1), Nps(i % 2 == 0 ? 3 : 9)));
+        }
+        var week = new V1.Window { LastDays = 7 };
+        var comparison = await _client.CompareScoresAsync(new CompareScoresRequest
+        {
+            Metric = Metric.Nps,
+            A = new ScoreQuery { Scope = Journey(good), Window = week },
+            B = new ScoreQuery { Scope = Journey(poor), Window = week },
+        });
+        Assert.Equal(60 - 0, comparison.Difference, 9);
+        Assert.True(comparison.Significant);
+        Assert.True(comparison.PValue < 0.001);
+        // se = 100·√((1 − 0.6²)/60 + 1/60) ≈ 16.5, so the 95% margin is about 32.4.
+        Assert.Equal(1.959964 * 100 * Math.Sqrt((1 - 0.36) / 60 + 1.0 / 60), comparison.DifferenceMarginOfError, 3);
+
+        var same = await _client.CompareScoresAsync(new CompareScoresRequest
+        {
+            Metric = Metric.Nps,
+            A = new ScoreQuery { Scope = Journey(good), Window = week },
+            B = new ScoreQuery { Scope = Journey(good), Window = new V1.Window { LastDays = 8 } },
+        });
+        Assert.False(same.Significant);
+    }
+
+    [Fact]
+    public async Task Ranking_the_touchpoints_of_a_journey_flags_the_one_significantly_below_the_rest()
+    {
+        var journey = Unique("rank");
+        foreach (var (touchpoint, ratings) in new[] { ("ordered", 10), ("roasted", 9), ("delivered", 2) })
+        {
+            for (var i = 0; i < 40; i++)
+            {
+                var evt = Feedback(journey, Today.AddHours(1), Nps(i % 4 == 0 ? 8 : ratings));
+                evt.TouchpointKey = touchpoint;
+                await DeliverAsync(evt);
+            }
+        }
+        var ranked = await _client.RankScopesAsync(new RankScopesRequest
+        {
+            Parent = Journey(journey),
+            Dimension = DimensionKind.Touchpoint,
+            Metric = Metric.Nps,
+            Window = new V1.Window { LastDays = 7 },
+        });
+        Assert.Equal(120, ranked.Parent.N);
+        Assert.Equal(["ordered", "roasted", "delivered"], ranked.Ranked.Select(r => r.Scope.Dimensions.Single(d => d.Kind == DimensionKind.Touchpoint).Value));
+        Assert.True(ranked.Ranked[^1].SignificantlyBelow);
+        Assert.False(ranked.Ranked[0].SignificantlyBelow);
+        Assert.Equal(journey, ranked.Ranked[0].Scope.Dimensions.Single(d => d.Kind == DimensionKind.Journey).Value);
+    }
+
+    [Fact]
+    public async Task Key_drivers_come_from_the_themes_of_the_scope_s_responses()
+    {
+        var journey = Unique("drivers");
+        var random = new Random(17);
+        for (var i = 0; i < 300; i++)
+        {
+            var delivery = random.Next(0, 3) == 0 ? random.Next(-100, 101) / 100.0 : 0;
+            var taste = random.Next(0, 3) == 0 ? random.Next(-100, 101) / 100.0 : 0;
+            var rating = Math.Clamp((int)Math.Round(7 + 3 * delivery + 0.3 * taste + random.Next(-1, 2)), 0, 10);
+            var evt = Feedback(journey, Today.AddHours(1).AddDays(-random.Next(0, 5)), Nps(rating));
+            if (delivery != 0) evt.Themes.Add(new ThemeMention { ThemeKey = "delivery", SentimentScore = delivery });
+            if (taste != 0) evt.Themes.Add(new ThemeMention { ThemeKey = "taste", SentimentScore = taste });
+            await DeliverAsync(evt);
+        }
+        var drivers = await _client.GetKeyDriversAsync(new GetKeyDriversRequest { Scope = Journey(journey), Outcome = Outcome.NpsRating, Window = new V1.Window { LastDays = 30 } });
+        Assert.Equal(300, drivers.N);
+        Assert.Equal("delivery", drivers.Drivers[0].ThemeKey);
+        Assert.True(drivers.Drivers[0].Significant);
+        Assert.True(drivers.ShapleyComputed);
+        Assert.Equal(drivers.RSquared, drivers.Drivers.Sum(d => d.RelativeWeight), 9);
+        Assert.Equal(100, drivers.Drivers.Sum(d => d.RelativeWeightPercent), 6);
+
+        var detractors = await _client.GetKeyDriversAsync(new GetKeyDriversRequest { Scope = Journey(journey), Outcome = Outcome.Detractor, Window = new V1.Window { LastDays = 30 } });
+        Assert.Equal("delivery", detractors.Drivers[0].ThemeKey);
+        Assert.True(detractors.Drivers[0].Correlation < 0, "a better delivery sentiment makes a detractor less likely");
+
+        var empty = await _client.GetKeyDriversAsync(new GetKeyDriversRequest { Scope = Journey(Unique("silent")), Outcome = Outcome.NpsRating });
+        Assert.Equal(0, empty.N);
+        Assert.NotEmpty(empty.Note);
+    }
+
+    [Fact]
+    public async Task A_detractor_raises_one_alert_however_often_the_event_is_delivered_and_a_bitter_complaint_raises_one_too()
+    {
+        var journey = Unique("alert");
+        var detractor = Feedback(journey, Today.AddHours(1), Nps(2));
+        detractor.CustomerId = "cust-alert-1";
+        detractor.RedactedVerbatim = "Coffee arrived cold, call me on [phone]";
+        await DeliverAsync(detractor);
+        await DeliverAsync(detractor);
+        var complaint = Feedback(journey, Today.AddHours(1));
+        complaint.Channel = Channel.Complaint;
+        complaint.RedactedVerbatim = "Terrible, rude and broken";
+        complaint.SentimentScore = -0.8;
+        await DeliverAsync(complaint);
+        await DeliverAsync(Feedback(journey, Today.AddHours(1), Nps(9)));
+
+        var alerts = (await _client.ListAlertsAsync(new ListAlertsRequest { JourneyId = journey })).Alerts;
+        Assert.Equal(2, alerts.Count);
+        var d = alerts.Single(a => a.Kind == AlertKind.Detractor);
+        Assert.Equal((detractor.FeedbackId, "cust-alert-1", 2, "Coffee arrived cold, call me on [phone]"), (d.FeedbackId, d.CustomerId, d.Rating, d.RedactedVerbatim));
+        Assert.Equal(complaint.FeedbackId, alerts.Single(a => a.Kind == AlertKind.NegativeComplaint).FeedbackId);
+
+        var db = fixture.Host.Services.GetRequiredKeyedService<ServiceDatabase>("scoring");
+        await using var connection = await db.OpenConnectionAsync();
+        Assert.Equal(1, await connection.ExecuteScalarAsync<long>(
+            "select count(*) from outbox where topic = 'alert.raised.v1' and payload like @id", new { id = $"%{detractor.FeedbackId}%" }));
+
+        var page = await _client.ListAlertsAsync(new ListAlertsRequest { JourneyId = journey, PageSize = 1 });
+        var next = await _client.ListAlertsAsync(new ListAlertsRequest { JourneyId = journey, PageSize = 1, PageToken = page.NextPageToken });
+        Assert.NotEqual(page.Alerts[0].Id, next.Alerts[0].Id);
+        Assert.Equal("", next.NextPageToken);
+    }
+
+    [Fact]
+    public async Task A_significant_drop_raises_one_alert_for_the_scope_and_hot_scores_publish_score_changed()
+    {
+        var journey = Unique("drop");
+        for (var i = 0; i < 30; i++) await DeliverAsync(Feedback(journey, Today.AddDays(-9).AddHours(1), Nps(10)));
+        for (var i = 0; i < 30; i++) await DeliverAsync(Feedback(journey, Today.AddHours(1), Nps(i % 3 == 0 ? 9 : 2)));
+
+        var scopeKey = $"journey={journey}";
+        var db = fixture.Host.Services.GetRequiredKeyedService<ServiceDatabase>("scoring");
+        await using var connection = await db.OpenConnectionAsync();
+        await Eventually.Until(() => connection.ExecuteScalarAsync<long>(
+            "select count(*) from alerts where kind = 'ScoreDrop' and scope_key = @scopeKey", new { scopeKey }), n => n == 1);
+        var drop = (await _client.ListAlertsAsync(new ListAlertsRequest { JourneyId = "", Kind = AlertKind.ScoreDrop })).Alerts.First(a => a.ScopeKey == scopeKey);
+        // Raised as soon as the drop was significant with enough responses (at least 20 here), not at the end.
+        Assert.InRange(drop.N, 20, 30);
+        Assert.Equal((30L, 100.0, 7), (drop.PreviousN, drop.PreviousValue, drop.WindowDays));
+        Assert.True(drop.PValue < 0.01);
+
+        await Eventually.Until(() => connection.ExecuteScalarAsync<long>(
+            "select count(*) from outbox where topic = 'score.changed.v1' and payload like @key", new { key = $"%\"{scopeKey}\"%" }), n => n > 0);
+        // The hot 7-day value is read from Redis once the refresher wrote it.
+        var hot = await Eventually.Until(
+            async () => (await _client.GetScoreAsync(new GetScoreRequest { Metric = Metric.Nps, Scope = Journey(journey), Window = new V1.Window { LastDays = 7 } })).Score,
+            s => s.Source == "cache" && s.N == 30);
+        Assert.Equal(100.0 * (10 - 20) / 30, hot.Value, 9);
+
+        // More responses the same day: still one drop alert for this scope and window.
+        for (var i = 0; i < 5; i++) await DeliverAsync(Feedback(journey, Today.AddHours(2), Nps(0)));
+        await Eventually.Until(
+            async () => (await _client.GetScoreAsync(new GetScoreRequest { Metric = Metric.Nps, Scope = Journey(journey), Window = new V1.Window { LastDays = 7 } })).Score,
+            s => s.Source == "cache" && s.N == 35);
+        Assert.Equal(1, await connection.ExecuteScalarAsync<long>("select count(*) from alerts where kind = 'ScoreDrop' and scope_key = @scopeKey", new { scopeKey }));
+    }
+
+    public static TheoryData<string, string> BadRequests => new()
+    {
+        { "rank by the parent's dimension", "dimension" },
+        { "rank without a dimension", "dimension" },
+        { "drivers of a pair", "scope.dimensions" },
+        { "drivers without an outcome", "outcome" },
+        { "compare without a", "a" },
+        { "compare a scope with itself", "b" },
+        { "compare at alpha 0.7", "alpha" },
+        { "trend with an unknown granularity", "granularity" },
+        { "alerts with a forged page token", "page_token" },
+        { "alerts with page size 500", "page_size" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task Bad_input_to_every_RPC_is_INVALID_ARGUMENT_naming_the_field(string how, string field)
+    {
+        var journey = Journey("coffee");
+        var week = new V1.Window { LastDays = 7 };
+        Func<Task> call = how switch
+        {
+            "rank by the parent's dimension" => () => _client.RankScopesAsync(new RankScopesRequest { Parent = journey, Dimension = DimensionKind.Journey, Metric = Metric.Nps }).ResponseAsync,
+            "rank without a dimension" => () => _client.RankScopesAsync(new RankScopesRequest { Parent = journey, Metric = Metric.Nps }).ResponseAsync,
+            "drivers of a pair" => () => _client.GetKeyDriversAsync(new GetKeyDriversRequest
+            {
+                Scope = Journey("coffee", new Dimension { Kind = DimensionKind.Channel, Value = "web" }),
+                Outcome = Outcome.NpsRating,
+            }).ResponseAsync,
+            "drivers without an outcome" => () => _client.GetKeyDriversAsync(new GetKeyDriversRequest { Scope = journey }).ResponseAsync,
+            "compare without a" => () => _client.CompareScoresAsync(new CompareScoresRequest { Metric = Metric.Nps, B = new ScoreQuery { Scope = journey } }).ResponseAsync,
+            "compare a scope with itself" => () => _client.CompareScoresAsync(new CompareScoresRequest
+            {
+                Metric = Metric.Nps,
+                A = new ScoreQuery { Scope = journey, Window = week },
+                B = new ScoreQuery { Scope = journey, Window = week },
+            }).ResponseAsync,
+            "compare at alpha 0.7" => () => _client.CompareScoresAsync(new CompareScoresRequest
+            {
+                Metric = Metric.Nps,
+                Alpha = 0.7,
+                A = new ScoreQuery { Scope = journey, Window = week },
+                B = new ScoreQuery { Window = week },
+            }).ResponseAsync,
+            "trend with an unknown granularity" => () => _client.GetTrendAsync(new GetTrendRequest { Metric = Metric.Nps, Granularity = (Granularity)9 }).ResponseAsync,
+            "alerts with a forged page token" => () => _client.ListAlertsAsync(new ListAlertsRequest { PageToken = "bm90LW91cnM" }).ResponseAsync,
+            "alerts with page size 500" => () => _client.ListAlertsAsync(new ListAlertsRequest { PageSize = 500 }).ResponseAsync,
+            _ => throw new ArgumentOutOfRangeException(nameof(how)),
+        };
+        await RpcAssert.InvalidArgumentAsync(call, field);
+    }
+}
