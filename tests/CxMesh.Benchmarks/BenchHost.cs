@@ -23,6 +23,7 @@ internal sealed class BenchHost : IAsyncDisposable
 
     public string GrpcAddress { get; }
     public Dictionary<string, string> Databases { get; }
+    public IServiceProvider Services => _app.Services;
 
     public static async Task<BenchHost> StartAsync(string services, IDictionary<string, string?>? extra = null)
     {
@@ -53,6 +54,7 @@ internal sealed class BenchHost : IAsyncDisposable
         return new BenchHost(app, grpcPort, databases);
     }
 
+    /// <summary>A new channel (its own HTTP/2 connection) with a token for the role.</summary>
     public GrpcChannel Channel(string role = Roles.Admin)
     {
         var token = DevelopmentTokens.Create(new AuthOptions { SigningKey = CxMeshTestHost.SigningKey }, role, "bench");

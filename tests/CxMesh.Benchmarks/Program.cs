@@ -6,6 +6,9 @@ using CxMesh.Benchmarks;
 //   feedback-text [seconds=5]
 //   feedback-ingest [items=100000] [batch=1000] [streams=4] [relay=running|paused] [percent-with-verbatim=60]
 //   feedback-memory [items=1000000] [batch=10000]
+//   scoring-hot [concurrency=32] [seconds=10]
+//   scoring-freshness [items-per-second=1000] [seconds=20]
+//   scoring-drivers [calls=500]
 var name = args.FirstOrDefault() ?? "help";
 int Arg(int index, int fallback) => args.Length > index && int.TryParse(args[index], out var v) ? v : fallback;
 switch (name)
@@ -22,12 +25,21 @@ switch (name)
     case "feedback-memory":
         await FeedbackBenchmarks.MemoryAsync(Arg(1, 1_000_000), Arg(2, 10_000));
         break;
+    case "scoring-hot":
+        await ScoringBenchmarks.HotReadsAsync(Arg(1, 32), Arg(2, 10));
+        break;
+    case "scoring-freshness":
+        await ScoringBenchmarks.FreshnessAsync(Arg(1, 1000), Arg(2, 20));
+        break;
+    case "scoring-drivers":
+        await ScoringBenchmarks.DriversAsync(Arg(1, 500));
+        break;
     case "journey-funnel":
         var checkpoints = args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToArray() : [100_000, 1_000_000];
         await JourneyBenchmarks.FunnelAsync(checkpoints, Arg(2, 2000));
         break;
     default:
-        Console.WriteLine("benchmarks: journey-ingest [rows] [batch] [streams] [paused] | journey-funnel [checkpoints] [calls] | feedback-text [seconds] | feedback-ingest [items] [batch] [streams] | feedback-memory [items] [batch]");
+        Console.WriteLine("benchmarks: journey-ingest [rows] [batch] [streams] [paused] | journey-funnel [checkpoints] [calls] | feedback-text [seconds] | feedback-ingest [items] [batch] [streams] | feedback-memory [items] [batch] | scoring-hot [concurrency] [seconds] | scoring-freshness [rate] [seconds] | scoring-drivers [calls]");
         return 64;
 }
 return 0;

@@ -146,6 +146,28 @@ public sealed class AggregationTests(HostFixture fixture) : IClassFixture<HostFi
         Assert.Equal(events.Aggregate(default(NpsTally), (t, e) => t + NpsTally.Of(e.Ratings[0].Value)), total.Nps);
     }
 
+    [Fact]
+    public async Task A_batch_is_applied_in_one_transaction_with_each_unusable_event_dead_lettered_alone()
+    {
+        var journey = $"batch-{Guid.NewGuid():N}"[..20];
+        var good = Event(10, journey, DateTime.UtcNow.AddMinutes(-1));
+        var other = Event(0, journey, DateTime.UtcNow.AddMinutes(-1));
+        var offScale = Event(3, journey, DateTime.UtcNow.AddMinutes(-1));
+        offScale.Ratings[0].Value = 12;
+        IncomingEvent Incoming(FeedbackReceived e) => new(e.EventId, Topics.FeedbackReceived.Name, Topics.FeedbackReceived.EventType, EventJson.Format(e), null);
+        var batch = new[] { Incoming(good), Incoming(offScale), new IncomingEvent("x-1", Topics.FeedbackReceived.Name, null, "not json", null), Incoming(other), Incoming(good) };
+
+        var outcomes = await Dispatcher.DeliverManyAsync(Subscription, batch, default);
+        Assert.Equal([DeliveryOutcome.Applied, DeliveryOutcome.DeadLettered, DeliveryOutcome.DeadLettered, DeliveryOutcome.Applied, DeliveryOutcome.Duplicate], outcomes);
+        Assert.All(await Dispatcher.DeliverManyAsync(Subscription, [Incoming(good), Incoming(other)], default), o => Assert.Equal(DeliveryOutcome.Duplicate, o));
+
+        await using var connection = await Database.OpenConnectionAsync();
+        Assert.Equal((2L, 1L, 1L), await connection.QuerySingleAsync<(long, long, long)>(
+            "select sum(n)::bigint, sum(top_box)::bigint, sum(detractors)::bigint from rating_daily where scope_key = @key", new { key = $"journey={journey}" }));
+        Assert.Equal(1, await connection.ExecuteScalarAsync<long>("select count(*) from dead_letters where event_id = @id", new { id = offScale.EventId }));
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("select count(*) from inbox where event_id = @id", new { id = offScale.EventId }));
+    }
+
     public static TheoryData<string, string?> PoisonPayloads => new()
     {
         { "not json at all", null },

@@ -89,6 +89,120 @@ public sealed class EventDispatcher(IServiceProvider services, ILogger<EventDisp
         return DeliveryOutcome.Applied;
     }
 
+    /// <summary>
+    /// Hands many events of one topic to one subscription in a single transaction: the inbox rows in one statement,
+    /// each new event's handler under its own savepoint (an unusable event is rolled back alone and dead-lettered),
+    /// one commit. Outcomes are in the order of <paramref name="events"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<DeliveryOutcome>> DeliverManyAsync(EventSubscription subscription, IReadOnlyList<IncomingEvent> events, CancellationToken ct)
+    {
+        var database = services.GetRequiredKeyedService<ServiceDatabase>(subscription.Service);
+        var outcomes = new DeliveryOutcome[events.Count];
+        var parsed = new List<(int Index, string EventId, IMessage Message)>();
+        for (var i = 0; i < events.Count; i++)
+        {
+            var evt = events[i];
+            IMessage? message = null;
+            string? problem = null;
+            if (evt.EventType is { Length: > 0 } type && type != subscription.Topic.EventType)
+            {
+                problem = $"Unknown event type '{type}' on topic {evt.Topic}; expected {subscription.Topic.EventType}.";
+            }
+            else
+            {
+                try
+                {
+                    message = subscription.Parse(evt.Payload);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException)
+                {
+                    problem = $"Unparseable payload: {ex.Message}";
+                }
+            }
+            var eventId = message is not null && EventIdOf(message) is { Length: > 0 } id ? id : evt.EventId;
+            if (problem is null && string.IsNullOrEmpty(eventId)) problem = "The event has no event_id.";
+            if (problem is not null)
+            {
+                outcomes[i] = await DeadLetterAsync(database, subscription, evt, message is null ? evt.EventId : eventId, problem, ct);
+                continue;
+            }
+            parsed.Add((i, eventId!, message!));
+        }
+        if (parsed.Count == 0) return outcomes;
+
+        using var activity = MessagingTelemetry.Source.StartActivity($"{subscription.Topic.Name} process batch", ActivityKind.Consumer);
+        activity?.SetTag("messaging.destination.name", subscription.Topic.Name);
+        activity?.SetTag("messaging.consumer.group.name", subscription.HandlerName);
+        activity?.SetTag("messaging.batch.message_count", parsed.Count);
+
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var fresh = (await connection.QueryAsync<string>(new CommandDefinition(
+            """
+            insert into inbox (event_id, handler, topic)
+            select distinct id, @handler, @topic from unnest(@ids) as id
+            on conflict do nothing
+            returning event_id
+            """,
+            new { ids = parsed.Select(p => p.EventId).ToArray(), handler = subscription.HandlerName, topic = subscription.Topic.Name }, tx, cancellationToken: ct)))
+            .ToHashSet(StringComparer.Ordinal);
+
+        var afterCommit = new List<(string EventId, Func<CancellationToken, Task> Action)>();
+        var invalid = new List<(int Index, string EventId, string Error)>();
+        foreach (var (index, eventId, message) in parsed)
+        {
+            // A repeat (delivered before, or twice in this batch) is a duplicate.
+            if (!fresh.Remove(eventId))
+            {
+                outcomes[index] = DeliveryOutcome.Duplicate;
+                MessagingTelemetry.Duplicates.Add(1, new KeyValuePair<string, object?>("handler", subscription.HandlerName));
+                continue;
+            }
+            // Each event continues its own trace, as a single delivery would.
+            using var eventActivity = MessagingTelemetry.Source.StartActivity(
+                $"{subscription.Topic.Name} process", ActivityKind.Consumer, MessagingTelemetry.ParentFrom(events[index].TraceParent));
+            eventActivity?.SetTag("messaging.destination.name", subscription.Topic.Name);
+            eventActivity?.SetTag("messaging.consumer.group.name", subscription.HandlerName);
+            eventActivity?.SetTag("messaging.message.id", eventId);
+            var context = new EventContext(connection, tx, eventId, subscription.Topic.Name);
+            await tx.SaveAsync("event", ct);
+            try
+            {
+                await using var scope = services.CreateAsyncScope();
+                await subscription.Handle(scope.ServiceProvider, message, context, ct);
+                await tx.ReleaseAsync("event", ct);
+                outcomes[index] = DeliveryOutcome.Applied;
+                afterCommit.AddRange(context.AfterCommitActions.Select(a => (eventId, a)));
+            }
+            catch (InvalidEventException ex)
+            {
+                await tx.RollbackAsync("event", ct);
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "delete from inbox where event_id = @eventId and handler = @handler", new { eventId, handler = subscription.HandlerName }, tx, cancellationToken: ct));
+                invalid.Add((index, eventId, ex.Message));
+            }
+        }
+        await tx.CommitAsync(ct);
+        MessagingTelemetry.Handled.Add(outcomes.Count(o => o == DeliveryOutcome.Applied), new KeyValuePair<string, object?>("handler", subscription.HandlerName));
+
+        foreach (var (index, eventId, error) in invalid)
+        {
+            outcomes[index] = await DeadLetterAsync(database, subscription, events[index], eventId, error, ct);
+        }
+        foreach (var (eventId, action) in afterCommit)
+        {
+            try
+            {
+                await action(ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "After-commit step of {Handler} for event {EventId} failed", subscription.HandlerName, eventId);
+            }
+        }
+        return outcomes;
+    }
+
     /// <summary>Keeps an event the transport gave up on (a Dapr dead-letter topic) in <c>dead_letters</c>.</summary>
     public Task<DeliveryOutcome> RecordDeadLetterAsync(EventSubscription subscription, IncomingEvent evt, string error, CancellationToken ct)
     {

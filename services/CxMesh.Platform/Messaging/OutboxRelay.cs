@@ -94,27 +94,28 @@ public sealed class OutboxRelay(ServiceDatabase database, IEventTransport transp
         }
 
         var sent = new List<long>(rows.Count);
-        foreach (var row in rows)
+        // Runs of the same topic go to the transport together (the in-process one applies them in one transaction).
+        for (var start = 0; start < rows.Count;)
         {
+            var end = start;
+            while (end < rows.Count && rows[end].Topic == rows[start].Topic) end++;
+            var run = rows.GetRange(start, end - start);
             using var activity = MessagingTelemetry.Source.StartActivity(
-                $"{row.Topic} publish", ActivityKind.Producer, MessagingTelemetry.ParentFrom(row.TraceParent));
-            activity?.SetTag("messaging.destination.name", row.Topic);
-            activity?.SetTag("messaging.message.id", row.EventId);
-            try
-            {
-                await transport.PublishAsync(new OutgoingEvent(row.EventId, row.Topic, row.EventType, row.Payload,
-                    row.TraceParent, $"cxmesh/{database.Service}"), ct);
-                sent.Add(row.Id);
-                MessagingTelemetry.Published.Add(1, new KeyValuePair<string, object?>("topic", row.Topic));
-            }
-            catch (Exception ex) when (!ct.IsCancellationRequested)
-            {
-                activity?.AddException(ex);
-                activity?.SetStatus(ActivityStatusCode.Error);
-                await RecordFailureAsync(connection, tx, row, ex, ct);
-                // The consumer's database may be down: stop this batch rather than fail every row.
-                if (TransientFailures.IsTransient(ex)) break;
-            }
+                $"{run[0].Topic} publish", ActivityKind.Producer, MessagingTelemetry.ParentFrom(run[0].TraceParent));
+            activity?.SetTag("messaging.destination.name", run[0].Topic);
+            activity?.SetTag("messaging.batch.message_count", run.Count);
+            var (delivered, failure) = await transport.PublishManyAsync(
+                run.Select(r => new OutgoingEvent(r.EventId, r.Topic, r.EventType, r.Payload, r.TraceParent, $"cxmesh/{database.Service}")).ToList(), ct);
+            sent.AddRange(run.Take(delivered).Select(r => r.Id));
+            MessagingTelemetry.Published.Add(delivered, new KeyValuePair<string, object?>("topic", run[0].Topic));
+            start += delivered;
+            if (failure is null) continue;
+            activity?.AddException(failure);
+            activity?.SetStatus(ActivityStatusCode.Error);
+            await RecordFailureAsync(connection, tx, rows[start], failure, ct);
+            start++;
+            // The consumer's database may be down: stop this batch rather than fail every row.
+            if (TransientFailures.IsTransient(failure) || ct.IsCancellationRequested) break;
         }
         if (sent.Count > 0)
         {

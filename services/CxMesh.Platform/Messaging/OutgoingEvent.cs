@@ -7,4 +7,24 @@ public sealed record OutgoingEvent(string EventId, string Topic, string EventTyp
 public interface IEventTransport
 {
     Task PublishAsync(OutgoingEvent evt, CancellationToken ct);
+
+    /// <summary>
+    /// Publishes events in order until one fails: returns how many were delivered, and the failure of the next one
+    /// (the rest were not attempted). A transport may deliver them together.
+    /// </summary>
+    async Task<(int Delivered, Exception? Failure)> PublishManyAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken ct)
+    {
+        for (var i = 0; i < events.Count; i++)
+        {
+            try
+            {
+                await PublishAsync(events[i], ct);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                return (i, ex);
+            }
+        }
+        return (events.Count, null);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Text;
+using CxMesh.Platform.Errors;
 using CxMesh.Platform.Hosting;
 using Dapr.Client;
 using Microsoft.Extensions.Options;
@@ -18,6 +19,44 @@ public sealed class InProcessTransport(IEnumerable<EventSubscription> subscripti
         {
             await dispatcher.DeliverAsync(subscription, new IncomingEvent(evt.EventId, evt.Topic, evt.EventType, evt.Payload, evt.TraceParent), ct);
         }
+    }
+
+    /// <summary>
+    /// Events of one topic go to each handler in one transaction (one commit for the lot). If that fails for another
+    /// reason than an outage, they are delivered one by one, so that only the event at fault is retried and parked.
+    /// </summary>
+    public async Task<(int Delivered, Exception? Failure)> PublishManyAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken ct)
+    {
+        var byTopic = events.GroupBy(e => e.Topic).ToList();
+        if (byTopic.Count == 1)
+        {
+            try
+            {
+                var incoming = events.Select(e => new IncomingEvent(e.EventId, e.Topic, e.EventType, e.Payload, e.TraceParent)).ToList();
+                foreach (var subscription in _byTopic[byTopic[0].Key]) await dispatcher.DeliverManyAsync(subscription, incoming, ct);
+                return (events.Count, null);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested && TransientFailures.IsTransient(ex))
+            {
+                return (0, ex);
+            }
+            catch (Exception) when (!ct.IsCancellationRequested)
+            {
+                // Find the one at fault below.
+            }
+        }
+        for (var i = 0; i < events.Count; i++)
+        {
+            try
+            {
+                await PublishAsync(events[i], ct);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                return (i, ex);
+            }
+        }
+        return (events.Count, null);
     }
 }
 

@@ -1,0 +1,277 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+using CxMesh.Common.V1;
+using CxMesh.Events.V1;
+using CxMesh.Feedback.V1;
+using CxMesh.Platform.Auth;
+using CxMesh.Platform.Messaging;
+using CxMesh.Scoring.V1;
+using CxMesh.TestKit;
+using Google.Protobuf.WellKnownTypes;
+using HdrHistogram;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace CxMesh.Benchmarks;
+
+internal static partial class ScoringBenchmarks
+{
+    private static double Ms(long ticks) => ticks * 1000.0 / Stopwatch.Frequency;
+
+    private static Scope JourneyScope(string journey) => new() { Dimensions = { new Dimension { Kind = DimensionKind.Journey, Value = journey } } };
+
+    /// <summary>GetScore of a hot window (Redis) at saturation, against redis-benchmark GET at the same concurrency; then p99 at half that load.</summary>
+    public static async Task HotReadsAsync(int concurrency, int seconds)
+    {
+        Console.WriteLine($"# GetScore hot reads vs redis-benchmark GET: {concurrency} concurrent callers, {seconds} s each");
+        await using var host = await BenchHost.StartAsync("scoring");
+        var subscription = host.Services.GetServices<EventSubscription>().Single(s => s.Service == "scoring" && s.Topic.Name == Topics.FeedbackReceived.Name);
+        var dispatcher = host.Services.GetRequiredService<EventDispatcher>();
+        for (var i = 0; i < 200; i++)
+        {
+            var evt = new FeedbackReceived
+            {
+                EventId = Guid.NewGuid().ToString(),
+                OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow),
+                FeedbackId = Guid.NewGuid().ToString(),
+                Channel = Channel.Survey,
+                JourneyId = "coffee",
+                GivenAt = Timestamp.FromDateTime(DateTime.UtcNow.AddHours(-i % 100)),
+                Ratings = { new RatingValue { QuestionId = "nps", Metric = Metric.Nps, Value = i % 11, ScaleMin = 0, ScaleMax = 10 } },
+            };
+            await dispatcher.DeliverAsync(subscription, new IncomingEvent(evt.EventId, Topics.FeedbackReceived.Name, null, EventJson.Format(evt), null), default);
+        }
+        var request = new GetScoreRequest { Metric = Metric.Nps, Scope = JourneyScope("coffee"), Window = new Scoring.V1.Window { LastDays = 30 } };
+        // One HTTP/2 connection per 8 callers, as a client library with a small pool would use.
+        var clients = Enumerable.Range(0, Math.Max(1, concurrency / 8)).Select(_ => new ScoringService.ScoringServiceClient(host.Channel(Roles.App))).ToList();
+        var warm = await clients[0].GetScoreAsync(request);
+        for (var i = 0; i < 2_000; i++) await clients[i % clients.Count].GetScoreAsync(request);
+        var check = await clients[0].GetScoreAsync(request);
+        if (check.Score.Source != "cache") throw new InvalidOperationException($"expected a hot read, got {check.Score.Source} (first {warm.Score.Source})");
+
+        long done = 0;
+        var stopwatch = Stopwatch.StartNew();
+        var until = TimeSpan.FromSeconds(seconds);
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async c =>
+        {
+            var client = clients[c % clients.Count];
+            while (stopwatch.Elapsed < until)
+            {
+                await client.GetScoreAsync(request);
+                Interlocked.Increment(ref done);
+            }
+        }));
+        var ours = done / stopwatch.Elapsed.TotalSeconds;
+
+        var redis = RedisBenchmark(TestServers.Redis.Endpoint, concurrency, (int)Math.Max(100_000, ours * seconds * 3));
+        Console.WriteLine($"redis-benchmark GET  {redis,10:N0} requests/s ({concurrency} connections)");
+        Console.WriteLine($"GetScore (hot)       {ours,10:N0} requests/s (gRPC over loopback, JWT, validation, Redis read, response)");
+        Console.WriteLine($"ratio                {ours / redis:0.00}x   (target >= 0.5x)");
+
+        // Open loop at half the saturated rate: latency from the scheduled start, so queueing counts.
+        var rate = ours / 2;
+        var histogram = new LongHistogram(TimeStamp.Seconds(10), 3);
+        var total = (int)(rate * seconds);
+        var start = Stopwatch.GetTimestamp();
+        var inFlight = new List<Task>(total);
+        for (var i = 0; i < total; i++)
+        {
+            var due = start + (long)(i / rate * Stopwatch.Frequency);
+            while (Stopwatch.GetTimestamp() < due)
+            {
+                var wait = Ms(due - Stopwatch.GetTimestamp());
+                if (wait > 2) await Task.Delay(1);
+                else Thread.SpinWait(50);
+            }
+            var client = clients[i % clients.Count];
+            inFlight.Add(Task.Run(async () =>
+            {
+                await client.GetScoreAsync(request);
+                lock (histogram) histogram.RecordValue(Stopwatch.GetTimestamp() - due);
+            }));
+        }
+        await Task.WhenAll(inFlight);
+        Console.WriteLine($"at {rate:N0} requests/s (half): p50 {Ms(histogram.GetValueAtPercentile(50)):0.00} ms, p99 {Ms(histogram.GetValueAtPercentile(99)):0.00} ms, " +
+            $"max {Ms(histogram.GetMaxValue()):0.00} ms   (target p99 <= 2 ms)");
+    }
+
+    [GeneratedRegex(@"GET: ([0-9.]+) requests per second")]
+    private static partial Regex RedisGet();
+
+    private static double RedisBenchmark(string endpoint, int concurrency, int requests)
+    {
+        var (hostName, port) = (endpoint.Split(':')[0], endpoint.Split(':')[1]);
+        var process = Process.Start(new ProcessStartInfo("redis-benchmark", $"-h {hostName} -p {port} -c {concurrency} -n {requests} -t get -q")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        }) ?? throw new InvalidOperationException("redis-benchmark did not start (apt install redis-tools).");
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        var match = RedisGet().Matches(output).LastOrDefault() ?? throw new InvalidOperationException($"unexpected redis-benchmark output: {output}");
+        return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>
+    /// From a feedback item's acknowledgement to its effect in GetScore, in the all-in-one host under a steady load:
+    /// a probe item with a journey of its own every 50 ms, polled until its score counts it.
+    /// </summary>
+    public static async Task FreshnessAsync(int rate, int seconds)
+    {
+        Console.WriteLine($"# Freshness: SubmitFeedback acknowledged -> GetScore (last 7 days, Redis) counts it, under {rate:N0} items/s, {seconds} s");
+        await using var host = await BenchHost.StartAsync("feedback,scoring");
+        var feedback = new FeedbackService.FeedbackServiceClient(host.Channel(Roles.App));
+        var scoring = new ScoringService.ScoringServiceClient(host.Channel(Roles.App));
+        var run = Guid.NewGuid().ToString("N")[..8];
+        SubmitFeedbackRequest Item(string key, string journey, int rating) => new()
+        {
+            IdempotencyKey = key,
+            Channel = Channel.Survey,
+            JourneyId = journey,
+            CustomerId = $"c-{key}",
+            Ratings = { new Rating { QuestionId = "nps", Value = rating } },
+            Links = new Links { TouchpointKey = "delivered", ProductId = "sku-1" },
+        };
+
+        var stopwatch = Stopwatch.StartNew();
+        var until = TimeSpan.FromSeconds(seconds + 5);
+        long sent = 0;
+        // The load: batches of 50 every 50 ms across four journeys (≈ rate items/s).
+        var load = Task.Run(async () =>
+        {
+            var perTick = Math.Max(1, rate / 20);
+            var tick = 0;
+            while (stopwatch.Elapsed < until)
+            {
+                var due = TimeSpan.FromMilliseconds(50 * tick++);
+                if (stopwatch.Elapsed < due) await Task.Delay(due - stopwatch.Elapsed);
+                using var call = feedback.SubmitFeedbackBatch();
+                for (var i = 0; i < perTick; i++)
+                {
+                    var n = Interlocked.Increment(ref sent);
+                    await call.RequestStream.WriteAsync(new SubmitFeedbackBatchRequest { Item = Item($"load-{run}-{n}", $"load-{n % 4}", (int)(n % 11)) });
+                }
+                await call.RequestStream.CompleteAsync();
+                await call.ResponseAsync;
+            }
+        });
+
+        var histogram = new LongHistogram(TimeStamp.Seconds(30), 3);
+        await Task.Delay(3000); // warm up under load
+        var probes = 0;
+        var probeUntil = stopwatch.Elapsed + TimeSpan.FromSeconds(seconds);
+        while (stopwatch.Elapsed < probeUntil)
+        {
+            var journey = $"probe-{run}-{probes++}";
+            await feedback.SubmitFeedbackAsync(Item($"probe-{run}-{probes}", journey, 9));
+            var acknowledged = Stopwatch.GetTimestamp();
+            var request = new GetScoreRequest { Metric = Metric.Nps, Scope = JourneyScope(journey), Window = new Scoring.V1.Window { LastDays = 7 } };
+            while ((await scoring.GetScoreAsync(request)).Score is not { N: 1, Source: "cache" })
+            {
+                await Task.Delay(2);
+            }
+            histogram.RecordValue(Stopwatch.GetTimestamp() - acknowledged);
+            await Task.Delay(50);
+        }
+        await load;
+        Console.WriteLine($"load sent {sent:N0} items in {stopwatch.Elapsed.TotalSeconds:0} s ({sent / stopwatch.Elapsed.TotalSeconds:N0}/s); {probes} probes");
+        Console.WriteLine($"ack -> hot score: p50 {Ms(histogram.GetValueAtPercentile(50)):0.0} ms, p99 {Ms(histogram.GetValueAtPercentile(99)):0.0} ms, " +
+            $"max {Ms(histogram.GetMaxValue()):0.0} ms   (target p99 <= 250 ms)");
+    }
+
+    /// <summary>
+    /// GetKeyDrivers over 20 themes for a scope with 10,000 responses and one with 1,000,000, spread over the same 30 days.
+    /// The responses are generated, summed per day exactly as the scoring handler sums them, and loaded with COPY.
+    /// </summary>
+    public static async Task DriversAsync(int calls)
+    {
+        Console.WriteLine($"# GetKeyDrivers, 20 themes, 30 days: 10,000 vs 1,000,000 responses; {calls} calls each");
+        await using var host = await BenchHost.StartAsync("scoring");
+        var client = new ScoringService.ScoringServiceClient(host.Channel(Roles.Analyst));
+        foreach (var (journey, responses) in new[] { ("drivers-10k", 10_000), ("drivers-1m", 1_000_000) })
+        {
+            await LoadDriverSumsAsync(host.Databases["scoring"], $"journey={journey}", responses);
+        }
+        foreach (var (journey, responses) in new[] { ("drivers-10k", 10_000), ("drivers-1m", 1_000_000) })
+        {
+            var request = new GetKeyDriversRequest { Scope = JourneyScope(journey), Outcome = Outcome.NpsRating, Window = new Scoring.V1.Window { LastDays = 30 } };
+            for (var i = 0; i < 50; i++) await client.GetKeyDriversAsync(request);
+            var histogram = new LongHistogram(TimeStamp.Seconds(10), 3);
+            GetKeyDriversResponse? last = null;
+            for (var i = 0; i < calls; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                last = await client.GetKeyDriversAsync(request);
+                histogram.RecordValue(Stopwatch.GetTimestamp() - start);
+            }
+            Console.WriteLine($"{responses,10:N0} responses: p50 {Ms(histogram.GetValueAtPercentile(50)):0.00} ms, p99 {Ms(histogram.GetValueAtPercentile(99)):0.00} ms " +
+                $"(n {last!.N:N0}, R² {last.RSquared:0.000}, {last.Drivers.Count} drivers, top {last.Drivers[0].ThemeKey})   (target <= 10 ms, same within noise)");
+        }
+    }
+
+    private static async Task LoadDriverSumsAsync(string connectionString, string scopeKey, int responses)
+    {
+        var random = new Random(responses);
+        var today = DateOnly.FromDateTime(DateTime.UtcNow);
+        var rows = new Dictionary<(DateOnly Day, string A, string B), double[]>();
+        double[] Row(DateOnly day, string a, string b) => rows.TryGetValue((day, a, b), out var r) ? r : rows[(day, a, b)] = new double[5];
+        var effects = Enumerable.Range(0, 20).Select(j => j % 4 == 0 ? 2.0 : 0.3).ToArray();
+        var x = new double[20];
+        for (var i = 0; i < responses; i++)
+        {
+            var day = today.AddDays(-random.Next(0, 30));
+            var y = 7.0;
+            var mentioned = new List<int>();
+            for (var j = 0; j < 20; j++)
+            {
+                x[j] = random.NextDouble() < 0.15 ? Math.Round(random.NextDouble() * 2 - 1, 2) : 0;
+                if (x[j] != 0) mentioned.Add(j);
+                y += effects[j] * x[j];
+            }
+            y = Math.Clamp(Math.Round(y + random.Next(-2, 3)), 0, 10);
+            var baseRow = Row(day, "", "");
+            baseRow[0]++;
+            baseRow[2] += y;
+            baseRow[3] += y * y;
+            foreach (var j in mentioned)
+            {
+                var r = Row(day, $"theme-{j:D2}", "");
+                r[0]++;
+                if (x[j] < -0.05) r[1]++;
+                r[2] += x[j];
+                r[3] += x[j] * x[j];
+                r[4] += x[j] * y;
+                foreach (var l in mentioned.Where(l => l > j)) Row(day, $"theme-{j:D2}", $"theme-{l:D2}")[4] += x[j] * x[l];
+            }
+        }
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using (var copy = await connection.BeginBinaryImportAsync("copy driver_daily (scope_key, outcome, day, a, b, cnt, neg, s1, s2, s3) from stdin (format binary)"))
+        {
+            await WriteRowsAsync(copy, scopeKey, rows);
+        }
+        await using var analyze = new NpgsqlCommand("analyze driver_daily", connection);
+        await analyze.ExecuteNonQueryAsync();
+    }
+
+    private static async Task WriteRowsAsync(NpgsqlBinaryImporter copy, string scopeKey, Dictionary<(DateOnly Day, string A, string B), double[]> rows)
+    {
+        foreach (var ((day, a, b), v) in rows)
+        {
+            await copy.StartRowAsync();
+            await copy.WriteAsync(scopeKey, NpgsqlDbType.Text);
+            await copy.WriteAsync(b.Length > 0 ? "*" : "nps", NpgsqlDbType.Text);
+            await copy.WriteAsync(day, NpgsqlDbType.Date);
+            await copy.WriteAsync(a, NpgsqlDbType.Text);
+            await copy.WriteAsync(b, NpgsqlDbType.Text);
+            await copy.WriteAsync((long)v[0], NpgsqlDbType.Bigint);
+            await copy.WriteAsync((long)v[1], NpgsqlDbType.Bigint);
+            await copy.WriteAsync(v[2], NpgsqlDbType.Double);
+            await copy.WriteAsync(v[3], NpgsqlDbType.Double);
+            await copy.WriteAsync(v[4], NpgsqlDbType.Double);
+        }
+        await copy.CompleteAsync();
+    }
+}
