@@ -159,6 +159,20 @@ internal static partial class ScoringBenchmarks
         });
 
         var histogram = new LongHistogram(TimeStamp.Seconds(30), 3);
+        // Shows whether scoring keeps up: the feedback outbox drains as fast as it fills.
+        var monitor = Task.Run(async () =>
+        {
+            await using var db = new NpgsqlConnection(host.Databases["feedback"]);
+            await db.OpenAsync();
+            while (stopwatch.Elapsed < until)
+            {
+                await Task.Delay(2000);
+                await using var cmd = new NpgsqlCommand("select count(*) filter (where sent_at is null), count(*) from outbox", db);
+                await using var r = await cmd.ExecuteReaderAsync();
+                await r.ReadAsync();
+                Console.WriteLine($"  {stopwatch.Elapsed.TotalSeconds,5:0} s: feedback outbox {r.GetInt64(0):N0} pending of {r.GetInt64(1):N0} written");
+            }
+        });
         await Task.Delay(3000); // warm up under load
         var probes = 0;
         var probeUntil = stopwatch.Elapsed + TimeSpan.FromSeconds(seconds);
@@ -176,6 +190,7 @@ internal static partial class ScoringBenchmarks
             await Task.Delay(50);
         }
         await load;
+        await monitor;
         Console.WriteLine($"load sent {sent:N0} items in {stopwatch.Elapsed.TotalSeconds:0} s ({sent / stopwatch.Elapsed.TotalSeconds:N0}/s); {probes} probes");
         Console.WriteLine($"ack -> hot score: p50 {Ms(histogram.GetValueAtPercentile(50)):0.0} ms, p99 {Ms(histogram.GetValueAtPercentile(99)):0.0} ms, " +
             $"max {Ms(histogram.GetMaxValue()):0.0} ms   (target p99 <= 250 ms)");

@@ -149,6 +149,42 @@ public sealed class EventDispatcher(IServiceProvider services, ILogger<EventDisp
 
         var afterCommit = new List<(string EventId, Func<CancellationToken, Task> Action)>();
         var invalid = new List<(int Index, string EventId, string Error)>();
+        if (subscription.HandleMany is { } handleMany)
+        {
+            // Set-based: the handler applies every new event at once and names the unusable ones.
+            var batch = new List<(int Index, string EventId, IMessage Message)>();
+            foreach (var item in parsed)
+            {
+                if (fresh.Remove(item.EventId)) batch.Add(item);
+                else outcomes[item.Index] = DeliveryOutcome.Duplicate;
+            }
+            if (batch.Count > 0)
+            {
+                var context = new EventContext(connection, tx, batch[0].EventId, subscription.Topic.Name);
+                var startedAt = DateTimeOffset.UtcNow;
+                await using var scope = services.CreateAsyncScope();
+                var errors = await handleMany(scope.ServiceProvider, batch.Select(b => b.Message).ToList(), context, ct);
+                for (var b = 0; b < batch.Count; b++)
+                {
+                    if (errors.TryGetValue(b, out var error)) invalid.Add((batch[b].Index, batch[b].EventId, error));
+                    else outcomes[batch[b].Index] = DeliveryOutcome.Applied;
+                    // Each event continues its own trace, as a single delivery would.
+                    using var eventActivity = MessagingTelemetry.Source.StartActivity($"{subscription.Topic.Name} process", ActivityKind.Consumer,
+                        MessagingTelemetry.ParentFrom(events[batch[b].Index].TraceParent), startTime: startedAt);
+                    eventActivity?.SetTag("messaging.consumer.group.name", subscription.HandlerName);
+                    eventActivity?.SetTag("messaging.message.id", batch[b].EventId);
+                    eventActivity?.SetTag("messaging.batch.message_count", batch.Count);
+                }
+                if (invalid.Count > 0)
+                {
+                    await connection.ExecuteAsync(new CommandDefinition(
+                        "delete from inbox where handler = @handler and event_id = any(@ids)",
+                        new { handler = subscription.HandlerName, ids = invalid.Select(i => i.EventId).ToArray() }, tx, cancellationToken: ct));
+                }
+                afterCommit.AddRange(context.AfterCommitActions.Select(a => (batch[0].EventId, a)));
+            }
+            parsed.Clear();
+        }
         foreach (var (index, eventId, message) in parsed)
         {
             // A repeat (delivered before, or twice in this batch) is a duplicate.

@@ -13,6 +13,16 @@ public interface IEventHandler<in TEvent> where TEvent : IMessage<TEvent>, new()
     Task HandleAsync(TEvent evt, EventContext context, CancellationToken ct);
 }
 
+/// <summary>
+/// A handler that can also apply many events at once, set-based, in one transaction; the in-process transport's
+/// batches use it. Unusable events are returned by index with their error, and must have had no effect (check
+/// every event before writing anything).
+/// </summary>
+public interface IBatchEventHandler<TEvent> : IEventHandler<TEvent> where TEvent : IMessage<TEvent>, new()
+{
+    Task<IReadOnlyDictionary<int, string>> HandleManyAsync(IReadOnlyList<TEvent> events, EventContext context, CancellationToken ct);
+}
+
 public sealed class EventContext(NpgsqlConnection connection, NpgsqlTransaction transaction, string eventId, string topic)
 {
     private readonly List<Func<CancellationToken, Task>> _afterCommit = [];
@@ -63,4 +73,5 @@ public sealed class EventSubscription
     public string HandlerName { get; }
     internal Func<string, IMessage> Parse { get; }
     internal Func<IServiceProvider, IMessage, EventContext, CancellationToken, Task> Handle { get; }
+    internal Func<IServiceProvider, IReadOnlyList<IMessage>, EventContext, CancellationToken, Task<IReadOnlyDictionary<int, string>>>? HandleMany { get; init; }
 }

@@ -46,6 +46,12 @@ public static class MessagingSetup
             topic,
             typeof(THandler),
             json => EventJson.Parse<TEvent>(json),
-            (sp, message, context, ct) => sp.GetRequiredService<THandler>().HandleAsync((TEvent)message, context, ct)));
+            (sp, message, context, ct) => sp.GetRequiredService<THandler>().HandleAsync((TEvent)message, context, ct))
+        {
+            HandleMany = typeof(IBatchEventHandler<TEvent>).IsAssignableFrom(typeof(THandler))
+                ? (sp, messages, context, ct) => ((IBatchEventHandler<TEvent>)sp.GetRequiredService<THandler>())
+                    .HandleManyAsync(messages.Cast<TEvent>().ToList(), context, ct)
+                : null,
+        });
     }
 }

@@ -100,18 +100,27 @@ public sealed class OutboxRelay(ServiceDatabase database, IEventTransport transp
             var end = start;
             while (end < rows.Count && rows[end].Topic == rows[start].Topic) end++;
             var run = rows.GetRange(start, end - start);
-            using var activity = MessagingTelemetry.Source.StartActivity(
-                $"{run[0].Topic} publish", ActivityKind.Producer, MessagingTelemetry.ParentFrom(run[0].TraceParent));
-            activity?.SetTag("messaging.destination.name", run[0].Topic);
-            activity?.SetTag("messaging.batch.message_count", run.Count);
+            var startedAt = DateTimeOffset.UtcNow;
             var (delivered, failure) = await transport.PublishManyAsync(
                 run.Select(r => new OutgoingEvent(r.EventId, r.Topic, r.EventType, r.Payload, r.TraceParent, $"cxmesh/{database.Service}")).ToList(), ct);
+            // One publish span per event, in the trace of the call that caused it, covering the run's publishing.
+            for (var i = 0; i < run.Count && i <= delivered; i++)
+            {
+                using var activity = MessagingTelemetry.Source.StartActivity($"{run[i].Topic} publish", ActivityKind.Producer,
+                    MessagingTelemetry.ParentFrom(run[i].TraceParent), startTime: startedAt);
+                activity?.SetTag("messaging.destination.name", run[i].Topic);
+                activity?.SetTag("messaging.message.id", run[i].EventId);
+                activity?.SetTag("messaging.batch.message_count", run.Count);
+                if (i == delivered && failure is not null)
+                {
+                    activity?.AddException(failure);
+                    activity?.SetStatus(ActivityStatusCode.Error);
+                }
+            }
             sent.AddRange(run.Take(delivered).Select(r => r.Id));
             MessagingTelemetry.Published.Add(delivered, new KeyValuePair<string, object?>("topic", run[0].Topic));
             start += delivered;
             if (failure is null) continue;
-            activity?.AddException(failure);
-            activity?.SetStatus(ActivityStatusCode.Error);
             await RecordFailureAsync(connection, tx, rows[start], failure, ct);
             start++;
             // The consumer's database may be down: stop this batch rather than fail every row.

@@ -16,43 +16,47 @@ public sealed record AlertCursor(DateTime RaisedAt, Guid Id);
 /// <summary>Alerts: stored once per dedupe key and published as alert.raised in the same transaction.</summary>
 public sealed class AlertStore([FromKeyedServices(ScoringModule.Name)] ServiceDatabase database)
 {
-    /// <summary>Stores and publishes the alert unless one with the same dedupe key exists; true when it was new.</summary>
-    public static async Task<bool> RaiseAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string dedupeKey, AlertRaised alert, CancellationToken ct)
+    /// <summary>Stores and publishes each alert whose dedupe key is new, in one statement; returns how many were new.</summary>
+    public static async Task<int> RaiseManyAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<(string DedupeKey, AlertRaised Alert)> alerts, CancellationToken ct)
     {
-        var inserted = await connection.ExecuteAsync(new CommandDefinition(
+        if (alerts.Count == 0) return 0;
+        var list = alerts.DistinctBy(a => a.DedupeKey).OrderBy(a => a.DedupeKey, StringComparer.Ordinal).ToList();
+        string? N(string v) => v.Length == 0 ? null : v;
+        var inserted = (await connection.QueryAsync<Guid>(new CommandDefinition(
             """
             insert into alerts (id, dedupe_key, kind, raised_at, feedback_id, customer_id, journey_id, touchpoint_key, channel, redacted_verbatim,
                 metric, question_id, rating, scope_key, value, n, previous_value, previous_n, p_value, window_days)
-            values (@id, @dedupeKey, @kind, @raisedAt, @FeedbackId, @CustomerId, @JourneyId, @TouchpointKey, @channel, @RedactedVerbatim,
-                @metric, @QuestionId, @Rating, @ScopeKey, @Value, @N, @PreviousValue, @PreviousN, @PValue, @WindowDays)
+            select * from unnest(@ids, @keys, @kinds, @raisedAt, @feedbackIds, @customers, @journeys, @touchpoints, @channels, @verbatims,
+                @metrics, @questions, @ratings, @scopes, @values, @ns, @previousValues, @previousNs, @pValues, @windowDays)
             on conflict (dedupe_key) do nothing
+            returning id
             """,
             new
             {
-                id = Guid.Parse(alert.AlertId),
-                dedupeKey,
-                kind = alert.Kind.ToString(),
-                raisedAt = alert.OccurredAt.ToDateTime(),
-                FeedbackId = NullIfEmpty(alert.FeedbackId),
-                CustomerId = NullIfEmpty(alert.CustomerId),
-                JourneyId = NullIfEmpty(alert.JourneyId),
-                TouchpointKey = NullIfEmpty(alert.TouchpointKey),
-                channel = (int)alert.Channel,
-                RedactedVerbatim = NullIfEmpty(alert.RedactedVerbatim),
-                metric = alert.Metric == Metric.Unspecified ? null : alert.Metric.ToString(),
-                QuestionId = NullIfEmpty(alert.QuestionId),
-                alert.Rating,
-                ScopeKey = NullIfEmpty(alert.ScopeKey),
-                alert.Value,
-                alert.N,
-                alert.PreviousValue,
-                alert.PreviousN,
-                alert.PValue,
-                alert.WindowDays,
-            }, tx, cancellationToken: ct));
-        if (inserted == 0) return false;
-        await Outbox.EnqueueAsync(connection, tx, Topics.AlertRaised, alert.EventId, alert, ct);
-        return true;
+                ids = list.Select(a => Guid.Parse(a.Alert.AlertId)).ToArray(),
+                keys = list.Select(a => a.DedupeKey).ToArray(),
+                kinds = list.Select(a => a.Alert.Kind.ToString()).ToArray(),
+                raisedAt = list.Select(a => a.Alert.OccurredAt.ToDateTime()).ToArray(),
+                feedbackIds = list.Select(a => N(a.Alert.FeedbackId)).ToArray(),
+                customers = list.Select(a => N(a.Alert.CustomerId)).ToArray(),
+                journeys = list.Select(a => N(a.Alert.JourneyId)).ToArray(),
+                touchpoints = list.Select(a => N(a.Alert.TouchpointKey)).ToArray(),
+                channels = list.Select(a => (int)a.Alert.Channel).ToArray(),
+                verbatims = list.Select(a => N(a.Alert.RedactedVerbatim)).ToArray(),
+                metrics = list.Select(a => a.Alert.Metric == Metric.Unspecified ? null : a.Alert.Metric.ToString()).ToArray(),
+                questions = list.Select(a => N(a.Alert.QuestionId)).ToArray(),
+                ratings = list.Select(a => a.Alert.Rating).ToArray(),
+                scopes = list.Select(a => N(a.Alert.ScopeKey)).ToArray(),
+                values = list.Select(a => a.Alert.Value).ToArray(),
+                ns = list.Select(a => a.Alert.N).ToArray(),
+                previousValues = list.Select(a => a.Alert.PreviousValue).ToArray(),
+                previousNs = list.Select(a => a.Alert.PreviousN).ToArray(),
+                pValues = list.Select(a => a.Alert.PValue).ToArray(),
+                windowDays = list.Select(a => a.Alert.WindowDays).ToArray(),
+            }, tx, cancellationToken: ct))).ToHashSet();
+        var published = list.Where(a => inserted.Contains(Guid.Parse(a.Alert.AlertId))).Select(a => a.Alert).ToList();
+        await OutboxBatch.EnqueueManyAsync(connection, tx, Topics.AlertRaised, published, a => a.EventId, ct);
+        return published.Count;
     }
 
     public static Task<int> EraseAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string customerId, CancellationToken ct) =>

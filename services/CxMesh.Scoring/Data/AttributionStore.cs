@@ -19,14 +19,23 @@ public static class AttributionStore
             """,
             new { evt.EventId, evt.CustomerId, evt.JourneyKey, evt.TouchpointKey, occurredAt = evt.OccurredAt.ToDateTime() }, tx, cancellationToken: ct));
 
-    public static Task<(string JourneyKey, string TouchpointKey)?> FindAsync(NpgsqlConnection connection, NpgsqlTransaction tx,
-        string customerId, DateTime givenAt, TimeSpan window, CancellationToken ct) =>
-        connection.QuerySingleOrDefaultAsync<(string, string)?>(new CommandDefinition(
+    /// <summary>For each (customer, time): the latest touchpoint before it within the window, or nothing. One query.</summary>
+    public static async Task<IReadOnlyList<(string JourneyKey, string TouchpointKey)?>> FindManyAsync(NpgsqlConnection connection, NpgsqlTransaction tx,
+        IReadOnlyList<(string CustomerId, DateTime At)> lookups, TimeSpan window, CancellationToken ct)
+    {
+        var found = (await connection.QueryAsync<(long Ordinal, string JourneyKey, string TouchpointKey)>(new CommandDefinition(
             """
-            select journey_key, touchpoint_key from touchpoint_projection
-            where customer_id = @customerId and occurred_at <= @givenAt and occurred_at >= @from
-            order by occurred_at desc, event_id desc limit 1
-            """, new { customerId, givenAt, from = givenAt - window }, tx, cancellationToken: ct));
+            select l.ordinal, t.journey_key, t.touchpoint_key
+            from unnest(@customers, @ats) with ordinality as l(customer_id, at, ordinal)
+            cross join lateral (
+                select journey_key, touchpoint_key from touchpoint_projection p
+                where p.customer_id = l.customer_id and p.occurred_at <= l.at and p.occurred_at >= l.at - @window
+                order by p.occurred_at desc, p.event_id desc limit 1) t
+            """,
+            new { customers = lookups.Select(l => l.CustomerId).ToArray(), ats = lookups.Select(l => l.At).ToArray(), window }, tx, cancellationToken: ct)))
+            .ToDictionary(r => (int)r.Ordinal - 1, r => (r.JourneyKey, r.TouchpointKey));
+        return Enumerable.Range(0, lookups.Count).Select(i => found.TryGetValue(i, out var f) ? f : ((string, string)?)null).ToList();
+    }
 
     public static Task<int> EraseAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string customerId, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition(

@@ -6,6 +6,13 @@ using Npgsql;
 
 namespace CxMesh.Scoring.Data;
 
+public readonly record struct DriverKey(string Scope, string Outcome, DateOnly Day, string A, string B);
+
+public readonly record struct DriverDelta(long Cnt, long Neg, double S1, double S2, double S3)
+{
+    public static DriverDelta operator +(DriverDelta a, DriverDelta b) => new(a.Cnt + b.Cnt, a.Neg + b.Neg, a.S1 + b.S1, a.S2 + b.S2, a.S3 + b.S3);
+}
+
 /// <summary>
 /// Key-driver sums per scope, outcome and day (see migration 0002): upserted with commutative increments in the
 /// handler's transaction; read back for a window as one row per theme and per pair of themes.
@@ -15,54 +22,57 @@ public sealed class DriverStore([FromKeyedServices(ScoringModule.Name)] ServiceD
     /// <summary>The outcome under which pair rows are kept: Σxₐx_b does not depend on the outcome.</summary>
     public const string Pairs = "*";
 
-    public static async Task AddAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<string> scopeKeys, DateOnly day,
-        IReadOnlyList<(string Outcome, double Y)> outcomes, IReadOnlyList<(string Theme, double X)> themes, CancellationToken ct)
+    /// <summary>One response's contribution to the rows of each of its scopes (see migration 0002), added into <paramref name="rows"/>.</summary>
+    public static void Accumulate(Dictionary<DriverKey, DriverDelta> rows, IEnumerable<string> scopeKeys, DateOnly day,
+        IReadOnlyList<(string Outcome, double Y)> outcomes, IReadOnlyList<(string Theme, double X)> themes)
     {
         if (outcomes.Count == 0) return;
-        var rows = new List<(string Scope, string Outcome, string A, string B, long Cnt, long Neg, double S1, double S2, double S3)>();
-        var sortedThemes = themes.DistinctBy(t => t.Theme).OrderBy(t => t.Theme, StringComparer.Ordinal).ToList();
-        foreach (var scope in scopeKeys.Distinct().Order(StringComparer.Ordinal))
+        var sorted = themes.DistinctBy(t => t.Theme).OrderBy(t => t.Theme, StringComparer.Ordinal).ToList();
+        void Add(DriverKey key, DriverDelta delta) => rows[key] = rows.GetValueOrDefault(key) + delta;
+        foreach (var scope in scopeKeys)
         {
-            foreach (var (outcome, y) in outcomes.OrderBy(o => o.Outcome, StringComparer.Ordinal))
+            foreach (var (outcome, y) in outcomes)
             {
-                rows.Add((scope, outcome, "", "", 1, 0, y, y * y, 0));
-                foreach (var (theme, x) in sortedThemes)
-                {
-                    rows.Add((scope, outcome, theme, "", 1, x < -0.05 ? 1 : 0, x, x * x, x * y));
-                }
+                Add(new DriverKey(scope, outcome, day, "", ""), new DriverDelta(1, 0, y, y * y, 0));
+                foreach (var (theme, x) in sorted) Add(new DriverKey(scope, outcome, day, theme, ""), new DriverDelta(1, x < -0.05 ? 1 : 0, x, x * x, x * y));
             }
-            for (var i = 0; i < sortedThemes.Count; i++)
+            for (var i = 0; i < sorted.Count; i++)
             {
-                for (var j = i + 1; j < sortedThemes.Count; j++)
+                for (var j = i + 1; j < sorted.Count; j++)
                 {
-                    rows.Add((scope, Pairs, sortedThemes[i].Theme, sortedThemes[j].Theme, 1, 0, 0, 0, sortedThemes[i].X * sortedThemes[j].X));
+                    Add(new DriverKey(scope, Pairs, day, sorted[i].Theme, sorted[j].Theme), new DriverDelta(1, 0, 0, 0, sorted[i].X * sorted[j].X));
                 }
             }
         }
+    }
+
+    /// <summary>Adds summed rows with commutative increments, inside the handler's transaction.</summary>
+    public static async Task AddAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyDictionary<DriverKey, DriverDelta> deltas, CancellationToken ct)
+    {
+        if (deltas.Count == 0) return;
         // In primary-key order, so concurrent transactions lock rows in the same order.
-        rows = rows.OrderBy(r => r.Scope, StringComparer.Ordinal).ThenBy(r => r.Outcome, StringComparer.Ordinal)
-            .ThenBy(r => r.A, StringComparer.Ordinal).ThenBy(r => r.B, StringComparer.Ordinal).ToList();
+        var rows = deltas.OrderBy(r => r.Key.Scope, StringComparer.Ordinal).ThenBy(r => r.Key.Outcome, StringComparer.Ordinal).ThenBy(r => r.Key.Day)
+            .ThenBy(r => r.Key.A, StringComparer.Ordinal).ThenBy(r => r.Key.B, StringComparer.Ordinal).ToList();
         await connection.ExecuteAsync(new CommandDefinition(
             """
             insert into driver_daily as d (scope_key, outcome, day, a, b, cnt, neg, s1, s2, s3)
-            select scope, outcome, @day, a, b, cnt, neg, s1, s2, s3
-            from unnest(@scopes, @outcomes, @as, @bs, @cnts, @negs, @s1, @s2, @s3) as r(scope, outcome, a, b, cnt, neg, s1, s2, s3)
+            select * from unnest(@scopes, @outcomes, @days, @as, @bs, @cnts, @negs, @s1, @s2, @s3)
             on conflict (scope_key, outcome, day, a, b) do update set
                 cnt = d.cnt + excluded.cnt, neg = d.neg + excluded.neg,
                 s1 = d.s1 + excluded.s1, s2 = d.s2 + excluded.s2, s3 = d.s3 + excluded.s3
             """,
             new
             {
-                day,
-                scopes = rows.Select(r => r.Scope).ToArray(),
-                outcomes = rows.Select(r => r.Outcome).ToArray(),
-                @as = rows.Select(r => r.A).ToArray(),
-                bs = rows.Select(r => r.B).ToArray(),
-                cnts = rows.Select(r => r.Cnt).ToArray(),
-                negs = rows.Select(r => r.Neg).ToArray(),
-                s1 = rows.Select(r => r.S1).ToArray(),
-                s2 = rows.Select(r => r.S2).ToArray(),
-                s3 = rows.Select(r => r.S3).ToArray(),
+                scopes = rows.Select(r => r.Key.Scope).ToArray(),
+                outcomes = rows.Select(r => r.Key.Outcome).ToArray(),
+                days = rows.Select(r => r.Key.Day).ToArray(),
+                @as = rows.Select(r => r.Key.A).ToArray(),
+                bs = rows.Select(r => r.Key.B).ToArray(),
+                cnts = rows.Select(r => r.Value.Cnt).ToArray(),
+                negs = rows.Select(r => r.Value.Neg).ToArray(),
+                s1 = rows.Select(r => r.Value.S1).ToArray(),
+                s2 = rows.Select(r => r.Value.S2).ToArray(),
+                s3 = rows.Select(r => r.Value.S3).ToArray(),
             }, tx, cancellationToken: ct));
     }
 

@@ -144,7 +144,7 @@ public sealed class HotScoreRefresher(
         await using var connection = await database.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         await OutboxBatch.EnqueueManyAsync(connection, tx, Topics.ScoreChanged, changed, e => e.EventId, ct);
-        foreach (var (dedupeKey, alert) in drops) await AlertStore.RaiseAsync(connection, tx, dedupeKey, alert, ct);
+        await AlertStore.RaiseManyAsync(connection, tx, drops, ct);
         await tx.CommitAsync(ct);
     }
 

@@ -23,18 +23,21 @@ public sealed class ScoreStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
 
     public static string MetricName(MetricKind metric) => metric.ToString().ToLowerInvariant();
 
-    /// <summary>Adds one response's ratings to every scope it counts in, inside the handler's transaction.</summary>
-    public static async Task AddRatingsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<string> scopeKeys,
-        DateOnly day, IReadOnlyList<(QuestionDefinition Question, RatingStats Stats)> ratings, CancellationToken ct)
+    /// <summary>
+    /// Adds rating statistics (already summed per scope, question and day) inside the handler's transaction, records
+    /// the questions' definitions, and bumps the touched scopes' versions.
+    /// </summary>
+    public static async Task AddRatingsAsync(NpgsqlConnection connection, NpgsqlTransaction tx,
+        IReadOnlyCollection<(string Scope, QuestionDefinition Question, DateOnly Day, RatingStats Stats)> deltas, CancellationToken ct)
     {
+        if (deltas.Count == 0) return;
         // Sorted so that concurrent transactions lock rows in the same order and cannot deadlock.
-        var keys = scopeKeys.Distinct().Order(StringComparer.Ordinal).ToArray();
-        var rows = keys.SelectMany(k => ratings.OrderBy(r => r.Question.Id, StringComparer.Ordinal).Select(r => (Key: k, r.Question, r.Stats))).ToList();
+        var rows = deltas.OrderBy(r => r.Scope, StringComparer.Ordinal).ThenBy(r => MetricName(r.Question.Metric), StringComparer.Ordinal)
+            .ThenBy(r => r.Question.Id, StringComparer.Ordinal).ThenBy(r => r.Day).ToList();
         await connection.ExecuteAsync(new CommandDefinition(
             """
             insert into rating_daily as s (scope_key, metric, question_id, day, n, top_box, passives, detractors, sum_value, sum_squares)
-            select k, m, q, @day, n, t, p, d, sv, sq from unnest(@keys, @metrics, @questions, @n, @top, @passives, @detractors, @sums, @squares)
-                as r(k, m, q, n, t, p, d, sv, sq)
+            select * from unnest(@keys, @metrics, @questions, @days, @n, @top, @passives, @detractors, @sums, @squares)
             on conflict (scope_key, metric, question_id, day) do update set
                 n = s.n + excluded.n,
                 top_box = s.top_box + excluded.top_box,
@@ -45,10 +48,10 @@ public sealed class ScoreStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
             """,
             new
             {
-                day,
-                keys = rows.Select(r => r.Key).ToArray(),
+                keys = rows.Select(r => r.Scope).ToArray(),
                 metrics = rows.Select(r => MetricName(r.Question.Metric)).ToArray(),
                 questions = rows.Select(r => r.Question.Id).ToArray(),
+                days = rows.Select(r => r.Day).ToArray(),
                 n = rows.Select(r => r.Stats.N).ToArray(),
                 top = rows.Select(r => r.Stats.TopBox).ToArray(),
                 passives = rows.Select(r => r.Stats.Passives).ToArray(),
@@ -56,7 +59,7 @@ public sealed class ScoreStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
                 sums = rows.Select(r => r.Stats.Sum).ToArray(),
                 squares = rows.Select(r => r.Stats.SumSquares).ToArray(),
             }, tx, cancellationToken: ct));
-        var questions = ratings.Select(r => r.Question).DistinctBy(q => q.Id).OrderBy(q => q.Id, StringComparer.Ordinal).ToList();
+        var questions = rows.Select(r => r.Question).DistinctBy(q => q.Id).OrderBy(q => q.Id, StringComparer.Ordinal).ToList();
         await connection.ExecuteAsync(new CommandDefinition(
             """
             insert into questions_seen (question_id, metric, scale_min, scale_max, higher_is_better)
@@ -74,6 +77,7 @@ public sealed class ScoreStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
                 maxes = questions.Select(q => q.ScaleMax).ToArray(),
                 directions = questions.Select(q => q.HigherIsBetter).ToArray(),
             }, tx, cancellationToken: ct));
+        var keys = rows.Select(r => r.Scope).Distinct().Order(StringComparer.Ordinal).ToArray();
         await connection.ExecuteAsync(new CommandDefinition(
             """
             insert into scope_versions as v (scope_key, version) select k, 1 from unnest(@keys) as k

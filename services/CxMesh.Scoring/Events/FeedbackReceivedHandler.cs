@@ -11,35 +11,100 @@ namespace CxMesh.Scoring.Events;
 /// <summary>
 /// Adds each rating of a feedback item to the daily statistics of every scope it counts in (all, each dimension,
 /// each two dimensions), adds its themes to the key-driver sums, and raises a detractor alert, all in the inbox
-/// transaction; the hot scores of the touched scopes are refreshed after commit.
+/// transaction; the hot scores of the touched scopes are refreshed after commit. Batches are summed in memory and
+/// written with one statement per table.
 /// </summary>
-public sealed class FeedbackReceivedHandler(HotScoreRefresher refresher, TimeProvider clock, IOptions<ScoringOptions> options) : IEventHandler<FeedbackReceived>
+public sealed class FeedbackReceivedHandler(HotScoreRefresher refresher, TimeProvider clock, IOptions<ScoringOptions> options) : IBatchEventHandler<FeedbackReceived>
 {
+    private sealed record Accepted(FeedbackReceived Event, IReadOnlyList<(QuestionDefinition Question, RatingStats Stats)> Ratings, DateTime GivenAt);
+
     public async Task HandleAsync(FeedbackReceived evt, EventContext context, CancellationToken ct)
     {
-        if (string.IsNullOrEmpty(evt.FeedbackId)) throw new InvalidEventException("feedback_id is missing.");
-        if (evt.GivenAt is null) throw new InvalidEventException("given_at is missing.");
+        var errors = await HandleManyAsync([evt], context, ct);
+        if (errors.TryGetValue(0, out var error)) throw new InvalidEventException(error);
+    }
 
-        // A repeated saying of the same customer (a syndicated review) counts once: the first time.
-        if (evt.DuplicateOf.Length > 0) return;
-
-        var ratings = new List<(QuestionDefinition Question, RatingStats Stats)>();
-        foreach (var r in evt.Ratings)
+    public async Task<IReadOnlyDictionary<int, string>> HandleManyAsync(IReadOnlyList<FeedbackReceived> events, EventContext context, CancellationToken ct)
+    {
+        // Everything is checked before anything is written, so an unusable event has no effect.
+        var errors = new Dictionary<int, string>();
+        var accepted = new List<Accepted>(events.Count);
+        for (var i = 0; i < events.Count; i++)
         {
-            var question = Definition(r);
-            ratings.Add((question, question.Of(r.Value)));
+            var evt = events[i];
+            try
+            {
+                if (string.IsNullOrEmpty(evt.FeedbackId)) throw new InvalidEventException("feedback_id is missing.");
+                if (evt.GivenAt is null) throw new InvalidEventException("given_at is missing.");
+                var ratings = evt.Ratings.Select(r => Definition(r)).Select((q, n) => (q, q.Of(evt.Ratings[n].Value))).ToList();
+                // A repeated saying of the same customer (a syndicated review) counts once: the first time.
+                if (evt.DuplicateOf.Length == 0) accepted.Add(new Accepted(evt, ratings, evt.GivenAt.ToDateTime()));
+            }
+            catch (InvalidEventException ex)
+            {
+                errors[i] = ex.Message;
+            }
         }
-        var givenAt = evt.GivenAt.ToDateTime();
-        var day = DateOnly.FromDateTime(givenAt);
 
         // No journey link: the customer's latest touchpoint within the attribution window, from journey's events.
-        string journey = evt.JourneyId, touchpoint = evt.TouchpointKey;
-        if (journey.Length == 0 && evt.CustomerId.Length > 0
-            && await AttributionStore.FindAsync(context.Connection, context.Transaction, evt.CustomerId, givenAt, options.Value.AttributionWindow, ct) is { } found)
+        var unlinked = accepted.Where(a => a.Event.JourneyId.Length == 0 && a.Event.CustomerId.Length > 0).ToList();
+        var attribution = new Dictionary<Accepted, (string JourneyKey, string TouchpointKey)>(ReferenceEqualityComparer.Instance);
+        if (unlinked.Count > 0)
         {
-            (journey, touchpoint) = (found.JourneyKey, touchpoint.Length > 0 ? touchpoint : found.TouchpointKey);
+            var found = await AttributionStore.FindManyAsync(context.Connection, context.Transaction,
+                unlinked.Select(a => (a.Event.CustomerId, a.GivenAt)).ToList(), options.Value.AttributionWindow, ct);
+            for (var i = 0; i < unlinked.Count; i++)
+            {
+                if (found[i] is { } f) attribution[unlinked[i]] = f;
+            }
         }
 
+        var ratingDeltas = new Dictionary<(string Scope, string Question, DateOnly Day), (QuestionDefinition Question, RatingStats Stats)>();
+        var driverDeltas = new Dictionary<DriverKey, DriverDelta>();
+        var alerts = new List<(string, AlertRaised)>();
+        var touched = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var a in accepted)
+        {
+            var evt = a.Event;
+            string journey = evt.JourneyId, touchpoint = evt.TouchpointKey;
+            if (attribution.TryGetValue(a, out var f)) (journey, touchpoint) = (f.JourneyKey, touchpoint.Length > 0 ? touchpoint : f.TouchpointKey);
+            var day = DateOnly.FromDateTime(a.GivenAt);
+            var parts = PartsOf(evt, journey, touchpoint);
+            if (a.Ratings.Count > 0)
+            {
+                foreach (var scope in ScoreScope.ScopesOf(parts))
+                {
+                    touched.Add(scope.Key);
+                    foreach (var (question, stats) in a.Ratings)
+                    {
+                        var key = (scope.Key, question.Id, day);
+                        ratingDeltas[key] = (question, ratingDeltas.TryGetValue(key, out var sum) ? sum.Stats + stats : stats);
+                    }
+                }
+                DriverStore.Accumulate(driverDeltas, ScoreScope.DriverScopesOf(parts).Select(s => s.Key), day, Outcomes(evt),
+                    evt.Themes.Where(t => t.ThemeKey.Length > 0).Select(t => (t.ThemeKey, Math.Clamp(t.SentimentScore, -1, 1))).ToList());
+            }
+            if (ItemAlert(evt, journey, touchpoint, a.Ratings) is { } alert) alerts.Add(($"item:{evt.FeedbackId}", alert));
+        }
+
+        await ScoreStore.AddRatingsAsync(context.Connection, context.Transaction,
+            ratingDeltas.Select(r => (r.Key.Scope, r.Value.Question, r.Key.Day, r.Value.Stats)).ToList(), ct);
+        await DriverStore.AddAsync(context.Connection, context.Transaction, driverDeltas, ct);
+        // One alert per feedback item, however often the event is delivered.
+        await AlertStore.RaiseManyAsync(context.Connection, context.Transaction, alerts, ct);
+        if (touched.Count > 0)
+        {
+            context.AfterCommit(_ =>
+            {
+                refresher.MarkDirty(touched);
+                return Task.CompletedTask;
+            });
+        }
+        return errors;
+    }
+
+    private static List<ScopePart> PartsOf(FeedbackReceived evt, string journey, string touchpoint)
+    {
         var parts = new List<ScopePart>();
         if (journey.Length > 0) parts.Add(new ScopePart(ScopeDimension.Journey, journey));
         if (touchpoint.Length > 0) parts.Add(new ScopePart(ScopeDimension.Touchpoint, touchpoint));
@@ -51,19 +116,7 @@ public sealed class FeedbackReceivedHandler(HotScoreRefresher refresher, TimePro
         {
             if (value.Length > 0) parts.Add(new ScopePart(ScopeDimension.Segment, value, attribute));
         }
-        var scopes = ScoreScope.ScopesOf(parts).Select(s => s.Key).ToList();
-
-        if (ratings.Count > 0)
-        {
-            await ScoreStore.AddRatingsAsync(context.Connection, context.Transaction, scopes, day, ratings, ct);
-            await AddDriversAsync(evt, context, parts, day, ct);
-            context.AfterCommit(_ =>
-            {
-                refresher.MarkDirty(scopes);
-                return Task.CompletedTask;
-            });
-        }
-        await RaiseItemAlertAsync(evt, context, journey, touchpoint, ratings, ct);
+        return parts;
     }
 
     private static QuestionDefinition Definition(RatingValue r)
@@ -91,7 +144,7 @@ public sealed class FeedbackReceivedHandler(HotScoreRefresher refresher, TimePro
     }
 
     /// <summary>The outcomes a response gives key-driver analysis: its NPS rating and detractor flag, and its CSAT rating.</summary>
-    private static async Task AddDriversAsync(FeedbackReceived evt, EventContext context, IReadOnlyList<ScopePart> parts, DateOnly day, CancellationToken ct)
+    private static List<(string, double)> Outcomes(FeedbackReceived evt)
     {
         var outcomes = new List<(string, double)>();
         if (evt.Ratings.FirstOrDefault(r => r.Metric is Metric.Nps or Metric.Enps) is { } nps)
@@ -100,19 +153,15 @@ public sealed class FeedbackReceivedHandler(HotScoreRefresher refresher, TimePro
             outcomes.Add(("detractor", nps.Value <= 6 ? 1 : 0));
         }
         if (evt.Ratings.FirstOrDefault(r => r.Metric == Metric.Csat) is { } csat) outcomes.Add(("csat", csat.Value));
-        if (outcomes.Count == 0) return;
-        var themes = evt.Themes.Where(t => t.ThemeKey.Length > 0).Select(t => (t.ThemeKey, Math.Clamp(t.SentimentScore, -1, 1))).ToList();
-        var scopes = ScoreScope.DriverScopesOf(parts).Select(s => s.Key).ToList();
-        await DriverStore.AddAsync(context.Connection, context.Transaction, scopes, day, outcomes, themes, ct);
+        return outcomes;
     }
 
-    private async Task RaiseItemAlertAsync(FeedbackReceived evt, EventContext context, string journey, string touchpoint,
-        IReadOnlyList<(QuestionDefinition Question, RatingStats Stats)> ratings, CancellationToken ct)
+    private AlertRaised? ItemAlert(FeedbackReceived evt, string journey, string touchpoint, IReadOnlyList<(QuestionDefinition Question, RatingStats Stats)> ratings)
     {
         var detractor = ratings.FirstOrDefault(r => r.Stats.Detractors > 0);
         var negativeComplaint = evt.Channel == Channel.Complaint && evt.RedactedVerbatim.Length > 0
             && evt.SentimentScore <= options.Value.NegativeComplaintSentiment;
-        if (detractor.Question is null && !negativeComplaint) return;
+        if (detractor.Question is null && !negativeComplaint) return null;
 
         var alertId = Guid.CreateVersion7();
         var alert = new AlertRaised
@@ -134,8 +183,7 @@ public sealed class FeedbackReceivedHandler(HotScoreRefresher refresher, TimePro
             alert.QuestionId = q.Id;
             alert.Rating = (int)detractor.Stats.Sum;
         }
-        // One alert per feedback item, however often the event is delivered.
-        await AlertStore.RaiseAsync(context.Connection, context.Transaction, $"item:{evt.FeedbackId}", alert, ct);
+        return alert;
     }
 
     public static string ChannelName(Channel channel) => channel switch
