@@ -19,16 +19,28 @@ internal static class DemoData
         ("returns", 0.30, 0.40),
     ];
 
-    private static readonly string[] Verbatims =
+    // What customers say follows how they rate: key-driver analysis of the demo finds delivery and freshness.
+    private static readonly string[] Praise =
     [
         "The beans were fresh and the roast was perfect.",
-        "Delivery was two days late and nobody told me.",
         "Easy to pause my subscription from the app.",
         "The grinder setting advice on the bag helped a lot.",
-        "Returned a damaged bag; the refund took ages.",
-        "",
+        "Delivery was quick and the courier was friendly.",
+        "豆子很新鲜，味道很好。",
         "",
     ];
+
+    private static readonly string[] Complaints =
+    [
+        "Delivery was two days late and nobody told me.",
+        "Returned a damaged bag; the refund took ages.",
+        "The coffee tasted stale, the roast date was weeks old.",
+        "快递太慢了，包装也破损了。",
+        "Support was slow to respond to my complaint.",
+        "",
+    ];
+
+    private static readonly string[] Products = ["sku-ethiopia-250", "sku-colombia-250", "sku-house-blend-1kg"];
 
     public static IEnumerable<SubmitFeedbackRequest> Generate(DateOnly anchor, int count)
     {
@@ -40,16 +52,21 @@ internal static class DemoData
             var roll = random.NextDouble();
             var rating = roll < promoters ? random.Next(9, 11) : roll < promoters + detractors ? random.Next(0, 7) : random.Next(7, 9);
             var channel = rating <= 4 && random.NextDouble() < 0.3 ? Channel.Complaint : random.NextDouble() < 0.2 ? Channel.Review : Channel.Survey;
-            yield return new SubmitFeedbackRequest
+            var said = rating >= 9 || rating >= 7 && random.NextDouble() < 0.5 ? Praise : Complaints;
+            var item = new SubmitFeedbackRequest
             {
-                IdempotencyKey = $"demo-{anchor:yyyyMMdd}-{i:D5}",
+                IdempotencyKey = $"demo-v2-{anchor:yyyyMMdd}-{i:D5}", // v2: with customers, products and CSAT
                 Channel = channel,
                 JourneyId = random.NextDouble() < 0.9 ? journey : "",
                 Ratings = { new Rating { QuestionId = "nps", Value = rating } },
-                Verbatim = Verbatims[random.Next(Verbatims.Length)],
+                Verbatim = said[random.Next(said.Length)],
+                CustomerId = $"demo-customer-{random.Next(1, 3001):D4}",
+                Links = new Links { ProductId = Products[random.Next(Products.Length)] },
                 // Spread over the 30 days before the anchor day, all in the past.
                 GivenAt = Timestamp.FromDateTime(anchorTime.AddDays(-random.Next(1, 30)).AddMinutes(random.Next(0, 24 * 60))),
             };
+            if (i % 3 == 0) item.Ratings.Add(new Rating { QuestionId = "csat", Value = Math.Clamp(rating / 2, 1, 5) });
+            yield return item;
         }
     }
 }

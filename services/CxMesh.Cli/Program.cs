@@ -184,18 +184,54 @@ import.SetAction((result, ct) => Run(async () =>
 }));
 
 var scoreJourney = new Option<string?>("--journey") { Description = "Score of one journey (default: all feedback)" };
+var scoreTouchpoint = new Option<string?>("--touchpoint") { Description = "Score of one touchpoint (with --journey: of that journey)" };
+var scoreMetric = new Option<string>("--metric") { Description = "nps, csat, ces or enps", DefaultValueFactory = _ => "nps" };
 var days = new Option<int>("--days") { Description = "Window: the last N days", DefaultValueFactory = _ => 30 };
-var score = new Command("score", "Read an NPS score with its n and 95% margin of error") { scoreJourney, days };
+var score = new Command("score", "Read a score with its n and 95% margin of error") { scoreJourney, scoreTouchpoint, scoreMetric, days };
 score.SetAction((result, ct) => Run(async () =>
 {
     var client = new ScoringService.ScoringServiceClient(Connect(result).Channel());
-    var request = new GetScoreRequest { Metric = Metric.Nps, Window = new Window { LastDays = result.GetValue(days) } };
-    if (result.GetValue(scoreJourney) is { Length: > 0 } j)
+    var metric = result.GetValue(scoreMetric)!.ToLowerInvariant() switch
     {
-        request.Scope = new Scope { Dimensions = { new Dimension { Kind = DimensionKind.Journey, Value = j } } };
-    }
+        "nps" => Metric.Nps,
+        "csat" => Metric.Csat,
+        "ces" => Metric.Ces,
+        "enps" => Metric.Enps,
+        var other => throw new ArgumentException($"--metric: unknown metric '{other}' (nps, csat, ces, enps)."),
+    };
+    var request = new GetScoreRequest { Metric = metric, Window = new Window { LastDays = result.GetValue(days) }, Scope = new Scope() };
+    if (result.GetValue(scoreJourney) is { Length: > 0 } j) request.Scope.Dimensions.Add(new Dimension { Kind = DimensionKind.Journey, Value = j });
+    if (result.GetValue(scoreTouchpoint) is { Length: > 0 } t) request.Scope.Dimensions.Add(new Dimension { Kind = DimensionKind.Touchpoint, Value = t });
     var s = (await client.GetScoreAsync(request, deadline: Connection.Deadline(), cancellationToken: ct)).Score;
-    Console.WriteLine($"NPS {s.Value:+0.0;-0.0;0} ± {s.MarginOfError:0.0} (n={s.N}: {s.Promoters} promoters, {s.Passives} passives, {s.Detractors} detractors) {s.StartDate}..{s.EndDate} [{s.Source}]");
+    Console.WriteLine(metric switch
+    {
+        Metric.Nps or Metric.Enps => $"{metric.ToString().ToUpperInvariant()} {s.Value:+0.0;-0.0;0} ± {s.MarginOfError:0.0} (n={s.N}: {s.Promoters} promoters, {s.Passives} passives, {s.Detractors} detractors)",
+        Metric.Csat => $"CSAT {s.Value:0.0}% satisfied ± {s.MarginOfError:0.0} (n={s.N}; mean {s.Mean:0.00} ± {s.MeanMarginOfError:0.00} on question '{s.QuestionId}')",
+        _ => $"CES mean {s.Value:0.00} ± {s.MarginOfError:0.00} ({(s.HigherIsBetter ? "higher" : "lower")} is easier; {s.TopBoxShare:0.0}% agreeing; n={s.N}, question '{s.QuestionId}')",
+    } + $" {s.StartDate}..{s.EndDate} [{s.Source}]");
+}));
+
+var driversJourney = new Option<string?>("--journey") { Description = "Key drivers within one journey (default: all feedback)" };
+var drivers = new Command("drivers", "Which themes move NPS most: importance, significance and share of negative mentions") { driversJourney, days };
+drivers.SetAction((result, ct) => Run(async () =>
+{
+    var client = new ScoringService.ScoringServiceClient(Connect(result).Channel());
+    var request = new GetKeyDriversRequest { Outcome = Outcome.NpsRating, Window = new Window { LastDays = result.GetValue(days) }, Scope = new Scope() };
+    if (result.GetValue(driversJourney) is { Length: > 0 } j) request.Scope.Dimensions.Add(new Dimension { Kind = DimensionKind.Journey, Value = j });
+    var model = await client.GetKeyDriversAsync(request, deadline: Connection.Deadline(), cancellationToken: ct);
+    if (model.Drivers.Count == 0)
+    {
+        Console.WriteLine($"No model: {model.Note} (n={model.N}).");
+        return;
+    }
+    var table = new Table().AddColumns("theme", "importance", "shapley", "correlation", "p", "mentions", "negative");
+    foreach (var d in model.Drivers)
+    {
+        table.AddRow(d.ThemeKey, $"{d.RelativeWeightPercent:0}%", model.ShapleyComputed ? $"{d.Shapley:0.000}" : "-", $"{d.Correlation:+0.00;-0.00}",
+            d.Significant ? $"{d.PValue:0.000}" : $"{d.PValue:0.000} (n.s.)", $"{d.Mentions}", $"{d.NegativePercent:0}%");
+    }
+    AnsiConsole.Write(table);
+    Console.WriteLine($"R² {model.RSquared:0.000} over {model.N} responses, {model.StartDate}..{model.EndDate}");
 }));
 
 var funnelJourney = new Option<string>("--journey") { Description = "Journey key", DefaultValueFactory = _ => JourneyDemo.Key };
@@ -217,7 +253,7 @@ funnel.SetAction((result, ct) => Run(async () =>
         $"end to end median {Human(f.MedianEndToEnd)}, p90 {Human(f.P90EndToEnd)}  [{f.StartDate}..{f.EndDate}]");
 }));
 
-var root = new RootCommand("cxmesh: the CxMesh command line") { seed, submit, import, score, funnel };
+var root = new RootCommand("cxmesh: the CxMesh command line") { seed, submit, import, score, drivers, funnel };
 root.Options.Add(grpc);
 root.Options.Add(token);
 return await root.Parse(args).InvokeAsync();
