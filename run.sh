@@ -9,7 +9,7 @@ ROOT=$(pwd)
 source scripts/servers.sh
 
 DATA="$ROOT/.data"
-SERVICES=(journey feedback scoring)
+SERVICES=(journey feedback scoring partner)
 mkdir -p "$DATA"
 
 if [ -f "$DATA/run.pid" ] && kill -0 "$(cat "$DATA/run.pid")" 2>/dev/null; then

@@ -1,5 +1,6 @@
 using CxMesh.Feedback;
 using CxMesh.Journey;
+using CxMesh.Partner;
 using CxMesh.Platform.Hosting;
 using CxMesh.Scoring;
 
@@ -13,5 +14,6 @@ public static class Modules
         new(JourneyModule.Name, b => b.AddJourneyService(), a => a.MapJourneyService()),
         new(FeedbackModule.Name, b => b.AddFeedbackService(), a => a.MapFeedbackService()),
         new(ScoringModule.Name, b => b.AddScoringService(), a => a.MapScoringService()),
+        new(PartnerModule.Name, b => b.AddPartnerService(), a => a.MapPartnerService()),
     ];
 }

@@ -16,6 +16,7 @@ public sealed class ConfigurationTests
         ["ConnectionStrings:feedback"] = "Host=127.0.0.1;Port=1;Database=f;Username=u",
         ["ConnectionStrings:scoring"] = "Host=127.0.0.1;Port=1;Database=s;Username=u",
         ["ConnectionStrings:journey"] = "Host=127.0.0.1;Port=1;Database=j;Username=u",
+        ["ConnectionStrings:partner"] = "Host=127.0.0.1;Port=1;Database=p;Username=u",
         ["ConnectionStrings:redis"] = "127.0.0.1:1",
         ["Auth:SigningKey"] = CxMeshTestHost.SigningKey,
         ["Feedback:ActiveContactKey"] = "k1",

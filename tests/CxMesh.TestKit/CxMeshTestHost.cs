@@ -3,6 +3,7 @@ using System.Reflection;
 using CxMesh.Feedback;
 using CxMesh.Host;
 using CxMesh.Journey;
+using CxMesh.Partner;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Hosting;
 using CxMesh.Scoring;
@@ -38,6 +39,7 @@ public sealed class CxMeshTestHost : IAsyncDisposable
         [JourneyModule.Name] = typeof(JourneyModule).Assembly,
         [FeedbackModule.Name] = typeof(FeedbackModule).Assembly,
         [ScoringModule.Name] = typeof(ScoringModule).Assembly,
+        [PartnerModule.Name] = typeof(PartnerModule).Assembly,
     };
 
     private CxMeshTestHost(WebApplication app, TestHostSettings settings)

@@ -1,0 +1,496 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Cronos;
+using CxMesh.Events.V1;
+using CxMesh.Partner.Data;
+using CxMesh.Partner.Domain;
+using CxMesh.Partner.V1;
+using CxMesh.Platform.Auth;
+using CxMesh.Platform.Errors;
+using CxMesh.Platform.Messaging;
+using FluentValidation;
+using FluentValidation.Results;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+
+namespace CxMesh.Partner.Api;
+
+public sealed class PartnerOptions
+{
+    public const string Section = "Partner";
+
+    /// <summary>Hosts whose webhooks may resolve to private addresses or use plain http (development sinks).</summary>
+    public List<string> WebhookAllowList { get; set; } = [];
+}
+
+public sealed partial class PartnerGrpcService(PartnerStore partners, ReportStore reports, ReportRenderer renderer, TimeProvider clock, IOptions<PartnerOptions> options)
+    : PartnerService.PartnerServiceBase
+{
+    private const string Readers = $"{Roles.Admin},{Roles.Analyst}";
+    private const int MaxDays = 366;
+
+    [GeneratedRegex("^[a-z0-9._-]{1,64}$")]
+    private static partial Regex Id();
+
+    [GeneratedRegex("^[A-Za-z0-9._:-]{1,128}$")]
+    private static partial Regex Token();
+
+    // ---- Partners -------------------------------------------------------------------------------------------------
+
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<RegisterPartnerResponse> RegisterPartner(RegisterPartnerRequest request, ServerCallContext context) =>
+        new() { Partner = ToProto(await partners.RegisterAsync(await CheckedAsync(request.Partner, context.CancellationToken), context.CancellationToken)) };
+
+    [Authorize(Roles = Readers)]
+    public override async Task<GetPartnerResponse> GetPartner(GetPartnerRequest request, ServerCallContext context) =>
+        new() { Partner = ToProto(await partners.GetAsync(request.Id, context.CancellationToken) ?? throw new NotFoundException("partner", request.Id)) };
+
+    [Authorize(Roles = Readers)]
+    public override async Task<ListPartnersResponse> ListPartners(ListPartnersRequest request, ServerCallContext context)
+    {
+        if (!System.Enum.IsDefined(request.Kind)) throw new FieldViolationException("kind", "kind is not a known partner kind.");
+        var response = new ListPartnersResponse();
+        response.Partners.AddRange((await partners.ListAsync(request.Kind == PartnerKind.Unspecified ? null : KindName(request.Kind), context.CancellationToken)).Select(ToProto));
+        return response;
+    }
+
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<UpdatePartnerResponse> UpdatePartner(UpdatePartnerRequest request, ServerCallContext context) =>
+        new() { Partner = ToProto(await partners.UpdateAsync(await CheckedAsync(request.Partner, context.CancellationToken), context.CancellationToken)) };
+
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<SuspendPartnerResponse> SuspendPartner(SuspendPartnerRequest request, ServerCallContext context) =>
+        new() { Partner = ToProto(await partners.SuspendAsync(request.Id, context.CancellationToken)) };
+
+    private async Task<PartnerRow> CheckedAsync(V1.Partner? partner, CancellationToken ct)
+    {
+        if (partner is null) throw new FieldViolationException("partner", "partner is required.");
+        var problems = new List<ValidationFailure>();
+        if (!Id().IsMatch(partner.Id)) problems.Add(new("partner.id", "partner.id must be 1-64 characters of a-z, 0-9, '.', '_' or '-'."));
+        if (partner.Name.Trim().Length is 0 or > 200) problems.Add(new("partner.name", "partner.name is required, at most 200 characters."));
+        if (partner.Kind == PartnerKind.Unspecified || !System.Enum.IsDefined(partner.Kind)) problems.Add(new("partner.kind", "partner.kind is required."));
+        if (partner.Contacts.Count > 20) problems.Add(new("partner.contacts", "partner.contacts may hold at most 20 contacts."));
+        for (var i = 0; i < partner.Contacts.Count; i++)
+        {
+            var c = partner.Contacts[i];
+            if (c.Name.Length is 0 or > 200) problems.Add(new($"partner.contacts[{i}].name", "a contact's name is required, at most 200 characters."));
+            if (c.Email.Length > 0 && (c.Email.Length > 254 || !c.Email.Contains('@'))) problems.Add(new($"partner.contacts[{i}].email", "a contact's email must be an email address."));
+        }
+        if (partner.WebhookUrl.Length > 0 && await WebhookProblemAsync(partner.WebhookUrl, ct) is { } problem) problems.Add(new("partner.webhook_url", problem));
+        if (problems.Count > 0) throw new ValidationException(problems);
+        return new PartnerRow
+        {
+            Id = partner.Id,
+            Name = partner.Name.Trim(),
+            Kind = KindName(partner.Kind),
+            Contacts = JsonSerializer.Serialize(partner.Contacts.Select(c => new ContactRow(c.Name, c.Email, c.Role)), PartnerStore.Json),
+            WebhookUrl = partner.WebhookUrl.Length > 0 ? partner.WebhookUrl : null,
+        };
+    }
+
+    /// <summary>https only, and never into our own network (loopback, private, link-local, metadata), unless the host is allow-listed.</summary>
+    private async Task<string?> WebhookProblemAsync(string url, CancellationToken ct)
+    {
+        if (url.Length > 2000 || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") || uri.UserInfo.Length > 0)
+        {
+            return "partner.webhook_url must be an absolute https URL without credentials.";
+        }
+        if (options.Value.WebhookAllowList.Contains(uri.Host, StringComparer.OrdinalIgnoreCase)) return null;
+        if (uri.Scheme != "https") return "partner.webhook_url must use https (plain http only for hosts in Partner:WebhookAllowList).";
+        IPAddress[] addresses;
+        try
+        {
+            addresses = IPAddress.TryParse(uri.Host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(uri.Host, ct);
+        }
+        catch (SocketException)
+        {
+            return $"partner.webhook_url: host '{uri.Host}' does not resolve.";
+        }
+        return addresses.Length == 0 || addresses.Any(WebhookAddress.IsForbidden)
+            ? $"partner.webhook_url: '{uri.Host}' resolves to a loopback, private, link-local or metadata address; webhooks must go to the partner's public endpoint."
+            : null;
+    }
+
+    // ---- Mappings ---------------------------------------------------------------------------------------------------
+
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<AddMappingResponse> AddMapping(AddMappingRequest request, ServerCallContext context)
+    {
+        var m = request.Mapping ?? throw new FieldViolationException("mapping", "mapping is required.");
+        var problems = new List<ValidationFailure>();
+        if (!Id().IsMatch(m.PartnerId)) problems.Add(new("mapping.partner_id", "mapping.partner_id is required."));
+        if (MappingName(m.Kind) is null) problems.Add(new("mapping.kind", "mapping.kind must be product, lot, journey or touchpoint."));
+        if (!Token().IsMatch(m.Value)) problems.Add(new("mapping.value", "mapping.value is required: 1-128 characters of letters, digits and . _ : -"));
+        if (problems.Count > 0) throw new ValidationException(problems);
+        await partners.AddMappingAsync(new MappingRow(m.PartnerId, MappingName(m.Kind)!, m.Value), context.CancellationToken);
+        return new AddMappingResponse { Mapping = m };
+    }
+
+    [Authorize(Roles = Readers)]
+    public override async Task<ListMappingsResponse> ListMappings(ListMappingsRequest request, ServerCallContext context)
+    {
+        _ = await partners.GetAsync(request.PartnerId, context.CancellationToken) ?? throw new NotFoundException("partner", request.PartnerId);
+        var response = new ListMappingsResponse();
+        response.Mappings.AddRange((await partners.MappingsAsync(request.PartnerId, context.CancellationToken))
+            .Select(m => new Mapping { PartnerId = m.PartnerId, Kind = MappingKindOf(m.Kind), Value = m.Value }));
+        return response;
+    }
+
+    // ---- Agreements -------------------------------------------------------------------------------------------------
+
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<ProposeAgreementResponse> ProposeAgreement(ProposeAgreementRequest request, ServerCallContext context)
+    {
+        var a = request.Agreement ?? throw new FieldViolationException("agreement", "agreement is required.");
+        var problems = new List<ValidationFailure>();
+        Guid agreementId = Guid.CreateVersion7();
+        if (a.AgreementId.Length > 0 && !Guid.TryParse(a.AgreementId, out agreementId)) problems.Add(new("agreement.agreement_id", "agreement.agreement_id must be an agreement id (a UUID) or empty."));
+        if (!Id().IsMatch(a.PartnerId)) problems.Add(new("agreement.partner_id", "agreement.partner_id is required."));
+        if (a.Scope.Count is 0 or > 200) problems.Add(new("agreement.scope", "agreement.scope must name 1 to 200 products, lots, journeys or touchpoints."));
+        for (var i = 0; i < a.Scope.Count; i++)
+        {
+            if (MappingName(a.Scope[i].Kind) is null || !Token().IsMatch(a.Scope[i].Value)) problems.Add(new($"agreement.scope[{i}]", "each scope entry needs a kind and a value."));
+        }
+        if (a.Fields.Count == 0 || a.Fields.Any(f => f == SharedField.Unspecified || !System.Enum.IsDefined(f))) problems.Add(new("agreement.fields", "agreement.fields must name at least one field to share."));
+        if (a.MinGroupSize is 1 or < 0 or > 1000) problems.Add(new("agreement.min_group_size", "agreement.min_group_size (k) must be 2 to 1000 (0 means 5): a group of one is one customer."));
+        try
+        {
+            CronExpression.Parse(a.Cadence);
+        }
+        catch (CronFormatException)
+        {
+            problems.Add(new("agreement.cadence", $"agreement.cadence '{a.Cadence}' is not a five-field cron expression (like \"0 6 1 * *\")."));
+        }
+        catch (ArgumentNullException)
+        {
+            problems.Add(new("agreement.cadence", "agreement.cadence is required."));
+        }
+        if (a.RetentionDays is < 1 or > 3650) problems.Add(new("agreement.retention_days", "agreement.retention_days must be 1 to 3650."));
+        if (problems.Count > 0) throw new ValidationException(problems);
+
+        var created = await partners.ProposeAsync(new AgreementRow
+        {
+            AgreementId = agreementId,
+            PartnerId = a.PartnerId,
+            Scope = JsonSerializer.Serialize(a.Scope.Select(s => new AgreementRow.ScopeEntry(MappingName(s.Kind)!, s.Value)).Distinct(), PartnerStore.Json),
+            Fields = a.Fields.Distinct().Select(FieldName).Order(StringComparer.Ordinal).ToArray(),
+            MinGroupSize = a.MinGroupSize == 0 ? 5 : a.MinGroupSize,
+            Cadence = a.Cadence,
+            RetentionDays = a.RetentionDays,
+        }, context.CancellationToken);
+        return new ProposeAgreementResponse { Agreement = ToProto(created) };
+    }
+
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<SubmitAgreementResponse> SubmitAgreement(SubmitAgreementRequest request, ServerCallContext context) =>
+        new() { Agreement = ToProto(await partners.TransitionAsync(AgreementId(request.AgreementId), request.Version, "draft", "pending_approval", context.CancellationToken)) };
+
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<DecideAgreementResponse> DecideAgreement(DecideAgreementRequest request, ServerCallContext context)
+    {
+        var agreementId = AgreementId(request.AgreementId);
+        var agreement = await partners.AgreementAsync(agreementId, request.Version, context.CancellationToken);
+        if (agreement is null || agreement.Version != request.Version) throw new NotFoundException("agreement", $"{request.AgreementId} version {request.Version}");
+        if (agreement.State != "pending_approval")
+        {
+            throw new PreconditionFailedException("AGREEMENT_STATE", $"agreement version {request.Version} is {agreement.State}; only a pending version is decided.",
+                new Dictionary<string, string> { ["field"] = "version", ["state"] = agreement.State });
+        }
+        if (request.Reason.Length > 2000) throw new FieldViolationException("reason", "reason is at most 2000 characters.");
+        var decision = new SharingDecided
+        {
+            EventId = $"governance.sharing.decided/{Guid.CreateVersion7()}",
+            OccurredAt = Timestamp.FromDateTimeOffset(clock.GetUtcNow()),
+            PartnerId = agreement.PartnerId,
+            AgreementId = agreementId.ToString(),
+            Version = request.Version,
+            Approved = request.Approved,
+            DecidedBy = context.GetHttpContext().User.Identity?.Name ?? "admin",
+            Reason = request.Reason,
+        };
+        await partners.EnqueueAsync(Topics.SharingDecided, decision.EventId, decision, context.CancellationToken);
+        return new DecideAgreementResponse { DecisionEventId = decision.EventId };
+    }
+
+    [Authorize(Roles = Readers)]
+    public override async Task<GetAgreementResponse> GetAgreement(GetAgreementRequest request, ServerCallContext context)
+    {
+        var agreement = await partners.AgreementAsync(AgreementId(request.AgreementId), request.Version, context.CancellationToken);
+        if (agreement is null || request.Version != 0 && agreement.Version != request.Version) throw new NotFoundException("agreement", request.AgreementId);
+        return new GetAgreementResponse { Agreement = ToProto(agreement) };
+    }
+
+    private static Guid AgreementId(string value) =>
+        Guid.TryParse(value, out var id) ? id : throw new FieldViolationException("agreement_id", "agreement_id must be an agreement id (a UUID).");
+
+    // ---- Reports ----------------------------------------------------------------------------------------------------
+
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<PublishReportResponse> PublishReport(PublishReportRequest request, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var problems = new List<ValidationFailure>();
+        var start = ParseDate(request.StartDate);
+        var end = ParseDate(request.EndDate);
+        if (start is null) problems.Add(new("start_date", "start_date must be a date (yyyy-MM-dd)."));
+        if (end is null) problems.Add(new("end_date", "end_date must be a date (yyyy-MM-dd)."));
+        if (start is { } s0 && end is { } e0)
+        {
+            if (e0 < s0) problems.Add(new("end_date", "end_date must not be before start_date."));
+            if (e0.DayNumber - s0.DayNumber >= MaxDays) problems.Add(new("end_date", $"a report covers at most {MaxDays} days."));
+            if (e0 > today) problems.Add(new("end_date", "end_date is in the future."));
+        }
+        if (problems.Count > 0) throw new ValidationException(problems);
+
+        var partner = await partners.GetAsync(request.PartnerId, ct) ?? throw new NotFoundException("partner", request.PartnerId);
+        if (partner.Status != "active") throw new PreconditionFailedException("PARTNER_SUSPENDED", $"partner {partner.Id} is suspended.", new Dictionary<string, string> { ["field"] = "partner_id" });
+        var agreement = await partners.ActiveAsync(partner.Id, ct)
+            ?? throw new PreconditionFailedException("NO_ACTIVE_AGREEMENT", $"partner {partner.Id} has no active sharing agreement: nothing is shared without one.",
+                new Dictionary<string, string> { ["field"] = "partner_id" });
+        var report = await renderer.BuildAsync(partner, agreement, start!.Value, end!.Value, ct);
+        report.PublishedAt = Timestamp.FromDateTimeOffset(clock.GetUtcNow());
+        report.ContentHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(report))));
+        var published = new PartnerReportPublished
+        {
+            EventId = $"partner.report.published/{report.ReportId}",
+            OccurredAt = report.PublishedAt,
+            ReportId = report.ReportId,
+            PartnerId = partner.Id,
+            AgreementId = report.AgreementId,
+            AgreementVersion = report.AgreementVersion,
+            StartDate = report.StartDate,
+            EndDate = report.EndDate,
+            Items = report.Items,
+            Fields = { agreement.Fields },
+            ContentHash = report.ContentHash,
+        };
+        await reports.RecordAsync(Guid.Parse(report.ReportId), partner.Id, agreement.AgreementId, agreement.Version, start.Value, end.Value, report.Items,
+            agreement.Fields, JsonFormatter.Default.Format(report), report.ContentHash, report.PublishedAt.ToDateTime(),
+            (connection, tx) => Outbox.EnqueueAsync(connection, tx, Topics.PartnerReportPublished, published.EventId, published, ct), ct);
+        return new PublishReportResponse { Report = report };
+    }
+
+    // ---- Partner-facing ---------------------------------------------------------------------------------------------
+
+    private static string CallerPartner(ServerCallContext context) =>
+        context.GetHttpContext().User.FindFirst(Roles.PartnerIdClaim)?.Value is { Length: > 0 } id
+            ? id
+            : throw new RpcException(new Status(StatusCode.PermissionDenied, "The token carries no partner_id claim."));
+
+    private async Task<StoredReport> OwnReportAsync(string reportId, ServerCallContext context) =>
+        Guid.TryParse(reportId, out var id) && await reports.ReportAsync(CallerPartner(context), id, context.CancellationToken) is { } report
+            ? report
+            : throw new NotFoundException("report", reportId);
+
+    [Authorize(Roles = Roles.Partner)]
+    public override async Task<ListMyReportsResponse> ListMyReports(ListMyReportsRequest request, ServerCallContext context)
+    {
+        var response = new ListMyReportsResponse();
+        foreach (var stored in await reports.ReportsAsync(CallerPartner(context), context.CancellationToken))
+        {
+            var report = Report.Parser.ParseJson(stored.Content);
+            report.Breakdowns.Clear();
+            report.SampleVerbatims.Clear();
+            response.Reports.Add(report);
+        }
+        return response;
+    }
+
+    [Authorize(Roles = Roles.Partner)]
+    public override async Task<GetMyReportResponse> GetMyReport(GetMyReportRequest request, ServerCallContext context) =>
+        new() { Report = Report.Parser.ParseJson((await OwnReportAsync(request.ReportId, context)).Content) };
+
+    [Authorize(Roles = Roles.Partner)]
+    public override async Task DownloadMyReport(DownloadMyReportRequest request, IServerStreamWriter<DownloadMyReportResponse> responseStream, ServerCallContext context)
+    {
+        var stored = await OwnReportAsync(request.ReportId, context);
+        if (request.Format is not (ReportFormat.Csv or ReportFormat.Html)) throw new FieldViolationException("format", "format must be REPORT_FORMAT_CSV or REPORT_FORMAT_HTML.");
+        var report = Report.Parser.ParseJson(stored.Content);
+        var first = true;
+        await foreach (var chunk in request.Format == ReportFormat.Csv
+            ? renderer.CsvAsync(report, context.CancellationToken)
+            : renderer.HtmlAsync(report, context.CancellationToken))
+        {
+            await responseStream.WriteAsync(new DownloadMyReportResponse
+            {
+                Chunk = UnsafeByteOperations.UnsafeWrap(chunk),
+                ContentType = first ? (request.Format == ReportFormat.Csv ? "text/csv; charset=utf-8" : "text/html; charset=utf-8") : "",
+            }, context.CancellationToken);
+            first = false;
+        }
+    }
+
+    [Authorize(Roles = Roles.Partner)]
+    public override async Task<GetMyAgreementResponse> GetMyAgreement(GetMyAgreementRequest request, ServerCallContext context)
+    {
+        var partnerId = CallerPartner(context);
+        var agreement = await partners.ActiveAsync(partnerId, context.CancellationToken) ?? throw new NotFoundException("agreement", partnerId);
+        return new GetMyAgreementResponse { Agreement = ToProto(agreement) };
+    }
+
+    [Authorize(Roles = Roles.Partner)]
+    public override async Task<SubmitResponseResponse> SubmitResponse(SubmitResponseRequest request, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        var report = await OwnReportAsync(request.ReportId, context);
+        var partnerId = CallerPartner(context);
+        var update = request.ResponseId.Length > 0;
+        var problems = new List<ValidationFailure>();
+        Guid? feedbackId = null;
+        DateOnly? due = null;
+        var kind = request.Kind switch
+        {
+            ResponseKind.Acknowledgement => "acknowledgement",
+            ResponseKind.Dispute => "dispute",
+            ResponseKind.Commitment => "commitment",
+            _ => null,
+        };
+        if (kind is null) problems.Add(new("kind", "kind must be an acknowledgement, a dispute or a commitment."));
+        if (request.Text.Length > 2000) problems.Add(new("text", "text is at most 2000 characters."));
+        if (update)
+        {
+            if (kind != "commitment") problems.Add(new("kind", "only commitments are updated."));
+            if (!Guid.TryParse(request.ResponseId, out _)) problems.Add(new("response_id", "response_id must be a response id (a UUID)."));
+            if (request.Status is not ("open" or "in-progress" or "done")) problems.Add(new("status", "status must be open, in-progress or done."));
+        }
+        else if (kind == "dispute")
+        {
+            if (request.Text.Trim().Length == 0) problems.Add(new("text", "a dispute needs a reason."));
+            if (!Guid.TryParse(request.FeedbackId, out var f)) problems.Add(new("feedback_id", "a dispute names the feedback item (its id)."));
+            else if (!await reports.ItemInReportAsync(partnerId, f, report.StartDate, report.EndDate, ct)) throw new NotFoundException("feedback item", request.FeedbackId);
+            else feedbackId = f;
+        }
+        else if (kind == "commitment")
+        {
+            if (request.Text.Trim().Length == 0) problems.Add(new("text", "a commitment describes the action."));
+            if (request.Owner.Trim().Length is 0 or > 200) problems.Add(new("owner", "a commitment has an owner at the partner (at most 200 characters)."));
+            due = ParseDate(request.DueDate);
+            if (due is null || due < DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime)) problems.Add(new("due_date", "due_date must be a date (yyyy-MM-dd), not in the past."));
+        }
+        if (problems.Count > 0) throw new ValidationException(problems);
+
+        var responseId = update ? Guid.Parse(request.ResponseId) : Guid.CreateVersion7();
+        var status = kind == "commitment" ? (update ? request.Status : "open") : null;
+        var evt = new PartnerResponseReceived
+        {
+            EventId = $"partner.response.received/{Guid.CreateVersion7()}",
+            OccurredAt = Timestamp.FromDateTimeOffset(clock.GetUtcNow()),
+            ResponseId = responseId.ToString(),
+            PartnerId = partnerId,
+            ReportId = report.ReportId.ToString(),
+            Kind = kind!,
+            FeedbackId = feedbackId?.ToString() ?? "",
+            Text = request.Text,
+            Owner = request.Owner,
+            DueDate = due?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "",
+            Status = status ?? "",
+        };
+        var stored = await reports.RespondAsync(responseId, partnerId, report.ReportId, kind!, feedbackId, NullIfEmpty(request.Text), NullIfEmpty(request.Owner), due, status, update,
+            (connection, tx) => Outbox.EnqueueAsync(connection, tx, Topics.PartnerResponseReceived, evt.EventId, evt, ct), ct);
+        if (!stored) throw new NotFoundException("commitment", request.ResponseId);
+        return new SubmitResponseResponse { ResponseId = responseId.ToString() };
+    }
+
+    // ---- Mapping between the wire and the rows ---------------------------------------------------------------------
+
+    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+
+    private static DateOnly? ParseDate(string value) =>
+        DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date : null;
+
+    public static string KindName(PartnerKind kind) => kind switch
+    {
+        PartnerKind.Supplier => "supplier",
+        PartnerKind.Producer => "producer",
+        PartnerKind.Logistics => "logistics",
+        PartnerKind.ServiceProvider => "service_provider",
+        PartnerKind.Reseller => "reseller",
+        _ => "other",
+    };
+
+    private static string? MappingName(MappingKind kind) => kind switch
+    {
+        MappingKind.Product => "product",
+        MappingKind.Lot => "lot",
+        MappingKind.Journey => "journey",
+        MappingKind.Touchpoint => "touchpoint",
+        _ => null,
+    };
+
+    private static MappingKind MappingKindOf(string kind) => kind switch
+    {
+        "product" => MappingKind.Product,
+        "lot" => MappingKind.Lot,
+        "journey" => MappingKind.Journey,
+        _ => MappingKind.Touchpoint,
+    };
+
+    private static string FieldName(SharedField field) => field switch
+    {
+        SharedField.Ratings => "ratings",
+        SharedField.RedactedVerbatims => "redacted_verbatims",
+        SharedField.Themes => "themes",
+        _ => "sentiment",
+    };
+
+    private static SharedField FieldOf(string name) => name switch
+    {
+        "ratings" => SharedField.Ratings,
+        "redacted_verbatims" => SharedField.RedactedVerbatims,
+        "themes" => SharedField.Themes,
+        _ => SharedField.Sentiment,
+    };
+
+    private static V1.Partner ToProto(PartnerRow p)
+    {
+        var proto = new V1.Partner
+        {
+            Id = p.Id,
+            Name = p.Name,
+            Kind = System.Enum.GetValues<PartnerKind>().FirstOrDefault(k => k != PartnerKind.Unspecified && KindName(k) == p.Kind, PartnerKind.Other),
+            WebhookUrl = p.WebhookUrl ?? "",
+            Status = p.Status == "active" ? PartnerStatus.Active : PartnerStatus.Suspended,
+            CreatedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(p.CreatedAt, DateTimeKind.Utc)),
+        };
+        proto.Contacts.AddRange((JsonSerializer.Deserialize<List<ContactRow>>(p.Contacts, PartnerStore.Json) ?? [])
+            .Select(c => new Contact { Name = c.Name, Email = c.Email ?? "", Role = c.Role ?? "" }));
+        return proto;
+    }
+
+    private static Agreement ToProto(AgreementRow a)
+    {
+        var proto = new Agreement
+        {
+            AgreementId = a.AgreementId.ToString(),
+            Version = a.Version,
+            PartnerId = a.PartnerId,
+            MinGroupSize = a.MinGroupSize,
+            Cadence = a.Cadence,
+            RetentionDays = a.RetentionDays,
+            State = a.State switch
+            {
+                "draft" => AgreementState.Draft,
+                "pending_approval" => AgreementState.PendingApproval,
+                "active" => AgreementState.Active,
+                "suspended" => AgreementState.Suspended,
+                "expired" => AgreementState.Expired,
+                "rejected" => AgreementState.Rejected,
+                _ => AgreementState.Superseded,
+            },
+            CreatedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(a.CreatedAt, DateTimeKind.Utc)),
+            DecidedAt = a.DecidedAt is { } d ? Timestamp.FromDateTime(DateTime.SpecifyKind(d, DateTimeKind.Utc)) : null,
+        };
+        proto.Scope.AddRange(a.ScopeList.Select(s => new Mapping { PartnerId = a.PartnerId, Kind = MappingKindOf(s.Kind), Value = s.Value }));
+        proto.Fields.AddRange(a.Fields.Select(FieldOf));
+        return proto;
+    }
+}

@@ -1,0 +1,212 @@
+using System.Text.Json;
+using CxMesh.Platform.Errors;
+using CxMesh.Platform.Messaging;
+using CxMesh.Platform.Postgres;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace CxMesh.Partner.Data;
+
+public sealed record ContactRow(string Name, string Email, string Role);
+
+public sealed class PartnerRow
+{
+    public string Id { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string Kind { get; set; } = "";
+    public string Contacts { get; set; } = "[]";
+    public string? WebhookUrl { get; set; }
+    public string Status { get; set; } = "active";
+    public DateTime CreatedAt { get; set; }
+}
+
+public sealed record MappingRow(string PartnerId, string Kind, string Value);
+
+public sealed class AgreementRow
+{
+    public Guid AgreementId { get; set; }
+    public int Version { get; set; }
+    public string PartnerId { get; set; } = "";
+    public string Scope { get; set; } = "[]";
+    public string[] Fields { get; set; } = [];
+    public int MinGroupSize { get; set; }
+    public string Cadence { get; set; } = "";
+    public int RetentionDays { get; set; }
+    public string State { get; set; } = "";
+    public DateTime CreatedAt { get; set; }
+    public DateTime? DecidedAt { get; set; }
+
+    public IReadOnlyList<(string Kind, string Value)> ScopeList =>
+        JsonSerializer.Deserialize<List<ScopeEntry>>(Scope, PartnerStore.Json)!.Select(e => (e.Kind, e.Value)).ToList();
+
+    public sealed record ScopeEntry(string Kind, string Value);
+}
+
+/// <summary>Partners, their mappings and their sharing agreements.</summary>
+public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] ServiceDatabase database)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private const string PartnerColumns = "id, name, kind, contacts::text as contacts, webhook_url as webhookurl, status, created_at as createdat";
+    private const string AgreementColumns =
+        "agreement_id as agreementid, version, partner_id as partnerid, scope::text as scope, fields, min_group_size as mingroupsize, cadence, " +
+        "retention_days as retentiondays, state, created_at as createdat, decided_at as decidedat";
+
+    public async Task<PartnerRow> RegisterAsync(PartnerRow partner, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        var created = await connection.QuerySingleOrDefaultAsync<PartnerRow>(new CommandDefinition(
+            $"""
+            insert into partners (id, name, kind, contacts, webhook_url) values (@Id, @Name, @Kind, @Contacts::jsonb, @WebhookUrl)
+            on conflict (id) do nothing
+            returning {PartnerColumns}
+            """, partner, cancellationToken: ct));
+        return created ?? throw new AlreadyExistsException($"partner {partner.Id} is registered already.");
+    }
+
+    public async Task<PartnerRow?> GetAsync(string id, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<PartnerRow>(new CommandDefinition(
+            $"select {PartnerColumns} from partners where id = @id", new { id }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<PartnerRow>> ListAsync(string? kind, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<PartnerRow>(new CommandDefinition(
+            $"select {PartnerColumns} from partners where @kind::text is null or kind = @kind order by id", new { kind }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<PartnerRow> UpdateAsync(PartnerRow partner, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<PartnerRow>(new CommandDefinition(
+            $"""
+            update partners set name = @Name, kind = @Kind, contacts = @Contacts::jsonb, webhook_url = @WebhookUrl, updated_at = now()
+            where id = @Id returning {PartnerColumns}
+            """, partner, cancellationToken: ct)) ?? throw new NotFoundException("partner", partner.Id);
+    }
+
+    /// <summary>Suspends the partner and its active agreements: nothing more is copied for it or reported to it.</summary>
+    public async Task<PartnerRow> SuspendAsync(string id, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var partner = await connection.QuerySingleOrDefaultAsync<PartnerRow>(new CommandDefinition(
+            $"update partners set status = 'suspended', updated_at = now() where id = @id returning {PartnerColumns}", new { id }, tx, cancellationToken: ct))
+            ?? throw new NotFoundException("partner", id);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "update agreements set state = 'suspended' where partner_id = @id and state = 'active'", new { id }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return partner;
+    }
+
+    public async Task AddMappingAsync(MappingRow mapping, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from partners where id = @PartnerId)", mapping, cancellationToken: ct)))
+        {
+            throw new NotFoundException("partner", mapping.PartnerId);
+        }
+        await connection.ExecuteAsync(new CommandDefinition(
+            "insert into mappings (partner_id, kind, value) values (@PartnerId, @Kind, @Value) on conflict do nothing", mapping, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<MappingRow>> MappingsAsync(string partnerId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<MappingRow>(new CommandDefinition(
+            "select partner_id, kind, value from mappings where partner_id = @partnerId order by kind, value", new { partnerId }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>A new agreement (version 1) or the next version of an existing one, as a draft.</summary>
+    public async Task<AgreementRow> ProposeAsync(AgreementRow agreement, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from partners where id = @PartnerId)", agreement, tx, cancellationToken: ct)))
+        {
+            throw new NotFoundException("partner", agreement.PartnerId);
+        }
+        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(hashtextextended(@id, 0))",
+            new { id = agreement.AgreementId.ToString() }, tx, cancellationToken: ct));
+        var latest = await connection.QuerySingleOrDefaultAsync<(int Version, string PartnerId)?>(new CommandDefinition(
+            "select version, partner_id from agreements where agreement_id = @AgreementId order by version desc limit 1", agreement, tx, cancellationToken: ct));
+        if (latest is { } l && l.PartnerId != agreement.PartnerId) throw new NotFoundException("agreement", agreement.AgreementId.ToString());
+        agreement.Version = (latest?.Version ?? 0) + 1;
+        var created = await connection.QuerySingleAsync<AgreementRow>(new CommandDefinition(
+            $"""
+            insert into agreements (agreement_id, version, partner_id, scope, fields, min_group_size, cadence, retention_days, state)
+            values (@AgreementId, @Version, @PartnerId, @Scope::jsonb, @Fields, @MinGroupSize, @Cadence, @RetentionDays, 'draft')
+            returning {AgreementColumns}
+            """, agreement, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return created;
+    }
+
+    public async Task<AgreementRow?> AgreementAsync(Guid agreementId, int version, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<AgreementRow>(new CommandDefinition(
+            $"select {AgreementColumns} from agreements where agreement_id = @agreementId and (@version = 0 or version = @version) order by version desc limit 1",
+            new { agreementId, version }, cancellationToken: ct));
+    }
+
+    /// <summary>The partner's active agreement version, if any.</summary>
+    public async Task<AgreementRow?> ActiveAsync(string partnerId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<AgreementRow>(new CommandDefinition(
+            $"select {AgreementColumns} from agreements where partner_id = @partnerId and state = 'active' order by created_at desc limit 1",
+            new { partnerId }, cancellationToken: ct));
+    }
+
+    /// <summary>Moves a version from one state to another; FAILED_PRECONDITION naming the state it is in otherwise.</summary>
+    public async Task<AgreementRow> TransitionAsync(Guid agreementId, int version, string from, string to, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        var moved = await connection.QuerySingleOrDefaultAsync<AgreementRow>(new CommandDefinition(
+            $"update agreements set state = @to where agreement_id = @agreementId and version = @version and state = @from returning {AgreementColumns}",
+            new { agreementId, version, from, to }, cancellationToken: ct));
+        if (moved is not null) return moved;
+        var current = await AgreementAsync(agreementId, version, ct);
+        if (current is null || current.Version != version) throw new NotFoundException("agreement", $"{agreementId} version {version}");
+        throw new PreconditionFailedException("AGREEMENT_STATE", $"agreement version {version} is {current.State}, not {from}.",
+            new Dictionary<string, string> { ["field"] = "agreement_id", ["state"] = current.State });
+    }
+
+    /// <summary>Writes one event to the outbox on its own (a decision the service then applies like any delivered one).</summary>
+    public async Task EnqueueAsync<TEvent>(EventTopic<TEvent> topic, string eventId, TEvent message, CancellationToken ct) where TEvent : Google.Protobuf.IMessage<TEvent>, new()
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await Outbox.EnqueueAsync(connection, tx, topic, eventId, message, ct);
+        await tx.CommitAsync(ct);
+    }
+
+    /// <summary>
+    /// Applies governance's decision to a pending version, in the handler's transaction: approved makes it active and
+    /// supersedes the partner's previously active version; rejected closes it. A decision about another state is ignored.
+    /// </summary>
+    public static async Task<bool> ApplyDecisionAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid agreementId, int version, bool approved,
+        string decidedBy, string reason, DateTime decidedAt, CancellationToken ct)
+    {
+        var partnerId = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            """
+            update agreements set state = @state, decided_at = @decidedAt, decided_by = @decidedBy, decision_reason = @reason
+            where agreement_id = @agreementId and version = @version and state = 'pending_approval'
+            returning partner_id
+            """,
+            new { agreementId, version, state = approved ? "active" : "rejected", decidedAt, decidedBy, reason }, tx, cancellationToken: ct));
+        if (partnerId is null) return false;
+        if (approved)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "update agreements set state = 'superseded' where partner_id = @partnerId and state = 'active' and not (agreement_id = @agreementId and version = @version)",
+                new { partnerId, agreementId, version }, tx, cancellationToken: ct));
+        }
+        return true;
+    }
+}
