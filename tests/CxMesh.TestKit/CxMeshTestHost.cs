@@ -102,6 +102,13 @@ public sealed class CxMeshTestHost : IAsyncDisposable
     public T Client<T>(string? role = Roles.Admin) where T : Grpc.Core.ClientBase<T> =>
         (T)Activator.CreateInstance(typeof(T), Channel(role))!;
 
+    /// <summary>A client calling as a partner: role partner with the given partner_id claim.</summary>
+    public T PartnerClient<T>(string partnerId) where T : Grpc.Core.ClientBase<T>
+    {
+        var handler = new BearerHandler(Token(Roles.Partner, partnerId), Server.CreateHandler());
+        return (T)Activator.CreateInstance(typeof(T), GrpcChannel.ForAddress(Server.BaseAddress, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true }))!;
+    }
+
     public HttpClient Http() => Server.CreateClient();
 
     public async ValueTask DisposeAsync()

@@ -154,13 +154,19 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
         var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
             $"""
             select partner_id, feedback_id, agreement_id, agreement_version, given_at, journey_id, touchpoint_key, product_id, lot_id,
-                   nps, csat, csat_top, ces, sentiment, themes::text, redacted_verbatim, null::text
+                   nps, csat, csat_top, ces, sentiment, themes::text, redacted_verbatim
             from partner_items where {Period} order by given_at, feedback_id
             """, Args(partnerId, start, end), flags: CommandFlags.None, cancellationToken: ct));
         await using (reader)
         {
-            var parser = reader.GetRowParser<PartnerItem>();
-            while (await reader.ReadAsync(ct)) yield return parser(reader);
+            T? Or<T>(int i, Func<int, T> get) where T : struct => reader.IsDBNull(i) ? null : get(i);
+            string? Text(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+            while (await reader.ReadAsync(ct))
+            {
+                yield return new PartnerItem(reader.GetString(0), reader.GetGuid(1), reader.GetGuid(2), reader.GetInt32(3), reader.GetDateTime(4),
+                    Text(5), Text(6), Text(7), Text(8), Or(9, reader.GetInt32), Or(10, reader.GetInt32), Or(11, reader.GetBoolean), Or(12, reader.GetInt32),
+                    Or(13, reader.GetDouble), Text(14), Text(15), null);
+            }
         }
     }
 

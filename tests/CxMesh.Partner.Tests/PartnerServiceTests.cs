@@ -1,0 +1,361 @@
+using System.Text;
+using CxMesh.Common.V1;
+using CxMesh.Events.V1;
+using CxMesh.Partner.V1;
+using CxMesh.Platform.Auth;
+using CxMesh.Platform.Messaging;
+using CxMesh.Platform.Postgres;
+using CxMesh.TestKit;
+using Dapper;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CxMesh.Partner.Tests;
+
+public sealed class PartnerFixture : IAsyncLifetime
+{
+    public CxMeshTestHost Host { get; private set; } = null!;
+
+    // One service, but its own events (the stand-in governance decision) delivered in process, as all-in-one does.
+    public async Task InitializeAsync() => Host = await CxMeshTestHost.StartAsync(s =>
+    {
+        s.Services = "partner";
+        s.Settings["CxMesh:Delivery"] = "InProcess";
+    });
+
+    public async Task DisposeAsync() => await Host.DisposeAsync();
+}
+
+public sealed class PartnerServiceTests(PartnerFixture fixture) : IClassFixture<PartnerFixture>
+{
+    private readonly PartnerService.PartnerServiceClient _admin = fixture.Host.Client<PartnerService.PartnerServiceClient>(Roles.Admin);
+    private static readonly DateTime Today = DateTime.UtcNow.Date;
+    private static string Day(int offset) => Today.AddDays(offset).ToString("yyyy-MM-dd");
+
+    private static string Unique(string name) => $"{name}-{Guid.NewGuid():N}"[..20];
+
+    private ServiceDatabase Database => fixture.Host.Services.GetRequiredKeyedService<ServiceDatabase>("partner");
+
+    private async Task DeliverAsync<TEvent>(EventTopic<TEvent> topic, string eventId, TEvent evt) where TEvent : IMessage<TEvent>, new()
+    {
+        var subscription = fixture.Host.Services.GetServices<EventSubscription>().Single(s => s.Service == "partner" && s.Topic.Name == topic.Name);
+        var outcome = await fixture.Host.Services.GetRequiredService<EventDispatcher>()
+            .DeliverAsync(subscription, new IncomingEvent(eventId, topic.Name, topic.EventType, EventJson.Format(evt), null), default);
+        Assert.NotEqual(DeliveryOutcome.DeadLettered, outcome);
+    }
+
+    private static FeedbackReceived Feedback(string product, string lot, int nps, string verbatim = "", string customer = "", int daysAgo = 1)
+    {
+        var evt = new FeedbackReceived
+        {
+            EventId = Guid.NewGuid().ToString(),
+            OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow),
+            FeedbackId = Guid.NewGuid().ToString(),
+            Channel = Channel.Review,
+            GivenAt = Timestamp.FromDateTime(Today.AddDays(-daysAgo).AddHours(10)),
+            ProductId = product,
+            LotId = lot,
+            CustomerId = customer,
+            RedactedVerbatim = verbatim,
+            SentimentScore = nps >= 9 ? 0.6 : -0.6,
+            Ratings = { new RatingValue { QuestionId = "nps", Metric = Metric.Nps, Value = nps, ScaleMin = 0, ScaleMax = 10, TopBoxValues = { 9, 10 } } },
+        };
+        if (verbatim.Length > 0) evt.Themes.Add(new ThemeMention { ThemeKey = "freshness", SentimentScore = evt.SentimentScore });
+        return evt;
+    }
+
+    /// <summary>A partner with a product mapped and an approved agreement sharing ratings, verbatims and themes with k = 3.</summary>
+    private async Task<(string PartnerId, string Product, Agreement Agreement)> ActivePartnerAsync(PartnerKind kind = PartnerKind.Producer, int k = 3)
+    {
+        var partnerId = Unique("farm");
+        var product = Unique("sku");
+        await _admin.RegisterPartnerAsync(new RegisterPartnerRequest { Partner = new V1.Partner { Id = partnerId, Name = "Finca Test", Kind = kind } });
+        await _admin.AddMappingAsync(new AddMappingRequest { Mapping = new Mapping { PartnerId = partnerId, Kind = MappingKind.Product, Value = product } });
+        var draft = (await _admin.ProposeAgreementAsync(new ProposeAgreementRequest
+        {
+            Agreement = new Agreement
+            {
+                PartnerId = partnerId,
+                Scope = { new Mapping { Kind = MappingKind.Product, Value = product } },
+                Fields = { SharedField.Ratings, SharedField.RedactedVerbatims, SharedField.Themes },
+                MinGroupSize = k,
+                Cadence = "0 6 1 * *",
+                RetentionDays = 365,
+            },
+        })).Agreement;
+        Assert.Equal(AgreementState.Draft, draft.State);
+        await _admin.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = draft.AgreementId, Version = 1 });
+        await _admin.DecideAgreementAsync(new DecideAgreementRequest { AgreementId = draft.AgreementId, Version = 1, Approved = true, Reason = "test" });
+        var active = await Eventually.Until(
+            async () => (await _admin.GetAgreementAsync(new GetAgreementRequest { AgreementId = draft.AgreementId })).Agreement,
+            a => a.State == AgreementState.Active, because: "the decision goes through governance.sharing.decided");
+        return (partnerId, product, active);
+    }
+
+    [Fact]
+    public async Task Matched_feedback_is_copied_with_only_the_agreed_fields_and_reported_with_everything_under_k_suppressed()
+    {
+        var (partnerId, product, agreement) = await ActivePartnerAsync();
+        for (var i = 0; i < 8; i++) await DeliverAsync(Topics.FeedbackReceived, $"e{i}-{partnerId}", Feedback(product, "lot-a", i < 6 ? 10 : 2, $"Fresh beans {i}", customer: $"cust-{i}"));
+        await DeliverAsync(Topics.FeedbackReceived, $"e8-{partnerId}", Feedback(product, "lot-b", 9, "Lovely"));
+        await DeliverAsync(Topics.FeedbackReceived, $"e9-{partnerId}", Feedback("sku-not-mapped", "lot-a", 0, "Not theirs"));
+
+        await using (var connection = await Database.OpenConnectionAsync())
+        {
+            Assert.Equal(9, await connection.ExecuteScalarAsync<long>("select count(*) from partner_items where partner_id = @partnerId", new { partnerId }));
+            // The customer id itself is never stored with the copy, only a hash to honour erasures.
+            Assert.Equal(0, await connection.ExecuteScalarAsync<long>("select count(*) from partner_items where customer_ref like 'cust-%'"));
+        }
+
+        var report = (await _admin.PublishReportAsync(new PublishReportRequest { PartnerId = partnerId, StartDate = Day(-7), EndDate = Day(0) })).Report;
+        Assert.Equal((9L, 3, agreement.AgreementId, 1), (report.Items, report.MinGroupSize, report.AgreementId, report.AgreementVersion));
+        Assert.Equal(100.0 * (7 - 2) / 9, report.Nps.Value, 9);
+        Assert.False(report.Nps.Suppressed);
+        Assert.True(report.Csat.Suppressed);
+        var lotB = report.Breakdowns.Single(b => b.Value == "lot-b");
+        Assert.True(lotB.Suppressed);
+        Assert.Equal(0, lotB.N);
+        Assert.Equal(8, report.Breakdowns.Single(b => b.Value == "lot-a").N);
+        Assert.Equal("freshness", report.Themes.Single().ThemeKey);
+        Assert.Equal(9, report.SampleVerbatims.Count);
+        Assert.DoesNotContain("Not theirs", report.SampleVerbatims);
+        Assert.Equal("", report.PeerBand);
+        Assert.Equal(64, report.ContentHash.Length);
+
+        await using var db = await Database.OpenConnectionAsync();
+        Assert.Equal(1, await db.ExecuteScalarAsync<long>("select count(*) from reports where report_id = @id::uuid and content_hash = @hash",
+            new { id = report.ReportId, hash = report.ContentHash }));
+        Assert.Equal(1, await db.ExecuteScalarAsync<long>("select count(*) from outbox where topic = 'partner.report.published.v1' and payload like @id",
+            new { id = $"%{report.ReportId}%" }));
+
+        // The partner reads it, and downloads it as CSV and HTML.
+        var partner = fixture.Host.PartnerClient<PartnerService.PartnerServiceClient>(partnerId);
+        Assert.Equal(report.ReportId, (await partner.ListMyReportsAsync(new ListMyReportsRequest())).Reports.Single().ReportId);
+        Assert.Equal(report.Nps.Value, (await partner.GetMyReportAsync(new GetMyReportRequest { ReportId = report.ReportId })).Report.Nps.Value);
+        var csv = await DownloadAsync(partner, report.ReportId, ReportFormat.Csv);
+        Assert.Equal(10, csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Contains("Fresh beans 3", csv);
+        Assert.DoesNotContain("cust-", csv);
+        var html = await DownloadAsync(partner, report.ReportId, ReportFormat.Html);
+        Assert.StartsWith("<!doctype html>", html);
+        Assert.Contains("<svg", html);
+        Assert.Contains("name=viewport", html);
+    }
+
+    private static async Task<string> DownloadAsync(PartnerService.PartnerServiceClient client, string reportId, ReportFormat format)
+    {
+        using var call = client.DownloadMyReport(new DownloadMyReportRequest { ReportId = reportId, Format = format });
+        var bytes = new List<byte>();
+        await foreach (var chunk in call.ResponseStream.ReadAllAsync()) bytes.AddRange(chunk.Chunk);
+        return Encoding.UTF8.GetString(bytes.ToArray());
+    }
+
+    [Fact]
+    public async Task A_partner_only_ever_sees_its_own_data_every_other_id_is_NOT_FOUND()
+    {
+        var (a, productA, _) = await ActivePartnerAsync();
+        var (b, productB, _) = await ActivePartnerAsync();
+        for (var i = 0; i < 4; i++)
+        {
+            await DeliverAsync(Topics.FeedbackReceived, $"iso-a{i}-{a}", Feedback(productA, "lot", 9, "fine"));
+            await DeliverAsync(Topics.FeedbackReceived, $"iso-b{i}-{b}", Feedback(productB, "lot", 3, "bad"));
+        }
+        var reportB = (await _admin.PublishReportAsync(new PublishReportRequest { PartnerId = b, StartDate = Day(-7), EndDate = Day(0) })).Report;
+        var itemB = await (await Database.OpenConnectionAsync()).ExecuteScalarAsync<Guid>("select feedback_id from partner_items where partner_id = @b limit 1", new { b });
+        var asA = fixture.Host.PartnerClient<PartnerService.PartnerServiceClient>(a);
+
+        await RpcAssert.StatusAsync(() => asA.GetMyReportAsync(new GetMyReportRequest { ReportId = reportB.ReportId }).ResponseAsync, StatusCode.NotFound);
+        await RpcAssert.StatusAsync(() => DownloadAsync(asA, reportB.ReportId, ReportFormat.Csv), StatusCode.NotFound);
+        await RpcAssert.StatusAsync(() => asA.SubmitResponseAsync(new SubmitResponseRequest { ReportId = reportB.ReportId, Kind = ResponseKind.Acknowledgement }).ResponseAsync, StatusCode.NotFound);
+        await RpcAssert.StatusAsync(() => asA.SubmitResponseAsync(new SubmitResponseRequest
+        {
+            ReportId = reportB.ReportId,
+            Kind = ResponseKind.Dispute,
+            FeedbackId = itemB.ToString(),
+            Text = "not ours",
+        }).ResponseAsync, StatusCode.NotFound);
+        Assert.Empty((await asA.ListMyReportsAsync(new ListMyReportsRequest())).Reports);
+        Assert.Equal(a, (await asA.GetMyAgreementAsync(new GetMyAgreementRequest())).Agreement.PartnerId);
+        // And no partner reaches the admin side.
+        await RpcAssert.StatusAsync(() => asA.GetPartnerAsync(new GetPartnerRequest { Id = b }).ResponseAsync, StatusCode.PermissionDenied);
+    }
+
+    [Fact]
+    public async Task Partners_acknowledge_dispute_and_commit_and_each_answer_is_published()
+    {
+        var (partnerId, product, _) = await ActivePartnerAsync();
+        for (var i = 0; i < 3; i++) await DeliverAsync(Topics.FeedbackReceived, $"r{i}-{partnerId}", Feedback(product, "lot", 4, "stale"));
+        var report = (await _admin.PublishReportAsync(new PublishReportRequest { PartnerId = partnerId, StartDate = Day(-7), EndDate = Day(0) })).Report;
+        var item = await (await Database.OpenConnectionAsync()).ExecuteScalarAsync<Guid>("select feedback_id from partner_items where partner_id = @partnerId limit 1", new { partnerId });
+        var partner = fixture.Host.PartnerClient<PartnerService.PartnerServiceClient>(partnerId);
+
+        await partner.SubmitResponseAsync(new SubmitResponseRequest { ReportId = report.ReportId, Kind = ResponseKind.Acknowledgement, Text = "Thanks" });
+        await partner.SubmitResponseAsync(new SubmitResponseRequest { ReportId = report.ReportId, Kind = ResponseKind.Dispute, FeedbackId = item.ToString(), Text = "Wrong lot" });
+        var commitment = await partner.SubmitResponseAsync(new SubmitResponseRequest
+        {
+            ReportId = report.ReportId,
+            Kind = ResponseKind.Commitment,
+            Text = "Roast closer to shipping",
+            Owner = "Head roaster",
+            DueDate = Day(30),
+        });
+        await partner.SubmitResponseAsync(new SubmitResponseRequest { ReportId = report.ReportId, Kind = ResponseKind.Commitment, ResponseId = commitment.ResponseId, Status = "done" });
+
+        await RpcAssert.InvalidArgumentAsync(() => partner.SubmitResponseAsync(new SubmitResponseRequest
+        {
+            ReportId = report.ReportId,
+            Kind = ResponseKind.Commitment,
+            Text = "Late",
+            Owner = "x",
+            DueDate = Day(-1),
+        }).ResponseAsync, "due_date");
+        await RpcAssert.InvalidArgumentAsync(() => partner.SubmitResponseAsync(new SubmitResponseRequest { ReportId = report.ReportId, Kind = ResponseKind.Dispute, Text = "" }).ResponseAsync, "text");
+        await RpcAssert.StatusAsync(() => partner.SubmitResponseAsync(new SubmitResponseRequest
+        {
+            ReportId = report.ReportId,
+            Kind = ResponseKind.Dispute,
+            FeedbackId = Guid.NewGuid().ToString(),
+            Text = "unknown item",
+        }).ResponseAsync, StatusCode.NotFound);
+
+        await using var connection = await Database.OpenConnectionAsync();
+        Assert.Equal(4, await connection.ExecuteScalarAsync<long>(
+            "select count(*) from outbox where topic = 'partner.response.received.v1' and payload like @id", new { id = $"%{report.ReportId}%" }));
+        Assert.Equal("done", await connection.ExecuteScalarAsync<string>("select status from responses where response_id = @id::uuid", new { id = commitment.ResponseId }));
+    }
+
+    [Fact]
+    public async Task A_new_version_of_an_active_agreement_needs_approval_again_and_then_supersedes_it()
+    {
+        var (partnerId, product, v1) = await ActivePartnerAsync();
+        var proposal = v1.Clone();
+        proposal.MinGroupSize = 10;
+        var v2 = (await _admin.ProposeAgreementAsync(new ProposeAgreementRequest { Agreement = proposal })).Agreement;
+        Assert.Equal((2, AgreementState.Draft), (v2.Version, v2.State));
+        var partner = fixture.Host.PartnerClient<PartnerService.PartnerServiceClient>(partnerId);
+        Assert.Equal(1, (await partner.GetMyAgreementAsync(new GetMyAgreementRequest())).Agreement.Version);
+
+        // Deciding a draft is refused: it has to be submitted first.
+        await RpcAssert.StatusAsync(() => _admin.DecideAgreementAsync(new DecideAgreementRequest { AgreementId = v2.AgreementId, Version = 2, Approved = true }).ResponseAsync,
+            StatusCode.FailedPrecondition);
+        await _admin.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = v2.AgreementId, Version = 2 });
+        await _admin.DecideAgreementAsync(new DecideAgreementRequest { AgreementId = v2.AgreementId, Version = 2, Approved = true });
+        await Eventually.Until(async () => (await partner.GetMyAgreementAsync(new GetMyAgreementRequest())).Agreement.Version, v => v == 2);
+        Assert.Equal(AgreementState.Superseded, (await _admin.GetAgreementAsync(new GetAgreementRequest { AgreementId = v1.AgreementId, Version = 1 })).Agreement.State);
+        _ = product;
+    }
+
+    [Fact]
+    public async Task Erasure_removes_the_verbatims_of_the_customer_from_partner_copies_and_is_recorded()
+    {
+        var (partnerId, product, _) = await ActivePartnerAsync();
+        await DeliverAsync(Topics.FeedbackReceived, $"er1-{partnerId}", Feedback(product, "lot", 9, "Call me, I am Jane", customer: $"erase-{partnerId}"));
+        await DeliverAsync(Topics.FeedbackReceived, $"er2-{partnerId}", Feedback(product, "lot", 9, "Someone else", customer: $"keep-{partnerId}"));
+        var erased = new FeedbackErased { EventId = Guid.NewGuid().ToString(), OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow), CustomerId = $"erase-{partnerId}" };
+        await DeliverAsync(Topics.FeedbackErased, erased.EventId, erased);
+
+        await using var connection = await Database.OpenConnectionAsync();
+        var verbatims = (await connection.QueryAsync<string?>("select redacted_verbatim from partner_items where partner_id = @partnerId order by redacted_verbatim nulls first", new { partnerId })).ToList();
+        Assert.Equal([null, "Someone else"], verbatims);
+        Assert.Equal(1, await connection.ExecuteScalarAsync<long>("select count(*) from partner_items where partner_id = @partnerId and erased_at is not null", new { partnerId }));
+    }
+
+    [Fact]
+    public async Task A_period_without_data_gives_an_empty_report_not_an_error()
+    {
+        var (partnerId, _, _) = await ActivePartnerAsync();
+        var report = (await _admin.PublishReportAsync(new PublishReportRequest { PartnerId = partnerId, StartDate = Day(-60), EndDate = Day(-31) })).Report;
+        Assert.Equal(0, report.Items);
+        Assert.True(report.Nps.Suppressed);
+        Assert.Empty(report.Breakdowns);
+        Assert.Empty(report.SampleVerbatims);
+    }
+
+    public static TheoryData<string, string> BadRequests => new()
+    {
+        { "agreement without scope", "agreement.scope" },
+        { "k of 1", "agreement.min_group_size" },
+        { "invalid cron", "agreement.cadence" },
+        { "no fields", "agreement.fields" },
+        { "plain http webhook", "partner.webhook_url" },
+        { "webhook to a private address", "partner.webhook_url" },
+        { "webhook to the metadata service", "partner.webhook_url" },
+        { "webhook to localhost", "partner.webhook_url" },
+        { "partner without a kind", "partner.kind" },
+        { "report ending in the future", "end_date" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadRequests))]
+    public async Task Bad_input_is_INVALID_ARGUMENT_naming_the_field(string how, string field)
+    {
+        Agreement Proposal() => new()
+        {
+            PartnerId = "farm-x",
+            Scope = { new Mapping { Kind = MappingKind.Product, Value = "sku-1" } },
+            Fields = { SharedField.Ratings },
+            MinGroupSize = 5,
+            Cadence = "0 6 1 * *",
+            RetentionDays = 30,
+        };
+        V1.Partner Partner(string webhook = "") => new() { Id = Unique("bad"), Name = "Bad", Kind = PartnerKind.Supplier, WebhookUrl = webhook };
+        Func<Task> call = how switch
+        {
+            "agreement without scope" => () => _admin.ProposeAgreementAsync(new ProposeAgreementRequest { Agreement = With(Proposal(), a => a.Scope.Clear()) }).ResponseAsync,
+            "k of 1" => () => _admin.ProposeAgreementAsync(new ProposeAgreementRequest { Agreement = With(Proposal(), a => a.MinGroupSize = 1) }).ResponseAsync,
+            "invalid cron" => () => _admin.ProposeAgreementAsync(new ProposeAgreementRequest { Agreement = With(Proposal(), a => a.Cadence = "every monday") }).ResponseAsync,
+            "no fields" => () => _admin.ProposeAgreementAsync(new ProposeAgreementRequest { Agreement = With(Proposal(), a => a.Fields.Clear()) }).ResponseAsync,
+            "plain http webhook" => () => _admin.RegisterPartnerAsync(new RegisterPartnerRequest { Partner = Partner("http://example.com/hook") }).ResponseAsync,
+            "webhook to a private address" => () => _admin.RegisterPartnerAsync(new RegisterPartnerRequest { Partner = Partner("https://10.0.0.7/hook") }).ResponseAsync,
+            "webhook to the metadata service" => () => _admin.RegisterPartnerAsync(new RegisterPartnerRequest { Partner = Partner("https://169.254.169.254/latest") }).ResponseAsync,
+            "webhook to localhost" => () => _admin.RegisterPartnerAsync(new RegisterPartnerRequest { Partner = Partner("https://localhost/hook") }).ResponseAsync,
+            "partner without a kind" => () => _admin.RegisterPartnerAsync(new RegisterPartnerRequest { Partner = With(Partner(), p => p.Kind = PartnerKind.Unspecified) }).ResponseAsync,
+            "report ending in the future" => () => _admin.PublishReportAsync(new PublishReportRequest { PartnerId = "farm-x", StartDate = Day(-3), EndDate = Day(2) }).ResponseAsync,
+            _ => throw new ArgumentOutOfRangeException(nameof(how)),
+        };
+        await RpcAssert.InvalidArgumentAsync(call, field);
+    }
+
+    private static T With<T>(T value, Action<T> change)
+    {
+        change(value);
+        return value;
+    }
+
+    [Fact]
+    public async Task Unknown_partners_are_NOT_FOUND_and_a_partner_registered_twice_ALREADY_EXISTS()
+    {
+        await RpcAssert.StatusAsync(() => _admin.GetPartnerAsync(new GetPartnerRequest { Id = "nobody" }).ResponseAsync, StatusCode.NotFound);
+        await RpcAssert.StatusAsync(() => _admin.AddMappingAsync(new AddMappingRequest
+        {
+            Mapping = new Mapping { PartnerId = "nobody", Kind = MappingKind.Lot, Value = "lot-1" },
+        }).ResponseAsync, StatusCode.NotFound);
+        await RpcAssert.StatusAsync(() => _admin.PublishReportAsync(new PublishReportRequest { PartnerId = "nobody", StartDate = Day(-3), EndDate = Day(0) }).ResponseAsync, StatusCode.NotFound);
+        var id = Unique("twice");
+        await _admin.RegisterPartnerAsync(new RegisterPartnerRequest { Partner = new V1.Partner { Id = id, Name = "Twice", Kind = PartnerKind.Logistics } });
+        await RpcAssert.StatusAsync(() => _admin.RegisterPartnerAsync(new RegisterPartnerRequest { Partner = new V1.Partner { Id = id, Name = "Twice", Kind = PartnerKind.Logistics } }).ResponseAsync,
+            StatusCode.AlreadyExists);
+        // No agreement yet: nothing can be shared.
+        await RpcAssert.StatusAsync(() => _admin.PublishReportAsync(new PublishReportRequest { PartnerId = id, StartDate = Day(-3), EndDate = Day(0) }).ResponseAsync, StatusCode.FailedPrecondition);
+    }
+
+    [Fact]
+    public async Task The_peer_band_places_a_partner_among_three_or_more_peers_of_its_kind_without_naming_them()
+    {
+        var kind = PartnerKind.ServiceProvider;
+        var partners = new List<(string Id, string Product)>();
+        for (var p = 0; p < 4; p++)
+        {
+            var (id, product, _) = await ActivePartnerAsync(kind);
+            partners.Add((id, product));
+            for (var i = 0; i < 4; i++) await DeliverAsync(Topics.FeedbackReceived, $"peer{p}{i}-{id}", Feedback(product, "lot", i < p + 1 ? 10 : 0));
+        }
+        var best = (await _admin.PublishReportAsync(new PublishReportRequest { PartnerId = partners[3].Id, StartDate = Day(-7), EndDate = Day(0) })).Report;
+        Assert.Equal("top quartile", best.PeerBand);
+        var json = JsonFormatter.Default.Format(best);
+        Assert.DoesNotContain(partners[0].Id, json);
+        Assert.DoesNotContain(partners[0].Product, json);
+    }
+}
