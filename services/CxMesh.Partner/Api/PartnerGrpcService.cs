@@ -31,7 +31,8 @@ public sealed class PartnerOptions
     public List<string> WebhookAllowList { get; set; } = [];
 }
 
-public sealed partial class PartnerGrpcService(PartnerStore partners, ReportStore reports, ReportRenderer renderer, TimeProvider clock, IOptions<PartnerOptions> options)
+public sealed partial class PartnerGrpcService(
+    PartnerStore partners, ReportStore reports, ReportRenderer renderer, WebhookStore webhooks, TimeProvider clock, IOptions<PartnerOptions> options)
     : PartnerService.PartnerServiceBase
 {
     private const string Readers = $"{Roles.Admin},{Roles.Analyst}";
@@ -46,8 +47,51 @@ public sealed partial class PartnerGrpcService(PartnerStore partners, ReportStor
     // ---- Partners -------------------------------------------------------------------------------------------------
 
     [Authorize(Roles = Roles.Admin)]
-    public override async Task<RegisterPartnerResponse> RegisterPartner(RegisterPartnerRequest request, ServerCallContext context) =>
-        new() { Partner = ToProto(await partners.RegisterAsync(await CheckedAsync(request.Partner, context.CancellationToken), context.CancellationToken)) };
+    public override async Task<RegisterPartnerResponse> RegisterPartner(RegisterPartnerRequest request, ServerCallContext context)
+    {
+        var partner = await partners.RegisterAsync(await CheckedAsync(request.Partner, context.CancellationToken), context.CancellationToken);
+        var (secret, _) = await webhooks.RotateAsync(partner.Id, context.CancellationToken);
+        return new RegisterPartnerResponse { Partner = ToProto(partner), WebhookSecret = secret };
+    }
+
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<RotateWebhookSecretResponse> RotateWebhookSecret(RotateWebhookSecretRequest request, ServerCallContext context)
+    {
+        var (secret, retires) = await webhooks.RotateAsync(request.Id, context.CancellationToken);
+        return new RotateWebhookSecretResponse { WebhookSecret = secret, PreviousRetiresAt = Timestamp.FromDateTime(DateTime.SpecifyKind(retires, DateTimeKind.Utc)) };
+    }
+
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<ListWebhookDeliveriesResponse> ListWebhookDeliveries(ListWebhookDeliveriesRequest request, ServerCallContext context)
+    {
+        _ = await partners.GetAsync(request.PartnerId, context.CancellationToken) ?? throw new NotFoundException("partner", request.PartnerId);
+        var response = new ListWebhookDeliveriesResponse();
+        response.Deliveries.AddRange((await webhooks.ListAsync(request.PartnerId, context.CancellationToken)).Select(ToProto));
+        return response;
+    }
+
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<RedeliverWebhookResponse> RedeliverWebhook(RedeliverWebhookRequest request, ServerCallContext context) =>
+        Guid.TryParse(request.DeliveryId, out var id)
+            ? new RedeliverWebhookResponse { Delivery = ToProto(await webhooks.RedeliverAsync(id, context.CancellationToken)) }
+            : throw new FieldViolationException("delivery_id", "delivery_id must be a delivery id (a UUID).");
+
+    private static WebhookDelivery ToProto(DeliveryRow d)
+    {
+        static Timestamp? At(DateTime? t) => t is { } v ? Timestamp.FromDateTime(DateTime.SpecifyKind(v, DateTimeKind.Utc)) : null;
+        return new WebhookDelivery
+        {
+            DeliveryId = d.DeliveryId.ToString(),
+            ReportId = d.ReportId.ToString(),
+            Url = d.Url,
+            State = d.State,
+            Attempts = d.Attempts,
+            LastError = d.LastError ?? "",
+            CreatedAt = At(d.CreatedAt),
+            DeliveredAt = At(d.DeliveredAt),
+            NextAttemptAt = d.State == "pending" ? At(d.NextAttemptAt) : null,
+        };
+    }
 
     [Authorize(Roles = Readers)]
     public override async Task<GetPartnerResponse> GetPartner(GetPartnerRequest request, ServerCallContext context) =>
@@ -275,7 +319,27 @@ public sealed partial class PartnerGrpcService(PartnerStore partners, ReportStor
         };
         await reports.RecordAsync(Guid.Parse(report.ReportId), partner.Id, agreement.AgreementId, agreement.Version, start.Value, end.Value, report.Items,
             agreement.Fields, JsonFormatter.Default.Format(report), report.ContentHash, report.PublishedAt.ToDateTime(),
-            (connection, tx) => Outbox.EnqueueAsync(connection, tx, Topics.PartnerReportPublished, published.EventId, published, ct), ct);
+            async (connection, tx) =>
+            {
+                await Outbox.EnqueueAsync(connection, tx, Topics.PartnerReportPublished, published.EventId, published, ct);
+                if (partner.WebhookUrl is { } url)
+                {
+                    // A small notification: what, when and where to fetch it; never the report's content.
+                    var payload = JsonSerializer.Serialize(new
+                    {
+                        type = "report.published",
+                        report_id = report.ReportId,
+                        partner_id = partner.Id,
+                        period = new { start = report.StartDate, end = report.EndDate },
+                        links = new
+                        {
+                            json = $"/v1/me/reports/{report.ReportId}",
+                            grpc = "cxmesh.partner.v1.PartnerService/DownloadMyReport",
+                        },
+                    });
+                    await WebhookStore.EnqueueAsync(connection, tx, Guid.CreateVersion7(), partner.Id, Guid.Parse(report.ReportId), url, payload, ct);
+                }
+            }, ct);
         return new PublishReportResponse { Report = report };
     }
 

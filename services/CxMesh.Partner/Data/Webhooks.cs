@@ -1,0 +1,200 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using CxMesh.Partner.Domain;
+using CxMesh.Platform.Errors;
+using CxMesh.Platform.Postgres;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace CxMesh.Partner.Data;
+
+public sealed class WebhookOptions
+{
+    public const string Section = "Partner:Webhooks";
+
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromHours(1);
+    /// <summary>How long a delivery is retried before it is marked failed.</summary>
+    public TimeSpan GiveUpAfter { get; set; } = TimeSpan.FromHours(72);
+    /// <summary>How long the previous secret keeps signing after a rotation.</summary>
+    public TimeSpan SecretOverlap { get; set; } = TimeSpan.FromHours(24);
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+public sealed class DeliveryRow
+{
+    public Guid DeliveryId { get; set; }
+    public string PartnerId { get; set; } = "";
+    public Guid ReportId { get; set; }
+    public string Url { get; set; } = "";
+    public string Payload { get; set; } = "";
+    public string State { get; set; } = "";
+    public int Attempts { get; set; }
+    public string? LastError { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime? DeliveredAt { get; set; }
+    public DateTime NextAttemptAt { get; set; }
+}
+
+/// <summary>Webhook secrets and deliveries.</summary>
+public sealed class WebhookStore([FromKeyedServices(PartnerModule.Name)] ServiceDatabase database, TimeProvider clock, IOptions<WebhookOptions> options)
+{
+    private const string Columns =
+        "delivery_id as deliveryid, partner_id as partnerid, report_id as reportid, url, payload, state, attempts, last_error as lasterror, " +
+        "created_at as createdat, delivered_at as deliveredat, next_attempt_at as nextattemptat";
+
+    public static string NewSecret() => "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>Stores a new secret; the previous ones retire after the overlap. Returns the secret and when the previous retires.</summary>
+    public async Task<(string Secret, DateTime PreviousRetiresAt)> RotateAsync(string partnerId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from partners where id = @partnerId)", new { partnerId }, tx, cancellationToken: ct)))
+        {
+            throw new NotFoundException("partner", partnerId);
+        }
+        var (secret, retires) = await AddSecretAsync(connection, tx, partnerId, ct);
+        await tx.CommitAsync(ct);
+        return (secret, retires);
+    }
+
+    public async Task<(string Secret, DateTime PreviousRetiresAt)> AddSecretAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string partnerId, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var retires = now + options.Value.SecretOverlap;
+        await connection.ExecuteAsync(new CommandDefinition(
+            "update webhook_secrets set retired_at = @retires where partner_id = @partnerId and (retired_at is null or retired_at > @retires)",
+            new { partnerId, retires }, tx, cancellationToken: ct));
+        var secret = NewSecret();
+        await connection.ExecuteAsync(new CommandDefinition(
+            "insert into webhook_secrets (partner_id, secret, created_at) values (@partnerId, @secret, @now)", new { partnerId, secret, now }, tx, cancellationToken: ct));
+        return (secret, retires);
+    }
+
+    /// <summary>Queues the notification of a report, in the caller's transaction.</summary>
+    public static Task EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid deliveryId, string partnerId, Guid reportId, string url, string payload, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "insert into webhook_deliveries (delivery_id, partner_id, report_id, url, payload) values (@deliveryId, @partnerId, @reportId, @url, @payload)",
+            new { deliveryId, partnerId, reportId, url, payload }, tx, cancellationToken: ct));
+
+    public async Task<IReadOnlyList<DeliveryRow>> ListAsync(string partnerId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<DeliveryRow>(new CommandDefinition(
+            $"select {Columns} from webhook_deliveries where partner_id = @partnerId order by created_at desc limit 200", new { partnerId }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<DeliveryRow> RedeliverAsync(Guid deliveryId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<DeliveryRow>(new CommandDefinition(
+            $"""
+            update webhook_deliveries set state = 'pending', next_attempt_at = now(), created_at = now(), delivered_at = null
+            where delivery_id = @deliveryId returning {Columns}
+            """, new { deliveryId }, cancellationToken: ct)) ?? throw new NotFoundException("webhook delivery", deliveryId.ToString());
+    }
+
+    /// <summary>
+    /// Claims due deliveries for a lease (safe with several replicas: a claimed row is not due for the others), sends
+    /// each outside any transaction, and records the outcome of every attempt.
+    /// </summary>
+    public async Task<int> SendDueAsync(Func<DeliveryRow, IReadOnlyList<string>, Task<(int? Status, string? Error, TimeSpan Elapsed)>> send, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        var lease = now + options.Value.Timeout + TimeSpan.FromSeconds(30);
+        var due = (await connection.QueryAsync<DeliveryRow>(new CommandDefinition(
+            $"""
+            update webhook_deliveries set next_attempt_at = @lease
+            where delivery_id in (select delivery_id from webhook_deliveries where state = 'pending' and next_attempt_at <= @now
+                                  order by next_attempt_at limit 20 for update skip locked)
+            returning {Columns}
+            """, new { now, lease }, cancellationToken: ct))).ToList();
+        foreach (var delivery in due)
+        {
+            var secrets = (await connection.QueryAsync<string>(new CommandDefinition(
+                "select secret from webhook_secrets where partner_id = @PartnerId and (retired_at is null or retired_at > @now) order by created_at desc",
+                new { delivery.PartnerId, now }, cancellationToken: ct))).ToList();
+            var (status, error, elapsed) = await send(delivery, secrets);
+            var attempt = delivery.Attempts + 1;
+            var ok = status is >= 200 and < 300;
+            var at = clock.GetUtcNow().UtcDateTime;
+            var backoff = TimeSpan.FromTicks(Math.Min(options.Value.InitialBackoff.Ticks * (1L << Math.Min(attempt - 1, 20)), options.Value.MaxBackoff.Ticks));
+            var giveUp = !ok && at + backoff - delivery.CreatedAt > options.Value.GiveUpAfter;
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                insert into webhook_attempts (delivery_id, attempt, status_code, error, elapsed_ms) values (@id, @attempt, @status, @error, @elapsed);
+                update webhook_deliveries set attempts = @attempt, last_error = @error, state = @state,
+                    delivered_at = case when @ok then now() end, next_attempt_at = @next
+                where delivery_id = @id
+                """,
+                new
+                {
+                    id = delivery.DeliveryId,
+                    attempt,
+                    status,
+                    error = ok ? null : error ?? $"HTTP {status}",
+                    elapsed = (int)elapsed.TotalMilliseconds,
+                    state = ok ? "delivered" : giveUp ? "failed" : "pending",
+                    ok,
+                    next = at + backoff,
+                }, cancellationToken: ct));
+        }
+        return due.Count;
+    }
+}
+
+/// <summary>Sends due webhook notifications, signed with every live secret of the partner; retries with backoff.</summary>
+public sealed class WebhookSender(WebhookStore store, IHttpClientFactory http, TimeProvider clock, IOptions<WebhookOptions> options, ILogger<WebhookSender> logger)
+    : BackgroundService
+{
+    public const string Client = "partner-webhooks";
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (await store.SendDueAsync(SendAsync, stoppingToken) > 0) continue;
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Sending webhooks failed; retrying");
+            }
+            try
+            {
+                await Task.Delay(options.Value.PollInterval, clock, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task<(int? Status, string? Error, TimeSpan Elapsed)> SendAsync(DeliveryRow delivery, IReadOnlyList<string> secrets)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, delivery.Url) { Content = new StringContent(delivery.Payload, Encoding.UTF8, "application/json") };
+            request.Headers.Add(WebhookSignature.Header, WebhookSignature.Sign(secrets, clock.GetUtcNow(), delivery.Payload));
+            request.Headers.Add(WebhookSignature.DeliveryHeader, delivery.DeliveryId.ToString());
+            using var timeout = new CancellationTokenSource(options.Value.Timeout);
+            using var response = await http.CreateClient(Client).SendAsync(request, timeout.Token);
+            return ((int)response.StatusCode, null, stopwatch.Elapsed);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
+        {
+            return (null, ex is TaskCanceledException ? $"no answer within {options.Value.Timeout.TotalSeconds:0} s" : ex.Message, stopwatch.Elapsed);
+        }
+    }
+}

@@ -1,0 +1,183 @@
+using System.Collections.Concurrent;
+using CxMesh.Partner.Domain;
+using CxMesh.Partner.V1;
+using CxMesh.Platform.Auth;
+using CxMesh.TestKit;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace CxMesh.Partner.Tests;
+
+/// <summary>A partner's webhook endpoint on real loopback HTTP: fails the way it is told to, then verifies and accepts.</summary>
+public sealed class WebhookReceiver : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private int _failuresLeft;
+
+    public sealed record Received(string Body, string? Signature, string? DeliveryId, DateTimeOffset At);
+
+    private WebhookReceiver(WebApplication app, int port)
+    {
+        _app = app;
+        Url = $"http://127.0.0.1:{port}/hooks/cxmesh";
+    }
+
+    public string Url { get; }
+    public string Mode { get; set; } = "ok";
+    public ConcurrentQueue<Received> Requests { get; } = new();
+
+    public void FailNext(string mode, int times)
+    {
+        Mode = mode;
+        _failuresLeft = times;
+    }
+
+    public static async Task<WebhookReceiver> StartAsync()
+    {
+        var port = Ports.Free();
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        WebhookReceiver? receiver = null;
+        app.MapPost("/hooks/cxmesh", async (HttpContext http) =>
+        {
+            var body = await new StreamReader(http.Request.Body).ReadToEndAsync();
+            receiver!.Requests.Enqueue(new Received(body, http.Request.Headers[WebhookSignature.Header], http.Request.Headers[WebhookSignature.DeliveryHeader], DateTimeOffset.UtcNow));
+            if (Interlocked.Decrement(ref receiver._failuresLeft) >= 0)
+            {
+                switch (receiver.Mode)
+                {
+                    case "500":
+                        return Results.StatusCode(500);
+                    case "reset":
+                        http.Abort();
+                        return Results.Empty;
+                    case "timeout":
+                        await Task.Delay(TimeSpan.FromSeconds(3));
+                        return Results.Ok();
+                }
+            }
+            return Results.Ok();
+        });
+        await app.StartAsync();
+        receiver = new WebhookReceiver(app, port);
+        return receiver;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}
+
+public sealed class WebhookTests : IAsyncLifetime
+{
+    private CxMeshTestHost _host = null!;
+    private WebhookReceiver _receiver = null!;
+
+    public async Task InitializeAsync()
+    {
+        _receiver = await WebhookReceiver.StartAsync();
+        _host = await CxMeshTestHost.StartAsync(s =>
+        {
+            s.Services = "partner";
+            s.Settings["CxMesh:Delivery"] = "InProcess";
+            s.Settings["Partner:WebhookAllowList:0"] = "127.0.0.1";
+            s.Settings["Partner:Webhooks:Timeout"] = "00:00:01";
+            s.Settings["Partner:Webhooks:InitialBackoff"] = "00:00:00.05";
+            s.Settings["Partner:Webhooks:MaxBackoff"] = "00:00:00.2";
+            s.Settings["Partner:Webhooks:PollInterval"] = "00:00:00.05";
+        });
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _host.DisposeAsync();
+        await _receiver.DisposeAsync();
+    }
+
+    /// <summary>A partner whose webhook is the receiver, with one published report; returns its id and webhook secret.</summary>
+    private async Task<(string PartnerId, string Secret, string ReportId)> PublishAsync()
+    {
+        var admin = _host.Client<PartnerService.PartnerServiceClient>(Roles.Admin);
+        var partnerId = $"hook-{Guid.NewGuid():N}"[..16];
+        var registered = await admin.RegisterPartnerAsync(new RegisterPartnerRequest
+        {
+            Partner = new V1.Partner { Id = partnerId, Name = "Courier", Kind = PartnerKind.Logistics, WebhookUrl = _receiver.Url },
+        });
+        await admin.AddMappingAsync(new AddMappingRequest { Mapping = new Mapping { PartnerId = partnerId, Kind = MappingKind.Touchpoint, Value = "delivered" } });
+        var draft = (await admin.ProposeAgreementAsync(new ProposeAgreementRequest
+        {
+            Agreement = new Agreement
+            {
+                PartnerId = partnerId,
+                Scope = { new Mapping { Kind = MappingKind.Touchpoint, Value = "delivered" } },
+                Fields = { SharedField.Ratings },
+                MinGroupSize = 2,
+                Cadence = "0 6 * * 1",
+                RetentionDays = 90,
+            },
+        })).Agreement;
+        await admin.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = draft.AgreementId, Version = 1 });
+        await admin.DecideAgreementAsync(new DecideAgreementRequest { AgreementId = draft.AgreementId, Version = 1, Approved = true });
+        await Eventually.Until(async () => (await admin.GetAgreementAsync(new GetAgreementRequest { AgreementId = draft.AgreementId })).Agreement.State,
+            s => s == AgreementState.Active);
+        var today = DateTime.UtcNow.Date;
+        var report = (await admin.PublishReportAsync(new PublishReportRequest
+        {
+            PartnerId = partnerId,
+            StartDate = today.AddDays(-7).ToString("yyyy-MM-dd"),
+            EndDate = today.ToString("yyyy-MM-dd"),
+        })).Report;
+        return (partnerId, registered.WebhookSecret, report.ReportId);
+    }
+
+    [Theory]
+    [InlineData("500", 3)]
+    [InlineData("reset", 2)]
+    [InlineData("timeout", 1)]
+    public async Task A_receiver_that_fails_N_times_gets_exactly_N_plus_1_attempts_and_verifies_the_signature(string mode, int failures)
+    {
+        _receiver.FailNext(mode, failures);
+        var (partnerId, secret, reportId) = await PublishAsync();
+        var admin = _host.Client<PartnerService.PartnerServiceClient>(Roles.Admin);
+
+        var delivery = await Eventually.Until(
+            async () => (await admin.ListWebhookDeliveriesAsync(new ListWebhookDeliveriesRequest { PartnerId = partnerId })).Deliveries.SingleOrDefault(),
+            d => d?.State == "delivered", TimeSpan.FromSeconds(30));
+        Assert.Equal(failures + 1, delivery!.Attempts);
+        Assert.Equal(reportId, delivery.ReportId);
+        var requests = _receiver.Requests.Where(r => r.DeliveryId == delivery.DeliveryId).ToList();
+        Assert.Equal(failures + 1, requests.Count);
+        var last = requests[^1];
+        Assert.True(WebhookSignature.Verify(last.Signature, secret, last.Body, DateTimeOffset.UtcNow));
+        Assert.Contains(reportId, last.Body);
+        Assert.DoesNotContain("nps", last.Body);
+        // A captured request replayed much later is refused by the receiver's check.
+        Assert.False(WebhookSignature.Verify(last.Signature, secret, last.Body, DateTimeOffset.UtcNow.AddMinutes(10)));
+        Assert.False(WebhookSignature.Verify(last.Signature, "whsec_wrong", last.Body, DateTimeOffset.UtcNow));
+    }
+
+    [Fact]
+    public async Task During_a_rotation_both_secrets_sign_and_a_delivery_can_be_sent_again()
+    {
+        var (partnerId, oldSecret, _) = await PublishAsync();
+        var admin = _host.Client<PartnerService.PartnerServiceClient>(Roles.Admin);
+        var first = await Eventually.Until(
+            async () => (await admin.ListWebhookDeliveriesAsync(new ListWebhookDeliveriesRequest { PartnerId = partnerId })).Deliveries.SingleOrDefault(),
+            d => d?.State == "delivered");
+        var rotated = await admin.RotateWebhookSecretAsync(new RotateWebhookSecretRequest { Id = partnerId });
+        Assert.NotEqual(oldSecret, rotated.WebhookSecret);
+
+        await admin.RedeliverWebhookAsync(new RedeliverWebhookRequest { DeliveryId = first!.DeliveryId });
+        await Eventually.Until(() => Task.FromResult(_receiver.Requests.Count(r => r.DeliveryId == first.DeliveryId)), n => n == 2);
+        var again = _receiver.Requests.Last(r => r.DeliveryId == first.DeliveryId);
+        Assert.Equal(2, again.Signature!.Split(',').Count(p => p.StartsWith("v1=", StringComparison.Ordinal)));
+        Assert.True(WebhookSignature.Verify(again.Signature, oldSecret, again.Body, DateTimeOffset.UtcNow));
+        Assert.True(WebhookSignature.Verify(again.Signature, rotated.WebhookSecret, again.Body, DateTimeOffset.UtcNow));
+    }
+}
