@@ -30,6 +30,7 @@ public static class PartnerModule
         builder.Services.AddSingleton<PartnerStore>();
         builder.Services.AddSingleton<ReportStore>();
         builder.Services.AddSingleton<ReportRenderer>();
+        builder.Services.AddSingleton<AlignmentStore>();
         builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
         builder.Services.AddSingleton<WebhookStore>();
         builder.Services.AddHttpClient(WebhookSender.Client).ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler

@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using Grpc.Core;
 using CxMesh.Partner.V1;
 using CxMesh.Platform.Auth;
+using Grpc.Core;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -44,7 +44,9 @@ internal static class PartnerBenchmarks
         var publish = Stopwatch.StartNew();
         var report = (await admin.PublishReportAsync(new PublishReportRequest
         {
-            PartnerId = "farm-bench", StartDate = today.AddDays(-29).ToString("yyyy-MM-dd"), EndDate = today.ToString("yyyy-MM-dd"),
+            PartnerId = "farm-bench",
+            StartDate = today.AddDays(-29).ToString("yyyy-MM-dd"),
+            EndDate = today.ToString("yyyy-MM-dd"),
         })).Report;
         Console.WriteLine($"PublishReport        {publish.Elapsed.TotalSeconds,6:0.00} s  (n {report.Items:N0}, NPS {report.Nps.Value:0.0} ± {report.Nps.MarginOfError:0.0}, {report.Breakdowns.Count} breakdowns)");
 

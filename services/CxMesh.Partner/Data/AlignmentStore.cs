@@ -1,0 +1,86 @@
+using System.Text.Json;
+using CxMesh.Partner.Domain;
+using CxMesh.Platform.Errors;
+using CxMesh.Platform.Postgres;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CxMesh.Partner.Data;
+
+public sealed record StoredQuestionnaire(int Version, IReadOnlyList<AlignmentItem> Questions, DateTime CreatedAt);
+
+public sealed class StoredAssessment
+{
+    public Guid AssessmentId { get; set; }
+    public string PartnerId { get; set; } = "";
+    public int QuestionnaireVersion { get; set; }
+    public DateOnly AssessedOn { get; set; }
+    public double Score { get; set; }
+    public string PrincipleScores { get; set; } = "{}";
+    public string? Notes { get; set; }
+}
+
+/// <summary>CX-alignment questionnaires and partners' assessments.</summary>
+public sealed class AlignmentStore([FromKeyedServices(PartnerModule.Name)] ServiceDatabase database)
+{
+    public async Task<StoredQuestionnaire?> QuestionnaireAsync(int version, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        var row = await connection.QuerySingleOrDefaultAsync<(int Version, string Questions, DateTime CreatedAt)?>(new CommandDefinition(
+            "select version, questions::text, created_at from alignment_questionnaires where @version = 0 or version = @version order by version desc limit 1",
+            new { version }, cancellationToken: ct));
+        return row is { } r ? new StoredQuestionnaire(r.Version, JsonSerializer.Deserialize<List<AlignmentItem>>(r.Questions, PartnerStore.Json)!, r.CreatedAt) : null;
+    }
+
+    public async Task<StoredQuestionnaire> PublishAsync(IReadOnlyList<AlignmentItem> questions, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition("lock table alignment_questionnaires in share row exclusive mode", transaction: tx, cancellationToken: ct));
+        var row = await connection.QuerySingleAsync<(int Version, DateTime CreatedAt)>(new CommandDefinition(
+            """
+            insert into alignment_questionnaires (version, questions)
+            select coalesce(max(version), 0) + 1, @questions::jsonb from alignment_questionnaires
+            returning version, created_at
+            """, new { questions = JsonSerializer.Serialize(questions, PartnerStore.Json) }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return new StoredQuestionnaire(row.Version, questions, row.CreatedAt);
+    }
+
+    public async Task<StoredAssessment> RecordAsync(StoredAssessment assessment, IReadOnlyDictionary<string, int> answers, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from partners where id = @PartnerId)", assessment, cancellationToken: ct)))
+        {
+            throw new NotFoundException("partner", assessment.PartnerId);
+        }
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            insert into alignment_assessments (assessment_id, partner_id, questionnaire_version, answers, score, principle_scores, assessed_on, notes)
+            values (@AssessmentId, @PartnerId, @QuestionnaireVersion, @answers::jsonb, @Score, @PrincipleScores::jsonb, @AssessedOn, @Notes)
+            """,
+            new
+            {
+                assessment.AssessmentId,
+                assessment.PartnerId,
+                assessment.QuestionnaireVersion,
+                answers = JsonSerializer.Serialize(answers),
+                assessment.Score,
+                assessment.PrincipleScores,
+                assessment.AssessedOn,
+                assessment.Notes,
+            }, cancellationToken: ct));
+        return assessment;
+    }
+
+    public async Task<IReadOnlyList<StoredAssessment>> ListAsync(string partnerId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<StoredAssessment>(new CommandDefinition(
+            """
+            select assessment_id as assessmentid, partner_id as partnerid, questionnaire_version as questionnaireversion, assessed_on as assessedon,
+                   score, principle_scores::text as principlescores, notes
+            from alignment_assessments where partner_id = @partnerId order by assessed_on, created_at
+            """, new { partnerId }, cancellationToken: ct))).ToList();
+    }
+}
