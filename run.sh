@@ -22,12 +22,14 @@ cx_ensure_postgres
 cx_ensure_redis
 
 SERVER_PID=""
+SINK_PID=""
 stop_all() {
   trap - INT TERM EXIT
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
   fi
+  if [ -n "$SINK_PID" ]; then kill "$SINK_PID" 2>/dev/null || true; fi
   cx_stop_redis "$DATA/redis"
   cx_stop_postgres "$DATA/pg"
   rm -f "$DATA/run.pid"
@@ -62,6 +64,15 @@ export Auth__SigningKey="$(cat "$DATA/dev-signing-key")"
 export Feedback__ActiveContactKey=dev1 Feedback__ContactKeys__dev1="$(cat "$DATA/contact-key")"
 export CxMesh__BindAddress=127.0.0.1 CxMesh__GrpcPort=$GRPC_PORT CxMesh__HttpPort=$HTTP_PORT
 export ASPNETCORE_ENVIRONMENT=Development
+# The demo courier's webhook goes to a local sink on loopback, which only allow-listed hosts may use.
+export Partner__WebhookAllowList__0=127.0.0.1
+
+# The sink keeps its port across runs: the courier was registered with its URL.
+SINK_PORT=$(cat "$DATA/webhook-sink-port" 2>/dev/null || cx_free_port)
+echo "$SINK_PORT" > "$DATA/webhook-sink-port"
+dotnet "$DATA/bin/cli/cxmesh.dll" webhook-sink --port "$SINK_PORT" --secret-file "$DATA/demo-webhook-secret" --log "$DATA/webhooks.log" \
+  >"$DATA/webhook-sink.out" 2>&1 &
+SINK_PID=$!
 
 cx_log "starting cxmesh-server (log: .data/server.log)"
 dotnet "$DATA/bin/server/cxmesh-server.dll" --services all >"$DATA/server.log" 2>&1 &
@@ -82,7 +93,8 @@ done
 
 ADMIN_TOKEN=$(dotnet "$DATA/bin/server/cxmesh-server.dll" dev-tokens | awk '$1 == "admin" { print $2 }')
 cx_log "loading demo data"
-CXMESH_GRPC="http://127.0.0.1:$GRPC_PORT" CXMESH_TOKEN="$ADMIN_TOKEN" dotnet "$DATA/bin/cli/cxmesh.dll" seed-demo
+CXMESH_GRPC="http://127.0.0.1:$GRPC_PORT" CXMESH_TOKEN="$ADMIN_TOKEN" dotnet "$DATA/bin/cli/cxmesh.dll" seed-demo \
+  --courier-webhook "http://127.0.0.1:$SINK_PORT/hooks/cxmesh" --webhook-secret-file "$DATA/demo-webhook-secret" | tee "$DATA/demo.log"
 
 echo
 echo "CxMesh is up: grpc=http://127.0.0.1:$GRPC_PORT http=http://127.0.0.1:$HTTP_PORT"
@@ -95,6 +107,12 @@ echo "  export CXMESH_GRPC=http://127.0.0.1:$GRPC_PORT CXMESH_TOKEN=<the app or 
 echo "  dotnet .data/bin/cli/cxmesh.dll submit --nps 9 --journey delivery"
 echo "  dotnet .data/bin/cli/cxmesh.dll score --journey delivery"
 echo "  dotnet .data/bin/cli/cxmesh.dll funnel --journey coffee-subscription   # with the analyst or admin token"
+echo "  dotnet .data/bin/cli/cxmesh.dll drivers                                 # with the analyst or admin token"
+echo
+echo "Partners: the demo courier is 'demo-partner', so the partner token above reads its reports:"
+COURIER_REPORT=$(sed -n 's/.*(demo-partner): \([0-9a-f-]*\).*/\1/p' "$DATA/demo.log" | tail -1)
+echo "  CXMESH_TOKEN=<partner token> dotnet .data/bin/cli/cxmesh.dll report --id ${COURIER_REPORT:-<report id>} --format html --out courier-report.html"
+echo "  webhooks the courier received, with their signature checks: .data/webhooks.log"
 echo
 echo "Press Ctrl-C to stop."
 wait "$SERVER_PID"

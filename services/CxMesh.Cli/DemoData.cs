@@ -40,7 +40,19 @@ internal static class DemoData
         "",
     ];
 
-    private static readonly string[] Products = ["sku-ethiopia-250", "sku-colombia-250", "sku-house-blend-1kg"];
+    private static readonly (string Product, string[] Lots)[] Products =
+    [
+        ("sku-ethiopia-250", ["lot-eth-2611", "lot-eth-2612"]),
+        ("sku-colombia-250", ["lot-col-2609"]),
+        ("sku-house-blend-1kg", ["lot-hb-2610", "lot-hb-2611"]),
+    ];
+
+    /// <summary>Which bag (product and lot) the feedback is about; delivery feedback names the delivery touchpoint.</summary>
+    private static Links DemoLinks(Random random, string journey)
+    {
+        var (product, lots) = Products[random.Next(Products.Length)];
+        return new Links { ProductId = product, LotId = lots[random.Next(lots.Length)], TouchpointKey = journey == "delivery" ? "delivered" : "" };
+    }
 
     public static IEnumerable<SubmitFeedbackRequest> Generate(DateOnly anchor, int count)
     {
@@ -55,13 +67,13 @@ internal static class DemoData
             var said = rating >= 9 || rating >= 7 && random.NextDouble() < 0.5 ? Praise : Complaints;
             var item = new SubmitFeedbackRequest
             {
-                IdempotencyKey = $"demo-v2-{anchor:yyyyMMdd}-{i:D5}", // v2: with customers, products and CSAT
+                IdempotencyKey = $"demo-v3-{anchor:yyyyMMdd}-{i:D5}", // v3: with customers, products, lots, touchpoints and CSAT
                 Channel = channel,
                 JourneyId = random.NextDouble() < 0.9 ? journey : "",
                 Ratings = { new Rating { QuestionId = "nps", Value = rating } },
                 Verbatim = said[random.Next(said.Length)],
                 CustomerId = $"demo-customer-{random.Next(1, 3001):D4}",
-                Links = new Links { ProductId = Products[random.Next(Products.Length)] },
+                Links = DemoLinks(random, journey),
                 // Spread over the 30 days before the anchor day, all in the past.
                 GivenAt = Timestamp.FromDateTime(anchorTime.AddDays(-random.Next(1, 30)).AddMinutes(random.Next(0, 24 * 60))),
             };

@@ -23,10 +23,19 @@ var token = new Option<string?>("--token")
 
 var count = new Option<int>("--count") { Description = "How many feedback items", DefaultValueFactory = _ => 600 };
 var customers = new Option<int>("--customers") { Description = "How many customers on the coffee-subscription journey", DefaultValueFactory = _ => 3000 };
-var seed = new Command("seed-demo", "Load the demo data set (needs an admin token; repeatable: a second run on the same day changes nothing)") { count, customers };
+var courierWebhook = new Option<string?>("--courier-webhook") { Description = "Webhook URL of the demo courier (e.g. a local `cxmesh webhook-sink`)" };
+var secretFile = new Option<FileInfo?>("--webhook-secret-file") { Description = "Where to write the demo courier's webhook signing secret" };
+var seed = new Command("seed-demo", "Load the demo data set (needs an admin token; repeatable: a second run on the same day changes nothing)")
+{
+    count, customers, courierWebhook, secretFile,
+};
 seed.SetAction((result, ct) => Run(async () =>
 {
     var channel = Connect(result).Channel();
+    var partners = new CxMesh.Partner.V1.PartnerService.PartnerServiceClient(channel);
+    var secret = await PartnerDemo.SeedAsync(partners, result.GetValue(courierWebhook), ct);
+    if (secret is not null && result.GetValue(secretFile) is { } file) await File.WriteAllTextAsync(file.FullName, secret, ct);
+    Console.WriteLine($"Demo partners: {string.Join(", ", PartnerDemo.Partners.Select(p => p.Id))}, each with an approved sharing agreement.");
     var journeys = new JourneyService.JourneyServiceClient(channel);
     try
     {
@@ -74,7 +83,48 @@ seed.SetAction((result, ct) => Run(async () =>
         }
     });
     Console.WriteLine($"Demo feedback: {stored} items stored, {alreadyStored} already there.");
+
+    // Reports over the last 30 days, once the partner copies of the new feedback are in.
+    await Task.Delay(TimeSpan.FromSeconds(2), ct);
+    var today = DateTime.UtcNow.Date;
+    foreach (var (id, name, _, _, _) in PartnerDemo.Partners)
+    {
+        var report = (await partners.PublishReportAsync(new CxMesh.Partner.V1.PublishReportRequest
+        {
+            PartnerId = id,
+            StartDate = today.AddDays(-29).ToString("yyyy-MM-dd"),
+            EndDate = today.ToString("yyyy-MM-dd"),
+        }, deadline: Connection.Deadline(), cancellationToken: ct)).Report;
+        Console.WriteLine($"Report for {name} ({id}): {report.ReportId} ({report.Items} items, NPS {(report.Nps.Suppressed ? "suppressed" : report.Nps.Value.ToString("+0.0;-0.0;0"))})");
+    }
 }));
+
+var reportId = new Option<string>("--id") { Description = "Report id", Required = true };
+var reportFormat = new Option<string>("--format") { Description = "html or csv", DefaultValueFactory = _ => "html" };
+var reportOut = new Option<FileInfo>("--out") { Description = "File to write", Required = true };
+var report = new Command("report", "Download one of your reports as the partner you are (needs a partner token)") { reportId, reportFormat, reportOut };
+report.SetAction((result, ct) => Run(async () =>
+{
+    var client = new CxMesh.Partner.V1.PartnerService.PartnerServiceClient(Connect(result).Channel());
+    var format = result.GetValue(reportFormat) switch
+    {
+        "html" => CxMesh.Partner.V1.ReportFormat.Html,
+        "csv" => CxMesh.Partner.V1.ReportFormat.Csv,
+        var other => throw new ArgumentException($"--format: '{other}' is not html or csv."),
+    };
+    var file = result.GetValue(reportOut)!;
+    await using var output = file.Create();
+    using var call = client.DownloadMyReport(new CxMesh.Partner.V1.DownloadMyReportRequest { ReportId = result.GetValue(reportId)!, Format = format },
+        deadline: Connection.Deadline(300), cancellationToken: ct);
+    await foreach (var chunk in call.ResponseStream.ReadAllAsync(ct)) await output.WriteAsync(chunk.Chunk.Memory, ct);
+    Console.WriteLine($"Written {output.Length:N0} bytes to {file.FullName}.");
+}));
+
+var sinkPort = new Option<int>("--port") { Description = "Loopback port to listen on", Required = true };
+var sinkSecret = new Option<FileInfo>("--secret-file") { Description = "File holding the webhook signing secret (read on every request)", Required = true };
+var sinkLog = new Option<FileInfo>("--log") { Description = "Append each notification and its verification here", Required = true };
+var sink = new Command("webhook-sink", "A local partner endpoint for the demo: receives webhooks, checks their signature, logs them") { sinkPort, sinkSecret, sinkLog };
+sink.SetAction((result, ct) => Run(() => WebhookSink.RunAsync(result.GetValue(sinkPort), result.GetValue(sinkSecret)!, result.GetValue(sinkLog)!, ct)));
 
 var nps = new Option<int>("--nps") { Description = "NPS rating, 0-10", Required = true };
 var journey = new Option<string?>("--journey") { Description = "Journey id the feedback belongs to" };
@@ -253,7 +303,7 @@ funnel.SetAction((result, ct) => Run(async () =>
         $"end to end median {Human(f.MedianEndToEnd)}, p90 {Human(f.P90EndToEnd)}  [{f.StartDate}..{f.EndDate}]");
 }));
 
-var root = new RootCommand("cxmesh: the CxMesh command line") { seed, submit, import, score, drivers, funnel };
+var root = new RootCommand("cxmesh: the CxMesh command line") { seed, submit, import, score, drivers, funnel, report, sink };
 root.Options.Add(grpc);
 root.Options.Add(token);
 return await root.Parse(args).InvokeAsync();

@@ -1,0 +1,69 @@
+using CxMesh.Partner.V1;
+using Grpc.Core;
+
+namespace CxMesh.Cli;
+
+/// <summary>The coffee demo's ecosystem: two farms (by lot), the roaster (by product) and the courier (by the delivery touchpoint).</summary>
+internal static class PartnerDemo
+{
+    /// <summary>The courier is "demo-partner", the partner id of the development partner token.</summary>
+    public static readonly (string Id, string Name, PartnerKind Kind, MappingKind Mapping, string[] Values)[] Partners =
+    [
+        ("finca-la-esperanza", "Finca La Esperanza", PartnerKind.Producer, MappingKind.Lot, ["lot-eth-2611", "lot-eth-2612"]),
+        ("finca-el-mirador", "Finca El Mirador", PartnerKind.Producer, MappingKind.Lot, ["lot-col-2609", "lot-hb-2610"]),
+        ("roastworks", "Roastworks", PartnerKind.Supplier, MappingKind.Product, ["sku-ethiopia-250", "sku-colombia-250", "sku-house-blend-1kg"]),
+        ("demo-partner", "Swift Courier", PartnerKind.Logistics, MappingKind.Touchpoint, ["delivered"]),
+    ];
+
+    /// <summary>Registers the partners with approved agreements; a partner already there is left as it is. Returns the courier's webhook secret when new.</summary>
+    public static async Task<string?> SeedAsync(PartnerService.PartnerServiceClient client, string? courierWebhook, CancellationToken ct)
+    {
+        string? secret = null;
+        var decided = new List<string>();
+        foreach (var (id, name, kind, mapping, values) in Partners)
+        {
+            RegisterPartnerResponse registered;
+            try
+            {
+                registered = await client.RegisterPartnerAsync(new RegisterPartnerRequest
+                {
+                    Partner = new CxMesh.Partner.V1.Partner { Id = id, Name = name, Kind = kind, WebhookUrl = id == "demo-partner" ? courierWebhook ?? "" : "" },
+                }, deadline: Connection.Deadline(), cancellationToken: ct);
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.AlreadyExists)
+            {
+                continue;
+            }
+            if (id == "demo-partner") secret = registered.WebhookSecret;
+            var agreement = new Agreement
+            {
+                PartnerId = id,
+                Fields = { SharedField.Ratings, SharedField.RedactedVerbatims, SharedField.Themes, SharedField.Sentiment },
+                MinGroupSize = 5,
+                Cadence = "0 6 1 * *",
+                RetentionDays = 365,
+            };
+            foreach (var value in values)
+            {
+                await client.AddMappingAsync(new AddMappingRequest { Mapping = new Mapping { PartnerId = id, Kind = mapping, Value = value } }, cancellationToken: ct);
+                agreement.Scope.Add(new Mapping { Kind = mapping, Value = value });
+            }
+            var draft = (await client.ProposeAgreementAsync(new ProposeAgreementRequest { Agreement = agreement }, cancellationToken: ct)).Agreement;
+            await client.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = draft.AgreementId, Version = draft.Version }, cancellationToken: ct);
+            await client.DecideAgreementAsync(new DecideAgreementRequest { AgreementId = draft.AgreementId, Version = draft.Version, Approved = true, Reason = "demo" },
+                cancellationToken: ct);
+            decided.Add(draft.AgreementId);
+        }
+        // The decisions travel as governance.sharing.decided events: wait until every agreement is active.
+        foreach (var agreementId in decided)
+        {
+            for (var i = 0; i < 100; i++)
+            {
+                var state = (await client.GetAgreementAsync(new GetAgreementRequest { AgreementId = agreementId }, cancellationToken: ct)).Agreement.State;
+                if (state == AgreementState.Active) break;
+                await Task.Delay(100, ct);
+            }
+        }
+        return secret;
+    }
+}
