@@ -263,6 +263,17 @@ public sealed class PartnerServiceTests(PartnerFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task Copies_older_than_the_agreement_s_retention_are_deleted()
+    {
+        var (partnerId, product, _) = await ActivePartnerAsync();
+        await DeliverAsync(Topics.FeedbackReceived, $"old-{partnerId}", Feedback(product, "lot", 9, "old", daysAgo: 400));
+        await DeliverAsync(Topics.FeedbackReceived, $"new-{partnerId}", Feedback(product, "lot", 9, "new", daysAgo: 3));
+        await fixture.Host.Services.GetRequiredService<Data.ReportStore>().PurgeExpiredAsync(default);
+        await using var connection = await Database.OpenConnectionAsync();
+        Assert.Equal(["new"], await connection.QueryAsync<string>("select redacted_verbatim from partner_items where partner_id = @partnerId", new { partnerId }));
+    }
+
+    [Fact]
     public async Task A_period_without_data_gives_an_empty_report_not_an_error()
     {
         var (partnerId, _, _) = await ActivePartnerAsync();

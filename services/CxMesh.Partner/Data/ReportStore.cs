@@ -72,6 +72,18 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
         return items;
     }
 
+    /// <summary>Deletes the partner copies older than their agreement version's retention. Returns how many went.</summary>
+    public async Task<int> PurgeExpiredAsync(CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            """
+            delete from partner_items i using agreements a
+            where a.agreement_id = i.agreement_id and a.version = i.agreement_version
+              and i.given_at < now() - make_interval(days => a.retention_days)
+            """, cancellationToken: ct));
+    }
+
     private const string Period = "partner_id = @partnerId and given_at >= @from and given_at < @to";
 
     private static object Args(string partnerId, DateOnly start, DateOnly end) => new

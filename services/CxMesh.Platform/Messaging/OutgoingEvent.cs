@@ -12,13 +12,17 @@ public interface IEventTransport
     /// Publishes events in order until one fails: returns how many were delivered, and the failure of the next one
     /// (the rest were not attempted). A transport may deliver them together.
     /// </summary>
-    async Task<(int Delivered, Exception? Failure)> PublishManyAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken ct)
+    Task<(int Delivered, Exception? Failure)> PublishManyAsync(IReadOnlyList<OutgoingEvent> events, CancellationToken ct) =>
+        OneByOneAsync(this, events, ct);
+
+    /// <summary>Publishes events one at a time, in order, until one fails.</summary>
+    static async Task<(int Delivered, Exception? Failure)> OneByOneAsync(IEventTransport transport, IReadOnlyList<OutgoingEvent> events, CancellationToken ct)
     {
         for (var i = 0; i < events.Count; i++)
         {
             try
             {
-                await PublishAsync(events[i], ct);
+                await transport.PublishAsync(events[i], ct);
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {

@@ -45,18 +45,7 @@ public sealed class InProcessTransport(IEnumerable<EventSubscription> subscripti
                 // Find the one at fault below.
             }
         }
-        for (var i = 0; i < events.Count; i++)
-        {
-            try
-            {
-                await PublishAsync(events[i], ct);
-            }
-            catch (Exception ex) when (!ct.IsCancellationRequested)
-            {
-                return (i, ex);
-            }
-        }
-        return (events.Count, null);
+        return await IEventTransport.OneByOneAsync(this, events, ct);
     }
 }
 
