@@ -31,6 +31,10 @@ public static class PartnerModule
         builder.Services.AddSingleton<ReportStore>();
         builder.Services.AddSingleton<ReportRenderer>();
         builder.Services.AddSingleton<AlignmentStore>();
+        builder.Services.AddSingleton<ReportPublisher>();
+        builder.Services.AddOptions<ScheduleOptions>().BindConfiguration(ScheduleOptions.Section);
+        builder.Services.AddSingleton<ReportScheduler>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ReportScheduler>());
         builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
         builder.Services.AddSingleton<WebhookStore>();
         builder.Services.AddHttpClient(WebhookSender.Client).ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler

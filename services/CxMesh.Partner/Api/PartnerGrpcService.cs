@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
-using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Cronos;
@@ -32,8 +30,8 @@ public sealed class PartnerOptions
 }
 
 public sealed partial class PartnerGrpcService(
-    PartnerStore partners, ReportStore reports, ReportRenderer renderer, WebhookStore webhooks, AlignmentStore alignment, TimeProvider clock,
-    IOptions<PartnerOptions> options)
+    PartnerStore partners, ReportStore reports, ReportRenderer renderer, ReportPublisher publisher, WebhookStore webhooks, AlignmentStore alignment,
+    TimeProvider clock, IOptions<PartnerOptions> options)
     : PartnerService.PartnerServiceBase
 {
     private const string Readers = $"{Roles.Admin},{Roles.Analyst}";
@@ -296,52 +294,7 @@ public sealed partial class PartnerGrpcService(
         }
         if (problems.Count > 0) throw new ValidationException(problems);
 
-        var partner = await partners.GetAsync(request.PartnerId, ct) ?? throw new NotFoundException("partner", request.PartnerId);
-        if (partner.Status != "active") throw new PreconditionFailedException("PARTNER_SUSPENDED", $"partner {partner.Id} is suspended.", new Dictionary<string, string> { ["field"] = "partner_id" });
-        var agreement = await partners.ActiveAsync(partner.Id, ct)
-            ?? throw new PreconditionFailedException("NO_ACTIVE_AGREEMENT", $"partner {partner.Id} has no active sharing agreement: nothing is shared without one.",
-                new Dictionary<string, string> { ["field"] = "partner_id" });
-        var report = await renderer.BuildAsync(partner, agreement, start!.Value, end!.Value, ct);
-        report.PublishedAt = Timestamp.FromDateTimeOffset(clock.GetUtcNow());
-        report.ContentHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(report))));
-        var published = new PartnerReportPublished
-        {
-            EventId = $"partner.report.published/{report.ReportId}",
-            OccurredAt = report.PublishedAt,
-            ReportId = report.ReportId,
-            PartnerId = partner.Id,
-            AgreementId = report.AgreementId,
-            AgreementVersion = report.AgreementVersion,
-            StartDate = report.StartDate,
-            EndDate = report.EndDate,
-            Items = report.Items,
-            Fields = { agreement.Fields },
-            ContentHash = report.ContentHash,
-        };
-        await reports.RecordAsync(Guid.Parse(report.ReportId), partner.Id, agreement.AgreementId, agreement.Version, start.Value, end.Value, report.Items,
-            agreement.Fields, JsonFormatter.Default.Format(report), report.ContentHash, report.PublishedAt.ToDateTime(),
-            async (connection, tx) =>
-            {
-                await Outbox.EnqueueAsync(connection, tx, Topics.PartnerReportPublished, published.EventId, published, ct);
-                if (partner.WebhookUrl is { } url)
-                {
-                    // A small notification: what, when and where to fetch it; never the report's content.
-                    var payload = JsonSerializer.Serialize(new
-                    {
-                        type = "report.published",
-                        report_id = report.ReportId,
-                        partner_id = partner.Id,
-                        period = new { start = report.StartDate, end = report.EndDate },
-                        links = new
-                        {
-                            json = $"/v1/me/reports/{report.ReportId}",
-                            grpc = "cxmesh.partner.v1.PartnerService/DownloadMyReport",
-                        },
-                    });
-                    await WebhookStore.EnqueueAsync(connection, tx, Guid.CreateVersion7(), partner.Id, Guid.Parse(report.ReportId), url, payload, ct);
-                }
-            }, ct);
-        return new PublishReportResponse { Report = report };
+        return new PublishReportResponse { Report = await publisher.PublishAsync(request.PartnerId, start!.Value, end!.Value, ct) };
     }
 
     // ---- CX alignment -----------------------------------------------------------------------------------------------

@@ -163,6 +163,19 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
             new { partnerId }, cancellationToken: ct));
     }
 
+    /// <summary>Every active agreement of an active partner, with the occurrence its last scheduled report was for.</summary>
+    public async Task<IReadOnlyList<(AgreementRow Agreement, DateTime? LastScheduled)>> ScheduledAsync(CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        var agreements = (await connection.QueryAsync<AgreementRow>(new CommandDefinition(
+            $"select {AgreementColumns} from agreements a where state = 'active' and exists (select 1 from partners p where p.id = a.partner_id and p.status = 'active')",
+            cancellationToken: ct))).ToList();
+        var last = (await connection.QueryAsync<(string PartnerId, DateTime Last)>(new CommandDefinition(
+            "select partner_id, max(scheduled_for) from reports where scheduled_for is not null group by partner_id", cancellationToken: ct)))
+            .ToDictionary(r => r.PartnerId, r => r.Last);
+        return agreements.Select(a => (a, last.TryGetValue(a.PartnerId, out var l) && l >= (a.DecidedAt ?? a.CreatedAt) ? l : (DateTime?)null)).ToList();
+    }
+
     /// <summary>Moves a version from one state to another; FAILED_PRECONDITION naming the state it is in otherwise.</summary>
     public async Task<AgreementRow> TransitionAsync(Guid agreementId, int version, string from, string to, CancellationToken ct)
     {

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using CxMesh.Platform.Errors;
 using CxMesh.Platform.Postgres;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
@@ -184,15 +185,18 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
 
     /// <summary>Records the report in the disclosure ledger and its event in the outbox, in one transaction.</summary>
     public async Task RecordAsync(Guid reportId, string partnerId, Guid agreementId, int agreementVersion, DateOnly start, DateOnly end, long items,
-        string[] fields, string contentJson, string contentHash, DateTime publishedAt, Func<NpgsqlConnection, NpgsqlTransaction, Task> enqueue, CancellationToken ct)
+        string[] fields, string contentJson, string contentHash, DateTime publishedAt, DateTime? scheduledFor, Func<NpgsqlConnection, NpgsqlTransaction, Task> enqueue,
+        CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(
+        var recorded = await connection.ExecuteAsync(new CommandDefinition(
             """
-            insert into reports (report_id, partner_id, agreement_id, agreement_version, start_date, end_date, items, fields, content, content_hash, published_at)
-            values (@reportId, @partnerId, @agreementId, @agreementVersion, @start, @end, @items, @fields, @contentJson::jsonb, @contentHash, @publishedAt)
-            """, new { reportId, partnerId, agreementId, agreementVersion, start, end, items, fields, contentJson, contentHash, publishedAt }, tx, cancellationToken: ct));
+            insert into reports (report_id, partner_id, agreement_id, agreement_version, start_date, end_date, items, fields, content, content_hash, published_at, scheduled_for)
+            values (@reportId, @partnerId, @agreementId, @agreementVersion, @start, @end, @items, @fields, @contentJson::jsonb, @contentHash, @publishedAt, @scheduledFor)
+            on conflict (partner_id, scheduled_for) where scheduled_for is not null do nothing
+            """, new { reportId, partnerId, agreementId, agreementVersion, start, end, items, fields, contentJson, contentHash, publishedAt, scheduledFor }, tx, cancellationToken: ct));
+        if (recorded == 0) throw new AlreadyExistsException($"the report of {partnerId} for {scheduledFor:O} was published already.");
         await enqueue(connection, tx);
         await tx.CommitAsync(ct);
     }

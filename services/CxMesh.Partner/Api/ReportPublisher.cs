@@ -1,0 +1,138 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Cronos;
+using CxMesh.Events.V1;
+using CxMesh.Partner.Data;
+using CxMesh.Partner.V1;
+using CxMesh.Platform.Errors;
+using CxMesh.Platform.Messaging;
+using Google.Protobuf;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CxMesh.Partner.Api;
+
+/// <summary>
+/// Builds a partner's report, records it in the disclosure ledger, publishes partner.report.published and queues the
+/// webhook notification, all in one transaction: on demand (PublishReport) and on the agreement's cadence.
+/// </summary>
+public sealed class ReportPublisher(PartnerStore partners, ReportStore reports, ReportRenderer renderer, TimeProvider clock)
+{
+    public async Task<Report> PublishAsync(string partnerId, DateOnly start, DateOnly end, CancellationToken ct, DateTime? scheduledFor = null)
+    {
+        var partner = await partners.GetAsync(partnerId, ct) ?? throw new NotFoundException("partner", partnerId);
+        if (partner.Status != "active") throw new PreconditionFailedException("PARTNER_SUSPENDED", $"partner {partner.Id} is suspended.", new Dictionary<string, string> { ["field"] = "partner_id" });
+        var agreement = await partners.ActiveAsync(partner.Id, ct)
+            ?? throw new PreconditionFailedException("NO_ACTIVE_AGREEMENT", $"partner {partner.Id} has no active sharing agreement: nothing is shared without one.",
+                new Dictionary<string, string> { ["field"] = "partner_id" });
+        var report = await renderer.BuildAsync(partner, agreement, start, end, ct);
+        report.PublishedAt = Timestamp.FromDateTimeOffset(clock.GetUtcNow());
+        report.ContentHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(report))));
+        var published = new PartnerReportPublished
+        {
+            EventId = $"partner.report.published/{report.ReportId}",
+            OccurredAt = report.PublishedAt,
+            ReportId = report.ReportId,
+            PartnerId = partner.Id,
+            AgreementId = report.AgreementId,
+            AgreementVersion = report.AgreementVersion,
+            StartDate = report.StartDate,
+            EndDate = report.EndDate,
+            Items = report.Items,
+            Fields = { agreement.Fields },
+            ContentHash = report.ContentHash,
+        };
+        await reports.RecordAsync(Guid.Parse(report.ReportId), partner.Id, agreement.AgreementId, agreement.Version, start, end, report.Items,
+            agreement.Fields, JsonFormatter.Default.Format(report), report.ContentHash, report.PublishedAt.ToDateTime(), scheduledFor,
+            async (connection, tx) =>
+            {
+                await Outbox.EnqueueAsync(connection, tx, Topics.PartnerReportPublished, published.EventId, published, ct);
+                if (partner.WebhookUrl is { } url)
+                {
+                    // A small notification: what, when and where to fetch it; never the report's content.
+                    var payload = JsonSerializer.Serialize(new
+                    {
+                        type = "report.published",
+                        report_id = report.ReportId,
+                        partner_id = partner.Id,
+                        period = new { start = report.StartDate, end = report.EndDate },
+                        links = new
+                        {
+                            json = $"/v1/me/reports/{report.ReportId}",
+                            grpc = "cxmesh.partner.v1.PartnerService/DownloadMyReport",
+                        },
+                    });
+                    await WebhookStore.EnqueueAsync(connection, tx, Guid.CreateVersion7(), partner.Id, Guid.Parse(report.ReportId), url, payload, ct);
+                }
+            }, ct);
+        return report;
+    }
+}
+
+public sealed class ScheduleOptions
+{
+    public const string Section = "Partner:Schedule";
+
+    /// <summary>How often agreements are checked for a due report.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromMinutes(1);
+}
+
+/// <summary>
+/// Publishes each active agreement's reports on its cadence (cron, UTC): when an occurrence has passed since the last
+/// scheduled report (or the approval), the report covers the days since then. Safe with several replicas: one report
+/// per partner and occurrence.
+/// </summary>
+public sealed class ReportScheduler(PartnerStore partners, ReportPublisher publisher, TimeProvider clock, IOptions<ScheduleOptions> options, ILogger<ReportScheduler> logger)
+    : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await RunDueAsync(stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Scheduled partner reports failed; trying again");
+            }
+            try
+            {
+                await Task.Delay(options.Value.Interval, clock, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    public async Task<int> RunDueAsync(CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        var published = 0;
+        foreach (var (agreement, lastScheduled) in await partners.ScheduledAsync(ct))
+        {
+            var from = DateTime.SpecifyKind(lastScheduled ?? agreement.DecidedAt ?? agreement.CreatedAt, DateTimeKind.Utc);
+            if (CronExpression.Parse(agreement.Cadence).GetNextOccurrence(from, TimeZoneInfo.Utc) is not { } due || due > now) continue;
+            var end = DateOnly.FromDateTime(due).AddDays(-1);
+            var start = DateOnly.FromDateTime(from);
+            if (end < start) start = end;
+            if (end.DayNumber - start.DayNumber >= 366) start = end.AddDays(-365);
+            try
+            {
+                await publisher.PublishAsync(agreement.PartnerId, start, end, ct, due);
+                published++;
+            }
+            catch (AlreadyExistsException)
+            {
+                // Another replica published this occurrence.
+            }
+        }
+        return published;
+    }
+}
