@@ -5,9 +5,12 @@ using CxMesh.Partner.Api;
 using CxMesh.Partner.Data;
 using CxMesh.Partner.Domain;
 using CxMesh.Partner.Events;
+using CxMesh.Platform.Auth;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -74,6 +77,28 @@ public static class PartnerModule
     public static WebApplication MapPartnerService(this WebApplication app)
     {
         app.MapGrpcService<PartnerGrpcService>();
+        // For partners who do not speak gRPC: the same download as DownloadMyReport, as a chunked HTTP response.
+        app.MapGet("/v1/me/reports/{reportId}/download", DownloadAsync).RequireAuthorization(new AuthorizeAttribute { Roles = Roles.Partner });
         return app;
+    }
+
+    private static async Task<IResult> DownloadAsync(string reportId, string? format, HttpContext http, ReportStore reports, ReportRenderer renderer, CancellationToken ct)
+    {
+        var partnerId = http.User.FindFirst(Roles.PartnerIdClaim)?.Value;
+        if (string.IsNullOrEmpty(partnerId)) return Results.Forbid();
+        if (format is not (null or "csv" or "html")) return Results.Problem("format must be csv or html.", statusCode: StatusCodes.Status400BadRequest);
+        if (!Guid.TryParse(reportId, out var id) || await reports.ReportAsync(partnerId, id, ct) is not { } stored)
+        {
+            return Results.Problem($"report '{reportId}' was not found.", statusCode: StatusCodes.Status404NotFound);
+        }
+        var report = V1.Report.Parser.ParseJson(stored.Content);
+        var csv = format != "html";
+        http.Response.ContentType = csv ? "text/csv; charset=utf-8" : "text/html; charset=utf-8";
+        http.Response.Headers.ContentDisposition = $"attachment; filename=\"report-{report.StartDate}-{report.EndDate}.{(csv ? "csv" : "html")}\"";
+        await foreach (var chunk in csv ? renderer.CsvAsync(report, ct) : renderer.HtmlAsync(report, ct))
+        {
+            await http.Response.Body.WriteAsync(chunk, ct);
+        }
+        return Results.Empty;
     }
 }

@@ -178,6 +178,14 @@ public sealed class PartnerServiceTests(PartnerFixture fixture) : IClassFixture<
         }).ResponseAsync, StatusCode.NotFound);
         Assert.Empty((await asA.ListMyReportsAsync(new ListMyReportsRequest())).Reports);
         Assert.Equal(a, (await asA.GetMyAgreementAsync(new GetMyAgreementRequest())).Agreement.PartnerId);
+        // The chunked HTTP download answers the same way.
+        var http = fixture.Host.Http();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", fixture.Host.Token(Roles.Partner, a));
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync($"/v1/me/reports/{reportB.ReportId}/download?format=csv")).StatusCode);
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", fixture.Host.Token(Roles.Partner, b));
+        var own = await http.GetAsync($"/v1/me/reports/{reportB.ReportId}/download?format=csv");
+        Assert.Equal("text/csv", own.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(5, (await own.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries).Length);
         // And no partner reaches the admin side.
         await RpcAssert.StatusAsync(() => asA.GetPartnerAsync(new GetPartnerRequest { Id = b }).ResponseAsync, StatusCode.PermissionDenied);
     }
