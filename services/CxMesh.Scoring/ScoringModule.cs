@@ -22,6 +22,7 @@ public static class ScoringModule
         builder.AddEventHandler<FeedbackReceived, FeedbackReceivedHandler>(Name, Topics.FeedbackReceived);
         builder.AddEventHandler<JourneyTouchpointRecorded, TouchpointRecordedHandler>(Name, Topics.JourneyTouchpointRecorded);
         builder.AddEventHandler<FeedbackErased, FeedbackErasedHandler>(Name, Topics.FeedbackErased);
+        builder.AddEventHandler<PartnerMappingChanged, PartnerMappingChangedHandler>(Name, Topics.PartnerMappingChanged);
         builder.Services.AddOptions<ScoringOptions>().BindConfiguration(ScoringOptions.Section);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ScoreStore>();

@@ -105,6 +105,9 @@ public sealed class PartnerServiceTests(PartnerFixture fixture) : IClassFixture<
         await using (var connection = await Database.OpenConnectionAsync())
         {
             Assert.Equal(9, await connection.ExecuteScalarAsync<long>("select count(*) from partner_items where partner_id = @partnerId", new { partnerId }));
+            // Scoring learns the mapping, to score feedback by partner.
+            Assert.Equal(1, await connection.ExecuteScalarAsync<long>(
+                "select count(*) from outbox where topic = 'partner.mapping.changed.v1' and payload like @p", new { p = $"%{partnerId}%" }));
             // The customer id itself is never stored with the copy, only a hash to honour erasures.
             Assert.Equal(0, await connection.ExecuteScalarAsync<long>("select count(*) from partner_items where customer_ref like 'cust-%'"));
         }

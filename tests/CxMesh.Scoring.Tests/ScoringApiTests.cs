@@ -132,6 +132,38 @@ public sealed class ScoringApiTests(ScoringFixture fixture) : IClassFixture<Scor
     }
 
     [Fact]
+    public async Task Responses_are_scored_by_the_partners_their_product_lot_or_touchpoint_is_mapped_to()
+    {
+        var journey = Unique("partner");
+        var (farm, courier) = (Unique("farm"), Unique("courier"));
+        async Task MapAsync(string partner, string kind, string value)
+        {
+            var evt = new PartnerMappingChanged { EventId = Guid.NewGuid().ToString(), OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow), PartnerId = partner, Kind = kind, Value = value, Mapped = true };
+            await DeliverAsync(Topics.PartnerMappingChanged, evt.EventId, evt);
+        }
+        await MapAsync(farm, "lot", $"{journey}-lot");
+        await MapAsync(courier, "touchpoint", $"{journey}-delivered");
+        for (var i = 0; i < 4; i++)
+        {
+            var evt = Feedback(journey, Today.AddHours(1), Nps(i < 3 ? 10 : 0));
+            evt.LotId = $"{journey}-lot";
+            if (i < 2) evt.TouchpointKey = $"{journey}-delivered";
+            await DeliverAsync(evt);
+        }
+        async Task<Score> Of(params Dimension[] dimensions) =>
+            (await _client.GetScoreAsync(new GetScoreRequest { Metric = Metric.Nps, Scope = new Scope { Dimensions = { dimensions } }, Window = Store })).Score;
+        var byFarm = await Of(new Dimension { Kind = DimensionKind.Partner, Value = farm });
+        Assert.Equal((4L, 50.0), (byFarm.N, byFarm.Value));
+        Assert.Equal(2, (await Of(new Dimension { Kind = DimensionKind.Partner, Value = courier })).N);
+        Assert.Equal(4, (await Of(new Dimension { Kind = DimensionKind.Partner, Value = farm }, new Dimension { Kind = DimensionKind.Journey, Value = journey })).N);
+        await RpcAssert.InvalidArgumentAsync(() => _client.GetScoreAsync(new GetScoreRequest
+        {
+            Metric = Metric.Nps,
+            Scope = new Scope { Dimensions = { new Dimension { Kind = DimensionKind.Partner, Value = farm }, new Dimension { Kind = DimensionKind.Partner, Value = courier } } },
+        }).ResponseAsync, "scope.dimensions");
+    }
+
+    [Fact]
     public async Task Feedback_without_a_journey_is_attributed_to_the_customer_s_latest_touchpoint_within_the_window_and_erasure_forgets_it()
     {
         var journey = Unique("attr");

@@ -110,8 +110,23 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
         {
             throw new NotFoundException("partner", mapping.PartnerId);
         }
-        await connection.ExecuteAsync(new CommandDefinition(
-            "insert into mappings (partner_id, kind, value) values (@PartnerId, @Kind, @Value) on conflict do nothing", mapping, cancellationToken: ct));
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var added = await connection.ExecuteAsync(new CommandDefinition(
+            "insert into mappings (partner_id, kind, value) values (@PartnerId, @Kind, @Value) on conflict do nothing", mapping, tx, cancellationToken: ct));
+        if (added > 0)
+        {
+            var evt = new CxMesh.Events.V1.PartnerMappingChanged
+            {
+                EventId = $"partner.mapping.changed/{Guid.CreateVersion7()}",
+                OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow),
+                PartnerId = mapping.PartnerId,
+                Kind = mapping.Kind,
+                Value = mapping.Value,
+                Mapped = true,
+            };
+            await Outbox.EnqueueAsync(connection, tx, Topics.PartnerMappingChanged, evt.EventId, evt, ct);
+        }
+        await tx.CommitAsync(ct);
     }
 
     public async Task<IReadOnlyList<MappingRow>> MappingsAsync(string partnerId, CancellationToken ct)

@@ -16,10 +16,11 @@ public static class Topics
     public static readonly EventTopic<SharingDecided> SharingDecided = new("governance.sharing.decided.v1");
     public static readonly EventTopic<PartnerReportPublished> PartnerReportPublished = new("partner.report.published.v1");
     public static readonly EventTopic<PartnerResponseReceived> PartnerResponseReceived = new("partner.response.received.v1");
+    public static readonly EventTopic<PartnerMappingChanged> PartnerMappingChanged = new("partner.mapping.changed.v1");
 
     public static IReadOnlyList<IEventTopic> All { get; } =
         [
             FeedbackReceived, FeedbackErased, JourneyTouchpointRecorded, JourneyCompleted, JourneyAbandoned, AlertRaised, ScoreChanged,
-            SharingDecided, PartnerReportPublished, PartnerResponseReceived,
+            SharingDecided, PartnerReportPublished, PartnerResponseReceived, PartnerMappingChanged,
         ];
 }

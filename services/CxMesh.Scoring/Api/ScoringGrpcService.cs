@@ -267,6 +267,7 @@ public sealed class ScoringGrpcService(
                 ScopeDimension.Product => DimensionKind.Product,
                 ScopeDimension.Lot => DimensionKind.Lot,
                 ScopeDimension.Store => DimensionKind.Store,
+                ScopeDimension.Partner => DimensionKind.Partner,
                 _ => DimensionKind.Segment,
             },
             Value = p.Value,

@@ -61,6 +61,7 @@ public sealed partial class ScoringRequests(DateOnly today, int retentionDays)
             DimensionKind.Lot => ScopeDimension.Lot,
             DimensionKind.Store => ScopeDimension.Store,
             DimensionKind.Segment => ScopeDimension.Segment,
+            DimensionKind.Partner => ScopeDimension.Partner,
             _ => null,
         };
         Check(dimension is not null, kindField, $"{kindField} must be one of {string.Join(", ", Enum.GetNames<DimensionKind>().Skip(1))}; got {(int)kind}.");

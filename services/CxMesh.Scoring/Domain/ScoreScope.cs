@@ -10,6 +10,7 @@ public enum ScopeDimension
     Lot,
     Store,
     Segment,
+    Partner,
 }
 
 /// <summary>One dimension of a scope; <paramref name="Attribute"/> names the segment attribute for segment dimensions.</summary>
@@ -67,14 +68,18 @@ public sealed record ScoreScope
         return new ScoreScope(parts);
     }
 
-    /// <summary>The scopes a response with these parts counts in: all, each part alone, and each two of them together.</summary>
+    /// <summary>The scopes a response with these parts counts in: all, each part alone, and each two of different kinds together.</summary>
     public static IReadOnlyList<ScoreScope> ScopesOf(IReadOnlyList<ScopePart> parts)
     {
         var scopes = new List<ScoreScope>(1 + parts.Count + parts.Count * (parts.Count - 1) / 2) { All };
         for (var i = 0; i < parts.Count; i++)
         {
             scopes.Add(new ScoreScope(new List<ScopePart> { parts[i] }));
-            for (var j = i + 1; j < parts.Count; j++) scopes.Add(new ScoreScope(new List<ScopePart> { parts[i], parts[j] }));
+            for (var j = i + 1; j < parts.Count; j++)
+            {
+                // Two parts of one kind (a response concerning two partners) make no scope together.
+                if (parts[i].Name != parts[j].Name) scopes.Add(new ScoreScope(new List<ScopePart> { parts[i], parts[j] }));
+            }
         }
         return scopes;
     }
@@ -83,7 +88,7 @@ public sealed record ScoreScope
     public static IReadOnlyList<ScoreScope> DriverScopesOf(IReadOnlyList<ScopePart> parts)
     {
         var scopes = new List<ScoreScope> { All };
-        scopes.AddRange(parts.Select(p => new ScoreScope(new List<ScopePart> { p })));
+        scopes.AddRange(parts.DistinctBy(p => p.Key).Select(p => new ScoreScope(new List<ScopePart> { p })));
         return scopes;
     }
 }

@@ -59,6 +59,10 @@ public sealed class FeedbackReceivedHandler(HotScoreRefresher refresher, TimePro
             }
         }
 
+        // The partners each response concerns, through the partner service's mappings.
+        var mappings = await PartnerMappings.FindAsync(context.Connection, context.Transaction,
+            accepted.SelectMany(a => Links(a.Event, attribution.TryGetValue(a, out var f) ? f.JourneyKey : a.Event.JourneyId, a.Event.TouchpointKey)).Distinct().ToList(), ct);
+
         var ratingDeltas = new Dictionary<(string Scope, string Question, DateOnly Day), (QuestionDefinition Question, RatingStats Stats)>();
         var driverDeltas = new Dictionary<DriverKey, DriverDelta>();
         var alerts = new List<(string, AlertRaised)>();
@@ -70,6 +74,10 @@ public sealed class FeedbackReceivedHandler(HotScoreRefresher refresher, TimePro
             if (attribution.TryGetValue(a, out var f)) (journey, touchpoint) = (f.JourneyKey, touchpoint.Length > 0 ? touchpoint : f.TouchpointKey);
             var day = DateOnly.FromDateTime(a.GivenAt);
             var parts = PartsOf(evt, journey, touchpoint);
+            foreach (var partner in Links(evt, journey, touchpoint).SelectMany(l => mappings.TryGetValue(l, out var p) ? p : []).Distinct().Order(StringComparer.Ordinal))
+            {
+                parts.Add(new ScopePart(ScopeDimension.Partner, partner));
+            }
             if (a.Ratings.Count > 0)
             {
                 foreach (var scope in ScoreScope.ScopesOf(parts))
@@ -101,6 +109,14 @@ public sealed class FeedbackReceivedHandler(HotScoreRefresher refresher, TimePro
             });
         }
         return errors;
+    }
+
+    private static IEnumerable<(string Kind, string Value)> Links(FeedbackReceived evt, string journey, string touchpoint)
+    {
+        if (evt.ProductId.Length > 0) yield return ("product", evt.ProductId);
+        if (evt.LotId.Length > 0) yield return ("lot", evt.LotId);
+        if (journey.Length > 0) yield return ("journey", journey);
+        if (touchpoint.Length > 0) yield return ("touchpoint", touchpoint);
     }
 
     private static List<ScopePart> PartsOf(FeedbackReceived evt, string journey, string touchpoint)

@@ -27,3 +27,16 @@ public sealed class FeedbackErasedHandler : IEventHandler<FeedbackErased>
         await AlertStore.EraseAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
     }
 }
+
+/// <summary>Keeps scoring's copy of the partner mappings, so responses are scored by partner too.</summary>
+public sealed class PartnerMappingChangedHandler : IEventHandler<PartnerMappingChanged>
+{
+    public Task HandleAsync(PartnerMappingChanged evt, EventContext context, CancellationToken ct)
+    {
+        if (evt.PartnerId.Length == 0 || evt.Value.Length == 0 || evt.Kind is not ("product" or "lot" or "journey" or "touchpoint"))
+        {
+            throw new InvalidEventException("partner_id, a kind (product, lot, journey, touchpoint) and a value are required.");
+        }
+        return PartnerMappings.ApplyAsync(context.Connection, context.Transaction, evt, ct);
+    }
+}
