@@ -60,4 +60,50 @@ public sealed class ScheduleTests
         Assert.Equal(2, reports.Count);
         Assert.Equal((firstMonday.ToString("yyyy-MM-dd"), firstMonday.AddDays(6).ToString("yyyy-MM-dd")), (reports[0].StartDate, reports[0].EndDate));
     }
+
+    [Fact]
+    public async Task An_agreement_past_its_last_day_expires_and_nothing_more_is_shared_under_it()
+    {
+        var clock = new ShiftableClock();
+        await using var host = await CxMeshTestHost.StartAsync(s =>
+        {
+            s.Services = "partner";
+            s.Settings["CxMesh:Delivery"] = "InProcess";
+            s.Settings["Partner:Schedule:Interval"] = "01:00:00";
+            s.ConfigureServices = services => services.AddSingleton<TimeProvider>(clock);
+        });
+        var admin = host.Client<PartnerService.PartnerServiceClient>(Roles.Admin);
+        await admin.RegisterPartnerAsync(new RegisterPartnerRequest { Partner = new V1.Partner { Id = "short-lived", Name = "Short", Kind = PartnerKind.Reseller } });
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var agreement = new Agreement
+        {
+            PartnerId = "short-lived",
+            Scope = { new Mapping { Kind = MappingKind.Product, Value = "sku-s" } },
+            Fields = { SharedField.Ratings },
+            Cadence = "0 6 1 * *",
+            RetentionDays = 30,
+            ExpiresOn = today.AddDays(2).ToString("yyyy-MM-dd"),
+        };
+        await RpcAssert.InvalidArgumentAsync(() => admin.ProposeAgreementAsync(new ProposeAgreementRequest
+        {
+            Agreement = With(agreement.Clone(), a => a.ExpiresOn = today.AddDays(-1).ToString("yyyy-MM-dd")),
+        }).ResponseAsync, "agreement.expires_on");
+        var draft = (await admin.ProposeAgreementAsync(new ProposeAgreementRequest { Agreement = agreement })).Agreement;
+        await admin.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = draft.AgreementId, Version = 1 });
+        await admin.DecideAgreementAsync(new DecideAgreementRequest { AgreementId = draft.AgreementId, Version = 1, Approved = true });
+        await Eventually.Until(async () => (await admin.GetAgreementAsync(new GetAgreementRequest { AgreementId = draft.AgreementId })).Agreement.State,
+            s => s == AgreementState.Active);
+
+        clock.Advance(TimeSpan.FromDays(4));
+        await host.Services.GetRequiredService<ReportScheduler>().RunDueAsync(default);
+        Assert.Equal(AgreementState.Expired, (await admin.GetAgreementAsync(new GetAgreementRequest { AgreementId = draft.AgreementId })).Agreement.State);
+        var partner = host.PartnerClient<PartnerService.PartnerServiceClient>("short-lived");
+        await RpcAssert.StatusAsync(() => partner.GetMyAgreementAsync(new GetMyAgreementRequest()).ResponseAsync, Grpc.Core.StatusCode.NotFound);
+    }
+
+    private static T With<T>(T value, Action<T> change)
+    {
+        change(value);
+        return value;
+    }
 }

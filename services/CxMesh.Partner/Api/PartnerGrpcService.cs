@@ -217,6 +217,15 @@ public sealed partial class PartnerGrpcService(
             problems.Add(new("agreement.cadence", "agreement.cadence is required."));
         }
         if (a.RetentionDays is < 1 or > 3650) problems.Add(new("agreement.retention_days", "agreement.retention_days must be 1 to 3650."));
+        DateOnly? expiresOn = null;
+        if (a.ExpiresOn.Length > 0)
+        {
+            expiresOn = ParseDate(a.ExpiresOn);
+            if (expiresOn is null || expiresOn < DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime))
+            {
+                problems.Add(new("agreement.expires_on", "agreement.expires_on must be a date (yyyy-MM-dd), not in the past."));
+            }
+        }
         if (problems.Count > 0) throw new ValidationException(problems);
 
         var created = await partners.ProposeAsync(new AgreementRow
@@ -228,6 +237,7 @@ public sealed partial class PartnerGrpcService(
             MinGroupSize = a.MinGroupSize == 0 ? 5 : a.MinGroupSize,
             Cadence = a.Cadence,
             RetentionDays = a.RetentionDays,
+            ExpiresOn = expiresOn,
         }, context.CancellationToken);
         return new ProposeAgreementResponse { Agreement = ToProto(created) };
     }
@@ -591,6 +601,7 @@ public sealed partial class PartnerGrpcService(
             },
             CreatedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(a.CreatedAt, DateTimeKind.Utc)),
             DecidedAt = a.DecidedAt is { } d ? Timestamp.FromDateTime(DateTime.SpecifyKind(d, DateTimeKind.Utc)) : null,
+            ExpiresOn = a.ExpiresOn?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "",
         };
         proto.Scope.AddRange(a.ScopeList.Select(s => new Mapping { PartnerId = a.PartnerId, Kind = MappingKindOf(s.Kind), Value = s.Value }));
         proto.Fields.AddRange(a.Fields.Select(FieldOf));

@@ -114,6 +114,7 @@ public sealed class ReportScheduler(PartnerStore partners, ReportPublisher publi
     public async Task<int> RunDueAsync(CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
+        await partners.ExpireAsync(DateOnly.FromDateTime(now), ct);
         var published = 0;
         foreach (var (agreement, lastScheduled) in await partners.ScheduledAsync(ct))
         {

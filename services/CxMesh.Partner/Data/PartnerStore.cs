@@ -36,6 +36,7 @@ public sealed class AgreementRow
     public string State { get; set; } = "";
     public DateTime CreatedAt { get; set; }
     public DateTime? DecidedAt { get; set; }
+    public DateOnly? ExpiresOn { get; set; }
 
     public IReadOnlyList<(string Kind, string Value)> ScopeList =>
         JsonSerializer.Deserialize<List<ScopeEntry>>(Scope, PartnerStore.Json)!.Select(e => (e.Kind, e.Value)).ToList();
@@ -51,7 +52,7 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
     private const string PartnerColumns = "id, name, kind, contacts::text as contacts, webhook_url as webhookurl, status, created_at as createdat";
     private const string AgreementColumns =
         "agreement_id as agreementid, version, partner_id as partnerid, scope::text as scope, fields, min_group_size as mingroupsize, cadence, " +
-        "retention_days as retentiondays, state, created_at as createdat, decided_at as decidedat";
+        "retention_days as retentiondays, state, created_at as createdat, decided_at as decidedat, expires_on as expireson";
 
     public async Task<PartnerRow> RegisterAsync(PartnerRow partner, CancellationToken ct)
     {
@@ -153,8 +154,8 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
         agreement.Version = (latest?.Version ?? 0) + 1;
         var created = await connection.QuerySingleAsync<AgreementRow>(new CommandDefinition(
             $"""
-            insert into agreements (agreement_id, version, partner_id, scope, fields, min_group_size, cadence, retention_days, state)
-            values (@AgreementId, @Version, @PartnerId, @Scope::jsonb, @Fields, @MinGroupSize, @Cadence, @RetentionDays, 'draft')
+            insert into agreements (agreement_id, version, partner_id, scope, fields, min_group_size, cadence, retention_days, state, expires_on)
+            values (@AgreementId, @Version, @PartnerId, @Scope::jsonb, @Fields, @MinGroupSize, @Cadence, @RetentionDays, 'draft', @ExpiresOn)
             returning {AgreementColumns}
             """, agreement, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
@@ -176,6 +177,14 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
         return await connection.QuerySingleOrDefaultAsync<AgreementRow>(new CommandDefinition(
             $"select {AgreementColumns} from agreements where partner_id = @partnerId and state = 'active' order by created_at desc limit 1",
             new { partnerId }, cancellationToken: ct));
+    }
+
+    /// <summary>Active versions past their last day become expired; returns how many.</summary>
+    public async Task<int> ExpireAsync(DateOnly today, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "update agreements set state = 'expired' where state = 'active' and expires_on < @today", new { today }, cancellationToken: ct));
     }
 
     /// <summary>Every active agreement of an active partner, with the occurrence its last scheduled report was for.</summary>

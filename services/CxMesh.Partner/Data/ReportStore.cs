@@ -45,7 +45,7 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
             from unnest(@kinds, @values) as l(kind, value)
             join mappings m on m.kind = l.kind and m.value = l.value
             join partners p on p.id = m.partner_id and p.status = 'active'
-            join agreements a on a.partner_id = m.partner_id and a.state = 'active'
+            join agreements a on a.partner_id = m.partner_id and a.state = 'active' and (a.expires_on is null or a.expires_on >= current_date)
             where a.scope @> jsonb_build_array(jsonb_build_object('kind', l.kind, 'value', l.value))
             """,
             new { kinds = links.Select(l => l.Kind).ToArray(), values = links.Select(l => l.Value).ToArray() }, tx, cancellationToken: ct));
@@ -197,6 +197,15 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
             on conflict (partner_id, scheduled_for) where scheduled_for is not null do nothing
             """, new { reportId, partnerId, agreementId, agreementVersion, start, end, items, fields, contentJson, contentHash, publishedAt, scheduledFor }, tx, cancellationToken: ct));
         if (recorded == 0) throw new AlreadyExistsException($"the report of {partnerId} for {scheduledFor:O} was published already.");
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"insert into report_items (report_id, feedback_id) select @reportId, feedback_id from partner_items where {Period}",
+            new
+            {
+                reportId,
+                partnerId,
+                from = start.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
+                to = end.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
+            }, tx, commandTimeout: 300, cancellationToken: ct));
         await enqueue(connection, tx);
         await tx.CommitAsync(ct);
     }
