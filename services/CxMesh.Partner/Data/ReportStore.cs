@@ -198,7 +198,7 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
             """, new { reportId, partnerId, agreementId, agreementVersion, start, end, items, fields, contentJson, contentHash, publishedAt, scheduledFor }, tx, cancellationToken: ct));
         if (recorded == 0) throw new AlreadyExistsException($"the report of {partnerId} for {scheduledFor:O} was published already.");
         await connection.ExecuteAsync(new CommandDefinition(
-            $"insert into report_items (report_id, feedback_id) select @reportId, feedback_id from partner_items where {Period}",
+            $"insert into report_items (report_id, feedback_ids) select @reportId, coalesce(array_agg(feedback_id order by feedback_id), '{{}}') from partner_items where {Period}",
             new
             {
                 reportId,
