@@ -173,15 +173,21 @@ public sealed class OutboxRelay(ServiceDatabase database, IEventTransport transp
     }
 
     // Called when no row was due: what is left pending is waiting out a backoff (new rows arrive with a NOTIFY).
-    private async Task<TimeSpan> NextDueInAsync(CancellationToken ct)
+    /// <summary>
+    /// How long to sleep when nothing is waiting: until the next retry is due, at most the poll interval. (SQL's
+    /// greatest() ignores NULL, so the clamp happens here: with nothing to retry the answer is the poll interval,
+    /// not zero, which would spin.)
+    /// </summary>
+    public async Task<TimeSpan> NextDueInAsync(CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         var seconds = await connection.ExecuteScalarAsync<double?>(new CommandDefinition(
             """
-            select greatest(extract(epoch from min(next_attempt_at) - now()), 0)::float8
+            select extract(epoch from min(next_attempt_at) - now())::float8
             from outbox where sent_at is null and parked_at is null and attempts > 0
             """, cancellationToken: ct));
-        var due = seconds is null ? _options.PollInterval : TimeSpan.FromSeconds(seconds.Value);
+        if (seconds is null) return _options.PollInterval;
+        var due = TimeSpan.FromSeconds(Math.Max(seconds.Value, 0));
         return due < _options.PollInterval ? due : _options.PollInterval;
     }
 
