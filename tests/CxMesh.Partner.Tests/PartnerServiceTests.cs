@@ -276,6 +276,27 @@ public sealed class PartnerServiceTests(PartnerFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_removed_mapping_no_longer_brings_feedback_to_the_partner_and_scoring_is_told()
+    {
+        var (partnerId, product, _) = await ActivePartnerAsync();
+        await DeliverAsync(Topics.FeedbackReceived, $"before-{partnerId}", Feedback(product, "lot", 9, "before"));
+        var listed = (await _admin.ListMappingsAsync(new ListMappingsRequest { PartnerId = partnerId })).Mappings.Single();
+        Assert.Equal((partnerId, MappingKind.Product, product), (listed.PartnerId, listed.Kind, listed.Value));
+        await _admin.RemoveMappingAsync(new RemoveMappingRequest { Mapping = new Mapping { PartnerId = partnerId, Kind = MappingKind.Product, Value = product } });
+        await DeliverAsync(Topics.FeedbackReceived, $"after-{partnerId}", Feedback(product, "lot", 9, "after"));
+        await RpcAssert.StatusAsync(() => _admin.RemoveMappingAsync(new RemoveMappingRequest
+        {
+            Mapping = new Mapping { PartnerId = partnerId, Kind = MappingKind.Product, Value = product },
+        }).ResponseAsync, StatusCode.NotFound);
+
+        await using var connection = await Database.OpenConnectionAsync();
+        Assert.Equal(["before"], await connection.QueryAsync<string>("select redacted_verbatim from partner_items where partner_id = @partnerId", new { partnerId }));
+        Assert.Empty((await _admin.ListMappingsAsync(new ListMappingsRequest { PartnerId = partnerId })).Mappings);
+        Assert.Equal(1, await connection.ExecuteScalarAsync<long>(
+            "select count(*) from outbox where topic = 'partner.mapping.changed.v1' and payload like @p and payload not like '%\"mapped\": true%'", new { p = $"%{partnerId}%" }));
+    }
+
+    [Fact]
     public async Task Copies_older_than_the_agreement_s_retention_are_deleted()
     {
         var (partnerId, product, _) = await ActivePartnerAsync();

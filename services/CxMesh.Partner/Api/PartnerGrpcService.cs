@@ -177,6 +177,15 @@ public sealed partial class PartnerGrpcService(
         return new AddMappingResponse { Mapping = m };
     }
 
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<RemoveMappingResponse> RemoveMapping(RemoveMappingRequest request, ServerCallContext context)
+    {
+        var m = request.Mapping ?? throw new FieldViolationException("mapping", "mapping is required.");
+        if (MappingName(m.Kind) is not { } kind) throw new FieldViolationException("mapping.kind", "mapping.kind must be product, lot, journey or touchpoint.");
+        await partners.RemoveMappingAsync(new MappingRow(m.PartnerId, kind, m.Value), context.CancellationToken);
+        return new RemoveMappingResponse();
+    }
+
     [Authorize(Roles = Readers)]
     public override async Task<ListMappingsResponse> ListMappings(ListMappingsRequest request, ServerCallContext context)
     {

@@ -111,30 +111,44 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
         {
             throw new NotFoundException("partner", mapping.PartnerId);
         }
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var added = await connection.ExecuteAsync(new CommandDefinition(
-            "insert into mappings (partner_id, kind, value) values (@PartnerId, @Kind, @Value) on conflict do nothing", mapping, tx, cancellationToken: ct));
-        if (added > 0)
+        await ChangeMappingAsync(connection, mapping, mapped: true,
+            "insert into mappings (partner_id, kind, value) values (@PartnerId, @Kind, @Value) on conflict do nothing", ct);
+    }
+
+    public async Task RemoveMappingAsync(MappingRow mapping, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        if (!await ChangeMappingAsync(connection, mapping, mapped: false,
+            "delete from mappings where partner_id = @PartnerId and kind = @Kind and value = @Value", ct))
         {
-            var evt = new CxMesh.Events.V1.PartnerMappingChanged
-            {
-                EventId = $"partner.mapping.changed/{Guid.CreateVersion7()}",
-                OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow),
-                PartnerId = mapping.PartnerId,
-                Kind = mapping.Kind,
-                Value = mapping.Value,
-                Mapped = true,
-            };
-            await Outbox.EnqueueAsync(connection, tx, Topics.PartnerMappingChanged, evt.EventId, evt, ct);
+            throw new NotFoundException("mapping", $"{mapping.PartnerId} {mapping.Kind} {mapping.Value}");
         }
+    }
+
+    /// <summary>Applies a mapping change and tells scoring (partner.mapping.changed) in one transaction; false when nothing changed.</summary>
+    private static async Task<bool> ChangeMappingAsync(NpgsqlConnection connection, MappingRow mapping, bool mapped, string sql, CancellationToken ct)
+    {
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        if (await connection.ExecuteAsync(new CommandDefinition(sql, mapping, tx, cancellationToken: ct)) == 0) return false;
+        var evt = new CxMesh.Events.V1.PartnerMappingChanged
+        {
+            EventId = $"partner.mapping.changed/{Guid.CreateVersion7()}",
+            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow),
+            PartnerId = mapping.PartnerId,
+            Kind = mapping.Kind,
+            Value = mapping.Value,
+            Mapped = mapped,
+        };
+        await Outbox.EnqueueAsync(connection, tx, Topics.PartnerMappingChanged, evt.EventId, evt, ct);
         await tx.CommitAsync(ct);
+        return true;
     }
 
     public async Task<IReadOnlyList<MappingRow>> MappingsAsync(string partnerId, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<MappingRow>(new CommandDefinition(
-            "select partner_id, kind, value from mappings where partner_id = @partnerId order by kind, value", new { partnerId }, cancellationToken: ct))).ToList();
+            "select partner_id as partnerid, kind, value from mappings where partner_id = @partnerId order by kind, value", new { partnerId }, cancellationToken: ct))).ToList();
     }
 
     /// <summary>A new agreement (version 1) or the next version of an existing one, as a draft.</summary>
