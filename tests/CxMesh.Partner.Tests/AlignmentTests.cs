@@ -49,8 +49,8 @@ public sealed class AlignmentTests(PartnerFixture fixture) : IClassFixture<Partn
         var incomplete = Answers(3, "");
         incomplete.Answers.Remove(v1.Questions[0].Key);
         await RpcAssert.InvalidArgumentAsync(() => _admin.RecordAssessmentAsync(incomplete).ResponseAsync, "answers");
-        await RpcAssert.InvalidArgumentAsync(() => _admin.RecordAssessmentAsync(With(Answers(3, ""), r => r.QuestionnaireVersion = 99)).ResponseAsync, "questionnaire_version");
-        await RpcAssert.StatusAsync(() => _admin.RecordAssessmentAsync(With(Answers(3, ""), r => r.PartnerId = "nobody")).ResponseAsync, StatusCode.NotFound);
+        await RpcAssert.InvalidArgumentAsync(() => _admin.RecordAssessmentAsync(Change.With(Answers(3, ""), r => r.QuestionnaireVersion = 99)).ResponseAsync, "questionnaire_version");
+        await RpcAssert.StatusAsync(() => _admin.RecordAssessmentAsync(Change.With(Answers(3, ""), r => r.PartnerId = "nobody")).ResponseAsync, StatusCode.NotFound);
     }
 
     [Fact]
@@ -68,9 +68,4 @@ public sealed class AlignmentTests(PartnerFixture fixture) : IClassFixture<Partn
         }).ResponseAsync, "questions[0].text");
     }
 
-    private static T With<T>(T value, Action<T> change)
-    {
-        change(value);
-        return value;
-    }
 }

@@ -348,26 +348,21 @@ public sealed class PartnerServiceTests(PartnerFixture fixture) : IClassFixture<
         V1.Partner Partner(string webhook = "") => new() { Id = Unique("bad"), Name = "Bad", Kind = PartnerKind.Supplier, WebhookUrl = webhook };
         Func<Task> call = how switch
         {
-            "agreement without scope" => () => _admin.ProposeAgreementAsync(new ProposeAgreementRequest { Agreement = With(Proposal(), a => a.Scope.Clear()) }).ResponseAsync,
-            "k of 1" => () => _admin.ProposeAgreementAsync(new ProposeAgreementRequest { Agreement = With(Proposal(), a => a.MinGroupSize = 1) }).ResponseAsync,
-            "invalid cron" => () => _admin.ProposeAgreementAsync(new ProposeAgreementRequest { Agreement = With(Proposal(), a => a.Cadence = "every monday") }).ResponseAsync,
-            "no fields" => () => _admin.ProposeAgreementAsync(new ProposeAgreementRequest { Agreement = With(Proposal(), a => a.Fields.Clear()) }).ResponseAsync,
+            "agreement without scope" => () => _admin.ProposeAgreementAsync(new ProposeAgreementRequest { Agreement = Change.With(Proposal(), a => a.Scope.Clear()) }).ResponseAsync,
+            "k of 1" => () => _admin.ProposeAgreementAsync(new ProposeAgreementRequest { Agreement = Change.With(Proposal(), a => a.MinGroupSize = 1) }).ResponseAsync,
+            "invalid cron" => () => _admin.ProposeAgreementAsync(new ProposeAgreementRequest { Agreement = Change.With(Proposal(), a => a.Cadence = "every monday") }).ResponseAsync,
+            "no fields" => () => _admin.ProposeAgreementAsync(new ProposeAgreementRequest { Agreement = Change.With(Proposal(), a => a.Fields.Clear()) }).ResponseAsync,
             "plain http webhook" => () => _admin.RegisterPartnerAsync(new RegisterPartnerRequest { Partner = Partner("http://example.com/hook") }).ResponseAsync,
             "webhook to a private address" => () => _admin.RegisterPartnerAsync(new RegisterPartnerRequest { Partner = Partner("https://10.0.0.7/hook") }).ResponseAsync,
             "webhook to the metadata service" => () => _admin.RegisterPartnerAsync(new RegisterPartnerRequest { Partner = Partner("https://169.254.169.254/latest") }).ResponseAsync,
             "webhook to localhost" => () => _admin.RegisterPartnerAsync(new RegisterPartnerRequest { Partner = Partner("https://localhost/hook") }).ResponseAsync,
-            "partner without a kind" => () => _admin.RegisterPartnerAsync(new RegisterPartnerRequest { Partner = With(Partner(), p => p.Kind = PartnerKind.Unspecified) }).ResponseAsync,
+            "partner without a kind" => () => _admin.RegisterPartnerAsync(new RegisterPartnerRequest { Partner = Change.With(Partner(), p => p.Kind = PartnerKind.Unspecified) }).ResponseAsync,
             "report ending in the future" => () => _admin.PublishReportAsync(new PublishReportRequest { PartnerId = "farm-x", StartDate = Day(-3), EndDate = Day(2) }).ResponseAsync,
             _ => throw new ArgumentOutOfRangeException(nameof(how)),
         };
         await RpcAssert.InvalidArgumentAsync(call, field);
     }
 
-    private static T With<T>(T value, Action<T> change)
-    {
-        change(value);
-        return value;
-    }
 
     [Fact]
     public async Task Unknown_partners_are_NOT_FOUND_and_a_partner_registered_twice_ALREADY_EXISTS()

@@ -86,7 +86,7 @@ public sealed class ScheduleTests
         };
         await RpcAssert.InvalidArgumentAsync(() => admin.ProposeAgreementAsync(new ProposeAgreementRequest
         {
-            Agreement = With(agreement.Clone(), a => a.ExpiresOn = today.AddDays(-1).ToString("yyyy-MM-dd")),
+            Agreement = Change.With(agreement.Clone(), a => a.ExpiresOn = today.AddDays(-1).ToString("yyyy-MM-dd")),
         }).ResponseAsync, "agreement.expires_on");
         var draft = (await admin.ProposeAgreementAsync(new ProposeAgreementRequest { Agreement = agreement })).Agreement;
         await admin.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = draft.AgreementId, Version = 1 });
@@ -101,9 +101,4 @@ public sealed class ScheduleTests
         await RpcAssert.StatusAsync(() => partner.GetMyAgreementAsync(new GetMyAgreementRequest()).ResponseAsync, Grpc.Core.StatusCode.NotFound);
     }
 
-    private static T With<T>(T value, Action<T> change)
-    {
-        change(value);
-        return value;
-    }
 }

@@ -81,13 +81,17 @@ public sealed class ScheduleOptions
 }
 
 /// <summary>
-/// Publishes each active agreement's reports on its cadence (cron, UTC): when an occurrence has passed since the last
-/// scheduled report (or the approval), the report covers the days since then. Safe with several replicas: one report
-/// per partner and occurrence.
+/// Keeps agreements' time rules: publishes each active agreement's reports on its cadence (cron, UTC) — when an
+/// occurrence has passed since the last scheduled report (or the approval), the report covers the days since then,
+/// one report per partner and occurrence across replicas — expires versions past their last day, and once an hour
+/// deletes partner copies older than their agreement's retention.
 /// </summary>
-public sealed class ReportScheduler(PartnerStore partners, ReportPublisher publisher, TimeProvider clock, IOptions<ScheduleOptions> options, ILogger<ReportScheduler> logger)
+public sealed class ReportScheduler(
+    PartnerStore partners, ReportStore reports, ReportPublisher publisher, TimeProvider clock, IOptions<ScheduleOptions> options, ILogger<ReportScheduler> logger)
     : BackgroundService
 {
+    private DateTimeOffset _lastPurge = DateTimeOffset.MinValue;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -95,6 +99,12 @@ public sealed class ReportScheduler(PartnerStore partners, ReportPublisher publi
             try
             {
                 await RunDueAsync(stoppingToken);
+                if (clock.GetUtcNow() - _lastPurge > TimeSpan.FromHours(1))
+                {
+                    _lastPurge = clock.GetUtcNow();
+                    var purged = await reports.PurgeExpiredAsync(stoppingToken);
+                    if (purged > 0) logger.LogInformation("Deleted {Count} partner copies past their agreement's retention", purged);
+                }
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {

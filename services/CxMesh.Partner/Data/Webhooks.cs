@@ -151,16 +151,11 @@ public sealed class WebhookStore([FromKeyedServices(PartnerModule.Name)] Service
     }
 }
 
-/// <summary>
-/// Sends due webhook notifications, signed with every live secret of the partner; retries with backoff. Once an
-/// hour it also deletes partner copies older than their agreement's retention.
-/// </summary>
-public sealed class WebhookSender(
-    WebhookStore store, ReportStore reports, IHttpClientFactory http, TimeProvider clock, IOptions<WebhookOptions> options, ILogger<WebhookSender> logger)
+/// <summary>Sends due webhook notifications, signed with every live secret of the partner; retries with backoff.</summary>
+public sealed class WebhookSender(WebhookStore store, IHttpClientFactory http, TimeProvider clock, IOptions<WebhookOptions> options, ILogger<WebhookSender> logger)
     : BackgroundService
 {
     public const string Client = "partner-webhooks";
-    private DateTimeOffset _lastPurge = DateTimeOffset.MinValue;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -168,12 +163,6 @@ public sealed class WebhookSender(
         {
             try
             {
-                if (clock.GetUtcNow() - _lastPurge > TimeSpan.FromHours(1))
-                {
-                    _lastPurge = clock.GetUtcNow();
-                    var purged = await reports.PurgeExpiredAsync(stoppingToken);
-                    if (purged > 0) logger.LogInformation("Deleted {Count} partner copies past their agreement's retention", purged);
-                }
                 if (await store.SendDueAsync(SendAsync, stoppingToken) > 0) continue;
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)

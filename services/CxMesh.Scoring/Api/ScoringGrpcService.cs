@@ -31,7 +31,7 @@ public sealed class ScoringGrpcService(
         var (stats, source) = hotScores.IsHot(window)
             ? await hotScores.GetAsync(scope.Key, metric, window, context.CancellationToken)
             : ((await store.SumAsync(scope.Key, metric, window, context.CancellationToken)).Stats, "store");
-        return new GetScoreResponse { Score = await ToProtoAsync(kind, metric, stats, window, source, context.CancellationToken) };
+        return new GetScoreResponse { Score = (await ShapeAsync(kind, metric, context.CancellationToken)).Of(stats, window, source) };
     }
 
     [Authorize(Roles = Readers)]
@@ -45,12 +45,13 @@ public sealed class ScoringGrpcService(
         checks.ThrowIfAny();
 
         var daily = await store.DailyAsync(scope.Key, metric, window, context.CancellationToken);
+        var shape = await ShapeAsync(kind, metric, context.CancellationToken);
         var response = new GetTrendResponse();
         foreach (var bucket in window.Split(weekly: request.Granularity == Granularity.Week))
         {
             var stats = default(RatingStats);
             for (var day = bucket.Start; day <= bucket.End; day = day.AddDays(1)) stats += daily.GetValueOrDefault(day);
-            response.Points.Add(await ToProtoAsync(kind, metric, stats, bucket, "store", context.CancellationToken));
+            response.Points.Add(shape.Of(stats, bucket));
         }
         return response;
     }
@@ -71,12 +72,13 @@ public sealed class ScoringGrpcService(
         checks.ThrowIfAny();
 
         var a = (await store.SumAsync(scopeA.Key, metric, windowA, context.CancellationToken)).Stats;
+        var shape = await ShapeAsync(kind, metric, context.CancellationToken);
         var b = (await store.SumAsync(scopeB.Key, metric, windowB, context.CancellationToken)).Stats;
         var comparison = Comparison.Of(a.Headline(kind), a.N, b.Headline(kind), b.N, alpha);
         return new CompareScoresResponse
         {
-            A = await ToProtoAsync(kind, metric, a, windowA, "store", context.CancellationToken),
-            B = await ToProtoAsync(kind, metric, b, windowB, "store", context.CancellationToken),
+            A = shape.Of(a, windowA),
+            B = shape.Of(b, windowB),
             Difference = comparison.Difference,
             DifferenceMarginOfError = comparison.Margin,
             PValue = comparison.PValue,
@@ -108,8 +110,9 @@ public sealed class ScoringGrpcService(
         var pattern = template.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_").Replace(placeholder, "%");
         var children = await store.MatchingAsync(pattern, parent.Parts.Count + 1, metric, window, context.CancellationToken);
         var parentStats = (await store.SumAsync(parent.Key, metric, window, context.CancellationToken)).Stats;
+        var shape = await ShapeAsync(kind, metric, context.CancellationToken);
 
-        var response = new RankScopesResponse { Parent = await ToProtoAsync(kind, metric, parentStats, window, "store", context.CancellationToken) };
+        var response = new RankScopesResponse { Parent = shape.Of(parentStats, window) };
         var minN = Math.Max(1, request.MinN);
         var ranked = new List<RankedScope>();
         foreach (var (key, stats) in children.Where(c => c.Value.N >= minN))
@@ -120,7 +123,7 @@ public sealed class ScoringGrpcService(
             ranked.Add(new RankedScope
             {
                 Scope = ToProto(ScoreScope.Parse(key)),
-                Score = await ToProtoAsync(kind, metric, stats, window, "store", context.CancellationToken),
+                Score = shape.Of(stats, window),
                 PValue = comparison.PValue,
                 SignificantlyBelow = comparison.Significant && comparison.Difference < 0,
                 SignificantlyAbove = comparison.Significant && comparison.Difference > 0,
@@ -223,35 +226,44 @@ public sealed class ScoringGrpcService(
         return response;
     }
 
-    private async Task<Score> ToProtoAsync(MetricKind kind, MetricKey metric, RatingStats stats, DayWindow window, string source, CancellationToken ct)
+    /// <summary>How a request's scores are written: the question's direction is looked up once per request, not per score.</summary>
+    private sealed record ScoreShape(MetricKind Kind, MetricKey Metric, bool HigherIsBetter, DateTimeOffset ComputedAt)
     {
-        var (value, se) = stats.Headline(kind);
+        public Score Of(RatingStats stats, DayWindow window, string source = "store")
+        {
+            var (value, se) = stats.Headline(Kind);
+            return new Score
+            {
+                Metric = HotScoreRefresher.ToProto(Kind),
+                Value = value,
+                N = stats.N,
+                MarginOfError = 1.96 * se,
+                Promoters = stats.TopBox,
+                Passives = stats.Passives,
+                Detractors = stats.Detractors,
+                StartDate = window.Start.ToString("yyyy-MM-dd"),
+                EndDate = window.End.ToString("yyyy-MM-dd"),
+                Source = source,
+                ComputedAt = Timestamp.FromDateTimeOffset(ComputedAt),
+                Mean = stats.Mean,
+                MeanMarginOfError = stats.MeanMargin,
+                TopBoxShare = stats.TopBoxShare,
+                TopBoxMarginOfError = stats.TopBoxMargin,
+                QuestionId = Metric.QuestionId == ScoreStore.AllQuestions ? "" : Metric.QuestionId,
+                HigherIsBetter = HigherIsBetter,
+            };
+        }
+    }
+
+    private async Task<ScoreShape> ShapeAsync(MetricKind kind, MetricKey metric, CancellationToken ct)
+    {
         var higherIsBetter = true;
         if (metric.QuestionId != ScoreStore.AllQuestions && kind is not (MetricKind.Nps or MetricKind.Enps)
             && await store.QuestionAsync(metric.QuestionId, ct) is { } question)
         {
             higherIsBetter = question.HigherIsBetter;
         }
-        return new Score
-        {
-            Metric = HotScoreRefresher.ToProto(kind),
-            Value = value,
-            N = stats.N,
-            MarginOfError = 1.96 * se,
-            Promoters = stats.TopBox,
-            Passives = stats.Passives,
-            Detractors = stats.Detractors,
-            StartDate = window.Start.ToString("yyyy-MM-dd"),
-            EndDate = window.End.ToString("yyyy-MM-dd"),
-            Source = source,
-            ComputedAt = Timestamp.FromDateTimeOffset(clock.GetUtcNow()),
-            Mean = stats.Mean,
-            MeanMarginOfError = stats.MeanMargin,
-            TopBoxShare = stats.TopBoxShare,
-            TopBoxMarginOfError = stats.TopBoxMargin,
-            QuestionId = metric.QuestionId == ScoreStore.AllQuestions ? "" : metric.QuestionId,
-            HigherIsBetter = higherIsBetter,
-        };
+        return new ScoreShape(kind, metric, higherIsBetter, clock.GetUtcNow());
     }
 
     private static Scope ToProto(ScoreScope scope)
