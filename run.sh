@@ -9,7 +9,7 @@ ROOT=$(pwd)
 source scripts/servers.sh
 
 DATA="$ROOT/.data"
-SERVICES=(journey feedback scoring partner)
+SERVICES=(journey feedback scoring partner governance)
 mkdir -p "$DATA"
 
 if [ -f "$DATA/run.pid" ] && kill -0 "$(cat "$DATA/run.pid")" 2>/dev/null; then

@@ -16,7 +16,8 @@ internal static class PartnerDemo
     ];
 
     /// <summary>Registers the partners with approved agreements; a partner already there is left as it is. Returns the courier's webhook secret when new.</summary>
-    public static async Task<string?> SeedAsync(PartnerService.PartnerServiceClient client, string? courierWebhook, CancellationToken ct)
+    public static async Task<string?> SeedAsync(PartnerService.PartnerServiceClient client, Governance.V1.GovernanceService.GovernanceServiceClient governance,
+        string? courierWebhook, CancellationToken ct)
     {
         string? secret = null;
         var decided = new List<string>();
@@ -50,8 +51,7 @@ internal static class PartnerDemo
             }
             var draft = (await client.ProposeAgreementAsync(new ProposeAgreementRequest { Agreement = agreement }, cancellationToken: ct)).Agreement;
             await client.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = draft.AgreementId, Version = draft.Version }, cancellationToken: ct);
-            await client.DecideAgreementAsync(new DecideAgreementRequest { AgreementId = draft.AgreementId, Version = draft.Version, Approved = true, Reason = "demo" },
-                cancellationToken: ct);
+            await GovernanceDemo.ApproveAsync(governance, draft.AgreementId, draft.Version, ct);
             decided.Add(draft.AgreementId);
         }
         // The decisions travel as governance.sharing.decided events: wait until every agreement is active.

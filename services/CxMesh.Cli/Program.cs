@@ -33,7 +33,10 @@ seed.SetAction((result, ct) => Run(async () =>
 {
     var channel = Connect(result).Channel();
     var partners = new CxMesh.Partner.V1.PartnerService.PartnerServiceClient(channel);
-    var secret = await PartnerDemo.SeedAsync(partners, result.GetValue(courierWebhook), ct);
+    var governance = new CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient(channel);
+    await GovernanceDemo.SeedPeopleAsync(governance, PartnerDemo.Partners.Select(p => p.Id), ct);
+    Console.WriteLine("Demo governance: teams, members, journey sponsors and owners, partner contacts, vision and CX code.");
+    var secret = await PartnerDemo.SeedAsync(partners, governance, result.GetValue(courierWebhook), ct);
     if (secret is not null && result.GetValue(secretFile) is { } file) await File.WriteAllTextAsync(file.FullName, secret, ct);
     Console.WriteLine($"Demo partners: {string.Join(", ", PartnerDemo.Partners.Select(p => p.Id))}, each with an approved sharing agreement.");
     var journeys = new JourneyService.JourneyServiceClient(channel);
@@ -71,6 +74,7 @@ seed.SetAction((result, ct) => Run(async () =>
     var client = new FeedbackService.FeedbackServiceClient(channel);
     var items = DemoData.Generate(DateOnly.FromDateTime(DateTime.UtcNow), result.GetValue(count)).ToList();
     int stored = 0, alreadyStored = 0;
+    string? review = null;
     await AnsiConsole.Progress().AutoClear(true).StartAsync(async progress =>
     {
         var task = progress.AddTask("Seeding demo feedback", maxValue: items.Count);
@@ -79,10 +83,16 @@ seed.SetAction((result, ct) => Run(async () =>
             var responses = await Task.WhenAll(chunk.Select(r => client.SubmitFeedbackAsync(r, deadline: Connection.Deadline(), cancellationToken: ct).ResponseAsync));
             stored += responses.Count(r => !r.Replayed);
             alreadyStored += responses.Count(r => r.Replayed);
+            // The case study's story: a late delivery told by a detractor.
+            review ??= responses.Select(r => r.Item).FirstOrDefault(i => i.JourneyId == "delivery" && i.CustomerId.Length > 0
+                && i.Ratings.Any(r => r.QuestionId == "nps" && r.Value <= 4) && i.RedactedVerbatim.Contains("late", StringComparison.Ordinal))?.Id;
             task.Increment(chunk.Length);
         }
     });
     Console.WriteLine($"Demo feedback: {stored} items stored, {alreadyStored} already there.");
+    await GovernanceDemo.SeedProgrammeAsync(governance, review, ct);
+    var open = await governance.ListActionsAsync(new CxMesh.Governance.V1.ListActionsRequest { PageSize = 200 }, deadline: Connection.Deadline(), cancellationToken: ct);
+    Console.WriteLine($"Demo governance: a running sprint, ideas, a case study, culture scores; {open.Actions.Count}{(open.NextPageToken.Length > 0 ? "+" : "")} open actions from detractor alerts.");
 
     // Reports over the last 30 days, once the partner copies of the new feedback are in.
     await Task.Delay(TimeSpan.FromSeconds(2), ct);

@@ -1,4 +1,5 @@
 using CxMesh.Feedback;
+using CxMesh.Governance;
 using CxMesh.Journey;
 using CxMesh.Partner;
 using CxMesh.Platform.Hosting;
@@ -15,5 +16,6 @@ public static class Modules
         new(FeedbackModule.Name, b => b.AddFeedbackService(), a => a.MapFeedbackService()),
         new(ScoringModule.Name, b => b.AddScoringService(), a => a.MapScoringService()),
         new(PartnerModule.Name, b => b.AddPartnerService(), a => a.MapPartnerService()),
+        new(GovernanceModule.Name, b => b.AddGovernanceService(), a => a.MapGovernanceService()),
     ];
 }

@@ -48,6 +48,7 @@ internal sealed class BenchHost : IAsyncDisposable
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (service, cs) in databases) config[$"ConnectionStrings:{service}"] = cs;
+        foreach (var service in CxMeshTestHost.MigrationAssemblies.Keys) config[$"CxMesh:Endpoints:{service}"] = $"http://127.0.0.1:{grpcPort}";
         foreach (var (k, v) in extra ?? new Dictionary<string, string?>()) config[k] = v;
         var app = CxMeshServer.Build([], Modules.All, b => b.Configuration.AddInMemoryCollection(config));
         await app.StartAsync();

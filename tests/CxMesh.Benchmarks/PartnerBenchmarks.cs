@@ -1,3 +1,5 @@
+using CxMesh.TestKit;
+using CxMesh.Governance.V1;
 using System.Diagnostics;
 using CxMesh.Partner.V1;
 using CxMesh.Platform.Auth;
@@ -17,7 +19,7 @@ internal static class PartnerBenchmarks
     public static async Task ReportAsync(int items)
     {
         Console.WriteLine($"# Partner report over {items:N0} partner-scoped items (30 days): publish, CSV and HTML to the last byte, host memory");
-        await using var host = await BenchHost.StartAsync("partner", new Dictionary<string, string?> { ["CxMesh:Delivery"] = "InProcess" });
+        await using var host = await BenchHost.StartAsync("partner,governance", new Dictionary<string, string?> { ["CxMesh:Delivery"] = "InProcess" });
         var admin = new PartnerService.PartnerServiceClient(host.Channel(Roles.Admin));
         await admin.RegisterPartnerAsync(new RegisterPartnerRequest { Partner = new Partner.V1.Partner { Id = "farm-bench", Name = "Finca Bench", Kind = PartnerKind.Producer } });
         var draft = (await admin.ProposeAgreementAsync(new ProposeAgreementRequest
@@ -33,7 +35,7 @@ internal static class PartnerBenchmarks
             },
         })).Agreement;
         await admin.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = draft.AgreementId, Version = 1 });
-        await admin.DecideAgreementAsync(new DecideAgreementRequest { AgreementId = draft.AgreementId, Version = 1, Approved = true });
+        await SharingApprovals.DecideAsync(new GovernanceService.GovernanceServiceClient(host.Channel(Roles.Admin)), draft.AgreementId, 1);
         while ((await admin.GetAgreementAsync(new GetAgreementRequest { AgreementId = draft.AgreementId })).Agreement.State != AgreementState.Active) await Task.Delay(50);
 
         var load = Stopwatch.StartNew();

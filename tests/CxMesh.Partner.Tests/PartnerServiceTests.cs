@@ -1,3 +1,4 @@
+using CxMesh.Governance.V1;
 using System.Text;
 using CxMesh.Common.V1;
 using CxMesh.Events.V1;
@@ -18,10 +19,10 @@ public sealed class PartnerFixture : IAsyncLifetime
 {
     public CxMeshTestHost Host { get; private set; } = null!;
 
-    // One service, but its own events (the stand-in governance decision) delivered in process, as all-in-one does.
+    // Partner with governance (which approves its agreements), events delivered in process as all-in-one does.
     public async Task InitializeAsync() => Host = await CxMeshTestHost.StartAsync(s =>
     {
-        s.Services = "partner";
+        s.Services = "partner,governance";
         s.Settings["CxMesh:Delivery"] = "InProcess";
     });
 
@@ -87,7 +88,7 @@ public sealed class PartnerServiceTests(PartnerFixture fixture) : IClassFixture<
         })).Agreement;
         Assert.Equal(AgreementState.Draft, draft.State);
         await _admin.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = draft.AgreementId, Version = 1 });
-        await _admin.DecideAgreementAsync(new DecideAgreementRequest { AgreementId = draft.AgreementId, Version = 1, Approved = true, Reason = "test" });
+        await SharingApprovals.DecideAsync(fixture.Host.Client<GovernanceService.GovernanceServiceClient>(), draft.AgreementId, 1);
         var active = await Eventually.Until(
             async () => (await _admin.GetAgreementAsync(new GetAgreementRequest { AgreementId = draft.AgreementId })).Agreement,
             a => a.State == AgreementState.Active, because: "the decision goes through governance.sharing.decided");
@@ -250,11 +251,12 @@ public sealed class PartnerServiceTests(PartnerFixture fixture) : IClassFixture<
         var partner = fixture.Host.PartnerClient<PartnerService.PartnerServiceClient>(partnerId);
         Assert.Equal(1, (await partner.GetMyAgreementAsync(new GetMyAgreementRequest())).Agreement.Version);
 
-        // Deciding a draft is refused: it has to be submitted first.
-        await RpcAssert.StatusAsync(() => _admin.DecideAgreementAsync(new DecideAgreementRequest { AgreementId = v2.AgreementId, Version = 2, Approved = true }).ResponseAsync,
-            StatusCode.FailedPrecondition);
+        // A draft is not governance's to decide: it has to be submitted first.
+        var governance = fixture.Host.Client<GovernanceService.GovernanceServiceClient>();
+        await RpcAssert.StatusAsync(() => governance.DecideSharingAsync(new DecideSharingRequest { AgreementId = v2.AgreementId, Version = 2, Approved = true }).ResponseAsync,
+            StatusCode.NotFound);
         await _admin.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = v2.AgreementId, Version = 2 });
-        await _admin.DecideAgreementAsync(new DecideAgreementRequest { AgreementId = v2.AgreementId, Version = 2, Approved = true });
+        await SharingApprovals.DecideAsync(fixture.Host.Client<GovernanceService.GovernanceServiceClient>(), v2.AgreementId, 2);
         await Eventually.Until(async () => (await partner.GetMyAgreementAsync(new GetMyAgreementRequest())).Agreement.Version, v => v == 2);
         Assert.Equal(AgreementState.Superseded, (await _admin.GetAgreementAsync(new GetAgreementRequest { AgreementId = v1.AgreementId, Version = 1 })).Agreement.State);
         _ = product;

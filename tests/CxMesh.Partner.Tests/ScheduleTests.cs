@@ -1,3 +1,4 @@
+using CxMesh.Governance.V1;
 using CxMesh.Partner.Api;
 using CxMesh.Partner.V1;
 using CxMesh.Platform.Auth;
@@ -14,7 +15,7 @@ public sealed class ScheduleTests
         var clock = new ShiftableClock();
         await using var host = await CxMeshTestHost.StartAsync(s =>
         {
-            s.Services = "partner";
+            s.Services = "partner,governance";
             s.Settings["CxMesh:Delivery"] = "InProcess";
             s.Settings["Partner:Schedule:Interval"] = "01:00:00";
             s.ConfigureServices = services => services.AddSingleton<TimeProvider>(clock);
@@ -35,7 +36,7 @@ public sealed class ScheduleTests
             },
         })).Agreement;
         await admin.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = draft.AgreementId, Version = 1 });
-        await admin.DecideAgreementAsync(new DecideAgreementRequest { AgreementId = draft.AgreementId, Version = 1, Approved = true });
+        await SharingApprovals.DecideAsync(host.Client<GovernanceService.GovernanceServiceClient>(), draft.AgreementId, 1);
         await Eventually.Until(async () => (await admin.GetAgreementAsync(new GetAgreementRequest { AgreementId = draft.AgreementId })).Agreement.State,
             s => s == AgreementState.Active);
 
@@ -67,7 +68,7 @@ public sealed class ScheduleTests
         var clock = new ShiftableClock();
         await using var host = await CxMeshTestHost.StartAsync(s =>
         {
-            s.Services = "partner";
+            s.Services = "partner,governance";
             s.Settings["CxMesh:Delivery"] = "InProcess";
             s.Settings["Partner:Schedule:Interval"] = "01:00:00";
             s.ConfigureServices = services => services.AddSingleton<TimeProvider>(clock);
@@ -90,7 +91,7 @@ public sealed class ScheduleTests
         }).ResponseAsync, "agreement.expires_on");
         var draft = (await admin.ProposeAgreementAsync(new ProposeAgreementRequest { Agreement = agreement })).Agreement;
         await admin.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = draft.AgreementId, Version = 1 });
-        await admin.DecideAgreementAsync(new DecideAgreementRequest { AgreementId = draft.AgreementId, Version = 1, Approved = true });
+        await SharingApprovals.DecideAsync(host.Client<GovernanceService.GovernanceServiceClient>(), draft.AgreementId, 1);
         await Eventually.Until(async () => (await admin.GetAgreementAsync(new GetAgreementRequest { AgreementId = draft.AgreementId })).Agreement.State,
             s => s == AgreementState.Active);
 

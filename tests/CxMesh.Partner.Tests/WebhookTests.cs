@@ -1,3 +1,4 @@
+using CxMesh.Governance.V1;
 using System.Collections.Concurrent;
 using CxMesh.Partner.Domain;
 using CxMesh.Partner.V1;
@@ -84,7 +85,7 @@ public sealed class WebhookTests : IAsyncLifetime
         _receiver = await WebhookReceiver.StartAsync();
         _host = await CxMeshTestHost.StartAsync(s =>
         {
-            s.Services = "partner";
+            s.Services = "partner,governance";
             s.Settings["CxMesh:Delivery"] = "InProcess";
             s.Settings["Partner:WebhookAllowList:0"] = "127.0.0.1";
             s.Settings["Partner:Webhooks:Timeout"] = "00:00:01";
@@ -123,7 +124,7 @@ public sealed class WebhookTests : IAsyncLifetime
             },
         })).Agreement;
         await admin.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = draft.AgreementId, Version = 1 });
-        await admin.DecideAgreementAsync(new DecideAgreementRequest { AgreementId = draft.AgreementId, Version = 1, Approved = true });
+        await SharingApprovals.DecideAsync(_host.Client<GovernanceService.GovernanceServiceClient>(), draft.AgreementId, 1);
         await Eventually.Until(async () => (await admin.GetAgreementAsync(new GetAgreementRequest { AgreementId = draft.AgreementId })).Agreement.State,
             s => s == AgreementState.Active);
         var today = DateTime.UtcNow.Date;

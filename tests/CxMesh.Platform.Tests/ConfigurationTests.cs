@@ -17,6 +17,7 @@ public sealed class ConfigurationTests
         ["ConnectionStrings:scoring"] = "Host=127.0.0.1;Port=1;Database=s;Username=u",
         ["ConnectionStrings:journey"] = "Host=127.0.0.1;Port=1;Database=j;Username=u",
         ["ConnectionStrings:partner"] = "Host=127.0.0.1;Port=1;Database=p;Username=u",
+        ["ConnectionStrings:governance"] = "Host=127.0.0.1;Port=1;Database=g;Username=u",
         ["ConnectionStrings:redis"] = "127.0.0.1:1",
         ["Auth:SigningKey"] = CxMeshTestHost.SigningKey,
         ["Feedback:ActiveContactKey"] = "k1",

@@ -2,7 +2,9 @@ using System.Net.Http.Headers;
 using System.Reflection;
 using CxMesh.Feedback;
 using CxMesh.Host;
+using CxMesh.Governance;
 using CxMesh.Journey;
+using CxMesh.Platform.Clients;
 using CxMesh.Partner;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Hosting;
@@ -40,6 +42,7 @@ public sealed class CxMeshTestHost : IAsyncDisposable
         [FeedbackModule.Name] = typeof(FeedbackModule).Assembly,
         [ScoringModule.Name] = typeof(ScoringModule).Assembly,
         [PartnerModule.Name] = typeof(PartnerModule).Assembly,
+        [GovernanceModule.Name] = typeof(GovernanceModule).Assembly,
     };
 
     private CxMeshTestHost(WebApplication app, TestHostSettings settings)
@@ -77,12 +80,16 @@ public sealed class CxMeshTestHost : IAsyncDisposable
             ["Logging:LogLevel:CxMesh"] = "Warning",
         };
         foreach (var (service, cs) in settings.Databases) config[$"ConnectionStrings:{service}"] = cs;
+        // Services calling services not hosted here reach this test server (which answers UNIMPLEMENTED for them)
+        // unless a test points them elsewhere.
+        foreach (var service in MigrationAssemblies.Keys) config[$"{ServiceClients.EndpointsSection}:{service}"] = TestServerCalls.Address;
         foreach (var (key, value) in settings.Settings) config[key] = value;
 
         var app = CxMeshServer.Build([], Modules.All, builder =>
         {
             builder.WebHost.UseTestServer();
             builder.Configuration.AddInMemoryCollection(config);
+            builder.Services.AddSingleton<IServiceCallHandlerFactory, TestServerCalls>();
         }, builder => settings.ConfigureServices?.Invoke(builder.Services));
         await app.StartAsync();
         return new CxMeshTestHost(app, settings);
@@ -125,4 +132,15 @@ public sealed class CxMeshTestHost : IAsyncDisposable
             return base.SendAsync(request, cancellationToken);
         }
     }
+}
+
+/// <summary>Calls between services hosted by the same test server go through it in memory, like the test's own calls.</summary>
+internal sealed class TestServerCalls(IServiceProvider services, IConfiguration configuration) : IServiceCallHandlerFactory
+{
+    public const string Address = "http://test-server";
+
+    public HttpMessageHandler? Create(string service) =>
+        configuration[$"{ServiceClients.EndpointsSection}:{service}"] is null or "" or Address
+            ? ((TestServer)services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()).CreateHandler()
+            : null;
 }

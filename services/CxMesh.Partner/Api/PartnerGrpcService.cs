@@ -253,34 +253,11 @@ public sealed partial class PartnerGrpcService(
 
     [Authorize(Roles = Roles.Admin)]
     public override async Task<SubmitAgreementResponse> SubmitAgreement(SubmitAgreementRequest request, ServerCallContext context) =>
-        new() { Agreement = ToProto(await partners.TransitionAsync(AgreementId(request.AgreementId), request.Version, "draft", "pending_approval", context.CancellationToken)) };
-
-    [Authorize(Roles = Roles.Admin)]
-    public override async Task<DecideAgreementResponse> DecideAgreement(DecideAgreementRequest request, ServerCallContext context)
-    {
-        var agreementId = AgreementId(request.AgreementId);
-        var agreement = await partners.AgreementAsync(agreementId, request.Version, context.CancellationToken);
-        if (agreement is null || agreement.Version != request.Version) throw new NotFoundException("agreement", $"{request.AgreementId} version {request.Version}");
-        if (agreement.State != "pending_approval")
+        new()
         {
-            throw new PreconditionFailedException("AGREEMENT_STATE", $"agreement version {request.Version} is {agreement.State}; only a pending version is decided.",
-                new Dictionary<string, string> { ["field"] = "version", ["state"] = agreement.State });
-        }
-        if (request.Reason.Length > 2000) throw new FieldViolationException("reason", "reason is at most 2000 characters.");
-        var decision = new SharingDecided
-        {
-            EventId = $"governance.sharing.decided/{Guid.CreateVersion7()}",
-            OccurredAt = Timestamp.FromDateTimeOffset(clock.GetUtcNow()),
-            PartnerId = agreement.PartnerId,
-            AgreementId = agreementId.ToString(),
-            Version = request.Version,
-            Approved = request.Approved,
-            DecidedBy = context.GetHttpContext().User.Identity?.Name ?? "admin",
-            Reason = request.Reason,
+            Agreement = ToProto(await partners.SubmitForApprovalAsync(AgreementId(request.AgreementId), request.Version,
+                context.GetHttpContext().User.Identity?.Name ?? "admin", context.CancellationToken)),
         };
-        await partners.EnqueueAsync(Topics.SharingDecided, decision.EventId, decision, context.CancellationToken);
-        return new DecideAgreementResponse { DecisionEventId = decision.EventId };
-    }
 
     [Authorize(Roles = Readers)]
     public override async Task<GetAgreementResponse> GetAgreement(GetAgreementRequest request, ServerCallContext context)

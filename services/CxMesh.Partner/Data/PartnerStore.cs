@@ -215,6 +215,48 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
     }
 
     /// <summary>Moves a version from one state to another; FAILED_PRECONDITION naming the state it is in otherwise.</summary>
+    /// <summary>
+    /// Draft → pending approval, and partner.agreement.submitted for governance in the same transaction: a version is
+    /// never pending without governance having been asked.
+    /// </summary>
+    public async Task<AgreementRow> SubmitForApprovalAsync(Guid agreementId, int version, string submittedBy, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var moved = await connection.QuerySingleOrDefaultAsync<AgreementRow>(new CommandDefinition(
+            $"update agreements set state = 'pending_approval' where agreement_id = @agreementId and version = @version and state = 'draft' returning {AgreementColumns}",
+            new { agreementId, version }, tx, cancellationToken: ct));
+        if (moved is null)
+        {
+            await tx.RollbackAsync(ct);
+            var current = await AgreementAsync(agreementId, version, ct);
+            if (current is null || current.Version != version) throw new NotFoundException("agreement", $"{agreementId} version {version}");
+            throw new PreconditionFailedException("AGREEMENT_STATE", $"agreement version {version} is {current.State}, not draft.",
+                new Dictionary<string, string> { ["field"] = "agreement_id", ["state"] = current.State });
+        }
+        var partnerName = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
+            "select name from partners where id = @PartnerId", moved, tx, cancellationToken: ct)) ?? "";
+        var evt = new CxMesh.Events.V1.PartnerAgreementSubmitted
+        {
+            EventId = $"partner.agreement.submitted/{agreementId}/{version}",
+            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow),
+            PartnerId = moved.PartnerId,
+            PartnerName = partnerName,
+            AgreementId = agreementId.ToString(),
+            Version = version,
+            Fields = { moved.Fields },
+            Scope = { moved.ScopeList.Select(s => $"{s.Kind}={s.Value}") },
+            MinGroupSize = moved.MinGroupSize,
+            Cadence = moved.Cadence,
+            RetentionDays = moved.RetentionDays,
+            ExpiresOn = moved.ExpiresOn?.ToString("yyyy-MM-dd") ?? "",
+            SubmittedBy = submittedBy,
+        };
+        await Outbox.EnqueueAsync(connection, tx, Topics.PartnerAgreementSubmitted, evt.EventId, evt, ct);
+        await tx.CommitAsync(ct);
+        return moved;
+    }
+
     public async Task<AgreementRow> TransitionAsync(Guid agreementId, int version, string from, string to, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
@@ -226,15 +268,6 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
         if (current is null || current.Version != version) throw new NotFoundException("agreement", $"{agreementId} version {version}");
         throw new PreconditionFailedException("AGREEMENT_STATE", $"agreement version {version} is {current.State}, not {from}.",
             new Dictionary<string, string> { ["field"] = "agreement_id", ["state"] = current.State });
-    }
-
-    /// <summary>Writes one event to the outbox on its own (a decision the service then applies like any delivered one).</summary>
-    public async Task EnqueueAsync<TEvent>(EventTopic<TEvent> topic, string eventId, TEvent message, CancellationToken ct) where TEvent : Google.Protobuf.IMessage<TEvent>, new()
-    {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await Outbox.EnqueueAsync(connection, tx, topic, eventId, message, ct);
-        await tx.CommitAsync(ct);
     }
 
     /// <summary>

@@ -17,6 +17,8 @@ public sealed class AuthOptions
     public string? Authority { get; set; }
     public string Audience { get; set; } = DefaultAudience;
     public string Issuer { get; set; } = DevelopmentIssuer;
+    /// <summary>Production: a file holding the token this service presents when it calls another (re-read every minute).</summary>
+    public string? ServiceTokenFile { get; set; }
 
     public byte[] SigningKeyBytes => Encoding.UTF8.GetBytes(SigningKey ?? "");
 }

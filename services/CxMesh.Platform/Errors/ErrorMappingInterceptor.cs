@@ -114,6 +114,13 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
                 var info = new ErrorInfo { Reason = rule.Reason, Domain = ErrorDomain };
                 foreach (var (k, v) in rule.Metadata) info.Metadata[k] = v;
                 return new Status { Code = (int)Code.FailedPrecondition, Message = rule.Message, Details = { Any.Pack(info) } };
+            case Clients.DependencyUnavailableException dependency:
+                return new Status
+                {
+                    Code = (int)Code.Unavailable,
+                    Message = dependency.Message,
+                    Details = { Any.Pack(new RetryInfo { RetryDelay = Duration.FromTimeSpan(TimeSpan.FromSeconds(1)) }) },
+                };
             case OperationCanceledException when callCancelled:
                 return new Status { Code = (int)Code.Cancelled, Message = "The call was cancelled." };
             case var _ when TransientFailures.IsTransient(ex):

@@ -14,6 +14,9 @@ public static class Topics
     public static readonly EventTopic<AlertRaised> AlertRaised = new("alert.raised.v1");
     public static readonly EventTopic<ScoreChanged> ScoreChanged = new("score.changed.v1");
     public static readonly EventTopic<SharingDecided> SharingDecided = new("governance.sharing.decided.v1");
+    public static readonly EventTopic<PartnerAgreementSubmitted> PartnerAgreementSubmitted = new("partner.agreement.submitted.v1");
+    public static readonly EventTopic<ActionCreated> ActionCreated = new("action.created.v1");
+    public static readonly EventTopic<ActionOverdue> ActionOverdue = new("action.overdue.v1");
     public static readonly EventTopic<PartnerReportPublished> PartnerReportPublished = new("partner.report.published.v1");
     public static readonly EventTopic<PartnerResponseReceived> PartnerResponseReceived = new("partner.response.received.v1");
     public static readonly EventTopic<PartnerMappingChanged> PartnerMappingChanged = new("partner.mapping.changed.v1");
@@ -21,6 +24,6 @@ public static class Topics
     public static IReadOnlyList<IEventTopic> All { get; } =
         [
             FeedbackReceived, FeedbackErased, JourneyTouchpointRecorded, JourneyCompleted, JourneyAbandoned, AlertRaised, ScoreChanged,
-            SharingDecided, PartnerReportPublished, PartnerResponseReceived, PartnerMappingChanged,
+            SharingDecided, PartnerAgreementSubmitted, ActionCreated, ActionOverdue, PartnerReportPublished, PartnerResponseReceived, PartnerMappingChanged,
         ];
 }

@@ -1,0 +1,368 @@
+using CxMesh.Events.V1;
+using CxMesh.Governance.Domain;
+using CxMesh.Platform.Errors;
+using CxMesh.Platform.Messaging;
+using CxMesh.Platform.Postgres;
+using Dapper;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace CxMesh.Governance.Data;
+
+public sealed class ActionRow
+{
+    public Guid Id { get; init; }
+    public string Source { get; init; } = "manual";
+    public string Title { get; init; } = "";
+    public string? Detail { get; init; }
+    public string State { get; init; } = ActionFlow.Open;
+    public string? OwnerId { get; init; }
+    public string? TeamId { get; init; }
+    public string? JourneyKey { get; init; }
+    public string? TouchpointKey { get; init; }
+    public int Channel { get; init; }
+    public DateTime CreatedAt { get; init; }
+    public DateTime DueAt { get; init; }
+    public DateTime? FirstResponseAt { get; init; }
+    public DateTime? ResolvedAt { get; init; }
+    public DateTime? ClosedAt { get; init; }
+    public string? RootCause { get; init; }
+    public string? Resolution { get; init; }
+    public string? CloseReason { get; init; }
+    public DateTime? OverdueAt { get; init; }
+    public string? EscalatedTo { get; init; }
+    public string? AlertId { get; init; }
+    public string? ResponseId { get; init; }
+    public Guid? FeedbackId { get; init; }
+    public string? CustomerId { get; init; }
+    public string? PartnerId { get; init; }
+    public Guid? CaseStudyId { get; init; }
+    public Guid? IdeaId { get; init; }
+}
+
+public sealed record ActionComment(string Author, string Text, DateTime CreatedAt);
+
+public sealed record ActionEvent(string Kind, string Actor, string? Detail, DateTime OccurredAt);
+
+public sealed record ActionDetails(ActionRow Action, IReadOnlyList<ActionComment> Comments, IReadOnlyList<ActionEvent> History);
+
+public sealed record ActionFilter(string? OwnerId, string? TeamId, string? JourneyKey, IReadOnlyList<string> States, bool OverdueOnly,
+    (DateTime DueAt, Guid Id)? After, int Limit);
+
+/// <summary>Closed-loop actions: created from alerts, partner commitments or by hand, moved through their states, swept when overdue.</summary>
+public sealed class ActionStore(
+    [FromKeyedServices(GovernanceModule.Name)] ServiceDatabase database, TimeProvider clock, IOptions<GovernanceOptions> options)
+{
+    public const string System = "system";
+
+    private const string Columns =
+        """
+        id, source, title, detail, state, owner_id as ownerid, team_id as teamid, journey_key as journeykey, touchpoint_key as touchpointkey,
+        channel, created_at as createdat, due_at as dueat, first_response_at as firstresponseat, resolved_at as resolvedat, closed_at as closedat,
+        root_cause as rootcause, resolution, close_reason as closereason, overdue_at as overdueat, escalated_to as escalatedto, alert_id as alertid,
+        response_id as responseid, feedback_id as feedbackid, customer_id as customerid, partner_id as partnerid, case_study_id as casestudyid,
+        idea_id as ideaid
+        """;
+
+    /// <summary>
+    /// Who answers for a journey or touchpoint: the touchpoint's owner, else the journey's owner (with their team), else
+    /// the CX team (created when missing), so an action is never left with nobody.
+    /// </summary>
+    public static async Task<(string? OwnerId, string TeamId)> ResolveOwnerAsync(NpgsqlConnection connection, NpgsqlTransaction tx,
+        string? journeyKey, string? touchpointKey, string cxTeam, CancellationToken ct)
+    {
+        var owner = await connection.QuerySingleOrDefaultAsync<(string? OwnerId, string? TeamId)>(new CommandDefinition(
+            """
+            select m.id, m.team_id from (
+                select owner_id, 1 as rank from touchpoint_owners where journey_key = @journeyKey and touchpoint_key = @touchpointKey
+                union all
+                select owner_id, 2 from journey_owners where journey_key = @journeyKey
+            ) o join members m on m.id = o.owner_id
+            order by o.rank limit 1
+            """, new { journeyKey, touchpointKey }, tx, cancellationToken: ct));
+        if (owner.OwnerId is not null) return (owner.OwnerId, owner.TeamId!);
+        await EnsureTeamAsync(connection, tx, cxTeam, ct);
+        return (null, cxTeam);
+    }
+
+    public static Task EnsureTeamAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string teamId, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "insert into teams (id, name) values (@teamId, 'Customer experience') on conflict (id) do nothing", new { teamId }, tx, cancellationToken: ct));
+
+    /// <summary>Inserts the action and publishes action.created in the caller's transaction; null when an action for the
+    /// same alert or partner response exists already (at most one each).</summary>
+    public static async Task<ActionRow?> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ActionRow action, string actor, CancellationToken ct)
+    {
+        var created = await connection.QuerySingleOrDefaultAsync<ActionRow>(new CommandDefinition(
+            $"""
+            insert into actions (id, source, title, detail, owner_id, team_id, journey_key, touchpoint_key, channel, created_at, due_at,
+                                 alert_id, response_id, feedback_id, customer_id, partner_id, case_study_id, idea_id)
+            values (@Id, @Source, @Title, @Detail, @OwnerId, @TeamId, @JourneyKey, @TouchpointKey, @Channel, @CreatedAt, @DueAt,
+                    @AlertId, @ResponseId, @FeedbackId, @CustomerId, @PartnerId, @CaseStudyId, @IdeaId)
+            on conflict do nothing
+            returning {Columns}
+            """, action, tx, cancellationToken: ct));
+        if (created is null) return null;
+        await AddHistoryAsync(connection, tx, created.Id, "created", actor, created.Source, created.CreatedAt, ct);
+        var evt = new ActionCreated
+        {
+            EventId = $"action.created/{created.Id}",
+            OccurredAt = Timestamp.FromDateTime(created.CreatedAt),
+            ActionId = created.Id.ToString(),
+            Source = created.Source,
+            AlertId = created.AlertId ?? "",
+            OwnerId = created.OwnerId ?? "",
+            TeamId = created.TeamId ?? "",
+            JourneyKey = created.JourneyKey ?? "",
+            TouchpointKey = created.TouchpointKey ?? "",
+            DueAt = Timestamp.FromDateTime(created.DueAt),
+            PartnerId = created.PartnerId ?? "",
+        };
+        await Outbox.EnqueueAsync(connection, tx, Topics.ActionCreated, evt.EventId, evt, ct);
+        return created;
+    }
+
+    private static Task AddHistoryAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid actionId, string kind, string actor, string? detail,
+        DateTime at, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "insert into action_history (action_id, kind, actor, detail, occurred_at) values (@actionId, @kind, @actor, @detail, @at)",
+            new { actionId, kind, actor, detail, at }, tx, cancellationToken: ct));
+
+    /// <summary>An action by hand (or from a case study or an idea): owner or team as given, else resolved from the journey.</summary>
+    public async Task<ActionRow> CreateAsync(ActionRow draft, string actor, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        string? owner = draft.OwnerId, team = draft.TeamId;
+        if (owner is not null)
+        {
+            var member = await PeopleStore.RequireMemberAsync(connection, tx, owner, "action.owner_id", ct);
+            team ??= member.TeamId;
+        }
+        else if (team is not null)
+        {
+            await PeopleStore.RequireTeamAsync(connection, tx, team, "action.team_id", ct);
+        }
+        else
+        {
+            (owner, team) = await ResolveOwnerAsync(connection, tx, draft.JourneyKey, draft.TouchpointKey, options.Value.CxTeam, ct);
+        }
+        if (draft.CaseStudyId is { } caseStudy && !await ExistsAsync(connection, tx, "case_studies", caseStudy, ct))
+        {
+            throw new FieldViolationException("action.case_study_id", $"case study '{caseStudy}' does not exist.");
+        }
+        if (draft.IdeaId is { } idea)
+        {
+            var state = await connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from ideas where id = @idea", new { idea }, tx, cancellationToken: ct))
+                ?? throw new FieldViolationException("action.idea_id", $"idea '{idea}' does not exist.");
+            if (state != IdeaFlow.Accepted)
+            {
+                throw new PreconditionFailedException("IDEA_NOT_ACCEPTED", $"idea '{idea}' is {state}; only accepted ideas become actions.",
+                    new Dictionary<string, string> { ["field"] = "action.idea_id", ["state"] = state });
+            }
+        }
+        var now = clock.GetUtcNow().UtcDateTime;
+        var action = new ActionRow
+        {
+            Id = Guid.CreateVersion7(),
+            Source = draft.CaseStudyId is not null ? "case-study" : draft.IdeaId is not null ? "idea" : "manual",
+            Title = draft.Title,
+            Detail = draft.Detail,
+            OwnerId = owner,
+            TeamId = team,
+            JourneyKey = draft.JourneyKey,
+            TouchpointKey = draft.TouchpointKey,
+            CreatedAt = now,
+            DueAt = draft.DueAt == default ? now + options.Value.DefaultSla : draft.DueAt,
+            CaseStudyId = draft.CaseStudyId,
+            IdeaId = draft.IdeaId,
+        };
+        var created = await InsertAsync(connection, tx, action, actor, ct) ?? throw new InvalidOperationException("a new action id collided.");
+        await tx.CommitAsync(ct);
+        return created;
+    }
+
+    private static Task<bool> ExistsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string table, Guid id, CancellationToken ct) =>
+        connection.ExecuteScalarAsync<bool>(new CommandDefinition($"select exists (select 1 from {table} where id = @id)", new { id }, tx, cancellationToken: ct));
+
+    public async Task<ActionDetails> GetAsync(Guid id, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return await DetailsAsync(connection, id, ct) ?? throw new NotFoundException("action", id.ToString());
+    }
+
+    private static async Task<ActionDetails?> DetailsAsync(NpgsqlConnection connection, Guid id, CancellationToken ct)
+    {
+        var action = await connection.QuerySingleOrDefaultAsync<ActionRow>(new CommandDefinition($"select {Columns} from actions where id = @id", new { id }, cancellationToken: ct));
+        if (action is null) return null;
+        var comments = (await connection.QueryAsync<ActionComment>(new CommandDefinition(
+            "select author, text, created_at as createdat from action_comments where action_id = @id order by id", new { id }, cancellationToken: ct))).ToList();
+        var history = (await connection.QueryAsync<ActionEvent>(new CommandDefinition(
+            "select kind, actor, detail, occurred_at as occurredat from action_history where action_id = @id order by id", new { id }, cancellationToken: ct))).ToList();
+        return new ActionDetails(action, comments, history);
+    }
+
+    public async Task<IReadOnlyList<ActionRow>> ListAsync(ActionFilter filter, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        var ownerOrTeam = (filter.OwnerId, filter.TeamId) switch
+        {
+            (not null, not null) => "and (owner_id = @OwnerId or team_id = @TeamId)",
+            (not null, null) => "and owner_id = @OwnerId",
+            (null, not null) => "and team_id = @TeamId",
+            _ => "",
+        };
+        return (await connection.QueryAsync<ActionRow>(new CommandDefinition(
+            $"""
+            select {Columns} from actions
+            where state = any(@States) {ownerOrTeam}
+              and (@JourneyKey::text is null or journey_key = @JourneyKey)
+              and (not @OverdueOnly or overdue_at is not null)
+              and (@AfterDue::timestamptz is null or (due_at, id) > (@AfterDue, @AfterId))
+            order by due_at, id limit @Limit
+            """, new
+            {
+                filter.OwnerId, filter.TeamId, filter.JourneyKey, States = filter.States.ToArray(), filter.OverdueOnly, filter.Limit,
+                AfterDue = filter.After?.DueAt, AfterId = filter.After?.Id ?? Guid.Empty,
+            }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>Moves an action to <paramref name="to"/> (FAILED_PRECONDITION ACTION_TRANSITION when the move is not allowed).</summary>
+    public async Task<ActionDetails> MoveAsync(Guid id, string to, string actor, string? rootCause, string? resolution, string? reason, string? comment, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var state = await LockAsync(connection, tx, id, ct);
+        if (!ActionFlow.CanMove(state, to))
+        {
+            throw new PreconditionFailedException("ACTION_TRANSITION", $"action {id} is {state.Replace('_', ' ')}; it cannot move to {to.Replace('_', ' ')}.",
+                new Dictionary<string, string> { ["field"] = "action_id", ["from"] = state, ["to"] = to });
+        }
+        var now = clock.GetUtcNow().UtcDateTime;
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            update actions set state = @to, first_response_at = coalesce(first_response_at, @now),
+                resolved_at = case when @to = 'resolved' then @now end, closed_at = case when @to = 'closed' then @now end,
+                root_cause = coalesce(@rootCause, root_cause), resolution = coalesce(@resolution, resolution), close_reason = coalesce(@reason, close_reason)
+            where id = @id
+            """, new { id, to, now, rootCause, resolution, reason }, tx, cancellationToken: ct));
+        var kind = to switch { ActionFlow.InProgress => "started", ActionFlow.Resolved => "resolved", _ => "closed" };
+        await AddHistoryAsync(connection, tx, id, kind, actor, rootCause ?? reason, now, ct);
+        if (!string.IsNullOrEmpty(comment)) await AddCommentAsync(connection, tx, id, actor, comment, now, ct);
+        await tx.CommitAsync(ct);
+        return (await DetailsAsync(connection, id, ct))!;
+    }
+
+    private static async Task<string> LockAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
+        await connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from actions where id = @id for update", new { id }, tx, cancellationToken: ct))
+        ?? throw new NotFoundException("action", id.ToString());
+
+    public async Task<ActionDetails> ReassignAsync(Guid id, string? ownerId, string? teamId, string actor, string? reason, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var state = await LockAsync(connection, tx, id, ct);
+        if (!ActionFlow.IsActive(state))
+        {
+            throw new PreconditionFailedException("ACTION_TRANSITION", $"action {id} is {state}; only open or in-progress actions are reassigned.",
+                new Dictionary<string, string> { ["field"] = "action_id", ["from"] = state });
+        }
+        if (ownerId is not null) teamId = (await PeopleStore.RequireMemberAsync(connection, tx, ownerId, "owner_id", ct)).TeamId;
+        else await PeopleStore.RequireTeamAsync(connection, tx, teamId!, "team_id", ct);
+        var now = clock.GetUtcNow().UtcDateTime;
+        await connection.ExecuteAsync(new CommandDefinition(
+            "update actions set owner_id = @ownerId, team_id = @teamId where id = @id", new { id, ownerId, teamId }, tx, cancellationToken: ct));
+        await AddHistoryAsync(connection, tx, id, "reassigned", actor, $"to {ownerId ?? "team " + teamId}{(string.IsNullOrEmpty(reason) ? "" : ": " + reason)}", now, ct);
+        await tx.CommitAsync(ct);
+        return (await DetailsAsync(connection, id, ct))!;
+    }
+
+    public async Task<ActionDetails> CommentAsync(Guid id, string author, string text, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await LockAsync(connection, tx, id, ct);
+        await AddCommentAsync(connection, tx, id, author, text, clock.GetUtcNow().UtcDateTime, ct);
+        await tx.CommitAsync(ct);
+        return (await DetailsAsync(connection, id, ct))!;
+    }
+
+    /// <summary>A comment; a person's first comment on an action is its first response.</summary>
+    internal static async Task AddCommentAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid id, string author, string text, DateTime now, CancellationToken ct)
+    {
+        await connection.ExecuteAsync(new CommandDefinition(
+            "insert into action_comments (action_id, author, text, created_at) values (@id, @author, @text, @now)", new { id, author, text, now }, tx, cancellationToken: ct));
+        if (author != System)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "update actions set first_response_at = @now where id = @id and first_response_at is null", new { id, now }, tx, cancellationToken: ct));
+        }
+    }
+
+    public async Task<(long Created, long Open, long InProgress, long Resolved, long Closed, long Overdue, ActionMetrics.Summary Summary)> MetricsAsync(
+        string? journeyKey, string? teamId, DateTime since, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        var timings = (await connection.QueryAsync<(DateTime, DateTime, DateTime?, DateTime?, DateTime?, string, bool)>(new CommandDefinition(
+            """
+            select created_at, due_at, first_response_at, resolved_at, closed_at, state, overdue_at is not null from actions
+            where created_at >= @since and (@journeyKey::text is null or journey_key = @journeyKey) and (@teamId::text is null or team_id = @teamId)
+            """, new { since, journeyKey, teamId }, cancellationToken: ct))).ToList();
+        var summary = ActionMetrics.Summarise(timings.Select(t => new ActionMetrics.Timing(t.Item1, t.Item2, t.Item3, t.Item4, t.Item5, t.Item6)).ToList(),
+            clock.GetUtcNow().UtcDateTime);
+        return (timings.Count, timings.Count(t => t.Item6 == ActionFlow.Open), timings.Count(t => t.Item6 == ActionFlow.InProgress),
+            timings.Count(t => t.Item6 == ActionFlow.Resolved), timings.Count(t => t.Item6 == ActionFlow.Closed), timings.Count(t => t.Item7), summary);
+    }
+
+    /// <summary>
+    /// Marks actions past their due time overdue, escalates each to its journey's sponsor and publishes action.overdue, in
+    /// one transaction per batch. Rows are claimed with SKIP LOCKED and only while not yet overdue, so with several
+    /// replicas sweeping at once each action is marked, and its event published, exactly once.
+    /// </summary>
+    public async Task<int> SweepOverdueAsync(int limit, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow().UtcDateTime;
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var swept = (await connection.QueryAsync<ActionRow>(new CommandDefinition(
+            $"""
+            with due as (
+                select id from actions
+                where overdue_at is null and state in ('open', 'in_progress') and due_at < @now
+                order by due_at limit @limit
+                for update skip locked
+            )
+            update actions a set overdue_at = @now,
+                escalated_to = (select sponsor_id from journey_owners j where j.journey_key = a.journey_key)
+            from due where a.id = due.id
+            returning {string.Join(", ", Columns.Split(',').Select(c => "a." + c.Trim()))}
+            """, new { now, limit }, tx, cancellationToken: ct))).ToList();
+        foreach (var action in swept)
+        {
+            await AddHistoryAsync(connection, tx, action.Id, "overdue", System,
+                action.EscalatedTo is null ? "escalated to the CX team (the journey has no sponsor)" : $"escalated to {action.EscalatedTo}", now, ct);
+            var evt = new ActionOverdue
+            {
+                EventId = $"action.overdue/{action.Id}",
+                OccurredAt = Timestamp.FromDateTime(now),
+                ActionId = action.Id.ToString(),
+                OwnerId = action.OwnerId ?? "",
+                TeamId = action.TeamId ?? "",
+                JourneyKey = action.JourneyKey ?? "",
+                DueAt = Timestamp.FromDateTime(action.DueAt),
+                EscalatedTo = action.EscalatedTo ?? "",
+            };
+            await Outbox.EnqueueAsync(connection, tx, Topics.ActionOverdue, evt.EventId, evt, ct);
+        }
+        await tx.CommitAsync(ct);
+        return swept.Count;
+    }
+
+    /// <summary>The customer's erasure: their id and words leave every action (the action itself, and what was done, stay).</summary>
+    public static Task<int> EraseCustomerAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string customerId, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "update actions set customer_id = null, detail = case when source = 'alert' then null else detail end where customer_id = @customerId",
+            new { customerId }, tx, cancellationToken: ct));
+}

@@ -1,0 +1,351 @@
+using System.Text.Json;
+using CxMesh.Governance.Domain;
+using CxMesh.Platform.Errors;
+using CxMesh.Platform.Postgres;
+using Dapper;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace CxMesh.Governance.Data;
+
+public sealed class VisionRow
+{
+    public int Version { get; init; }
+    public string Vision { get; init; } = "";
+    public string Mission { get; init; } = "";
+    public string PublishedBy { get; init; } = "";
+    public DateTime PublishedAt { get; init; }
+}
+
+public sealed record CodeDriverRow(string Name, string ThemeKey, string Definition, string Target);
+
+public sealed class CxCodeRow
+{
+    public int Version { get; init; }
+    public string Drivers { get; init; } = "[]";
+    public string SetBy { get; init; } = "";
+    public DateTime SetAt { get; init; }
+
+    public IReadOnlyList<CodeDriverRow> DriverList => JsonSerializer.Deserialize<List<CodeDriverRow>>(Drivers, ProgrammeStore.Json)!;
+}
+
+public sealed class SprintRow
+{
+    public Guid Id { get; init; }
+    public string Name { get; init; } = "";
+    public DateOnly StartDate { get; init; }
+    public DateOnly EndDate { get; init; }
+    public DateTime CreatedAt { get; init; }
+    public List<PriorityRow> Priorities { get; } = [];
+}
+
+public sealed class PriorityRow
+{
+    public Guid Id { get; init; }
+    public Guid SprintId { get; init; }
+    public int Position { get; init; }
+    public string Title { get; init; } = "";
+    public string OwnerId { get; init; } = "";
+    /// <summary>The scoring scope as protobuf JSON.</summary>
+    public string Scope { get; init; } = "{}";
+    public int Metric { get; init; }
+    public string QuestionId { get; init; } = "";
+    public double TargetChange { get; init; }
+    public Guid[] ActionIds { get; init; } = [];
+    public Guid[] IdeaIds { get; init; } = [];
+}
+
+public sealed class IdeaRow
+{
+    public Guid Id { get; init; }
+    public string Title { get; init; } = "";
+    public string Description { get; init; } = "";
+    public string? ThemeKey { get; init; }
+    public string? JourneyKey { get; init; }
+    public string? TouchpointKey { get; init; }
+    public int Effort { get; init; }
+    public string State { get; init; } = IdeaFlow.Proposed;
+    public int Votes { get; init; }
+    public string SubmittedBy { get; init; } = "";
+    public DateTime CreatedAt { get; init; }
+    public string? MeasuredResult { get; init; }
+    public string? DecisionNote { get; init; }
+}
+
+public sealed class CultureRow
+{
+    public string TeamId { get; init; } = "";
+    public string Period { get; init; } = "";
+    public DateOnly PeriodStart { get; init; }
+    public short Conscience { get; init; }
+    public short Communication { get; init; }
+    public short Consistency { get; init; }
+    public short Credibility { get; init; }
+    public string Note { get; init; } = "";
+    public string RecordedBy { get; init; } = "";
+    public DateTime RecordedAt { get; init; }
+
+    public CultureScorecard.Scores Scores => new(Conscience, Communication, Consistency, Credibility);
+}
+
+/// <summary>The programme: vision, CX code, improvement sprints, the 1% challenge and the culture scorecard.</summary>
+public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] ServiceDatabase database, TimeProvider clock)
+{
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private const string IdeaColumns =
+        "id, title, description, theme_key as themekey, journey_key as journeykey, touchpoint_key as touchpointkey, effort, state, votes, " +
+        "submitted_by as submittedby, created_at as createdat, measured_result as measuredresult, decision_note as decisionnote";
+
+    // ---- Vision ----
+
+    public async Task<VisionRow> PublishVisionAsync(string vision, string mission, string actor, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition("lock table visions in exclusive mode", transaction: tx, cancellationToken: ct));
+        var now = clock.GetUtcNow().UtcDateTime;
+        var row = await connection.QuerySingleAsync<VisionRow>(new CommandDefinition(
+            """
+            insert into visions (version, vision, mission, published_by, published_at)
+            select coalesce(max(version), 0) + 1, @vision, @mission, @actor, @now from visions
+            returning version, vision, mission, published_by as publishedby, published_at as publishedat
+            """, new { vision, mission, actor, now }, tx, cancellationToken: ct));
+        await AuditLog.AppendAsync(connection, tx, AuditLog.VisionPublished, $"vision/v{row.Version}", actor, new { vision, mission }, now, ct);
+        await tx.CommitAsync(ct);
+        return row;
+    }
+
+    public async Task<IReadOnlyList<VisionRow>> VisionsAsync(CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<VisionRow>(new CommandDefinition(
+            "select version, vision, mission, published_by as publishedby, published_at as publishedat from visions order by version desc", cancellationToken: ct))).ToList();
+    }
+
+    // ---- CX code ----
+
+    public async Task<CxCodeRow> SetCxCodeAsync(IReadOnlyList<CodeDriverRow> drivers, string actor, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition("lock table cx_codes in exclusive mode", transaction: tx, cancellationToken: ct));
+        var previous = await connection.QuerySingleOrDefaultAsync<CxCodeRow>(new CommandDefinition(
+            "select version, drivers::text as drivers, set_by as setby, set_at as setat from cx_codes order by version desc limit 1", transaction: tx, cancellationToken: ct));
+        var now = clock.GetUtcNow().UtcDateTime;
+        var json = JsonSerializer.Serialize(drivers, Json);
+        var row = await connection.QuerySingleAsync<CxCodeRow>(new CommandDefinition(
+            """
+            insert into cx_codes (version, drivers, set_by, set_at) values (@version, @json::jsonb, @actor, @now)
+            returning version, drivers::text as drivers, set_by as setby, set_at as setat
+            """, new { version = (previous?.Version ?? 0) + 1, json, actor, now }, tx, cancellationToken: ct));
+        await AuditLog.AppendAsync(connection, tx, AuditLog.CxCodeChanged, $"cx-code/v{row.Version}", actor, new
+        {
+            previousVersion = previous?.Version,
+            previousThemes = previous?.DriverList.Select(d => d.ThemeKey),
+            drivers,
+        }, now, ct);
+        await tx.CommitAsync(ct);
+        return row;
+    }
+
+    public async Task<CxCodeRow?> CxCodeAsync(int version, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<CxCodeRow>(new CommandDefinition(
+            "select version, drivers::text as drivers, set_by as setby, set_at as setat from cx_codes where @version = 0 or version = @version order by version desc limit 1",
+            new { version }, cancellationToken: ct));
+    }
+
+    // ---- Sprints ----
+
+    public async Task<SprintRow> CreateSprintAsync(SprintRow sprint, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        for (var i = 0; i < sprint.Priorities.Count; i++)
+        {
+            await PeopleStore.RequireMemberAsync(connection, tx, sprint.Priorities[i].OwnerId, $"sprint.priorities[{i}].owner_id", ct);
+        }
+        await connection.ExecuteAsync(new CommandDefinition(
+            "insert into sprints (id, name, start_date, end_date) values (@Id, @Name, @StartDate, @EndDate)", sprint, tx, cancellationToken: ct));
+        foreach (var p in sprint.Priorities)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                insert into priorities (id, sprint_id, position, title, owner_id, scope, metric, question_id, target_change)
+                values (@Id, @SprintId, @Position, @Title, @OwnerId, @Scope::jsonb, @Metric, @QuestionId, @TargetChange)
+                """, p, tx, cancellationToken: ct));
+        }
+        await tx.CommitAsync(ct);
+        return (await SprintAsync(connection, sprint.Id, ct))!;
+    }
+
+    public async Task<SprintRow> SprintAsync(Guid id, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return await SprintAsync(connection, id, ct) ?? throw new NotFoundException("sprint", id.ToString());
+    }
+
+    public async Task<IReadOnlyList<SprintRow>> SprintsAsync(CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        var ids = await connection.QueryAsync<Guid>(new CommandDefinition("select id from sprints order by start_date desc, created_at desc limit 200", cancellationToken: ct));
+        var sprints = new List<SprintRow>();
+        foreach (var id in ids) sprints.Add((await SprintAsync(connection, id, ct))!);
+        return sprints;
+    }
+
+    private static async Task<SprintRow?> SprintAsync(NpgsqlConnection connection, Guid id, CancellationToken ct)
+    {
+        var sprint = await connection.QuerySingleOrDefaultAsync<SprintRow>(new CommandDefinition(
+            "select id, name, start_date as startdate, end_date as enddate, created_at as createdat from sprints where id = @id", new { id }, cancellationToken: ct));
+        if (sprint is null) return null;
+        sprint.Priorities.AddRange(await connection.QueryAsync<PriorityRow>(new CommandDefinition(
+            """
+            select id, sprint_id as sprintid, position, title, owner_id as ownerid, scope::text as scope, metric, question_id as questionid,
+                   target_change as targetchange, action_ids as actionids, idea_ids as ideaids
+            from priorities where sprint_id = @id order by position
+            """, new { id }, cancellationToken: ct)));
+        return sprint;
+    }
+
+    /// <summary>Links an action, or an accepted (or later) idea, to a priority of the sprint; linking twice changes nothing.</summary>
+    public async Task<SprintRow> LinkAsync(Guid sprintId, Guid priorityId, Guid? actionId, Guid? ideaId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "select exists (select 1 from priorities where id = @priorityId and sprint_id = @sprintId)", new { sprintId, priorityId }, tx, cancellationToken: ct)))
+        {
+            throw new NotFoundException("priority", $"{sprintId}/{priorityId}");
+        }
+        if (actionId is { } a)
+        {
+            if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from actions where id = @a)", new { a }, tx, cancellationToken: ct)))
+            {
+                throw new FieldViolationException("action_id", $"action '{a}' does not exist.");
+            }
+            await connection.ExecuteAsync(new CommandDefinition(
+                "update priorities set action_ids = array_append(action_ids, @a) where id = @priorityId and not (@a = any(action_ids))", new { a, priorityId }, tx, cancellationToken: ct));
+        }
+        if (ideaId is { } i)
+        {
+            var state = await connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from ideas where id = @i", new { i }, tx, cancellationToken: ct))
+                ?? throw new FieldViolationException("idea_id", $"idea '{i}' does not exist.");
+            if (state is IdeaFlow.Proposed or IdeaFlow.Rejected)
+            {
+                throw new PreconditionFailedException("IDEA_NOT_ACCEPTED", $"idea '{i}' is {state}; only accepted ideas join a sprint.",
+                    new Dictionary<string, string> { ["field"] = "idea_id", ["state"] = state });
+            }
+            await connection.ExecuteAsync(new CommandDefinition(
+                "update priorities set idea_ids = array_append(idea_ids, @i) where id = @priorityId and not (@i = any(idea_ids))", new { i, priorityId }, tx, cancellationToken: ct));
+        }
+        await tx.CommitAsync(ct);
+        return (await SprintAsync(connection, sprintId, ct))!;
+    }
+
+    // ---- Ideas ----
+
+    public async Task<IdeaRow> SubmitIdeaAsync(IdeaRow idea, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await PeopleStore.RequireMemberAsync(connection, null, idea.SubmittedBy, "idea.submitted_by", ct);
+        return await connection.QuerySingleAsync<IdeaRow>(new CommandDefinition(
+            $"""
+            insert into ideas (id, title, description, theme_key, journey_key, touchpoint_key, effort, submitted_by, created_at)
+            values (@Id, @Title, @Description, @ThemeKey, @JourneyKey, @TouchpointKey, @Effort, @SubmittedBy, @CreatedAt)
+            returning {IdeaColumns}
+            """, idea, cancellationToken: ct));
+    }
+
+    /// <summary>One vote per member: a second is ALREADY_EXISTS, and the count never moves twice.</summary>
+    public async Task<IdeaRow> VoteAsync(Guid ideaId, string memberId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await PeopleStore.RequireMemberAsync(connection, tx, memberId, "member_id", ct);
+        var state = await connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from ideas where id = @ideaId for update", new { ideaId }, tx, cancellationToken: ct))
+            ?? throw new NotFoundException("idea", ideaId.ToString());
+        if (state == IdeaFlow.Rejected)
+        {
+            throw new PreconditionFailedException("IDEA_REJECTED", $"idea '{ideaId}' was rejected; it takes no more votes.",
+                new Dictionary<string, string> { ["field"] = "idea_id", ["state"] = state });
+        }
+        if (await connection.ExecuteAsync(new CommandDefinition(
+            "insert into idea_votes (idea_id, member_id) values (@ideaId, @memberId) on conflict do nothing", new { ideaId, memberId }, tx, cancellationToken: ct)) == 0)
+        {
+            throw new AlreadyExistsException($"member {memberId} has voted for idea {ideaId} already.");
+        }
+        var idea = await connection.QuerySingleAsync<IdeaRow>(new CommandDefinition(
+            $"update ideas set votes = votes + 1 where id = @ideaId returning {IdeaColumns}", new { ideaId }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return idea;
+    }
+
+    public async Task<IdeaRow> AdvanceIdeaAsync(Guid ideaId, string to, string? note, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var state = await connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from ideas where id = @ideaId for update", new { ideaId }, tx, cancellationToken: ct))
+            ?? throw new NotFoundException("idea", ideaId.ToString());
+        if (!IdeaFlow.CanMove(state, to))
+        {
+            throw new PreconditionFailedException("IDEA_TRANSITION", $"idea '{ideaId}' is {state}; it cannot move to {to}.",
+                new Dictionary<string, string> { ["field"] = "to", ["from"] = state, ["to"] = to });
+        }
+        var idea = await connection.QuerySingleAsync<IdeaRow>(new CommandDefinition(
+            $"""
+            update ideas set state = @to,
+                measured_result = case when @to = 'measured' then @note else measured_result end,
+                decision_note = case when @to in ('accepted', 'rejected') then @note else decision_note end
+            where id = @ideaId returning {IdeaColumns}
+            """, new { ideaId, to, note }, tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return idea;
+    }
+
+    /// <summary>Quick wins first (accepted and low effort), then by votes, then oldest first.</summary>
+    public async Task<IReadOnlyList<IdeaRow>> IdeasAsync(IReadOnlyList<string> states, string? themeKey, string? journeyKey, int limit, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<IdeaRow>(new CommandDefinition(
+            $"""
+            select {IdeaColumns} from ideas
+            where (cardinality(@states) = 0 or state = any(@states))
+              and (@themeKey::text is null or theme_key = @themeKey) and (@journeyKey::text is null or journey_key = @journeyKey)
+            order by (state = 'accepted' and effort = 1) desc, votes desc, created_at, id
+            limit @limit
+            """, new { states = states.ToArray(), themeKey, journeyKey, limit }, cancellationToken: ct))).ToList();
+    }
+
+    // ---- Culture ----
+
+    public async Task<CultureRow> RecordCultureAsync(CultureRow row, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await PeopleStore.RequireTeamAsync(connection, null, row.TeamId, "assessment.team_id", ct);
+        return await connection.QuerySingleAsync<CultureRow>(new CommandDefinition(
+            """
+            insert into culture_assessments (team_id, period, period_start, conscience, communication, consistency, credibility, note, recorded_by, recorded_at)
+            values (@TeamId, @Period, @PeriodStart, @Conscience, @Communication, @Consistency, @Credibility, @Note, @RecordedBy, @RecordedAt)
+            on conflict (team_id, period) do update set conscience = excluded.conscience, communication = excluded.communication,
+                consistency = excluded.consistency, credibility = excluded.credibility, note = excluded.note,
+                recorded_by = excluded.recorded_by, recorded_at = excluded.recorded_at
+            returning team_id as teamid, period, period_start as periodstart, conscience, communication, consistency, credibility, note,
+                      recorded_by as recordedby, recorded_at as recordedat
+            """, row, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<CultureRow>> CultureAsync(string? teamId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<CultureRow>(new CommandDefinition(
+            """
+            select team_id as teamid, period, period_start as periodstart, conscience, communication, consistency, credibility, note,
+                   recorded_by as recordedby, recorded_at as recordedat
+            from culture_assessments where @teamId::text is null or team_id = @teamId
+            order by team_id, period_start, period
+            """, new { teamId }, cancellationToken: ct))).ToList();
+    }
+}

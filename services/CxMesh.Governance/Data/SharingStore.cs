@@ -1,0 +1,104 @@
+using CxMesh.Events.V1;
+using CxMesh.Platform.Errors;
+using CxMesh.Platform.Messaging;
+using CxMesh.Platform.Postgres;
+using Dapper;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace CxMesh.Governance.Data;
+
+public sealed class SharingApprovalRow
+{
+    public Guid AgreementId { get; init; }
+    public int Version { get; init; }
+    public string PartnerId { get; init; } = "";
+    public string PartnerName { get; init; } = "";
+    public string[] Fields { get; init; } = [];
+    public string[] Scope { get; init; } = [];
+    public int MinGroupSize { get; init; }
+    public string Cadence { get; init; } = "";
+    public int RetentionDays { get; init; }
+    public string ExpiresOn { get; init; } = "";
+    public string SubmittedBy { get; init; } = "";
+    public DateTime SubmittedAt { get; init; }
+    public string State { get; init; } = "pending";
+    public string? DecidedBy { get; init; }
+    public string? Reason { get; init; }
+    public DateTime? DecidedAt { get; init; }
+}
+
+/// <summary>Sharing agreement versions awaiting (or given) governance's decision.</summary>
+public sealed class SharingStore([FromKeyedServices(GovernanceModule.Name)] ServiceDatabase database, TimeProvider clock)
+{
+    private const string Columns =
+        """
+        agreement_id as agreementid, version, partner_id as partnerid, partner_name as partnername, fields, scope, min_group_size as mingroupsize,
+        cadence, retention_days as retentiondays, expires_on as expireson, submitted_by as submittedby, submitted_at as submittedat, state,
+        decided_by as decidedby, reason, decided_at as decidedat
+        """;
+
+    /// <summary>Records a submission; a redelivered event changes nothing.</summary>
+    public static Task SubmitAsync(NpgsqlConnection connection, NpgsqlTransaction tx, SharingApprovalRow row, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            """
+            insert into sharing_approvals (agreement_id, version, partner_id, partner_name, fields, scope, min_group_size, cadence, retention_days,
+                                           expires_on, submitted_by, submitted_at)
+            values (@AgreementId, @Version, @PartnerId, @PartnerName, @Fields, @Scope, @MinGroupSize, @Cadence, @RetentionDays,
+                    @ExpiresOn, @SubmittedBy, @SubmittedAt)
+            on conflict (agreement_id, version) do nothing
+            """, row, tx, cancellationToken: ct));
+
+    public async Task<IReadOnlyList<SharingApprovalRow>> ListAsync(IReadOnlyList<string> states, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<SharingApprovalRow>(new CommandDefinition(
+            $"select {Columns} from sharing_approvals where state = any(@states) order by submitted_at, agreement_id, version limit 1000",
+            new { states = states.ToArray() }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>Decides a pending version: the decision, its audit entry and governance.sharing.decided commit together.</summary>
+    public async Task<SharingApprovalRow> DecideAsync(Guid agreementId, int version, bool approved, string actor, string reason, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var state = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "select state from sharing_approvals where agreement_id = @agreementId and version = @version for update", new { agreementId, version }, tx, cancellationToken: ct))
+            ?? throw new NotFoundException("sharing approval", $"{agreementId} version {version}");
+        if (state != "pending")
+        {
+            throw new PreconditionFailedException("SHARING_DECIDED", $"agreement {agreementId} version {version} was {state} already.",
+                new Dictionary<string, string> { ["field"] = "version", ["state"] = state });
+        }
+        var now = clock.GetUtcNow().UtcDateTime;
+        var row = await connection.QuerySingleAsync<SharingApprovalRow>(new CommandDefinition(
+            $"""
+            update sharing_approvals set state = @decided, decided_by = @actor, reason = @reason, decided_at = @now
+            where agreement_id = @agreementId and version = @version returning {Columns}
+            """, new { agreementId, version, decided = approved ? "approved" : "rejected", actor, reason, now }, tx, cancellationToken: ct));
+        await AuditLog.AppendAsync(connection, tx, AuditLog.SharingDecided, $"agreement/{agreementId}/v{version}", actor, new
+        {
+            partnerId = row.PartnerId,
+            approved,
+            reason,
+            fields = row.Fields,
+            scope = row.Scope,
+            minGroupSize = row.MinGroupSize,
+        }, now, ct);
+        var evt = new SharingDecided
+        {
+            EventId = $"governance.sharing.decided/{agreementId}/{version}",
+            OccurredAt = Timestamp.FromDateTime(now),
+            PartnerId = row.PartnerId,
+            AgreementId = agreementId.ToString(),
+            Version = version,
+            Approved = approved,
+            DecidedBy = actor,
+            Reason = reason,
+        };
+        await Outbox.EnqueueAsync(connection, tx, Topics.SharingDecided, evt.EventId, evt, ct);
+        await tx.CommitAsync(ct);
+        return row;
+    }
+}

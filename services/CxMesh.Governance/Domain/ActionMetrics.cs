@@ -1,0 +1,47 @@
+namespace CxMesh.Governance.Domain;
+
+/// <summary>Closed-loop performance over a set of actions.</summary>
+public static class ActionMetrics
+{
+    public sealed record Timing(DateTime CreatedAt, DateTime DueAt, DateTime? FirstResponseAt, DateTime? ResolvedAt, DateTime? ClosedAt, string State);
+
+    public sealed record Summary(
+        double MedianHoursToFirstResponse, double MeanHoursToFirstResponse, double MedianHoursToResolve, double MeanHoursToResolve,
+        double WithinSlaPercent, long SlaDecided);
+
+    /// <summary>
+    /// Within SLA: of the actions whose outcome against their due time is known (finished, or still open past due), the
+    /// share finished by the due time.
+    /// </summary>
+    public static Summary Summarise(IReadOnlyList<Timing> actions, DateTime now)
+    {
+        var firstResponse = actions.Where(a => a.FirstResponseAt is not null).Select(a => (a.FirstResponseAt!.Value - a.CreatedAt).TotalHours).ToList();
+        var resolve = actions.Where(a => a.ResolvedAt is not null).Select(a => (a.ResolvedAt!.Value - a.CreatedAt).TotalHours).ToList();
+        long decided = 0, onTime = 0;
+        foreach (var a in actions)
+        {
+            var finished = a.ResolvedAt ?? a.ClosedAt;
+            if (finished is { } f)
+            {
+                decided++;
+                if (f <= a.DueAt) onTime++;
+            }
+            else if (a.DueAt < now)
+            {
+                decided++;
+            }
+        }
+        return new Summary(Median(firstResponse), Mean(firstResponse), Median(resolve), Mean(resolve),
+            decided == 0 ? 0 : 100.0 * onTime / decided, decided);
+    }
+
+    private static double Mean(List<double> values) => values.Count == 0 ? 0 : values.Average();
+
+    private static double Median(List<double> values)
+    {
+        if (values.Count == 0) return 0;
+        values.Sort();
+        var mid = values.Count / 2;
+        return values.Count % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
+    }
+}

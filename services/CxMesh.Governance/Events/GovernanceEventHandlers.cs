@@ -1,0 +1,165 @@
+using CxMesh.Common.V1;
+using CxMesh.Events.V1;
+using CxMesh.Governance.Data;
+using CxMesh.Governance.Domain;
+using CxMesh.Platform.Messaging;
+using Microsoft.Extensions.Options;
+
+namespace CxMesh.Governance.Events;
+
+/// <summary>
+/// Every alert becomes one action (idempotent per alert id): owned by the touchpoint's owner, else the journey's owner,
+/// else the CX team, due after the SLA of the feedback's channel (score drops: Governance:ScoreDropSla).
+/// </summary>
+public sealed class AlertRaisedHandler(IOptions<GovernanceOptions> options) : IEventHandler<AlertRaised>
+{
+    public async Task HandleAsync(AlertRaised evt, EventContext context, CancellationToken ct)
+    {
+        if (evt.AlertId.Length == 0) throw new InvalidEventException("alert_id is missing.");
+        var drop = evt.Kind == AlertKind.ScoreDrop;
+        var journey = NullIfEmpty(drop ? ScopeKeys.Value(evt.ScopeKey, "journey") ?? "" : evt.JourneyId);
+        var touchpoint = NullIfEmpty(drop ? ScopeKeys.Value(evt.ScopeKey, "touchpoint") ?? "" : evt.TouchpointKey);
+        var (owner, team) = await ActionStore.ResolveOwnerAsync(context.Connection, context.Transaction, journey, touchpoint, options.Value.CxTeam, ct);
+        var raisedAt = evt.OccurredAt?.ToDateTime() ?? DateTime.UtcNow;
+        var channel = ChannelName(evt.Channel);
+        await ActionStore.InsertAsync(context.Connection, context.Transaction, new ActionRow
+        {
+            Id = Guid.CreateVersion7(),
+            Source = "alert",
+            Title = Title(evt),
+            Detail = NullIfEmpty(evt.RedactedVerbatim),
+            OwnerId = owner,
+            TeamId = team,
+            JourneyKey = journey,
+            TouchpointKey = touchpoint,
+            Channel = (int)evt.Channel,
+            CreatedAt = raisedAt,
+            DueAt = raisedAt + (drop ? options.Value.ScoreDropSla : options.Value.SlaFor(channel)),
+            AlertId = evt.AlertId,
+            FeedbackId = Guid.TryParse(evt.FeedbackId, out var feedbackId) ? feedbackId : null,
+            CustomerId = NullIfEmpty(evt.CustomerId),
+        }, ActionStore.System, ct);
+    }
+
+    private static string Title(AlertRaised evt) => evt.Kind switch
+    {
+        AlertKind.Detractor => $"Call back a detractor ({MetricName(evt.Metric)} {evt.Rating}) via {ChannelName(evt.Channel) ?? "an unknown channel"}",
+        AlertKind.NegativeComplaint => "Answer a strongly negative complaint",
+        AlertKind.ScoreDrop => $"Find why {MetricName(evt.Metric)} fell to {evt.Value:0.#} (from {evt.PreviousValue:0.#}) for {evt.ScopeKey} over {evt.WindowDays} days",
+        _ => "Look into an alert",
+    };
+
+    private static string MetricName(Metric metric) => metric == Metric.Unspecified ? "score" : metric.ToString().ToUpperInvariant();
+
+    internal static string? ChannelName(Channel channel) => channel switch
+    {
+        Channel.Unspecified => null,
+        Channel.ContactCentre => "contact-centre",
+        Channel.SelfService => "self-service",
+        _ => channel.ToString().ToLowerInvariant(),
+    };
+
+    internal static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
+}
+
+/// <summary>
+/// A partner's commitment becomes an action owned by the partner's internal contact (else the CX team), due at the end
+/// of the day the partner committed to; later updates of the same commitment are recorded on that action.
+/// </summary>
+public sealed class PartnerResponseReceivedHandler(IOptions<GovernanceOptions> options) : IEventHandler<PartnerResponseReceived>
+{
+    public async Task HandleAsync(PartnerResponseReceived evt, EventContext context, CancellationToken ct)
+    {
+        if (evt.Kind != "commitment") return;
+        if (evt.ResponseId.Length == 0 || evt.PartnerId.Length == 0) throw new InvalidEventException("response_id and partner_id are required.");
+        var at = evt.OccurredAt?.ToDateTime() ?? DateTime.UtcNow;
+        var existing = await Dapper.SqlMapper.ExecuteScalarAsync<Guid?>(context.Connection, new Dapper.CommandDefinition(
+            "select id from actions where response_id = @ResponseId", new { evt.ResponseId }, context.Transaction, cancellationToken: ct));
+        if (existing is { } actionId)
+        {
+            await ActionStore.AddCommentAsync(context.Connection, context.Transaction, actionId, ActionStore.System,
+                $"Partner {evt.PartnerId} update: {evt.Status}{(evt.Text.Length > 0 ? " — " + evt.Text : "")}", at, ct);
+            return;
+        }
+        var contact = await Dapper.SqlMapper.QuerySingleOrDefaultAsync<(string? MemberId, string? TeamId)>(context.Connection, new Dapper.CommandDefinition(
+            "select m.id, m.team_id from partner_contacts c join members m on m.id = c.member_id where c.partner_id = @PartnerId",
+            new { evt.PartnerId }, context.Transaction, cancellationToken: ct));
+        var team = contact.TeamId ?? options.Value.CxTeam;
+        if (contact.MemberId is null) await ActionStore.EnsureTeamAsync(context.Connection, context.Transaction, team, ct);
+        var due = DateOnly.TryParseExact(evt.DueDate, "yyyy-MM-dd", out var date)
+            ? date.ToDateTime(new TimeOnly(23, 59, 59), DateTimeKind.Utc)
+            : at + options.Value.DefaultSla;
+        await ActionStore.InsertAsync(context.Connection, context.Transaction, new ActionRow
+        {
+            Id = Guid.CreateVersion7(),
+            Source = "partner-commitment",
+            Title = $"Partner {evt.PartnerId} commitment{(evt.Owner.Length > 0 ? $" (their owner: {evt.Owner})" : "")}",
+            Detail = AlertRaisedHandler.NullIfEmpty(evt.Text),
+            OwnerId = contact.MemberId,
+            TeamId = team,
+            CreatedAt = at,
+            DueAt = due,
+            ResponseId = evt.ResponseId,
+            FeedbackId = Guid.TryParse(evt.FeedbackId, out var feedbackId) ? feedbackId : null,
+            PartnerId = evt.PartnerId,
+        }, ActionStore.System, ct);
+    }
+}
+
+/// <summary>A sharing agreement version waits for an admin's decision.</summary>
+public sealed class PartnerAgreementSubmittedHandler : IEventHandler<PartnerAgreementSubmitted>
+{
+    public Task HandleAsync(PartnerAgreementSubmitted evt, EventContext context, CancellationToken ct)
+    {
+        if (!Guid.TryParse(evt.AgreementId, out var agreementId) || evt.Version < 1 || evt.PartnerId.Length == 0)
+        {
+            throw new InvalidEventException("agreement_id, version and partner_id are required.");
+        }
+        return SharingStore.SubmitAsync(context.Connection, context.Transaction, new SharingApprovalRow
+        {
+            AgreementId = agreementId,
+            Version = evt.Version,
+            PartnerId = evt.PartnerId,
+            PartnerName = evt.PartnerName,
+            Fields = evt.Fields.ToArray(),
+            Scope = evt.Scope.ToArray(),
+            MinGroupSize = evt.MinGroupSize,
+            Cadence = evt.Cadence,
+            RetentionDays = evt.RetentionDays,
+            ExpiresOn = evt.ExpiresOn,
+            SubmittedBy = evt.SubmittedBy,
+            SubmittedAt = evt.OccurredAt?.ToDateTime() ?? DateTime.UtcNow,
+        }, ct);
+    }
+}
+
+/// <summary>Every disclosure to a partner is audited: what, to whom, under which agreement version, with the content hash.</summary>
+public sealed class PartnerReportPublishedHandler(TimeProvider clock) : IEventHandler<PartnerReportPublished>
+{
+    public Task HandleAsync(PartnerReportPublished evt, EventContext context, CancellationToken ct) =>
+        AuditLog.AppendAsync(context.Connection, context.Transaction, AuditLog.ReportDisclosed, $"report/{evt.ReportId}", "partner-service", new
+        {
+            partnerId = evt.PartnerId,
+            agreementId = evt.AgreementId,
+            agreementVersion = evt.AgreementVersion,
+            period = $"{evt.StartDate}..{evt.EndDate}",
+            items = evt.Items,
+            fields = evt.Fields,
+            contentHash = evt.ContentHash,
+            publishedAt = evt.OccurredAt?.ToDateTime(),
+        }, clock.GetUtcNow().UtcDateTime, ct);
+}
+
+/// <summary>A customer's erasure reaches governance: their id and words leave actions and case studies, and it is audited.</summary>
+public sealed class FeedbackErasedHandler(TimeProvider clock) : IEventHandler<FeedbackErased>
+{
+    public async Task HandleAsync(FeedbackErased evt, EventContext context, CancellationToken ct)
+    {
+        if (evt.CustomerId.Length == 0) throw new InvalidEventException("customer_id is missing.");
+        var actions = await ActionStore.EraseCustomerAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
+        var caseStudies = await CaseStudyStore.EraseCustomerAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
+        // The entry names the erasure, not the customer: the audit log must not keep what was erased.
+        await AuditLog.AppendAsync(context.Connection, context.Transaction, AuditLog.CustomerErased, $"erasure/{evt.EventId}", "feedback-service",
+            new { actions, caseStudies, erasedAt = evt.OccurredAt?.ToDateTime() }, clock.GetUtcNow().UtcDateTime, ct);
+    }
+}

@@ -1,0 +1,195 @@
+using CxMesh.Platform.Auth;
+using CxMesh.Platform.Hosting;
+using Grpc.Core;
+using Grpc.Core.Interceptors;
+using Grpc.Net.Client.Configuration;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace CxMesh.Platform.Clients;
+
+/// <summary>
+/// gRPC clients of other CxMesh services, as the conventions want them: an address per service
+/// (<c>CxMesh:Endpoints:&lt;service&gt;</c>; this process's own gRPC port when it hosts the service), a deadline on every
+/// call, retries on UNAVAILABLE only, deadline and cancellation propagated from the incoming call, round-robin over
+/// every address a <c>dns:///</c> name resolves to (a headless Service in Kubernetes), and a service token.
+/// </summary>
+public static class ServiceClients
+{
+    public const string EndpointsSection = "CxMesh:Endpoints";
+
+    /// <summary>The deadline a call gets when the incoming call carries none (or a later one).</summary>
+    public static readonly TimeSpan DefaultDeadline = TimeSpan.FromSeconds(10);
+
+    public static IHttpClientBuilder AddServiceClient<TClient>(this WebApplicationBuilder builder, string service) where TClient : ClientBase
+    {
+        var hosted = (HostedServices?)builder.Services.LastOrDefault(d => d.ServiceType == typeof(HostedServices))?.ImplementationInstance
+            ?? throw new InvalidOperationException("AddServiceClient runs after the platform is added.");
+        var key = $"{EndpointsSection}:{service}";
+        var configured = builder.Configuration[key];
+        if (string.IsNullOrWhiteSpace(configured) && !hosted.Names.Contains(service))
+        {
+            throw new ConfigurationException(key, $"must be set: this process calls the {service} service but does not host it " +
+                "(e.g. dns:///cxmesh-" + service + "-headless:5080).");
+        }
+        if (!string.IsNullOrWhiteSpace(configured) && !Uri.TryCreate(configured, UriKind.Absolute, out _))
+        {
+            throw new ConfigurationException(key, $"must be an absolute URI (http://host:port or dns:///host:port), got '{configured}'.");
+        }
+        builder.Services.AddSingleton<ServiceTokens>();
+        var balanced = configured?.StartsWith("dns:", StringComparison.OrdinalIgnoreCase) == true;
+
+        return builder.Services
+            .AddGrpcClient<TClient>((sp, o) =>
+            {
+                o.Address = new Uri(string.IsNullOrWhiteSpace(configured)
+                    ? $"http://127.0.0.1:{sp.GetRequiredService<IOptions<CxMeshOptions>>().Value.GrpcPort}"
+                    : configured);
+                o.InterceptorRegistrations.Add(new Grpc.Net.ClientFactory.InterceptorRegistration(
+                    Grpc.Net.ClientFactory.InterceptorScope.Client, _ => new DefaultDeadlineInterceptor(DefaultDeadline)));
+            })
+            .ConfigureChannel(o =>
+            {
+                o.Credentials = ChannelCredentials.Insecure;
+                // Service tokens travel in clear inside the cluster network (mTLS, when wanted, is the mesh's job).
+                o.UnsafeUseInsecureChannelCallCredentials = true;
+                o.ServiceConfig = new ServiceConfig
+                {
+                    MethodConfigs =
+                    {
+                        new MethodConfig
+                        {
+                            Names = { MethodName.Default },
+                            RetryPolicy = new RetryPolicy
+                            {
+                                MaxAttempts = 3,
+                                InitialBackoff = TimeSpan.FromMilliseconds(200),
+                                MaxBackoff = TimeSpan.FromSeconds(2),
+                                BackoffMultiplier = 2,
+                                RetryableStatusCodes = { StatusCode.Unavailable },
+                            },
+                        },
+                    },
+                };
+                if (balanced)
+                {
+                    // dns:/// names every pod behind a headless Service: round-robin over them, re-resolved as pods come
+                    // and go. Load balancing needs the channel to own a SocketsHttpHandler, so it bypasses the factory's.
+                    o.ServiceConfig.LoadBalancingConfigs.Add(new RoundRobinConfig());
+                    o.HttpHandler = NewSocketsHandler();
+                }
+            })
+            .ConfigurePrimaryHttpMessageHandler(sp =>
+                sp.GetService<IServiceCallHandlerFactory>()?.Create(service) ?? NewSocketsHandler())
+            .EnableCallContextPropagation(o => o.SuppressContextNotFoundErrors = true)
+            .AddCallCredentials((_, metadata, sp) =>
+            {
+                metadata.Add("Authorization", "Bearer " + sp.GetRequiredService<ServiceTokens>().Current());
+                return Task.CompletedTask;
+            });
+    }
+
+    private static SocketsHttpHandler NewSocketsHandler() => new()
+    {
+        EnableMultipleHttp2Connections = true,
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+        KeepAlivePingDelay = TimeSpan.FromSeconds(60),
+        KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
+        ConnectTimeout = TimeSpan.FromSeconds(5),
+    };
+
+    /// <summary>
+    /// Runs a call to another service and turns its failures into this service's errors: unreachable, overloaded or
+    /// timed out is <see cref="DependencyUnavailableException"/> (UNAVAILABLE, naming the service); anything else the
+    /// other service answered is a bug here or there, not the caller's (INTERNAL), except NOT_FOUND, which
+    /// <paramref name="notFound"/> may translate.
+    /// </summary>
+    public static async Task<T> CallAsync<T>(string service, Func<Task<T>> call, Func<RpcException, Exception>? notFound = null)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.ResourceExhausted)
+        {
+            throw new DependencyUnavailableException(service, e);
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.NotFound && notFound is not null)
+        {
+            throw notFound(e);
+        }
+        catch (RpcException e) when (e.StatusCode is not StatusCode.Cancelled)
+        {
+            throw new InvalidOperationException($"The {service} service answered {e.StatusCode}: {e.Status.Detail}", e);
+        }
+    }
+}
+
+/// <summary>Another CxMesh service could not be reached or did not answer in time. Mapped to UNAVAILABLE.</summary>
+public sealed class DependencyUnavailableException(string service, Exception inner)
+    : Exception($"The {service} service is unavailable; retry with backoff.", inner)
+{
+    public string Service { get; } = service;
+}
+
+/// <summary>Lets the test kit route calls to services hosted in the same in-memory test server.</summary>
+public interface IServiceCallHandlerFactory
+{
+    /// <summary>A handler for calls to <paramref name="service"/>, or null for a real socket.</summary>
+    HttpMessageHandler? Create(string service);
+}
+
+/// <summary>Gives every call a deadline when it has none: a hung dependency must not hold a request forever.</summary>
+internal sealed class DefaultDeadlineInterceptor(TimeSpan deadline) : Interceptor
+{
+    public override AsyncUnaryCall<TResponse> AsyncUnaryCall<TRequest, TResponse>(
+        TRequest request, ClientInterceptorContext<TRequest, TResponse> context, AsyncUnaryCallContinuation<TRequest, TResponse> continuation)
+    {
+        var latest = DateTime.UtcNow + deadline;
+        if (context.Options.Deadline is null || context.Options.Deadline > latest)
+        {
+            context = new ClientInterceptorContext<TRequest, TResponse>(context.Method, context.Host, context.Options.WithDeadline(latest));
+        }
+        return continuation(request, context);
+    }
+}
+
+/// <summary>
+/// The bearer token this service presents to the others. Development (<c>Auth:SigningKey</c>): minted here for the
+/// role <c>analyst</c> (reads, redacted data only) and renewed before it expires. Production: read from
+/// <c>Auth:ServiceTokenFile</c> (a projected service-account token or a secret kept fresh by the platform), re-read
+/// every minute so rotation needs no restart.
+/// </summary>
+public sealed class ServiceTokens(IOptions<AuthOptions> options, HostedServices hosted, TimeProvider clock)
+{
+    private static readonly TimeSpan Lifetime = TimeSpan.FromHours(1);
+    private readonly Lock _gate = new();
+    private string? _token;
+    private DateTimeOffset _renewAt;
+
+    public string Current()
+    {
+        var now = clock.GetUtcNow();
+        lock (_gate)
+        {
+            if (_token is not null && now < _renewAt) return _token;
+            var o = options.Value;
+            if (!string.IsNullOrWhiteSpace(o.SigningKey))
+            {
+                _token = DevelopmentTokens.Create(o, Roles.Analyst, "service:" + string.Join('+', hosted.Names), lifetime: Lifetime);
+                _renewAt = now + Lifetime / 2;
+            }
+            else if (!string.IsNullOrWhiteSpace(o.ServiceTokenFile))
+            {
+                _token = File.ReadAllText(o.ServiceTokenFile).Trim();
+                _renewAt = now + TimeSpan.FromMinutes(1);
+            }
+            else
+            {
+                throw new InvalidOperationException("Service calls need Auth:SigningKey or Auth:ServiceTokenFile.");
+            }
+            return _token;
+        }
+    }
+}
