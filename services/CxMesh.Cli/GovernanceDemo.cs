@@ -160,7 +160,10 @@ internal static class GovernanceDemo
             {
                 Action = new Governance.V1.Action
                 {
-                    Title = "Agree a delay notification with the courier", CaseStudyId = study.Id, OwnerId = "sam.okafor", JourneyKey = "delivery",
+                    Title = "Agree a delay notification with the courier",
+                    CaseStudyId = study.Id,
+                    OwnerId = "sam.okafor",
+                    JourneyKey = "delivery",
                     DueAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow.AddDays(14)),
                 },
             }, deadline: Connection.Deadline(), cancellationToken: ct);

@@ -1,8 +1,8 @@
-using CxMesh.TestKit;
-using CxMesh.Governance.V1;
 using System.Diagnostics;
+using CxMesh.Governance.V1;
 using CxMesh.Partner.V1;
 using CxMesh.Platform.Auth;
+using CxMesh.TestKit;
 using Grpc.Core;
 using Npgsql;
 using NpgsqlTypes;

@@ -1,5 +1,5 @@
-using CxMesh.Governance.V1;
 using System.Collections.Concurrent;
+using CxMesh.Governance.V1;
 using CxMesh.Partner.Domain;
 using CxMesh.Partner.V1;
 using CxMesh.Platform.Auth;

@@ -1,12 +1,12 @@
 using System.Net.Http.Headers;
 using System.Reflection;
 using CxMesh.Feedback;
-using CxMesh.Host;
 using CxMesh.Governance;
+using CxMesh.Host;
 using CxMesh.Journey;
-using CxMesh.Platform.Clients;
 using CxMesh.Partner;
 using CxMesh.Platform.Auth;
+using CxMesh.Platform.Clients;
 using CxMesh.Platform.Hosting;
 using CxMesh.Scoring;
 using Grpc.Net.Client;

@@ -131,7 +131,10 @@ public sealed partial class GovernanceGrpcService
                 {
                     var score = await ServiceClients.CallAsync("scoring", async () => await scoring.GetScoreAsync(new ScoringApi.GetScoreRequest
                     {
-                        Scope = scope, Metric = (Metric)p.Metric, QuestionId = p.QuestionId, Window = new ScoringApi.Window { Range = before },
+                        Scope = scope,
+                        Metric = (Metric)p.Metric,
+                        QuestionId = p.QuestionId,
+                        Window = new ScoringApi.Window { Range = before },
                     }, cancellationToken: context.CancellationToken));
                     progress.Before = score.Score;
                 }

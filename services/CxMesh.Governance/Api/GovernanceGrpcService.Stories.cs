@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using CxMesh.Governance.Data;
 using CxMesh.Governance.Domain;
@@ -69,7 +68,10 @@ public sealed partial class GovernanceGrpcService
             {
                 timeline.AddRange(instance.Timeline.Select(t => new CaseTimelineEntry
                 {
-                    JourneyKey = instance.JourneyKey, TouchpointKey = t.TouchpointKey, StageKey = t.StageKey, OccurredAt = t.OccurredAt,
+                    JourneyKey = instance.JourneyKey,
+                    TouchpointKey = t.TouchpointKey,
+                    StageKey = t.StageKey,
+                    OccurredAt = t.OccurredAt,
                 }));
             }
             timeline.Sort((a, b) => a.OccurredAt.CompareTo(b.OccurredAt));
@@ -92,7 +94,10 @@ public sealed partial class GovernanceGrpcService
             Ratings = JsonSerializer.Serialize(item.Ratings.Select(r => new { questionId = r.QuestionId, value = r.Value }), ProgrammeStore.Json),
             Timeline = JsonSerializer.Serialize(timeline.Select(t => new
             {
-                journeyKey = t.JourneyKey, touchpointKey = t.TouchpointKey, stageKey = t.StageKey, occurredAt = t.OccurredAt?.ToDateTime(),
+                journeyKey = t.JourneyKey,
+                touchpointKey = t.TouchpointKey,
+                stageKey = t.StageKey,
+                occurredAt = t.OccurredAt?.ToDateTime(),
             }), ProgrammeStore.Json),
             CreatedBy = Actor(context),
         };

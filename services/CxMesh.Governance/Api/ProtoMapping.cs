@@ -38,7 +38,11 @@ internal static class ProtoMapping
 
     public static Vision ToProto(VisionRow row) => new()
     {
-        Version = row.Version, Vision_ = row.Vision, Mission = row.Mission, PublishedBy = row.PublishedBy, PublishedAt = Time(row.PublishedAt),
+        Version = row.Version,
+        Vision_ = row.Vision,
+        Mission = row.Mission,
+        PublishedBy = row.PublishedBy,
+        PublishedAt = Time(row.PublishedAt),
     };
 
     public static CxCode ToProto(CxCodeRow row) => new()
@@ -187,7 +191,10 @@ internal static class ProtoMapping
         {
             proto.Timeline.Add(new CaseTimelineEntry
             {
-                JourneyKey = t.JourneyKey, TouchpointKey = t.TouchpointKey, StageKey = t.StageKey, OccurredAt = Time(t.OccurredAt?.ToUniversalTime()),
+                JourneyKey = t.JourneyKey,
+                TouchpointKey = t.TouchpointKey,
+                StageKey = t.StageKey,
+                OccurredAt = Time(t.OccurredAt?.ToUniversalTime()),
             });
         }
         return proto;

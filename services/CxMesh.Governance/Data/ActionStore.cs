@@ -224,8 +224,14 @@ public sealed class ActionStore(
             order by due_at, id limit @Limit
             """, new
             {
-                filter.OwnerId, filter.TeamId, filter.JourneyKey, States = filter.States.ToArray(), filter.OverdueOnly, filter.Limit,
-                AfterDue = filter.After?.DueAt, AfterId = filter.After?.Id ?? Guid.Empty,
+                filter.OwnerId,
+                filter.TeamId,
+                filter.JourneyKey,
+                States = filter.States.ToArray(),
+                filter.OverdueOnly,
+                filter.Limit,
+                AfterDue = filter.After?.DueAt,
+                AfterId = filter.After?.Id ?? Guid.Empty,
             }, cancellationToken: ct))).ToList();
     }
 

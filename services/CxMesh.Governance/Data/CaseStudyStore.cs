@@ -54,8 +54,22 @@ public sealed class CaseStudyStore([FromKeyedServices(GovernanceModule.Name)] Se
                     @PerfectJourney, @FeedbackId, @CustomerId, @RedactedVerbatim, @Ratings::jsonb, @Timeline::jsonb, @CreatedBy, @now, @now)
             """, new
             {
-                row.Id, row.Title, row.JourneyKey, row.TouchpointKeys, row.ThemeKeys, row.CustomerPainPoints, row.BusinessPainPoints, row.Lessons,
-                row.PerfectJourney, row.FeedbackId, row.CustomerId, row.RedactedVerbatim, row.Ratings, row.Timeline, row.CreatedBy, now,
+                row.Id,
+                row.Title,
+                row.JourneyKey,
+                row.TouchpointKeys,
+                row.ThemeKeys,
+                row.CustomerPainPoints,
+                row.BusinessPainPoints,
+                row.Lessons,
+                row.PerfectJourney,
+                row.FeedbackId,
+                row.CustomerId,
+                row.RedactedVerbatim,
+                row.Ratings,
+                row.Timeline,
+                row.CreatedBy,
+                now,
             }, cancellationToken: ct));
         return (await GetAsync(connection, row.Id, ct))!;
     }
@@ -72,8 +86,16 @@ public sealed class CaseStudyStore([FromKeyedServices(GovernanceModule.Name)] Se
             where id = @Id
             """, new
             {
-                row.Id, row.Title, row.JourneyKey, row.TouchpointKeys, row.ThemeKeys, row.CustomerPainPoints, row.BusinessPainPoints, row.Lessons,
-                row.PerfectJourney, now = clock.GetUtcNow().UtcDateTime,
+                row.Id,
+                row.Title,
+                row.JourneyKey,
+                row.TouchpointKeys,
+                row.ThemeKeys,
+                row.CustomerPainPoints,
+                row.BusinessPainPoints,
+                row.Lessons,
+                row.PerfectJourney,
+                now = clock.GetUtcNow().UtcDateTime,
             }, cancellationToken: ct));
         if (updated == 0) throw new NotFoundException("case study", row.Id.ToString());
         return (await GetAsync(connection, row.Id, ct))!;

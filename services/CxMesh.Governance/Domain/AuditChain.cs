@@ -15,8 +15,11 @@ public static class AuditChain
     {
         // Microseconds since the epoch: what Postgres keeps of a timestamp, so the stored row hashes the same.
         var micros = (occurredAtUtc.Ticks - DateTime.UnixEpoch.Ticks) / 10;
-        var content = string.Join('\n', sequence.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            micros.ToString(System.Globalization.CultureInfo.InvariantCulture), kind, subject, actor, details, previousHash);
+        var content = new StringBuilder()
+            .Append(sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n')
+            .Append(micros.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n')
+            .Append(kind).Append('\n').Append(subject).Append('\n').Append(actor).Append('\n').Append(details).Append('\n')
+            .Append(previousHash).ToString();
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(content)));
     }
 
