@@ -108,6 +108,9 @@ echo "  dotnet .data/bin/cli/cxmesh.dll submit --nps 9 --journey delivery"
 echo "  dotnet .data/bin/cli/cxmesh.dll score --journey delivery"
 echo "  dotnet .data/bin/cli/cxmesh.dll funnel --journey coffee-subscription   # with the analyst or admin token"
 echo "  dotnet .data/bin/cli/cxmesh.dll drivers                                 # with the analyst or admin token"
+echo "  dotnet .data/bin/cli/cxmesh.dll actions --journey delivery              # closed-loop actions from detractor alerts"
+echo "  dotnet .data/bin/cli/cxmesh.dll sprint                                  # the running 12-week sprint's progress"
+echo "  dotnet .data/bin/cli/cxmesh.dll audit-verify                            # with the admin token"
 echo
 echo "Partners: the demo courier is 'demo-partner', so the partner token above reads its reports:"
 COURIER_REPORT=$(sed -n 's/.*(demo-partner): \([0-9a-f-]*\).*/\1/p' "$DATA/demo.log" | tail -1)

@@ -313,7 +313,62 @@ funnel.SetAction((result, ct) => Run(async () =>
         $"end to end median {Human(f.MedianEndToEnd)}, p90 {Human(f.P90EndToEnd)}  [{f.StartDate}..{f.EndDate}]");
 }));
 
-var root = new RootCommand("cxmesh: the CxMesh command line") { seed, submit, import, score, drivers, funnel, report, sink };
+var actionOwner = new Option<string?>("--owner") { Description = "A member's actions" };
+var actionTeam = new Option<string?>("--team") { Description = "A team's actions (cx: those nobody owns)" };
+var actionJourney = new Option<string?>("--journey") { Description = "One journey's actions" };
+var actions = new Command("actions", "Open closed-loop actions, oldest due first, with their owner and SLA") { actionOwner, actionTeam, actionJourney };
+actions.SetAction((result, ct) => Run(async () =>
+{
+    var client = new CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient(Connect(result).Channel());
+    var list = await client.ListActionsAsync(new CxMesh.Governance.V1.ListActionsRequest
+    {
+        OwnerId = result.GetValue(actionOwner) ?? "",
+        TeamId = result.GetValue(actionTeam) ?? "",
+        JourneyKey = result.GetValue(actionJourney) ?? "",
+        PageSize = 50,
+    }, deadline: Connection.Deadline(), cancellationToken: ct);
+    var table = new Table().AddColumns("due (UTC)", "state", "owner", "journey", "title");
+    foreach (var a in list.Actions)
+    {
+        table.AddRow($"{a.DueAt.ToDateTime():yyyy-MM-dd HH:mm}{(a.Overdue ? " OVERDUE" : "")}", a.State.ToString(), a.OwnerId.Length > 0 ? a.OwnerId : $"team {a.TeamId}",
+            a.JourneyKey, Markup.Escape(a.Title));
+    }
+    AnsiConsole.Write(table);
+    var metrics = await client.GetActionMetricsAsync(new CxMesh.Governance.V1.GetActionMetricsRequest { JourneyKey = result.GetValue(actionJourney) ?? "", TeamId = result.GetValue(actionTeam) ?? "" },
+        deadline: Connection.Deadline(), cancellationToken: ct);
+    Console.WriteLine($"Last 30 days: {metrics.Created} created, {metrics.Resolved} resolved, {metrics.Overdue} overdue; first response median {metrics.MedianHoursToFirstResponse:0.0} h; " +
+        $"{metrics.WithinSlaPercent:0}% within SLA (of {metrics.SlaDecided}).");
+}));
+
+var sprintId = new Option<string?>("--id") { Description = "Sprint id (default: the latest)" };
+var sprint = new Command("sprint", "A 12-week improvement sprint's progress, priority by priority, read from scoring") { sprintId };
+sprint.SetAction((result, ct) => Run(async () =>
+{
+    var client = new CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient(Connect(result).Channel());
+    var id = result.GetValue(sprintId);
+    if (string.IsNullOrEmpty(id))
+    {
+        id = (await client.ListSprintsAsync(new CxMesh.Governance.V1.ListSprintsRequest(), deadline: Connection.Deadline(), cancellationToken: ct)).Sprints.FirstOrDefault()?.Id
+            ?? throw new InvalidOperationException("no sprint yet.");
+    }
+    var progress = await client.GetSprintProgressAsync(new CxMesh.Governance.V1.GetSprintProgressRequest { SprintId = id }, deadline: Connection.Deadline(), cancellationToken: ct);
+    Console.WriteLine($"{progress.Sprint.Name}: {progress.Sprint.StartDate}..{progress.Sprint.EndDate}, day {progress.DaysElapsed} of 84, " +
+        $"{progress.TargetsMet} of {progress.Priorities.Count} targets met ({progress.TargetsMetSignificantly} significantly).");
+    Console.WriteLine(progress.Summary);
+}));
+
+var audit = new Command("audit-verify", "Check the governance audit log's hash chain (admin)");
+audit.SetAction((result, ct) => Run(async () =>
+{
+    var client = new CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient(Connect(result).Channel());
+    var verdict = await client.VerifyAuditLogAsync(new CxMesh.Governance.V1.VerifyAuditLogRequest(), deadline: Connection.Deadline(60), cancellationToken: ct);
+    Console.WriteLine(verdict.Intact
+        ? $"Intact: {verdict.Entries} entries, head {verdict.HeadHash}"
+        : $"BROKEN at entry {verdict.FirstBrokenSequence}: {verdict.Problem}");
+    if (!verdict.Intact) Environment.ExitCode = 1;
+}));
+
+var root = new RootCommand("cxmesh: the CxMesh command line") { seed, submit, import, score, drivers, funnel, actions, sprint, audit, report, sink };
 root.Options.Add(grpc);
 root.Options.Add(token);
 return await root.Parse(args).InvokeAsync();
