@@ -368,7 +368,32 @@ audit.SetAction((result, ct) => Run(async () =>
     if (!verdict.Intact) Environment.ExitCode = 1;
 }));
 
-var root = new RootCommand("cxmesh: the CxMesh command line") { seed, submit, import, score, drivers, funnel, actions, sprint, audit, report, sink };
+var smokeEndpoints = new Option<string[]>("--endpoint")
+{
+    Description = "service=address for a service behind its own address (repeatable; others use --grpc)",
+    AllowMultipleArgumentsPerToken = true,
+};
+var smokeTimeout = new Option<int>("--timeout") { Description = "Seconds to wait for each asynchronous step", DefaultValueFactory = _ => 120 };
+var smoke = new Command("smoke", "End-to-end check of a deployment: touchpoint, feedback, score, and the detractor's governance action (admin token)")
+{
+    smokeEndpoints, smokeTimeout,
+};
+smoke.SetAction((result, ct) => Run(async () =>
+{
+    var connection = Connect(result);
+    var addresses = new Dictionary<string, string>();
+    foreach (var pair in result.GetValue(smokeEndpoints) ?? [])
+    {
+        var parts = pair.Split('=', 2);
+        if (parts.Length != 2 || !Uri.IsWellFormedUriString(parts[1], UriKind.Absolute)) throw new ArgumentException($"--endpoint: '{pair}' is not service=http://host:port.");
+        addresses[parts[0]] = parts[1];
+    }
+    var test = new SmokeTest(service => (connection with { Address = addresses.GetValueOrDefault(service, connection.Address) }).Channel(), Console.Out,
+        TimeSpan.FromSeconds(result.GetValue(smokeTimeout)));
+    await test.RunAsync(ct);
+}));
+
+var root = new RootCommand("cxmesh: the CxMesh command line") { seed, submit, import, score, drivers, funnel, actions, sprint, audit, report, sink, smoke };
 root.Options.Add(grpc);
 root.Options.Add(token);
 return await root.Parse(args).InvokeAsync();

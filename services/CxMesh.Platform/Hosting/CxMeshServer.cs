@@ -128,9 +128,34 @@ public static class CxMeshServer
         }
     }
 
+    /// <summary>
+    /// Waits for Postgres while it is unreachable (a database starting next to the migration Job), for up to
+    /// CxMesh:MigrateWaitSeconds, then migrates; any other failure ends the command at once.
+    /// </summary>
     private static async Task<int> MigrateAsync(WebApplication app)
     {
-        await MigrateAllAsync(app.Services);
+        var wait = TimeSpan.FromSeconds(app.Configuration.GetValue("CxMesh:MigrateWaitSeconds", 300));
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CxMesh.Migrations");
+        var deadline = DateTime.UtcNow + wait;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await MigrateAllAsync(app.Services);
+                break;
+            }
+            catch (Exception ex) when (Errors.TransientFailures.IsTransient(ex) && DateTime.UtcNow < deadline)
+            {
+                logger.LogWarning("Postgres is not reachable yet ({Message}); attempt {Attempt}, retrying in 5 s", ex.Message, attempt);
+                await Task.Delay(TimeSpan.FromSeconds(5));
+            }
+            catch (Exception ex)
+            {
+                logger.LogError(ex, "Migration failed");
+                Console.Error.WriteLine($"Migration failed: {ex.Message}");
+                return 1;
+            }
+        }
         Console.WriteLine($"Migrated: {string.Join(", ", app.Services.GetRequiredService<HostedServices>().Names)}");
         return 0;
     }
