@@ -43,6 +43,15 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .name }}
 {{- end -}}
 
+{{/* Labels of a service's pods: the selector labels plus the common ones. dict "root" $ "name" "<service>" */}}
+{{- define "cxmesh.podLabels" -}}
+{{ include "cxmesh.selectorLabels" . }}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace "+" "_" }}
+app.kubernetes.io/part-of: cxmesh
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+{{- end -}}
+
 {{- define "cxmesh.image" -}}
 {{- if .Values.image.digest -}}
 {{ .Values.image.repository }}@{{ .Values.image.digest }}
@@ -51,42 +60,47 @@ app.kubernetes.io/component: {{ .name }}
 {{- end -}}
 {{- end -}}
 
-{{/* The Secret with every service's connection string (key = service name). */}}
-{{- define "cxmesh.postgresSecret" -}}
-{{- if .Values.postgres.existingSecret -}}
-{{ .Values.postgres.existingSecret }}
-{{- else if .Values.dev.enabled -}}
-{{ include "cxmesh.fullname" . }}-dev-postgres
-{{- else if not .Values.postgres.cloudnativepg.enabled -}}
-{{- fail "postgres.existingSecret is required: a Secret holding each service's Npgsql connection string under the keys journey, feedback, scoring, partner and governance (or set postgres.cloudnativepg.enabled, or dev.enabled for development)." -}}
+{{/*
+Secrets are referenced by name, never held in values. When installing into a cluster (lookup sees the namespace),
+each referenced Secret must exist with its keys, or the install fails here naming it - rather than pods that never
+start. helm template and helm lint, which have no cluster, skip the check. dict "root" $ "name" "<secret>" "keys" (list ...) "value" "<values key>"
+*/}}
+{{- define "cxmesh.requireSecret" -}}
+{{- $root := .root -}}
+{{- if and (lookup "v1" "Namespace" "" $root.Release.Namespace) (not $root.Values.dev.enabled) -}}
+{{- $secret := lookup "v1" "Secret" $root.Release.Namespace .name -}}
+{{- if not $secret -}}
+{{- fail (printf "Secret %q (%s) is required in namespace %s, with the keys: %s. See charts/cxmesh/README.md#secrets." .name .value $root.Release.Namespace (join ", " .keys)) -}}
+{{- end -}}
+{{- range .keys -}}
+{{- if not (hasKey ($secret.data | default dict) .) -}}
+{{- fail (printf "Secret %q (%s) has no key %q. See charts/cxmesh/README.md#secrets." $.name $.value .) -}}
+{{- end -}}
+{{- end -}}
 {{- end -}}
 {{- end -}}
 
-{{- define "cxmesh.signingKeySecret" -}}
-{{- if .Values.auth.signingKeySecret -}}
-{{ .Values.auth.signingKeySecret }}
-{{- else if .Values.dev.enabled -}}
-{{ include "cxmesh.fullname" . }}-dev-auth
-{{- else -}}
-{{- required "auth.signingKeySecret is required when auth.authority is empty: a Secret with the development HMAC key under \"signing-key\" (or set auth.authority to your OIDC issuer)." .Values.auth.signingKeySecret -}}
+{{/* Checks every Secret the chart references (once, from dapr.yaml). */}}
+{{- define "cxmesh.checkSecrets" -}}
+{{- $services := list -}}
+{{- range $name := splitList " " (include "cxmesh.serviceNames" .) -}}
+{{- if (index $.Values.services $name).enabled }}{{ $services = append $services $name }}{{ end -}}
 {{- end -}}
+{{- if not .Values.postgres.cloudnativepg.enabled -}}
+{{- include "cxmesh.requireSecret" (dict "root" . "name" (required "postgres.existingSecret is required: the Secret with each service's Npgsql connection string." .Values.postgres.existingSecret) "keys" $services "value" "postgres.existingSecret") -}}
 {{- end -}}
-
-{{- define "cxmesh.piiSecret" -}}
-{{- if .Values.pii.existingSecret -}}
-{{ .Values.pii.existingSecret }}
-{{- else if .Values.dev.enabled -}}
-{{ include "cxmesh.fullname" . }}-dev-pii
-{{- else -}}
-{{- required "pii.existingSecret is required: a Secret whose keys are key ids and whose values are base64 AES-256 keys for contact details." .Values.pii.existingSecret -}}
+{{- if not .Values.auth.authority -}}
+{{- include "cxmesh.requireSecret" (dict "root" . "name" (required "auth.signingKeySecret is required when auth.authority is empty." .Values.auth.signingKeySecret) "keys" (list "signing-key") "value" "auth.signingKeySecret") -}}
 {{- end -}}
+{{- include "cxmesh.requireSecret" (dict "root" . "name" (required "pii.existingSecret is required: the Secret with the contact-detail encryption keys." .Values.pii.existingSecret) "keys" (required "pii.keyIds is required: the key ids held in pii.existingSecret." .Values.pii.keyIds) "value" "pii.existingSecret") -}}
+{{- if not .Values.redis.embedded.enabled -}}
+{{- include "cxmesh.requireSecret" (dict "root" . "name" "cxmesh-redis" "keys" (list "address" "password") "value" "Redis") -}}
 {{- end -}}
-
-{{- define "cxmesh.redisAddress" -}}
-{{- if .Values.redis.embedded.enabled -}}
-{{ include "cxmesh.fullname" . }}-redis:6379
-{{- else -}}
-{{- required "redis.address is required (host:port of your Redis), or set redis.embedded.enabled for development." .Values.redis.address -}}
+{{- if eq .Values.dapr.pubsub.type "kafka" -}}
+{{- include "cxmesh.requireSecret" (dict "root" . "name" "cxmesh-kafka" "keys" (list "brokers" "authType" "username" "password") "value" "Kafka pub/sub") -}}
+{{- end -}}
+{{- if not (has .Values.pii.activeKeyId .Values.pii.keyIds) -}}
+{{- fail (printf "pii.activeKeyId %q must be one of pii.keyIds (%s)." .Values.pii.activeKeyId (join ", " .Values.pii.keyIds)) -}}
 {{- end -}}
 {{- end -}}
 
@@ -124,23 +138,18 @@ app.kubernetes.io/component: {{ .name }}
 - name: ConnectionStrings__{{ $name }}
   valueFrom:
     secretKeyRef:
-      name: {{ include "cxmesh.postgresSecret" $root }}
+      name: {{ $root.Values.postgres.existingSecret }}
       key: {{ $name }}
 {{- end }}
+{{- /* Redis: Secret cxmesh-redis (address, password), the same the Dapr pub/sub component reads. */}}
 - name: CXMESH_REDIS_ADDRESS
-  value: {{ include "cxmesh.redisAddress" $root | quote }}
-{{- if $root.Values.redis.passwordSecret }}
+  valueFrom:
+    secretKeyRef: { name: cxmesh-redis, key: address }
 - name: CXMESH_REDIS_PASSWORD
   valueFrom:
-    secretKeyRef:
-      name: {{ $root.Values.redis.passwordSecret }}
-      key: password
+    secretKeyRef: { name: cxmesh-redis, key: password }
 - name: ConnectionStrings__redis
   value: "$(CXMESH_REDIS_ADDRESS),password=$(CXMESH_REDIS_PASSWORD),abortConnect=false"
-{{- else }}
-- name: ConnectionStrings__redis
-  value: "$(CXMESH_REDIS_ADDRESS),abortConnect=false"
-{{- end }}
 - name: Redis__KeyPrefix
   value: {{ printf "cxmesh-%s" $root.Release.Name | quote }}
 - name: Auth__Audience
@@ -154,20 +163,17 @@ app.kubernetes.io/component: {{ .name }}
 - name: Auth__SigningKey
   valueFrom:
     secretKeyRef:
-      name: {{ include "cxmesh.signingKeySecret" $root }}
+      name: {{ $root.Values.auth.signingKeySecret }}
       key: signing-key
 {{- end }}
 {{- if eq $name "feedback" }}
-{{- $keyIds := $root.Values.pii.keyIds }}
-{{- if and $root.Values.dev.enabled (not $root.Values.pii.existingSecret) }}{{ $keyIds = list "dev1" }}{{ end }}
-{{- if not $keyIds }}{{ fail "pii.keyIds is required: the key ids in pii.existingSecret." }}{{ end }}
 - name: Feedback__ActiveContactKey
-  value: {{ default (first $keyIds) $root.Values.pii.activeKeyId | quote }}
-{{- range $keyIds }}
+  value: {{ $root.Values.pii.activeKeyId | quote }}
+{{- range $root.Values.pii.keyIds }}
 - name: Feedback__ContactKeys__{{ . }}
   valueFrom:
     secretKeyRef:
-      name: {{ include "cxmesh.piiSecret" $root }}
+      name: {{ $root.Values.pii.existingSecret }}
       key: {{ . }}
 {{- end }}
 {{- end }}
@@ -247,8 +253,7 @@ spec:
   template:
     metadata:
       labels:
-        {{- include "cxmesh.labels" $root | nindent 8 }}
-        {{- include "cxmesh.selectorLabels" (dict "root" $root "name" $name) | nindent 8 }}
+        {{- include "cxmesh.podLabels" (dict "root" $root "name" $name) | nindent 8 }}
         {{- with $root.Values.podLabels }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
