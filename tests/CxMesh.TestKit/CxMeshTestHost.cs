@@ -92,8 +92,16 @@ public sealed class CxMeshTestHost : IAsyncDisposable
             builder.Services.AddSingleton<IServiceCallHandlerFactory, TestServerCalls>();
         }, builder => settings.ConfigureServices?.Invoke(builder.Services));
         await app.StartAsync();
-        return new CxMeshTestHost(app, settings);
+        var host = new CxMeshTestHost(app, settings);
+        TestServerCalls.Hosts[host.Address] = host.Server;
+        return host;
     }
+
+    /// <summary>
+    /// This host's address for another test host's <c>CxMesh:Endpoints:&lt;service&gt;</c>: calls to it go through this
+    /// TestServer in memory, as to a separate Deployment.
+    /// </summary>
+    public string Address { get; } = $"http://cxmesh-test-{Guid.NewGuid():N}";
 
     public string Token(string role, string? partnerId = null) =>
         DevelopmentTokens.Create(new AuthOptions { SigningKey = SigningKey }, role, $"test-{role}", partnerId);
@@ -120,6 +128,7 @@ public sealed class CxMeshTestHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        TestServerCalls.Hosts.TryRemove(Address, out _);
         await App.StopAsync();
         await App.DisposeAsync();
     }
@@ -139,8 +148,13 @@ internal sealed class TestServerCalls(IServiceProvider services, IConfiguration 
 {
     public const string Address = "http://test-server";
 
-    public HttpMessageHandler? Create(string service) =>
-        configuration[$"{ServiceClients.EndpointsSection}:{service}"] is null or "" or Address
-            ? ((TestServer)services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()).CreateHandler()
-            : null;
+    /// <summary>Every running test host by its <see cref="CxMeshTestHost.Address"/>.</summary>
+    public static readonly System.Collections.Concurrent.ConcurrentDictionary<string, TestServer> Hosts = new();
+
+    public HttpMessageHandler? Create(string service) => configuration[$"{ServiceClients.EndpointsSection}:{service}"] switch
+    {
+        null or "" or Address => ((TestServer)services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>()).CreateHandler(),
+        var other when Hosts.TryGetValue(other, out var server) => server.CreateHandler(),
+        _ => null,
+    };
 }

@@ -36,9 +36,9 @@ public class FakeDaprSidecar
     }
 
     /// <summary>Hosts a sidecar on a TestServer; use <see cref="Server"/>'s handler for the DaprClient channel.</summary>
-    public static async Task<(FakeDaprSidecar Sidecar, WebApplication App, TestServer Server)> StartAsync()
+    public static async Task<(FakeDaprSidecar Sidecar, WebApplication App, TestServer Server)> StartAsync(FakeDaprSidecar? given = null)
     {
-        var sidecar = new FakeDaprSidecar();
+        var sidecar = given ?? new FakeDaprSidecar();
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
         builder.Services.AddGrpc();
