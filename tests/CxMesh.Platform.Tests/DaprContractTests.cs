@@ -99,6 +99,54 @@ public sealed class DaprContractTests
     }
 
     [Fact]
+    public async Task Dead_letters_are_redelivered_once_the_cause_is_gone_and_poison_stays()
+    {
+        await using var host = await CxMeshTestHost.StartAsync(s => s.Services = "scoring");
+        var evt = new FeedbackReceived
+        {
+            EventId = Guid.NewGuid().ToString(),
+            OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow),
+            FeedbackId = Guid.NewGuid().ToString(),
+            Channel = Channel.Review,
+            JourneyId = "dead-letter-journey",
+            GivenAt = Timestamp.FromDateTime(DateTime.UtcNow),
+            Ratings = { new RatingValue { QuestionId = "nps", Metric = Metric.Nps, Value = 9, ScaleMax = 10 } },
+        };
+        // Dapr gave up on a good event (the database was down through every retry) and one that can never be used.
+        foreach (var (id, data) in new[] { (evt.EventId, EventJson.Format(evt)), ("poison-1", """{"eventId":{"nested":"wrong"}}""") })
+        {
+            var cloudEvent = $$"""
+                {"specversion":"1.0","id":"{{id}}","source":"cxmesh/feedback","type":"{{Topics.FeedbackReceived.EventType}}",
+                 "datacontenttype":"application/json","topic":"feedback.received.v1.deadletter","pubsubname":"pubsub","data":{{data}}}
+                """;
+            var response = await host.Http().PostAsync("/events/feedback.received.v1.deadletter", new StringContent(cloudEvent, Encoding.UTF8, "application/cloudevents+json"));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        }
+        var db = host.Services.GetRequiredKeyedService<ServiceDatabase>("scoring");
+        Assert.Equal(2, (await DeadLetters.ListAsync(db.DataSource, default)).Count);
+
+        var subscriptions = host.Services.GetServices<EventSubscription>().Where(s => s.Service == "scoring");
+        var dispatcher = host.Services.GetRequiredService<EventDispatcher>();
+        var result = await DeadLetters.RedeliverAsync(db.DataSource, subscriptions, dispatcher, default);
+        Assert.Equal((1, 0, 1), (result.Applied, result.AlreadyApplied, result.StillFailing));
+        var left = Assert.Single(await DeadLetters.ListAsync(db.DataSource, default));
+        Assert.Equal("poison-1", left.EventId); // the poison, kept with the reason it was refused again
+        Assert.False(string.IsNullOrWhiteSpace(left.Error));
+        await using (var connection = await db.OpenConnectionAsync())
+        {
+            Assert.Equal(1, await connection.ExecuteScalarAsync<long>("select sum(n) from rating_daily where scope_key = 'journey=dead-letter-journey'"));
+        }
+
+        // A second run changes nothing: the good event is applied, the poison refused again.
+        var again = await DeadLetters.RedeliverAsync(db.DataSource, subscriptions, dispatcher, default);
+        Assert.Equal((0, 1), (again.Applied, again.StillFailing));
+        await using (var connection = await db.OpenConnectionAsync())
+        {
+            Assert.Equal(1, await connection.ExecuteScalarAsync<long>("select sum(n) from rating_daily where scope_key = 'journey=dead-letter-journey'"));
+        }
+    }
+
+    [Fact]
     public async Task The_relay_publishes_through_the_sidecar_with_the_event_id_as_CloudEvent_id()
     {
         var (sidecar, sidecarApp, sidecarServer) = await FakeDaprSidecar.StartAsync();

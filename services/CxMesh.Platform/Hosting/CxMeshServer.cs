@@ -16,6 +16,7 @@ namespace CxMesh.Platform.Hosting;
 /// cxmesh-server migrate [--services ...]                  apply migrations and exit
 /// cxmesh-server dev-tokens                                print a development token per role
 /// cxmesh-server parked list|replay [--services ...]       show or re-queue parked outbox events
+/// cxmesh-server dead-letters list|redeliver [--services ...]  show consumers' dead letters, or hand them to their handlers again
 /// </code>
 /// </summary>
 public static class CxMeshServer
@@ -38,8 +39,11 @@ public static class CxMeshServer
                 case "parked":
                     var action = rest.Length > 0 && !rest[0].StartsWith('-') ? rest[0] : "list";
                     return await ParkedAsync(Build(rest.Length > 0 && !rest[0].StartsWith('-') ? rest[1..] : rest, modules), action);
+                case "dead-letters":
+                    var what = rest.Length > 0 && !rest[0].StartsWith('-') ? rest[0] : "list";
+                    return await DeadLettersAsync(Build(rest.Length > 0 && !rest[0].StartsWith('-') ? rest[1..] : rest, modules), what);
                 default:
-                    await Console.Error.WriteLineAsync($"Unknown command '{command}'. Commands: run, migrate, dev-tokens, parked list|replay.");
+                    await Console.Error.WriteLineAsync($"Unknown command '{command}'. Commands: run, migrate, dev-tokens, parked list|replay, dead-letters list|redeliver.");
                     return 64;
             }
         }
@@ -187,5 +191,28 @@ public static class CxMeshServer
             }
         }
         return 0;
+    }
+
+    private static async Task<int> DeadLettersAsync(WebApplication app, string action)
+    {
+        var failing = 0;
+        foreach (var registration in app.Services.GetServices<ServiceDatabaseRegistration>())
+        {
+            var database = app.Services.GetRequiredKeyedService<ServiceDatabase>(registration.Service);
+            if (action == "redeliver")
+            {
+                var subscriptions = app.Services.GetServices<EventSubscription>().Where(s => s.Service == registration.Service);
+                var result = await DeadLetters.RedeliverAsync(database.DataSource, subscriptions, app.Services.GetRequiredService<EventDispatcher>(), CancellationToken.None);
+                Console.WriteLine($"{registration.Service}: {result.Applied} applied, {result.AlreadyApplied} applied before, {result.StillFailing} still failing");
+                foreach (var failure in result.Failures) Console.WriteLine($"  {failure}");
+                failing += result.StillFailing;
+                continue;
+            }
+            foreach (var letter in await DeadLetters.ListAsync(database.DataSource, CancellationToken.None))
+            {
+                Console.WriteLine($"{registration.Service}\t{letter.ReceivedAt:O}\t{letter.Topic}\t{letter.EventId}\t{letter.Handler}\t{letter.Error}");
+            }
+        }
+        return failing == 0 ? 0 : 1;
     }
 }
