@@ -93,8 +93,10 @@ start. helm template and helm lint, which have no cluster, skip the check. dict 
 {{- include "cxmesh.requireSecret" (dict "root" . "name" (required "auth.signingKeySecret is required when auth.authority is empty." .Values.auth.signingKeySecret) "keys" (list "signing-key") "value" "auth.signingKeySecret") -}}
 {{- end -}}
 {{- include "cxmesh.requireSecret" (dict "root" . "name" (required "pii.existingSecret is required: the Secret with the contact-detail encryption keys." .Values.pii.existingSecret) "keys" (required "pii.keyIds is required: the key ids held in pii.existingSecret." .Values.pii.keyIds) "value" "pii.existingSecret") -}}
-{{- if not .Values.redis.embedded.enabled -}}
-{{- include "cxmesh.requireSecret" (dict "root" . "name" "cxmesh-redis" "keys" (list "address" "password") "value" "Redis") -}}
+{{- if and .Values.redis.passwordSecret .Values.redis.address -}}
+{{- include "cxmesh.requireSecret" (dict "root" . "name" .Values.redis.passwordSecret "keys" (list "password") "value" "redis.passwordSecret") -}}
+{{- else if not (or .Values.redis.embedded.enabled .Values.redis.address) -}}
+{{- include "cxmesh.requireSecret" (dict "root" . "name" "cxmesh-redis" "keys" (list "address" "password") "value" "Redis: set redis.address or create it") -}}
 {{- end -}}
 {{- if eq .Values.dapr.pubsub.type "kafka" -}}
 {{- include "cxmesh.requireSecret" (dict "root" . "name" "cxmesh-kafka" "keys" (list "brokers" "authType" "username" "password") "value" "Kafka pub/sub") -}}
