@@ -28,7 +28,8 @@ public static class PartnerModule
         builder.AddEventHandler<FeedbackReceived, FeedbackReceivedHandler>(Name, Topics.FeedbackReceived);
         builder.AddEventHandler<FeedbackErased, FeedbackErasedHandler>(Name, Topics.FeedbackErased);
         builder.AddEventHandler<SharingDecided, SharingDecidedHandler>(Name, Topics.SharingDecided);
-        builder.Services.AddOptions<PartnerOptions>().BindConfiguration(PartnerOptions.Section);
+        builder.Services.AddOptions<PartnerOptions>().BindConfiguration(PartnerOptions.Section).ValidateOnStart();
+        builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PartnerOptions>, PartnerOptionsValidator>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<PartnerStore>();
         builder.Services.AddSingleton<ReportStore>();

@@ -43,6 +43,8 @@ internal sealed class BenchHost : IAsyncDisposable
             ["Auth:SigningKey"] = CxMeshTestHost.SigningKey,
             ["Feedback:ActiveContactKey"] = "bench",
             ["Feedback:ContactKeys:bench"] = CxMeshTestHost.ContactKey,
+            ["Partner:ActiveSecretKey"] = "bench",
+            ["Partner:SecretKeys:bench"] = CxMeshTestHost.ContactKey,
             ["ConnectionStrings:redis"] = TestServers.Redis.Endpoint,
             ["Redis:KeyPrefix"] = $"bench-{Guid.NewGuid():N}",
             ["Logging:LogLevel:Default"] = "Warning",

@@ -1,12 +1,16 @@
 using System.Collections.Concurrent;
 using CxMesh.Governance.V1;
+using CxMesh.Partner.Data;
 using CxMesh.Partner.Domain;
 using CxMesh.Partner.V1;
 using CxMesh.Platform.Auth;
+using CxMesh.Platform.Postgres;
 using CxMesh.TestKit;
+using Dapper;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace CxMesh.Partner.Tests;
@@ -180,5 +184,36 @@ public sealed class WebhookTests : IAsyncLifetime
         Assert.Equal(2, again.Signature!.Split(',').Count(p => p.StartsWith("v1=", StringComparison.Ordinal)));
         Assert.True(WebhookSignature.Verify(again.Signature, oldSecret, again.Body, DateTimeOffset.UtcNow));
         Assert.True(WebhookSignature.Verify(again.Signature, rotated.WebhookSecret, again.Body, DateTimeOffset.UtcNow));
+    }
+
+    [Fact]
+    public async Task Signing_secrets_are_sealed_at_rest_and_plaintext_ones_from_before_are_sealed_at_start_and_still_sign()
+    {
+        var (partnerId, secret, _) = await PublishAsync();
+        var database = _host.Services.GetRequiredKeyedService<ServiceDatabase>("partner");
+        await using var connection = await database.OpenConnectionAsync();
+        var stored = await connection.QuerySingleAsync<(string? Secret, string KeyId, byte[] Ciphertext)>(
+            "select secret, key_id, ciphertext from webhook_secrets where partner_id = @partnerId", new { partnerId });
+        Assert.Null(stored.Secret);
+        Assert.Equal("test1", stored.KeyId);
+        Assert.DoesNotContain(secret, System.Text.Encoding.UTF8.GetString(stored.Ciphertext));
+
+        // A row as written before secrets were sealed: plaintext. It still signs, and the sender seals it.
+        await connection.ExecuteAsync(
+            "update webhook_secrets set secret = @secret, key_id = null, nonce = null, ciphertext = null, tag = null where partner_id = @partnerId",
+            new { secret, partnerId });
+        var store = _host.Services.GetRequiredService<WebhookStore>();
+        Assert.True(await store.SealLegacySecretsAsync(default) >= 1);
+        Assert.Null(await connection.ExecuteScalarAsync<string?>("select secret from webhook_secrets where partner_id = @partnerId", new { partnerId }));
+
+        var admin = _host.Client<PartnerService.PartnerServiceClient>(Roles.Admin);
+        var first = await Eventually.Until(
+            async () => (await admin.ListWebhookDeliveriesAsync(new ListWebhookDeliveriesRequest { PartnerId = partnerId })).Deliveries.SingleOrDefault(),
+            d => d?.State == "delivered");
+        await admin.RedeliverWebhookAsync(new RedeliverWebhookRequest { DeliveryId = first!.DeliveryId });
+        await Eventually.Until(() => Task.FromResult(_receiver.Requests.Count(r => r.DeliveryId == first.DeliveryId)), n => n == 2);
+        var again = _receiver.Requests.Last(r => r.DeliveryId == first.DeliveryId);
+        Assert.True(WebhookSignature.Verify(again.Signature, secret, again.Body, DateTimeOffset.UtcNow));
+
     }
 }

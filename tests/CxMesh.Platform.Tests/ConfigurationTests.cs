@@ -22,6 +22,8 @@ public sealed class ConfigurationTests
         ["Auth:SigningKey"] = CxMeshTestHost.SigningKey,
         ["Feedback:ActiveContactKey"] = "k1",
         ["Feedback:ContactKeys:k1"] = CxMeshTestHost.ContactKey,
+        ["Partner:ActiveSecretKey"] = "w1",
+        ["Partner:SecretKeys:w1"] = CxMeshTestHost.ContactKey,
         ["CxMesh:MigrateOnStart"] = "false",
         ["Messaging:RelayEnabled"] = "false",
         ["Journey:ProjectorEnabled"] = "false",
@@ -56,6 +58,8 @@ public sealed class ConfigurationTests
     [InlineData("Auth:SigningKey", "too-short")]
     [InlineData("Feedback:ActiveContactKey", null)]
     [InlineData("Feedback:ContactKeys:k1", "dG9vLXNob3J0")]
+    [InlineData("Partner:ActiveSecretKey", null)]
+    [InlineData("Partner:SecretKeys:w1", "not base64!")]
     [InlineData("CxMesh:Services", "feedback,billing")]
     [InlineData("CxMesh:GrpcPort", "70000")]
     [InlineData("CxMesh:BindAddress", "localhost:80")]

@@ -74,6 +74,8 @@ public sealed class CxMeshTestHost : IAsyncDisposable
             ["Auth:SigningKey"] = SigningKey,
             ["Feedback:ActiveContactKey"] = "test1",
             ["Feedback:ContactKeys:test1"] = ContactKey,
+            ["Partner:ActiveSecretKey"] = "test1",
+            ["Partner:SecretKeys:test1"] = ContactKey,
             ["ConnectionStrings:redis"] = settings.Redis,
             ["Redis:KeyPrefix"] = settings.RedisKeyPrefix,
             ["Logging:LogLevel:Default"] = "Warning",

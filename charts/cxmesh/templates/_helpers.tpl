@@ -101,6 +101,10 @@ start. helm template and helm lint, which have no cluster, skip the check. dict 
 {{- if eq .Values.dapr.pubsub.type "kafka" -}}
 {{- include "cxmesh.requireSecret" (dict "root" . "name" "cxmesh-kafka" "keys" (list "brokers" "authType" "username" "password") "value" "Kafka pub/sub") -}}
 {{- end -}}
+{{- include "cxmesh.requireSecret" (dict "root" . "name" (required "webhookKeys.existingSecret is required: the Secret with the keys that seal partner webhook secrets." .Values.webhookKeys.existingSecret) "keys" (required "webhookKeys.keyIds is required." .Values.webhookKeys.keyIds) "value" "webhookKeys.existingSecret") -}}
+{{- if not (has .Values.webhookKeys.activeKeyId .Values.webhookKeys.keyIds) -}}
+{{- fail (printf "webhookKeys.activeKeyId %q must be one of webhookKeys.keyIds (%s)." .Values.webhookKeys.activeKeyId (join ", " .Values.webhookKeys.keyIds)) -}}
+{{- end -}}
 {{- if not (has .Values.pii.activeKeyId .Values.pii.keyIds) -}}
 {{- fail (printf "pii.activeKeyId %q must be one of pii.keyIds (%s)." .Values.pii.activeKeyId (join ", " .Values.pii.keyIds)) -}}
 {{- end -}}
@@ -176,6 +180,17 @@ start. helm template and helm lint, which have no cluster, skip the check. dict 
   valueFrom:
     secretKeyRef:
       name: {{ $root.Values.pii.existingSecret }}
+      key: {{ . }}
+{{- end }}
+{{- end }}
+{{- if eq $name "partner" }}
+- name: Partner__ActiveSecretKey
+  value: {{ $root.Values.webhookKeys.activeKeyId | quote }}
+{{- range $root.Values.webhookKeys.keyIds }}
+- name: Partner__SecretKeys__{{ . }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.webhookKeys.existingSecret }}
       key: {{ . }}
 {{- end }}
 {{- end }}

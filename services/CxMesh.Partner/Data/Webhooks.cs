@@ -4,6 +4,7 @@ using System.Text;
 using CxMesh.Partner.Domain;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Postgres;
+using CxMesh.Platform.Security;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -43,8 +44,15 @@ public sealed class DeliveryRow
 }
 
 /// <summary>Webhook secrets and deliveries.</summary>
-public sealed class WebhookStore([FromKeyedServices(PartnerModule.Name)] ServiceDatabase database, TimeProvider clock, IOptions<WebhookOptions> options)
+public sealed class WebhookStore(
+    [FromKeyedServices(PartnerModule.Name)] ServiceDatabase database, TimeProvider clock, IOptions<WebhookOptions> options, IOptions<Api.PartnerOptions> partner)
 {
+    private readonly KeyRing _keys = new(partner.Value.SecretKeys, partner.Value.ActiveSecretKey, "Partner:SecretKeys", "Partner:ActiveSecretKey");
+
+    /// <summary>A secret is bound to its partner and creation time: a sealed secret moved to another row does not open.</summary>
+    private static byte[] Binding(string partnerId, DateTime createdAt) =>
+        Encoding.UTF8.GetBytes($"webhook-secret|{partnerId}|{createdAt.Ticks - createdAt.Ticks % 10}");
+
     private const string Columns =
         "delivery_id as deliveryid, partner_id as partnerid, report_id as reportid, url, payload, state, attempts, last_error as lasterror, " +
         "created_at as createdat, delivered_at as deliveredat, next_attempt_at as nextattemptat";
@@ -73,8 +81,14 @@ public sealed class WebhookStore([FromKeyedServices(PartnerModule.Name)] Service
             "update webhook_secrets set retired_at = @retires where partner_id = @partnerId and (retired_at is null or retired_at > @retires)",
             new { partnerId, retires }, tx, cancellationToken: ct));
         var secret = NewSecret();
+        // Postgres keeps microseconds: bind to the time as it will be read back.
+        var created = new DateTime(now.Ticks - now.Ticks % 10, DateTimeKind.Utc);
+        var sealedSecret = _keys.Seal(Encoding.UTF8.GetBytes(secret), Binding(partnerId, created));
         await connection.ExecuteAsync(new CommandDefinition(
-            "insert into webhook_secrets (partner_id, secret, created_at) values (@partnerId, @secret, @now)", new { partnerId, secret, now }, tx, cancellationToken: ct));
+            """
+            insert into webhook_secrets (partner_id, key_id, nonce, ciphertext, tag, created_at)
+            values (@partnerId, @KeyId, @Nonce, @Ciphertext, @Tag, @created)
+            """, new { partnerId, sealedSecret.KeyId, sealedSecret.Nonce, sealedSecret.Ciphertext, sealedSecret.Tag, created }, tx, cancellationToken: ct));
         return (secret, retires);
     }
 
@@ -101,6 +115,43 @@ public sealed class WebhookStore([FromKeyedServices(PartnerModule.Name)] Service
             """, new { deliveryId }, cancellationToken: ct)) ?? throw new NotFoundException("webhook delivery", deliveryId.ToString());
     }
 
+    private const string SecretColumns = "partner_id as partnerid, secret, key_id as keyid, nonce, ciphertext, tag, created_at as createdat";
+
+    private sealed class SecretRow
+    {
+        public string PartnerId { get; set; } = "";
+        public string? Secret { get; set; }
+        public string? KeyId { get; set; }
+        public byte[]? Nonce { get; set; }
+        public byte[]? Ciphertext { get; set; }
+        public byte[]? Tag { get; set; }
+        public DateTime CreatedAt { get; set; }
+    }
+
+    private string Open(SecretRow row) => row.Secret ?? Encoding.UTF8.GetString(_keys.Open(
+        new SealedValue(row.KeyId!, row.Nonce!, row.Ciphertext!, row.Tag!), Binding(row.PartnerId, row.CreatedAt), $"A webhook secret of partner {row.PartnerId}"));
+
+    /// <summary>Seals secrets stored in plaintext before they were sealed at rest (once, at start-up). Returns how many.</summary>
+    public async Task<int> SealLegacySecretsAsync(CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var legacy = (await connection.QueryAsync<SecretRow>(new CommandDefinition(
+            $"select {SecretColumns} from webhook_secrets where secret is not null for update skip locked", transaction: tx, cancellationToken: ct))).ToList();
+        foreach (var row in legacy)
+        {
+            var sealedSecret = _keys.Seal(Encoding.UTF8.GetBytes(row.Secret!), Binding(row.PartnerId, row.CreatedAt));
+            await connection.ExecuteAsync(new CommandDefinition(
+                """
+                update webhook_secrets set secret = null, key_id = @KeyId, nonce = @Nonce, ciphertext = @Ciphertext, tag = @Tag
+                where partner_id = @partnerId and created_at = @createdAt
+                """, new { sealedSecret.KeyId, sealedSecret.Nonce, sealedSecret.Ciphertext, sealedSecret.Tag, partnerId = row.PartnerId, createdAt = row.CreatedAt },
+                tx, cancellationToken: ct));
+        }
+        await tx.CommitAsync(ct);
+        return legacy.Count;
+    }
+
     /// <summary>
     /// Claims due deliveries for a lease (safe with several replicas: a claimed row is not due for the others), sends
     /// each outside any transaction, and records the outcome of every attempt.
@@ -119,9 +170,9 @@ public sealed class WebhookStore([FromKeyedServices(PartnerModule.Name)] Service
             """, new { now, lease }, cancellationToken: ct))).ToList();
         foreach (var delivery in due)
         {
-            var secrets = (await connection.QueryAsync<string>(new CommandDefinition(
-                "select secret from webhook_secrets where partner_id = @PartnerId and (retired_at is null or retired_at > @now) order by created_at desc",
-                new { delivery.PartnerId, now }, cancellationToken: ct))).ToList();
+            var secrets = (await connection.QueryAsync<SecretRow>(new CommandDefinition(
+                $"select {SecretColumns} from webhook_secrets where partner_id = @PartnerId and (retired_at is null or retired_at > @now) order by created_at desc",
+                new { delivery.PartnerId, now }, cancellationToken: ct))).Select(Open).ToList();
             var (status, error, elapsed) = await send(delivery, secrets);
             var attempt = delivery.Attempts + 1;
             var ok = status is >= 200 and < 300;
@@ -159,6 +210,14 @@ public sealed class WebhookSender(WebhookStore store, IHttpClientFactory http, T
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        try
+        {
+            if (await store.SealLegacySecretsAsync(stoppingToken) is > 0 and var sealedCount) logger.LogInformation("Sealed {Count} webhook secret(s) stored in plaintext", sealedCount);
+        }
+        catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+        {
+            logger.LogWarning(ex, "Sealing plaintext webhook secrets failed; they keep working and are sealed at the next start");
+        }
         while (!stoppingToken.IsCancellationRequested)
         {
             try
