@@ -27,14 +27,14 @@ public sealed class SeparateServicesTests : IAsyncLifetime
             _hosts[name] = await CxMeshTestHost.StartAsync(s =>
             {
                 s.Services = name;
-                s.ConfigureServices = services => FakeDaprBroker.Use(services, server.CreateHandler());
+                s.ConfigureServices = services => FakeDaprSidecar.Use(services, server.CreateHandler());
             });
         }
         _hosts["governance"] = await CxMeshTestHost.StartAsync(s =>
         {
             s.Services = "governance";
             foreach (var other in new[] { "scoring", "feedback", "journey" }) s.Settings[$"CxMesh:Endpoints:{other}"] = _hosts[other].Address;
-            s.ConfigureServices = services => FakeDaprBroker.Use(services, server.CreateHandler());
+            s.ConfigureServices = services => FakeDaprSidecar.Use(services, server.CreateHandler());
         });
         foreach (var (name, host) in _hosts) await _broker.SubscribeAsync(name, host.Http());
     }

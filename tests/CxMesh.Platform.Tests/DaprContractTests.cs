@@ -9,9 +9,7 @@ using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
 using CxMesh.TestKit;
 using Dapper;
-using Dapr.Client;
 using Google.Protobuf.WellKnownTypes;
-using Grpc.Net.Client;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -154,7 +152,7 @@ public sealed class DaprContractTests
         await using var host = await CxMeshTestHost.StartAsync(s =>
         {
             s.Services = "feedback";
-            s.ConfigureServices = services => UseSidecar(services, sidecarServer.CreateHandler());
+            s.ConfigureServices = services => FakeDaprSidecar.Use(services, sidecarServer.CreateHandler());
         });
         var client = host.Client<FeedbackService.FeedbackServiceClient>();
         var submitted = await client.SubmitFeedbackAsync(new SubmitFeedbackRequest
@@ -191,7 +189,7 @@ public sealed class DaprContractTests
             s.Settings["Messaging:MaxAttempts"] = "3";
             s.Settings["Messaging:InitialBackoff"] = "00:00:00.050";
             s.Settings["Messaging:PollInterval"] = "00:00:00.200";
-            s.ConfigureServices = services => UseSidecar(services, sidecarServer.CreateHandler());
+            s.ConfigureServices = services => FakeDaprSidecar.Use(services, sidecarServer.CreateHandler());
         });
         await host.Client<FeedbackService.FeedbackServiceClient>().SubmitFeedbackAsync(new SubmitFeedbackRequest
         {
@@ -210,14 +208,5 @@ public sealed class DaprContractTests
         Assert.Equal(1, await ParkedEvents.ReplayAsync(db.DataSource, default));
         await Eventually.Until(() => Task.FromResult(sidecar.Published.Count), n => n == 1, because: "the replayed event is published");
         Assert.Empty(await ParkedEvents.ListAsync(db.DataSource, default));
-    }
-
-    private static void UseSidecar(IServiceCollection services, HttpMessageHandler handler)
-    {
-        services.RemoveAll<DaprClient>();
-        services.AddSingleton(new DaprClientBuilder()
-            .UseGrpcEndpoint("http://localhost")
-            .UseGrpcChannelOptions(new GrpcChannelOptions { HttpHandler = handler })
-            .Build());
     }
 }

@@ -54,7 +54,7 @@ public sealed class AggregationTests(HostFixture fixture) : IClassFixture<HostFi
 
     private static List<ScopePart> PartsOf(FeedbackReceived e)
     {
-        var parts = new List<ScopePart> { new(ScopeDimension.Journey, e.JourneyId), new(ScopeDimension.Channel, Events.FeedbackReceivedHandler.ChannelName(e.Channel)), new(ScopeDimension.Product, e.ProductId) };
+        var parts = new List<ScopePart> { new(ScopeDimension.Journey, e.JourneyId), new(ScopeDimension.Channel, CxMesh.Platform.Api.ChannelNames.Name(e.Channel)!), new(ScopeDimension.Product, e.ProductId) };
         parts.AddRange(e.Segment.Select(s => new ScopePart(ScopeDimension.Segment, s.Value, s.Key)));
         return parts;
     }

@@ -2,13 +2,9 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Dapr.Client;
 using Dapr.Client.Autogen.Grpc.v1;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using Grpc.Net.Client;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CxMesh.TestKit;
 
@@ -94,15 +90,5 @@ public sealed class FakeDaprBroker : FakeDaprSidecar
         {
             return false;
         }
-    }
-
-    /// <summary>Points a host's Dapr client at this broker.</summary>
-    public static void Use(IServiceCollection services, HttpMessageHandler brokerHandler)
-    {
-        services.RemoveAll<DaprClient>();
-        services.AddSingleton(new DaprClientBuilder()
-            .UseGrpcEndpoint("http://localhost")
-            .UseGrpcChannelOptions(new GrpcChannelOptions { HttpHandler = brokerHandler })
-            .Build());
     }
 }

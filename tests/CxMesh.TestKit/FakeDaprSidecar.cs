@@ -6,6 +6,7 @@ using Grpc.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace CxMesh.TestKit;
 
@@ -47,5 +48,15 @@ public class FakeDaprSidecar
         app.MapGrpcService<FakeDaprSidecar>();
         await app.StartAsync();
         return (sidecar, app, app.GetTestServer());
+    }
+
+    /// <summary>Points a host's Dapr client at a fake sidecar (or broker) served by <paramref name="handler"/>.</summary>
+    public static void Use(IServiceCollection services, HttpMessageHandler handler)
+    {
+        services.RemoveAll<Dapr.Client.DaprClient>();
+        services.AddSingleton(new Dapr.Client.DaprClientBuilder()
+            .UseGrpcEndpoint("http://localhost")
+            .UseGrpcChannelOptions(new Grpc.Net.Client.GrpcChannelOptions { HttpHandler = handler })
+            .Build());
     }
 }

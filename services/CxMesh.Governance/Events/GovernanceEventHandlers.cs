@@ -2,6 +2,7 @@ using CxMesh.Common.V1;
 using CxMesh.Events.V1;
 using CxMesh.Governance.Data;
 using CxMesh.Governance.Domain;
+using CxMesh.Platform.Api;
 using CxMesh.Platform.Messaging;
 using Microsoft.Extensions.Options;
 
@@ -21,7 +22,7 @@ public sealed class AlertRaisedHandler(IOptions<GovernanceOptions> options) : IE
         var touchpoint = NullIfEmpty(drop ? ScopeKeys.Value(evt.ScopeKey, "touchpoint") ?? "" : evt.TouchpointKey);
         var (owner, team) = await ActionStore.ResolveOwnerAsync(context.Connection, context.Transaction, journey, touchpoint, options.Value.CxTeam, ct);
         var raisedAt = evt.OccurredAt?.ToDateTime() ?? DateTime.UtcNow;
-        var channel = ChannelName(evt.Channel);
+        var channel = ChannelNames.Name(evt.Channel);
         await ActionStore.InsertAsync(context.Connection, context.Transaction, new ActionRow
         {
             Id = Guid.CreateVersion7(),
@@ -43,21 +44,13 @@ public sealed class AlertRaisedHandler(IOptions<GovernanceOptions> options) : IE
 
     private static string Title(AlertRaised evt) => evt.Kind switch
     {
-        AlertKind.Detractor => $"Call back a detractor ({MetricName(evt.Metric)} {evt.Rating}) via {ChannelName(evt.Channel) ?? "an unknown channel"}",
+        AlertKind.Detractor => $"Call back a detractor ({MetricName(evt.Metric)} {evt.Rating}) via {ChannelNames.Name(evt.Channel) ?? "an unknown channel"}",
         AlertKind.NegativeComplaint => "Answer a strongly negative complaint",
         AlertKind.ScoreDrop => $"Find why {MetricName(evt.Metric)} fell to {evt.Value:0.#} (from {evt.PreviousValue:0.#}) for {evt.ScopeKey} over {evt.WindowDays} days",
         _ => "Look into an alert",
     };
 
     private static string MetricName(Metric metric) => metric == Metric.Unspecified ? "score" : metric.ToString().ToUpperInvariant();
-
-    internal static string? ChannelName(Channel channel) => channel switch
-    {
-        Channel.Unspecified => null,
-        Channel.ContactCentre => "contact-centre",
-        Channel.SelfService => "self-service",
-        _ => channel.ToString().ToLowerInvariant(),
-    };
 
     internal static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 }

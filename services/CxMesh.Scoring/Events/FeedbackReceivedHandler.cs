@@ -1,5 +1,6 @@
 using CxMesh.Common.V1;
 using CxMesh.Events.V1;
+using CxMesh.Platform.Api;
 using CxMesh.Platform.Messaging;
 using CxMesh.Scoring.Data;
 using CxMesh.Scoring.Domain;
@@ -124,7 +125,7 @@ public sealed class FeedbackReceivedHandler(HotScoreRefresher refresher, TimePro
         var parts = new List<ScopePart>();
         if (journey.Length > 0) parts.Add(new ScopePart(ScopeDimension.Journey, journey));
         if (touchpoint.Length > 0) parts.Add(new ScopePart(ScopeDimension.Touchpoint, touchpoint));
-        if (evt.Channel != Channel.Unspecified) parts.Add(new ScopePart(ScopeDimension.Channel, ChannelName(evt.Channel)));
+        if (evt.Channel != Channel.Unspecified) parts.Add(new ScopePart(ScopeDimension.Channel, ChannelNames.Name(evt.Channel)!));
         if (evt.ProductId.Length > 0) parts.Add(new ScopePart(ScopeDimension.Product, evt.ProductId));
         if (evt.LotId.Length > 0) parts.Add(new ScopePart(ScopeDimension.Lot, evt.LotId));
         if (evt.StoreId.Length > 0) parts.Add(new ScopePart(ScopeDimension.Store, evt.StoreId));
@@ -201,11 +202,4 @@ public sealed class FeedbackReceivedHandler(HotScoreRefresher refresher, TimePro
         }
         return alert;
     }
-
-    public static string ChannelName(Channel channel) => channel switch
-    {
-        Channel.ContactCentre => "contact-centre",
-        Channel.SelfService => "self-service",
-        _ => channel.ToString().ToLowerInvariant(),
-    };
 }
