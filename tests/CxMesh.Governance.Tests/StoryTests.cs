@@ -177,6 +177,23 @@ public sealed class StoryTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.Null(notStarted.Priorities[0].Now);
         Assert.Contains("not started", notStarted.Summary);
         await RpcAssert.InvalidArgumentAsync(() => _admin.GetSprintProgressAsync(new GetSprintProgressRequest { SprintId = sprint.Id, Alpha = 0.7 }).ResponseAsync, "alpha");
+
+        // A sprint from before scoring's retention: scoring refuses the window, and governance says so rather than guess.
+        var ancient = DateOnly.FromDateTime(today).AddDays(-1000);
+        var old = (await _admin.CreateSprintAsync(new CreateSprintRequest
+        {
+            Sprint = new Sprint
+            {
+                Name = "Long ago",
+                StartDate = ancient.ToString("yyyy-MM-dd"),
+                EndDate = ancient.AddDays(83).ToString("yyyy-MM-dd"),
+                Priorities = { sprint.Priorities.Select(x => { var c = x.Clone(); c.Id = ""; c.ActionIds.Clear(); c.IdeaIds.Clear(); return c; }) },
+            },
+        })).Sprint;
+        var refused = await RpcAssert.StatusAsync(() => _admin.GetSprintProgressAsync(new GetSprintProgressRequest { SprintId = old.Id }).ResponseAsync,
+            StatusCode.FailedPrecondition);
+        Assert.Equal("SCORING_REFUSED", refused.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>().Reason);
+        Assert.Contains("scoring service refused", refused.Status.Detail);
     }
 
     private static SubmitFeedbackRequest Nps(string journey, int value, DateTime givenAt) => new()

@@ -101,9 +101,10 @@ public static class ServiceClients
 
     /// <summary>
     /// Runs a call to another service and turns its failures into this service's errors: unreachable, overloaded or
-    /// timed out is <see cref="DependencyUnavailableException"/> (UNAVAILABLE, naming the service); anything else the
-    /// other service answered is a bug here or there, not the caller's (INTERNAL), except NOT_FOUND, which
-    /// <paramref name="notFound"/> may translate.
+    /// timed out is <see cref="DependencyUnavailableException"/> (UNAVAILABLE, naming the service); a refusal of what was
+    /// asked (INVALID_ARGUMENT, FAILED_PRECONDITION, OUT_OF_RANGE) is FAILED_PRECONDITION <c>&lt;SERVICE&gt;_REFUSED</c>
+    /// with the other service's reason; NOT_FOUND is what <paramref name="notFound"/> makes of it; anything else is a
+    /// bug here or there, not the caller's (INTERNAL).
     /// </summary>
     public static async Task<T> CallAsync<T>(string service, Func<Task<T>> call, Func<RpcException, Exception>? notFound = null)
     {
@@ -118,6 +119,13 @@ public static class ServiceClients
         catch (RpcException e) when (e.StatusCode is StatusCode.NotFound && notFound is not null)
         {
             throw notFound(e);
+        }
+        catch (RpcException e) when (e.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition or StatusCode.OutOfRange)
+        {
+            // What this service asked for, from data it holds (a sprint's scope and dates), is not something the other
+            // service can answer: the caller learns why, in the other service's words.
+            throw new Errors.PreconditionFailedException($"{service.ToUpperInvariant()}_REFUSED", $"The {service} service refused the request: {e.Status.Detail}",
+                new Dictionary<string, string> { ["service"] = service, ["code"] = e.StatusCode.ToString() });
         }
         catch (RpcException e) when (e.StatusCode is not StatusCode.Cancelled)
         {
