@@ -454,9 +454,9 @@ spec:
 {{- end }}
 {{- end -}}
 
-{{/* Ingress: gRPC from this namespace and client namespaces; HTTP (Dapr callbacks come from the sidecar inside the
-pod) from nowhere else but probes. Egress: DNS, Dapr's control plane, Postgres, Redis, Kafka, OTLP, and what the
-service itself calls. */}}
+{{/* Ingress: the gRPC and HTTP (JSON) APIs from this namespace and client namespaces (Dapr's callbacks come from the
+sidecar inside the pod); the sidecar's metrics and control-plane port from Dapr's namespace. Egress: DNS, Dapr's
+control plane, Postgres, Redis, Kafka, OTLP, and what the service itself calls. */}}
 {{- define "cxmesh.networkPolicy" -}}
 {{- $root := .root -}}
 {{- $name := .name -}}
@@ -476,6 +476,7 @@ spec:
   ingress:
     - ports:
         - { port: {{ $root.Values.global.grpcPort }}, protocol: TCP }
+        - { port: {{ $root.Values.global.httpPort }}, protocol: TCP }
       from:
         - podSelector: {}
         {{- with $np.clientNamespaceSelector }}
