@@ -214,6 +214,61 @@ public sealed class ProgrammeTests(HostFixture fixture) : IClassFixture<HostFixt
     }
 
     [Fact]
+    public async Task An_accepted_idea_becomes_a_new_priority_while_the_sprint_has_room()
+    {
+        var p = await PeopleAsync(_admin);
+        var start = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-3);
+        var sprint = (await _admin.CreateSprintAsync(new CreateSprintRequest
+        {
+            Sprint = new Sprint
+            {
+                Name = "Room",
+                StartDate = start.ToString("yyyy-MM-dd"),
+                EndDate = start.AddDays(83).ToString("yyyy-MM-dd"),
+                Priorities = { Enumerable.Range(0, 5).Select(_ => Priority(p.Owner, p.Journey)) },
+            },
+        })).Sprint;
+        var idea = (await _admin.SubmitIdeaAsync(new SubmitIdeaRequest { Idea = new Idea { Title = "Text before delivery", Effort = Effort.Medium, SubmittedBy = p.Other } })).Idea;
+        var fromIdea = Priority(p.Other, p.Journey, 3);
+        fromIdea.Title = "Text before delivery";
+        await RpcAssert.StatusAsync(() => _admin.AddPriorityAsync(new AddPriorityRequest { SprintId = sprint.Id, Priority = fromIdea, IdeaId = idea.Id }).ResponseAsync,
+            StatusCode.FailedPrecondition);
+        await _admin.AdvanceIdeaAsync(new AdvanceIdeaRequest { IdeaId = idea.Id, To = IdeaState.Accepted });
+        var sixth = (await _admin.AddPriorityAsync(new AddPriorityRequest { SprintId = sprint.Id, Priority = fromIdea, IdeaId = idea.Id })).Sprint;
+        Assert.Equal(6, sixth.Priorities.Count);
+        Assert.Equal(("Text before delivery", p.Other), (sixth.Priorities[5].Title, sixth.Priorities[5].OwnerId));
+        Assert.Equal([idea.Id], sixth.Priorities[5].IdeaIds);
+
+        var seventh = await RpcAssert.StatusAsync(() => _admin.AddPriorityAsync(new AddPriorityRequest { SprintId = sprint.Id, Priority = Priority(p.Owner, p.Journey) }).ResponseAsync,
+            StatusCode.FailedPrecondition);
+        Assert.Equal("SPRINT_PRIORITY_COUNT", seventh.GetRpcStatus()!.GetDetail<ErrorInfo>().Reason);
+        await RpcAssert.InvalidArgumentAsync(() => _admin.AddPriorityAsync(new AddPriorityRequest { SprintId = sprint.Id, Priority = new Priority { Title = "x", OwnerId = p.Owner, TargetChange = 1 } }).ResponseAsync,
+            "priority.metric");
+        await RpcAssert.StatusAsync(() => _admin.AddPriorityAsync(new AddPriorityRequest { SprintId = Guid.NewGuid().ToString(), Priority = Priority(p.Owner, p.Journey) }).ResponseAsync,
+            StatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task People_vote_and_propose_as_themselves_while_apps_act_for_their_users()
+    {
+        var p = await PeopleAsync(_admin);
+        // The journey-owner test token's subject is "test-journey-owner": make that person a member.
+        await _admin.SaveMemberAsync(new SaveMemberRequest { Member = new Member { Id = "test-journey-owner", Name = "Jo Owner", TeamId = p.Team } });
+        var idea = (await _admin.SubmitIdeaAsync(new SubmitIdeaRequest { Idea = new Idea { Title = "Self-serve refunds", Effort = Effort.Low, SubmittedBy = p.Owner } })).Idea;
+        var owner = fixture.Host.Client<GovernanceService.GovernanceServiceClient>(Roles.JourneyOwner);
+
+        var impersonation = await RpcAssert.StatusAsync(() => owner.VoteIdeaAsync(new VoteIdeaRequest { IdeaId = idea.Id, MemberId = p.Sponsor }).ResponseAsync,
+            StatusCode.PermissionDenied);
+        Assert.Contains("member_id", impersonation.Status.Detail);
+        await RpcAssert.StatusAsync(() => owner.SubmitIdeaAsync(new SubmitIdeaRequest { Idea = new Idea { Title = "x", Effort = Effort.Low, SubmittedBy = p.Sponsor } }).ResponseAsync,
+            StatusCode.PermissionDenied);
+        Assert.Equal(1, (await owner.VoteIdeaAsync(new VoteIdeaRequest { IdeaId = idea.Id, MemberId = "test-journey-owner" })).Idea.Votes);
+
+        var app = fixture.Host.Client<GovernanceService.GovernanceServiceClient>(Roles.App);
+        Assert.Equal(2, (await app.VoteIdeaAsync(new VoteIdeaRequest { IdeaId = idea.Id, MemberId = p.Sponsor })).Idea.Votes);
+    }
+
+    [Fact]
     public async Task The_culture_scorecard_shows_change_and_where_there_is_most_room_to_grow()
     {
         var p = await PeopleAsync(_admin);

@@ -46,32 +46,44 @@ public sealed partial class GovernanceGrpcService
         var sprint = new SprintRow { Id = Guid.CreateVersion7(), Name = name, StartDate = start, EndDate = end };
         for (var i = 0; i < s.Priorities.Count; i++)
         {
-            var p = s.Priorities[i];
-            var field = $"sprint.priorities[{i}]";
-            CheckScope(p.Scope, $"{field}.scope");
-            if (p.Metric is Metric.Unspecified) throw new FieldViolationException($"{field}.metric", $"{field}.metric is required.");
-            if (p.Metric is Metric.Custom && p.QuestionId.Length == 0)
-            {
-                throw new FieldViolationException($"{field}.question_id", "a custom metric needs its question_id.");
-            }
-            if (p.TargetChange == 0 || !double.IsFinite(p.TargetChange))
-            {
-                throw new FieldViolationException($"{field}.target_change", "target_change is the change aimed for, not zero (e.g. 5 for +5 NPS points).");
-            }
-            sprint.Priorities.Add(new PriorityRow
-            {
-                Id = Guid.CreateVersion7(),
-                SprintId = sprint.Id,
-                Position = i,
-                Title = Check.Text(p.Title, $"{field}.title", 200),
-                OwnerId = Check.Key(p.OwnerId, $"{field}.owner_id"),
-                Scope = JsonFormatter.Default.Format(p.Scope ?? new ScoringApi.Scope()),
-                Metric = (int)p.Metric,
-                QuestionId = Check.OptionalKey(p.QuestionId, $"{field}.question_id") ?? "",
-                TargetChange = p.TargetChange,
-            });
+            sprint.Priorities.Add(PriorityRow(s.Priorities[i], $"sprint.priorities[{i}]", sprint.Id, i));
         }
         return new CreateSprintResponse { Sprint = ProtoMapping.ToProto(await programme.CreateSprintAsync(sprint, context.CancellationToken)) };
+    }
+
+    private static PriorityRow PriorityRow(Priority p, string field, Guid sprintId, int position)
+    {
+        CheckScope(p.Scope, $"{field}.scope");
+        if (p.Metric is Metric.Unspecified) throw new FieldViolationException($"{field}.metric", $"{field}.metric is required.");
+        if (p.Metric is Metric.Custom && p.QuestionId.Length == 0)
+        {
+            throw new FieldViolationException($"{field}.question_id", "a custom metric needs its question_id.");
+        }
+        if (p.TargetChange == 0 || !double.IsFinite(p.TargetChange))
+        {
+            throw new FieldViolationException($"{field}.target_change", "target_change is the change aimed for, not zero (e.g. 5 for +5 NPS points).");
+        }
+        return new PriorityRow
+        {
+            Id = Guid.CreateVersion7(),
+            SprintId = sprintId,
+            Position = position,
+            Title = Check.Text(p.Title, $"{field}.title", 200),
+            OwnerId = Check.Key(p.OwnerId, $"{field}.owner_id"),
+            Scope = JsonFormatter.Default.Format(p.Scope ?? new ScoringApi.Scope()),
+            Metric = (int)p.Metric,
+            QuestionId = Check.OptionalKey(p.QuestionId, $"{field}.question_id") ?? "",
+            TargetChange = p.TargetChange,
+        };
+    }
+
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<AddPriorityResponse> AddPriority(AddPriorityRequest request, ServerCallContext context)
+    {
+        var sprintId = Check.Id(request.SprintId, "sprint_id");
+        var priority = PriorityRow(request.Priority ?? throw new FieldViolationException("priority", "priority is required."), "priority", sprintId, 0);
+        var ideaId = Check.OptionalId(request.IdeaId, "idea_id");
+        return new() { Sprint = ProtoMapping.ToProto(await programme.AddPriorityAsync(priority, ideaId, context.CancellationToken)) };
     }
 
     private static void CheckScope(ScoringApi.Scope? scope, string field)
@@ -198,7 +210,7 @@ public sealed partial class GovernanceGrpcService
             JourneyKey = Check.OptionalKey(i.JourneyKey, "idea.journey_key"),
             TouchpointKey = Check.OptionalKey(i.TouchpointKey, "idea.touchpoint_key"),
             Effort = (int)i.Effort,
-            SubmittedBy = Check.Key(i.SubmittedBy, "idea.submitted_by"),
+            SubmittedBy = ActingMember(context, Check.Key(i.SubmittedBy, "idea.submitted_by"), "idea.submitted_by"),
             CreatedAt = clock.GetUtcNow().UtcDateTime,
         }, context.CancellationToken);
         return new SubmitIdeaResponse { Idea = ProtoMapping.ToProto(row) };
@@ -206,7 +218,23 @@ public sealed partial class GovernanceGrpcService
 
     [Authorize(Roles = Internal)]
     public override async Task<VoteIdeaResponse> VoteIdea(VoteIdeaRequest request, ServerCallContext context) =>
-        new() { Idea = ProtoMapping.ToProto(await programme.VoteAsync(Check.Id(request.IdeaId, "idea_id"), Check.Key(request.MemberId, "member_id"), context.CancellationToken)) };
+        new()
+        {
+            Idea = ProtoMapping.ToProto(await programme.VoteAsync(Check.Id(request.IdeaId, "idea_id"),
+                ActingMember(context, Check.Key(request.MemberId, "member_id"), "member_id"), context.CancellationToken)),
+        };
+
+    /// <summary>
+    /// Who an idea or a vote is from: apps (an intranet acting for its signed-in user) and admins name the member;
+    /// anyone else acts as themselves (the token's subject), so nobody votes twice under other people's names.
+    /// </summary>
+    private static string ActingMember(ServerCallContext context, string memberId, string field)
+    {
+        var user = context.GetHttpContext().User;
+        if (user.IsInRole(Roles.App) || user.IsInRole(Roles.Admin) || user.Identity?.Name == memberId) return memberId;
+        throw new RpcException(new Status(StatusCode.PermissionDenied,
+            $"{field}: '{memberId}' is not you; only apps and admins act for other members."));
+    }
 
     [Authorize(Roles = Actors)]
     public override async Task<AdvanceIdeaResponse> AdvanceIdea(AdvanceIdeaRequest request, ServerCallContext context)

@@ -210,6 +210,56 @@ public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] Se
         return sprint;
     }
 
+    /// <summary>A new priority at the end of a sprint holding fewer than the maximum; with an idea, linked to it.</summary>
+    public async Task<SprintRow> AddPriorityAsync(PriorityRow priority, Guid? ideaId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        // The sprint row's lock orders concurrent additions, so two cannot both take the sixth place.
+        if (await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
+            "select id from sprints where id = @SprintId for update", priority, tx, cancellationToken: ct)) is null)
+        {
+            throw new NotFoundException("sprint", priority.SprintId.ToString());
+        }
+        var count = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            "select count(*) from priorities where sprint_id = @SprintId", priority, tx, cancellationToken: ct));
+        if (SprintRules.PriorityCountProblem(count + 1) is { } problem)
+        {
+            throw new PreconditionFailedException("SPRINT_PRIORITY_COUNT", "The sprint rule: " + problem, new Dictionary<string, string>
+            {
+                ["field"] = "priority",
+                ["rule"] = $"{SprintRules.MinPriorities}-{SprintRules.MaxPriorities} priorities",
+                ["count"] = (count + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
+            });
+        }
+        await PeopleStore.RequireMemberAsync(connection, tx, priority.OwnerId, "priority.owner_id", ct);
+        var ideas = Array.Empty<Guid>();
+        if (ideaId is { } i)
+        {
+            await RequireAcceptedIdeaAsync(connection, tx, i, ct);
+            ideas = [i];
+        }
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            insert into priorities (id, sprint_id, position, title, owner_id, scope, metric, question_id, target_change, idea_ids)
+            values (@Id, @SprintId, @count, @Title, @OwnerId, @Scope::jsonb, @Metric, @QuestionId, @TargetChange, @ideas)
+            """, new { priority.Id, priority.SprintId, count, priority.Title, priority.OwnerId, priority.Scope, priority.Metric, priority.QuestionId, priority.TargetChange, ideas },
+            tx, cancellationToken: ct));
+        await tx.CommitAsync(ct);
+        return (await SprintAsync(connection, priority.SprintId, ct))!;
+    }
+
+    private static async Task RequireAcceptedIdeaAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid i, CancellationToken ct)
+    {
+        var state = await connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from ideas where id = @i", new { i }, tx, cancellationToken: ct))
+            ?? throw new FieldViolationException("idea_id", $"idea '{i}' does not exist.");
+        if (state is IdeaFlow.Proposed or IdeaFlow.Rejected)
+        {
+            throw new PreconditionFailedException("IDEA_NOT_ACCEPTED", $"idea '{i}' is {state}; only accepted ideas join a sprint.",
+                new Dictionary<string, string> { ["field"] = "idea_id", ["state"] = state });
+        }
+    }
+
     /// <summary>Links an action, or an accepted (or later) idea, to a priority of the sprint; linking twice changes nothing.</summary>
     public async Task<SprintRow> LinkAsync(Guid sprintId, Guid priorityId, Guid? actionId, Guid? ideaId, CancellationToken ct)
     {
@@ -231,13 +281,7 @@ public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] Se
         }
         if (ideaId is { } i)
         {
-            var state = await connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from ideas where id = @i", new { i }, tx, cancellationToken: ct))
-                ?? throw new FieldViolationException("idea_id", $"idea '{i}' does not exist.");
-            if (state is IdeaFlow.Proposed or IdeaFlow.Rejected)
-            {
-                throw new PreconditionFailedException("IDEA_NOT_ACCEPTED", $"idea '{i}' is {state}; only accepted ideas join a sprint.",
-                    new Dictionary<string, string> { ["field"] = "idea_id", ["state"] = state });
-            }
+            await RequireAcceptedIdeaAsync(connection, tx, i, ct);
             await connection.ExecuteAsync(new CommandDefinition(
                 "update priorities set idea_ids = array_append(idea_ids, @i) where id = @priorityId and not (@i = any(idea_ids))", new { i, priorityId }, tx, cancellationToken: ct));
         }
