@@ -181,21 +181,27 @@ public sealed class ProgrammeTests(HostFixture fixture) : IClassFixture<HostFixt
         Assert.Equal(IdeaState.Proposed, (await app.SubmitIdeaAsync(new SubmitIdeaRequest { Idea = new Idea { Title = "From the intranet", Effort = Effort.Low, SubmittedBy = p.Other } })).Idea.State);
     }
 
+    /// <summary>A sprint that started three days ago with <paramref name="priorities"/> priorities on the people's journey.</summary>
+    private async Task<Sprint> RunningSprintAsync(People p, int priorities)
+    {
+        var start = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-3);
+        return (await _admin.CreateSprintAsync(new CreateSprintRequest
+        {
+            Sprint = new Sprint
+            {
+                Name = $"Sprint of {priorities}",
+                StartDate = start.ToString("yyyy-MM-dd"),
+                EndDate = start.AddDays(83).ToString("yyyy-MM-dd"),
+                Priorities = { Enumerable.Range(0, priorities).Select(_ => Priority(p.Owner, p.Journey)) },
+            },
+        })).Sprint;
+    }
+
     [Fact]
     public async Task Accepted_ideas_and_actions_join_sprint_priorities()
     {
         var p = await PeopleAsync(_admin);
-        var start = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-3);
-        var sprint = (await _admin.CreateSprintAsync(new CreateSprintRequest
-        {
-            Sprint = new Sprint
-            {
-                Name = "Link",
-                StartDate = start.ToString("yyyy-MM-dd"),
-                EndDate = start.AddDays(83).ToString("yyyy-MM-dd"),
-                Priorities = { Priority(p.Owner, p.Journey), Priority(p.Owner, p.Journey), Priority(p.Owner, p.Journey), Priority(p.Owner, p.Journey) },
-            },
-        })).Sprint;
+        var sprint = await RunningSprintAsync(p, 4);
         var idea = (await _admin.SubmitIdeaAsync(new SubmitIdeaRequest { Idea = new Idea { Title = "Idea", Effort = Effort.Low, SubmittedBy = p.Owner } })).Idea;
         var priority = sprint.Priorities[1].Id;
         await RpcAssert.StatusAsync(() => _admin.LinkToPriorityAsync(new LinkToPriorityRequest { SprintId = sprint.Id, PriorityId = priority, IdeaId = idea.Id }).ResponseAsync,
@@ -217,17 +223,7 @@ public sealed class ProgrammeTests(HostFixture fixture) : IClassFixture<HostFixt
     public async Task An_accepted_idea_becomes_a_new_priority_while_the_sprint_has_room()
     {
         var p = await PeopleAsync(_admin);
-        var start = DateOnly.FromDateTime(DateTime.UtcNow).AddDays(-3);
-        var sprint = (await _admin.CreateSprintAsync(new CreateSprintRequest
-        {
-            Sprint = new Sprint
-            {
-                Name = "Room",
-                StartDate = start.ToString("yyyy-MM-dd"),
-                EndDate = start.AddDays(83).ToString("yyyy-MM-dd"),
-                Priorities = { Enumerable.Range(0, 5).Select(_ => Priority(p.Owner, p.Journey)) },
-            },
-        })).Sprint;
+        var sprint = await RunningSprintAsync(p, 5);
         var idea = (await _admin.SubmitIdeaAsync(new SubmitIdeaRequest { Idea = new Idea { Title = "Text before delivery", Effort = Effort.Medium, SubmittedBy = p.Other } })).Idea;
         var fromIdea = Priority(p.Other, p.Journey, 3);
         fromIdea.Title = "Text before delivery";
