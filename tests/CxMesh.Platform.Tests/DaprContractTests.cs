@@ -39,16 +39,7 @@ public sealed class DaprContractTests
     public async Task A_CloudEvent_posted_as_the_sidecar_posts_it_is_applied_once_even_when_posted_twice()
     {
         await using var host = await CxMeshTestHost.StartAsync(s => s.Services = "scoring");
-        var evt = new FeedbackReceived
-        {
-            EventId = Guid.NewGuid().ToString(),
-            OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow),
-            FeedbackId = Guid.NewGuid().ToString(),
-            Channel = Channel.Review,
-            JourneyId = "dapr-journey",
-            GivenAt = Timestamp.FromDateTime(DateTime.UtcNow),
-            Ratings = { new RatingValue { QuestionId = "nps", Metric = Metric.Nps, Value = 10, ScaleMax = 10 } },
-        };
+        var evt = NpsReceived("dapr-journey", 10);
         var cloudEvent = $$"""
             {"specversion":"1.0","id":"{{evt.EventId}}","source":"cxmesh/feedback","type":"{{Topics.FeedbackReceived.EventType}}",
              "datacontenttype":"application/json","topic":"feedback.received.v1","pubsubname":"pubsub",
@@ -100,16 +91,7 @@ public sealed class DaprContractTests
     public async Task Dead_letters_are_redelivered_once_the_cause_is_gone_and_poison_stays()
     {
         await using var host = await CxMeshTestHost.StartAsync(s => s.Services = "scoring");
-        var evt = new FeedbackReceived
-        {
-            EventId = Guid.NewGuid().ToString(),
-            OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow),
-            FeedbackId = Guid.NewGuid().ToString(),
-            Channel = Channel.Review,
-            JourneyId = "dead-letter-journey",
-            GivenAt = Timestamp.FromDateTime(DateTime.UtcNow),
-            Ratings = { new RatingValue { QuestionId = "nps", Metric = Metric.Nps, Value = 9, ScaleMax = 10 } },
-        };
+        var evt = NpsReceived("dead-letter-journey", 9);
         // Dapr gave up on a good event (the database was down through every retry) and one that can never be used.
         foreach (var (id, data) in new[] { (evt.EventId, EventJson.Format(evt)), ("poison-1", """{"eventId":{"nested":"wrong"}}""") })
         {
@@ -209,4 +191,16 @@ public sealed class DaprContractTests
         await Eventually.Until(() => Task.FromResult(sidecar.Published.Count), n => n == 1, because: "the replayed event is published");
         Assert.Empty(await ParkedEvents.ListAsync(db.DataSource, default));
     }
+
+    /// <summary>A feedback.received event with one NPS rating, as the feedback service publishes it.</summary>
+    private static FeedbackReceived NpsReceived(string journey, int value) => new()
+    {
+        EventId = Guid.NewGuid().ToString(),
+        OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow),
+        FeedbackId = Guid.NewGuid().ToString(),
+        Channel = Channel.Review,
+        JourneyId = journey,
+        GivenAt = Timestamp.FromDateTime(DateTime.UtcNow),
+        Ratings = { new RatingValue { QuestionId = "nps", Metric = Metric.Nps, Value = value, ScaleMax = 10 } },
+    };
 }

@@ -52,25 +52,7 @@ public sealed class CaseStudyStore([FromKeyedServices(GovernanceModule.Name)] Se
                                       perfect_journey, feedback_id, customer_id, redacted_verbatim, ratings, timeline, created_by, created_at, updated_at)
             values (@Id, @Title, @JourneyKey, @TouchpointKeys, @ThemeKeys, @CustomerPainPoints, @BusinessPainPoints, @Lessons,
                     @PerfectJourney, @FeedbackId, @CustomerId, @RedactedVerbatim, @Ratings::jsonb, @Timeline::jsonb, @CreatedBy, @now, @now)
-            """, new
-            {
-                row.Id,
-                row.Title,
-                row.JourneyKey,
-                row.TouchpointKeys,
-                row.ThemeKeys,
-                row.CustomerPainPoints,
-                row.BusinessPainPoints,
-                row.Lessons,
-                row.PerfectJourney,
-                row.FeedbackId,
-                row.CustomerId,
-                row.RedactedVerbatim,
-                row.Ratings,
-                row.Timeline,
-                row.CreatedBy,
-                now,
-            }, cancellationToken: ct));
+            """, Parameters(row, now), cancellationToken: ct));
         return (await GetAsync(connection, row.Id, ct))!;
     }
 
@@ -84,21 +66,17 @@ public sealed class CaseStudyStore([FromKeyedServices(GovernanceModule.Name)] Se
                 customer_pain_points = @CustomerPainPoints, business_pain_points = @BusinessPainPoints, lessons = @Lessons,
                 perfect_journey = @PerfectJourney, updated_at = @now
             where id = @Id
-            """, new
-            {
-                row.Id,
-                row.Title,
-                row.JourneyKey,
-                row.TouchpointKeys,
-                row.ThemeKeys,
-                row.CustomerPainPoints,
-                row.BusinessPainPoints,
-                row.Lessons,
-                row.PerfectJourney,
-                now = clock.GetUtcNow().UtcDateTime,
-            }, cancellationToken: ct));
+            """, Parameters(row, clock.GetUtcNow().UtcDateTime), cancellationToken: ct));
         if (updated == 0) throw new NotFoundException("case study", row.Id.ToString());
         return (await GetAsync(connection, row.Id, ct))!;
+    }
+
+    /// <summary>The row's fields as parameters, and the time as @now.</summary>
+    private static DynamicParameters Parameters(CaseStudyRow row, DateTime now)
+    {
+        var parameters = new DynamicParameters(row);
+        parameters.Add("now", now);
+        return parameters;
     }
 
     public async Task<CaseStudyRow> GetAsync(Guid id, CancellationToken ct)

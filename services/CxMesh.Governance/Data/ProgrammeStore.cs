@@ -190,24 +190,32 @@ public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] Se
     public async Task<IReadOnlyList<SprintRow>> SprintsAsync(CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
-        var ids = await connection.QueryAsync<Guid>(new CommandDefinition("select id from sprints order by start_date desc, created_at desc limit 200", cancellationToken: ct));
-        var sprints = new List<SprintRow>();
-        foreach (var id in ids) sprints.Add((await SprintAsync(connection, id, ct))!);
-        return sprints;
+        return await SprintsAsync(connection, null, ct);
     }
 
-    private static async Task<SprintRow?> SprintAsync(NpgsqlConnection connection, Guid id, CancellationToken ct)
+    private static async Task<SprintRow?> SprintAsync(NpgsqlConnection connection, Guid id, CancellationToken ct) =>
+        (await SprintsAsync(connection, id, ct)).SingleOrDefault();
+
+    /// <summary>One sprint, or the 200 latest, with their priorities: two queries whatever the count.</summary>
+    private static async Task<IReadOnlyList<SprintRow>> SprintsAsync(NpgsqlConnection connection, Guid? id, CancellationToken ct)
     {
-        var sprint = await connection.QuerySingleOrDefaultAsync<SprintRow>(new CommandDefinition(
-            "select id, name, start_date as startdate, end_date as enddate, created_at as createdat from sprints where id = @id", new { id }, cancellationToken: ct));
-        if (sprint is null) return null;
-        sprint.Priorities.AddRange(await connection.QueryAsync<PriorityRow>(new CommandDefinition(
+        var sprints = (await connection.QueryAsync<SprintRow>(new CommandDefinition(
+            """
+            select id, name, start_date as startdate, end_date as enddate, created_at as createdat from sprints
+            where @id::uuid is null or id = @id
+            order by start_date desc, created_at desc limit 200
+            """, new { id }, cancellationToken: ct))).ToList();
+        var byId = sprints.ToDictionary(s => s.Id);
+        foreach (var priority in await connection.QueryAsync<PriorityRow>(new CommandDefinition(
             """
             select id, sprint_id as sprintid, position, title, owner_id as ownerid, scope::text as scope, metric, question_id as questionid,
                    target_change as targetchange, action_ids as actionids, idea_ids as ideaids
-            from priorities where sprint_id = @id order by position
-            """, new { id }, cancellationToken: ct)));
-        return sprint;
+            from priorities where sprint_id = any(@ids) order by sprint_id, position
+            """, new { ids = byId.Keys.ToArray() }, cancellationToken: ct)))
+        {
+            byId[priority.SprintId].Priorities.Add(priority);
+        }
+        return sprints;
     }
 
     /// <summary>A new priority at the end of a sprint holding fewer than the maximum; with an idea, linked to it.</summary>

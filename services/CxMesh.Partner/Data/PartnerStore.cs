@@ -257,19 +257,6 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
         return moved;
     }
 
-    public async Task<AgreementRow> TransitionAsync(Guid agreementId, int version, string from, string to, CancellationToken ct)
-    {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        var moved = await connection.QuerySingleOrDefaultAsync<AgreementRow>(new CommandDefinition(
-            $"update agreements set state = @to where agreement_id = @agreementId and version = @version and state = @from returning {AgreementColumns}",
-            new { agreementId, version, from, to }, cancellationToken: ct));
-        if (moved is not null) return moved;
-        var current = await AgreementAsync(agreementId, version, ct);
-        if (current is null || current.Version != version) throw new NotFoundException("agreement", $"{agreementId} version {version}");
-        throw new PreconditionFailedException("AGREEMENT_STATE", $"agreement version {version} is {current.State}, not {from}.",
-            new Dictionary<string, string> { ["field"] = "agreement_id", ["state"] = current.State });
-    }
-
     /// <summary>
     /// Applies governance's decision to a pending version, in the handler's transaction: approved makes it active and
     /// supersedes the partner's previously active version; rejected closes it. A decision about another state is ignored.

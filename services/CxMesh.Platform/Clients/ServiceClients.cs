@@ -5,6 +5,7 @@ using Grpc.Core.Interceptors;
 using Grpc.Net.Client.Configuration;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace CxMesh.Platform.Clients;
@@ -37,7 +38,7 @@ public static class ServiceClients
         {
             throw new ConfigurationException(key, $"must be an absolute URI (http://host:port or dns:///host:port), got '{configured}'.");
         }
-        builder.Services.AddSingleton<ServiceTokens>();
+        builder.Services.TryAddSingleton<ServiceTokens>();
         var balanced = configured?.StartsWith("dns:", StringComparison.OrdinalIgnoreCase) == true;
 
         return builder.Services

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace CxMesh.Governance;
+namespace CxMesh.Governance.Data;
 
 /// <summary>Configuration section <c>Governance</c>.</summary>
 public sealed class GovernanceOptions : IValidatableObject
