@@ -94,18 +94,34 @@ seed.SetAction((result, ct) => Run(async () =>
     var open = await governance.ListActionsAsync(new CxMesh.Governance.V1.ListActionsRequest { PageSize = 200 }, deadline: Connection.Deadline(), cancellationToken: ct);
     Console.WriteLine($"Demo governance: a running sprint, ideas, a case study, culture scores; {open.Actions.Count}{(open.NextPageToken.Length > 0 ? "+" : "")} open actions from detractor alerts.");
 
-    // Reports over the last 30 days, once the partner copies of the new feedback are in.
+    // Weekly reports over the last four weeks (oldest first, so each shows the earlier ones as its trend), once the
+    // partner copies of the new feedback are in. A partner's reports never overlap: weeks reported by an earlier run stay.
     await Task.Delay(TimeSpan.FromSeconds(2), ct);
     var today = DateTime.UtcNow.Date;
     foreach (var (id, name, _, _, _) in PartnerDemo.Partners)
     {
-        var report = (await partners.PublishReportAsync(new CxMesh.Partner.V1.PublishReportRequest
+        for (var week = 3; week >= 0; week--)
         {
-            PartnerId = id,
-            StartDate = today.AddDays(-29).ToString("yyyy-MM-dd"),
-            EndDate = today.ToString("yyyy-MM-dd"),
-        }, deadline: Connection.Deadline(), cancellationToken: ct)).Report;
-        Console.WriteLine($"Report for {name} ({id}): {report.ReportId} ({report.Items} items, NPS {(report.Nps.Suppressed ? "suppressed" : report.Nps.Value.ToString("+0.0;-0.0;0"))})");
+            var (from, to) = (today.AddDays(-7 * week - 7), today.AddDays(-7 * week - 1));
+            try
+            {
+                var report = (await partners.PublishReportAsync(new CxMesh.Partner.V1.PublishReportRequest
+                {
+                    PartnerId = id,
+                    StartDate = from.ToString("yyyy-MM-dd"),
+                    EndDate = to.ToString("yyyy-MM-dd"),
+                }, deadline: Connection.Deadline(), cancellationToken: ct)).Report;
+                if (week == 0)
+                {
+                    Console.WriteLine($"Report for {name} ({id}): {report.ReportId} ({(report.Suppressed ? $"fewer than {report.MinGroupSize}" : report.Items)} items, " +
+                        $"NPS {(report.Nps.Suppressed ? "suppressed" : report.Nps.Value.ToString("+0.0;-0.0;0"))})");
+                }
+            }
+            catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition)
+            {
+                if (week == 0) Console.WriteLine($"Report for {name} ({id}) of {from:yyyy-MM-dd} to {to:yyyy-MM-dd}: published by an earlier run.");
+            }
+        }
     }
 }));
 

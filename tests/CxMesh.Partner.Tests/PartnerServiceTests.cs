@@ -32,68 +32,17 @@ public sealed class PartnerFixture : IAsyncLifetime
 public sealed class PartnerServiceTests(PartnerFixture fixture) : IClassFixture<PartnerFixture>
 {
     private readonly PartnerService.PartnerServiceClient _admin = fixture.Host.Client<PartnerService.PartnerServiceClient>(Roles.Admin);
-    private static readonly DateTime Today = DateTime.UtcNow.Date;
-    private static string Day(int offset) => Today.AddDays(offset).ToString("yyyy-MM-dd");
-
-    private static string Unique(string name) => $"{name}-{Guid.NewGuid():N}"[..20];
-
-    private ServiceDatabase Database => fixture.Host.Services.GetRequiredKeyedService<ServiceDatabase>("partner");
-
-    private async Task DeliverAsync<TEvent>(EventTopic<TEvent> topic, string eventId, TEvent evt) where TEvent : IMessage<TEvent>, new()
-    {
-        var subscription = fixture.Host.Services.GetServices<EventSubscription>().Single(s => s.Service == "partner" && s.Topic.Name == topic.Name);
-        var outcome = await fixture.Host.Services.GetRequiredService<EventDispatcher>()
-            .DeliverAsync(subscription, new IncomingEvent(eventId, topic.Name, topic.EventType, EventJson.Format(evt), null), default);
-        Assert.NotEqual(DeliveryOutcome.DeadLettered, outcome);
-    }
-
-    private static FeedbackReceived Feedback(string product, string lot, int nps, string verbatim = "", string customer = "", int daysAgo = 1)
-    {
-        var evt = new FeedbackReceived
-        {
-            EventId = Guid.NewGuid().ToString(),
-            OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow),
-            FeedbackId = Guid.NewGuid().ToString(),
-            Channel = Channel.Review,
-            GivenAt = Timestamp.FromDateTime(Today.AddDays(-daysAgo).AddHours(10)),
-            ProductId = product,
-            LotId = lot,
-            CustomerId = customer,
-            RedactedVerbatim = verbatim,
-            SentimentScore = nps >= 9 ? 0.6 : -0.6,
-            Ratings = { new RatingValue { QuestionId = "nps", Metric = Metric.Nps, Value = nps, ScaleMin = 0, ScaleMax = 10, TopBoxValues = { 9, 10 } } },
-        };
-        if (verbatim.Length > 0) evt.Themes.Add(new ThemeMention { ThemeKey = "freshness", SentimentScore = evt.SentimentScore });
-        return evt;
-    }
-
-    /// <summary>A partner with a product mapped and an approved agreement sharing ratings, verbatims and themes with k = 3.</summary>
-    private async Task<(string PartnerId, string Product, Agreement Agreement)> ActivePartnerAsync(PartnerKind kind = PartnerKind.Producer, int k = 3)
-    {
-        var partnerId = Unique("farm");
-        var product = Unique("sku");
-        await _admin.RegisterPartnerAsync(new RegisterPartnerRequest { Partner = new V1.Partner { Id = partnerId, Name = "Finca Test", Kind = kind } });
-        await _admin.AddMappingAsync(new AddMappingRequest { Mapping = new Mapping { PartnerId = partnerId, Kind = MappingKind.Product, Value = product } });
-        var draft = (await _admin.ProposeAgreementAsync(new ProposeAgreementRequest
-        {
-            Agreement = new Agreement
-            {
-                PartnerId = partnerId,
-                Scope = { new Mapping { Kind = MappingKind.Product, Value = product } },
-                Fields = { SharedField.Ratings, SharedField.RedactedVerbatims, SharedField.Themes },
-                MinGroupSize = k,
-                Cadence = "0 6 1 * *",
-                RetentionDays = 365,
-            },
-        })).Agreement;
-        Assert.Equal(AgreementState.Draft, draft.State);
-        await _admin.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = draft.AgreementId, Version = 1 });
-        await SharingApprovals.DecideAsync(fixture.Host.Client<GovernanceService.GovernanceServiceClient>(), draft.AgreementId, 1);
-        var active = await Eventually.Until(
-            async () => (await _admin.GetAgreementAsync(new GetAgreementRequest { AgreementId = draft.AgreementId })).Agreement,
-            a => a.State == AgreementState.Active, because: "the decision goes through governance.sharing.decided");
-        return (partnerId, product, active);
-    }
+    private readonly PartnerScenario _scenario = new(fixture);
+    private static string Day(int offset) => PartnerScenario.Day(offset);
+    private static string Unique(string name) => PartnerScenario.Unique(name);
+    private ServiceDatabase Database => _scenario.Database;
+    private Task DeliverAsync<TEvent>(EventTopic<TEvent> topic, string eventId, TEvent evt) where TEvent : IMessage<TEvent>, new() => _scenario.DeliverAsync(topic, eventId, evt);
+    private static FeedbackReceived Feedback(string product, string lot, int nps, string verbatim = "", string customer = "", int daysAgo = 1) =>
+        PartnerScenario.Feedback(product, lot, nps, verbatim, customer, daysAgo);
+    private Task<(string PartnerId, string Product, Agreement Agreement)> ActivePartnerAsync(PartnerKind kind = PartnerKind.Producer, int k = 3) =>
+        _scenario.ActivePartnerAsync(kind, k);
+    private static Task<string> DownloadAsync(PartnerService.PartnerServiceClient client, string reportId, ReportFormat format) =>
+        PartnerScenario.DownloadAsync(client, reportId, format);
 
     [Fact]
     public async Task Matched_feedback_is_copied_with_only_the_agreed_fields_and_reported_with_everything_under_k_suppressed()
@@ -121,7 +70,9 @@ public sealed class PartnerServiceTests(PartnerFixture fixture) : IClassFixture<
         var lotB = report.Breakdowns.Single(b => b.Value == "lot-b");
         Assert.True(lotB.Suppressed);
         Assert.Equal(0, lotB.N);
-        Assert.Equal(8, report.Breakdowns.Single(b => b.Value == "lot-a").N);
+        // Lot A (8) is hidden as well: the product's 9 minus lot A's 8 would give lot B.
+        Assert.True(report.Breakdowns.Single(b => b.Value == "lot-a").Suppressed);
+        Assert.Equal(9, report.Breakdowns.Single(b => b.Dimension == "product").N);
         Assert.Equal("freshness", report.Themes.Single().ThemeKey);
         Assert.Equal(9, report.SampleVerbatims.Count);
         Assert.DoesNotContain("Not theirs", report.SampleVerbatims);
@@ -148,14 +99,6 @@ public sealed class PartnerServiceTests(PartnerFixture fixture) : IClassFixture<
         Assert.StartsWith("<!doctype html>", html);
         Assert.Contains("<svg", html);
         Assert.Contains("name=viewport", html);
-    }
-
-    private static async Task<string> DownloadAsync(PartnerService.PartnerServiceClient client, string reportId, ReportFormat format)
-    {
-        using var call = client.DownloadMyReport(new DownloadMyReportRequest { ReportId = reportId, Format = format });
-        var bytes = new List<byte>();
-        await foreach (var chunk in call.ResponseStream.ReadAllAsync()) bytes.AddRange(chunk.Chunk);
-        return Encoding.UTF8.GetString(bytes.ToArray());
     }
 
     [Fact]

@@ -479,7 +479,7 @@ public sealed partial class PartnerGrpcService(
         {
             if (request.Text.Trim().Length == 0) problems.Add(new("text", "a dispute needs a reason."));
             if (!Guid.TryParse(request.FeedbackId, out var f)) problems.Add(new("feedback_id", "a dispute names the feedback item (its id)."));
-            else if (!await reports.ItemInReportAsync(partnerId, f, report.StartDate, report.EndDate, ct)) throw new NotFoundException("feedback item", request.FeedbackId);
+            else if (!await reports.ItemInReportAsync(report.ReportId, f, ct)) throw new NotFoundException("feedback item", request.FeedbackId);
             else feedbackId = f;
         }
         else if (kind == "commitment")

@@ -23,12 +23,27 @@ public sealed class ReportPublisher(PartnerStore partners, ReportStore reports, 
 {
     public async Task<Report> PublishAsync(string partnerId, DateOnly start, DateOnly end, CancellationToken ct, DateTime? scheduledFor = null)
     {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await PublishOnceAsync(partnerId, start, end, scheduledFor, ct);
+            }
+            catch (ReportOutdatedException) when (attempt < 3)
+            {
+                // Feedback for the period arrived while the report was built: build it again from the new state.
+            }
+        }
+    }
+
+    private async Task<Report> PublishOnceAsync(string partnerId, DateOnly start, DateOnly end, DateTime? scheduledFor, CancellationToken ct)
+    {
         var partner = await partners.GetAsync(partnerId, ct) ?? throw new NotFoundException("partner", partnerId);
         if (partner.Status != "active") throw new PreconditionFailedException("PARTNER_SUSPENDED", $"partner {partner.Id} is suspended.", new Dictionary<string, string> { ["field"] = "partner_id" });
         var agreement = await partners.ActiveAsync(partner.Id, ct)
             ?? throw new PreconditionFailedException("NO_ACTIVE_AGREEMENT", $"partner {partner.Id} has no active sharing agreement: nothing is shared without one.",
                 new Dictionary<string, string> { ["field"] = "partner_id" });
-        var report = await renderer.BuildAsync(partner, agreement, start, end, ct);
+        var (report, periodItems) = await renderer.BuildAsync(partner, agreement, start, end, ct);
         report.PublishedAt = Timestamp.FromDateTimeOffset(clock.GetUtcNow());
         report.ContentHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(report))));
         var published = new PartnerReportPublished
@@ -45,7 +60,7 @@ public sealed class ReportPublisher(PartnerStore partners, ReportStore reports, 
             Fields = { agreement.Fields },
             ContentHash = report.ContentHash,
         };
-        await reports.RecordAsync(Guid.Parse(report.ReportId), partner.Id, agreement.AgreementId, agreement.Version, start, end, report.Items,
+        await reports.RecordAsync(Guid.Parse(report.ReportId), partner.Id, agreement.AgreementId, agreement.Version, start, end, periodItems, !report.Suppressed,
             agreement.Fields, JsonFormatter.Default.Format(report), report.ContentHash, report.PublishedAt.ToDateTime(), scheduledFor,
             async (connection, tx) =>
             {
@@ -126,17 +141,22 @@ public sealed class ReportScheduler(
         var now = clock.GetUtcNow().UtcDateTime;
         await partners.ExpireAsync(DateOnly.FromDateTime(now), ct);
         var published = 0;
-        foreach (var (agreement, lastScheduled) in await partners.ScheduledAsync(ct))
+        foreach (var (agreement, lastScheduled, reportedUntil) in await partners.ScheduledAsync(ct))
         {
             var from = DateTime.SpecifyKind(lastScheduled ?? agreement.DecidedAt ?? agreement.CreatedAt, DateTimeKind.Utc);
-            if (CronExpression.Parse(agreement.Cadence).GetNextOccurrence(from, TimeZoneInfo.Utc) is not { } due || due > now) continue;
-            var end = DateOnly.FromDateTime(due).AddDays(-1);
+            // Days already reported (an on-demand report) are not reported again: a report starts after them.
             var start = DateOnly.FromDateTime(from);
-            if (end < start) start = end;
+            if (reportedUntil is { } until && until >= start) start = until.AddDays(1);
+            // The first occurrence that closes at least one whole unreported day (several a day report once a day).
+            var cron = CronExpression.Parse(agreement.Cadence);
+            var due = cron.GetNextOccurrence(from, TimeZoneInfo.Utc);
+            while (due is { } d && d <= now && DateOnly.FromDateTime(d).AddDays(-1) < start) due = cron.GetNextOccurrence(d, TimeZoneInfo.Utc);
+            if (due is not { } dueAt || dueAt > now) continue;
+            var end = DateOnly.FromDateTime(dueAt).AddDays(-1);
             if (end.DayNumber - start.DayNumber >= 366) start = end.AddDays(-365);
             try
             {
-                await publisher.PublishAsync(agreement.PartnerId, start, end, ct, due);
+                await publisher.PublishAsync(agreement.PartnerId, start, end, ct, dueAt);
                 published++;
             }
             catch (AlreadyExistsException)

@@ -6,19 +6,23 @@ using System.Text.Json;
 using CxMesh.Partner.Data;
 using CxMesh.Partner.Domain;
 using CxMesh.Partner.V1;
+using CxMesh.Platform.Api;
+using CsvHelper;
 
 namespace CxMesh.Partner.Api;
 
 /// <summary>
-/// Builds a partner's report from its partner-scoped copies (everything under k suppressed), and renders it as CSV
-/// (one row per shared item) or a self-contained HTML page with inline SVG, streamed in chunks of about 64 KiB.
+/// Builds a partner's report from its partner-scoped copies (what k and complementary suppression allow, see
+/// <see cref="Disclosure"/>), and renders the stored report as CSV (one row per item it disclosed) or a self-contained
+/// HTML page with inline SVG, streamed in chunks of about 64 KiB. All formats read the one stored report and its ledger.
 /// </summary>
 public sealed class ReportRenderer(ReportStore store)
 {
     private const int ChunkSize = 64 * 1024;
     private const int TrendPeriods = 3;
 
-    public async Task<Report> BuildAsync(PartnerRow partner, AgreementRow agreement, DateOnly start, DateOnly end, CancellationToken ct)
+    /// <summary>The report of a period, and how many items the period holds (the report shows them only from k on).</summary>
+    public async Task<(Report Report, long PeriodItems)> BuildAsync(PartnerRow partner, AgreementRow agreement, DateOnly start, DateOnly end, CancellationToken ct)
     {
         var k = agreement.MinGroupSize;
         var totals = await store.TotalsAsync(partner.Id, start, end, ct);
@@ -31,44 +35,50 @@ public sealed class ReportRenderer(ReportStore store)
             AgreementVersion = agreement.Version,
             StartDate = Date(start),
             EndDate = Date(end),
-            Items = totals.Items,
+            Items = totals.Items >= k ? totals.Items : 0,
+            Suppressed = totals.Items < k,
             MinGroupSize = k,
             Nps = Proto(GuardedScore.Nps(totals.Promoters, totals.Passives, totals.Detractors, k)),
             Csat = Proto(GuardedScore.Share("csat", totals.CsatTop, totals.CsatN, k)),
             Ces = Proto(GuardedScore.Mean("ces", totals.CesSum, totals.CesSquares, totals.CesN, k)),
         };
 
-        // The same-length periods before, oldest first.
-        var days = end.DayNumber - start.DayNumber + 1;
-        for (var p = TrendPeriods; p >= 1; p--)
+        // Earlier reports' NPS as they were published, oldest first: figures of a period are published once, never
+        // recomputed (late feedback would otherwise make two versions of one period whose difference could be read).
+        foreach (var earlier in (await store.EarlierReportsAsync(partner.Id, start, TrendPeriods, ct)).Reverse())
         {
-            var (s, e) = (start.AddDays(-days * p), end.AddDays(-days * p));
-            var t = await store.TotalsAsync(partner.Id, s, e, ct);
-            report.Trend.Add(new TrendPoint { StartDate = Date(s), EndDate = Date(e), Nps = Proto(GuardedScore.Nps(t.Promoters, t.Passives, t.Detractors, k)) });
+            var r = Report.Parser.ParseJson(earlier.Content);
+            report.Trend.Add(new TrendPoint { StartDate = r.StartDate, EndDate = r.EndDate, Nps = r.Nps });
         }
 
         if (totals.Items >= k)
         {
             if (shares.Contains("themes"))
             {
-                report.Themes.AddRange((await store.ThemesAsync(partner.Id, start, end, ct)).Where(t => t.Mentions >= k).Take(10).Select(t => new ThemeSummary
-                {
-                    ThemeKey = t.ThemeKey,
-                    Mentions = t.Mentions,
-                    MeanSentiment = t.MeanSentiment,
-                    NegativePercent = 100.0 * t.Negative / t.Mentions,
-                }));
+                report.Themes.AddRange((await store.ThemesAsync(partner.Id, start, end, ct))
+                    .Where(t => Disclosure.ThemeShown(totals.Items, t.Mentions, k)).Take(10).Select(t => new ThemeSummary
+                    {
+                        ThemeKey = t.ThemeKey,
+                        Mentions = t.Mentions,
+                        MeanSentiment = t.MeanSentiment,
+                        NegativePercent = 100.0 * t.Negative / t.Mentions,
+                    }));
             }
-            foreach (var g in await store.GroupsAsync(partner.Id, start, end, ct))
+            var groups = await store.GroupsAsync(partner.Id, start, end, ct);
+            var products = groups.Select((g, i) => (g, i)).Where(x => x.g.Dimension == "product").ToDictionary(x => x.g.Value, x => x.i);
+            var suppressed = Disclosure.Suppress(totals.Items, groups.Select(g => new DisclosureGroup(g.Dimension, g.Value,
+                g.Dimension == "lot" && g.Parent is { } product ? products[product] : -1, g.Items)).ToList(), k);
+            for (var i = 0; i < groups.Count; i++)
             {
-                var suppressed = g.Items < k;
+                var g = groups[i];
                 report.Breakdowns.Add(new Breakdown
                 {
                     Dimension = g.Dimension,
                     Value = g.Value,
-                    N = suppressed ? 0 : g.Items,
-                    Nps = Proto(GuardedScore.Nps(g.Promoters, g.Passives, g.Detractors, k)),
-                    Suppressed = suppressed,
+                    Parent = g.Parent ?? "",
+                    N = suppressed[i] ? 0 : g.Items,
+                    Nps = suppressed[i] ? Proto(new GuardedScore("nps", 0, 0, 0, true)) : Proto(GuardedScore.Nps(g.Promoters, g.Passives, g.Detractors, k)),
+                    Suppressed = suppressed[i],
                 });
             }
             if (shares.Contains("redacted_verbatims")) report.SampleVerbatims.AddRange(await store.SampleAsync(partner.Id, start, end, 10, ct));
@@ -81,39 +91,66 @@ public sealed class ReportRenderer(ReportStore store)
                 report.PeerBand = PeerBand.Of(report.Nps.Value, peers) ?? "";
             }
         }
-        return report;
+        return (report, totals.Items);
     }
 
     private static ReportScore Proto(GuardedScore s) => new() { Metric = s.Metric, Value = s.Value, N = s.N, MarginOfError = s.Margin, Suppressed = s.Suppressed };
 
     private static string Date(DateOnly d) => d.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 
-    private static DateOnly ParseDate(string d) => DateOnly.ParseExact(d, "yyyy-MM-dd", CultureInfo.InvariantCulture);
+    /// <summary>
+    /// The report's items as a partner may see them: none under k; each with its deepest shown group only (a product or
+    /// lot whose breakdown is suppressed is left blank, so rows never regroup what the figures hide) and only the themes
+    /// the report shows.
+    /// </summary>
+    private async IAsyncEnumerable<PartnerItem> Items(Report report, [EnumeratorCancellation] CancellationToken ct)
+    {
+        if (report.Suppressed || report.Items < report.MinGroupSize) yield break;
+        var shownProducts = report.Breakdowns.Where(b => b.Dimension == "product" && !b.Suppressed).Select(b => b.Value).ToHashSet(StringComparer.Ordinal);
+        var shownLots = report.Breakdowns.Where(b => b.Dimension == "lot" && !b.Suppressed).Select(b => (b.Parent, b.Value)).ToHashSet();
+        var shownThemes = report.Themes.Select(t => t.ThemeKey).ToHashSet(StringComparer.Ordinal);
+        await foreach (var item in store.ItemsAsync(report.PartnerId, Guid.Parse(report.ReportId), ct))
+        {
+            var product = item.ProductId is { } p && shownProducts.Contains(p) ? p : null;
+            var lot = item.LotId is { } l && shownLots.Contains((item.ProductId ?? "", l)) ? l : null;
+            yield return item with { ProductId = product, LotId = lot, ThemesJson = ThemeList(item.ThemesJson, shownThemes) };
+        }
+    }
 
-    private IAsyncEnumerable<PartnerItem> Items(Report report, CancellationToken ct) =>
-        report.Items >= report.MinGroupSize
-            ? store.ItemsAsync(report.PartnerId, ParseDate(report.StartDate), ParseDate(report.EndDate), ct)
-            : AsyncEnumerable.Empty<PartnerItem>();
-
-    /// <summary>One row per shared item of the period (none when the period has fewer than k items).</summary>
+    /// <summary>One row per item of the report (none when it has fewer than k), formula-leading cells escaped.</summary>
     public async IAsyncEnumerable<byte[]> CsvAsync(Report report, [EnumeratorCancellation] CancellationToken ct)
     {
-        var sb = new StringBuilder();
-        sb.Append("feedback_id,given_at,journey,touchpoint,product,lot,nps,csat,ces,sentiment,themes,verbatim\r\n");
+        var text = new StringWriter(CultureInfo.InvariantCulture);
+        await using var csv = new CsvWriter(text, SafeCsv.Configuration);
+        foreach (var header in (string[])["feedback_id", "given_on", "journey", "touchpoint", "product", "lot", "nps", "csat", "ces", "sentiment", "themes", "verbatim"])
+        {
+            csv.WriteField(header);
+        }
+        await csv.NextRecordAsync();
         await foreach (var item in Items(report, ct))
         {
-            sb.Append(item.FeedbackId).Append(',').Append(item.GivenAt.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)).Append(',')
-                .Append(Csv(item.JourneyId)).Append(',').Append(Csv(item.TouchpointKey)).Append(',').Append(Csv(item.ProductId)).Append(',')
-                .Append(Csv(item.LotId)).Append(',').Append(item.Nps).Append(',').Append(item.Csat).Append(',').Append(item.Ces).Append(',')
-                .Append(item.Sentiment?.ToString("0.00", CultureInfo.InvariantCulture)).Append(',').Append(Csv(ThemeList(item.ThemesJson))).Append(',')
-                .Append(Csv(item.RedactedVerbatim)).Append("\r\n");
-            if (sb.Length >= ChunkSize)
+            csv.WriteField(item.FeedbackId.ToString());
+            csv.WriteField(item.GivenAt.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+            csv.WriteField(item.JourneyId);
+            csv.WriteField(item.TouchpointKey);
+            csv.WriteField(item.ProductId);
+            csv.WriteField(item.LotId);
+            csv.WriteField(item.Nps);
+            csv.WriteField(item.Csat);
+            csv.WriteField(item.Ces);
+            csv.WriteField(item.Sentiment?.ToString("0.00", CultureInfo.InvariantCulture));
+            csv.WriteField(item.ThemesJson);
+            csv.WriteField(item.RedactedVerbatim);
+            await csv.NextRecordAsync();
+            if (text.GetStringBuilder().Length >= ChunkSize)
             {
-                yield return Encoding.UTF8.GetBytes(sb.ToString());
-                sb.Clear();
+                await csv.FlushAsync();
+                yield return Encoding.UTF8.GetBytes(text.ToString());
+                text.GetStringBuilder().Clear();
             }
         }
-        yield return Encoding.UTF8.GetBytes(sb.ToString());
+        await csv.FlushAsync();
+        yield return Encoding.UTF8.GetBytes(text.ToString());
     }
 
     /// <summary>A page that reads well on a phone: the scores, an SVG trend, themes, breakdowns, samples, then the items.</summary>
@@ -129,7 +166,7 @@ public sealed class ReportRenderer(ReportStore store)
             .Append("table{border-collapse:collapse;width:100%;font-size:.9rem}td,th{border-bottom:1px solid #ddd;padding:.3rem;text-align:left;vertical-align:top}")
             .Append(".muted{color:#666;font-size:.85em}.cards{display:flex;flex-wrap:wrap;gap:.5rem}.card{flex:1 1 12rem;border:1px solid #ddd;border-radius:.5rem;padding:.6rem}")
             .Append("svg{width:100%;height:auto}</style></head><body>")
-            .Append($"<h1>Customer feedback for {H(report.PartnerId)}</h1><p class=muted>{H(report.StartDate)} to {H(report.EndDate)} · {report.Items} items · ")
+            .Append($"<h1>Customer feedback for {H(report.PartnerId)}</h1><p class=muted>{H(report.StartDate)} to {H(report.EndDate)} · {(report.Suppressed ? $"fewer than {report.MinGroupSize} items" : $"{report.Items} items")} · ")
             .Append($"agreement {H(report.AgreementId)} v{report.AgreementVersion} · groups under {report.MinGroupSize} responses are not shown</p>")
             .Append("<div class=cards>")
             .Append($"<div class=card><b>NPS</b><br>{Score(report.Nps)}</div><div class=card><b>CSAT</b><br>{Score(report.Csat, "%")}</div>")
@@ -168,7 +205,7 @@ public sealed class ReportRenderer(ReportStore store)
             sb.Append("<h2>By product and lot</h2><table><tr><th></th><th>value</th><th>n</th><th>NPS</th></tr>");
             foreach (var b in report.Breakdowns)
             {
-                sb.Append($"<tr><td>{H(b.Dimension)}</td><td>{H(b.Value)}</td><td>{(b.Suppressed ? "" : b.N)}</td><td>{Score(b.Nps)}</td></tr>");
+                sb.Append($"<tr><td>{H(b.Dimension)}</td><td>{(b.Parent.Length > 0 ? $"{H(b.Parent)} / " : "")}{H(b.Value)}</td><td>{(b.Suppressed ? "" : b.N)}</td><td>{Score(b.Nps)}</td></tr>");
             }
             sb.Append("</table>");
         }
@@ -193,9 +230,6 @@ public sealed class ReportRenderer(ReportStore store)
         yield return Encoding.UTF8.GetBytes(sb.ToString());
     }
 
-    private static string Csv(string? value) =>
-        value is null ? "" : value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
-
-    private static string? ThemeList(string? json) =>
-        json is null ? null : string.Join(";", JsonSerializer.Deserialize<List<JsonElement>>(json)!.Select(t => t.GetProperty("key").GetString()));
+    private static string? ThemeList(string? json, IReadOnlySet<string> shown) =>
+        json is null ? null : string.Join(";", JsonSerializer.Deserialize<List<JsonElement>>(json)!.Select(t => t.GetProperty("key").GetString()!).Where(shown.Contains));
 }

@@ -201,20 +201,26 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
             "update agreements set state = 'expired' where state = 'active' and expires_on < @today", new { today }, cancellationToken: ct));
     }
 
-    /// <summary>Every active agreement of an active partner, with the occurrence its last scheduled report was for.</summary>
-    public async Task<IReadOnlyList<(AgreementRow Agreement, DateTime? LastScheduled)>> ScheduledAsync(CancellationToken ct)
+    /// <summary>
+    /// Active agreements of active partners, each with the occurrence of its last scheduled report (since its approval)
+    /// and the last day any report of the partner covers.
+    /// </summary>
+    public async Task<IReadOnlyList<(AgreementRow Agreement, DateTime? LastScheduled, DateOnly? ReportedUntil)>> ScheduledAsync(CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         var agreements = (await connection.QueryAsync<AgreementRow>(new CommandDefinition(
             $"select {AgreementColumns} from agreements a where state = 'active' and exists (select 1 from partners p where p.id = a.partner_id and p.status = 'active')",
             cancellationToken: ct))).ToList();
-        var last = (await connection.QueryAsync<(string PartnerId, DateTime Last)>(new CommandDefinition(
-            "select partner_id, max(scheduled_for) from reports where scheduled_for is not null group by partner_id", cancellationToken: ct)))
-            .ToDictionary(r => r.PartnerId, r => r.Last);
-        return agreements.Select(a => (a, last.TryGetValue(a.PartnerId, out var l) && l >= (a.DecidedAt ?? a.CreatedAt) ? l : (DateTime?)null)).ToList();
+        var last = (await connection.QueryAsync<(string PartnerId, DateTime? Last, DateOnly Until)>(new CommandDefinition(
+            "select partner_id, max(scheduled_for), max(end_date) from reports group by partner_id", cancellationToken: ct)))
+            .ToDictionary(r => r.PartnerId);
+        return agreements.Select(a =>
+        {
+            var found = last.TryGetValue(a.PartnerId, out var l);
+            return (a, found && l.Last >= (a.DecidedAt ?? a.CreatedAt) ? l.Last : null, found ? l.Until : (DateOnly?)null);
+        }).ToList();
     }
 
-    /// <summary>Moves a version from one state to another; FAILED_PRECONDITION naming the state it is in otherwise.</summary>
     /// <summary>
     /// Draft → pending approval, and partner.agreement.submitted for governance in the same transaction: a version is
     /// never pending without governance having been asked.

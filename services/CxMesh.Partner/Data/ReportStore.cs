@@ -18,7 +18,10 @@ public sealed record PeriodTotals(long Items, long Promoters, long Passives, lon
 
 public sealed record ThemeTotals(string ThemeKey, long Mentions, double MeanSentiment, long Negative);
 
-public sealed record GroupTotals(string Dimension, string Value, long Items, long Promoters, long Passives, long Detractors);
+public sealed record GroupTotals(string Dimension, string Value, string? Parent, long Items, long Promoters, long Passives, long Detractors);
+
+/// <summary>Feedback for the period arrived while its report was built; building it again gives figures that match its items.</summary>
+public sealed class ReportOutdatedException() : Exception("the period's items changed while the report was built.");
 
 public sealed class StoredReport
 {
@@ -62,15 +65,32 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
             on conflict (partner_id, feedback_id) do nothing
             """, item, tx, cancellationToken: ct));
 
-    /// <summary>A customer's partner copies lose their verbatims; the deletion is recorded.</summary>
-    public static async Task<int> EraseAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string customerRef, CancellationToken ct)
+    /// <summary>
+    /// A customer's partner copies lose their verbatims, and so do the published reports that disclosed them (their
+    /// samples), so every format of a report says the same; the deletion is recorded. Returns the copies changed and
+    /// the reports rewritten.
+    /// </summary>
+    public static async Task<(int Items, int Reports)> EraseAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string customerRef, CancellationToken ct)
     {
-        var items = await connection.ExecuteAsync(new CommandDefinition(
-            "update partner_items set redacted_verbatim = null, customer_ref = null, erased_at = now() where customer_ref = @customerRef",
-            new { customerRef }, tx, cancellationToken: ct));
+        var erased = (await connection.QueryAsync<(Guid FeedbackId, string? Verbatim)>(new CommandDefinition(
+            """
+            with e as (select partner_id, feedback_id, redacted_verbatim from partner_items where customer_ref = @customerRef for update)
+            update partner_items i set redacted_verbatim = null, customer_ref = null, erased_at = now()
+            from e where i.partner_id = e.partner_id and i.feedback_id = e.feedback_id
+            returning e.feedback_id, e.redacted_verbatim
+            """, new { customerRef }, tx, cancellationToken: ct))).ToList();
+        var words = erased.Where(e => !string.IsNullOrEmpty(e.Verbatim)).Select(e => e.Verbatim!).Distinct().ToArray();
+        var reports = words.Length == 0 ? 0 : await connection.ExecuteAsync(new CommandDefinition(
+            """
+            update reports r set content = jsonb_set(r.content, '{sampleVerbatims}',
+                   (select coalesce(jsonb_agg(v order by n), '[]') from jsonb_array_elements(r.content->'sampleVerbatims') with ordinality as s(v, n)
+                    where not (v #>> '{}' = any(@words))))
+            where r.content->'sampleVerbatims' ?| @words
+              and exists (select 1 from report_items ri where ri.report_id = r.report_id and ri.feedback_ids && @ids)
+            """, new { words, ids = erased.Select(e => e.FeedbackId).ToArray() }, tx, cancellationToken: ct));
         await connection.ExecuteAsync(new CommandDefinition(
-            "insert into partner_erasures (customer_ref, items) values (@customerRef, @items)", new { customerRef, items }, tx, cancellationToken: ct));
-        return items;
+            "insert into partner_erasures (customer_ref, items) values (@customerRef, @items)", new { customerRef, items = erased.Count }, tx, cancellationToken: ct));
+        return (erased.Count, reports);
     }
 
     /// <summary>Deletes the partner copies older than their agreement version's retention. Returns how many went.</summary>
@@ -119,17 +139,21 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
             """, Args(partnerId, start, end), cancellationToken: ct))).ToList();
     }
 
+    /// <summary>
+    /// The period's groups: each product, and each lot within its product (Parent is the product, null for lots of
+    /// items without one). Products come first.
+    /// </summary>
     public async Task<IReadOnlyList<GroupTotals>> GroupsAsync(string partnerId, DateOnly start, DateOnly end, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<GroupTotals>(new CommandDefinition(
             $"""
-            select dimension, value, count(*) as items, count(*) filter (where nps >= 9) as promoters,
+            select dimension, value, parent, count(*) as items, count(*) filter (where nps >= 9) as promoters,
                    count(*) filter (where nps between 7 and 8) as passives, count(*) filter (where nps <= 6) as detractors
-            from (select 'product' as dimension, product_id as value, nps from partner_items where {Period} and product_id is not null
+            from (select 'product' as dimension, product_id as value, null::text as parent, nps from partner_items where {Period} and product_id is not null
                   union all
-                  select 'lot', lot_id, nps from partner_items where {Period} and lot_id is not null) g
-            group by dimension, value order by dimension, value
+                  select 'lot', lot_id, product_id, nps from partner_items where {Period} and lot_id is not null) g
+            group by dimension, value, parent order by dimension desc, parent nulls first, value
             """, Args(partnerId, start, end), cancellationToken: ct))).ToList();
     }
 
@@ -160,16 +184,22 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
             cancellationToken: ct))).ToList();
     }
 
-    /// <summary>The period's items with the agreed fields, streamed in order of time (for CSV and HTML downloads).</summary>
-    public async IAsyncEnumerable<PartnerItem> ItemsAsync(string partnerId, DateOnly start, DateOnly end, [EnumeratorCancellation] CancellationToken ct)
+    /// <summary>
+    /// The items a report disclosed (its ledger entry), with the agreed fields as they are now — an erased customer's
+    /// words are gone, copies past retention are deleted — streamed in order of time (for CSV and HTML downloads).
+    /// </summary>
+    public async IAsyncEnumerable<PartnerItem> ItemsAsync(string partnerId, Guid reportId, [EnumeratorCancellation] CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
-            $"""
-            select partner_id, feedback_id, agreement_id, agreement_version, given_at, journey_id, touchpoint_key, product_id, lot_id,
-                   nps, csat, csat_top, ces, sentiment, themes::text, redacted_verbatim
-            from partner_items where {Period} order by given_at, feedback_id
-            """, Args(partnerId, start, end), flags: CommandFlags.None, cancellationToken: ct));
+            """
+            select i.partner_id, i.feedback_id, i.agreement_id, i.agreement_version, i.given_at, i.journey_id, i.touchpoint_key, i.product_id, i.lot_id,
+                   i.nps, i.csat, i.csat_top, i.ces, i.sentiment, i.themes::text, i.redacted_verbatim
+            from report_items r cross join lateral unnest(r.feedback_ids) as l(feedback_id)
+            join partner_items i on i.partner_id = @partnerId and i.feedback_id = l.feedback_id
+            where r.report_id = @reportId
+            order by i.given_at, i.feedback_id
+            """, new { partnerId, reportId }, flags: CommandFlags.None, cancellationToken: ct));
         await using (reader)
         {
             T? Or<T>(int i, Func<int, T> get) where T : struct => reader.IsDBNull(i) ? null : get(i);
@@ -183,29 +213,63 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
         }
     }
 
-    /// <summary>Records the report in the disclosure ledger and its event in the outbox, in one transaction.</summary>
+    /// <summary>The partner's reports of periods before <paramref name="before"/>, latest first.</summary>
+    public async Task<IReadOnlyList<StoredReport>> EarlierReportsAsync(string partnerId, DateOnly before, int count, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<StoredReport>(new CommandDefinition(
+            $"select {ReportColumns} from reports where partner_id = @partnerId and end_date < @before order by end_date desc limit @count",
+            new { partnerId, before, count }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>
+    /// Records the report in the disclosure ledger and its event in the outbox, in one transaction. A period that
+    /// overlaps one of the partner's published reports is refused (figures of one day published twice would let their
+    /// difference be read), and so is a report whose figures no longer match its period's items (feedback arrived
+    /// while it was built: <see cref="ReportOutdatedException"/>, build it again).
+    /// </summary>
     public async Task RecordAsync(Guid reportId, string partnerId, Guid agreementId, int agreementVersion, DateOnly start, DateOnly end, long items,
-        string[] fields, string contentJson, string contentHash, DateTime publishedAt, DateTime? scheduledFor, Func<NpgsqlConnection, NpgsqlTransaction, Task> enqueue,
+        bool disclosed, string[] fields, string contentJson, string contentHash, DateTime publishedAt, DateTime? scheduledFor, Func<NpgsqlConnection, NpgsqlTransaction, Task> enqueue,
         CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var recorded = await connection.ExecuteAsync(new CommandDefinition(
+        // One publication at a time per partner, so two overlapping periods cannot both pass the check.
+        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(hashtext('partner-report:' || @partnerId))", new { partnerId }, tx, cancellationToken: ct));
+        if (scheduledFor is not null && await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "select exists (select 1 from reports where partner_id = @partnerId and scheduled_for = @scheduledFor)", new { partnerId, scheduledFor }, tx, cancellationToken: ct)))
+        {
+            throw new AlreadyExistsException($"the report of {partnerId} for {scheduledFor:O} was published already.");
+        }
+        var overlapping = await connection.QueryFirstOrDefaultAsync<(Guid ReportId, DateOnly Start, DateOnly End)?>(new CommandDefinition(
+            "select report_id, start_date, end_date from reports where partner_id = @partnerId and start_date <= @end and end_date >= @start order by start_date limit 1",
+            new { partnerId, start, end }, tx, cancellationToken: ct));
+        if (overlapping is { } o)
+        {
+            throw new PreconditionFailedException("PERIOD_ALREADY_REPORTED",
+                $"report {o.ReportId} already covers {o.Start:yyyy-MM-dd} to {o.End:yyyy-MM-dd}: a partner's reports never overlap, so no figure can be read off the difference of two.",
+                new Dictionary<string, string> { ["field"] = "start_date", ["report_id"] = o.ReportId.ToString() });
+        }
+        await connection.ExecuteAsync(new CommandDefinition(
             """
             insert into reports (report_id, partner_id, agreement_id, agreement_version, start_date, end_date, items, fields, content, content_hash, published_at, scheduled_for)
-            values (@reportId, @partnerId, @agreementId, @agreementVersion, @start, @end, @items, @fields, @contentJson::jsonb, @contentHash, @publishedAt, @scheduledFor)
-            on conflict (partner_id, scheduled_for) where scheduled_for is not null do nothing
-            """, new { reportId, partnerId, agreementId, agreementVersion, start, end, items, fields, contentJson, contentHash, publishedAt, scheduledFor }, tx, cancellationToken: ct));
-        if (recorded == 0) throw new AlreadyExistsException($"the report of {partnerId} for {scheduledFor:O} was published already.");
-        await connection.ExecuteAsync(new CommandDefinition(
-            $"insert into report_items (report_id, feedback_ids) select @reportId, coalesce(array_agg(feedback_id order by feedback_id), '{{}}') from partner_items where {Period}",
-            new
+            values (@reportId, @partnerId, @agreementId, @agreementVersion, @start, @end, @shown, @fields, @contentJson::jsonb, @contentHash, @publishedAt, @scheduledFor)
+            """, new { reportId, partnerId, agreementId, agreementVersion, start, end, shown = disclosed ? items : 0, fields, contentJson, contentHash, publishedAt, scheduledFor },
+            tx, cancellationToken: ct));
+        var listed = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            $$"""
+            with period as (select coalesce(array_agg(feedback_id order by feedback_id), '{}') as ids from partner_items where {{Period}}),
+                 listed as (insert into report_items (report_id, feedback_ids) select @reportId, case when @disclosed then ids else '{}' end from period)
+            select cardinality(ids) from period
+            """, new
             {
                 reportId,
+                disclosed,
                 partnerId,
                 from = start.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
                 to = end.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
             }, tx, commandTimeout: 300, cancellationToken: ct));
+        if (listed != items) throw new ReportOutdatedException();
         await enqueue(connection, tx);
         await tx.CommitAsync(ct);
     }
@@ -227,13 +291,13 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
             $"select {ReportColumns} from reports where partner_id = @partnerId order by published_at desc limit 200", new { partnerId }, cancellationToken: ct))).ToList();
     }
 
-    public async Task<bool> ItemInReportAsync(string partnerId, Guid feedbackId, DateOnly start, DateOnly end, CancellationToken ct)
+    /// <summary>Whether a report disclosed an item (its ledger entry names it).</summary>
+    public async Task<bool> ItemInReportAsync(Guid reportId, Guid feedbackId, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            $"select exists (select 1 from partner_items where {Period} and feedback_id = @feedbackId)",
-            new { partnerId, feedbackId, from = start.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), to = end.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc) },
-            cancellationToken: ct));
+            "select exists (select 1 from report_items where report_id = @reportId and @feedbackId = any(feedback_ids))",
+            new { reportId, feedbackId }, cancellationToken: ct));
     }
 
     /// <summary>Stores a new response, or updates the status of one of this partner's commitments; with its event.</summary>

@@ -52,13 +52,13 @@ public sealed class FeedbackReceivedHandler : IEventHandler<FeedbackReceived>
     private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 }
 
-/// <summary>A customer's erasure reaches the partner copies: their verbatims go and the deletion is recorded.</summary>
+/// <summary>A customer's erasure reaches the partner copies and published reports: their words go and the deletion is recorded.</summary>
 public sealed class FeedbackErasedHandler : IEventHandler<FeedbackErased>
 {
-    public Task HandleAsync(FeedbackErased evt, EventContext context, CancellationToken ct)
+    public async Task HandleAsync(FeedbackErased evt, EventContext context, CancellationToken ct)
     {
         if (evt.CustomerId.Length == 0) throw new InvalidEventException("customer_id is missing.");
-        return ReportStore.EraseAsync(context.Connection, context.Transaction, FeedbackReceivedHandler.CustomerRef(evt.CustomerId), ct);
+        await ReportStore.EraseAsync(context.Connection, context.Transaction, FeedbackReceivedHandler.CustomerRef(evt.CustomerId), ct);
     }
 }
 
