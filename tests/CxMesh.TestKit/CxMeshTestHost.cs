@@ -1,3 +1,4 @@
+using Microsoft.IdentityModel.Tokens;
 using System.Net.Http.Headers;
 using System.Reflection;
 using CxMesh.Feedback;
@@ -105,8 +106,51 @@ public sealed class CxMeshTestHost : IAsyncDisposable
     /// </summary>
     public string Address { get; } = $"http://cxmesh-test-{Guid.NewGuid():N}";
 
-    public string Token(string role, string? partnerId = null) =>
-        DevelopmentTokens.Create(new AuthOptions { SigningKey = SigningKey }, role, $"test-{role}", partnerId);
+    public string Token(string role, string? partnerId = null, string? subject = null) =>
+        DevelopmentTokens.Create(new AuthOptions { SigningKey = SigningKey }, role, subject ?? $"test-{role}", partnerId);
+
+    /// <summary>
+    /// A token built by hand, as an attacker or a misconfigured issuer would: any claims, HMAC algorithm (HS256/384/512,
+    /// with keys a library would call too short), key and lifetime. Claims of one type repeated become an array.
+    /// </summary>
+    public static string ForgedToken(IEnumerable<(string Type, string Value)> claims, string algorithm = "HS256",
+        string signingKey = SigningKey, TimeSpan? lifetime = null, string issuer = AuthOptions.DevelopmentIssuer)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var expires = now + (lifetime ?? TimeSpan.FromHours(1));
+        var payload = new Dictionary<string, object>
+        {
+            ["iss"] = issuer,
+            ["aud"] = AuthOptions.DefaultAudience,
+            ["iat"] = (expires < now ? expires.AddHours(-1) : now).ToUnixTimeSeconds(),
+            ["nbf"] = (expires < now ? expires.AddHours(-1) : now.AddMinutes(-1)).ToUnixTimeSeconds(),
+            ["exp"] = expires.ToUnixTimeSeconds(),
+        };
+        foreach (var group in claims.GroupBy(c => c.Type))
+        {
+            payload[group.Key] = group.Count() == 1 ? group.Single().Value : group.Select(c => c.Value).ToArray();
+        }
+        static string Part(byte[] bytes) => Base64UrlEncoder.Encode(bytes);
+        var unsigned = Part(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new { alg = algorithm, typ = "JWT" })) + "." +
+            Part(System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(payload));
+        var key = System.Text.Encoding.UTF8.GetBytes(signingKey);
+        var data = System.Text.Encoding.ASCII.GetBytes(unsigned);
+        var signature = algorithm switch
+        {
+            "HS256" => System.Security.Cryptography.HMACSHA256.HashData(key, data),
+            "HS384" => System.Security.Cryptography.HMACSHA384.HashData(key, data),
+            "HS512" => System.Security.Cryptography.HMACSHA512.HashData(key, data),
+            _ => throw new ArgumentException($"no HMAC for {algorithm}", nameof(algorithm)),
+        };
+        return unsigned + "." + Part(signature);
+    }
+
+    /// <summary>A client whose every call carries this bearer token.</summary>
+    public T ClientWithToken<T>(string token) where T : Grpc.Core.ClientBase<T>
+    {
+        var handler = new BearerHandler(token, Server.CreateHandler());
+        return (T)Activator.CreateInstance(typeof(T), GrpcChannel.ForAddress(Server.BaseAddress, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true }))!;
+    }
 
     /// <summary>A gRPC channel through the TestServer; with a role, every call carries that role's bearer token.</summary>
     public GrpcChannel Channel(string? role = Roles.Admin)

@@ -20,6 +20,15 @@ public sealed class AuthOptions
     /// <summary>Production: a file holding the token this service presents when it calls another (re-read every minute).</summary>
     public string? ServiceTokenFile { get; set; }
 
+    /// <summary>
+    /// The signing algorithms accepted; others are refused. Default: HS256 with a development key, RS256, PS256 and
+    /// ES256 with an OIDC authority.
+    /// </summary>
+    public string[]? Algorithms { get; set; }
+
+    public string[] AcceptedAlgorithms => Algorithms is { Length: > 0 } set ? set
+        : string.IsNullOrWhiteSpace(Authority) ? ["HS256"] : ["RS256", "PS256", "ES256"];
+
     public byte[] SigningKeyBytes => Encoding.UTF8.GetBytes(SigningKey ?? "");
 }
 
@@ -38,6 +47,10 @@ internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
         if (!string.IsNullOrWhiteSpace(options.Authority) && !Uri.TryCreate(options.Authority, UriKind.Absolute, out _))
         {
             return ValidateOptionsResult.Fail($"Auth:Authority must be an absolute URL, got '{options.Authority}'.");
+        }
+        if (options.Algorithms?.FirstOrDefault(a => a is not ("HS256" or "RS256" or "PS256" or "ES256" or "RS384" or "RS512" or "ES384" or "ES512" or "PS384" or "PS512")) is { } unknown)
+        {
+            return ValidateOptionsResult.Fail($"Auth:Algorithms: '{unknown}' is not a JWS algorithm CxMesh accepts (HS256, RS256/384/512, PS256/384/512, ES256/384/512).");
         }
         if (string.IsNullOrWhiteSpace(options.Audience))
         {

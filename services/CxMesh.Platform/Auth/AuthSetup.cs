@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -9,6 +10,21 @@ namespace CxMesh.Platform.Auth;
 
 internal static class AuthSetup
 {
+    /// <summary>The alg of a bearer token's header, if it can be read.</summary>
+    private static string? SignedWith(string? authorization)
+    {
+        try
+        {
+            return authorization is { } a && a.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)
+                ? new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(a["Bearer ".Length..].Trim()).Alg
+                : null;
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
     public static void AddCxMeshAuth(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateOnStart();
@@ -38,10 +54,58 @@ internal static class AuthSetup
                     jwt.TokenValidationParameters.ValidIssuer = o.Issuer;
                     jwt.TokenValidationParameters.IssuerSigningKey = new SymmetricSecurityKey(o.SigningKeyBytes);
                 }
+                // Pinned: a token signed any other way (HS384 with the same key, "none", RS256 with a public key used as
+                // an HMAC secret) is refused.
+                jwt.TokenValidationParameters.ValidAlgorithms = o.AcceptedAlgorithms;
+                jwt.Events = new JwtBearerEvents
+                {
+                    OnTokenValidated = context =>
+                    {
+                        var roles = context.Principal!.FindAll("role").Select(c => c.Value).ToHashSet(StringComparer.Ordinal);
+                        if (roles.Contains(Roles.Partner) && roles.Count > 1)
+                        {
+                            context.Fail(new CallerRejectedException(
+                                $"the token combines the partner role with {string.Join(", ", roles.Where(r => r != Roles.Partner).Order())}: a partner's token may carry no internal role."));
+                        }
+                        return Task.CompletedTask;
+                    },
+                    OnChallenge = context =>
+                    {
+                        // gRPC clients read a reason from grpc-message, never from an HTTP 401: answer gRPC calls with a
+                        // trailers-only UNAUTHENTICATED that says why.
+                        if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) != true) return Task.CompletedTask;
+                        context.HandleResponse();
+                        context.Response.StatusCode = StatusCodes.Status200OK;
+                        context.Response.ContentType = "application/grpc";
+                        context.Response.Headers["grpc-status"] = "16";
+                        context.Response.Headers["grpc-message"] = Uri.EscapeDataString(
+                            CallerRejectedException.Reason(context.AuthenticateFailure, SignedWith(context.Request.Headers.Authorization), o.AcceptedAlgorithms));
+                        return Task.CompletedTask;
+                    },
+                };
             });
 
         // Anything not marked otherwise needs an authenticated caller; RPCs add their roles on top.
         builder.Services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());
     }
+}
+
+/// <summary>Why a caller's token was refused, in words safe to send back (never the token or a key).</summary>
+public sealed class CallerRejectedException(string message) : Exception(message)
+{
+    public static string Reason(Exception? failure, string? algorithm, IReadOnlyCollection<string> algorithms) => failure switch
+    {
+        null => "no valid bearer token: send 'authorization: Bearer <token>'.",
+        CallerRejectedException e => e.Message,
+        _ when algorithm is not null && !algorithms.Contains(algorithm) =>
+            $"the token is signed with {algorithm}, an algorithm not accepted here (accepted: {string.Join(", ", algorithms)}).",
+        SecurityTokenExpiredException => "the token has expired.",
+        SecurityTokenNotYetValidException => "the token is not valid yet.",
+        SecurityTokenInvalidAlgorithmException => $"the token is signed with an algorithm that is not accepted (accepted: {string.Join(", ", algorithms)}).",
+        SecurityTokenInvalidAudienceException => "the token is not meant for CxMesh (audience).",
+        SecurityTokenInvalidIssuerException => "the token comes from an issuer CxMesh does not trust.",
+        SecurityTokenSignatureKeyNotFoundException or SecurityTokenInvalidSignatureException => "the token's signature is not valid.",
+        _ => "the token is not valid.",
+    };
 }
