@@ -14,10 +14,10 @@ var grpc = new Option<string>("--grpc")
     DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CXMESH_GRPC") ?? "http://127.0.0.1:5080",
     Recursive = true,
 };
+// No DefaultValueFactory: help would print the token itself as the default. The variable is read when connecting.
 var token = new Option<string?>("--token")
 {
-    Description = "Bearer token (default: $CXMESH_TOKEN)",
-    DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CXMESH_TOKEN"),
+    Description = $"Bearer token (default: $CXMESH_TOKEN, {(string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CXMESH_TOKEN")) ? "not set" : "set")})",
     Recursive = true,
 };
 
@@ -248,11 +248,20 @@ import.SetAction((result, ct) => Run(async () =>
     }
     if (result.GetValue(rejectsOut) is { } outFile)
     {
+        // Cells echo the file's own header names: formula-leading ones are escaped so a spreadsheet does not run them.
         await using var writer = new StreamWriter(outFile.FullName);
-        await writer.WriteLineAsync("row,column,reason");
+        await using var csv = new CsvHelper.CsvWriter(writer, new CsvHelper.Configuration.CsvConfiguration(System.Globalization.CultureInfo.InvariantCulture)
+        {
+            InjectionOptions = CsvHelper.Configuration.InjectionOptions.Escape,
+        });
+        foreach (var header in (string[])["row", "column", "reason"]) csv.WriteField(header);
+        await csv.NextRecordAsync();
         foreach (var r in summary.Rejections)
         {
-            await writer.WriteLineAsync($"{r.Row},{Quote(r.Column)},{Quote(r.Message)}");
+            csv.WriteField(r.Row);
+            csv.WriteField(r.Column);
+            csv.WriteField(r.Message);
+            await csv.NextRecordAsync();
         }
         Console.WriteLine($"Rejected rows written to {outFile.FullName}.");
     }
@@ -414,7 +423,7 @@ root.Options.Add(grpc);
 root.Options.Add(token);
 return await root.Parse(args).InvokeAsync();
 
-Connection Connect(ParseResult result) => new(result.GetValue(grpc)!, result.GetValue(token));
+Connection Connect(ParseResult result) => new(result.GetValue(grpc)!, result.GetValue(token) ?? Environment.GetEnvironmentVariable("CXMESH_TOKEN"));
 
 static string Human(Google.Protobuf.WellKnownTypes.Duration? d) => d?.ToTimeSpan() switch
 {
@@ -423,8 +432,6 @@ static string Human(Google.Protobuf.WellKnownTypes.Duration? d) => d?.ToTimeSpan
     { TotalHours: >= 1 } t => $"{t.TotalHours:0.0} h",
     var t => $"{t.Value.TotalMinutes:0} min",
 };
-
-static string Quote(string value) => value.Contains(',') || value.Contains('"') || value.Contains('\n') ? $"\"{value.Replace("\"", "\"\"")}\"" : value;
 
 static Channel ParseChannel(string value) =>
     Enum.TryParse<Channel>(value.Replace("-", "").Replace("_", ""), ignoreCase: true, out var c) && c != Channel.Unspecified

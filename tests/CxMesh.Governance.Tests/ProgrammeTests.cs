@@ -96,6 +96,11 @@ public sealed class ProgrammeTests(HostFixture fixture) : IClassFixture<HostFixt
         {
             Drivers = { Driver("delivery"), Driver("freshness"), new CodeDriver { Name = "x", ThemeKey = "taste", Definition = "", Target = "t" } },
         }).ResponseAsync, "drivers[2].definition");
+        // A driver is measured by its theme: one that does not exist in the taxonomy is refused.
+        await RpcAssert.InvalidArgumentAsync(() => _admin.SetCxCodeAsync(new SetCxCodeRequest
+        {
+            Drivers = { Driver("delivery"), Driver("no-such-theme"), Driver("taste") },
+        }).ResponseAsync, "drivers[1].theme_key");
     }
 
     private static Priority Priority(string owner, string journey, double target = 5) => new()

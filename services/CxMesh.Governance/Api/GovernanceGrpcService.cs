@@ -128,6 +128,14 @@ public sealed partial class GovernanceGrpcService(
             throw new FieldViolationException($"drivers[{drivers.FindLastIndex(d => d.ThemeKey == repeated.Key)}].theme_key",
                 $"theme '{repeated.Key}' is linked to two drivers; each driver has its own theme.");
         }
+        // Each driver is measured by its theme, so the theme has to exist in feedback's taxonomy.
+        var themes = (await ServiceClients.CallAsync("feedback", async () => await feedback.ListThemesAsync(new CxMesh.Feedback.V1.ListThemesRequest(),
+            cancellationToken: context.CancellationToken))).Themes.Select(t => t.Key).ToHashSet(StringComparer.Ordinal);
+        if (drivers.FindIndex(d => !themes.Contains(d.ThemeKey)) is var unknown and >= 0)
+        {
+            throw new FieldViolationException($"drivers[{unknown}].theme_key",
+                $"theme '{drivers[unknown].ThemeKey}' is not in the theme taxonomy (feedback's ListThemes); create it first or pick an existing one.");
+        }
         if (CxCodeRules.DriverCountProblem(drivers.Count) is { } problem)
         {
             throw new PreconditionFailedException("CX_CODE_DRIVER_COUNT", "The CX code rule: " + problem, new Dictionary<string, string>
