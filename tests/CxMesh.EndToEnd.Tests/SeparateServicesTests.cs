@@ -36,7 +36,7 @@ public sealed class SeparateServicesTests : IAsyncLifetime
             foreach (var other in new[] { "scoring", "feedback", "journey" }) s.Settings[$"CxMesh:Endpoints:{other}"] = _hosts[other].Address;
             s.ConfigureServices = services => FakeDaprSidecar.Use(services, server.CreateHandler());
         });
-        foreach (var (name, host) in _hosts) await _broker.SubscribeAsync(name, host.Http());
+        foreach (var (name, host) in _hosts) await _broker.SubscribeAsync(name, host.SidecarHttp());
     }
 
     public async Task DisposeAsync()

@@ -49,7 +49,7 @@ public sealed class DaprContractTests
 
         for (var i = 0; i < 2; i++)
         {
-            var response = await host.Http().PostAsync("/events/feedback.received.v1",
+            var response = await host.SidecarHttp().PostAsync("/events/feedback.received.v1",
                 new StringContent(cloudEvent, Encoding.UTF8, "application/cloudevents+json"));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Contains("SUCCESS", await response.Content.ReadAsStringAsync());
@@ -61,6 +61,67 @@ public sealed class DaprContractTests
         Assert.Equal(1, await connection.ExecuteScalarAsync<long>("select sum(n) from rating_daily where scope_key = 'journey=dapr-journey'"));
     }
 
+    [Theory]
+    [InlineData(null)]
+    [InlineData("not-the-token")]
+    [InlineData("")]
+    public async Task Event_routes_refuse_callers_without_the_sidecar_s_token_and_change_nothing(string? token)
+    {
+        await using var host = await CxMeshTestHost.StartAsync(s => s.Services = "scoring");
+        var rejected = 0L;
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Name == "cxmesh.events.rejected") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref rejected, value));
+        listener.Start();
+
+        var evt = NpsReceived("forged-journey", 0);
+        var cloudEvent = $$"""
+            {"specversion":"1.0","id":"{{evt.EventId}}","source":"cxmesh/feedback","type":"{{Topics.FeedbackReceived.EventType}}",
+             "datacontenttype":"application/json","topic":"feedback.received.v1","pubsubname":"pubsub","data":{{EventJson.Format(evt)}}}
+            """;
+        var http = host.Http();
+        if (token is not null) http.DefaultRequestHeaders.Add("dapr-api-token", token);
+        foreach (var route in new[] { "/events/feedback.received.v1", "/events/feedback.received.v1.deadletter" })
+        {
+            var response = await http.PostAsync(route, new StringContent(cloudEvent, Encoding.UTF8, "application/cloudevents+json"));
+            Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        }
+        Assert.True(Interlocked.Read(ref rejected) >= 2, "refused calls are counted");
+
+        var db = host.Services.GetRequiredKeyedService<ServiceDatabase>("scoring");
+        await using var connection = await db.OpenConnectionAsync();
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("select count(*) from inbox"));
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("select count(*) from dead_letters"));
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("select count(*) from rating_daily where scope_key = 'journey=forged-journey'"));
+        // The subscription list stays open to the sidecar's start-up call; it names topics only.
+        Assert.Equal(HttpStatusCode.OK, (await host.Http().GetAsync("/dapr/subscribe")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Serving_with_Dapr_delivery_without_an_app_API_token_fails_at_start_naming_the_key()
+    {
+        var scoring = await TestServers.Postgres.CreateEmptyDatabaseAsync();
+        var error = new StringWriter();
+        var previous = Console.Error;
+        Console.SetError(error);
+        try
+        {
+            Assert.Equal(78, await CxMesh.Platform.Hosting.CxMeshServer.RunAsync(
+            [
+                "--services", "scoring", $"--ConnectionStrings:scoring={scoring}", $"--ConnectionStrings:redis={TestServers.Redis.Endpoint}",
+                $"--Auth:SigningKey={CxMeshTestHost.SigningKey}", "--CxMesh:GrpcPort=0", "--CxMesh:HttpPort=0", "--Logging:LogLevel:Default=Warning",
+            ], CxMesh.Host.Modules.All));
+        }
+        finally
+        {
+            Console.SetError(previous);
+        }
+        Assert.Contains("CxMesh:AppApiToken", error.ToString());
+    }
+
     [Fact]
     public async Task A_CloudEvent_that_cannot_be_parsed_is_dropped_and_kept_in_dead_letters()
     {
@@ -70,13 +131,13 @@ public sealed class DaprContractTests
              "datacontenttype":"application/json","topic":"feedback.received.v1","pubsubname":"pubsub",
              "data":{"eventId":{"nested":"wrong"}}}
             """;
-        var response = await host.Http().PostAsync("/events/feedback.received.v1", new StringContent(cloudEvent, Encoding.UTF8, "application/cloudevents+json"));
+        var response = await host.SidecarHttp().PostAsync("/events/feedback.received.v1", new StringContent(cloudEvent, Encoding.UTF8, "application/cloudevents+json"));
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Contains("DROP", await response.Content.ReadAsStringAsync());
 
         // What Dapr gives up on arrives on the dead-letter topic and is kept too.
         var deadLetter = cloudEvent.Replace("broken-1", "broken-2").Replace("\"topic\":\"feedback.received.v1\"", "\"topic\":\"feedback.received.v1.deadletter\"");
-        var dead = await host.Http().PostAsync("/events/feedback.received.v1.deadletter", new StringContent(deadLetter, Encoding.UTF8, "application/cloudevents+json"));
+        var dead = await host.SidecarHttp().PostAsync("/events/feedback.received.v1.deadletter", new StringContent(deadLetter, Encoding.UTF8, "application/cloudevents+json"));
         Assert.Equal(HttpStatusCode.OK, dead.StatusCode);
 
         var db = host.Services.GetRequiredKeyedService<ServiceDatabase>("scoring");
@@ -99,7 +160,7 @@ public sealed class DaprContractTests
                 {"specversion":"1.0","id":"{{id}}","source":"cxmesh/feedback","type":"{{Topics.FeedbackReceived.EventType}}",
                  "datacontenttype":"application/json","topic":"feedback.received.v1.deadletter","pubsubname":"pubsub","data":{{data}}}
                 """;
-            var response = await host.Http().PostAsync("/events/feedback.received.v1.deadletter", new StringContent(cloudEvent, Encoding.UTF8, "application/cloudevents+json"));
+            var response = await host.SidecarHttp().PostAsync("/events/feedback.received.v1.deadletter", new StringContent(cloudEvent, Encoding.UTF8, "application/cloudevents+json"));
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         }
         var db = host.Services.GetRequiredKeyedService<ServiceDatabase>("scoring");

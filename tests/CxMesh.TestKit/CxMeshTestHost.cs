@@ -34,6 +34,8 @@ public sealed class TestHostSettings
 public sealed class CxMeshTestHost : IAsyncDisposable
 {
     public const string SigningKey = "cxmesh-test-signing-key-0123456789abcdef";
+    /// <summary>The Dapr sidecar's app API token of test hosts (event routes need it with Dapr delivery).</summary>
+    public const string AppApiToken = "cxmesh-test-app-api-token";
     /// <summary>AES-256 key for contact details in tests (32 bytes, base64).</summary>
     public const string ContactKey = "Y3htZXNoLXRlc3QtY29udGFjdC1rZXktMzJieXRlcyE=";
 
@@ -73,6 +75,7 @@ public sealed class CxMeshTestHost : IAsyncDisposable
         {
             ["CxMesh:Services"] = settings.Services,
             ["Auth:SigningKey"] = SigningKey,
+            ["CxMesh:AppApiToken"] = AppApiToken,
             ["Feedback:ActiveContactKey"] = "test1",
             ["Feedback:ContactKeys:test1"] = ContactKey,
             ["Partner:ActiveSecretKey"] = "test1",
@@ -171,6 +174,14 @@ public sealed class CxMeshTestHost : IAsyncDisposable
     }
 
     public HttpClient Http() => Server.CreateClient();
+
+    /// <summary>An HTTP client calling as this host's Dapr sidecar does: with the app API token.</summary>
+    public HttpClient SidecarHttp()
+    {
+        var client = Server.CreateClient();
+        client.DefaultRequestHeaders.Add("dapr-api-token", AppApiToken);
+        return client;
+    }
 
     public async ValueTask DisposeAsync()
     {

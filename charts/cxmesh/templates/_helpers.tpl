@@ -92,6 +92,7 @@ start. helm template and helm lint, which have no cluster, skip the check. dict 
 {{- if not .Values.auth.authority -}}
 {{- include "cxmesh.requireSecret" (dict "root" . "name" (required "auth.signingKeySecret is required when auth.authority is empty." .Values.auth.signingKeySecret) "keys" (list "signing-key") "value" "auth.signingKeySecret") -}}
 {{- end -}}
+{{- include "cxmesh.requireSecret" (dict "root" . "name" .Values.dapr.appTokenSecret "keys" (list "token") "value" "dapr.appTokenSecret") -}}
 {{- include "cxmesh.requireSecret" (dict "root" . "name" (required "pii.existingSecret is required: the Secret with the contact-detail encryption keys." .Values.pii.existingSecret) "keys" (required "pii.keyIds is required: the key ids held in pii.existingSecret." .Values.pii.keyIds) "value" "pii.existingSecret") -}}
 {{- if and .Values.redis.passwordSecret .Values.redis.address -}}
 {{- include "cxmesh.requireSecret" (dict "root" . "name" .Values.redis.passwordSecret "keys" (list "password") "value" "redis.passwordSecret") -}}
@@ -127,6 +128,12 @@ start. helm template and helm lint, which have no cluster, skip the check. dict 
   value: "false"
 - name: CxMesh__PubSubName
   value: pubsub
+{{- /* The sidecar sends this token with every call; event routes refuse calls without it. */}}
+- name: CxMesh__AppApiToken
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.dapr.appTokenSecret }}
+      key: token
 - name: Logging__LogLevel__CxMesh
   value: {{ $root.Values.global.logLevel | quote }}
 {{- if $root.Values.postgres.cloudnativepg.enabled }}
@@ -279,6 +286,7 @@ spec:
         dapr.io/app-id: {{ include "cxmesh.appId" $name | quote }}
         dapr.io/app-port: {{ $root.Values.global.httpPort | quote }}
         dapr.io/app-protocol: "http"
+        dapr.io/app-token-secret: {{ $root.Values.dapr.appTokenSecret | quote }}
         dapr.io/config: {{ printf "%s-dapr" (include "cxmesh.fullname" $root) | quote }}
         dapr.io/log-level: {{ $root.Values.dapr.logLevel | quote }}
         dapr.io/log-as-json: {{ $root.Values.dapr.logAsJson | quote }}

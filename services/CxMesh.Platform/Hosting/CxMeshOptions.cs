@@ -34,6 +34,12 @@ public sealed class CxMeshOptions
     /// <summary>Defaults to true when every service is hosted (all-in-one), false otherwise (a migrate Job runs them).</summary>
     public bool? MigrateOnStart { get; set; }
 
+    /// <summary>
+    /// The Dapr sidecar's app API token (its APP_API_TOKEN; also read from that variable): with Dapr delivery, event
+    /// routes accept only calls that carry it in the dapr-api-token header. Required then.
+    /// </summary>
+    public string? AppApiToken { get; set; }
+
     [Required(ErrorMessage = "CxMesh:PubSubName is required.")]
     public string PubSubName { get; set; } = "pubsub";
 }

@@ -30,7 +30,9 @@ public static class CxMeshServer
             switch (command)
             {
                 case "run":
-                    await Build(rest, modules).RunAsync();
+                    var app = Build(rest, modules);
+                    RequireEventRoutesProtected(app);
+                    await app.RunAsync();
                     return 0;
                 case "migrate":
                     return await MigrateAsync(Build(rest, modules));
@@ -78,6 +80,7 @@ public static class CxMeshServer
         var hosted = new HostedServices(selected.Select(m => m.Name).ToList(), allInOne,
             options.Delivery ?? (allInOne ? EventDelivery.InProcess : EventDelivery.Dapr));
 
+        options.AppApiToken ??= builder.Configuration["APP_API_TOKEN"];
         builder.AddCxMeshPlatform(options, hosted);
         foreach (var module in selected) module.Add(builder);
         afterModules?.Invoke(builder);
@@ -86,6 +89,17 @@ public static class CxMeshServer
         app.UseCxMeshPlatform(hosted);
         foreach (var module in selected) module.Map(app);
         return app;
+    }
+
+    /// <summary>Serving events through Dapr without the sidecar's app API token would let anyone in the cluster post them.</summary>
+    private static void RequireEventRoutesProtected(WebApplication app)
+    {
+        if (app.Services.GetRequiredService<HostedServices>().Delivery == EventDelivery.Dapr
+            && string.IsNullOrWhiteSpace(app.Configuration["CxMesh:AppApiToken"] ?? app.Configuration["APP_API_TOKEN"]))
+        {
+            throw new ConfigurationException("CxMesh:AppApiToken",
+                "is required when events are delivered by Dapr: set it (or APP_API_TOKEN) to the sidecar's app API token, so that only the sidecar can post events.");
+        }
     }
 
     private static IReadOnlyList<ServiceModule> Select(string services, IReadOnlyList<ServiceModule> modules)

@@ -65,7 +65,7 @@ internal static class PlatformSetup
         builder.AddCxMeshAuth();
         builder.AddCxMeshTelemetry(hosted.Names);
         builder.AddCxMeshRedis();
-        builder.AddCxMeshMessaging(hosted.Delivery);
+        builder.AddCxMeshMessaging(hosted.Delivery, options.AppApiToken);
 
         // Registered before any module so that its StartAsync (migrations) runs before relays start.
         builder.Services.AddHostedService<StartupMigrations>();

@@ -11,13 +11,16 @@ using Microsoft.Extensions.Options;
 namespace CxMesh.Platform.Messaging;
 
 /// <summary>
-/// The endpoints the Dapr sidecar calls: <c>GET /dapr/subscribe</c> (from <c>MapSubscribeHandler</c>)
-/// and one route per consumed topic, plus a route for its dead-letter topic. The CloudEvents middleware
-/// unwraps the envelope; its id, type and traceparent arrive as <c>Cloudevent.*</c> headers.
+/// The endpoints the Dapr sidecar calls: <c>GET /dapr/subscribe</c> (from <c>MapSubscribeHandler</c>, open: it lists
+/// topic names only) and one route per consumed topic, plus a route for its dead-letter topic, which take calls only
+/// with the sidecar's app API token (401 otherwise, counted). The CloudEvents middleware unwraps the envelope; its id,
+/// type and traceparent arrive as <c>Cloudevent.*</c> headers.
 /// </summary>
 public static class DaprSubscriptions
 {
     public const string RoutePrefix = "/events/";
+    /// <summary>The policy of event routes: the caller presents the sidecar's app API token (dapr-api-token).</summary>
+    public const string SidecarPolicy = "dapr-sidecar";
 
     public static void MapDaprSubscriptions(this WebApplication app)
     {
@@ -32,13 +35,15 @@ public static class DaprSubscriptions
             app.MapPost(RoutePrefix + topic.Name, (HttpContext http, EventDispatcher dispatcher, ILoggerFactory logs) =>
                     DeliverAsync(http, topic.Name, handlers, dispatcher, deadLetter: false, logs))
                 .WithTopic(new TopicOptions { PubsubName = options.PubSubName, Name = topic.Name, DeadLetterTopic = topic.DeadLetterTopic })
-                .AllowAnonymous();
+                .WithMetadata(new EventRoute(topic.Name))
+                .RequireAuthorization(SidecarPolicy);
 
             // Events Dapr gave up on arrive here: keep them, visible, in dead_letters.
             app.MapPost(RoutePrefix + topic.DeadLetterTopic, (HttpContext http, EventDispatcher dispatcher, ILoggerFactory logs) =>
                     DeliverAsync(http, topic.Name, handlers, dispatcher, deadLetter: true, logs))
                 .WithTopic(options.PubSubName, topic.DeadLetterTopic)
-                .AllowAnonymous();
+                .WithMetadata(new EventRoute(topic.DeadLetterTopic))
+                .RequireAuthorization(SidecarPolicy);
         }
     }
 

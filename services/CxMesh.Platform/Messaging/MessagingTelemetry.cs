@@ -14,6 +14,7 @@ internal static class MessagingTelemetry
     public static readonly Counter<long> Parked = Meter.CreateCounter<long>("cxmesh.outbox.parked", description: "Events parked after too many failed attempts.");
     public static readonly Counter<long> Handled = Meter.CreateCounter<long>("cxmesh.inbox.handled", description: "Events applied by a handler.");
     public static readonly Counter<long> Duplicates = Meter.CreateCounter<long>("cxmesh.inbox.duplicates", description: "Redelivered events skipped by the inbox.");
+    public static readonly Counter<long> Rejected = Meter.CreateCounter<long>("cxmesh.events.rejected", description: "Calls to event routes refused: no or a wrong Dapr app API token.");
     public static readonly Counter<long> DeadLettered = Meter.CreateCounter<long>("cxmesh.inbox.dead_lettered", description: "Events a handler could not use, kept in dead_letters.");
 
     public static ActivityContext ParentFrom(string? traceparent) =>
