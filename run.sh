@@ -93,9 +93,11 @@ for _ in $(seq 1 120); do
 done
 [ -n "$ready" ] || { tail -30 "$DATA/server.log" >&2; cx_die "cxmesh-server did not become ready"; }
 
-ADMIN_TOKEN=$(dotnet "$DATA/bin/server/cxmesh-server.dll" dev-tokens | awk '$1 == "admin" { print $2 }')
+TOKENS=$(dotnet "$DATA/bin/server/cxmesh-server.dll" dev-tokens)
+ADMIN_TOKEN=$(awk '$1 == "admin" { print $2 }' <<<"$TOKENS")
+APPROVER_TOKEN=$(awk '$1 == "approver" { print $2 }' <<<"$TOKENS")
 cx_log "loading demo data"
-CXMESH_GRPC="http://127.0.0.1:$GRPC_PORT" CXMESH_TOKEN="$ADMIN_TOKEN" dotnet "$DATA/bin/cli/cxmesh.dll" seed-demo \
+CXMESH_GRPC="http://127.0.0.1:$GRPC_PORT" CXMESH_TOKEN="$ADMIN_TOKEN" CXMESH_APPROVER_TOKEN="$APPROVER_TOKEN" dotnet "$DATA/bin/cli/cxmesh.dll" seed-demo \
   --courier-webhook "http://127.0.0.1:$SINK_PORT/hooks/cxmesh" --webhook-secret-file "$DATA/demo-webhook-secret" | tee "$DATA/demo.log"
 
 echo

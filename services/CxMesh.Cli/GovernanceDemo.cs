@@ -20,6 +20,7 @@ internal static class GovernanceDemo
     private static readonly (string Id, string Name, string Team, string Role)[] Members =
     [
         ("mei.chen", "Mei Chen", "cx", "cx-lead"),
+        ("raj.patel", "Raj Patel", "cx", "analyst"),
         ("tom.reyes", "Tom Reyes", "subscriptions", "sponsor"),
         ("ana.silva", "Ana Silva", "subscriptions", "journey-owner"),
         ("li.wei", "Li Wei", "logistics", "journey-owner"),

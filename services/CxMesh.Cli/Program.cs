@@ -25,9 +25,13 @@ var count = new Option<int>("--count") { Description = "How many feedback items"
 var customers = new Option<int>("--customers") { Description = "How many customers on the coffee-subscription journey", DefaultValueFactory = _ => 3000 };
 var courierWebhook = new Option<string?>("--courier-webhook") { Description = "Webhook URL of the demo courier (e.g. a local `cxmesh webhook-sink`)" };
 var secretFile = new Option<FileInfo?>("--webhook-secret-file") { Description = "Where to write the demo courier's webhook signing secret" };
-var seed = new Command("seed-demo", "Load the demo data set (needs an admin token; repeatable: a second run on the same day changes nothing)")
+var approverToken = new Option<string?>("--approver-token")
 {
-    count, customers, courierWebhook, secretFile,
+    Description = $"A second admin's token, who approves the demo's sharing agreements (four eyes; default: $CXMESH_APPROVER_TOKEN, {(string.IsNullOrEmpty(Environment.GetEnvironmentVariable("CXMESH_APPROVER_TOKEN")) ? "not set" : "set")})",
+};
+var seed = new Command("seed-demo", "Load the demo data set (needs an admin token, and a second admin's to approve sharing; repeatable: a second run on the same day changes nothing)")
+{
+    count, customers, courierWebhook, secretFile, approverToken,
 };
 seed.SetAction((result, ct) => Run(async () =>
 {
@@ -36,7 +40,10 @@ seed.SetAction((result, ct) => Run(async () =>
     var governance = new CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient(channel);
     await GovernanceDemo.SeedPeopleAsync(governance, PartnerDemo.Partners.Select(p => p.Id), ct);
     Console.WriteLine("Demo governance: teams, members, journey sponsors and owners, partner contacts, vision and CX code.");
-    var secret = await PartnerDemo.SeedAsync(partners, governance, result.GetValue(courierWebhook), ct);
+    var approver = result.GetValue(approverToken) ?? Environment.GetEnvironmentVariable("CXMESH_APPROVER_TOKEN")
+        ?? throw new ArgumentException("--approver-token: sharing agreements are approved by a second admin (four eyes); give their token or set CXMESH_APPROVER_TOKEN.");
+    var approvals = new CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient(new Connection(result.GetValue(grpc)!, approver).Channel());
+    var secret = await PartnerDemo.SeedAsync(partners, approvals, result.GetValue(courierWebhook), ct);
     if (secret is not null && result.GetValue(secretFile) is { } file) await File.WriteAllTextAsync(file.FullName, secret, ct);
     Console.WriteLine($"Demo partners: {string.Join(", ", PartnerDemo.Partners.Select(p => p.Id))}, each with an approved sharing agreement.");
     var journeys = new JourneyService.JourneyServiceClient(channel);

@@ -1,6 +1,7 @@
 using CxMesh.Journey.Api;
 using CxMesh.Journey.Data;
 using CxMesh.Journey.V1;
+using CxMesh.Platform.Clients;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
 using FluentValidation;
@@ -32,6 +33,8 @@ public static class JourneyModule
         builder.Services.AddSingleton<IValidator<CreateJourneyDefinitionRequest>, CreateJourneyDefinitionValidator>();
         builder.Services.AddSingleton<IValidator<UpdateJourneyDefinitionRequest>, UpdateJourneyDefinitionValidator>();
         builder.Services.AddSingleton<IValidator<TouchpointEvent>, TouchpointEventValidator>();
+        // Who owns a journey is governance's: read when a journey-owner changes a definition.
+        builder.AddServiceClient<CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient>("governance");
         return builder;
     }
 

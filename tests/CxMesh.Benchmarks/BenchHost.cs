@@ -58,9 +58,9 @@ internal sealed class BenchHost : IAsyncDisposable
     }
 
     /// <summary>A new channel (its own HTTP/2 connection) with a token for the role.</summary>
-    public GrpcChannel Channel(string role = Roles.Admin)
+    public GrpcChannel Channel(string role = Roles.Admin, string subject = "bench")
     {
-        var token = DevelopmentTokens.Create(new AuthOptions { SigningKey = CxMeshTestHost.SigningKey }, role, "bench");
+        var token = DevelopmentTokens.Create(new AuthOptions { SigningKey = CxMeshTestHost.SigningKey }, role, subject);
         var credentials = CallCredentials.FromInterceptor((_, metadata) =>
         {
             metadata.Add("Authorization", $"Bearer {token}");

@@ -35,7 +35,7 @@ internal static class PartnerBenchmarks
             },
         })).Agreement;
         await admin.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = draft.AgreementId, Version = 1 });
-        await SharingApprovals.DecideAsync(new GovernanceService.GovernanceServiceClient(host.Channel(Roles.Admin)), draft.AgreementId, 1);
+        await SharingApprovals.DecideAsync(new GovernanceService.GovernanceServiceClient(host.Channel(Roles.Admin, SharingApprovals.Approver)), draft.AgreementId, 1);
         while ((await admin.GetAgreementAsync(new GetAgreementRequest { AgreementId = draft.AgreementId })).Agreement.State != AgreementState.Active) await Task.Delay(50);
 
         var load = Stopwatch.StartNew();

@@ -14,6 +14,7 @@ namespace CxMesh.Governance.Tests;
 /// <summary>Sharing approvals decided by governance and the hash-chained audit log, against the real partner service.</summary>
 public sealed class SharingAndAuditTests(HostFixture fixture) : IClassFixture<HostFixture>
 {
+    private readonly GovernanceService.GovernanceServiceClient _approver = SharingApprovals.ApproverClient(fixture.Host);
     private readonly GovernanceService.GovernanceServiceClient _admin = fixture.Host.Client<GovernanceService.GovernanceServiceClient>();
     private readonly PartnerService.PartnerServiceClient _partners = fixture.Host.Client<PartnerService.PartnerServiceClient>();
 
@@ -50,21 +51,31 @@ public sealed class SharingAndAuditTests(HostFixture fixture) : IClassFixture<Ho
         Assert.StartsWith("product=sku-", Assert.Single(pending.Scope));
         Assert.Equal("test-admin", pending.SubmittedBy);
 
-        await RpcAssert.InvalidArgumentAsync(() => _admin.DecideSharingAsync(new DecideSharingRequest { AgreementId = submitted.AgreementId, Version = 1, Approved = false }).ResponseAsync,
+        await RpcAssert.InvalidArgumentAsync(() => _approver.DecideSharingAsync(new DecideSharingRequest { AgreementId = submitted.AgreementId, Version = 1, Approved = false }).ResponseAsync,
             "reason");
-        var decided = (await _admin.DecideSharingAsync(new DecideSharingRequest { AgreementId = submitted.AgreementId, Version = 1, Approved = true, Reason = "k=5, no verbatims" })).Approval;
-        Assert.Equal((ApprovalState.Approved, "test-admin"), (decided.State, decided.DecidedBy));
+        // Four eyes: the admin who submitted it cannot approve it.
+        var ownDecision = await RpcAssert.StatusAsync(() => _admin.DecideSharingAsync(new DecideSharingRequest
+        {
+            AgreementId = submitted.AgreementId, Version = 1, Approved = true, Reason = "looks fine to me",
+        }).ResponseAsync, StatusCode.FailedPrecondition);
+        Assert.Equal("FOUR_EYES", ownDecision.GetRpcStatus()!.GetDetail<ErrorInfo>().Reason);
+        var decided = (await _approver.DecideSharingAsync(new DecideSharingRequest { AgreementId = submitted.AgreementId, Version = 1, Approved = true, Reason = "k=5, no verbatims" })).Approval;
+        Assert.Equal((ApprovalState.Approved, SharingApprovals.Approver), (decided.State, decided.DecidedBy));
         await Eventually.Until(async () => (await _partners.GetAgreementAsync(new GetAgreementRequest { AgreementId = submitted.AgreementId })).Agreement.State,
             s => s == AgreementState.Active, because: "governance.sharing.decided reaches the partner service");
 
-        var twice = await RpcAssert.StatusAsync(() => _admin.DecideSharingAsync(new DecideSharingRequest { AgreementId = submitted.AgreementId, Version = 1, Approved = false, Reason = "changed my mind" }).ResponseAsync,
+        var twice = await RpcAssert.StatusAsync(() => _approver.DecideSharingAsync(new DecideSharingRequest { AgreementId = submitted.AgreementId, Version = 1, Approved = false, Reason = "changed my mind" }).ResponseAsync,
             StatusCode.FailedPrecondition);
         Assert.Equal("SHARING_DECIDED", twice.GetRpcStatus()!.GetDetail<ErrorInfo>().Reason);
         Assert.DoesNotContain((await _admin.ListSharingApprovalsAsync(new ListSharingApprovalsRequest())).Approvals, a => a.AgreementId == submitted.AgreementId);
         Assert.Contains((await _admin.ListSharingApprovalsAsync(new ListSharingApprovalsRequest { States = { ApprovalState.Approved } })).Approvals, a => a.AgreementId == submitted.AgreementId);
 
         var audit = (await _admin.ListAuditEntriesAsync(new ListAuditEntriesRequest { Kind = "sharing.decided", PageSize = 1000 })).Entries;
-        Assert.Contains(audit, e => e.Subject == $"agreement/{submitted.AgreementId}/v1" && e.Details.Contains("\"approved\":true", StringComparison.Ordinal));
+        var decision = Assert.Single(audit, e => e.Subject == $"agreement/{submitted.AgreementId}/v1");
+        Assert.Contains("\"approved\":true", decision.Details);
+        // The audit names both people.
+        Assert.Contains("\"submittedBy\":\"test-admin\"", decision.Details);
+        Assert.Contains($"\"decidedBy\":\"{SharingApprovals.Approver}\"", decision.Details);
 
         // The disclosure that the approval allows is audited too, when the partner service publishes a report.
         var today = DateTime.UtcNow.Date;
@@ -86,12 +97,12 @@ public sealed class SharingAndAuditTests(HostFixture fixture) : IClassFixture<Ho
     {
         var submitted = await SubmittedAgreementAsync(Unique("roaster"));
         await PendingAsync(submitted.AgreementId);
-        await _admin.DecideSharingAsync(new DecideSharingRequest { AgreementId = submitted.AgreementId, Version = 1, Approved = false, Reason = "verbatims not needed" });
+        await _approver.DecideSharingAsync(new DecideSharingRequest { AgreementId = submitted.AgreementId, Version = 1, Approved = false, Reason = "verbatims not needed" });
         await Eventually.Until(async () => (await _partners.GetAgreementAsync(new GetAgreementRequest { AgreementId = submitted.AgreementId })).Agreement.State,
             s => s == AgreementState.Rejected, because: "the rejection reaches the partner service");
-        await RpcAssert.StatusAsync(() => _admin.DecideSharingAsync(new DecideSharingRequest { AgreementId = Guid.NewGuid().ToString(), Version = 1, Approved = true }).ResponseAsync,
+        await RpcAssert.StatusAsync(() => _approver.DecideSharingAsync(new DecideSharingRequest { AgreementId = Guid.NewGuid().ToString(), Version = 1, Approved = true }).ResponseAsync,
             StatusCode.NotFound);
-        await RpcAssert.InvalidArgumentAsync(() => _admin.DecideSharingAsync(new DecideSharingRequest { AgreementId = submitted.AgreementId, Version = 0, Approved = true }).ResponseAsync, "version");
+        await RpcAssert.InvalidArgumentAsync(() => _approver.DecideSharingAsync(new DecideSharingRequest { AgreementId = submitted.AgreementId, Version = 0, Approved = true }).ResponseAsync, "version");
     }
 
     [Fact]

@@ -52,7 +52,11 @@ public sealed class StoryTests(HostFixture fixture) : IClassFixture<HostFixture>
             GivenAt = Timestamp.FromDateTime(DateTime.UtcNow.AddHours(-1)),
         })).Item;
 
-        var owner = fixture.Host.Client<GovernanceService.GovernanceServiceClient>(CxMesh.Platform.Auth.Roles.JourneyOwner);
+        // The journey's owner writes it up (a journey-owner acts on their own journeys only).
+        var admin = fixture.Host.Client<GovernanceService.GovernanceServiceClient>();
+        var people = await PeopleAsync(admin);
+        await admin.AssignJourneyOwnersAsync(new AssignJourneyOwnersRequest { JourneyKey = journey, SponsorId = people.Sponsor, OwnerId = people.Owner });
+        var owner = fixture.Host.ClientWithToken<GovernanceService.GovernanceServiceClient>(fixture.Host.Token(CxMesh.Platform.Auth.Roles.JourneyOwner, subject: people.Owner));
         var study = (await owner.CreateCaseStudyFromFeedbackAsync(new CreateCaseStudyFromFeedbackRequest { FeedbackId = item.Id })).CaseStudy;
         Assert.Equal(journey, study.JourneyKey);
         Assert.Contains("[email]", study.RedactedVerbatim);
@@ -71,7 +75,7 @@ public sealed class StoryTests(HostFixture fixture) : IClassFixture<HostFixture>
         Assert.Equal("Tell customers about delays first.", Assert.Single(updated.Lessons));
         Assert.Equal(study.RedactedVerbatim, updated.RedactedVerbatim); // what came from feedback stays
         var step = (await owner.CreateActionAsync(new CreateActionRequest { Action = new Governance.V1.Action { Title = "Delay texts", CaseStudyId = study.Id, JourneyKey = journey } })).Action;
-        Assert.Equal(("case-study", "cx"), (step.Source, step.TeamId)); // nobody owns this journey: the CX team
+        Assert.Equal(("case-study", people.Owner), (step.Source, step.OwnerId)); // the journey's owner
         Assert.Equal([step.Id], (await _admin.GetCaseStudyAsync(new GetCaseStudyRequest { CaseStudyId = study.Id })).CaseStudy.NextStepActionIds);
 
         Assert.Single((await _admin.ListCaseStudiesAsync(new ListCaseStudiesRequest { JourneyKey = journey })).CaseStudies);

@@ -9,7 +9,7 @@ namespace CxMesh.Journey.Tests;
 
 public sealed class DefinitionApiTests(HostFixture fixture) : IClassFixture<HostFixture>
 {
-    private readonly JourneyService.JourneyServiceClient _client = fixture.Host.Client(Roles.JourneyOwner);
+    private readonly JourneyService.JourneyServiceClient _client = fixture.Host.Client(Roles.Admin);
 
     public static TheoryData<string, string> BadDefinitions => new()
     {

@@ -75,7 +75,7 @@ public sealed class PartnerScenario(PartnerFixture fixture)
         })).Agreement;
         Assert.Equal(AgreementState.Draft, draft.State);
         await _admin.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = draft.AgreementId, Version = 1 });
-        await SharingApprovals.DecideAsync(fixture.Host.Client<GovernanceService.GovernanceServiceClient>(), draft.AgreementId, 1);
+        await SharingApprovals.DecideAsync(fixture.Host, draft.AgreementId, 1);
         var active = await Eventually.Until(
             async () => (await _admin.GetAgreementAsync(new GetAgreementRequest { AgreementId = draft.AgreementId })).Agreement,
             a => a.State == AgreementState.Active, because: "the decision goes through governance.sharing.decided");

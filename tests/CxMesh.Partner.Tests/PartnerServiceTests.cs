@@ -199,7 +199,7 @@ public sealed class PartnerServiceTests(PartnerFixture fixture) : IClassFixture<
         await RpcAssert.StatusAsync(() => governance.DecideSharingAsync(new DecideSharingRequest { AgreementId = v2.AgreementId, Version = 2, Approved = true }).ResponseAsync,
             StatusCode.NotFound);
         await _admin.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = v2.AgreementId, Version = 2 });
-        await SharingApprovals.DecideAsync(fixture.Host.Client<GovernanceService.GovernanceServiceClient>(), v2.AgreementId, 2);
+        await SharingApprovals.DecideAsync(fixture.Host, v2.AgreementId, 2);
         await Eventually.Until(async () => (await partner.GetMyAgreementAsync(new GetMyAgreementRequest())).Agreement.Version, v => v == 2);
         Assert.Equal(AgreementState.Superseded, (await _admin.GetAgreementAsync(new GetAgreementRequest { AgreementId = v1.AgreementId, Version = 1 })).Agreement.State);
         _ = product;

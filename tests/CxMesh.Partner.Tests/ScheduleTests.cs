@@ -36,7 +36,7 @@ public sealed class ScheduleTests
             },
         })).Agreement;
         await admin.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = draft.AgreementId, Version = 1 });
-        await SharingApprovals.DecideAsync(host.Client<GovernanceService.GovernanceServiceClient>(), draft.AgreementId, 1);
+        await SharingApprovals.DecideAsync(host, draft.AgreementId, 1);
         await Eventually.Until(async () => (await admin.GetAgreementAsync(new GetAgreementRequest { AgreementId = draft.AgreementId })).Agreement.State,
             s => s == AgreementState.Active);
 
@@ -91,7 +91,7 @@ public sealed class ScheduleTests
         }).ResponseAsync, "agreement.expires_on");
         var draft = (await admin.ProposeAgreementAsync(new ProposeAgreementRequest { Agreement = agreement })).Agreement;
         await admin.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = draft.AgreementId, Version = 1 });
-        await SharingApprovals.DecideAsync(host.Client<GovernanceService.GovernanceServiceClient>(), draft.AgreementId, 1);
+        await SharingApprovals.DecideAsync(host, draft.AgreementId, 1);
         await Eventually.Until(async () => (await admin.GetAgreementAsync(new GetAgreementRequest { AgreementId = draft.AgreementId })).Agreement.State,
             s => s == AgreementState.Active);
 

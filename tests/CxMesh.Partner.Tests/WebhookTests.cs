@@ -128,7 +128,7 @@ public sealed class WebhookTests : IAsyncLifetime
             },
         })).Agreement;
         await admin.SubmitAgreementAsync(new SubmitAgreementRequest { AgreementId = draft.AgreementId, Version = 1 });
-        await SharingApprovals.DecideAsync(_host.Client<GovernanceService.GovernanceServiceClient>(), draft.AgreementId, 1);
+        await SharingApprovals.DecideAsync(_host, draft.AgreementId, 1);
         await Eventually.Until(async () => (await admin.GetAgreementAsync(new GetAgreementRequest { AgreementId = draft.AgreementId })).Agreement.State,
             s => s == AgreementState.Active);
         var today = DateTime.UtcNow.Date;

@@ -201,11 +201,11 @@ start. helm template and helm lint, which have no cluster, skip the check. dict 
       key: {{ . }}
 {{- end }}
 {{- end }}
-{{- if eq $name "governance" }}
-{{- range list "scoring" "feedback" "journey" }}
+{{- /* The services each one reads over gRPC: governance reads scores, feedback and journeys; journey reads ownership. */}}
+{{- $reads := dict "governance" (list "scoring" "feedback" "journey") "journey" (list "governance") }}
+{{- range (index $reads $name | default (list)) }}
 - name: CxMesh__Endpoints__{{ . }}
   value: {{ printf "dns:///%s-%s-headless.%s.svc.cluster.local:%v" (include "cxmesh.fullname" $root) . $root.Release.Namespace $root.Values.global.grpcPort | quote }}
-{{- end }}
 {{- end }}
 {{- if $root.Values.telemetry.otlpEndpoint }}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT

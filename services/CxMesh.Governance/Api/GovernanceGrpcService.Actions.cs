@@ -2,6 +2,7 @@ using CxMesh.Governance.Data;
 using CxMesh.Governance.Domain;
 using CxMesh.Governance.V1;
 using CxMesh.Platform.Api;
+using CxMesh.Platform.Auth;
 using CxMesh.Platform.Errors;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
@@ -10,10 +11,44 @@ namespace CxMesh.Governance.Api;
 
 public sealed partial class GovernanceGrpcService
 {
+    /// <summary>
+    /// A journey-owner's token (without admin) acts as its subject, who must be a member, within their journeys
+    /// (<see cref="JourneyScope"/>). Null for callers the scope does not apply to.
+    /// </summary>
+    private async Task<(string Member, IReadOnlySet<string> Journeys)?> JourneyOwnerScopeAsync(ServerCallContext context)
+    {
+        var user = context.GetHttpContext().User;
+        if (!user.IsInRole(Roles.JourneyOwner) || user.IsInRole(Roles.Admin)) return null;
+        var member = user.Identity?.Name ?? "";
+        var journeys = await people.JourneysOfAsync(member, context.CancellationToken)
+            ?? throw new RpcException(new Status(StatusCode.PermissionDenied,
+                $"the token's subject '{member}' is not a member of the CX programme: a journey-owner acts as a member (an admin adds them with SaveMember)."));
+        return (member, journeys);
+    }
+
+    private async Task RequireJourneyInScopeAsync(string? journeyKey, string field, ServerCallContext context)
+    {
+        if (await JourneyOwnerScopeAsync(context) is not { } scope) return;
+        if (journeyKey is null) throw new RpcException(new Status(StatusCode.PermissionDenied, $"{field}: a journey-owner names one of their journeys."));
+        if (JourneyScope.RefuseJourney(scope.Member, journeyKey, scope.Journeys) is { } refusal) throw new RpcException(new Status(StatusCode.PermissionDenied, refusal));
+    }
+
+    private async Task<Guid> RequireActionInScopeAsync(Guid actionId, ServerCallContext context)
+    {
+        if (await JourneyOwnerScopeAsync(context) is not { } scope) return actionId;
+        var action = (await actions.GetAsync(actionId, context.CancellationToken)).Action;
+        if (JourneyScope.RefuseAction(scope.Member, actionId, action.OwnerId, action.JourneyKey, scope.Journeys) is { } refusal)
+        {
+            throw new RpcException(new Status(StatusCode.PermissionDenied, refusal));
+        }
+        return actionId;
+    }
+
     [Authorize(Roles = Actors)]
     public override async Task<CreateActionResponse> CreateAction(CreateActionRequest request, ServerCallContext context)
     {
         var a = request.Action ?? throw new FieldViolationException("action", "action is required.");
+        await RequireJourneyInScopeAsync(Check.OptionalKey(a.JourneyKey, "action.journey_key"), "action.journey_key", context);
         var now = clock.GetUtcNow().UtcDateTime;
         DateTime due = default;
         if (a.DueAt is not null)
@@ -73,14 +108,14 @@ public sealed partial class GovernanceGrpcService
     public override async Task<StartActionResponse> StartAction(StartActionRequest request, ServerCallContext context) =>
         new()
         {
-            Action = ProtoMapping.ToProto(await actions.MoveAsync(Check.Id(request.ActionId, "action_id"), ActionFlow.InProgress, Actor(context),
+            Action = ProtoMapping.ToProto(await actions.MoveAsync(await RequireActionInScopeAsync(Check.Id(request.ActionId, "action_id"), context), ActionFlow.InProgress, Actor(context),
                 null, null, null, Check.OptionalText(request.Comment, "comment", 4000), context.CancellationToken)),
         };
 
     [Authorize(Roles = Actors)]
     public override async Task<ResolveActionResponse> ResolveAction(ResolveActionRequest request, ServerCallContext context)
     {
-        var id = Check.Id(request.ActionId, "action_id");
+        var id = await RequireActionInScopeAsync(Check.Id(request.ActionId, "action_id"), context);
         var rootCause = Check.Text(request.RootCause, "root_cause", 4000);
         var resolution = Check.Text(request.Resolution, "resolution", 4000);
         return new() { Action = ProtoMapping.ToProto(await actions.MoveAsync(id, ActionFlow.Resolved, Actor(context), rootCause, resolution, null, null, context.CancellationToken)) };
@@ -89,7 +124,7 @@ public sealed partial class GovernanceGrpcService
     [Authorize(Roles = Actors)]
     public override async Task<CloseActionResponse> CloseAction(CloseActionRequest request, ServerCallContext context)
     {
-        var id = Check.Id(request.ActionId, "action_id");
+        var id = await RequireActionInScopeAsync(Check.Id(request.ActionId, "action_id"), context);
         var reason = Check.Text(request.Reason, "reason", 4000);
         return new() { Action = ProtoMapping.ToProto(await actions.MoveAsync(id, ActionFlow.Closed, Actor(context), null, null, reason, null, context.CancellationToken)) };
     }
@@ -97,7 +132,7 @@ public sealed partial class GovernanceGrpcService
     [Authorize(Roles = Actors)]
     public override async Task<ReassignActionResponse> ReassignAction(ReassignActionRequest request, ServerCallContext context)
     {
-        var id = Check.Id(request.ActionId, "action_id");
+        var id = await RequireActionInScopeAsync(Check.Id(request.ActionId, "action_id"), context);
         var owner = Check.OptionalKey(request.OwnerId, "owner_id");
         var team = Check.OptionalKey(request.TeamId, "team_id");
         if ((owner is null) == (team is null)) throw new FieldViolationException("owner_id", "give exactly one of owner_id (a member) and team_id.");
@@ -110,7 +145,7 @@ public sealed partial class GovernanceGrpcService
     [Authorize(Roles = Actors)]
     public override async Task<CommentOnActionResponse> CommentOnAction(CommentOnActionRequest request, ServerCallContext context)
     {
-        var id = Check.Id(request.ActionId, "action_id");
+        var id = await RequireActionInScopeAsync(Check.Id(request.ActionId, "action_id"), context);
         return new() { Action = ProtoMapping.ToProto(await actions.CommentAsync(id, Actor(context), Check.Text(request.Text, "text", 4000), context.CancellationToken)) };
     }
 

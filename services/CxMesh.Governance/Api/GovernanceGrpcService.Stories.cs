@@ -21,6 +21,7 @@ public sealed partial class GovernanceGrpcService
     {
         var c = request.CaseStudy ?? throw new FieldViolationException("case_study", "case_study is required.");
         var row = WrittenParts(c, Guid.CreateVersion7(), Actor(context));
+        await RequireJourneyInScopeAsync(row.JourneyKey, "case_study.journey_key", context);
         return new CreateCaseStudyResponse { CaseStudy = ProtoMapping.ToProto(await caseStudies.CreateAsync(row, context.CancellationToken)) };
     }
 
@@ -79,6 +80,7 @@ public sealed partial class GovernanceGrpcService
         var themes = item.Themes.Select(t => t.ThemeKey).Distinct().ToArray();
         var negative = item.Themes.Where(t => t.SentimentScore < 0).Select(t => t.ThemeKey).Distinct().ToArray();
         var journeyKey = item.JourneyId.Length > 0 ? item.JourneyId : timeline.Select(t => t.JourneyKey).FirstOrDefault();
+        await RequireJourneyInScopeAsync(journeyKey, "feedback_id", context);
         var row = new CaseStudyRow
         {
             Id = Guid.CreateVersion7(),
@@ -109,6 +111,9 @@ public sealed partial class GovernanceGrpcService
     {
         var c = request.CaseStudy ?? throw new FieldViolationException("case_study", "case_study is required.");
         var row = WrittenParts(c, Check.Id(c.Id, "case_study.id"), Actor(context));
+        // A journey-owner edits the case studies of their journeys, and cannot move one into another's.
+        await RequireJourneyInScopeAsync((await caseStudies.GetAsync(row.Id, context.CancellationToken)).JourneyKey, "case_study.journey_key", context);
+        await RequireJourneyInScopeAsync(row.JourneyKey, "case_study.journey_key", context);
         return new UpdateCaseStudyResponse { CaseStudy = ProtoMapping.ToProto(await caseStudies.UpdateAsync(row, context.CancellationToken)) };
     }
 

@@ -150,6 +150,20 @@ public sealed class PeopleStore([FromKeyedServices(GovernanceModule.Name)] Servi
             new { role, previous, member, reason }, now, ct);
     }
 
+    /// <summary>The journeys a member sponsors, owns or owns a touchpoint of; null when the id is no member.</summary>
+    public async Task<IReadOnlySet<string>?> JourneysOfAsync(string memberId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        var journeys = (await connection.QueryAsync<string>(new CommandDefinition(
+            """
+            select journey_key from journey_owners where sponsor_id = @memberId or owner_id = @memberId
+            union select journey_key from touchpoint_owners where owner_id = @memberId
+            union select '' from members where id = @memberId
+            """, new { memberId }, cancellationToken: ct))).ToHashSet(StringComparer.Ordinal);
+        // The '' row only says that the member exists.
+        return journeys.Remove("") ? journeys : null;
+    }
+
     public async Task<Ownership> OwnershipAsync(string journeyKey, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);

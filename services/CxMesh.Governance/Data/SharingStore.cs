@@ -1,4 +1,5 @@
 using CxMesh.Events.V1;
+using CxMesh.Governance.Domain;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
@@ -63,9 +64,13 @@ public sealed class SharingStore([FromKeyedServices(GovernanceModule.Name)] Serv
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
-        var state = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-            "select state from sharing_approvals where agreement_id = @agreementId and version = @version for update", new { agreementId, version }, tx, cancellationToken: ct))
+        var (state, submittedBy) = await connection.QuerySingleOrDefaultAsync<(string State, string SubmittedBy)?>(new CommandDefinition(
+            "select state, submitted_by from sharing_approvals where agreement_id = @agreementId and version = @version for update", new { agreementId, version }, tx, cancellationToken: ct))
             ?? throw new NotFoundException("sharing approval", $"{agreementId} version {version}");
+        if (SharingRules.FourEyesProblem(submittedBy, actor) is { } problem)
+        {
+            throw new PreconditionFailedException("FOUR_EYES", problem, new Dictionary<string, string> { ["field"] = "agreement_id", ["submitted_by"] = submittedBy });
+        }
         if (state != "pending")
         {
             throw new PreconditionFailedException("SHARING_DECIDED", $"agreement {agreementId} version {version} was {state} already.",
@@ -80,6 +85,8 @@ public sealed class SharingStore([FromKeyedServices(GovernanceModule.Name)] Serv
         await AuditLog.AppendAsync(connection, tx, AuditLog.SharingDecided, $"agreement/{agreementId}/v{version}", actor, new
         {
             partnerId = row.PartnerId,
+            submittedBy = row.SubmittedBy,
+            decidedBy = actor,
             approved,
             reason,
             fields = row.Fields,

@@ -84,3 +84,13 @@ public static class ScopeKeys
         return null;
     }
 }
+
+/// <summary>Sharing customer data outside the company takes two people: who submitted an agreement cannot approve it.</summary>
+public static class SharingRules
+{
+    /// <summary>Null when <paramref name="decider"/> may decide; otherwise the rule in words.</summary>
+    public static string? FourEyesProblem(string submittedBy, string decider) =>
+        string.Equals(submittedBy, decider, StringComparison.Ordinal)
+            ? $"{decider} submitted this agreement and cannot also decide it: a second admin decides (four eyes)."
+            : null;
+}

@@ -5,6 +5,7 @@ using CxMesh.Journey.Domain;
 using CxMesh.Journey.V1;
 using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
+using CxMesh.Platform.Clients;
 using CxMesh.Platform.Errors;
 using FluentValidation;
 using Google.Protobuf.WellKnownTypes;
@@ -21,15 +22,35 @@ public sealed class JourneyGrpcService(
     RelationshipReads relationships,
     IValidator<CreateJourneyDefinitionRequest> createValidator,
     IValidator<UpdateJourneyDefinitionRequest> updateValidator,
+    CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient governance,
     TimeProvider clock) : JourneyService.JourneyServiceBase
 {
     private const string Writers = $"{Roles.Admin},{Roles.JourneyOwner}";
     private const string Readers = $"{Roles.Admin},{Roles.Analyst},{Roles.JourneyOwner},{Roles.App}";
 
+    /// <summary>
+    /// A journey-owner (without admin) changes only journeys they sponsor, own or own a touchpoint of, as governance
+    /// records them (read over gRPC); a new journey needs its owners assigned first.
+    /// </summary>
+    private async Task RequireOwnJourneyAsync(string key, ServerCallContext context)
+    {
+        var user = context.GetHttpContext().User;
+        if (!user.IsInRole(Roles.JourneyOwner) || user.IsInRole(Roles.Admin)) return;
+        var member = user.Identity?.Name ?? "";
+        var ownership = await ServiceClients.CallAsync("governance", async () => (await governance.GetJourneyOwnershipAsync(
+            new CxMesh.Governance.V1.GetJourneyOwnershipRequest { JourneyKey = key }, cancellationToken: context.CancellationToken)).Ownership);
+        if (!JourneyOwnership.Includes(ownership.SponsorId, ownership.OwnerId, ownership.TouchpointOwners.Select(t => t.OwnerId), member))
+        {
+            throw new RpcException(new Grpc.Core.Status(StatusCode.PermissionDenied,
+                $"journey '{key}' is not yours: {member} does not sponsor or own it, nor own one of its touchpoints (governance assigns owners)."));
+        }
+    }
+
     [Authorize(Roles = Writers)]
     public override async Task<CreateJourneyDefinitionResponse> CreateJourneyDefinition(CreateJourneyDefinitionRequest request, ServerCallContext context)
     {
         await createValidator.ValidateAndThrowAsync(request, context.CancellationToken);
+        await RequireOwnJourneyAsync(request.Definition.Key, context);
         return new CreateJourneyDefinitionResponse { Definition = await definitions.CreateAsync(request.Definition, context.CancellationToken) };
     }
 
@@ -73,6 +94,7 @@ public sealed class JourneyGrpcService(
     public override async Task<UpdateJourneyDefinitionResponse> UpdateJourneyDefinition(UpdateJourneyDefinitionRequest request, ServerCallContext context)
     {
         await updateValidator.ValidateAndThrowAsync(request, context.CancellationToken);
+        await RequireOwnJourneyAsync(request.Definition.Key, context);
         return new UpdateJourneyDefinitionResponse
         {
             Definition = await definitions.UpdateAsync(request.Definition, request.ExpectedVersion, context.CancellationToken),
@@ -83,6 +105,7 @@ public sealed class JourneyGrpcService(
     public override async Task<ArchiveJourneyDefinitionResponse> ArchiveJourneyDefinition(ArchiveJourneyDefinitionRequest request, ServerCallContext context)
     {
         RequireKey(request.Key, "key");
+        await RequireOwnJourneyAsync(request.Key, context);
         return new ArchiveJourneyDefinitionResponse { Definition = await definitions.ArchiveAsync(request.Key, context.CancellationToken) };
     }
 

@@ -7,6 +7,20 @@ namespace CxMesh.Platform.Auth;
 /// <summary>Mints tokens signed with the development HMAC key, for the run script and tests.</summary>
 public static class DevelopmentTokens
 {
+    /// <summary>
+    /// Who the printed development tokens are: members of the demo's CX programme (the journey-owner owns the demo's
+    /// coffee-subscription journey; the approver is the second admin sharing decisions need), an app, and the demo courier.
+    /// </summary>
+    public static readonly IReadOnlyList<(string Name, string Role, string Subject)> People =
+    [
+        ("admin", Roles.Admin, "mei.chen"),
+        ("approver", Roles.Admin, "tom.reyes"),
+        ("analyst", Roles.Analyst, "raj.patel"),
+        ("journey-owner", Roles.JourneyOwner, "ana.silva"),
+        ("app", Roles.App, "web-shop"),
+        ("partner", Roles.Partner, "courier-dispatch"),
+    ];
+
     public static string Create(AuthOptions options, string role, string subject, string? partnerId = null, TimeSpan? lifetime = null)
     {
         if (string.IsNullOrWhiteSpace(options.SigningKey))

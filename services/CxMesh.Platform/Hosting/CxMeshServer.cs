@@ -14,7 +14,7 @@ namespace CxMesh.Platform.Hosting;
 /// <code>
 /// cxmesh-server [run] [--services all|feedback,scoring]   serve (default: all, in-process events)
 /// cxmesh-server migrate [--services ...]                  apply migrations and exit
-/// cxmesh-server dev-tokens                                print a development token per role
+/// cxmesh-server dev-tokens                                print development tokens of the demo's people (two admins, analyst, journey-owner, app, partner)
 /// cxmesh-server parked list|replay [--services ...]       show or re-queue parked outbox events
 /// cxmesh-server dead-letters list|redeliver [--services ...]  show consumers' dead letters, or hand them to their handlers again
 /// </code>
@@ -181,10 +181,10 @@ public static class CxMeshServer
     private static int PrintDevelopmentTokens(WebApplication app)
     {
         var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
-        foreach (var role in Roles.All)
+        foreach (var (name, role, subject) in DevelopmentTokens.People)
         {
-            var token = DevelopmentTokens.Create(auth, role, subject: $"dev-{role}", partnerId: role == Roles.Partner ? "demo-partner" : null);
-            Console.WriteLine($"{role,-14} {token}");
+            var token = DevelopmentTokens.Create(auth, role, subject, partnerId: role == Roles.Partner ? "demo-partner" : null);
+            Console.WriteLine($"{name,-14} {token}");
         }
         return 0;
     }
