@@ -1,6 +1,8 @@
 using CxMesh.Feedback.Api;
 using CxMesh.Feedback.Data;
+using CxMesh.Events.V1;
 using CxMesh.Feedback.Domain.Text;
+using CxMesh.Feedback.Events;
 using CxMesh.Feedback.Infrastructure;
 using CxMesh.Feedback.V1;
 using CxMesh.Platform.Messaging;
@@ -21,6 +23,7 @@ public static class FeedbackModule
     {
         builder.AddServiceDatabase(Name, typeof(FeedbackModule).Assembly);
         builder.AddOutboxRelay(Name);
+        builder.AddEventHandler<ErasureApplied, ErasureAppliedHandler>(Name, Topics.ErasureApplied);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<FeedbackStore>();
         builder.Services.AddSingleton<FeedbackIngest>();

@@ -1,5 +1,7 @@
 using CxMesh.Journey.Api;
+using CxMesh.Events.V1;
 using CxMesh.Journey.Data;
+using CxMesh.Journey.Events;
 using CxMesh.Journey.V1;
 using CxMesh.Platform.Clients;
 using CxMesh.Platform.Messaging;
@@ -20,6 +22,7 @@ public static class JourneyModule
     {
         builder.AddServiceDatabase(Name, typeof(JourneyModule).Assembly);
         builder.AddOutboxRelay(Name);
+        builder.AddEventHandler<FeedbackErased, FeedbackErasedHandler>(Name, Topics.FeedbackErased);
         builder.Services.AddOptions<JourneyOptions>().BindConfiguration(JourneyOptions.Section);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<DefinitionStore>();

@@ -17,7 +17,8 @@ using Question = CxMesh.Feedback.Domain.Question;
 namespace CxMesh.Feedback.Api;
 
 public sealed class FeedbackGrpcService(
-    FeedbackIngest ingest, CsvFeedbackImport csvImport, FeedbackStore store, TimeProvider clock, ContactVault vault, QuestionRegistry questions, FeedbackQueries queries, ThemeCatalog themes)
+    FeedbackIngest ingest, CsvFeedbackImport csvImport, FeedbackStore store, TimeProvider clock, ContactVault vault, QuestionRegistry questions, FeedbackQueries queries, ThemeCatalog themes,
+    Microsoft.Extensions.Options.IOptions<FeedbackOptions> options)
     : FeedbackService.FeedbackServiceBase
 {
     [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
@@ -225,13 +226,46 @@ public sealed class FeedbackGrpcService(
         {
             throw new FieldViolationException("customer_id", "customer_id is required: 1-128 characters of letters, digits and . _ : -");
         }
+        if (request.WaitSeconds is < 0 or > 30) throw new FieldViolationException("wait_seconds", "wait_seconds must be 0-30.");
         var erasure = await store.EraseCustomerAsync(request.CustomerId, customerId => new FeedbackErased
         {
             EventId = Guid.CreateVersion7().ToString(),
             OccurredAt = Timestamp.FromDateTimeOffset(clock.GetUtcNow()),
             CustomerId = customerId,
         }, context.CancellationToken);
-        return new EraseCustomerResponse { VerbatimsErased = erasure.Verbatims, ContactsErased = erasure.Contacts, ErasureEventId = erasure.EventId };
+        var receipt = await ReceiptAsync(erasure.EventId, context.CancellationToken);
+        var until = clock.GetUtcNow().AddSeconds(request.WaitSeconds);
+        while (!receipt.Complete && clock.GetUtcNow() < until)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), clock, context.CancellationToken);
+            receipt = await ReceiptAsync(erasure.EventId, context.CancellationToken);
+        }
+        return new EraseCustomerResponse { VerbatimsErased = erasure.Verbatims, ContactsErased = erasure.Contacts, ErasureEventId = erasure.EventId, Receipt = receipt };
+    }
+
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<GetErasureReceiptResponse> GetErasureReceipt(GetErasureReceiptRequest request, ServerCallContext context)
+    {
+        if (request.ErasureId.Length is 0 or > 200) throw new FieldViolationException("erasure_id", "erasure_id is required (EraseCustomer's erasure_event_id).");
+        return new GetErasureReceiptResponse { Receipt = await ReceiptAsync(request.ErasureId, context.CancellationToken) };
+    }
+
+    private async Task<ErasureReceipt> ReceiptAsync(string erasureId, CancellationToken ct)
+    {
+        var row = await store.ErasureReceiptAsync(erasureId, ct) ?? throw new NotFoundException("erasure", erasureId);
+        var receipt = new ErasureReceipt { ErasureId = row.ErasureId, ErasedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(row.ErasedAt, DateTimeKind.Utc)) };
+        foreach (var service in row.Services)
+        {
+            receipt.Services.Add(new ServiceErasure
+            {
+                Service = service.Service,
+                Removed = { service.Removed.ToDictionary() },
+                AppliedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(service.AppliedAt, DateTimeKind.Utc)),
+            });
+        }
+        receipt.Pending.AddRange(options.Value.ErasureServices.Where(s => row.Services.All(r => r.Service != s)));
+        receipt.Complete = receipt.Pending.Count == 0;
+        return receipt;
     }
 
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.App}")]
@@ -272,7 +306,7 @@ public sealed class FeedbackGrpcService(
         item.Ratings.AddRange(row.Ratings.Select(r => new Rating { QuestionId = r.QuestionId, Value = r.Value }));
         item.Themes.AddRange(row.Themes.Select(ProtoMapping.ToProto));
         item.Audience = row.Audience == "employee" ? Audience.Employee : Audience.Customer;
-        item.CustomerId = row.CustomerId ?? "";
+        item.CustomerId = row.ErasedAt is null ? row.CustomerId ?? "" : ""; // an erased customer's items carry a pseudonym, never shown
         item.Erased = row.ErasedAt is not null;
         item.Links = new Links
         {

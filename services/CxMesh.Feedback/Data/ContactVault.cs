@@ -19,6 +19,9 @@ public sealed class FeedbackOptions
 
     /// <summary>How far apart (by given_at) the same customer's same words still count as one saying.</summary>
     public TimeSpan DuplicateWindow { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>The services that hold customer data and answer an erasure with customer.erasure.applied.</summary>
+    public string[] ErasureServices { get; set; } = ["journey", "scoring", "partner", "governance"];
 }
 
 internal sealed class FeedbackOptionsValidator : IValidateOptions<FeedbackOptions>

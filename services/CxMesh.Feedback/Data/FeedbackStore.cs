@@ -37,7 +37,11 @@ public sealed record NewFeedback(
     public string? TextHash { get; init; }
 }
 
-public sealed record Erasure(int Verbatims, int Contacts, string EventId);
+public sealed record Erasure(int Verbatims, int Contacts, int Items, string EventId);
+
+public sealed record ServiceErasureRow(string Service, IReadOnlyDictionary<string, long> Removed, DateTime AppliedAt);
+
+public sealed record ErasureReceiptRow(string ErasureId, DateTime ErasedAt, IReadOnlyList<ServiceErasureRow> Services);
 
 /// <summary>What an item is about and where it came from.</summary>
 public sealed record FeedbackLinks(
@@ -382,28 +386,69 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>
-    /// Deletes the customer's contact details and raw verbatims (ratings, redacted text and themes stay), records
-    /// the erasure and publishes feedback.erased in one transaction. Safe to repeat.
+    /// Deletes the customer's contact details and words (raw and redacted verbatims) and their items' idempotency keys,
+    /// moves their items to a random pseudonym (ratings and themes stay, counted once as before), records the erasure
+    /// under a hash of the id and publishes feedback.erased, in one transaction. Safe to repeat.
     /// </summary>
     public async Task<Erasure> EraseCustomerAsync(string customerId, Func<string, FeedbackErased> toEvent, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
         var verbatims = await connection.ExecuteAsync(new CommandDefinition(
-            "update feedback_items set verbatim = null, erased_at = now() where customer_id = @customerId and verbatim is not null",
-            new { customerId }, tx, cancellationToken: ct));
-        await connection.ExecuteAsync(new CommandDefinition(
-            "update feedback_items set erased_at = coalesce(erased_at, now()) where customer_id = @customerId",
+            "update feedback_items set verbatim = null where customer_id = @customerId and verbatim is not null",
             new { customerId }, tx, cancellationToken: ct));
         var contacts = await connection.ExecuteAsync(new CommandDefinition(
             "delete from contact_details where customer_id = @customerId", new { customerId }, tx, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "delete from idempotency_keys k using feedback_items i where i.customer_id = @customerId and k.feedback_id = i.id",
+            new { customerId }, tx, cancellationToken: ct));
+        var items = await connection.ExecuteAsync(new CommandDefinition(
+            """
+            update feedback_items set customer_id = @pseudonym, redacted_verbatim = null, erased_at = coalesce(erased_at, now())
+            where customer_id = @customerId
+            """, new { customerId, pseudonym = $"erased-{Guid.NewGuid():N}" }, tx, cancellationToken: ct));
         var evt = toEvent(customerId);
         await connection.ExecuteAsync(new CommandDefinition(
-            "insert into erasures (customer_id, verbatims, contacts, event_id) values (@customerId, @verbatims, @contacts, @eventId)",
-            new { customerId, verbatims, contacts, eventId = evt.EventId }, tx, cancellationToken: ct));
+            """
+            insert into erasures (customer_hash, verbatims, contacts, items, event_id)
+            values (encode(sha256(convert_to(@customerId, 'UTF8')), 'hex'), @verbatims, @contacts, @items, @eventId)
+            """, new { customerId, verbatims, contacts, items, eventId = evt.EventId }, tx, cancellationToken: ct));
         await Outbox.EnqueueAsync(connection, tx, Topics.FeedbackErased, evt.EventId, evt, ct);
+        // Events already sent that name the customer are not kept either (pending ones are still owed to their consumers).
+        await connection.ExecuteAsync(new CommandDefinition(
+            "delete from outbox where sent_at is not null and strpos(payload, @quoted) > 0",
+            new { quoted = JsonSerializer.Serialize(customerId) }, tx, cancellationToken: ct));
         await tx.CommitAsync(ct);
-        return new Erasure(verbatims, contacts, evt.EventId);
+        return new Erasure(verbatims, contacts, items, evt.EventId);
+    }
+
+    /// <summary>Records what another service removed for an erasure; a redelivered report changes nothing.</summary>
+    public static Task RecordErasureAppliedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ErasureApplied applied, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            """
+            insert into erasure_receipts (erasure_id, service, removed, applied_at) values (@erasureId, @service, @removed::jsonb, @appliedAt)
+            on conflict (erasure_id, service) do nothing
+            """, new
+            {
+                erasureId = applied.ErasureId,
+                service = applied.Service,
+                removed = JsonSerializer.Serialize(applied.Removed.ToDictionary()),
+                appliedAt = applied.OccurredAt?.ToDateTime() ?? DateTime.UtcNow,
+            }, tx, cancellationToken: ct));
+
+    /// <summary>An erasure's receipt: feedback's own part and what each other service reported; null when there is no such erasure.</summary>
+    public async Task<ErasureReceiptRow?> ErasureReceiptAsync(string erasureId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        var own = await connection.QuerySingleOrDefaultAsync<(DateTime ErasedAt, int Verbatims, int Contacts, int Items)?>(new CommandDefinition(
+            "select erased_at, verbatims, contacts, items from erasures where event_id = @erasureId", new { erasureId }, cancellationToken: ct));
+        if (own is not { } o) return null;
+        var others = (await connection.QueryAsync<(string Service, string Removed, DateTime AppliedAt)>(new CommandDefinition(
+            "select service, removed::text, applied_at from erasure_receipts where erasure_id = @erasureId order by service", new { erasureId }, cancellationToken: ct)))
+            .Select(r => new ServiceErasureRow(r.Service, JsonSerializer.Deserialize<Dictionary<string, long>>(r.Removed)!, r.AppliedAt)).ToList();
+        others.Insert(0, new ServiceErasureRow(FeedbackModule.Name,
+            new Dictionary<string, long> { ["raw_verbatims"] = o.Verbatims, ["contact_details"] = o.Contacts, ["items_pseudonymised"] = o.Items }, o.ErasedAt));
+        return new ErasureReceiptRow(erasureId, o.ErasedAt, others);
     }
 
     private sealed record ItemRow(Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, DateTime ReceivedAt,

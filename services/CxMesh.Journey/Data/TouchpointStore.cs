@@ -1,6 +1,7 @@
 using CxMesh.Platform.Postgres;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
 
 namespace CxMesh.Journey.Data;
 
@@ -100,5 +101,21 @@ public sealed class TouchpointStore([FromKeyedServices(JourneyModule.Name)] Serv
 
         await tx.CommitAsync(ct);
         return results;
+    }
+
+    /// <summary>Moves a customer's touchpoints, instances and pending work to a fresh random pseudonym; attributes and keys go.</summary>
+    public static async Task<(int Touchpoints, int Instances)> PseudonymiseCustomerAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string customerId, CancellationToken ct)
+    {
+        var pseudonym = $"erased-{Guid.NewGuid():N}";
+        var touchpoints = await connection.ExecuteAsync(new CommandDefinition(
+            """
+            update touchpoints set customer_id = @pseudonym, attributes = '{}', idempotency_key = 'erased-' || id::text, request_hash = ''::bytea
+            where customer_id = @customerId
+            """, new { customerId, pseudonym }, tx, cancellationToken: ct));
+        var instances = await connection.ExecuteAsync(new CommandDefinition(
+            "update journey_instances set customer_id = @pseudonym where customer_id = @customerId", new { customerId, pseudonym }, tx, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "update pending_projections set customer_id = @pseudonym where customer_id = @customerId", new { customerId, pseudonym }, tx, cancellationToken: ct));
+        return (touchpoints, instances);
     }
 }

@@ -53,12 +53,15 @@ public sealed class FeedbackReceivedHandler : IEventHandler<FeedbackReceived>
 }
 
 /// <summary>A customer's erasure reaches the partner copies and published reports: their words go and the deletion is recorded.</summary>
-public sealed class FeedbackErasedHandler : IEventHandler<FeedbackErased>
+public sealed class FeedbackErasedHandler(TimeProvider clock) : IEventHandler<FeedbackErased>
 {
     public async Task HandleAsync(FeedbackErased evt, EventContext context, CancellationToken ct)
     {
         if (evt.CustomerId.Length == 0) throw new InvalidEventException("customer_id is missing.");
-        await ReportStore.EraseAsync(context.Connection, context.Transaction, FeedbackReceivedHandler.CustomerRef(evt.CustomerId), ct);
+        var (items, reports) = await ReportStore.EraseAsync(context.Connection, context.Transaction, FeedbackReceivedHandler.CustomerRef(evt.CustomerId), ct);
+        var messages = await Erasures.ForgetMessagesAsync(context, evt.CustomerId, ct);
+        await Erasures.ReportAsync(context, evt, PartnerModule.Name,
+            new Dictionary<string, long> { ["partner_copies"] = items, ["published_reports"] = reports, ["messages"] = messages }, clock.GetUtcNow(), ct);
     }
 }
 

@@ -8,6 +8,8 @@ public sealed class EventTopic<TEvent>(string name) : IEventTopic where TEvent :
     public string Name { get; } = name;
     public string EventType { get; } = new TEvent().Descriptor.FullName;
     public string DeadLetterTopic => $"{Name}.deadletter";
+    /// <summary>The relay deletes the outbox row as soon as it is sent (events that name an erased customer).</summary>
+    public bool ForgetWhenSent { get; init; }
     public override string ToString() => Name;
 }
 
@@ -16,4 +18,5 @@ public interface IEventTopic
     string Name { get; }
     string EventType { get; }
     string DeadLetterTopic { get; }
+    bool ForgetWhenSent { get; }
 }

@@ -130,6 +130,8 @@ public sealed class OutboxRelay(ServiceDatabase database, IEventTransport transp
         {
             await connection.ExecuteAsync(new CommandDefinition(
                 "update outbox set sent_at = now(), last_error = null where id = any(@ids)", new { ids = sent.ToArray() }, tx, cancellationToken: ct));
+            await connection.ExecuteAsync(new CommandDefinition(
+                "delete from outbox where id = any(@ids) and topic = any(@forget)", new { ids = sent.ToArray(), forget = ForgetWhenSent }, tx, cancellationToken: ct));
         }
         await tx.CommitAsync(ct);
         return sent.Count;
@@ -200,6 +202,8 @@ public sealed class OutboxRelay(ServiceDatabase database, IEventTransport transp
             "delete from outbox where sent_at < now() - make_interval(secs => @secs)",
             new { secs = _options.SentRetention.TotalSeconds }, cancellationToken: ct));
     }
+
+    private static readonly string[] ForgetWhenSent = Topics.All.Where(t => t.ForgetWhenSent).Select(t => t.Name).ToArray();
 
     private sealed record OutboxRow(long Id, string EventId, string Topic, string EventType, string Payload, string? TraceParent, int Attempts);
 }

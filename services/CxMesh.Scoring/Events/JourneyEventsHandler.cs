@@ -18,13 +18,16 @@ public sealed class TouchpointRecordedHandler : IEventHandler<JourneyTouchpointR
 }
 
 /// <summary>Scores are anonymous and stay; what scoring holds of the customer (touchpoints, alert details) goes.</summary>
-public sealed class FeedbackErasedHandler : IEventHandler<FeedbackErased>
+public sealed class FeedbackErasedHandler(TimeProvider clock) : IEventHandler<FeedbackErased>
 {
     public async Task HandleAsync(FeedbackErased evt, EventContext context, CancellationToken ct)
     {
         if (evt.CustomerId.Length == 0) throw new InvalidEventException("customer_id is missing.");
-        await AttributionStore.EraseAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
-        await AlertStore.EraseAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
+        var touchpoints = await AttributionStore.EraseAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
+        var alerts = await AlertStore.EraseAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
+        var messages = await Erasures.ForgetMessagesAsync(context, evt.CustomerId, ct);
+        await Erasures.ReportAsync(context, evt, ScoringModule.Name,
+            new Dictionary<string, long> { ["attribution_touchpoints"] = touchpoints, ["alerts"] = alerts, ["messages"] = messages }, clock.GetUtcNow(), ct);
     }
 }
 
