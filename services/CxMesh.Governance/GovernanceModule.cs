@@ -25,6 +25,7 @@ public static class GovernanceModule
         builder.AddEventHandler<PartnerReportPublished, PartnerReportPublishedHandler>(Name, Topics.PartnerReportPublished);
         builder.AddEventHandler<PartnerResponseReceived, PartnerResponseReceivedHandler>(Name, Topics.PartnerResponseReceived);
         builder.AddEventHandler<FeedbackErased, FeedbackErasedHandler>(Name, Topics.FeedbackErased);
+        builder.AddEventHandler<PartnerStatusChanged, PartnerStatusChangedHandler>(Name, Topics.PartnerStatusChanged);
         builder.Services.AddOptions<GovernanceOptions>().BindConfiguration(GovernanceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<PeopleStore>();

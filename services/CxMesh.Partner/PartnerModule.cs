@@ -27,6 +27,7 @@ public static class PartnerModule
         builder.AddOutboxRelay(Name);
         builder.AddEventHandler<FeedbackReceived, FeedbackReceivedHandler>(Name, Topics.FeedbackReceived);
         builder.AddEventHandler<FeedbackErased, FeedbackErasedHandler>(Name, Topics.FeedbackErased);
+        builder.AddEventHandler<PartnerResponseUpdated, PartnerResponseUpdatedHandler>(Name, Topics.PartnerResponseUpdated);
         builder.AddEventHandler<SharingDecided, SharingDecidedHandler>(Name, Topics.SharingDecided);
         builder.Services.AddOptions<PartnerOptions>().BindConfiguration(PartnerOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PartnerOptions>, PartnerOptionsValidator>();

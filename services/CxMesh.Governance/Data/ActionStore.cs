@@ -256,6 +256,23 @@ public sealed class ActionStore(
             """, new { id, to, now, rootCause, resolution, reason }, tx, cancellationToken: ct));
         var kind = to switch { ActionFlow.InProgress => "started", ActionFlow.Resolved => "resolved", _ => "closed" };
         await AddHistoryAsync(connection, tx, id, kind, actor, rootCause ?? reason, now, ct);
+        // A settled partner dispute goes back to the partner, in this transaction.
+        if (to is ActionFlow.Resolved or ActionFlow.Closed
+            && await connection.QuerySingleOrDefaultAsync<(string? ResponseId, string? PartnerId)?>(new CommandDefinition(
+                "select response_id, partner_id from actions where id = @id and source = @source", new { id, source = PartnerDisputes.Source }, tx, cancellationToken: ct))
+                is { ResponseId: { } responseId, PartnerId: { } partnerId })
+        {
+            var settled = new PartnerResponseUpdated
+            {
+                EventId = $"partner.response.updated/{id}/{to}",
+                OccurredAt = Timestamp.FromDateTime(now),
+                ResponseId = responseId,
+                PartnerId = partnerId,
+                Status = to,
+                Outcome = PartnerDisputes.Outcome(to, resolution, reason),
+            };
+            await Outbox.EnqueueAsync(connection, tx, Topics.PartnerResponseUpdated, settled.EventId, settled, ct);
+        }
         if (!string.IsNullOrEmpty(comment)) await AddCommentAsync(connection, tx, id, actor, comment, now, ct);
         await tx.CommitAsync(ct);
         return (await DetailsAsync(connection, id, ct))!;

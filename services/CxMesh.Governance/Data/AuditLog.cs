@@ -21,6 +21,8 @@ public sealed class AuditLog([FromKeyedServices(GovernanceModule.Name)] ServiceD
     public const string OwnershipChanged = "ownership.changed";
     public const string PartnerContactChanged = "partner-contact.changed";
     public const string VisionPublished = "vision.published";
+    public const string PartnerStatusChanged = "partner.status.changed";
+    public const string PartnerAcknowledged = "partner.acknowledged";
 
     // Any fixed number: the key of the advisory lock that orders appends.
     private const long ChainLock = 0x6175646974_6c6f67;

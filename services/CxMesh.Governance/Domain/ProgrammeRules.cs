@@ -94,3 +94,16 @@ public static class SharingRules
             ? $"{decider} submitted this agreement and cannot also decide it: a second admin decides (four eyes)."
             : null;
 }
+
+/// <summary>A partner's dispute of a feedback item, as an action: what it says, and what settling it tells the partner.</summary>
+public static class PartnerDisputes
+{
+    public const string Source = "partner-dispute";
+
+    public static string Detail(string reason, string disputedWords) =>
+        $"The partner's reason: {reason}" + (disputedWords.Length > 0 ? $"\n\nThe disputed item (redacted): {disputedWords}" : "");
+
+    /// <summary>The outcome the partner is told when the action is resolved or closed.</summary>
+    public static string Outcome(string to, string? resolution, string? closeReason) =>
+        to == "resolved" ? resolution ?? "resolved" : closeReason ?? "closed";
+}

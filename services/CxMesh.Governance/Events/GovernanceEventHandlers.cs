@@ -59,13 +59,20 @@ public sealed class AlertRaisedHandler(IOptions<GovernanceOptions> options) : IE
 /// A partner's commitment becomes an action owned by the partner's internal contact (else the CX team), due at the end
 /// of the day the partner committed to; later updates of the same commitment are recorded on that action.
 /// </summary>
-public sealed class PartnerResponseReceivedHandler(IOptions<GovernanceOptions> options) : IEventHandler<PartnerResponseReceived>
+public sealed class PartnerResponseReceivedHandler(IOptions<GovernanceOptions> options, TimeProvider clock) : IEventHandler<PartnerResponseReceived>
 {
     public async Task HandleAsync(PartnerResponseReceived evt, EventContext context, CancellationToken ct)
     {
-        if (evt.Kind != "commitment") return;
         if (evt.ResponseId.Length == 0 || evt.PartnerId.Length == 0) throw new InvalidEventException("response_id and partner_id are required.");
         var at = evt.OccurredAt?.ToDateTime() ?? DateTime.UtcNow;
+        if (evt.Kind == "acknowledgement")
+        {
+            // Nothing to do but to know: kept in the audit trail beside the disclosure it acknowledges.
+            await AuditLog.AppendAsync(context.Connection, context.Transaction, AuditLog.PartnerAcknowledged, $"report/{evt.ReportId}", $"partner/{evt.PartnerId}",
+                new { responseId = evt.ResponseId, text = evt.Text }, clock.GetUtcNow().UtcDateTime, ct);
+            return;
+        }
+        if (evt.Kind is not ("commitment" or "dispute")) throw new InvalidEventException($"kind '{evt.Kind}' is not a partner response kind.");
         var existing = await Dapper.SqlMapper.ExecuteScalarAsync<Guid?>(context.Connection, new Dapper.CommandDefinition(
             "select id from actions where response_id = @ResponseId", new { evt.ResponseId }, context.Transaction, cancellationToken: ct));
         if (existing is { } actionId)
@@ -79,15 +86,18 @@ public sealed class PartnerResponseReceivedHandler(IOptions<GovernanceOptions> o
             new { evt.PartnerId }, context.Transaction, cancellationToken: ct));
         var team = contact.TeamId ?? options.Value.CxTeam;
         if (contact.MemberId is null) await ActionStore.EnsureTeamAsync(context.Connection, context.Transaction, team, ct);
-        var due = DateOnly.TryParseExact(evt.DueDate, "yyyy-MM-dd", out var date)
+        var dispute = evt.Kind == "dispute";
+        var due = !dispute && DateOnly.TryParseExact(evt.DueDate, "yyyy-MM-dd", out var date)
             ? date.ToDateTime(new TimeOnly(23, 59, 59), DateTimeKind.Utc)
             : at + options.Value.DefaultSla;
         await ActionStore.InsertAsync(context.Connection, context.Transaction, new ActionRow
         {
             Id = Guid.CreateVersion7(),
-            Source = "partner-commitment",
-            Title = $"Partner {evt.PartnerId} commitment{(evt.Owner.Length > 0 ? $" (their owner: {evt.Owner})" : "")}",
-            Detail = AlertRaisedHandler.NullIfEmpty(evt.Text),
+            Source = dispute ? PartnerDisputes.Source : "partner-commitment",
+            Title = dispute
+                ? $"Partner {evt.PartnerId} disputes feedback item {evt.FeedbackId}"
+                : $"Partner {evt.PartnerId} commitment{(evt.Owner.Length > 0 ? $" (their owner: {evt.Owner})" : "")}",
+            Detail = dispute ? PartnerDisputes.Detail(evt.Text, evt.DisputedVerbatim) : AlertRaisedHandler.NullIfEmpty(evt.Text),
             OwnerId = contact.MemberId,
             TeamId = team,
             CreatedAt = at,
@@ -96,6 +106,17 @@ public sealed class PartnerResponseReceivedHandler(IOptions<GovernanceOptions> o
             FeedbackId = Guid.TryParse(evt.FeedbackId, out var feedbackId) ? feedbackId : null,
             PartnerId = evt.PartnerId,
         }, ActionStore.System, ct);
+    }
+}
+
+/// <summary>A partner was suspended or reactivated: kept in the audit trail with who did it and why.</summary>
+public sealed class PartnerStatusChangedHandler(TimeProvider clock) : IEventHandler<PartnerStatusChanged>
+{
+    public async Task HandleAsync(PartnerStatusChanged evt, EventContext context, CancellationToken ct)
+    {
+        if (evt.PartnerId.Length == 0 || evt.Status.Length == 0) throw new InvalidEventException("partner_id and status are required.");
+        await AuditLog.AppendAsync(context.Connection, context.Transaction, AuditLog.PartnerStatusChanged, $"partner/{evt.PartnerId}",
+            evt.ChangedBy.Length > 0 ? evt.ChangedBy : "partner-service", new { status = evt.Status, reason = evt.Reason }, clock.GetUtcNow().UtcDateTime, ct);
     }
 }
 

@@ -125,7 +125,60 @@ public sealed partial class PartnerGrpcService(
 
     [Authorize(Roles = Roles.Admin)]
     public override async Task<SuspendPartnerResponse> SuspendPartner(SuspendPartnerRequest request, ServerCallContext context) =>
-        new() { Partner = ToProto(await partners.SuspendAsync(request.Id, context.CancellationToken)) };
+        new() { Partner = ToProto(await partners.SuspendAsync(request.Id, Actor(context), context.CancellationToken)) };
+
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<ReactivatePartnerResponse> ReactivatePartner(ReactivatePartnerRequest request, ServerCallContext context)
+    {
+        var problems = new List<ValidationFailure>();
+        if (!Id().IsMatch(request.Id)) problems.Add(new("id", "id must be a partner id: 1-64 characters of a-z, 0-9, '.', '_' or '-'."));
+        if (request.Reason.Trim().Length is 0 or > 2000) problems.Add(new("reason", "reason is required (1-2000 characters): reactivation is audited."));
+        if (problems.Count > 0) throw new ValidationException(problems);
+        return new() { Partner = ToProto(await partners.ReactivateAsync(request.Id, Actor(context), request.Reason.Trim(), context.CancellationToken)) };
+    }
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst}")]
+    public override async Task<ListPartnerResponsesResponse> ListPartnerResponses(ListPartnerResponsesRequest request, ServerCallContext context)
+    {
+        var problems = new List<ValidationFailure>();
+        if (request.PartnerId.Length > 0 && !Id().IsMatch(request.PartnerId)) problems.Add(new("partner_id", "partner_id must be a partner id."));
+        if (request.Kind != ResponseKind.Unspecified && ResponseKindName(request.Kind) is null) problems.Add(new("kind", "kind must name a response kind."));
+        if (request.Status.Length > 0 && request.Status is not ("received" or "open" or "in-progress" or "done" or "resolved" or "closed"))
+        {
+            problems.Add(new("status", "status must be received, open, in-progress, done, resolved or closed."));
+        }
+        if (request.PageSize is < 0 or > 500) problems.Add(new("page_size", "page_size must be 0-500 (0 means 100)."));
+        if (problems.Count > 0) throw new ValidationException(problems);
+        var rows = await reports.ResponsesAsync(NullIfEmpty(request.PartnerId), ResponseKindName(request.Kind), NullIfEmpty(request.Status),
+            request.PageSize == 0 ? 100 : request.PageSize, context.CancellationToken);
+        return new ListPartnerResponsesResponse { Responses = { rows.Select(ToProto) } };
+    }
+
+    private static string Actor(ServerCallContext context) => context.GetHttpContext().User.Identity?.Name ?? "unknown";
+
+    private static string? ResponseKindName(ResponseKind kind) => kind switch
+    {
+        ResponseKind.Acknowledgement => "acknowledgement",
+        ResponseKind.Dispute => "dispute",
+        ResponseKind.Commitment => "commitment",
+        _ => null,
+    };
+
+    private static PartnerResponse ToProto(ResponseRow r) => new()
+    {
+        ResponseId = r.ResponseId.ToString(),
+        PartnerId = r.PartnerId,
+        ReportId = r.ReportId.ToString(),
+        Kind = r.Kind switch { "acknowledgement" => ResponseKind.Acknowledgement, "dispute" => ResponseKind.Dispute, _ => ResponseKind.Commitment },
+        FeedbackId = r.FeedbackId?.ToString() ?? "",
+        Text = r.Text ?? "",
+        Owner = r.Owner ?? "",
+        DueDate = r.DueDate?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "",
+        Status = r.Status ?? "",
+        Outcome = r.Outcome ?? "",
+        CreatedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(r.CreatedAt, DateTimeKind.Utc)),
+        UpdatedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(r.UpdatedAt, DateTimeKind.Utc)),
+    };
 
     private async Task<PartnerRow> CheckedAsync(V1.Partner? partner, CancellationToken ct)
     {
@@ -451,6 +504,14 @@ public sealed partial class PartnerGrpcService(
     }
 
     [Authorize(Roles = Roles.Partner)]
+    public override async Task<ListMyResponsesResponse> ListMyResponses(ListMyResponsesRequest request, ServerCallContext context)
+    {
+        if (request.PageSize is < 0 or > 500) throw new FieldViolationException("page_size", "page_size must be 0-500 (0 means 100).");
+        var rows = await reports.ResponsesAsync(CallerPartner(context), null, null, request.PageSize == 0 ? 100 : request.PageSize, context.CancellationToken);
+        return new ListMyResponsesResponse { Responses = { rows.Select(ToProto) } };
+    }
+
+    [Authorize(Roles = Roles.Partner)]
     public override async Task<SubmitResponseResponse> SubmitResponse(SubmitResponseRequest request, ServerCallContext context)
     {
         var ct = context.CancellationToken;
@@ -492,7 +553,8 @@ public sealed partial class PartnerGrpcService(
         if (problems.Count > 0) throw new ValidationException(problems);
 
         var responseId = update ? Guid.Parse(request.ResponseId) : Guid.CreateVersion7();
-        var status = kind == "commitment" ? (update ? request.Status : "open") : null;
+        var status = kind switch { "commitment" => update ? request.Status : "open", "dispute" => "open", _ => "received" };
+        var disputed = feedbackId is { } disputedItem ? await reports.ItemVerbatimAsync(partnerId, disputedItem, ct) : null;
         var evt = new PartnerResponseReceived
         {
             EventId = $"partner.response.received/{Guid.CreateVersion7()}",
@@ -505,7 +567,8 @@ public sealed partial class PartnerGrpcService(
             Text = request.Text,
             Owner = request.Owner,
             DueDate = due?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "",
-            Status = status ?? "",
+            Status = status,
+            DisputedVerbatim = disputed ?? "",
         };
         var stored = await reports.RespondAsync(responseId, partnerId, report.ReportId, kind!, feedbackId, NullIfEmpty(request.Text), NullIfEmpty(request.Owner), due, status, update,
             (connection, tx) => Outbox.EnqueueAsync(connection, tx, Topics.PartnerResponseReceived, evt.EventId, evt, ct), ct);

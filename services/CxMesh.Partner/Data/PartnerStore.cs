@@ -1,8 +1,10 @@
 using System.Text.Json;
+using CxMesh.Events.V1;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
 using Dapper;
+using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 
@@ -91,7 +93,8 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
     }
 
     /// <summary>Suspends the partner and its active agreements: nothing more is copied for it or reported to it.</summary>
-    public async Task<PartnerRow> SuspendAsync(string id, CancellationToken ct)
+    /// <summary>Suspends a partner and its active agreements; governance hears of it (partner.status.changed) for its audit log.</summary>
+    public async Task<PartnerRow> SuspendAsync(string id, string actor, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         await using var tx = await connection.BeginTransactionAsync(ct);
@@ -100,8 +103,44 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
             ?? throw new NotFoundException("partner", id);
         await connection.ExecuteAsync(new CommandDefinition(
             "update agreements set state = 'suspended' where partner_id = @id and state = 'active'", new { id }, tx, cancellationToken: ct));
+        await StatusChangedAsync(connection, tx, id, "suspended", actor, "", ct);
         await tx.CommitAsync(ct);
         return partner;
+    }
+
+    /// <summary>
+    /// Makes a suspended partner active again. Its suspended agreements stay suspended: sharing resumes only with a new
+    /// version approved again. FAILED_PRECONDITION when the partner is not suspended.
+    /// </summary>
+    public async Task<PartnerRow> ReactivateAsync(string id, string actor, string reason, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var status = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "select status from partners where id = @id for update", new { id }, tx, cancellationToken: ct)) ?? throw new NotFoundException("partner", id);
+        if (status != "suspended")
+        {
+            throw new PreconditionFailedException("PARTNER_NOT_SUSPENDED", $"partner {id} is {status}, not suspended.", new Dictionary<string, string> { ["field"] = "id" });
+        }
+        var partner = await connection.QuerySingleAsync<PartnerRow>(new CommandDefinition(
+            $"update partners set status = 'active', updated_at = now() where id = @id returning {PartnerColumns}", new { id }, tx, cancellationToken: ct));
+        await StatusChangedAsync(connection, tx, id, "active", actor, reason, ct);
+        await tx.CommitAsync(ct);
+        return partner;
+    }
+
+    private static Task StatusChangedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string partnerId, string status, string actor, string reason, CancellationToken ct)
+    {
+        var evt = new PartnerStatusChanged
+        {
+            EventId = $"partner.status.changed/{Guid.CreateVersion7()}",
+            OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow),
+            PartnerId = partnerId,
+            Status = status,
+            ChangedBy = actor,
+            Reason = reason,
+        };
+        return Outbox.EnqueueAsync(connection, tx, Topics.PartnerStatusChanged, evt.EventId, evt, ct);
     }
 
     public async Task AddMappingAsync(MappingRow mapping, CancellationToken ct)

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Text.Json;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Postgres;
 using Dapper;
@@ -322,4 +323,75 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
         await tx.CommitAsync(ct);
         return true;
     }
+
+    /// <summary>The redacted words of an item as the partner's copy holds them (null when not shared or erased).</summary>
+    public async Task<string?> ItemVerbatimAsync(string partnerId, Guid feedbackId, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "select redacted_verbatim from partner_items where partner_id = @partnerId and feedback_id = @feedbackId", new { partnerId, feedbackId }, cancellationToken: ct));
+    }
+
+    private const string ResponseColumns =
+        "response_id as responseid, partner_id as partnerid, report_id as reportid, kind, feedback_id as feedbackid, text, owner, due_date as duedate, " +
+        "status, outcome, created_at as createdat, updated_at as updatedat";
+
+    /// <summary>Responses, newest first, by any of partner, kind and status.</summary>
+    public async Task<IReadOnlyList<ResponseRow>> ResponsesAsync(string? partnerId, string? kind, string? status, int limit, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<ResponseRow>(new CommandDefinition(
+            $"""
+            select {ResponseColumns} from responses
+            where (@partnerId::text is null or partner_id = @partnerId) and (@kind::text is null or kind = @kind) and (@status::text is null or status = @status)
+            order by created_at desc, response_id limit @limit
+            """, new { partnerId, kind, status, limit }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>
+    /// Governance settled a dispute: its status and outcome are recorded and the partner is told by webhook (when it
+    /// has one). False when the response is no dispute of that partner (nothing changes).
+    /// </summary>
+    public static async Task<bool> SettleDisputeAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid responseId, string partnerId, string status, string outcome,
+        CancellationToken ct)
+    {
+        var settled = await connection.QuerySingleOrDefaultAsync<(Guid ReportId, string? Url)?>(new CommandDefinition(
+            """
+            update responses r set status = @status, outcome = @outcome, updated_at = now()
+            from partners p
+            where r.response_id = @responseId and r.partner_id = @partnerId and r.kind = 'dispute' and p.id = r.partner_id
+            returning r.report_id, p.webhook_url
+            """, new { responseId, partnerId, status, outcome }, tx, cancellationToken: ct));
+        if (settled is not { } s) return false;
+        if (s.Url is { } url)
+        {
+            // What and where to look; the outcome itself is read with ListMyResponses.
+            var payload = JsonSerializer.Serialize(new
+            {
+                type = "response.updated",
+                response_id = responseId.ToString(),
+                partner_id = partnerId,
+                status,
+                links = new { json = "/v1/me/responses", grpc = "cxmesh.partner.v1.PartnerService/ListMyResponses" },
+            });
+            await WebhookStore.EnqueueAsync(connection, tx, Guid.CreateVersion7(), partnerId, s.ReportId, url, payload, ct);
+        }
+        return true;
+    }
+}
+
+public sealed class ResponseRow
+{
+    public Guid ResponseId { get; init; }
+    public string PartnerId { get; init; } = "";
+    public Guid ReportId { get; init; }
+    public string Kind { get; init; } = "";
+    public Guid? FeedbackId { get; init; }
+    public string? Text { get; init; }
+    public string? Owner { get; init; }
+    public DateOnly? DueDate { get; init; }
+    public string? Status { get; init; }
+    public string? Outcome { get; init; }
+    public DateTime CreatedAt { get; init; }
+    public DateTime UpdatedAt { get; init; }
 }

@@ -75,3 +75,19 @@ public sealed class SharingDecidedHandler : IEventHandler<SharingDecided>
             evt.DecidedBy, evt.Reason, evt.OccurredAt?.ToDateTime() ?? DateTime.UtcNow, ct);
     }
 }
+
+/// <summary>Governance settled a dispute: the outcome is recorded on the response and the partner is told.</summary>
+public sealed class PartnerResponseUpdatedHandler : IEventHandler<PartnerResponseUpdated>
+{
+    public async Task HandleAsync(PartnerResponseUpdated evt, EventContext context, CancellationToken ct)
+    {
+        if (!Guid.TryParse(evt.ResponseId, out var responseId) || evt.PartnerId.Length == 0 || evt.Status is not ("resolved" or "closed"))
+        {
+            throw new InvalidEventException("response_id, partner_id and a status (resolved or closed) are required.");
+        }
+        if (!await ReportStore.SettleDisputeAsync(context.Connection, context.Transaction, responseId, evt.PartnerId, evt.Status, evt.Outcome, ct))
+        {
+            throw new InvalidEventException($"response {evt.ResponseId} is no dispute of partner {evt.PartnerId}.");
+        }
+    }
+}

@@ -22,10 +22,13 @@ public static class Topics
     public static readonly EventTopic<PartnerReportPublished> PartnerReportPublished = new("partner.report.published.v1");
     public static readonly EventTopic<PartnerResponseReceived> PartnerResponseReceived = new("partner.response.received.v1");
     public static readonly EventTopic<PartnerMappingChanged> PartnerMappingChanged = new("partner.mapping.changed.v1");
+    public static readonly EventTopic<PartnerStatusChanged> PartnerStatusChanged = new("partner.status.changed.v1");
+    public static readonly EventTopic<PartnerResponseUpdated> PartnerResponseUpdated = new("partner.response.updated.v1");
 
     public static IReadOnlyList<IEventTopic> All { get; } =
         [
             FeedbackReceived, FeedbackErased, ErasureApplied, JourneyTouchpointRecorded, JourneyCompleted, JourneyAbandoned, AlertRaised, ScoreChanged,
             SharingDecided, PartnerAgreementSubmitted, ActionCreated, ActionOverdue, PartnerReportPublished, PartnerResponseReceived, PartnerMappingChanged,
+            PartnerStatusChanged, PartnerResponseUpdated,
         ];
 }
