@@ -26,6 +26,7 @@ public static class GovernanceModule
         builder.AddEventHandler<PartnerResponseReceived, PartnerResponseReceivedHandler>(Name, Topics.PartnerResponseReceived);
         builder.AddEventHandler<FeedbackErased, FeedbackErasedHandler>(Name, Topics.FeedbackErased);
         builder.AddEventHandler<PartnerStatusChanged, PartnerStatusChangedHandler>(Name, Topics.PartnerStatusChanged);
+        builder.AddEventHandler<FeedbackRedacted, FeedbackRedactedHandler>(Name, Topics.FeedbackRedacted);
         builder.Services.AddOptions<GovernanceOptions>().BindConfiguration(GovernanceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<PeopleStore>();

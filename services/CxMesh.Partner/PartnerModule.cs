@@ -28,6 +28,7 @@ public static class PartnerModule
         builder.AddEventHandler<FeedbackReceived, FeedbackReceivedHandler>(Name, Topics.FeedbackReceived);
         builder.AddEventHandler<FeedbackErased, FeedbackErasedHandler>(Name, Topics.FeedbackErased);
         builder.AddEventHandler<PartnerResponseUpdated, PartnerResponseUpdatedHandler>(Name, Topics.PartnerResponseUpdated);
+        builder.AddEventHandler<FeedbackRedacted, FeedbackRedactedHandler>(Name, Topics.FeedbackRedacted);
         builder.AddEventHandler<SharingDecided, SharingDecidedHandler>(Name, Topics.SharingDecided);
         builder.Services.AddOptions<PartnerOptions>().BindConfiguration(PartnerOptions.Section).ValidateOnStart();
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PartnerOptions>, PartnerOptionsValidator>();

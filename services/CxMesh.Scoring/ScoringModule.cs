@@ -21,6 +21,7 @@ public static class ScoringModule
         builder.AddOutboxRelay(Name);
         builder.AddEventHandler<FeedbackReceived, FeedbackReceivedHandler>(Name, Topics.FeedbackReceived);
         builder.AddEventHandler<JourneyTouchpointRecorded, TouchpointRecordedHandler>(Name, Topics.JourneyTouchpointRecorded);
+        builder.AddEventHandler<FeedbackRedacted, FeedbackRedactedHandler>(Name, Topics.FeedbackRedacted);
         builder.AddEventHandler<FeedbackErased, FeedbackErasedHandler>(Name, Topics.FeedbackErased);
         builder.AddEventHandler<PartnerMappingChanged, PartnerMappingChangedHandler>(Name, Topics.PartnerMappingChanged);
         builder.Services.AddOptions<ScoringOptions>().BindConfiguration(ScoringOptions.Section);

@@ -164,6 +164,48 @@ public sealed class ErasureScanTests(HostFixture fixture) : IClassFixture<HostFi
         Assert.Equal(report.Items, stored.Items);
     }
 
+    [Fact]
+    public async Task A_name_given_once_is_hidden_from_every_item_of_that_customer_before_and_after_and_in_every_service()
+    {
+        var host = fixture.Host;
+        var run = Guid.NewGuid().ToString("N")[..8];
+        var customer = $"named-{run}";
+        var journey = $"named-{run}";
+        var feedback = host.Client<FeedbackService.FeedbackServiceClient>();
+        var analyst = host.Client<FeedbackService.FeedbackServiceClient>(Roles.Analyst);
+        SubmitFeedbackRequest Item(string key, string verbatim, ContactDetails? contact = null) => new()
+        {
+            IdempotencyKey = $"{customer}-{key}",
+            Channel = Channel.Complaint,
+            JourneyId = journey,
+            CustomerId = customer,
+            Ratings = { new Rating { QuestionId = "nps", Value = 2 } },
+            Verbatim = verbatim,
+            Contact = contact,
+        };
+        // First, words that name the customer, before anyone knows that name is theirs.
+        var first = (await feedback.SubmitFeedbackAsync(Item("first", "Ottoline Vance here: my grinder broke after a week."))).Item;
+        Assert.Contains("Ottoline", first.RedactedVerbatim);
+        // Then the customer gives their contact details.
+        await feedback.SubmitFeedbackAsync(Item("second", "Still no answer about the grinder.",
+            new ContactDetails { Name = "Ottoline Vance", Email = $"ottoline.{run}@example.net" }));
+        // And later writes again, without contact details.
+        var third = (await feedback.SubmitFeedbackAsync(Item("third", $"Vance again: write to ottoline.{run}@example.net, please."))).Item;
+
+        Assert.DoesNotContain("Vance", third.RedactedVerbatim);
+        Assert.DoesNotContain("ottoline", third.RedactedVerbatim, StringComparison.OrdinalIgnoreCase);
+        var earlier = (await analyst.GetFeedbackAsync(new GetFeedbackRequest { Id = first.Id })).Item;
+        Assert.Equal("[name] here: my grinder broke after a week.", earlier.RedactedVerbatim);
+        Assert.Empty((await analyst.ListFeedbackAsync(new ListFeedbackRequest { TextContains = "Ottoline" })).Items);
+        Assert.Empty((await analyst.ListFeedbackAsync(new ListFeedbackRequest { TextContains = "Vance" })).Items);
+
+        // The detractor alert of the first item quotes the new text too (feedback.redacted reaches scoring).
+        var scoring = host.Client<Scoring.V1.ScoringService.ScoringServiceClient>();
+        await Eventually.Until(async () => (await scoring.ListAlertsAsync(new Scoring.V1.ListAlertsRequest { JourneyId = journey, PageSize = 200 })).Alerts
+            .Where(a => a.FeedbackId == first.Id).Select(a => a.RedactedVerbatim).FirstOrDefault(),
+            v => v == "[name] here: my grinder broke after a week.", because: "feedback.redacted reaches scoring's alerts");
+    }
+
     private ServiceDatabase Db(string service) => fixture.Host.Services.GetRequiredKeyedService<ServiceDatabase>(service);
 
     /// <summary>Every row of every table, in every service database, whose text holds <paramref name="needle"/>: "service.table".</summary>

@@ -40,6 +40,9 @@ public sealed class StoryTests(HostFixture fixture) : IClassFixture<HostFixture>
                 Touchpoint = new TouchpointEvent { IdempotencyKey = Unique("tp-key"), CustomerId = customer, JourneyKey = journey, TouchpointKey = touchpoint, OccurredAt = Timestamp.FromDateTime(at) },
             });
         }
+        // The journey service projects touchpoints into instances in the background: wait for both.
+        await Eventually.Until(async () => (await journeys.GetCustomerJourneysAsync(new GetCustomerJourneysRequest { CustomerId = customer, JourneyKey = journey }))
+            .Instances.Sum(i => i.Timeline.Count), n => n == 2, because: "both touchpoints are projected");
         var item = (await _feedback.SubmitFeedbackAsync(new SubmitFeedbackRequest
         {
             IdempotencyKey = Unique("review"),

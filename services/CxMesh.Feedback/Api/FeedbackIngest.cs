@@ -92,6 +92,7 @@ public sealed class FeedbackIngest(
             .Where(id => FeedbackLimits.QuestionId().IsMatch(id)), ct);
         var taxonomy = await themes.CurrentAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
+        var known = await KnownContactsAsync(entries.Where(e => e.Request is not null).Select(e => e.Request!).ToList(), ct);
 
         // Checks, then redaction, language, sentiment and themes, before anything is stored or published; on every core.
         var outcomes = new IngestOutcome?[entries.Count];
@@ -121,7 +122,8 @@ public sealed class FeedbackIngest(
                 outcomes[i] = IngestOutcome.Rejected(ItemErrors.From(new ValidationException(check.Errors))!);
                 return;
             }
-            prepared[i] = new ItemToStore(request.IdempotencyKey, Fingerprint(request), ToNewFeedback(request, taxonomy, now));
+            prepared[i] = new ItemToStore(request.IdempotencyKey, Fingerprint(request),
+                ToNewFeedback(request, taxonomy, now, request.CustomerId.Length > 0 && known.TryGetValue(request.CustomerId, out var theirs) ? theirs : null));
         }
         var toStore = new List<(int Index, ItemToStore Item)>(entries.Count);
         for (var i = 0; i < entries.Count; i++)
@@ -134,6 +136,7 @@ public sealed class FeedbackIngest(
     private async Task<IReadOnlyList<IngestOutcome>> StoreAsync(Prepared prepared, CancellationToken ct)
     {
         var results = await store.StoreManyAsync(prepared.ToStore.Select(p => p.Item).ToList(), ToEvent, ct);
+        await RedactEarlierItemsAsync(prepared.ToStore.Where((_, n) => results[n].Outcome == StoreOutcome.Stored).Select(p => p.Item.Item).ToList(), ct);
         for (var n = 0; n < results.Count; n++)
         {
             var (i, item) = prepared.ToStore[n];
@@ -152,11 +155,50 @@ public sealed class FeedbackIngest(
         return prepared.Outcomes!;
     }
 
-    private NewFeedback ToNewFeedback(SubmitFeedbackRequest request, IReadOnlyList<Theme> taxonomy, DateTime now)
+    /// <summary>
+    /// Every set of contact details the batch's customers ever gave (stored, and in this batch): their names, e-mails
+    /// and phones are hidden from all their items, not only from the one they came with.
+    /// </summary>
+    private async Task<Dictionary<string, List<OwnDetails>>> KnownContactsAsync(IReadOnlyList<SubmitFeedbackRequest> requests, CancellationToken ct)
+    {
+        var customers = requests.Where(r => r.CustomerId.Length > 0).Select(r => r.CustomerId).Distinct().ToList();
+        var known = new Dictionary<string, List<OwnDetails>>();
+        void Add(string customer, ContactDetails c)
+        {
+            if (!known.TryGetValue(customer, out var list)) known[customer] = list = [];
+            list.Add(Own(c));
+        }
+        foreach (var (customer, feedbackId, sealedContact) in await store.ContactsOfAsync(customers, ct)) Add(customer, vault.Open(feedbackId, sealedContact));
+        foreach (var r in requests.Where(r => r.CustomerId.Length > 0 && r.Contact is not null)) Add(r.CustomerId, r.Contact);
+        return known;
+    }
+
+    private static OwnDetails Own(ContactDetails c) => new(NullIfEmpty(c.Name), NullIfEmpty(c.Email), NullIfEmpty(c.Phone), NullIfEmpty(c.Address));
+
+    /// <summary>
+    /// When customers gave contact details with this chunk, their earlier items are redacted again with everything
+    /// now known of them; changed texts are published (feedback.redacted) to the services that hold them.
+    /// </summary>
+    private async Task RedactEarlierItemsAsync(IReadOnlyList<NewFeedback> stored, CancellationToken ct)
+    {
+        var customers = stored.Where(i => i.Contact is not null && i.CustomerId is not null).Select(i => i.CustomerId!).Distinct().ToList();
+        if (customers.Count == 0) return;
+        // Items of this chunk were redacted with everything known already; only earlier ones can change.
+        var earlier = await store.WordsOfAsync(customers, stored.Select(i => i.Id).ToList(), ct);
+        if (earlier.Count == 0) return;
+        var known = (await store.ContactsOfAsync(earlier.Select(e => e.CustomerId).Distinct().ToList(), ct)).GroupBy(c => c.CustomerId)
+            .ToDictionary(g => g.Key, g => g.Select(c => Own(vault.Open(c.FeedbackId, c.Contact))).ToList());
+        var changes = earlier
+            .Select(w => (w.Id, Now: Redactor.Redact(w.Verbatim, null, phones, known.GetValueOrDefault(w.CustomerId)), w.Redacted))
+            .Where(w => w.Now != w.Redacted).Select(w => (w.Id, w.Now)).ToList();
+        await store.UpdateRedactedAsync(changes, ct);
+    }
+
+    private NewFeedback ToNewFeedback(SubmitFeedbackRequest request, IReadOnlyList<Theme> taxonomy, DateTime now, IReadOnlyList<OwnDetails>? known)
     {
         var contact = request.Contact is { } c && (c.Name.Length + c.Email.Length + c.Phone.Length + c.Address.Length) > 0 ? c : null;
-        var own = contact is null ? null : new OwnDetails(NullIfEmpty(contact.Name), NullIfEmpty(contact.Email), NullIfEmpty(contact.Phone), NullIfEmpty(contact.Address));
-        var analysis = request.Verbatim.Length > 0 ? TextAnalyzer.Analyze(request.Verbatim, own, taxonomy, sentiment, phones) : null;
+        var own = contact is null ? null : Own(contact);
+        var analysis = request.Verbatim.Length > 0 ? TextAnalyzer.Analyze(request.Verbatim, own, taxonomy, sentiment, phones, known) : null;
         var id = Guid.CreateVersion7();
         return new NewFeedback(
             id,

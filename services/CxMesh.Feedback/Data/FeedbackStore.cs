@@ -422,6 +422,52 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
         return new Erasure(verbatims, contacts, items, evt.EventId);
     }
 
+    /// <summary>The sealed contact details customers gave, by customer (for redacting their names from all their items).</summary>
+    public async Task<IReadOnlyList<(string CustomerId, Guid FeedbackId, SealedContact Contact)>> ContactsOfAsync(IReadOnlyCollection<string> customerIds, CancellationToken ct)
+    {
+        if (customerIds.Count == 0) return [];
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<(string CustomerId, Guid FeedbackId, string KeyId, byte[] Nonce, byte[] Ciphertext, byte[] Tag)>(new CommandDefinition(
+            "select customer_id, feedback_id, key_id, nonce, ciphertext, tag from contact_details where customer_id = any(@ids)",
+            new { ids = customerIds.ToArray() }, cancellationToken: ct)))
+            .Select(r => (r.CustomerId, r.FeedbackId, new SealedContact(r.KeyId, r.Nonce, r.Ciphertext, r.Tag))).ToList();
+    }
+
+    /// <summary>The customers' items that still have their raw words, but for <paramref name="except"/>: id, customer, raw and redacted text.</summary>
+    public async Task<IReadOnlyList<(Guid Id, string CustomerId, string Verbatim, string? Redacted)>> WordsOfAsync(IReadOnlyCollection<string> customerIds,
+        IReadOnlyCollection<Guid> except, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<(Guid, string, string, string?)>(new CommandDefinition(
+            """
+            select id, customer_id, verbatim, redacted_verbatim from feedback_items
+            where customer_id = any(@ids) and verbatim is not null and not (id = any(@except))
+            """, new { ids = customerIds.ToArray(), except = except.ToArray() }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>New redacted texts of items, each with feedback.redacted for the services that hold the old one; one transaction.</summary>
+    public async Task UpdateRedactedAsync(IReadOnlyList<(Guid Id, string Redacted)> changes, CancellationToken ct)
+    {
+        if (changes.Count == 0) return;
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "update feedback_items i set redacted_verbatim = c.redacted from unnest(@ids, @texts) as c(id, redacted) where i.id = c.id and i.verbatim is not null",
+            new { ids = changes.Select(c => c.Id).ToArray(), texts = changes.Select(c => c.Redacted).ToArray() }, tx, cancellationToken: ct));
+        foreach (var (id, redacted) in changes)
+        {
+            var evt = new FeedbackRedacted
+            {
+                EventId = $"feedback.redacted/{Guid.CreateVersion7()}",
+                OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(clock.GetUtcNow()),
+                FeedbackId = id.ToString(),
+                RedactedVerbatim = redacted,
+            };
+            await Outbox.EnqueueAsync(connection, tx, Topics.FeedbackRedacted, evt.EventId, evt, ct);
+        }
+        await tx.CommitAsync(ct);
+    }
+
     /// <summary>Records what another service removed for an erasure; a redelivered report changes nothing.</summary>
     public static Task RecordErasureAppliedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ErasureApplied applied, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition(

@@ -180,3 +180,15 @@ public sealed class FeedbackErasedHandler(TimeProvider clock) : IEventHandler<Fe
             new Dictionary<string, long> { ["actions"] = actions, ["case_studies"] = caseStudies, ["messages"] = messages }, clock.GetUtcNow(), ct);
     }
 }
+
+/// <summary>An item's redacted words changed (its customer's name became known): case studies quoting it follow.</summary>
+public sealed class FeedbackRedactedHandler : IEventHandler<FeedbackRedacted>
+{
+    public async Task HandleAsync(FeedbackRedacted evt, EventContext context, CancellationToken ct)
+    {
+        if (!Guid.TryParse(evt.FeedbackId, out var feedbackId)) throw new InvalidEventException("feedback_id is missing or not a UUID.");
+        await Dapper.SqlMapper.ExecuteAsync(context.Connection, new Dapper.CommandDefinition(
+            "update case_studies set redacted_verbatim = @redacted where feedback_id = @feedbackId and redacted_verbatim is not null",
+            new { feedbackId, redacted = evt.RedactedVerbatim }, context.Transaction, cancellationToken: ct));
+    }
+}

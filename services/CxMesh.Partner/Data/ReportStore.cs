@@ -94,6 +94,30 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
         return (erased.Count, reports);
     }
 
+    /// <summary>
+    /// An item's redacted words changed: every partner copy that holds words (shared, not erased) takes the new ones,
+    /// and so do the samples of published reports that disclosed the item.
+    /// </summary>
+    public static async Task ReplaceRedactedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid feedbackId, string redacted, CancellationToken ct)
+    {
+        var old = (await connection.QueryAsync<string>(new CommandDefinition(
+            """
+            with c as (select partner_id, redacted_verbatim from partner_items where feedback_id = @feedbackId and redacted_verbatim is not null for update)
+            update partner_items i set redacted_verbatim = @redacted from c
+            where i.partner_id = c.partner_id and i.feedback_id = @feedbackId
+            returning c.redacted_verbatim
+            """, new { feedbackId, redacted }, tx, cancellationToken: ct))).Distinct().Where(o => o != redacted).ToArray();
+        if (old.Length == 0) return;
+        await connection.ExecuteAsync(new CommandDefinition(
+            """
+            update reports r set content = jsonb_set(r.content, '{sampleVerbatims}',
+                   (select coalesce(jsonb_agg(case when v #>> '{}' = any(@old) then to_jsonb(@redacted::text) else v end order by n), '[]')
+                    from jsonb_array_elements(r.content->'sampleVerbatims') with ordinality as s(v, n)))
+            where r.content->'sampleVerbatims' ?| @old
+              and exists (select 1 from report_items ri where ri.report_id = r.report_id and @feedbackId = any(ri.feedback_ids))
+            """, new { old, redacted, feedbackId }, tx, cancellationToken: ct));
+    }
+
     /// <summary>Deletes the partner copies older than their agreement version's retention. Returns how many went.</summary>
     public async Task<int> PurgeExpiredAsync(CancellationToken ct)
     {

@@ -91,3 +91,12 @@ public sealed class PartnerResponseUpdatedHandler : IEventHandler<PartnerRespons
         }
     }
 }
+
+/// <summary>An item's redacted words changed (its customer's name became known): the partner copy and published reports follow.</summary>
+public sealed class FeedbackRedactedHandler : IEventHandler<FeedbackRedacted>
+{
+    public Task HandleAsync(FeedbackRedacted evt, EventContext context, CancellationToken ct) =>
+        Guid.TryParse(evt.FeedbackId, out var feedbackId)
+            ? ReportStore.ReplaceRedactedAsync(context.Connection, context.Transaction, feedbackId, evt.RedactedVerbatim, ct)
+            : throw new InvalidEventException("feedback_id is missing or not a UUID.");
+}

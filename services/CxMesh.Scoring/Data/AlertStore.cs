@@ -63,6 +63,11 @@ public sealed class AlertStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
         connection.ExecuteAsync(new CommandDefinition(
             "update alerts set customer_id = null, redacted_verbatim = null where customer_id = @customerId", new { customerId }, tx, cancellationToken: ct));
 
+    public static Task<int> ReplaceRedactedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string feedbackId, string redacted, CancellationToken ct) =>
+        connection.ExecuteAsync(new CommandDefinition(
+            "update alerts set redacted_verbatim = @redacted where feedback_id = @feedbackId and redacted_verbatim is not null",
+            new { feedbackId, redacted }, tx, cancellationToken: ct));
+
     public async Task<(IReadOnlyList<AlertRaised> Alerts, AlertCursor? Next)> ListAsync(AlertFilter filter, AlertCursor? after, int pageSize, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);

@@ -31,6 +31,16 @@ public sealed class FeedbackErasedHandler(TimeProvider clock) : IEventHandler<Fe
     }
 }
 
+/// <summary>An item's redacted words changed (its customer's name became known): alerts quoting it follow.</summary>
+public sealed class FeedbackRedactedHandler : IEventHandler<FeedbackRedacted>
+{
+    public async Task HandleAsync(FeedbackRedacted evt, EventContext context, CancellationToken ct)
+    {
+        if (evt.FeedbackId.Length == 0) throw new InvalidEventException("feedback_id is missing.");
+        await AlertStore.ReplaceRedactedAsync(context.Connection, context.Transaction, evt.FeedbackId, evt.RedactedVerbatim, ct);
+    }
+}
+
 /// <summary>Keeps scoring's copy of the partner mappings, so responses are scored by partner too.</summary>
 public sealed class PartnerMappingChangedHandler : IEventHandler<PartnerMappingChanged>
 {

@@ -113,6 +113,19 @@ public static partial class Redactor
         return spans.OrderBy(s => s.Start).ToList();
     }
 
+    /// <summary>
+    /// The text with every detected piece of personal data replaced by its marker: patterns, <paramref name="own"/>
+    /// (the contact details given with this text) and <paramref name="known"/> (every name, e-mail, phone and address
+    /// the same customer gave before).
+    /// </summary>
+    public static string Redact(string text, OwnDetails? own, IPhoneNumberFinder? phones, IReadOnlyList<OwnDetails>? known)
+    {
+        var redacted = Redact(text, own, phones);
+        if (known is null) return redacted;
+        foreach (var details in known) redacted = Redact(redacted, details, phones);
+        return redacted;
+    }
+
     public static string Redact(string text, OwnDetails? own = null, IPhoneNumberFinder? phones = null)
     {
         if (string.IsNullOrEmpty(text)) return text;

@@ -76,9 +76,11 @@ public sealed record TextAnalysis(string Language, string RedactedText, Sentimen
 public static class TextAnalyzer
 {
     /// <summary>Redacts first: everything downstream (themes, the event) sees only the redacted text.</summary>
-    public static TextAnalysis Analyze(string text, OwnDetails? own, IReadOnlyList<Theme> taxonomy, ISentimentAnalyzer sentiment, IPhoneNumberFinder? phones = null)
+    /// <remarks><paramref name="known"/>: the contact details the same customer gave with earlier items, redacted too.</remarks>
+    public static TextAnalysis Analyze(string text, OwnDetails? own, IReadOnlyList<Theme> taxonomy, ISentimentAnalyzer sentiment, IPhoneNumberFinder? phones = null,
+        IReadOnlyList<OwnDetails>? known = null)
     {
-        var redacted = Redactor.Redact(text, own, phones);
+        var redacted = Redactor.Redact(text, own, phones, known);
         var language = LanguageDetector.Detect(redacted);
         return new TextAnalysis(language, redacted, sentiment.Score(redacted, language), ThemeMatcher.Match(redacted, language, taxonomy, sentiment));
     }
