@@ -87,6 +87,26 @@ public sealed class ErasureTests(HostFixture fixture) : IClassFixture<HostFixtur
     }
 
     [Fact]
+    public async Task Every_admin_read_of_raw_words_or_contact_details_is_recorded_and_listable()
+    {
+        var item = (await _app.SubmitFeedbackAsync(WithContact($"read-{Guid.NewGuid():N}"[..20]))).Item;
+        var reader = fixture.Host.ClientWithToken<FeedbackService.FeedbackServiceClient>(fixture.Host.Token(Roles.Admin, subject: "curious-admin"));
+        Assert.NotNull((await reader.GetFeedbackAsync(new GetFeedbackRequest { Id = item.Id })).Item.Contact);
+        // Analysts see redacted text only: nothing personal read, nothing recorded.
+        await fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.Analyst).GetFeedbackAsync(new GetFeedbackRequest { Id = item.Id });
+
+        var reads = (await _admin.ListPersonalDataReadsAsync(new ListPersonalDataReadsRequest { FeedbackId = item.Id })).Reads;
+        var read = Assert.Single(reads);
+        Assert.Equal(("curious-admin", item.Id), (read.Actor, read.FeedbackId));
+        Assert.Equal(["verbatim", "contact"], read.Fields);
+        await reader.ListFeedbackAsync(new ListFeedbackRequest { PageSize = 5 });
+        Assert.True((await _admin.ListPersonalDataReadsAsync(new ListPersonalDataReadsRequest { Actor = "curious-admin" })).Reads.Count >= 2);
+        await RpcAssert.InvalidArgumentAsync(() => _admin.ListPersonalDataReadsAsync(new ListPersonalDataReadsRequest { FeedbackId = "nope" }).ResponseAsync, "feedback_id");
+        await RpcAssert.StatusAsync(() => fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.Analyst)
+            .ListPersonalDataReadsAsync(new ListPersonalDataReadsRequest()).ResponseAsync, Grpc.Core.StatusCode.PermissionDenied);
+    }
+
+    [Fact]
     public async Task Erasure_is_for_admins_and_needs_a_customer_id()
     {
         await RpcAssert.StatusAsync(() => _app.EraseCustomerAsync(new EraseCustomerRequest { CustomerId = "x" }).ResponseAsync, StatusCode.PermissionDenied);

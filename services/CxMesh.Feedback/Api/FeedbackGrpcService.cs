@@ -168,6 +168,7 @@ public sealed class FeedbackGrpcService(
         var raw = CanReadRaw(context);
         var response = new ListFeedbackResponse { NextPageToken = next is null ? "" : FormatCursor(next) };
         response.Items.AddRange(page.Select(r => ToProto(r, raw)));
+        if (raw) await RecordRawReadsAsync(context, page);
         return response;
     }
 
@@ -243,6 +244,39 @@ public sealed class FeedbackGrpcService(
         return new EraseCustomerResponse { VerbatimsErased = erasure.Verbatims, ContactsErased = erasure.Contacts, ErasureEventId = erasure.EventId, Receipt = receipt };
     }
 
+    /// <summary>An admin's read of raw words or contact details is recorded: who, which item, what.</summary>
+    private Task RecordRawReadsAsync(ServerCallContext context, IEnumerable<FeedbackRow> rows) =>
+        store.RecordPersonalDataReadsAsync(context.GetHttpContext().User.Identity?.Name ?? "unknown",
+            rows.Select(r => (r.Id, Fields: new[] { r.Verbatim is null ? null : "verbatim", r.Contact is null ? null : "contact" }.OfType<string>().ToArray()))
+                .Where(r => r.Fields.Length > 0).ToList(), context.CancellationToken);
+
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<ListPersonalDataReadsResponse> ListPersonalDataReads(ListPersonalDataReadsRequest request, ServerCallContext context)
+    {
+        Guid? feedbackId = null;
+        if (request.FeedbackId.Length > 0)
+        {
+            if (!Guid.TryParse(request.FeedbackId, out var id)) throw new FieldViolationException("feedback_id", "feedback_id must be a feedback id (a UUID).");
+            feedbackId = id;
+        }
+        if (request.Actor.Length > 200) throw new FieldViolationException("actor", "actor is at most 200 characters.");
+        if (request.PageSize is < 0 or > 500) throw new FieldViolationException("page_size", "page_size must be 0-500 (0 means 100).");
+        var reads = await store.PersonalDataReadsAsync(NullIfEmpty(request.Actor), feedbackId, request.PageSize == 0 ? 100 : request.PageSize, context.CancellationToken);
+        return new ListPersonalDataReadsResponse
+        {
+            Reads =
+            {
+                reads.Select(r => new PersonalDataRead
+                {
+                    Actor = r.Actor,
+                    FeedbackId = r.FeedbackId.ToString(),
+                    Fields = { r.Fields },
+                    ReadAt = Timestamp.FromDateTime(DateTime.SpecifyKind(r.ReadAt, DateTimeKind.Utc)),
+                }),
+            },
+        };
+    }
+
     [Authorize(Roles = Roles.Admin)]
     public override async Task<GetErasureReceiptResponse> GetErasureReceipt(GetErasureReceiptRequest request, ServerCallContext context)
     {
@@ -276,7 +310,9 @@ public sealed class FeedbackGrpcService(
             throw new FieldViolationException("id", "id must be a feedback id (a UUID).");
         }
         var row = await store.GetAsync(id, context.CancellationToken) ?? throw new NotFoundException("feedback", request.Id);
-        return new GetFeedbackResponse { Item = ToProto(row, CanReadRaw(context)) };
+        var raw = CanReadRaw(context);
+        if (raw) await RecordRawReadsAsync(context, [row]);
+        return new GetFeedbackResponse { Item = ToProto(row, raw) };
     }
 
 

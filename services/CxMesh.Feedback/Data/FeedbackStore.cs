@@ -468,6 +468,28 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
         await tx.CommitAsync(ct);
     }
 
+    /// <summary>Records reads of raw personal data: one row per item and what of it was read.</summary>
+    public async Task RecordPersonalDataReadsAsync(string actor, IReadOnlyList<(Guid FeedbackId, string[] Fields)> reads, CancellationToken ct)
+    {
+        if (reads.Count == 0) return;
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "insert into personal_data_reads (actor, feedback_id, fields) select @actor, r.id, string_to_array(r.fields, ',') from unnest(@ids, @fields) as r(id, fields)",
+            new { actor, ids = reads.Select(r => r.FeedbackId).ToArray(), fields = reads.Select(r => string.Join(',', r.Fields)).ToArray() }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<(string Actor, Guid FeedbackId, string[] Fields, DateTime ReadAt)>> PersonalDataReadsAsync(string? actor, Guid? feedbackId, int limit,
+        CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<(string, Guid, string[], DateTime)>(new CommandDefinition(
+            """
+            select actor, feedback_id, fields, read_at from personal_data_reads
+            where (@actor::text is null or actor = @actor) and (@feedbackId::uuid is null or feedback_id = @feedbackId)
+            order by id desc limit @limit
+            """, new { actor, feedbackId, limit }, cancellationToken: ct))).ToList();
+    }
+
     /// <summary>Records what another service removed for an erasure; a redelivered report changes nothing.</summary>
     public static Task RecordErasureAppliedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ErasureApplied applied, CancellationToken ct) =>
         connection.ExecuteAsync(new CommandDefinition(
