@@ -103,7 +103,7 @@ CXMESH_GRPC="http://127.0.0.1:$GRPC_PORT" CXMESH_TOKEN="$ADMIN_TOKEN" CXMESH_APP
 echo
 echo "CxMesh is up: grpc=http://127.0.0.1:$GRPC_PORT http=http://127.0.0.1:$HTTP_PORT"
 echo
-echo "Development tokens (role, bearer token):"
+echo "Development tokens (who, bearer token):"
 dotnet "$DATA/bin/server/cxmesh-server.dll" dev-tokens
 echo
 echo "Try:"
