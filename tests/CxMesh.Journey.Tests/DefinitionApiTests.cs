@@ -58,6 +58,23 @@ public sealed class DefinitionApiTests(HostFixture fixture) : IClassFixture<Host
             () => _client.CreateJourneyDefinitionAsync(new CreateJourneyDefinitionRequest { Definition = Break(how) }).ResponseAsync, field);
 
     [Fact]
+    public async Task Hundreds_of_violations_reach_the_client_as_one_bounded_error_and_the_connection_stays_usable()
+    {
+        var d = JourneyApi.Coffee($"j-{Guid.NewGuid():N}"[..20]);
+        for (var i = 0; i < 300; i++)
+        {
+            d.Stages.Add(new Stage { Key = $"Bad Stage {i}!", Name = "", Touchpoints = { new TouchpointDefinition { Key = $"Bad Key {i}!", Name = "" } } });
+        }
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        var refused = await RpcAssert.StatusAsync(() => _client.CreateJourneyDefinitionAsync(new CreateJourneyDefinitionRequest { Definition = d }, deadline: deadline).ResponseAsync,
+            StatusCode.InvalidArgument);
+        Assert.Equal(Platform.Errors.ErrorMappingInterceptor.MaxViolations, refused.GetRpcStatus()!.GetDetail<BadRequest>().FieldViolations.Count);
+        Assert.Equal("TOO_MANY_VIOLATIONS", refused.GetRpcStatus()!.GetDetail<ErrorInfo>().Reason);
+        // The same client (and HTTP/2 connection) goes on working.
+        Assert.NotNull((await _client.ListJourneyDefinitionsAsync(new ListJourneyDefinitionsRequest(), deadline: DateTime.UtcNow.AddSeconds(10))));
+    }
+
+    [Fact]
     public async Task Definitions_are_created_once_versioned_on_update_and_archived()
     {
         var key = $"versioned-{Guid.NewGuid():N}"[..24];

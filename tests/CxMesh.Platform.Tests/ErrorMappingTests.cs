@@ -22,6 +22,20 @@ public sealed class ErrorMappingTests
     }
 
     [Fact]
+    public void A_flood_of_violations_is_listed_up_to_fifty_and_counted_so_the_error_stays_small()
+    {
+        var failures = Enumerable.Range(0, 10_000).Select(i => new ValidationFailure($"Answers[{i}].QuestionKey", new string('x', 5_000)));
+        var status = Map(new ValidationException(failures));
+        Assert.Equal((int)Code.InvalidArgument, status.Code);
+        Assert.Equal(ErrorMappingInterceptor.MaxViolations, status.Details[0].Unpack<BadRequest>().FieldViolations.Count);
+        var info = status.Details[1].Unpack<ErrorInfo>();
+        Assert.Equal(("TOO_MANY_VIOLATIONS", "10000"), (info.Reason, info.Metadata["violations"]));
+        Assert.True(status.Message.Length <= ErrorMappingInterceptor.MaxMessageLength);
+        Assert.Contains("9950 more violations not listed", status.Message);
+        Assert.True(status.CalculateSize() < 32 * 1024, $"the status is {status.CalculateSize()} bytes");
+    }
+
+    [Fact]
     public void Missing_things_are_NOT_FOUND_with_the_resource_named()
     {
         var status = Map(new NotFoundException("feedback", "42"));

@@ -135,19 +135,46 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
         }
     }
 
+    /// <summary>
+    /// Field violations listed at most; the rest are counted. Keeps an error and its grpc-status-details-bin trailer
+    /// (about 25 KB at worst) well under clients' header limits, so it reaches them instead of dropping the connection.
+    /// </summary>
+    public const int MaxViolations = 50;
+
+    /// <summary>Longest status message; a longer one is cut (the violations' details stay in the BadRequest).</summary>
+    public const int MaxMessageLength = 2000;
+
+    /// <summary>Longest description of one violation.</summary>
+    public const int MaxDescriptionLength = 200;
+
     private static Status BadRequest(IEnumerable<(string Field, string Description)> violations)
     {
         var badRequest = new BadRequest();
+        var total = 0;
         foreach (var (field, description) in violations)
         {
-            badRequest.FieldViolations.Add(new BadRequest.Types.FieldViolation { Field = field, Description = description });
+            if (++total > MaxViolations) continue;
+            badRequest.FieldViolations.Add(new BadRequest.Types.FieldViolation { Field = Cut(field, 100), Description = Cut(description, MaxDescriptionLength) });
         }
         var fields = string.Join(", ", badRequest.FieldViolations.Select(v => v.Field).Distinct());
-        return new Status
+        var more = total > MaxViolations ? $" ({total - MaxViolations} more violations not listed)" : "";
+        var status = new Status
         {
             Code = (int)Code.InvalidArgument,
-            Message = $"Invalid request: {fields}. {string.Join(" ", badRequest.FieldViolations.Select(v => v.Description))}".Trim(),
+            Message = Cut($"Invalid request: {fields}{more}. {string.Join(" ", badRequest.FieldViolations.Select(v => v.Description))}".Trim(), MaxMessageLength),
             Details = { Any.Pack(badRequest) },
         };
+        if (total > MaxViolations)
+        {
+            status.Details.Add(Any.Pack(new ErrorInfo
+            {
+                Reason = "TOO_MANY_VIOLATIONS",
+                Domain = ErrorDomain,
+                Metadata = { ["violations"] = total.ToString(System.Globalization.CultureInfo.InvariantCulture), ["listed"] = MaxViolations.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+            }));
+        }
+        return status;
     }
+
+    private static string Cut(string text, int max) => text.Length <= max ? text : string.Concat(text.AsSpan(0, max - 1), "…");
 }
