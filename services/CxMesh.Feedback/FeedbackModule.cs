@@ -1,6 +1,6 @@
+using CxMesh.Events.V1;
 using CxMesh.Feedback.Api;
 using CxMesh.Feedback.Data;
-using CxMesh.Events.V1;
 using CxMesh.Feedback.Domain.Text;
 using CxMesh.Feedback.Events;
 using CxMesh.Feedback.Infrastructure;

@@ -1,5 +1,5 @@
-using CxMesh.Journey.Api;
 using CxMesh.Events.V1;
+using CxMesh.Journey.Api;
 using CxMesh.Journey.Data;
 using CxMesh.Journey.Events;
 using CxMesh.Journey.V1;

@@ -56,7 +56,10 @@ public sealed class SharingAndAuditTests(HostFixture fixture) : IClassFixture<Ho
         // Four eyes: the admin who submitted it cannot approve it.
         var ownDecision = await RpcAssert.StatusAsync(() => _admin.DecideSharingAsync(new DecideSharingRequest
         {
-            AgreementId = submitted.AgreementId, Version = 1, Approved = true, Reason = "looks fine to me",
+            AgreementId = submitted.AgreementId,
+            Version = 1,
+            Approved = true,
+            Reason = "looks fine to me",
         }).ResponseAsync, StatusCode.FailedPrecondition);
         Assert.Equal("FOUR_EYES", ownDecision.GetRpcStatus()!.GetDetail<ErrorInfo>().Reason);
         var decided = (await _approver.DecideSharingAsync(new DecideSharingRequest { AgreementId = submitted.AgreementId, Version = 1, Approved = true, Reason = "k=5, no verbatims" })).Approval;

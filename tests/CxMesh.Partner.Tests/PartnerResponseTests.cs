@@ -1,4 +1,3 @@
-using CxMesh.Events.V1;
 using CxMesh.Governance.V1;
 using CxMesh.Partner.V1;
 using CxMesh.Platform.Auth;
@@ -29,7 +28,10 @@ public sealed class PartnerResponseTests(PartnerFixture fixture) : IClassFixture
         await partner.SubmitResponseAsync(new SubmitResponseRequest { ReportId = report.ReportId, Kind = ResponseKind.Acknowledgement, Text = "Seen, thanks" });
         var dispute = await partner.SubmitResponseAsync(new SubmitResponseRequest
         {
-            ReportId = report.ReportId, Kind = ResponseKind.Dispute, FeedbackId = itemId, Text = "That lot was roasted by another farm",
+            ReportId = report.ReportId,
+            Kind = ResponseKind.Dispute,
+            FeedbackId = itemId,
+            Text = "That lot was roasted by another farm",
         });
 
         // Governance: an action for the partner's contact (here the CX team), carrying the reason and the item's redacted words.

@@ -1,7 +1,6 @@
 using System.Text;
 using CxMesh.Common.V1;
 using CxMesh.Events.V1;
-using CxMesh.Governance.V1;
 using CxMesh.Partner.V1;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Messaging;

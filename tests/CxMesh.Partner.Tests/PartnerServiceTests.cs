@@ -1,5 +1,3 @@
-using System.Text;
-using CxMesh.Common.V1;
 using CxMesh.Events.V1;
 using CxMesh.Governance.V1;
 using CxMesh.Partner.V1;

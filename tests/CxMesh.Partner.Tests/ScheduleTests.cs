@@ -1,4 +1,3 @@
-using CxMesh.Governance.V1;
 using CxMesh.Partner.Api;
 using CxMesh.Partner.V1;
 using CxMesh.Platform.Auth;

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using CxMesh.Governance.V1;
 using CxMesh.Partner.Data;
 using CxMesh.Partner.Domain;
 using CxMesh.Partner.V1;

@@ -1,4 +1,3 @@
-using Microsoft.IdentityModel.Tokens;
 using System.Net.Http.Headers;
 using System.Reflection;
 using CxMesh.Feedback;
@@ -15,6 +14,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.IdentityModel.Tokens;
 
 namespace CxMesh.TestKit;
 

@@ -3,11 +3,11 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text;
 using System.Text.Json;
+using CsvHelper;
 using CxMesh.Partner.Data;
 using CxMesh.Partner.Domain;
 using CxMesh.Partner.V1;
 using CxMesh.Platform.Api;
-using CsvHelper;
 
 namespace CxMesh.Partner.Api;
 
