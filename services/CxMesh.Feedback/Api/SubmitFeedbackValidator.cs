@@ -15,6 +15,12 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
 {
     public SubmitFeedbackValidator(TimeProvider clock, QuestionRegistry questions)
     {
+        // Checked here as well as for every unary request, so that in a batch or an import one such item is rejected alone.
+        RuleFor(r => r).Custom((request, context) =>
+        {
+            if (WireValues.FindProblem(request) is { } problem) context.AddFailure(problem.Field, problem.Problem);
+        });
+
         RuleFor(r => r.IdempotencyKey)
             .NotEmpty().WithMessage("idempotency_key is required.")
             .Length(FeedbackLimits.MinIdempotencyKeyLength, FeedbackLimits.MaxIdempotencyKeyLength)

@@ -97,6 +97,12 @@ public sealed class TouchpointEventValidator : AbstractValidator<TouchpointEvent
 {
     public TouchpointEventValidator(TimeProvider clock)
     {
+        // Checked here as well as for every unary request, so that in a stream one such touchpoint is rejected alone.
+        RuleFor(t => t).Custom((touchpoint, context) =>
+        {
+            if (WireValues.FindProblem(touchpoint) is { } problem) context.AddFailure(problem.Field, problem.Problem);
+        });
+
         RuleFor(t => t.IdempotencyKey)
             .NotEmpty().WithMessage("idempotency_key is required.")
             .Length(8, 128).WithMessage("idempotency_key must be 8 to 128 characters.")

@@ -23,6 +23,7 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
     {
         try
         {
+            RequireWireValues(request);
             return await continuation(request, context);
         }
         catch (Exception ex) when (ex is not RpcException)
@@ -49,6 +50,7 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
     {
         try
         {
+            RequireWireValues(request);
             await continuation(request, responseStream, context);
         }
         catch (Exception ex) when (ex is not RpcException)
@@ -67,6 +69,18 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
         catch (Exception ex) when (ex is not RpcException)
         {
             throw Map(ex, context);
+        }
+    }
+
+    /// <summary>
+    /// NUL characters, impossible Timestamps and Durations are refused before any method sees them, naming the field.
+    /// Streams are checked per item by their validators instead, so one bad item is rejected alone.
+    /// </summary>
+    private static void RequireWireValues(object? request)
+    {
+        if (request is Google.Protobuf.IMessage message && Validation.WireValues.FindProblem(message) is { } problem)
+        {
+            throw new FieldViolationException(problem.Field, problem.Problem);
         }
     }
 
