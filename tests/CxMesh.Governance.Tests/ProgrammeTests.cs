@@ -141,6 +141,15 @@ public sealed class ProgrammeTests(HostFixture fixture) : IClassFixture<HostFixt
         var badDate = Sprint(12, 4);
         badDate.StartDate = "01/05/2026";
         await RpcAssert.InvalidArgumentAsync(() => _admin.CreateSprintAsync(new CreateSprintRequest { Sprint = badDate }).ResponseAsync, "sprint.start_date");
+        // The last day of the calendar: twelve weeks later does not exist (was INTERNAL, and HTTP 500 on the JSON route).
+        var lastDay = Sprint(12, 4);
+        (lastDay.StartDate, lastDay.EndDate) = ("9999-12-31", "9999-12-31");
+        await RpcAssert.InvalidArgumentAsync(() => _admin.CreateSprintAsync(new CreateSprintRequest { Sprint = lastDay }).ResponseAsync, "sprint.start_date");
+        var http = fixture.Host.Http();
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", fixture.Host.Token(Roles.Admin));
+        var json = await http.PostAsync("/v1/sprints", new System.Net.Http.StringContent(
+            Google.Protobuf.JsonFormatter.Default.Format(lastDay), System.Text.Encoding.UTF8, "application/json"));
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, json.StatusCode);
 
         var created = (await _admin.CreateSprintAsync(new CreateSprintRequest { Sprint = Sprint(12, 6) })).Sprint;
         Assert.Equal(6, created.Priorities.Count);

@@ -52,10 +52,16 @@ internal static partial class Check
 
     public static Guid? OptionalId(string value, string field) => value.Length == 0 ? null : Id(value, field);
 
+    private static readonly DateOnly FirstDate = new(1970, 1, 1);
+    private static readonly DateOnly LastDate = new(2999, 12, 31);
+
+    /// <summary>A programme date (yyyy-MM-dd) in 1970-2999, so sprint and period arithmetic never leaves the calendar.</summary>
     public static DateOnly Date(string value, string field) =>
-        DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
-            ? date
-            : throw new FieldViolationException(field, value.Length == 0 ? $"{field} is required (yyyy-MM-dd)." : $"{field} must be a date as yyyy-MM-dd.");
+        !DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
+            ? throw new FieldViolationException(field, value.Length == 0 ? $"{field} is required (yyyy-MM-dd)." : $"{field} must be a date as yyyy-MM-dd.")
+            : date < FirstDate || date > LastDate
+                ? throw new FieldViolationException(field, $"{field} must be between {FirstDate:yyyy-MM-dd} and {LastDate:yyyy-MM-dd}.")
+                : date;
 
     public static int PageSize(int value, string field, int max, int fallback) =>
         value == 0 ? fallback : value is > 0 && value <= max ? value : throw new FieldViolationException(field, $"{field} must be 1-{max}.");
