@@ -136,7 +136,8 @@ public sealed class FeedbackIngest(
     private async Task<IReadOnlyList<IngestOutcome>> StoreAsync(Prepared prepared, CancellationToken ct)
     {
         var results = await store.StoreManyAsync(prepared.ToStore.Select(p => p.Item).ToList(), ToEvent, ct);
-        await RedactEarlierItemsAsync(prepared.ToStore.Where((_, n) => results[n].Outcome == StoreOutcome.Stored).Select(p => p.Item.Item).ToList(), ct);
+        // Replayed items too: a retry after a failure here finishes what the first call could not.
+        await RedactEarlierItemsAsync(prepared.ToStore.Where((_, n) => results[n].Outcome != StoreOutcome.KeyReused).Select(p => p.Item.Item).ToList(), ct);
         for (var n = 0; n < results.Count; n++)
         {
             var (i, item) = prepared.ToStore[n];

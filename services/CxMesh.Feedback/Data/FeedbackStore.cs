@@ -414,10 +414,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             values (encode(sha256(convert_to(@customerId, 'UTF8')), 'hex'), @verbatims, @contacts, @items, @eventId)
             """, new { customerId, verbatims, contacts, items, eventId = evt.EventId }, tx, cancellationToken: ct));
         await Outbox.EnqueueAsync(connection, tx, Topics.FeedbackErased, evt.EventId, evt, ct);
-        // Events already sent that name the customer are not kept either (pending ones are still owed to their consumers).
-        await connection.ExecuteAsync(new CommandDefinition(
-            "delete from outbox where sent_at is not null and strpos(payload, @quoted) > 0",
-            new { quoted = JsonSerializer.Serialize(customerId) }, tx, cancellationToken: ct));
+        await Erasures.ForgetMessagesAsync(connection, tx, customerId, ct);
         await tx.CommitAsync(ct);
         return new Erasure(verbatims, contacts, items, evt.EventId);
     }

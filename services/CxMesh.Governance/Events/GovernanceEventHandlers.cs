@@ -175,7 +175,7 @@ public sealed class FeedbackErasedHandler(TimeProvider clock) : IEventHandler<Fe
         // The entry names the erasure, not the customer: the audit log must not keep what was erased.
         await AuditLog.AppendAsync(context.Connection, context.Transaction, AuditLog.CustomerErased, $"erasure/{evt.EventId}", "feedback-service",
             new { actions, caseStudies, erasedAt = evt.OccurredAt?.ToDateTime() }, clock.GetUtcNow().UtcDateTime, ct);
-        var messages = await Erasures.ForgetMessagesAsync(context, evt.CustomerId, ct);
+        var messages = await Erasures.ForgetMessagesAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
         await Erasures.ReportAsync(context, evt, GovernanceModule.Name,
             new Dictionary<string, long> { ["actions"] = actions, ["case_studies"] = caseStudies, ["messages"] = messages }, clock.GetUtcNow(), ct);
     }

@@ -323,7 +323,7 @@ public sealed partial class PartnerGrpcService(
         new()
         {
             Agreement = ToProto(await partners.SubmitForApprovalAsync(AgreementId(request.AgreementId), request.Version,
-                context.GetHttpContext().User.Identity?.Name ?? "admin", context.CancellationToken)),
+                Actor(context), context.CancellationToken)),
         };
 
     [Authorize(Roles = Readers)]

@@ -59,7 +59,7 @@ public sealed class FeedbackErasedHandler(TimeProvider clock) : IEventHandler<Fe
     {
         if (evt.CustomerId.Length == 0) throw new InvalidEventException("customer_id is missing.");
         var (items, reports) = await ReportStore.EraseAsync(context.Connection, context.Transaction, FeedbackReceivedHandler.CustomerRef(evt.CustomerId), ct);
-        var messages = await Erasures.ForgetMessagesAsync(context, evt.CustomerId, ct);
+        var messages = await Erasures.ForgetMessagesAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
         await Erasures.ReportAsync(context, evt, PartnerModule.Name,
             new Dictionary<string, long> { ["partner_copies"] = items, ["published_reports"] = reports, ["messages"] = messages }, clock.GetUtcNow(), ct);
     }

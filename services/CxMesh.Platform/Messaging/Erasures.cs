@@ -2,6 +2,7 @@ using System.Text.Json;
 using CxMesh.Events.V1;
 using Dapper;
 using Google.Protobuf.WellKnownTypes;
+using Npgsql;
 
 namespace CxMesh.Platform.Messaging;
 
@@ -13,13 +14,13 @@ namespace CxMesh.Platform.Messaging;
 public static class Erasures
 {
     /// <summary>Deletes sent outbox rows and dead letters whose payload holds the customer id as a JSON string. Returns how many.</summary>
-    public static Task<int> ForgetMessagesAsync(EventContext context, string customerId, CancellationToken ct) =>
-        context.Connection.ExecuteScalarAsync<int>(new CommandDefinition(
+    public static Task<int> ForgetMessagesAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string customerId, CancellationToken ct) =>
+        connection.ExecuteScalarAsync<int>(new CommandDefinition(
             """
             with o as (delete from outbox where sent_at is not null and strpos(payload, @quoted) > 0 returning 1),
                  d as (delete from dead_letters where strpos(payload, @quoted) > 0 returning 1)
             select (select count(*) from o) + (select count(*) from d)
-            """, new { quoted = JsonSerializer.Serialize(customerId) }, context.Transaction, cancellationToken: ct));
+            """, new { quoted = JsonSerializer.Serialize(customerId) }, tx, cancellationToken: ct));
 
     /// <summary>Publishes customer.erasure.applied for <paramref name="erasure"/> with what <paramref name="service"/> removed.</summary>
     public static Task ReportAsync(EventContext context, FeedbackErased erasure, string service, IReadOnlyDictionary<string, long> removed, DateTimeOffset now, CancellationToken ct)

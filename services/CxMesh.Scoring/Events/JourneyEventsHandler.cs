@@ -25,7 +25,7 @@ public sealed class FeedbackErasedHandler(TimeProvider clock) : IEventHandler<Fe
         if (evt.CustomerId.Length == 0) throw new InvalidEventException("customer_id is missing.");
         var touchpoints = await AttributionStore.EraseAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
         var alerts = await AlertStore.EraseAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
-        var messages = await Erasures.ForgetMessagesAsync(context, evt.CustomerId, ct);
+        var messages = await Erasures.ForgetMessagesAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
         await Erasures.ReportAsync(context, evt, ScoringModule.Name,
             new Dictionary<string, long> { ["attribution_touchpoints"] = touchpoints, ["alerts"] = alerts, ["messages"] = messages }, clock.GetUtcNow(), ct);
     }
