@@ -5,6 +5,7 @@ using CxMesh.Partner.Api;
 using CxMesh.Partner.Data;
 using CxMesh.Partner.Domain;
 using CxMesh.Partner.Events;
+using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
@@ -81,7 +82,8 @@ public static class PartnerModule
     {
         app.MapGrpcService<PartnerGrpcService>();
         // For partners who do not speak gRPC: the same download as DownloadMyReport, as a chunked HTTP response.
-        app.MapGet("/v1/me/reports/{reportId}/download", DownloadAsync).RequireAuthorization(new AuthorizeAttribute { Roles = Roles.Partner });
+        app.MapGet("/v1/me/reports/{reportId}/download", DownloadAsync).RequireAuthorization(new AuthorizeAttribute { Roles = Roles.Partner })
+            .WithMetadata(new CallerLimitAttribute(CallerLimits.Download));
         return app;
     }
 

@@ -203,6 +203,65 @@ public sealed class CsvImportTests(HostFixture fixture) : IClassFixture<HostFixt
     }
 
     [Fact]
+    public async Task A_header_field_over_64_KiB_is_INVALID_ARGUMENT_naming_the_header()
+    {
+        var file = "external_id,nps," + new string('h', 70_000) + "\nq-1,9,x\n";
+        var badRequest = await RpcAssert.InvalidArgumentAsync(() => ImportAsync(new CsvImportOptions
+        {
+            SourceSystem = "csv-wide-field",
+            DefaultChannel = Channel.Web,
+            Columns = { ["rating:nps"] = "nps" },
+        }, Encoding.UTF8.GetBytes(file), chunkSize: 8192), "chunk");
+        Assert.Contains("row 1 (the header)", badRequest.FieldViolations[0].Description);
+    }
+
+    /// <summary>
+    /// A header, or a row, that never ends (one short column after another, or one quoted field after another with
+    /// line breaks inside) is refused while it streams in: the call ends although the client has not stopped sending.
+    /// </summary>
+    [Theory]
+    [InlineData("many columns", "c,", "more than 2,000 columns")]
+    [InlineData("long record", "\"x\ny\",", "more than 2,000 columns")]
+    [InlineData("long row of wide fields", "", "longer than 1 MiB")]
+    public async Task A_header_or_row_that_never_ends_is_refused_while_it_streams(string what, string repeated, string expected)
+    {
+        var client = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.App);
+        using var giveUp = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        using var call = client.ImportFeedbackCsv(cancellationToken: giveUp.Token);
+        await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest
+        {
+            Options = new CsvImportOptions { SourceSystem = "csv-endless", DefaultChannel = Channel.Web, Columns = { ["rating:nps"] = "nps" } },
+        });
+        // The long-row case: a good header and row, then a row of 60 KB fields (each under the field limit).
+        var start = repeated.Length > 0 ? "nps," : "nps,comment\n9,fine\n9,";
+        var unit = Encoding.UTF8.GetBytes(repeated.Length > 0 ? repeated : new string('w', 60_000) + ",");
+        var writing = Task.Run(async () =>
+        {
+            try
+            {
+                await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Chunk = ByteString.CopyFromUtf8(start) });
+                var chunk = ByteString.CopyFrom([.. Enumerable.Range(0, Math.Max(1, 65_536 / unit.Length)).SelectMany(_ => unit)]);
+                while (!giveUp.IsCancellationRequested) await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Chunk = chunk });
+            }
+            catch (Exception ex) when (ex is RpcException or InvalidOperationException or OperationCanceledException)
+            {
+                // The call ended: the server stopped reading.
+            }
+        });
+
+        var ex = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            await foreach (var _ in call.ResponseStream.ReadAllAsync())
+            {
+            }
+        });
+        await writing;
+
+        Assert.True(ex.StatusCode == StatusCode.InvalidArgument, $"{what}: {ex.Status}");
+        Assert.Contains(expected, ex.Status.Detail);
+    }
+
+    [Fact]
     public async Task A_second_options_message_fails_the_call()
     {
         var client = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.App);

@@ -82,6 +82,12 @@ public sealed class CxMeshTestHost : IAsyncDisposable
             ["Partner:SecretKeys:test1"] = ContactKey,
             ["ConnectionStrings:redis"] = settings.Redis,
             ["Redis:KeyPrefix"] = settings.RedisKeyPrefix,
+            // Tests import and download many times a second as one caller; CallerLimitTests sets its own limits.
+            ["RateLimits:import:Burst"] = "1000",
+            ["RateLimits:import:Permits"] = "1000",
+            ["RateLimits:import:Concurrent"] = "8",
+            ["RateLimits:download:Burst"] = "1000",
+            ["RateLimits:download:Permits"] = "1000",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:CxMesh"] = "Warning",
         };

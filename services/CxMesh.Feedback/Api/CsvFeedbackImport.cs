@@ -28,6 +28,8 @@ public sealed class CsvFeedbackImport(FeedbackIngest ingest)
     public const long MaxBytes = 1L << 30;
     public const int MaxRows = 5_000_000;
     public const int MaxFieldLength = 65_536;
+    public const int MaxColumns = 2_000;
+    public const int MaxRecordBytes = 1 << 20;
     public const int MaxRejectionsListed = 1_000;
 
     private static readonly string[] PlainFields =
@@ -45,10 +47,14 @@ public sealed class CsvFeedbackImport(FeedbackIngest ingest)
         var options = Check(requests.Current.Options);
 
         // The request stream is pumped into a pipe that CsvHelper reads as a stream.
+        // The pipe holds at most 64 KiB the reader has not taken, and no record passes the pump larger than its
+        // limits, so an import's memory does not grow with the file, a row or the header, however they are made.
         var pipe = new Pipe();
         long bytesRead = 0;
+        var delimiter = options.Delimiter is "" ? "," : options.Delimiter;
         var pump = Task.Run(async () =>
         {
+            var records = new RecordLimits((byte)delimiter[0]);
             try
             {
                 while (await requests.MoveNext(ct))
@@ -62,7 +68,10 @@ public sealed class CsvFeedbackImport(FeedbackIngest ingest)
                     {
                         throw new FieldViolationException("chunk", $"the file is larger than {MaxBytes >> 30} GiB; split it into several imports.");
                     }
-                    await pipe.Writer.WriteAsync(message.Chunk.Memory, ct);
+                    var (allowed, problem) = records.Scan(message.Chunk.Span);
+                    // The rows before the one over a limit still reach the reader, and are imported.
+                    await pipe.Writer.WriteAsync(message.Chunk.Memory[..allowed], ct);
+                    if (problem is not null) throw new FieldViolationException("chunk", problem);
                 }
                 await pipe.Writer.CompleteAsync();
             }
@@ -76,13 +85,13 @@ public sealed class CsvFeedbackImport(FeedbackIngest ingest)
         var broken = false;
         using var csv = new CsvReader(text, new CsvConfiguration(CultureInfo.InvariantCulture)
         {
-            Delimiter = options.Delimiter is "" ? "," : options.Delimiter,
+            Delimiter = delimiter,
             BadDataFound = _ => broken = true,
             MissingFieldFound = null,
             MaxFieldSize = MaxFieldLength,
             DetectColumnCountChanges = false,
         });
-        if (!await csv.ReadAsync())
+        if (!await ReadAsync(csv, 1))
         {
             throw new FieldViolationException("chunk", "the file is empty: a CSV export starts with a header row.");
         }
@@ -98,17 +107,7 @@ public sealed class CsvFeedbackImport(FeedbackIngest ingest)
             while (true)
             {
                 broken = false;
-                bool more;
-                try
-                {
-                    more = await csv.ReadAsync();
-                }
-                catch (MaxFieldSizeException)
-                {
-                    throw new FieldViolationException("chunk", $"row {index + 2}: a field is longer than {MaxFieldLength:N0} characters (an unclosed quote?); " +
-                        "the rows before it were imported.");
-                }
-                if (!more) yield break;
+                if (!await ReadAsync(csv, index + 2)) yield break;
                 if (index >= MaxRows)
                 {
                     throw new FieldViolationException("chunk", $"a file may hold at most {MaxRows:N0} rows; the first {MaxRows:N0} were imported, split the rest off.");
@@ -155,6 +154,63 @@ public sealed class CsvFeedbackImport(FeedbackIngest ingest)
         progress.Done = true;
         progress.Rejections.AddRange(rejections);
         await responses.WriteAsync(progress, ct);
+    }
+
+    private static async Task<bool> ReadAsync(CsvReader csv, long row)
+    {
+        try
+        {
+            return await csv.ReadAsync();
+        }
+        catch (MaxFieldSizeException)
+        {
+            throw new FieldViolationException("chunk", $"row {row}{(row == 1 ? " (the header)" : "")}: a field is longer than {MaxFieldLength:N0} characters " +
+                "(an unclosed quote?); the rows before it were imported.");
+        }
+    }
+
+    /// <summary>
+    /// Finds the first record over <see cref="MaxRecordBytes"/> or <see cref="MaxColumns"/> as the bytes stream by,
+    /// before the CSV reader buffers it. Quotes are followed as RFC 4180 has them (a doubled quote inside a quoted
+    /// field toggles twice), so line breaks and delimiters inside quoted fields do not count.
+    /// </summary>
+    private sealed class RecordLimits(byte delimiter)
+    {
+        private bool quoted;
+        private long row = 1;
+        private int bytes;
+        private int columns = 1;
+
+        /// <summary>How many bytes of <paramref name="chunk"/> belong to records within the limits, and the problem if any does not.</summary>
+        public (int Allowed, string? Problem) Scan(ReadOnlySpan<byte> chunk)
+        {
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                var b = chunk[i];
+                if (b == (byte)'"')
+                {
+                    quoted = !quoted;
+                }
+                else if (!quoted && b == (byte)'\n')
+                {
+                    row++;
+                    bytes = 0;
+                    columns = 1;
+                    continue;
+                }
+                else if (!quoted && b == delimiter && ++columns > MaxColumns)
+                {
+                    return (Math.Max(0, i - bytes), $"row {row}{Header()} has more than {MaxColumns:N0} columns; the rows before it were imported.");
+                }
+                if (++bytes > MaxRecordBytes)
+                {
+                    return (Math.Max(0, i - bytes + 1), $"row {row}{Header()} is longer than {MaxRecordBytes >> 20} MiB; the rows before it were imported.");
+                }
+            }
+            return (chunk.Length, null);
+        }
+
+        private string Header() => row == 1 ? " (the header)" : "";
     }
 
     /// <summary>The options must work before a row is read: every problem named at once.</summary>

@@ -22,6 +22,7 @@ public sealed class FeedbackGrpcService(
     : FeedbackService.FeedbackServiceBase
 {
     [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
+    [CallerLimit(CallerLimits.Ingest)]
     public override async Task<SubmitFeedbackResponse> SubmitFeedback(SubmitFeedbackRequest request, ServerCallContext context)
     {
         var outcome = await ingest.SubmitAsync(request, context.CancellationToken);
@@ -31,26 +32,17 @@ public sealed class FeedbackGrpcService(
     }
 
     [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
+    [CallerLimit(CallerLimits.Ingest)]
     public override async Task<SubmitFeedbackBatchResponse> SubmitFeedbackBatch(IAsyncStreamReader<SubmitFeedbackBatchRequest> requestStream, ServerCallContext context)
     {
         var response = new SubmitFeedbackBatchResponse();
         var keys = new List<string>();
         async IAsyncEnumerable<IngestEntry> Entries()
         {
-            long bytes = 0;
-            await foreach (var message in requestStream.ReadAllAsync(context.CancellationToken))
+            await foreach (var (_, message, refused) in BatchStream.ReadAsync(requestStream, FeedbackLimits.MaxItemsPerBatch, FeedbackLimits.MaxBatchBytes, "item", context.CancellationToken))
             {
-                var item = message.Item ?? new SubmitFeedbackRequest();
-                keys.Add(item.IdempotencyKey);
-                bytes += message.CalculateSize();
-                yield return keys.Count > FeedbackLimits.MaxItemsPerBatch || bytes > FeedbackLimits.MaxBatchBytes
-                    ? new IngestEntry(null, new ItemError
-                    {
-                        Code = (int)Google.Rpc.Code.InvalidArgument,
-                        Field = "item",
-                        Message = $"a batch may carry at most {FeedbackLimits.MaxItemsPerBatch} items and {FeedbackLimits.MaxBatchBytes / (1024 * 1024)} MiB; send the rest in another call.",
-                    })
-                    : new IngestEntry(item);
+                keys.Add(message?.Item?.IdempotencyKey ?? "");
+                yield return refused is null ? new IngestEntry(message!.Item ?? new SubmitFeedbackRequest()) : new IngestEntry(null, refused);
             }
         }
         await ingest.IngestAsync(Entries(), (first, outcomes) =>
@@ -75,6 +67,7 @@ public sealed class FeedbackGrpcService(
     }
 
     [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
+    [CallerLimit(CallerLimits.Import)]
     public override Task ImportFeedbackCsv(IAsyncStreamReader<ImportFeedbackCsvRequest> requestStream,
         IServerStreamWriter<ImportFeedbackCsvResponse> responseStream, ServerCallContext context) =>
         csvImport.RunAsync(requestStream, responseStream, context.CancellationToken);

@@ -110,6 +110,7 @@ public sealed class JourneyGrpcService(
     }
 
     [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
+    [CallerLimit(CallerLimits.Ingest)]
     public override async Task<RecordTouchpointResponse> RecordTouchpoint(RecordTouchpointRequest request, ServerCallContext context)
     {
         if (request.Touchpoint is null) throw new FieldViolationException("touchpoint", "touchpoint is required.");
@@ -129,32 +130,32 @@ public sealed class JourneyGrpcService(
     }
 
     [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
+    [CallerLimit(CallerLimits.Ingest)]
     public override async Task<RecordTouchpointsResponse> RecordTouchpoints(IAsyncStreamReader<RecordTouchpointsRequest> requestStream, ServerCallContext context)
     {
         const int chunkSize = 1_000;
         var response = new RecordTouchpointsResponse();
         var chunk = new List<TouchpointEvent>(chunkSize);
-        var index = 0;
         var firstOfChunk = 0;
-        await foreach (var message in requestStream.ReadAllAsync(context.CancellationToken))
+        async Task FlushAsync()
         {
-            var e = message.Touchpoint ?? new TouchpointEvent();
-            if (index >= JourneyLimits.MaxItemsPerCall)
+            if (chunk.Count > 0) response.Results.AddRange(await ingest.RecordAsync(chunk, firstOfChunk, context.CancellationToken));
+            chunk = new List<TouchpointEvent>(chunkSize);
+        }
+        await foreach (var (index, message, refused) in BatchStream.ReadAsync(requestStream, JourneyLimits.MaxItemsPerCall, JourneyLimits.MaxBytesPerCall, "touchpoint", context.CancellationToken))
+        {
+            if (refused is not null)
             {
-                response.Results.Add(TouchpointIngest.Rejected(index++, e, Code.InvalidArgument, "touchpoint",
-                    $"a call may carry at most {JourneyLimits.MaxItemsPerCall} touchpoints; send the rest in another call."));
+                // A chunk holds consecutive items only.
+                await FlushAsync();
+                response.Results.Add(TouchpointIngest.Rejected(index, new TouchpointEvent(), (Code)refused.Code, refused.Field, refused.Message));
                 continue;
             }
-            chunk.Add(e);
-            index++;
-            if (chunk.Count == chunkSize)
-            {
-                response.Results.AddRange(await ingest.RecordAsync(chunk, firstOfChunk, context.CancellationToken));
-                firstOfChunk = index;
-                chunk = new List<TouchpointEvent>(chunkSize);
-            }
+            if (chunk.Count == 0) firstOfChunk = index;
+            chunk.Add(message!.Touchpoint ?? new TouchpointEvent());
+            if (chunk.Count == chunkSize) await FlushAsync();
         }
-        if (chunk.Count > 0) response.Results.AddRange(await ingest.RecordAsync(chunk, firstOfChunk, context.CancellationToken));
+        await FlushAsync();
 
         var ordered = response.Results.OrderBy(r => r.Index).ToList();
         response.Results.Clear();

@@ -14,6 +14,7 @@ public static partial class JourneyLimits
     public const int MaxAttributeValueLength = 256;
     public const int MaxIdLength = 128;
     public const int MaxItemsPerCall = 10_000;
+    public const long MaxBytesPerCall = 16 * 1024 * 1024;
     public const int MaxPageSize = 100;
     public const int DefaultPageSize = 50;
     public const int DefaultInstances = 20;

@@ -8,6 +8,7 @@ using CxMesh.Events.V1;
 using CxMesh.Partner.Data;
 using CxMesh.Partner.Domain;
 using CxMesh.Partner.V1;
+using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Messaging;
@@ -476,6 +477,7 @@ public sealed partial class PartnerGrpcService(
         new() { Report = Report.Parser.ParseJson((await OwnReportAsync(request.ReportId, context)).Content) };
 
     [Authorize(Roles = Roles.Partner)]
+    [CallerLimit(CallerLimits.Download)]
     public override async Task DownloadMyReport(DownloadMyReportRequest request, IServerStreamWriter<DownloadMyReportResponse> responseStream, ServerCallContext context)
     {
         var stored = await OwnReportAsync(request.ReportId, context);

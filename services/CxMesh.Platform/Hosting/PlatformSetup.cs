@@ -1,4 +1,5 @@
 using System.Net;
+using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Messaging;
@@ -53,6 +54,7 @@ internal static class PlatformSetup
             o.TypeRegistry = TypeRegistry.FromMessages(
                 BadRequest.Descriptor, ErrorInfo.Descriptor, ResourceInfo.Descriptor, RetryInfo.Descriptor);
         });
+        builder.Services.AnswerMalformedRequestsWithInvalidArgument();
         builder.Services.AddGrpcReflection();
         // Liveness is the process answering at all ("self"); readiness adds Postgres and Redis.
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [HealthTags.Live]);
@@ -63,6 +65,7 @@ internal static class PlatformSetup
         });
 
         builder.AddCxMeshAuth();
+        builder.Services.AddCxMeshCallerLimits(builder.Configuration);
         builder.AddCxMeshTelemetry(hosted.Names);
         builder.AddCxMeshRedis();
         builder.AddCxMeshMessaging(hosted.Delivery, options.AppApiToken);
@@ -79,6 +82,7 @@ internal static class PlatformSetup
         }
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseCxMeshCallerLimits();
 
         app.MapHealthChecks("/healthz/live", new HealthCheckOptions { Predicate = r => r.Tags.Contains(HealthTags.Live) }).AllowAnonymous();
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = r => r.Tags.Contains(HealthTags.Ready) }).AllowAnonymous();
