@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using CxMesh.Governance.V1;
 using CxMesh.Platform.Auth;
 using CxMesh.TestKit;
@@ -13,53 +12,8 @@ namespace CxMesh.EndToEnd.Tests;
 /// an internal role, and each role. Refused callers must get UNAUTHENTICATED, roles not declared PERMISSION_DENIED,
 /// declared roles neither. An RPC without declared roles fails the test, so a new RPC cannot skip the matrix.
 /// </summary>
-public sealed partial class AuthorizationMatrixTests(HostFixture fixture) : IClassFixture<HostFixture>
+public sealed class AuthorizationMatrixTests(HostFixture fixture) : IClassFixture<HostFixture>
 {
-    public sealed record Rpc(string Service, string Method, bool ClientStreams, bool ServerStreams, IReadOnlySet<string> Roles)
-    {
-        public override string ToString() => $"{Service}/{Method}";
-    }
-
-    [GeneratedRegex(@"rpc\s+(\w+)\s*\(\s*(stream\s+)?[\w.]+\s*\)\s*returns\s*\(\s*(stream\s+)?[\w.]+\s*\)")]
-    private static partial Regex RpcLine();
-
-    [GeneratedRegex(@"Roles:\s*([a-z\-,\s]+?)\.")]
-    private static partial Regex RolesDeclared();
-
-    /// <summary>Every RPC in protos/cxmesh/*/v1/*_service.proto with the roles its comment declares.</summary>
-    public static IReadOnlyList<Rpc> Declared()
-    {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(root.FullName, "CxMesh.sln"))) root = root.Parent ?? throw new InvalidOperationException("CxMesh.sln not found");
-        var rpcs = new List<Rpc>();
-        foreach (var file in Directory.GetFiles(Path.Combine(root.FullName, "protos", "cxmesh"), "*_service.proto", SearchOption.AllDirectories).Order())
-        {
-            var text = File.ReadAllLines(file);
-            var package = text.Select(l => Regex.Match(l, @"^package\s+([\w.]+);")).First(m => m.Success).Groups[1].Value;
-            string? service = null;
-            var comment = new List<string>();
-            foreach (var raw in text)
-            {
-                var line = raw.Trim();
-                if (Regex.Match(line, @"^service\s+(\w+)") is { Success: true } s) service = $"{package}.{s.Groups[1].Value}";
-                if (line.StartsWith("//", StringComparison.Ordinal))
-                {
-                    comment.Add(line[2..].Trim());
-                    continue;
-                }
-                if (RpcLine().Match(line) is { Success: true } rpc)
-                {
-                    var roles = RolesDeclared().Match(string.Join(' ', comment));
-                    Assert.True(roles.Success, $"{service}/{rpc.Groups[1].Value} declares no roles (a comment line 'Roles: ...'): every RPC joins the authorization matrix.");
-                    rpcs.Add(new Rpc(service!, rpc.Groups[1].Value, rpc.Groups[2].Success, rpc.Groups[3].Success,
-                        roles.Groups[1].Value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).ToHashSet()));
-                }
-                comment.Clear();
-            }
-        }
-        return rpcs;
-    }
-
     private const string Member = "matrix-owner";
 
     /// <summary>Each kind of caller: its token (null: none) and, for a role, that role.</summary>
@@ -84,7 +38,7 @@ public sealed partial class AuthorizationMatrixTests(HostFixture fixture) : ICla
         await governance.CreateTeamAsync(new CreateTeamRequest { Team = new Team { Id = "matrix", Name = "Matrix" } });
         await governance.SaveMemberAsync(new SaveMemberRequest { Member = new Member { Id = Member, Name = "Matrix Owner", TeamId = "matrix" } });
 
-        var rpcs = Declared();
+        var rpcs = DeclaredRpcs.All();
         Assert.True(rpcs.Count > 80, $"only {rpcs.Count} RPCs found in the protos");
         var bytes = Marshallers.Create(b => b, b => b);
         var failures = new List<string>();

@@ -162,7 +162,10 @@ public sealed class FeedbackIngest(
     /// </summary>
     private async Task<Dictionary<string, List<OwnDetails>>> KnownContactsAsync(IReadOnlyList<SubmitFeedbackRequest> requests, CancellationToken ct)
     {
-        var customers = requests.Where(r => r.CustomerId.Length > 0).Select(r => r.CustomerId).Distinct().ToList();
+        // Looked up before the items are checked, so only ids that can pass the check reach the database (a NUL
+        // in one would fail the whole chunk instead of its item).
+        requests = requests.Where(r => r.CustomerId.Length is > 0 and <= FeedbackLimits.MaxIdLength && FeedbackLimits.Token().IsMatch(r.CustomerId)).ToList();
+        var customers = requests.Select(r => r.CustomerId).Distinct().ToList();
         var known = new Dictionary<string, List<OwnDetails>>();
         void Add(string customer, ContactDetails c)
         {
@@ -170,7 +173,7 @@ public sealed class FeedbackIngest(
             list.Add(Own(c));
         }
         foreach (var (customer, feedbackId, sealedContact) in await store.ContactsOfAsync(customers, ct)) Add(customer, vault.Open(feedbackId, sealedContact));
-        foreach (var r in requests.Where(r => r.CustomerId.Length > 0 && r.Contact is not null)) Add(r.CustomerId, r.Contact);
+        foreach (var r in requests.Where(r => r.Contact is not null)) Add(r.CustomerId, r.Contact);
         return known;
     }
 

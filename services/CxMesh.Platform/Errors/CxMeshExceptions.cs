@@ -2,7 +2,7 @@ namespace CxMesh.Platform.Errors;
 
 /// <summary>The thing asked for does not exist. Mapped to NOT_FOUND.</summary>
 public sealed class NotFoundException(string resource, string id)
-    : Exception($"{resource} '{id}' was not found.")
+    : Exception($"{resource} '{(id.Length > 100 ? id[..99] + "…" : id)}' was not found.")
 {
     public string Resource { get; } = resource;
     public string Id { get; } = id;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using FluentValidation;
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
@@ -105,7 +106,28 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
         return status.ToRpcException();
     }
 
+    /// <summary>The status of an exception, with its message and details bounded whatever values the exception carries.</summary>
     internal static Status ToStatus(Exception ex, bool callCancelled)
+    {
+        var status = Unbounded(ex, callCancelled);
+        status.Message = Cut(status.Message, MaxMessageLength);
+        foreach (var any in status.Details)
+        {
+            if (any.TryUnpack<ResourceInfo>(out var resource))
+            {
+                resource.ResourceName = Cut(resource.ResourceName, MaxDescriptionLength);
+                any.Value = resource.ToByteString();
+            }
+            else if (any.TryUnpack<ErrorInfo>(out var info))
+            {
+                foreach (var key in info.Metadata.Keys.ToList()) info.Metadata[key] = Cut(info.Metadata[key], MaxDescriptionLength);
+                any.Value = info.ToByteString();
+            }
+        }
+        return status;
+    }
+
+    private static Status Unbounded(Exception ex, bool callCancelled)
     {
         switch (ex)
         {
