@@ -11,6 +11,8 @@ using CxMesh.Benchmarks;
 //   scoring-drivers [calls=500]
 //   partner-report [items=1000000]
 //   governance-audit [entries=1000000] [writers=8] [changes=2000]
+//   hostile-memory
+//   fuzz [per-method=400] [seeds=5]
 var name = args.FirstOrDefault() ?? "help";
 int Arg(int index, int fallback) => args.Length > index && int.TryParse(args[index], out var v) ? v : fallback;
 switch (name)
@@ -42,12 +44,18 @@ switch (name)
     case "governance-audit":
         await GovernanceBenchmarks.AuditAsync(Arg(1, 1_000_000), Arg(2, 8), Arg(3, 2000));
         break;
+    case "hostile-memory":
+        await HostileBenchmarks.MemoryAsync();
+        break;
+    case "fuzz":
+        await HostileBenchmarks.FuzzAsync(Arg(1, 400), Arg(2, 5));
+        break;
     case "journey-funnel":
         var checkpoints = args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToArray() : [100_000, 1_000_000];
         await JourneyBenchmarks.FunnelAsync(checkpoints, Arg(2, 2000));
         break;
     default:
-        Console.WriteLine("benchmarks: journey-ingest [rows] [batch] [streams] [paused] | journey-funnel [checkpoints] [calls] | feedback-text [seconds] | feedback-ingest [items] [batch] [streams] | feedback-memory [items] [batch] | scoring-hot [concurrency] [seconds] | scoring-freshness [rate] [seconds] | scoring-drivers [calls] | partner-report [items] | governance-audit [entries] [writers] [changes]");
+        Console.WriteLine("benchmarks: journey-ingest [rows] [batch] [streams] [paused] | journey-funnel [checkpoints] [calls] | feedback-text [seconds] | feedback-ingest [items] [batch] [streams] | feedback-memory [items] [batch] | scoring-hot [concurrency] [seconds] | scoring-freshness [rate] [seconds] | scoring-drivers [calls] | partner-report [items] | governance-audit [entries] [writers] [changes] | hostile-memory | fuzz [per-method] [seeds]");
         return 64;
 }
 return 0;

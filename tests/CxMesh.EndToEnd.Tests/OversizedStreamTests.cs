@@ -70,4 +70,18 @@ public sealed class OversizedStreamTests(HostFixture fixture) : IClassFixture<Ho
         Assert.Equal(10_001, response.Results.Count);
         Assert.Equal((10_000, RecordStatus.Rejected, "touchpoint"), (response.Results[^1].Index, response.Results[^1].Status, response.Results[^1].Error.Field));
     }
+
+    [Fact]
+    public async Task A_request_over_1_MiB_is_RESOURCE_EXHAUSTED_before_it_is_buffered()
+    {
+        var feedback = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.App);
+        var item = new SubmitFeedbackRequest
+        {
+            IdempotencyKey = $"huge-{Guid.NewGuid():N}",
+            Channel = Channel.Web,
+            Ratings = { new Rating { QuestionId = "nps", Value = 9 } },
+            Verbatim = new string('x', 1_200_000),
+        };
+        await RpcAssert.StatusAsync(() => feedback.SubmitFeedbackAsync(item).ResponseAsync, StatusCode.ResourceExhausted);
+    }
 }

@@ -24,6 +24,9 @@ namespace CxMesh.Platform.Hosting;
 /// <summary>Hosting defaults every service shares: ports, gRPC, errors, auth, health, telemetry, data, messaging.</summary>
 internal static class PlatformSetup
 {
+    /// <summary>Largest request message (and JSON body) any RPC accepts: 1 MiB and room for the envelope.</summary>
+    public const int MaxRequestBytes = (1024 + 64) * 1024;
+
     public static void AddCxMeshPlatform(this WebApplicationBuilder builder, CxMeshOptions options, HostedServices hosted)
     {
         builder.Services.AddSingleton(hosted);
@@ -47,7 +50,9 @@ internal static class PlatformSetup
         {
             o.Interceptors.Add<ErrorMappingInterceptor>();
             o.EnableDetailedErrors = false;
-            o.MaxReceiveMessageSize = 4 * 1024 * 1024;
+            // No request needs more (an import chunk is at most 1 MiB); a larger one is RESOURCE_EXHAUSTED before it is
+            // buffered, which keeps a caller's concurrent calls from holding 4 MiB each.
+            o.MaxReceiveMessageSize = MaxRequestBytes;
         }).AddJsonTranscoding(o =>
         {
             // RPCs with google.api.http annotations are also JSON over HTTP; error details must be printable there.
