@@ -43,6 +43,14 @@ if ! dotnet build CxMesh.sln -nologo -v quiet -clp:ErrorsOnly; then
   exit 1
 fi
 
+cx_log "dotnet format --verify-no-changes"
+if dotnet format CxMesh.sln --no-restore --verify-no-changes --severity warn; then
+  passed=$((passed + 1))
+else
+  echo "FAILED: dotnet format (run 'dotnet format CxMesh.sln' and commit)" >&2
+  failed=$((failed + 1))
+fi
+
 cx_log "running tests"
 dotnet test CxMesh.sln --no-build -nologo --logger "trx" --logger "console;verbosity=minimal" --results-directory "$WORK/results"
 test_exit=$?

@@ -62,7 +62,9 @@ public sealed class NetPromoterScoreTests
         Prop.ForAll(Ratings(), Gen.Choose(0, int.MaxValue).ToArbitrary(), (ratings, seed) =>
         {
             var forward = ratings.Aggregate(default(NpsTally), (t, r) => t + NpsTally.Of(r));
-            var shuffled = ratings.OrderBy(_ => new Random(seed).Next()).ToArray();
+            // One generator for the whole shuffle (a new Random(seed) per element gives every element the same key: no shuffle).
+            var random = new Random(seed);
+            var shuffled = ratings.OrderBy(_ => random.Next()).ToArray();
             var split = shuffled.Length / 2;
             var backward = shuffled[split..].Aggregate(default(NpsTally), (t, r) => t + NpsTally.Of(r))
                 + shuffled[..split].Aggregate(default(NpsTally), (t, r) => t + NpsTally.Of(r));
