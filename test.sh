@@ -52,7 +52,9 @@ else
 fi
 
 cx_log "running tests"
-dotnet test CxMesh.sln --no-build -nologo --logger "trx" --logger "console;verbosity=minimal" --results-directory "$WORK/results"
+# A test that hangs is stopped after 10 minutes and named (instead of using up CI's time limit).
+dotnet test CxMesh.sln --no-build -nologo --logger "trx" --logger "console;verbosity=minimal" --results-directory "$WORK/results" \
+  --blame-hang-timeout 10m --blame-hang-dump-type none
 test_exit=$?
 
 for trx in "$WORK"/results/*.trx; do

@@ -5,6 +5,7 @@ using CxMesh.Feedback.Domain.Text;
 using CxMesh.Feedback.Events;
 using CxMesh.Feedback.Infrastructure;
 using CxMesh.Feedback.V1;
+using CxMesh.Platform.Hosting;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
 using FluentValidation;
@@ -31,7 +32,7 @@ public static class FeedbackModule
         builder.Services.AddSingleton<QuestionRegistry>();
         builder.Services.AddSingleton<FeedbackQueries>();
         builder.Services.AddSingleton<ThemeCatalog>();
-        builder.Services.AddOptions<FeedbackOptions>().BindConfiguration(FeedbackOptions.Section).ValidateOnStart();
+        builder.Services.AddValidatedOptions<FeedbackOptions>(FeedbackOptions.Section);
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<FeedbackOptions>, FeedbackOptionsValidator>();
         builder.Services.AddSingleton<ContactVault>();
         builder.Services.AddSingleton<ISentimentAnalyzer, LexiconSentiment>();

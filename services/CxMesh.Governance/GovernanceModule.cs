@@ -2,7 +2,9 @@ using CxMesh.Events.V1;
 using CxMesh.Governance.Api;
 using CxMesh.Governance.Data;
 using CxMesh.Governance.Events;
+using CxMesh.Governance.Workers;
 using CxMesh.Platform.Clients;
+using CxMesh.Platform.Hosting;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
 using Microsoft.AspNetCore.Builder;
@@ -27,7 +29,7 @@ public static class GovernanceModule
         builder.AddEventHandler<FeedbackErased, FeedbackErasedHandler>(Name, Topics.FeedbackErased);
         builder.AddEventHandler<PartnerStatusChanged, PartnerStatusChangedHandler>(Name, Topics.PartnerStatusChanged);
         builder.AddEventHandler<FeedbackRedacted, FeedbackRedactedHandler>(Name, Topics.FeedbackRedacted);
-        builder.Services.AddOptions<GovernanceOptions>().BindConfiguration(GovernanceOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddValidatedOptions<GovernanceOptions>(GovernanceOptions.Section);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<PeopleStore>();
         builder.Services.AddSingleton<ProgrammeStore>();

@@ -3,7 +3,9 @@ using CxMesh.Journey.Api;
 using CxMesh.Journey.Data;
 using CxMesh.Journey.Events;
 using CxMesh.Journey.V1;
+using CxMesh.Journey.Workers;
 using CxMesh.Platform.Clients;
+using CxMesh.Platform.Hosting;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
 using FluentValidation;
@@ -23,7 +25,7 @@ public static class JourneyModule
         builder.AddServiceDatabase(Name, typeof(JourneyModule).Assembly);
         builder.AddOutboxRelay(Name);
         builder.AddEventHandler<FeedbackErased, FeedbackErasedHandler>(Name, Topics.FeedbackErased);
-        builder.Services.AddOptions<JourneyOptions>().BindConfiguration(JourneyOptions.Section);
+        builder.Services.AddValidatedOptions<JourneyOptions>(JourneyOptions.Section);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<DefinitionStore>();
         builder.Services.AddSingleton<TouchpointStore>();

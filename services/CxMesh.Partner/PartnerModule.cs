@@ -5,8 +5,10 @@ using CxMesh.Partner.Api;
 using CxMesh.Partner.Data;
 using CxMesh.Partner.Domain;
 using CxMesh.Partner.Events;
+using CxMesh.Partner.Workers;
 using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
+using CxMesh.Platform.Hosting;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
 using Microsoft.AspNetCore.Authorization;
@@ -31,7 +33,7 @@ public static class PartnerModule
         builder.AddEventHandler<PartnerResponseUpdated, PartnerResponseUpdatedHandler>(Name, Topics.PartnerResponseUpdated);
         builder.AddEventHandler<FeedbackRedacted, FeedbackRedactedHandler>(Name, Topics.FeedbackRedacted);
         builder.AddEventHandler<SharingDecided, SharingDecidedHandler>(Name, Topics.SharingDecided);
-        builder.Services.AddOptions<PartnerOptions>().BindConfiguration(PartnerOptions.Section).ValidateOnStart();
+        builder.Services.AddValidatedOptions<PartnerOptions>(PartnerOptions.Section);
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PartnerOptions>, PartnerOptionsValidator>();
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<PartnerStore>();
@@ -39,10 +41,10 @@ public static class PartnerModule
         builder.Services.AddSingleton<ReportRenderer>();
         builder.Services.AddSingleton<AlignmentStore>();
         builder.Services.AddSingleton<ReportPublisher>();
-        builder.Services.AddOptions<ScheduleOptions>().BindConfiguration(ScheduleOptions.Section);
+        builder.Services.AddValidatedOptions<ScheduleOptions>(ScheduleOptions.Section);
         builder.Services.AddSingleton<ReportScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReportScheduler>());
-        builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
+        builder.Services.AddValidatedOptions<WebhookOptions>(WebhookOptions.Section);
         builder.Services.AddSingleton<WebhookStore>();
         builder.Services.AddHttpClient(WebhookSender.Client).ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
         {

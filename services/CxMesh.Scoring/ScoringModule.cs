@@ -1,9 +1,11 @@
 using CxMesh.Events.V1;
+using CxMesh.Platform.Hosting;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
 using CxMesh.Scoring.Api;
 using CxMesh.Scoring.Data;
 using CxMesh.Scoring.Events;
+using CxMesh.Scoring.Workers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -24,7 +26,7 @@ public static class ScoringModule
         builder.AddEventHandler<FeedbackRedacted, FeedbackRedactedHandler>(Name, Topics.FeedbackRedacted);
         builder.AddEventHandler<FeedbackErased, FeedbackErasedHandler>(Name, Topics.FeedbackErased);
         builder.AddEventHandler<PartnerMappingChanged, PartnerMappingChangedHandler>(Name, Topics.PartnerMappingChanged);
-        builder.Services.AddOptions<ScoringOptions>().BindConfiguration(ScoringOptions.Section);
+        builder.Services.AddValidatedOptions<ScoringOptions>(ScoringOptions.Section);
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<ScoreStore>();
         builder.Services.AddSingleton<DriverStore>();

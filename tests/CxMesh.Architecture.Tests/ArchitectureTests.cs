@@ -3,6 +3,9 @@ using CxMesh.Host;
 using CxMesh.TestKit;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using NetArchTest.Rules;
 
 namespace CxMesh.Architecture.Tests;
@@ -78,5 +81,52 @@ public sealed class ArchitectureTests
         Assert.NotNull(assembly.GetType($"{service}.{area}Module"));
         Assert.Contains(assembly.GetTypes(), t => t.Namespace == $"{service}.Api" && t.Name == $"{area}GrpcService");
         Assert.Contains(assembly.GetManifestResourceNames(), n => n.Contains(".Data.Migrations.") && n.EndsWith(".sql"));
+        Assert.NotNull(assembly.GetType($"{service}.{area}Options"));
+    }
+
+    /// <summary>Background work is where a newcomer looks for it: every hosted service of a service is in Workers/.</summary>
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void Background_work_lives_in_Workers(string service)
+    {
+        var misplaced = Service(service).GetTypes()
+            .Where(t => typeof(Microsoft.Extensions.Hosting.IHostedService).IsAssignableFrom(t) && !t.IsAbstract)
+            .Where(t => t.Namespace != $"{service}.Workers")
+            .Select(t => t.FullName)
+            .ToList();
+        Assert.True(misplaced.Count == 0, $"hosted services outside {service}.Workers: {string.Join(", ", misplaced)}");
+    }
+
+    /// <summary>Options live beside the module, and every one of them is checked when the process starts.</summary>
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void Options_live_beside_the_module_and_are_validated_at_start(string service)
+    {
+        var options = Service(service).GetTypes().Where(t => t.Name.EndsWith("Options", StringComparison.Ordinal) && t.IsClass && t.IsPublic).ToList();
+        Assert.NotEmpty(options);
+        foreach (var type in options)
+        {
+            Assert.True(type.Namespace == service, $"{type.FullName} is not in {service} (beside the module)");
+            Assert.True(typeof(System.ComponentModel.DataAnnotations.IValidatableObject).IsAssignableFrom(type)
+                || type.GetProperties().Any(p => p.GetCustomAttributes(typeof(System.ComponentModel.DataAnnotations.ValidationAttribute), true).Length > 0),
+                $"{type.FullName} declares no validation");
+        }
+        var settings = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings:redis"] = "127.0.0.1:1",
+            ["Auth:SigningKey"] = CxMeshTestHost.SigningKey,
+        };
+        foreach (var name in CxMeshTestHost.MigrationAssemblies.Keys) settings[$"ConnectionStrings:{name}"] = "Host=127.0.0.1;Port=1;Database=x;Username=u";
+        var app = Platform.Hosting.CxMeshServer.Build([], Modules.All, b =>
+        {
+            b.WebHost.UseTestServer();
+            b.Configuration.AddInMemoryCollection(settings);
+        });
+        foreach (var type in options)
+        {
+            var validators = app.Services.GetServices(typeof(Microsoft.Extensions.Options.IValidateOptions<>).MakeGenericType(type));
+            Assert.True(validators.Any(v => v!.GetType().Name.StartsWith("DataAnnotationValidateOptions", StringComparison.Ordinal)),
+                $"{type.Name} is not registered with AddValidatedOptions (its data annotations checked at start)");
+        }
     }
 }

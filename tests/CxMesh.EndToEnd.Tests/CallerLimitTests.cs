@@ -46,7 +46,7 @@ public sealed class CallerLimitTests : IAsyncLifetime
         Assert.True(status.GetDetail<RetryInfo>().RetryDelay.ToTimeSpan() > TimeSpan.Zero);
         Assert.Equal(("RATE_LIMITED", "ingest"), (status.GetDetail<ErrorInfo>().Reason, status.GetDetail<ErrorInfo>().Metadata["limit"]));
         // Streams count as calls too.
-        using (var batch = greedy.SubmitFeedbackBatch())
+        using (var batch = greedy.SubmitFeedbackBatch(deadline: DateTime.UtcNow.AddMinutes(1)))
         {
             await RpcAssert.StatusAsync(() => batch.ResponseAsync, StatusCode.ResourceExhausted);
         }
@@ -71,14 +71,22 @@ public sealed class CallerLimitTests : IAsyncLifetime
     public async Task A_caller_may_run_only_so_many_imports_at_once()
     {
         var client = host.ClientWithToken<FeedbackService.FeedbackServiceClient>(host.Token(Roles.App, subject: "importer"));
-        using var first = client.ImportFeedbackCsv();
+        // Every call has a deadline: a write the server will never read (it refused the call) must end, not wait.
+        DateTime Deadline() => DateTime.UtcNow.AddMinutes(1);
+        using var first = client.ImportFeedbackCsv(deadline: Deadline());
         await first.RequestStream.WriteAsync(new ImportFeedbackCsvRequest
         {
             Options = new CsvImportOptions { SourceSystem = "limits", DefaultChannel = Channel.Web, Columns = { ["rating:nps"] = "nps" } },
         });
-        await first.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Chunk = Google.Protobuf.ByteString.CopyFromUtf8("nps\n9\n") });
+        // 600 rows make the server answer with progress (every 500): then the first import is surely running and
+        // holds its permit before the second one is sent.
+        await first.RequestStream.WriteAsync(new ImportFeedbackCsvRequest
+        {
+            Chunk = Google.Protobuf.ByteString.CopyFromUtf8("nps\n" + string.Concat(Enumerable.Repeat("9\n", 600))),
+        });
+        Assert.True(await first.ResponseStream.MoveNext(default));
 
-        using var second = client.ImportFeedbackCsv();
+        using var second = client.ImportFeedbackCsv(deadline: Deadline());
         var ex = await Assert.ThrowsAsync<RpcException>(async () =>
         {
             await foreach (var _ in second.ResponseStream.ReadAllAsync())
@@ -96,7 +104,7 @@ public sealed class CallerLimitTests : IAsyncLifetime
         // (The first call's permit is returned as its request ends on the server, a moment after its reply.)
         var third = await Eventually.Until(async () =>
         {
-            using var call = client.ImportFeedbackCsv();
+            using var call = client.ImportFeedbackCsv(deadline: Deadline());
             try
             {
                 await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest
@@ -109,7 +117,7 @@ public sealed class CallerLimitTests : IAsyncLifetime
                 await foreach (var response in call.ResponseStream.ReadAllAsync()) last = response;
                 return last;
             }
-            catch (RpcException e) when (e.StatusCode == StatusCode.ResourceExhausted)
+            catch (RpcException e) when (e.StatusCode is StatusCode.ResourceExhausted or StatusCode.DeadlineExceeded)
             {
                 return null;
             }

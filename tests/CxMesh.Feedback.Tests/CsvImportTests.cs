@@ -16,7 +16,8 @@ public sealed class CsvImportTests(HostFixture fixture) : IClassFixture<HostFixt
     private async Task<List<ImportFeedbackCsvResponse>> ImportAsync(CsvImportOptions options, byte[] file, int chunkSize = 7)
     {
         var client = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.App);
-        using var call = client.ImportFeedbackCsv();
+        // A deadline, so that a write the server will never read (it refused the options) ends instead of waiting.
+        using var call = client.ImportFeedbackCsv(deadline: DateTime.UtcNow.AddMinutes(2));
         var reading = Task.Run(async () =>
         {
             var responses = new List<ImportFeedbackCsvResponse>();
@@ -249,7 +250,7 @@ public sealed class CsvImportTests(HostFixture fixture) : IClassFixture<HostFixt
     {
         var client = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.App);
         using var giveUp = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-        using var call = client.ImportFeedbackCsv(cancellationToken: giveUp.Token);
+        var call = client.ImportFeedbackCsv(cancellationToken: giveUp.Token);
         await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest
         {
             Options = new CsvImportOptions { SourceSystem = "csv-endless", DefaultChannel = Channel.Web, Columns = { ["rating:nps"] = "nps" } },
@@ -265,7 +266,7 @@ public sealed class CsvImportTests(HostFixture fixture) : IClassFixture<HostFixt
                 var chunk = ByteString.CopyFrom([.. Enumerable.Range(0, Math.Max(1, 65_536 / unit.Length)).SelectMany(_ => unit)]);
                 while (!giveUp.IsCancellationRequested) await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Chunk = chunk });
             }
-            catch (Exception ex) when (ex is RpcException or InvalidOperationException or OperationCanceledException)
+            catch (Exception ex) when (ex is RpcException or InvalidOperationException or OperationCanceledException or IOException or ObjectDisposedException)
             {
                 // The call ended: the server stopped reading.
             }
@@ -277,6 +278,8 @@ public sealed class CsvImportTests(HostFixture fixture) : IClassFixture<HostFixt
             {
             }
         });
+        // The server ended the call without reading the rest: ending it here releases a write waiting for it to read.
+        call.Dispose();
         await writing;
 
         Assert.True(ex.StatusCode == StatusCode.InvalidArgument, $"{what}: {ex.Status}");
@@ -287,7 +290,7 @@ public sealed class CsvImportTests(HostFixture fixture) : IClassFixture<HostFixt
     public async Task A_second_options_message_fails_the_call()
     {
         var client = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.App);
-        using var call = client.ImportFeedbackCsv();
+        using var call = client.ImportFeedbackCsv(deadline: DateTime.UtcNow.AddMinutes(2));
         var options = new CsvImportOptions { SourceSystem = "csv-twice", DefaultChannel = Channel.Web, Columns = { ["rating:nps"] = "nps" } };
         await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Options = options });
         await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Chunk = ByteString.CopyFromUtf8("nps\n9\n") });
@@ -306,7 +309,7 @@ public sealed class CsvImportTests(HostFixture fixture) : IClassFixture<HostFixt
     public async Task Analysts_cannot_import()
     {
         var client = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.Analyst);
-        using var call = client.ImportFeedbackCsv();
+        using var call = client.ImportFeedbackCsv(deadline: DateTime.UtcNow.AddMinutes(2));
         var ex = await Assert.ThrowsAsync<RpcException>(async () =>
         {
             await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Options = new CsvImportOptions { SourceSystem = "x" } });

@@ -1,5 +1,5 @@
-using CxMesh.Partner.Api;
 using CxMesh.Partner.V1;
+using CxMesh.Partner.Workers;
 using CxMesh.Platform.Auth;
 using CxMesh.TestKit;
 using Microsoft.Extensions.DependencyInjection;

@@ -63,6 +63,15 @@ public sealed class ConfigurationTests
     [InlineData("CxMesh:Services", "feedback,billing")]
     [InlineData("CxMesh:GrpcPort", "70000")]
     [InlineData("CxMesh:BindAddress", "localhost:80")]
+    [InlineData("Journey:ProjectorBatchSize", "0")]
+    [InlineData("Scoring:DropAlertAlpha", "2")]
+    [InlineData("Scoring:RetentionDays", "7")]
+    [InlineData("Feedback:DuplicateWindow", "-1.00:00:00")]
+    [InlineData("Partner:Schedule:Interval", "00:00:00")]
+    [InlineData("Partner:Webhooks:PollInterval", "00:00:00")]
+    [InlineData("Governance:DefaultSla", "00:00:00")]
+    [InlineData("Messaging:MaxAttempts", "0")]
+    [InlineData("Redis:KeyPrefix", "has spaces and : colons")]
     public async Task A_bad_setting_fails_start_up_with_a_message_naming_its_key(string key, string? value)
     {
         var ex = await StartFailureAsync(s => s[key] = value);

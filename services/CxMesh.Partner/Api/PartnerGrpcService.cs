@@ -22,28 +22,6 @@ using Microsoft.Extensions.Options;
 
 namespace CxMesh.Partner.Api;
 
-public sealed class PartnerOptions
-{
-    public const string Section = "Partner";
-
-    /// <summary>Hosts whose webhooks may resolve to private addresses or use plain http (development sinks).</summary>
-    public List<string> WebhookAllowList { get; set; } = [];
-
-    /// <summary>AES-256 keys (base64 of 32 bytes) by id that seal webhook signing secrets at rest; old ids stay while used.</summary>
-    public Dictionary<string, string> SecretKeys { get; set; } = [];
-
-    /// <summary>The key id new signing secrets are sealed with.</summary>
-    public string? ActiveSecretKey { get; set; }
-}
-
-internal sealed class PartnerOptionsValidator : IValidateOptions<PartnerOptions>
-{
-    public ValidateOptionsResult Validate(string? name, PartnerOptions options) =>
-        Platform.Security.KeyRing.Problem(options.SecretKeys, options.ActiveSecretKey, "Partner:SecretKeys", "Partner:ActiveSecretKey") is { } problem
-            ? ValidateOptionsResult.Fail($"{problem.Key} {problem.Message}")
-            : ValidateOptionsResult.Success;
-}
-
 public sealed partial class PartnerGrpcService(
     PartnerStore partners, ReportStore reports, ReportRenderer renderer, ReportPublisher publisher, WebhookStore webhooks, AlignmentStore alignment,
     TimeProvider clock, IOptions<PartnerOptions> options)

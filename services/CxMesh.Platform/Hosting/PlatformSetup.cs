@@ -30,7 +30,7 @@ internal static class PlatformSetup
     public static void AddCxMeshPlatform(this WebApplicationBuilder builder, CxMeshOptions options, HostedServices hosted)
     {
         builder.Services.AddSingleton(hosted);
-        builder.Services.AddOptions<CxMeshOptions>().BindConfiguration(CxMeshOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddValidatedOptions<CxMeshOptions>(CxMeshOptions.Section);
 
         if (!IPAddress.TryParse(options.BindAddress, out var address))
         {

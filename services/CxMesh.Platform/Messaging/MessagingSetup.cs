@@ -18,7 +18,7 @@ public static class MessagingSetup
 {
     internal static void AddCxMeshMessaging(this WebApplicationBuilder builder, EventDelivery delivery, string? appApiToken)
     {
-        builder.Services.AddOptions<RelayOptions>().BindConfiguration(RelayOptions.Section);
+        builder.Services.AddValidatedOptions<RelayOptions>(RelayOptions.Section);
         builder.Services.TryAddSingleton<EventDispatcher>();
         if (delivery == EventDelivery.Dapr)
         {

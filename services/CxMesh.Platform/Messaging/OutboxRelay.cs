@@ -10,7 +10,7 @@ using Npgsql;
 namespace CxMesh.Platform.Messaging;
 
 /// <summary>Configuration section <c>Messaging</c>.</summary>
-public sealed class RelayOptions
+public sealed class RelayOptions : System.ComponentModel.DataAnnotations.IValidatableObject
 {
     public const string Section = "Messaging";
 
@@ -25,6 +25,16 @@ public sealed class RelayOptions
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromMinutes(5);
     /// <summary>Sent rows are deleted after this long.</summary>
     public TimeSpan SentRetention { get; set; } = TimeSpan.FromDays(1);
+
+    public IEnumerable<System.ComponentModel.DataAnnotations.ValidationResult> Validate(System.ComponentModel.DataAnnotations.ValidationContext validationContext)
+    {
+        if (PollInterval <= TimeSpan.Zero) yield return new("Messaging:PollInterval must be positive.");
+        if (BatchSize is < 1 or > 10_000) yield return new("Messaging:BatchSize must be 1 to 10000.");
+        if (MaxAttempts < 1) yield return new("Messaging:MaxAttempts must be at least 1.");
+        if (InitialBackoff <= TimeSpan.Zero) yield return new("Messaging:InitialBackoff must be positive.");
+        if (MaxBackoff < InitialBackoff) yield return new("Messaging:MaxBackoff must not be below Messaging:InitialBackoff.");
+        if (SentRetention < TimeSpan.Zero) yield return new("Messaging:SentRetention must not be negative.");
+    }
 }
 
 /// <summary>

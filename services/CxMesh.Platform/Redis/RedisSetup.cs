@@ -35,7 +35,7 @@ internal static class RedisSetup
         config.AsyncTimeout = Math.Min(config.AsyncTimeout, 1000);
         config.ClientName ??= "cxmesh";
 
-        builder.Services.AddOptions<RedisOptions>().BindConfiguration(RedisOptions.Section);
+        builder.Services.AddValidatedOptions<RedisOptions>(RedisOptions.Section);
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(config));
         builder.Services.AddSingleton<HotCache>();
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(

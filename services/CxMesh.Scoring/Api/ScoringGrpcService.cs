@@ -234,7 +234,7 @@ public sealed class ScoringGrpcService(
             var (value, se) = stats.Headline(Kind);
             return new Score
             {
-                Metric = HotScoreRefresher.ToProto(Kind),
+                Metric = MetricKinds.ToProto(Kind),
                 Value = value,
                 N = stats.N,
                 MarginOfError = 1.96 * se,

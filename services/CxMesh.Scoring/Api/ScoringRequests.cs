@@ -105,15 +105,7 @@ public sealed partial class ScoringRequests(DateOnly today, int retentionDays)
     /// <summary>The metric and which questions of it: NPS and eNPS default to all their questions, CSAT and CES to the standard one.</summary>
     public (MetricKind Kind, MetricKey Key) Metric(Metric metric, string questionId, string field = "metric", string questionField = "question_id")
     {
-        MetricKind? kind = metric switch
-        {
-            Common.V1.Metric.Nps => MetricKind.Nps,
-            Common.V1.Metric.Enps => MetricKind.Enps,
-            Common.V1.Metric.Csat => MetricKind.Csat,
-            Common.V1.Metric.Ces => MetricKind.Ces,
-            Common.V1.Metric.Custom => MetricKind.Custom,
-            _ => null,
-        };
+        var kind = MetricKinds.FromProto(metric);
         Check(kind is not null, field, metric == Common.V1.Metric.Unspecified ? $"{field} is required." : $"{field} is not a known metric.");
         Check(questionId.Length == 0 || AttributeName().IsMatch(questionId), questionField, $"{questionField} must be a question id (1-64 characters of a-z, 0-9, '.', '_' or '-').");
         Check(kind != MetricKind.Custom || questionId.Length > 0, questionField, $"{questionField} is required for custom metrics.");

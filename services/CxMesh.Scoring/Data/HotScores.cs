@@ -6,36 +6,6 @@ using Microsoft.Extensions.Options;
 
 namespace CxMesh.Scoring.Data;
 
-public sealed class ScoringOptions
-{
-    public const string Section = "Scoring";
-
-    /// <summary>
-    /// How long a hot score lives in Redis. Bounds how stale a cached score can be after Redis missed
-    /// updates during an outage; normal updates replace it at once.
-    /// </summary>
-    public TimeSpan HotScoreTtl { get; set; } = TimeSpan.FromMinutes(5);
-
-    /// <summary>Feedback without a journey is attributed to the customer's latest touchpoint at most this long before it.</summary>
-    public TimeSpan AttributionWindow { get; set; } = TimeSpan.FromDays(7);
-
-    /// <summary>Windows may not start earlier than this many days ago; older daily statistics are deleted.</summary>
-    public int RetentionDays { get; set; } = 730;
-
-    /// <summary>Score-drop alerts: the last N days against the N before, two-sided at this level, each window with at least this many responses.</summary>
-    public int DropAlertWindowDays { get; set; } = 7;
-
-    public double DropAlertAlpha { get; set; } = 0.01;
-
-    public int DropAlertMinN { get; set; } = 30;
-
-    /// <summary>score.changed is published at most this often per scope, metric, question and window.</summary>
-    public TimeSpan ScoreChangedThrottle { get; set; } = TimeSpan.FromSeconds(5);
-
-    /// <summary>A complaint at or below this sentiment raises an alert whatever its ratings.</summary>
-    public double NegativeComplaintSentiment { get; set; } = -0.5;
-}
-
 /// <summary>
 /// The rolling 7-, 30- and 90-day statistics of every scope with data, kept hot in Redis by the refresher, read
 /// first, rebuilt from Postgres on a miss. Keys: <c>&lt;prefix&gt;:scoring:hot:&lt;days&gt;:&lt;end day&gt;:&lt;metric&gt;:&lt;question&gt;:&lt;scope&gt;</c>;

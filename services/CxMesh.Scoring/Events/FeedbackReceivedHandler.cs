@@ -4,6 +4,7 @@ using CxMesh.Platform.Api;
 using CxMesh.Platform.Messaging;
 using CxMesh.Scoring.Data;
 using CxMesh.Scoring.Domain;
+using CxMesh.Scoring.Workers;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.Options;
 
@@ -138,15 +139,7 @@ public sealed class FeedbackReceivedHandler(HotScoreRefresher refresher, TimePro
 
     private static QuestionDefinition Definition(RatingValue r)
     {
-        var metric = r.Metric switch
-        {
-            Metric.Nps => MetricKind.Nps,
-            Metric.Enps => MetricKind.Enps,
-            Metric.Csat => MetricKind.Csat,
-            Metric.Ces => MetricKind.Ces,
-            Metric.Custom => MetricKind.Custom,
-            _ => throw new InvalidEventException($"rating of question '{r.QuestionId}' has no metric."),
-        };
+        var metric = MetricKinds.FromProto(r.Metric) ?? throw new InvalidEventException($"rating of question '{r.QuestionId}' has no metric.");
         if (r.QuestionId.Length is 0 or > 64) throw new InvalidEventException("a rating's question_id is missing or too long.");
         if (r.ScaleMin >= r.ScaleMax) throw new InvalidEventException($"question '{r.QuestionId}' has no scale ({r.ScaleMin}-{r.ScaleMax}).");
         if (metric is MetricKind.Nps or MetricKind.Enps && (r.ScaleMin != 0 || r.ScaleMax != 10))
@@ -196,7 +189,7 @@ public sealed class FeedbackReceivedHandler(HotScoreRefresher refresher, TimePro
         };
         if (detractor.Question is { } q)
         {
-            alert.Metric = HotScoreRefresher.ToProto(q.Metric);
+            alert.Metric = MetricKinds.ToProto(q.Metric);
             alert.QuestionId = q.Id;
             alert.Rating = (int)detractor.Stats.Sum;
         }

@@ -179,18 +179,35 @@ public sealed class ProtoFuzzer(CxMeshTestHost host, int seed)
                     }
                     break;
                 case MethodType.ClientStreaming:
-                    using (var call = invoker.AsyncClientStreamingCall(method, null, options))
                     {
-                        await WriteAllAsync(call.RequestStream, @case.Frames);
-                        await call.ResponseAsync;
+                        var call = invoker.AsyncClientStreamingCall(method, null, options);
+                        var writing = WriteAllAsync(call.RequestStream, @case.Frames);
+                        try
+                        {
+                            await call.ResponseAsync;
+                        }
+                        finally
+                        {
+                            // The server may answer without reading everything (a refused frame, a limit): ending the
+                            // call releases a write that waits for it to read.
+                            call.Dispose();
+                            await writing;
+                        }
                     }
                     break;
                 default:
-                    using (var call = invoker.AsyncDuplexStreamingCall(method, null, options))
                     {
+                        var call = invoker.AsyncDuplexStreamingCall(method, null, options);
                         var writing = WriteAllAsync(call.RequestStream, @case.Frames);
-                        while (await call.ResponseStream.MoveNext(ct)) { }
-                        await writing;
+                        try
+                        {
+                            while (await call.ResponseStream.MoveNext(ct)) { }
+                        }
+                        finally
+                        {
+                            call.Dispose();
+                            await writing;
+                        }
                     }
                     break;
             }
@@ -209,7 +226,7 @@ public sealed class ProtoFuzzer(CxMeshTestHost host, int seed)
             foreach (var frame in frames) await writer.WriteAsync(frame);
             await writer.CompleteAsync();
         }
-        catch (Exception ex) when (ex is RpcException or InvalidOperationException or OperationCanceledException)
+        catch (Exception ex) when (ex is RpcException or InvalidOperationException or OperationCanceledException or IOException or ObjectDisposedException)
         {
             // The server answered before reading everything; its answer is what is judged.
         }

@@ -1,9 +1,9 @@
 using System.Collections.Concurrent;
-using CxMesh.Common.V1;
 using CxMesh.Events.V1;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
+using CxMesh.Scoring.Data;
 using CxMesh.Scoring.Domain;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
@@ -11,7 +11,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace CxMesh.Scoring.Data;
+namespace CxMesh.Scoring.Workers;
 
 /// <summary>
 /// After events change scopes, recomputes their hot windows in one query per round (however many events arrived),
@@ -105,7 +105,7 @@ public sealed class HotScoreRefresher(
                     EventId = $"score.changed/{Guid.CreateVersion7()}",
                     OccurredAt = Timestamp.FromDateTimeOffset(now),
                     ScopeKey = row.ScopeKey,
-                    Metric = ToProto(kind),
+                    Metric = MetricKinds.ToProto(kind),
                     QuestionId = row.Metric.QuestionId == ScoreStore.AllQuestions ? "" : row.Metric.QuestionId,
                     WindowDays = days,
                     Value = value,
@@ -129,7 +129,7 @@ public sealed class HotScoreRefresher(
                 OccurredAt = Timestamp.FromDateTimeOffset(now),
                 Kind = AlertKind.ScoreDrop,
                 ScopeKey = row.ScopeKey,
-                Metric = ToProto(kind),
+                Metric = MetricKinds.ToProto(kind),
                 QuestionId = row.Metric.QuestionId == ScoreStore.AllQuestions ? "" : row.Metric.QuestionId,
                 Value = current.Headline(kind).Value,
                 N = current.N,
@@ -166,13 +166,4 @@ public sealed class HotScoreRefresher(
             logger.LogWarning(ex, "Scoring maintenance failed; it runs again in an hour");
         }
     }
-
-    public static Metric ToProto(MetricKind kind) => kind switch
-    {
-        MetricKind.Nps => Metric.Nps,
-        MetricKind.Csat => Metric.Csat,
-        MetricKind.Ces => Metric.Ces,
-        MetricKind.Enps => Metric.Enps,
-        _ => Metric.Custom,
-    };
 }

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace CxMesh.Governance.Data;
+namespace CxMesh.Governance;
 
 /// <summary>Configuration section <c>Governance</c>.</summary>
 public sealed class GovernanceOptions : IValidatableObject

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace CxMesh.Governance.Api;
+namespace CxMesh.Governance.Workers;
 
 /// <summary>
 /// Marks actions past their due time overdue, publishes action.overdue once each and escalates to the journey's sponsor.

@@ -1,3 +1,4 @@
+using CxMesh.Journey.Data;
 using CxMesh.Platform.Postgres;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
@@ -5,20 +6,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
-namespace CxMesh.Journey.Data;
-
-/// <summary>Configuration section <c>Journey</c>.</summary>
-public sealed class JourneyOptions
-{
-    public const string Section = "Journey";
-
-    /// <summary>Off only in tests that need touchpoints to stay unprojected.</summary>
-    public bool ProjectorEnabled { get; set; } = true;
-    public int ProjectorBatchSize { get; set; } = 200;
-    public TimeSpan ProjectorPollInterval { get; set; } = TimeSpan.FromSeconds(5);
-    /// <summary>How often open instances past their inactivity timeout are queued to be abandoned.</summary>
-    public TimeSpan SweepInterval { get; set; } = TimeSpan.FromSeconds(30);
-}
+namespace CxMesh.Journey.Workers;
 
 /// <summary>
 /// Runs the projector (woken by <c>LISTEN cxmesh_journey_pending</c> and a poll) and the abandonment sweeper,
