@@ -48,11 +48,14 @@ public sealed class ErrorMappingTests
         Assert.Equal((int)Code.AlreadyExists, Map(new PostgresException("duplicate key", "ERROR", "ERROR", PostgresErrorCodes.UniqueViolation)).Code);
 
     [Fact]
-    public void A_broken_rule_is_FAILED_PRECONDITION_with_its_reason()
+    public void A_broken_rule_is_FAILED_PRECONDITION_with_its_reason_and_field()
     {
-        var status = Map(new PreconditionFailedException("CX_CODE_SIZE", "The CX code holds 3 to 5 drivers."));
+        var status = Map(new PreconditionFailedException("CX_CODE_SIZE", "The CX code holds 3 to 5 drivers.", "drivers"));
         Assert.Equal((int)Code.FailedPrecondition, status.Code);
-        Assert.Equal("CX_CODE_SIZE", status.Details.Single().Unpack<ErrorInfo>().Reason);
+        var info = status.GetDetail<ErrorInfo>();
+        Assert.Equal(("CX_CODE_SIZE", "drivers"), (info.Reason, info.Metadata["field"]));
+        var violation = Assert.Single(status.GetDetail<PreconditionFailure>().Violations);
+        Assert.Equal(("CX_CODE_SIZE", "drivers"), (violation.Type, violation.Subject));
     }
 
     public static TheoryData<Exception> Transient => new()

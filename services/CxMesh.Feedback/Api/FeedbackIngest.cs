@@ -78,8 +78,7 @@ public sealed class FeedbackIngest(
         var outcome = (await StoreAsync(await PrepareAsync([new IngestEntry(request)], ct), ct))[0];
         if (outcome.Status == SubmitStatus.Rejected)
         {
-            throw new PreconditionFailedException("IDEMPOTENCY_KEY_REUSED", outcome.Error!.Message,
-                new Dictionary<string, string> { ["field"] = "idempotency_key" });
+            throw new PreconditionFailedException("IDEMPOTENCY_KEY_REUSED", outcome.Error!.Message, "idempotency_key");
         }
         return outcome;
     }

@@ -27,21 +27,13 @@ public sealed partial class GovernanceGrpcService
         var end = Check.Date(s.EndDate, "sprint.end_date");
         if (SprintRules.LengthProblem(start, end) is { } length)
         {
-            throw new PreconditionFailedException("SPRINT_LENGTH", "The sprint rule: " + length, new Dictionary<string, string>
-            {
-                ["field"] = "sprint.end_date",
-                ["rule"] = $"{SprintRules.LengthDays} days",
-                ["expected_end_date"] = SprintRules.EndFor(start).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
-            });
+            throw new PreconditionFailedException("SPRINT_LENGTH", "The sprint rule: " + length, "sprint.end_date", new Dictionary<string, string>
+            { ["rule"] = $"{SprintRules.LengthDays} days", ["expected_end_date"] = SprintRules.EndFor(start).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) });
         }
         if (SprintRules.PriorityCountProblem(s.Priorities.Count) is { } count)
         {
-            throw new PreconditionFailedException("SPRINT_PRIORITY_COUNT", "The sprint rule: " + count, new Dictionary<string, string>
-            {
-                ["field"] = "sprint.priorities",
-                ["rule"] = $"{SprintRules.MinPriorities}-{SprintRules.MaxPriorities} priorities",
-                ["count"] = s.Priorities.Count.ToString(CultureInfo.InvariantCulture),
-            });
+            throw new PreconditionFailedException("SPRINT_PRIORITY_COUNT", "The sprint rule: " + count, "sprint.priorities", new Dictionary<string, string>
+            { ["rule"] = $"{SprintRules.MinPriorities}-{SprintRules.MaxPriorities} priorities", ["count"] = s.Priorities.Count.ToString(CultureInfo.InvariantCulture) });
         }
         var sprint = new SprintRow { Id = Guid.CreateVersion7(), Name = name, StartDate = start, EndDate = end };
         for (var i = 0; i < s.Priorities.Count; i++)

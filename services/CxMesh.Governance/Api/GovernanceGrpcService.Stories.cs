@@ -53,8 +53,7 @@ public sealed partial class GovernanceGrpcService
             _ => new NotFoundException("feedback", feedbackId.ToString()))).Item;
         if (item.Erased)
         {
-            throw new PreconditionFailedException("FEEDBACK_ERASED", $"feedback {feedbackId} belongs to an erased customer; it cannot become a case study.",
-                new Dictionary<string, string> { ["field"] = "feedback_id" });
+            throw new PreconditionFailedException("FEEDBACK_ERASED", $"feedback {feedbackId} belongs to an erased customer; it cannot become a case study.", "feedback_id");
         }
         var timeline = new List<CaseTimelineEntry>();
         if (item.CustomerId.Length > 0)

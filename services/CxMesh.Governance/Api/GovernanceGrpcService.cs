@@ -138,12 +138,8 @@ public sealed partial class GovernanceGrpcService(
         }
         if (CxCodeRules.DriverCountProblem(drivers.Count) is { } problem)
         {
-            throw new PreconditionFailedException("CX_CODE_DRIVER_COUNT", "The CX code rule: " + problem, new Dictionary<string, string>
-            {
-                ["field"] = "drivers",
-                ["rule"] = $"{CxCodeRules.MinDrivers}-{CxCodeRules.MaxDrivers} drivers",
-                ["count"] = drivers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            });
+            throw new PreconditionFailedException("CX_CODE_DRIVER_COUNT", "The CX code rule: " + problem, "drivers", new Dictionary<string, string>
+            { ["rule"] = $"{CxCodeRules.MinDrivers}-{CxCodeRules.MaxDrivers} drivers", ["count"] = drivers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) });
         }
         return new SetCxCodeResponse { Code = ProtoMapping.ToProto(await programme.SetCxCodeAsync(drivers, Actor(context), context.CancellationToken)) };
     }

@@ -159,8 +159,7 @@ public sealed class ActionStore(
                 ?? throw new FieldViolationException("action.idea_id", $"idea '{idea}' does not exist.");
             if (state != IdeaFlow.Accepted)
             {
-                throw new PreconditionFailedException("IDEA_NOT_ACCEPTED", $"idea '{idea}' is {state}; only accepted ideas become actions.",
-                    new Dictionary<string, string> { ["field"] = "action.idea_id", ["state"] = state });
+                throw new PreconditionFailedException("IDEA_NOT_ACCEPTED", $"idea '{idea}' is {state}; only accepted ideas become actions.", "action.idea_id", new Dictionary<string, string> { ["state"] = state });
             }
         }
         var now = clock.GetUtcNow().UtcDateTime;
@@ -243,8 +242,7 @@ public sealed class ActionStore(
         var state = await LockAsync(connection, tx, id, ct);
         if (!ActionFlow.CanMove(state, to))
         {
-            throw new PreconditionFailedException("ACTION_TRANSITION", $"action {id} is {state.Replace('_', ' ')}; it cannot move to {to.Replace('_', ' ')}.",
-                new Dictionary<string, string> { ["field"] = "action_id", ["from"] = state, ["to"] = to });
+            throw new PreconditionFailedException("ACTION_TRANSITION", $"action {id} is {state.Replace('_', ' ')}; it cannot move to {to.Replace('_', ' ')}.", "action_id", new Dictionary<string, string> { ["from"] = state, ["to"] = to });
         }
         var now = clock.GetUtcNow().UtcDateTime;
         await connection.ExecuteAsync(new CommandDefinition(
@@ -289,8 +287,7 @@ public sealed class ActionStore(
         var state = await LockAsync(connection, tx, id, ct);
         if (!ActionFlow.IsActive(state))
         {
-            throw new PreconditionFailedException("ACTION_TRANSITION", $"action {id} is {state}; only open or in-progress actions are reassigned.",
-                new Dictionary<string, string> { ["field"] = "action_id", ["from"] = state });
+            throw new PreconditionFailedException("ACTION_TRANSITION", $"action {id} is {state}; only open or in-progress actions are reassigned.", "action_id", new Dictionary<string, string> { ["from"] = state });
         }
         if (ownerId is not null) teamId = (await PeopleStore.RequireMemberAsync(connection, tx, ownerId, "owner_id", ct)).TeamId;
         else await PeopleStore.RequireTeamAsync(connection, tx, teamId!, "team_id", ct);

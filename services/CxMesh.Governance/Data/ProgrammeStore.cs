@@ -233,12 +233,8 @@ public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] Se
             "select count(*) from priorities where sprint_id = @SprintId", priority, tx, cancellationToken: ct));
         if (SprintRules.PriorityCountProblem(count + 1) is { } problem)
         {
-            throw new PreconditionFailedException("SPRINT_PRIORITY_COUNT", "The sprint rule: " + problem, new Dictionary<string, string>
-            {
-                ["field"] = "priority",
-                ["rule"] = $"{SprintRules.MinPriorities}-{SprintRules.MaxPriorities} priorities",
-                ["count"] = (count + 1).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            });
+            throw new PreconditionFailedException("SPRINT_PRIORITY_COUNT", "The sprint rule: " + problem, "priority", new Dictionary<string, string>
+            { ["rule"] = $"{SprintRules.MinPriorities}-{SprintRules.MaxPriorities} priorities", ["count"] = (count + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) });
         }
         await PeopleStore.RequireMemberAsync(connection, tx, priority.OwnerId, "priority.owner_id", ct);
         var ideas = Array.Empty<Guid>();
@@ -263,8 +259,7 @@ public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] Se
             ?? throw new FieldViolationException("idea_id", $"idea '{i}' does not exist.");
         if (state is IdeaFlow.Proposed or IdeaFlow.Rejected)
         {
-            throw new PreconditionFailedException("IDEA_NOT_ACCEPTED", $"idea '{i}' is {state}; only accepted ideas join a sprint.",
-                new Dictionary<string, string> { ["field"] = "idea_id", ["state"] = state });
+            throw new PreconditionFailedException("IDEA_NOT_ACCEPTED", $"idea '{i}' is {state}; only accepted ideas join a sprint.", "idea_id", new Dictionary<string, string> { ["state"] = state });
         }
     }
 
@@ -321,8 +316,7 @@ public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] Se
             ?? throw new NotFoundException("idea", ideaId.ToString());
         if (state == IdeaFlow.Rejected)
         {
-            throw new PreconditionFailedException("IDEA_REJECTED", $"idea '{ideaId}' was rejected; it takes no more votes.",
-                new Dictionary<string, string> { ["field"] = "idea_id", ["state"] = state });
+            throw new PreconditionFailedException("IDEA_REJECTED", $"idea '{ideaId}' was rejected; it takes no more votes.", "idea_id", new Dictionary<string, string> { ["state"] = state });
         }
         if (await connection.ExecuteAsync(new CommandDefinition(
             "insert into idea_votes (idea_id, member_id) values (@ideaId, @memberId) on conflict do nothing", new { ideaId, memberId }, tx, cancellationToken: ct)) == 0)
@@ -343,8 +337,7 @@ public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] Se
             ?? throw new NotFoundException("idea", ideaId.ToString());
         if (!IdeaFlow.CanMove(state, to))
         {
-            throw new PreconditionFailedException("IDEA_TRANSITION", $"idea '{ideaId}' is {state}; it cannot move to {to}.",
-                new Dictionary<string, string> { ["field"] = "to", ["from"] = state, ["to"] = to });
+            throw new PreconditionFailedException("IDEA_TRANSITION", $"idea '{ideaId}' is {state}; it cannot move to {to}.", "to", new Dictionary<string, string> { ["from"] = state, ["to"] = to });
         }
         var idea = await connection.QuerySingleAsync<IdeaRow>(new CommandDefinition(
             $"""

@@ -69,12 +69,11 @@ public sealed class SharingStore([FromKeyedServices(GovernanceModule.Name)] Serv
             ?? throw new NotFoundException("sharing approval", $"{agreementId} version {version}");
         if (SharingRules.FourEyesProblem(submittedBy, actor) is { } problem)
         {
-            throw new PreconditionFailedException("FOUR_EYES", problem, new Dictionary<string, string> { ["field"] = "agreement_id", ["submitted_by"] = submittedBy });
+            throw new PreconditionFailedException("FOUR_EYES", problem, "agreement_id", new Dictionary<string, string> { ["submitted_by"] = submittedBy });
         }
         if (state != "pending")
         {
-            throw new PreconditionFailedException("SHARING_DECIDED", $"agreement {agreementId} version {version} was {state} already.",
-                new Dictionary<string, string> { ["field"] = "version", ["state"] = state });
+            throw new PreconditionFailedException("SHARING_DECIDED", $"agreement {agreementId} version {version} was {state} already.", "version", new Dictionary<string, string> { ["state"] = state });
         }
         var now = clock.GetUtcNow().UtcDateTime;
         var row = await connection.QuerySingleAsync<SharingApprovalRow>(new CommandDefinition(

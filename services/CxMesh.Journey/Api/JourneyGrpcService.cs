@@ -121,8 +121,8 @@ public sealed class JourneyGrpcService(
             {
                 Code.NotFound => new NotFoundException("journey", request.Touchpoint.JourneyKey),
                 Code.FailedPrecondition when result.Error.Field.EndsWith("idempotency_key", StringComparison.Ordinal) =>
-                    new PreconditionFailedException("IDEMPOTENCY_KEY_REUSED", result.Error.Message, new Dictionary<string, string> { ["field"] = result.Error.Field }),
-                Code.FailedPrecondition => new PreconditionFailedException("JOURNEY_ARCHIVED", result.Error.Message, new Dictionary<string, string> { ["field"] = result.Error.Field }),
+                    new PreconditionFailedException("IDEMPOTENCY_KEY_REUSED", result.Error.Message, result.Error.Field),
+                Code.FailedPrecondition => new PreconditionFailedException("JOURNEY_ARCHIVED", result.Error.Message, result.Error.Field),
                 _ => new FieldViolationException(result.Error.Field, result.Error.Message),
             };
         }

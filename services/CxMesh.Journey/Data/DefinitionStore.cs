@@ -44,13 +44,13 @@ public sealed class DefinitionStore([FromKeyedServices(JourneyModule.Name)] Serv
             ?? throw new NotFoundException("journey", definition.Key);
         if (head.ArchivedAt is not null)
         {
-            throw new PreconditionFailedException("JOURNEY_ARCHIVED", $"Journey '{definition.Key}' is archived and cannot change.");
+            throw new PreconditionFailedException("JOURNEY_ARCHIVED", $"Journey '{definition.Key}' is archived and cannot change.", "definition.key");
         }
         if (expectedVersion != 0 && expectedVersion != head.Current)
         {
             throw new PreconditionFailedException("VERSION_MISMATCH",
                 $"Journey '{definition.Key}' is at version {head.Current}, not {expectedVersion}; reload it and apply the change again.",
-                new Dictionary<string, string> { ["current_version"] = head.Current.ToString() });
+                "expected_version", new Dictionary<string, string> { ["current_version"] = head.Current.ToString() });
         }
         var next = head.Current + 1;
         await connection.ExecuteAsync(new CommandDefinition(

@@ -35,10 +35,9 @@ public sealed class ReportPublisher(PartnerStore partners, ReportStore reports, 
     private async Task<Report> PublishOnceAsync(string partnerId, DateOnly start, DateOnly end, DateTime? scheduledFor, CancellationToken ct)
     {
         var partner = await partners.GetAsync(partnerId, ct) ?? throw new NotFoundException("partner", partnerId);
-        if (partner.Status != "active") throw new PreconditionFailedException("PARTNER_SUSPENDED", $"partner {partner.Id} is suspended.", new Dictionary<string, string> { ["field"] = "partner_id" });
+        if (partner.Status != "active") throw new PreconditionFailedException("PARTNER_SUSPENDED", $"partner {partner.Id} is suspended.", "partner_id");
         var agreement = await partners.ActiveAsync(partner.Id, ct)
-            ?? throw new PreconditionFailedException("NO_ACTIVE_AGREEMENT", $"partner {partner.Id} has no active sharing agreement: nothing is shared without one.",
-                new Dictionary<string, string> { ["field"] = "partner_id" });
+            ?? throw new PreconditionFailedException("NO_ACTIVE_AGREEMENT", $"partner {partner.Id} has no active sharing agreement: nothing is shared without one.", "partner_id");
         var (report, periodItems) = await renderer.BuildAsync(partner, agreement, start, end, ct);
         report.PublishedAt = Timestamp.FromDateTimeOffset(clock.GetUtcNow());
         report.ContentHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(report))));

@@ -120,7 +120,7 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
             "select status from partners where id = @id for update", new { id }, tx, cancellationToken: ct)) ?? throw new NotFoundException("partner", id);
         if (status != "suspended")
         {
-            throw new PreconditionFailedException("PARTNER_NOT_SUSPENDED", $"partner {id} is {status}, not suspended.", new Dictionary<string, string> { ["field"] = "id" });
+            throw new PreconditionFailedException("PARTNER_NOT_SUSPENDED", $"partner {id} is {status}, not suspended.", "id");
         }
         var partner = await connection.QuerySingleAsync<PartnerRow>(new CommandDefinition(
             $"update partners set status = 'active', updated_at = now() where id = @id returning {PartnerColumns}", new { id }, tx, cancellationToken: ct));
@@ -276,8 +276,7 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
             await tx.RollbackAsync(ct);
             var current = await AgreementAsync(agreementId, version, ct);
             if (current is null || current.Version != version) throw new NotFoundException("agreement", $"{agreementId} version {version}");
-            throw new PreconditionFailedException("AGREEMENT_STATE", $"agreement version {version} is {current.State}, not draft.",
-                new Dictionary<string, string> { ["field"] = "agreement_id", ["state"] = current.State });
+            throw new PreconditionFailedException("AGREEMENT_STATE", $"agreement version {version} is {current.State}, not draft.", "agreement_id", new Dictionary<string, string> { ["state"] = current.State });
         }
         var partnerName = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
             "select name from partners where id = @PartnerId", moved, tx, cancellationToken: ct)) ?? "";

@@ -272,8 +272,7 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
         if (overlapping is { } o)
         {
             throw new PreconditionFailedException("PERIOD_ALREADY_REPORTED",
-                $"report {o.ReportId} already covers {o.Start:yyyy-MM-dd} to {o.End:yyyy-MM-dd}: a partner's reports never overlap, so no figure can be read off the difference of two.",
-                new Dictionary<string, string> { ["field"] = "start_date", ["report_id"] = o.ReportId.ToString() });
+                $"report {o.ReportId} already covers {o.Start:yyyy-MM-dd} to {o.End:yyyy-MM-dd}: a partner's reports never overlap, so no figure can be read off the difference of two.", "start_date", new Dictionary<string, string> { ["report_id"] = o.ReportId.ToString() });
         }
         await connection.ExecuteAsync(new CommandDefinition(
             """

@@ -125,7 +125,12 @@ public static class ServiceClients
         {
             // What this service asked for, from data it holds (a sprint's scope and dates), is not something the other
             // service can answer: the caller learns why, in the other service's words.
+            // The field is the other service's (this request may have no field of that name): named as "<service>:<field>".
+            var status = e.GetRpcStatus();
+            var theirField = status?.GetDetail<Google.Rpc.BadRequest>()?.FieldViolations.FirstOrDefault()?.Field
+                ?? status?.GetDetail<Google.Rpc.ErrorInfo>()?.Metadata.GetValueOrDefault("field");
             throw new Errors.PreconditionFailedException($"{service.ToUpperInvariant()}_REFUSED", $"The {service} service refused the request: {e.Status.Detail}",
+                string.IsNullOrEmpty(theirField) ? "" : $"{service}:{theirField}",
                 new Dictionary<string, string> { ["service"] = service, ["code"] = e.StatusCode.ToString() });
         }
         catch (RpcException e) when (e.StatusCode is not StatusCode.Cancelled)

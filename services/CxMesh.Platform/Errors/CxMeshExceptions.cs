@@ -15,10 +15,12 @@ public sealed class AlreadyExistsException(string message) : Exception(message);
 /// A business rule forbids the call in the current state. Mapped to FAILED_PRECONDITION with a
 /// google.rpc.ErrorInfo carrying <see cref="Reason"/> (an UPPER_SNAKE identifier callers can switch on).
 /// </summary>
-public sealed class PreconditionFailedException(string reason, string message, IReadOnlyDictionary<string, string>? metadata = null)
+public sealed class PreconditionFailedException(string reason, string message, string field, IReadOnlyDictionary<string, string>? metadata = null)
     : Exception(message)
 {
     public string Reason { get; } = reason;
+    /// <summary>The request field whose value broke the rule (a proto field path).</summary>
+    public string Field { get; } = field;
     public IReadOnlyDictionary<string, string> Metadata { get; } = metadata ?? new Dictionary<string, string>();
 }
 

@@ -147,9 +147,16 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
             case PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } unique:
                 return new Status { Code = (int)Code.AlreadyExists, Message = $"A record with the same key exists already ({unique.ConstraintName})." };
             case PreconditionFailedException rule:
+                // ErrorInfo carries the reason and the field (as "field", where clients have always read it);
+                // PreconditionFailure is the standard detail for the same, for generic clients.
                 var info = new ErrorInfo { Reason = rule.Reason, Domain = ErrorDomain };
+                if (rule.Field.Length > 0) info.Metadata["field"] = rule.Field;
                 foreach (var (k, v) in rule.Metadata) info.Metadata[k] = v;
-                return new Status { Code = (int)Code.FailedPrecondition, Message = rule.Message, Details = { Any.Pack(info) } };
+                var failure = new PreconditionFailure
+                {
+                    Violations = { new PreconditionFailure.Types.Violation { Type = rule.Reason, Subject = rule.Field, Description = Cut(rule.Message, MaxDescriptionLength) } },
+                };
+                return new Status { Code = (int)Code.FailedPrecondition, Message = rule.Message, Details = { Any.Pack(info), Any.Pack(failure) } };
             case Clients.DependencyUnavailableException dependency:
                 return new Status
                 {
