@@ -23,15 +23,7 @@ internal static class HostileBenchmarks
     public static async Task FuzzAsync(int perMethod, int seeds)
     {
         Console.WriteLine($"# Fuzzer: {seeds} seed(s), up to {perMethod} sampled cases per RPC each (plus the empty, plausible and raw-frame cases)");
-        await using var host = await CxMeshTestHost.StartAsync(s =>
-        {
-            foreach (var limit in new[] { "ingest", "import", "download" })
-            {
-                s.Settings[$"RateLimits:{limit}:Permits"] = "1000000";
-                s.Settings[$"RateLimits:{limit}:Burst"] = "1000000";
-                s.Settings[$"RateLimits:{limit}:Concurrent"] = "64";
-            }
-        });
+        await using var host = await CxMeshTestHost.StartAsync(s => s.LiftCallerLimits());
         var total = 0;
         var elapsed = TimeSpan.Zero;
         var findings = new List<FuzzFinding>();

@@ -17,16 +17,7 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
     public const int Seed = 20261130;
     private CxMeshTestHost host = null!;
 
-    public async Task InitializeAsync() => host = await CxMeshTestHost.StartAsync(s =>
-    {
-        // The fuzzer is one caller making thousands of calls: its limits are not what is tested here.
-        foreach (var limit in new[] { "ingest", "import", "download" })
-        {
-            s.Settings[$"RateLimits:{limit}:Permits"] = "100000";
-            s.Settings[$"RateLimits:{limit}:Burst"] = "100000";
-            s.Settings[$"RateLimits:{limit}:Concurrent"] = "64";
-        }
-    });
+    public async Task InitializeAsync() => host = await CxMeshTestHost.StartAsync(s => s.LiftCallerLimits());
 
     public async Task DisposeAsync() => await host.DisposeAsync();
 

@@ -28,6 +28,21 @@ public sealed class TestHostSettings
     public string RedisKeyPrefix { get; set; } = $"test-{Guid.NewGuid():N}";
     public Dictionary<string, string?> Settings { get; } = new();
     public Action<IServiceCollection>? ConfigureServices { get; set; }
+
+    /// <summary>
+    /// Lifts the per-caller limits (<c>RateLimits:&lt;limit&gt;</c>) for a host whose one caller makes thousands of calls
+    /// on purpose (the fuzzer); <paramref name="only"/> names the limits, all three when empty.
+    /// </summary>
+    public TestHostSettings LiftCallerLimits(params string[] only)
+    {
+        foreach (var limit in only.Length > 0 ? only : ["ingest", "import", "download"])
+        {
+            Settings[$"RateLimits:{limit}:Permits"] = "1000000";
+            Settings[$"RateLimits:{limit}:Burst"] = "1000000";
+            Settings[$"RateLimits:{limit}:Concurrent"] = "64";
+        }
+        return this;
+    }
 }
 
 /// <summary>cxmesh-server on a TestServer (no ports), with real Postgres and Redis.</summary>
@@ -62,7 +77,8 @@ public sealed class CxMeshTestHost : IAsyncDisposable
 
     public static async Task<CxMeshTestHost> StartAsync(Action<TestHostSettings>? configure = null)
     {
-        var settings = new TestHostSettings();
+        // Tests import and download many times a second as one caller; CallerLimitTests sets its own limits.
+        var settings = new TestHostSettings().LiftCallerLimits("import", "download");
         configure?.Invoke(settings);
         var wanted = settings.Services == "all" ? MigrationAssemblies.Keys : settings.Services.Split(',', StringSplitOptions.TrimEntries);
         foreach (var service in wanted.Where(s => !settings.Databases.ContainsKey(s)))
@@ -82,12 +98,6 @@ public sealed class CxMeshTestHost : IAsyncDisposable
             ["Partner:SecretKeys:test1"] = ContactKey,
             ["ConnectionStrings:redis"] = settings.Redis,
             ["Redis:KeyPrefix"] = settings.RedisKeyPrefix,
-            // Tests import and download many times a second as one caller; CallerLimitTests sets its own limits.
-            ["RateLimits:import:Burst"] = "1000",
-            ["RateLimits:import:Permits"] = "1000",
-            ["RateLimits:import:Concurrent"] = "8",
-            ["RateLimits:download:Burst"] = "1000",
-            ["RateLimits:download:Permits"] = "1000",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:CxMesh"] = "Warning",
         };

@@ -29,8 +29,7 @@ public sealed class MalformedRequestException : RpcException
 
     private static (Grpc.Core.Status, Metadata, string) Build(string messageType, Exception cause)
     {
-        var why = cause.Message.Length > 200 ? cause.Message[..200] + "…" : cause.Message;
-        var description = $"The request could not be parsed as a {messageType}: {why}";
+        var description = $"The request could not be parsed as a {messageType}: {ErrorMappingInterceptor.Cut(cause.Message, ErrorMappingInterceptor.MaxDescriptionLength)}";
         var exception = new Status
         {
             Code = (int)Code.InvalidArgument,
