@@ -5,6 +5,7 @@ using CxMesh.Partner.Api;
 using CxMesh.Partner.Data;
 using CxMesh.Partner.Domain;
 using CxMesh.Partner.Events;
+using CxMesh.Partner.UseCases;
 using CxMesh.Partner.Workers;
 using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
@@ -40,7 +41,8 @@ public static class PartnerModule
         builder.Services.AddSingleton<ReportStore>();
         builder.Services.AddSingleton<ReportRenderer>();
         builder.Services.AddSingleton<AlignmentStore>();
-        builder.Services.AddSingleton<ReportPublisher>();
+        builder.Services.AddSingleton<PublishReport>();
+        builder.Services.AddSingleton<SubmitResponse>();
         builder.Services.AddValidatedOptions<ScheduleOptions>(ScheduleOptions.Section);
         builder.Services.AddSingleton<ReportScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReportScheduler>());

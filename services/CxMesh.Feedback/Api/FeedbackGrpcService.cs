@@ -1,8 +1,8 @@
 using CxMesh.Common.V1;
-using CxMesh.Events.V1;
 using CxMesh.Feedback.Data;
 using CxMesh.Feedback.Domain;
 using CxMesh.Feedback.Domain.Text;
+using CxMesh.Feedback.UseCases;
 using CxMesh.Feedback.V1;
 using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
@@ -17,7 +17,7 @@ using Question = CxMesh.Feedback.Domain.Question;
 namespace CxMesh.Feedback.Api;
 
 public sealed class FeedbackGrpcService(
-    FeedbackIngest ingest, CsvFeedbackImport csvImport, FeedbackStore store, TimeProvider clock, ContactVault vault, QuestionRegistry questions, FeedbackQueries queries, ThemeCatalog themes,
+    SubmitFeedback ingest, ImportFeedbackCsv csvImport, EraseCustomer eraseCustomer, FeedbackStore store, TimeProvider clock, ContactVault vault, QuestionRegistry questions, FeedbackQueries queries, ThemeCatalog themes,
     Microsoft.Extensions.Options.IOptions<FeedbackOptions> options)
     : FeedbackService.FeedbackServiceBase
 {
@@ -216,17 +216,8 @@ public sealed class FeedbackGrpcService(
     [Authorize(Roles = Roles.Admin)]
     public override async Task<EraseCustomerResponse> EraseCustomer(EraseCustomerRequest request, ServerCallContext context)
     {
-        if (request.CustomerId.Length is 0 or > FeedbackLimits.MaxIdLength || !FeedbackLimits.Token().IsMatch(request.CustomerId))
-        {
-            throw new FieldViolationException("customer_id", "customer_id is required: 1-128 characters of letters, digits and . _ : -");
-        }
         if (request.WaitSeconds is < 0 or > 30) throw new FieldViolationException("wait_seconds", "wait_seconds must be 0-30.");
-        var erasure = await store.EraseCustomerAsync(request.CustomerId, customerId => new FeedbackErased
-        {
-            EventId = Guid.CreateVersion7().ToString(),
-            OccurredAt = Timestamp.FromDateTimeOffset(clock.GetUtcNow()),
-            CustomerId = customerId,
-        }, context.CancellationToken);
+        var erasure = await eraseCustomer.EraseAsync(request.CustomerId, context.CancellationToken);
         var receipt = await ReceiptAsync(erasure.EventId, context.CancellationToken);
         var until = clock.GetUtcNow().AddSeconds(request.WaitSeconds);
         while (!receipt.Complete && clock.GetUtcNow() < until)

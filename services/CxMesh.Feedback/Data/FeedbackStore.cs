@@ -1,6 +1,5 @@
 using System.Text.Json;
 using CxMesh.Events.V1;
-using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
@@ -64,43 +63,22 @@ public sealed record ItemToStore(string IdempotencyKey, byte[] RequestHash, NewF
 /// <summary>What became of one item: stored (Row is what was written), replayed (Id is the first item) or refused.</summary>
 public sealed record StoreResult(Guid Id, StoreOutcome Outcome, FeedbackRow? Row = null);
 
-public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] ServiceDatabase database, IOptions<FeedbackOptions> options, TimeProvider clock)
+public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] ServiceDatabase database, IOptions<FeedbackOptions> options)
 {
     /// <summary>
-    /// Stores a batch of checked items, their contact details, ratings and feedback.received events in one
-    /// transaction with set-based statements. An item whose idempotency key was seen before (in an earlier call or
-    /// earlier in this batch) is a replay of the first when the request is the same, refused otherwise; an item
-    /// whose (source system, external id) is stored already is a replay of that one (a re-import). Items are
-    /// taken in order, so the first saying of a duplicate voice in a batch is the original.
+    /// Stores a batch of checked items, their contact details and ratings in the write, with set-based statements. An
+    /// item whose idempotency key was seen before (in an earlier call or earlier in this batch) is a replay of the first
+    /// when the request is the same, refused otherwise; an item whose (source system, external id) is stored already is
+    /// a replay of that one (a re-import). Items are taken in order, so the first saying of a duplicate voice in a batch
+    /// is the original. Null when a concurrent import of the same external ids won the race between the check and the
+    /// insert: the write is spoilt, and the caller runs it again in a new one (whose check sees the winner's rows).
     /// </summary>
-    public async Task<IReadOnlyList<StoreResult>> StoreManyAsync(IReadOnlyList<ItemToStore> items,
-        Func<FeedbackRow, FeedbackReceived> toEvent, CancellationToken ct)
-    {
-        if (items.Count == 0) return [];
-        // A concurrent import of the same external ids can win the race between our check and our insert: then the
-        // transaction is rolled back and run again, and the check sees the winner's rows.
-        for (var attempt = 1; ; attempt++)
-        {
-            await using var connection = await database.OpenConnectionAsync(ct);
-            await using var tx = await connection.BeginTransactionAsync(ct);
-            var results = await TryStoreAsync(connection, tx, items, toEvent, ct);
-            if (results is not null)
-            {
-                await tx.CommitAsync(ct);
-                return results;
-            }
-            await tx.RollbackAsync(ct);
-            if (attempt == 3) throw new InvalidOperationException("A batch kept racing another import of the same external ids.");
-        }
-    }
-
-    private async Task<IReadOnlyList<StoreResult>?> TryStoreAsync(NpgsqlConnection connection, NpgsqlTransaction tx,
-        IReadOnlyList<ItemToStore> items, Func<FeedbackRow, FeedbackReceived> toEvent, CancellationToken ct)
+    public async Task<IReadOnlyList<StoreResult>?> TryStoreManyAsync(WriteScope write, IReadOnlyList<ItemToStore> items, CancellationToken ct)
     {
         var results = new StoreResult?[items.Count];
 
         // 1. Idempotency keys. Concurrent calls with one key serialise on the primary key: the second waits, then sees the first.
-        var claimed = (await connection.QueryAsync<Guid>(new CommandDefinition(
+        var claimed = (await write.Connection.QueryAsync<Guid>(new CommandDefinition(
             """
             insert into idempotency_keys (key, request_hash, feedback_id)
             select * from unnest(@keys, @hashes, @ids)
@@ -112,7 +90,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                 keys = items.Select(i => i.IdempotencyKey).ToArray(),
                 hashes = items.Select(i => i.RequestHash).ToArray(),
                 ids = items.Select(i => i.Item.Id).ToArray(),
-            }, tx, cancellationToken: ct))).ToHashSet();
+            }, write.Transaction, cancellationToken: ct))).ToHashSet();
         var claimants = new Dictionary<string, int>(StringComparer.Ordinal);
         for (var n = 0; n < items.Count; n++)
         {
@@ -121,9 +99,9 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
         var earlierKeys = items.Select(i => i.IdempotencyKey).Where(k => !claimants.ContainsKey(k)).Distinct().ToArray();
         var earlier = earlierKeys.Length == 0
             ? new Dictionary<string, (byte[] Hash, Guid Id)>()
-            : (await connection.QueryAsync<(string Key, byte[] Hash, Guid Id)>(new CommandDefinition(
+            : (await write.Connection.QueryAsync<(string Key, byte[] Hash, Guid Id)>(new CommandDefinition(
                 "select key, request_hash, feedback_id from idempotency_keys where key = any(@earlierKeys)",
-                new { earlierKeys }, tx, cancellationToken: ct))).ToDictionary(r => r.Key, r => (r.Hash, r.Id), StringComparer.Ordinal);
+                new { earlierKeys }, write.Transaction, cancellationToken: ct))).ToDictionary(r => r.Key, r => (r.Hash, r.Id), StringComparer.Ordinal);
 
         // 2. Re-imports: (source system, external id) stored before, or earlier in this batch.
         var external = items.Select((i, n) => (i.Item.Links.SourceSystem, i.Item.Links.ExternalId, n))
@@ -131,14 +109,14 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
         var existing = new Dictionary<(string?, string), Guid>();
         if (external.Count > 0)
         {
-            foreach (var row in await connection.QueryAsync<(string? System, string ExternalId, Guid Id)>(new CommandDefinition(
+            foreach (var row in await write.Connection.QueryAsync<(string? System, string ExternalId, Guid Id)>(new CommandDefinition(
                 """
                 select f.source_system, f.external_id, f.id
                 from unnest(@systems, @externalIds) as e(system, external_id)
                 join feedback_items f on f.source_system = e.system and f.external_id = e.external_id and f.external_id is not null
                 """,
                 new { systems = external.Select(e => e.SourceSystem).ToArray(), externalIds = external.Select(e => e.ExternalId!).ToArray() },
-                tx, cancellationToken: ct)))
+                write.Transaction, cancellationToken: ct)))
             {
                 existing[(row.System, row.ExternalId)] = row.Id;
             }
@@ -165,28 +143,28 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
         if (reimports.Count > 0)
         {
             // The key now stands for the item that was there already, so a retry of this request replays it too.
-            await connection.ExecuteAsync(new CommandDefinition(
+            await write.Connection.ExecuteAsync(new CommandDefinition(
                 "update idempotency_keys k set feedback_id = r.id from unnest(@keys, @ids) as r(key, id) where k.key = r.key",
-                new { keys = reimports.Select(r => r.Key).ToArray(), ids = reimports.Select(r => r.Id).ToArray() }, tx, cancellationToken: ct));
+                new { keys = reimports.Select(r => r.Key).ToArray(), ids = reimports.Select(r => r.Id).ToArray() }, write.Transaction, cancellationToken: ct));
         }
 
         // 3. Duplicate voices: the same customer, the same normalised text, within the window, in any channel.
-        var duplicateOf = await FindOriginalsAsync(connection, tx, toInsert.Select(n => items[n].Item).ToList(), ct);
+        var duplicateOf = await FindOriginalsAsync(write, toInsert.Select(n => items[n].Item).ToList(), ct);
 
         // 4. The items, their contact details, ratings and events.
         var rows = toInsert.Select(n => items[n].Item).ToList();
         // Binary COPY, the cheapest way in. The external ids were checked above; one stored by a concurrent import since
         // then violates the unique index, and the whole batch goes round again.
-        var receivedAt = ToMicroseconds(clock.GetUtcNow().UtcDateTime);
+        var receivedAt = ToMicroseconds(write.Now.UtcDateTime);
         try
         {
-            await CopyItemsAsync(connection, rows, receivedAt, duplicateOf, ct);
+            await CopyItemsAsync(write.Connection, rows, receivedAt, duplicateOf, ct);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == "feedback_items_source")
         {
             return null;
         }
-        await using (var copy = await connection.BeginBinaryImportAsync("copy feedback_ratings (feedback_id, question_id, value) from stdin (format binary)", ct))
+        await using (var copy = await write.Connection.BeginBinaryImportAsync("copy feedback_ratings (feedback_id, question_id, value) from stdin (format binary)", ct))
         {
             foreach (var item in rows)
             {
@@ -203,7 +181,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
         var contacts = rows.Where(i => i.Contact is not null).ToList();
         if (contacts.Count > 0)
         {
-            await connection.ExecuteAsync(new CommandDefinition(
+            await write.Connection.ExecuteAsync(new CommandDefinition(
                 """
                 insert into contact_details (feedback_id, customer_id, key_id, nonce, ciphertext, tag)
                 select * from unnest(@ids, @customers, @keyIds, @nonces, @ciphertexts, @tags)
@@ -216,10 +194,9 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                     nonces = contacts.Select(i => i.Contact!.Nonce).ToArray(),
                     ciphertexts = contacts.Select(i => i.Contact!.Ciphertext).ToArray(),
                     tags = contacts.Select(i => i.Contact!.Tag).ToArray(),
-                }, tx, cancellationToken: ct));
+                }, write.Transaction, cancellationToken: ct));
         }
 
-        var events = new List<FeedbackReceived>(rows.Count);
         foreach (var n in toInsert)
         {
             var item = items[n].Item;
@@ -232,10 +209,8 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                 Links = item.Links,
                 DuplicateOf = duplicateOf.TryGetValue(item.Id, out var d) ? d : null,
             };
-            events.Add(toEvent(stored));
             results[n] = new StoreResult(item.Id, StoreOutcome.Stored, stored);
         }
-        await OutboxCopy.EnqueueNewAsync(connection, Topics.FeedbackReceived, events, e => e.EventId, ct);
 
         // 5. Keys seen before: a replay of what they stand for when the request is the same, refused otherwise.
         for (var n = 0; n < items.Count; n++)
@@ -305,7 +280,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
     /// the window, stored before or earlier in this batch. Locks each (customer, text) pair for the transaction, in
     /// a fixed order, so two batches cannot both take the same saying for the original.
     /// </summary>
-    private async Task<Dictionary<Guid, Guid>> FindOriginalsAsync(NpgsqlConnection connection, NpgsqlTransaction tx,
+    private async Task<Dictionary<Guid, Guid>> FindOriginalsAsync(WriteScope write,
         IReadOnlyList<NewFeedback> items, CancellationToken ct)
     {
         var duplicateOf = new Dictionary<Guid, Guid>();
@@ -314,12 +289,12 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
         var window = options.Value.DuplicateWindow;
         var customers = candidates.Select(i => i.CustomerId!).ToArray();
         var hashes = candidates.Select(i => i.TextHash!).ToArray();
-        await connection.ExecuteAsync(new CommandDefinition(
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             select pg_advisory_xact_lock(k)
             from (select distinct hashtextextended(c || chr(31) || h, 0) as k from unnest(@customers, @hashes) as p(c, h) order by 1) ordered
-            """, new { customers, hashes }, tx, cancellationToken: ct));
-        var stored = (await connection.QueryAsync<(Guid Id, Guid? Original)>(new CommandDefinition(
+            """, new { customers, hashes }, write.Transaction, cancellationToken: ct));
+        var stored = (await write.Connection.QueryAsync<(Guid Id, Guid? Original)>(new CommandDefinition(
             """
             select t.id, (select f.id from feedback_items f
                           where f.customer_id = t.c and f.text_hash = t.h and f.duplicate_of is null
@@ -334,7 +309,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                 hashes,
                 givenAt = candidates.Select(i => i.GivenAt).ToArray(),
                 window,
-            }, tx, cancellationToken: ct))).ToDictionary(r => r.Id, r => r.Original);
+            }, write.Transaction, cancellationToken: ct))).ToDictionary(r => r.Id, r => r.Original);
 
         var originalsInBatch = new Dictionary<(string, string), List<NewFeedback>>();
         foreach (var item in candidates)
@@ -388,35 +363,29 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
     /// <summary>
     /// Deletes the customer's contact details and words (raw and redacted verbatims) and their items' idempotency keys,
     /// moves their items to a random pseudonym (ratings and themes stay, counted once as before), records the erasure
-    /// under a hash of the id and publishes feedback.erased, in one transaction. Safe to repeat.
+    /// under a hash of the id with the id of the event that announces it, in the write. Safe to repeat.
     /// </summary>
-    public async Task<Erasure> EraseCustomerAsync(string customerId, Func<string, FeedbackErased> toEvent, CancellationToken ct)
+    public static async Task<Erasure> EraseCustomerAsync(WriteScope write, string customerId, string eventId, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var verbatims = await connection.ExecuteAsync(new CommandDefinition(
+        var verbatims = await write.Connection.ExecuteAsync(new CommandDefinition(
             "update feedback_items set verbatim = null where customer_id = @customerId and verbatim is not null",
-            new { customerId }, tx, cancellationToken: ct));
-        var contacts = await connection.ExecuteAsync(new CommandDefinition(
-            "delete from contact_details where customer_id = @customerId", new { customerId }, tx, cancellationToken: ct));
-        await connection.ExecuteAsync(new CommandDefinition(
+            new { customerId }, write.Transaction, cancellationToken: ct));
+        var contacts = await write.Connection.ExecuteAsync(new CommandDefinition(
+            "delete from contact_details where customer_id = @customerId", new { customerId }, write.Transaction, cancellationToken: ct));
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             "delete from idempotency_keys k using feedback_items i where i.customer_id = @customerId and k.feedback_id = i.id",
-            new { customerId }, tx, cancellationToken: ct));
-        var items = await connection.ExecuteAsync(new CommandDefinition(
+            new { customerId }, write.Transaction, cancellationToken: ct));
+        var items = await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             update feedback_items set customer_id = @pseudonym, redacted_verbatim = null, erased_at = coalesce(erased_at, now())
             where customer_id = @customerId
-            """, new { customerId, pseudonym = $"erased-{Guid.NewGuid():N}" }, tx, cancellationToken: ct));
-        var evt = toEvent(customerId);
-        await connection.ExecuteAsync(new CommandDefinition(
+            """, new { customerId, pseudonym = $"erased-{Guid.NewGuid():N}" }, write.Transaction, cancellationToken: ct));
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into erasures (customer_hash, verbatims, contacts, items, event_id)
             values (encode(sha256(convert_to(@customerId, 'UTF8')), 'hex'), @verbatims, @contacts, @items, @eventId)
-            """, new { customerId, verbatims, contacts, items, eventId = evt.EventId }, tx, cancellationToken: ct));
-        await Outbox.EnqueueAsync(connection, tx, Topics.FeedbackErased, evt.EventId, evt, ct);
-        await Erasures.ForgetMessagesAsync(connection, tx, customerId, ct);
-        await tx.CommitAsync(ct);
-        return new Erasure(verbatims, contacts, items, evt.EventId);
+            """, new { customerId, verbatims, contacts, items, eventId }, write.Transaction, cancellationToken: ct));
+        return new Erasure(verbatims, contacts, items, eventId);
     }
 
     /// <summary>The sealed contact details customers gave, by customer (for redacting their names from all their items).</summary>
@@ -442,27 +411,17 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             """, new { ids = customerIds.ToArray(), except = except.ToArray() }, cancellationToken: ct))).ToList();
     }
 
-    /// <summary>New redacted texts of items, each with feedback.redacted for the services that hold the old one; one transaction.</summary>
-    public async Task UpdateRedactedAsync(IReadOnlyList<(Guid Id, string Redacted)> changes, CancellationToken ct)
+    /// <summary>New redacted texts of items that still have their raw words; returns the ones changed.</summary>
+    public static async Task<IReadOnlyList<Guid>> UpdateRedactedAsync(WriteScope write, IReadOnlyList<(Guid Id, string Redacted)> changes, CancellationToken ct)
     {
-        if (changes.Count == 0) return;
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "update feedback_items i set redacted_verbatim = c.redacted from unnest(@ids, @texts) as c(id, redacted) where i.id = c.id and i.verbatim is not null",
-            new { ids = changes.Select(c => c.Id).ToArray(), texts = changes.Select(c => c.Redacted).ToArray() }, tx, cancellationToken: ct));
-        foreach (var (id, redacted) in changes)
-        {
-            var evt = new FeedbackRedacted
-            {
-                EventId = $"feedback.redacted/{Guid.CreateVersion7()}",
-                OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(clock.GetUtcNow()),
-                FeedbackId = id.ToString(),
-                RedactedVerbatim = redacted,
-            };
-            await Outbox.EnqueueAsync(connection, tx, Topics.FeedbackRedacted, evt.EventId, evt, ct);
-        }
-        await tx.CommitAsync(ct);
+        if (changes.Count == 0) return [];
+        return (await write.Connection.QueryAsync<Guid>(new CommandDefinition(
+            """
+            update feedback_items i set redacted_verbatim = c.redacted from unnest(@ids, @texts) as c(id, redacted)
+            where i.id = c.id and i.verbatim is not null
+            returning i.id
+            """,
+            new { ids = changes.Select(c => c.Id).ToArray(), texts = changes.Select(c => c.Redacted).ToArray() }, write.Transaction, cancellationToken: ct))).ToList();
     }
 
     /// <summary>Records reads of raw personal data: one row per item and what of it was read.</summary>
@@ -488,8 +447,8 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
     }
 
     /// <summary>Records what another service removed for an erasure; a redelivered report changes nothing.</summary>
-    public static Task RecordErasureAppliedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ErasureApplied applied, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition(
+    public static Task RecordErasureAppliedAsync(WriteScope write, ErasureApplied applied, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into erasure_receipts (erasure_id, service, removed, applied_at) values (@erasureId, @service, @removed::jsonb, @appliedAt)
             on conflict (erasure_id, service) do nothing
@@ -499,7 +458,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                 service = applied.Service,
                 removed = JsonSerializer.Serialize(applied.Removed.ToDictionary()),
                 appliedAt = applied.OccurredAt?.ToDateTime() ?? DateTime.UtcNow,
-            }, tx, cancellationToken: ct));
+            }, write.Transaction, cancellationToken: ct));
 
     /// <summary>An erasure's receipt: feedback's own part and what each other service reported; null when there is no such erasure.</summary>
     public async Task<ErasureReceiptRow?> ErasureReceiptAsync(string erasureId, CancellationToken ct)

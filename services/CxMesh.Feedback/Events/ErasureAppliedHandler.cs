@@ -10,6 +10,6 @@ public sealed class ErasureAppliedHandler : IEventHandler<ErasureApplied>
     public Task HandleAsync(ErasureApplied evt, EventContext context, CancellationToken ct)
     {
         if (evt.ErasureId.Length == 0 || evt.Service.Length == 0) throw new InvalidEventException("erasure_id and service are required.");
-        return FeedbackStore.RecordErasureAppliedAsync(context.Connection, context.Transaction, evt, ct);
+        return FeedbackStore.RecordErasureAppliedAsync(context, evt, ct);
     }
 }

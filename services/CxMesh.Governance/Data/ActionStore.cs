@@ -70,10 +70,10 @@ public sealed class ActionStore(
     /// Who answers for a journey or touchpoint: the touchpoint's owner, else the journey's owner (with their team), else
     /// the CX team (created when missing), so an action is never left with nobody.
     /// </summary>
-    public static async Task<(string? OwnerId, string TeamId)> ResolveOwnerAsync(NpgsqlConnection connection, NpgsqlTransaction tx,
+    public static async Task<(string? OwnerId, string TeamId)> ResolveOwnerAsync(WriteScope write,
         string? journeyKey, string? touchpointKey, string cxTeam, CancellationToken ct)
     {
-        var owner = await connection.QuerySingleOrDefaultAsync<(string? OwnerId, string? TeamId)>(new CommandDefinition(
+        var owner = await write.Connection.QuerySingleOrDefaultAsync<(string? OwnerId, string? TeamId)>(new CommandDefinition(
             """
             select m.id, m.team_id from (
                 select owner_id, 1 as rank from touchpoint_owners where journey_key = @journeyKey and touchpoint_key = @touchpointKey
@@ -81,21 +81,21 @@ public sealed class ActionStore(
                 select owner_id, 2 from journey_owners where journey_key = @journeyKey
             ) o join members m on m.id = o.owner_id
             order by o.rank limit 1
-            """, new { journeyKey, touchpointKey }, tx, cancellationToken: ct));
+            """, new { journeyKey, touchpointKey }, write.Transaction, cancellationToken: ct));
         if (owner.OwnerId is not null) return (owner.OwnerId, owner.TeamId!);
-        await EnsureTeamAsync(connection, tx, cxTeam, ct);
+        await EnsureTeamAsync(write, cxTeam, ct);
         return (null, cxTeam);
     }
 
-    public static Task EnsureTeamAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string teamId, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition(
-            "insert into teams (id, name) values (@teamId, 'Customer experience') on conflict (id) do nothing", new { teamId }, tx, cancellationToken: ct));
+    public static Task EnsureTeamAsync(WriteScope write, string teamId, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
+            "insert into teams (id, name) values (@teamId, 'Customer experience') on conflict (id) do nothing", new { teamId }, write.Transaction, cancellationToken: ct));
 
     /// <summary>Inserts the action and publishes action.created in the caller's transaction; null when an action for the
     /// same alert or partner response exists already (at most one each).</summary>
-    public static async Task<ActionRow?> InsertAsync(NpgsqlConnection connection, NpgsqlTransaction tx, ActionRow action, string actor, CancellationToken ct)
+    public static async Task<ActionRow?> InsertAsync(WriteScope write, ActionRow action, string actor, CancellationToken ct)
     {
-        var created = await connection.QuerySingleOrDefaultAsync<ActionRow>(new CommandDefinition(
+        var created = await write.Connection.QuerySingleOrDefaultAsync<ActionRow>(new CommandDefinition(
             $"""
             insert into actions (id, source, title, detail, owner_id, team_id, journey_key, touchpoint_key, channel, created_at, due_at,
                                  alert_id, response_id, feedback_id, customer_id, partner_id, case_study_id, idea_id)
@@ -103,12 +103,11 @@ public sealed class ActionStore(
                     @AlertId, @ResponseId, @FeedbackId, @CustomerId, @PartnerId, @CaseStudyId, @IdeaId)
             on conflict do nothing
             returning {Columns}
-            """, action, tx, cancellationToken: ct));
+            """, action, write.Transaction, cancellationToken: ct));
         if (created is null) return null;
-        await AddHistoryAsync(connection, tx, created.Id, "created", actor, created.Source, created.CreatedAt, ct);
+        await AddHistoryAsync(write, created.Id, "created", actor, created.Source, created.CreatedAt, ct);
         var evt = new ActionCreated
         {
-            EventId = $"action.created/{created.Id}",
             OccurredAt = Timestamp.FromDateTime(created.CreatedAt),
             ActionId = created.Id.ToString(),
             Source = created.Source,
@@ -120,42 +119,41 @@ public sealed class ActionStore(
             DueAt = Timestamp.FromDateTime(created.DueAt),
             PartnerId = created.PartnerId ?? "",
         };
-        await Outbox.EnqueueAsync(connection, tx, Topics.ActionCreated, evt.EventId, evt, ct);
+        await write.PublishAsync(Topics.ActionCreated, evt, $"{created.Id}", ct);
         return created;
     }
 
-    private static Task AddHistoryAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid actionId, string kind, string actor, string? detail,
+    private static Task AddHistoryAsync(WriteScope write, Guid actionId, string kind, string actor, string? detail,
         DateTime at, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition(
+        write.Connection.ExecuteAsync(new CommandDefinition(
             "insert into action_history (action_id, kind, actor, detail, occurred_at) values (@actionId, @kind, @actor, @detail, @at)",
-            new { actionId, kind, actor, detail, at }, tx, cancellationToken: ct));
+            new { actionId, kind, actor, detail, at }, write.Transaction, cancellationToken: ct));
 
     /// <summary>An action by hand (or from a case study or an idea): owner or team as given, else resolved from the journey.</summary>
     public async Task<ActionRow> CreateAsync(ActionRow draft, string actor, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using var write = await database.BeginWriteAsync(ct);
         string? owner = draft.OwnerId, team = draft.TeamId;
         if (owner is not null)
         {
-            var member = await PeopleStore.RequireMemberAsync(connection, tx, owner, "action.owner_id", ct);
+            var member = await PeopleStore.RequireMemberAsync(write.Connection, write.Transaction, owner, "action.owner_id", ct);
             team ??= member.TeamId;
         }
         else if (team is not null)
         {
-            await PeopleStore.RequireTeamAsync(connection, tx, team, "action.team_id", ct);
+            await PeopleStore.RequireTeamAsync(write.Connection, write.Transaction, team, "action.team_id", ct);
         }
         else
         {
-            (owner, team) = await ResolveOwnerAsync(connection, tx, draft.JourneyKey, draft.TouchpointKey, options.Value.CxTeam, ct);
+            (owner, team) = await ResolveOwnerAsync(write, draft.JourneyKey, draft.TouchpointKey, options.Value.CxTeam, ct);
         }
-        if (draft.CaseStudyId is { } caseStudy && !await ExistsAsync(connection, tx, "case_studies", caseStudy, ct))
+        if (draft.CaseStudyId is { } caseStudy && !await ExistsAsync(write, "case_studies", caseStudy, ct))
         {
             throw new FieldViolationException("action.case_study_id", $"case study '{caseStudy}' does not exist.");
         }
         if (draft.IdeaId is { } idea)
         {
-            var state = await connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from ideas where id = @idea", new { idea }, tx, cancellationToken: ct))
+            var state = await write.Connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from ideas where id = @idea", new { idea }, write.Transaction, cancellationToken: ct))
                 ?? throw new FieldViolationException("action.idea_id", $"idea '{idea}' does not exist.");
             if (state != IdeaFlow.Accepted)
             {
@@ -178,13 +176,13 @@ public sealed class ActionStore(
             CaseStudyId = draft.CaseStudyId,
             IdeaId = draft.IdeaId,
         };
-        var created = await InsertAsync(connection, tx, action, actor, ct) ?? throw new InvalidOperationException("a new action id collided.");
-        await tx.CommitAsync(ct);
+        var created = await InsertAsync(write, action, actor, ct) ?? throw new InvalidOperationException("a new action id collided.");
+        await write.CommitAsync(ct);
         return created;
     }
 
-    private static Task<bool> ExistsAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string table, Guid id, CancellationToken ct) =>
-        connection.ExecuteScalarAsync<bool>(new CommandDefinition($"select exists (select 1 from {table} where id = @id)", new { id }, tx, cancellationToken: ct));
+    private static Task<bool> ExistsAsync(WriteScope write, string table, Guid id, CancellationToken ct) =>
+        write.Connection.ExecuteScalarAsync<bool>(new CommandDefinition($"select exists (select 1 from {table} where id = @id)", new { id }, write.Transaction, cancellationToken: ct));
 
     public async Task<ActionDetails> GetAsync(Guid id, CancellationToken ct)
     {
@@ -237,87 +235,83 @@ public sealed class ActionStore(
     /// <summary>Moves an action to <paramref name="to"/> (FAILED_PRECONDITION ACTION_TRANSITION when the move is not allowed).</summary>
     public async Task<ActionDetails> MoveAsync(Guid id, string to, string actor, string? rootCause, string? resolution, string? reason, string? comment, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var state = await LockAsync(connection, tx, id, ct);
+        await using var write = await database.BeginWriteAsync(ct);
+        var state = await LockAsync(write, id, ct);
         if (!ActionFlow.CanMove(state, to))
         {
             throw new PreconditionFailedException("ACTION_TRANSITION", $"action {id} is {state.Replace('_', ' ')}; it cannot move to {to.Replace('_', ' ')}.", "action_id", new Dictionary<string, string> { ["from"] = state, ["to"] = to });
         }
         var now = clock.GetUtcNow().UtcDateTime;
-        await connection.ExecuteAsync(new CommandDefinition(
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             update actions set state = @to, first_response_at = coalesce(first_response_at, @now),
                 resolved_at = case when @to = 'resolved' then @now end, closed_at = case when @to = 'closed' then @now end,
                 root_cause = coalesce(@rootCause, root_cause), resolution = coalesce(@resolution, resolution), close_reason = coalesce(@reason, close_reason)
             where id = @id
-            """, new { id, to, now, rootCause, resolution, reason }, tx, cancellationToken: ct));
+            """, new { id, to, now, rootCause, resolution, reason }, write.Transaction, cancellationToken: ct));
         var kind = to switch { ActionFlow.InProgress => "started", ActionFlow.Resolved => "resolved", _ => "closed" };
-        await AddHistoryAsync(connection, tx, id, kind, actor, rootCause ?? reason, now, ct);
+        await AddHistoryAsync(write, id, kind, actor, rootCause ?? reason, now, ct);
         // A settled partner dispute goes back to the partner, in this transaction.
         if (to is ActionFlow.Resolved or ActionFlow.Closed
-            && await connection.QuerySingleOrDefaultAsync<(string? ResponseId, string? PartnerId)?>(new CommandDefinition(
-                "select response_id, partner_id from actions where id = @id and source = @source", new { id, source = PartnerDisputes.Source }, tx, cancellationToken: ct))
+            && await write.Connection.QuerySingleOrDefaultAsync<(string? ResponseId, string? PartnerId)?>(new CommandDefinition(
+                "select response_id, partner_id from actions where id = @id and source = @source", new { id, source = PartnerDisputes.Source }, write.Transaction, cancellationToken: ct))
                 is { ResponseId: { } responseId, PartnerId: { } partnerId })
         {
             var settled = new PartnerResponseUpdated
             {
-                EventId = $"partner.response.updated/{id}/{to}",
                 OccurredAt = Timestamp.FromDateTime(now),
                 ResponseId = responseId,
                 PartnerId = partnerId,
                 Status = to,
                 Outcome = PartnerDisputes.Outcome(to, resolution, reason),
             };
-            await Outbox.EnqueueAsync(connection, tx, Topics.PartnerResponseUpdated, settled.EventId, settled, ct);
+            await write.PublishAsync(Topics.PartnerResponseUpdated, settled, $"{id}/{to}", ct);
         }
-        if (!string.IsNullOrEmpty(comment)) await AddCommentAsync(connection, tx, id, actor, comment, now, ct);
-        await tx.CommitAsync(ct);
-        return (await DetailsAsync(connection, id, ct))!;
+        if (!string.IsNullOrEmpty(comment)) await AddCommentAsync(write, id, actor, comment, now, ct);
+        await write.CommitAsync(ct);
+        return (await DetailsAsync(write.Connection, id, ct))!;
     }
 
-    private static async Task<string> LockAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid id, CancellationToken ct) =>
-        await connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from actions where id = @id for update", new { id }, tx, cancellationToken: ct))
+    private static async Task<string> LockAsync(WriteScope write, Guid id, CancellationToken ct) =>
+        await write.Connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from actions where id = @id for update", new { id }, write.Transaction, cancellationToken: ct))
         ?? throw new NotFoundException("action", id.ToString());
 
     public async Task<ActionDetails> ReassignAsync(Guid id, string? ownerId, string? teamId, string actor, string? reason, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var state = await LockAsync(connection, tx, id, ct);
+        await using var write = await database.BeginWriteAsync(ct);
+        var state = await LockAsync(write, id, ct);
         if (!ActionFlow.IsActive(state))
         {
             throw new PreconditionFailedException("ACTION_TRANSITION", $"action {id} is {state}; only open or in-progress actions are reassigned.", "action_id", new Dictionary<string, string> { ["from"] = state });
         }
-        if (ownerId is not null) teamId = (await PeopleStore.RequireMemberAsync(connection, tx, ownerId, "owner_id", ct)).TeamId;
-        else await PeopleStore.RequireTeamAsync(connection, tx, teamId!, "team_id", ct);
+        if (ownerId is not null) teamId = (await PeopleStore.RequireMemberAsync(write.Connection, write.Transaction, ownerId, "owner_id", ct)).TeamId;
+        else await PeopleStore.RequireTeamAsync(write.Connection, write.Transaction, teamId!, "team_id", ct);
         var now = clock.GetUtcNow().UtcDateTime;
-        await connection.ExecuteAsync(new CommandDefinition(
-            "update actions set owner_id = @ownerId, team_id = @teamId where id = @id", new { id, ownerId, teamId }, tx, cancellationToken: ct));
-        await AddHistoryAsync(connection, tx, id, "reassigned", actor, $"to {ownerId ?? "team " + teamId}{(string.IsNullOrEmpty(reason) ? "" : ": " + reason)}", now, ct);
-        await tx.CommitAsync(ct);
-        return (await DetailsAsync(connection, id, ct))!;
+        await write.Connection.ExecuteAsync(new CommandDefinition(
+            "update actions set owner_id = @ownerId, team_id = @teamId where id = @id", new { id, ownerId, teamId }, write.Transaction, cancellationToken: ct));
+        await AddHistoryAsync(write, id, "reassigned", actor, $"to {ownerId ?? "team " + teamId}{(string.IsNullOrEmpty(reason) ? "" : ": " + reason)}", now, ct);
+        await write.CommitAsync(ct);
+        return (await DetailsAsync(write.Connection, id, ct))!;
     }
 
     public async Task<ActionDetails> CommentAsync(Guid id, string author, string text, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await LockAsync(connection, tx, id, ct);
-        await AddCommentAsync(connection, tx, id, author, text, clock.GetUtcNow().UtcDateTime, ct);
-        await tx.CommitAsync(ct);
-        return (await DetailsAsync(connection, id, ct))!;
+        await using var write = await database.BeginWriteAsync(ct);
+        await LockAsync(write, id, ct);
+        await AddCommentAsync(write, id, author, text, clock.GetUtcNow().UtcDateTime, ct);
+        await write.CommitAsync(ct);
+        return (await DetailsAsync(write.Connection, id, ct))!;
     }
 
     /// <summary>A comment; a person's first comment on an action is its first response.</summary>
-    internal static async Task AddCommentAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid id, string author, string text, DateTime now, CancellationToken ct)
+    internal static async Task AddCommentAsync(WriteScope write, Guid id, string author, string text, DateTime now, CancellationToken ct)
     {
-        await connection.ExecuteAsync(new CommandDefinition(
-            "insert into action_comments (action_id, author, text, created_at) values (@id, @author, @text, @now)", new { id, author, text, now }, tx, cancellationToken: ct));
+        await write.Connection.ExecuteAsync(new CommandDefinition(
+            "insert into action_comments (action_id, author, text, created_at) values (@id, @author, @text, @now)", new { id, author, text, now }, write.Transaction, cancellationToken: ct));
         if (author != System)
         {
-            await connection.ExecuteAsync(new CommandDefinition(
-                "update actions set first_response_at = @now where id = @id and first_response_at is null", new { id, now }, tx, cancellationToken: ct));
+            await write.Connection.ExecuteAsync(new CommandDefinition(
+                "update actions set first_response_at = @now where id = @id and first_response_at is null", new { id, now }, write.Transaction, cancellationToken: ct));
         }
     }
 
@@ -344,9 +338,8 @@ public sealed class ActionStore(
     public async Task<int> SweepOverdueAsync(int limit, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var swept = (await connection.QueryAsync<ActionRow>(new CommandDefinition(
+        await using var write = await database.BeginWriteAsync(ct);
+        var swept = (await write.Connection.QueryAsync<ActionRow>(new CommandDefinition(
             $"""
             with due as (
                 select id from actions
@@ -358,14 +351,13 @@ public sealed class ActionStore(
                 escalated_to = (select sponsor_id from journey_owners j where j.journey_key = a.journey_key)
             from due where a.id = due.id
             returning {string.Join(", ", Columns.Split(',').Select(c => "a." + c.Trim()))}
-            """, new { now, limit }, tx, cancellationToken: ct))).ToList();
+            """, new { now, limit }, write.Transaction, cancellationToken: ct))).ToList();
         foreach (var action in swept)
         {
-            await AddHistoryAsync(connection, tx, action.Id, "overdue", System,
+            await AddHistoryAsync(write, action.Id, "overdue", System,
                 action.EscalatedTo is null ? "escalated to the CX team (the journey has no sponsor)" : $"escalated to {action.EscalatedTo}", now, ct);
             var evt = new ActionOverdue
             {
-                EventId = $"action.overdue/{action.Id}",
                 OccurredAt = Timestamp.FromDateTime(now),
                 ActionId = action.Id.ToString(),
                 OwnerId = action.OwnerId ?? "",
@@ -374,15 +366,15 @@ public sealed class ActionStore(
                 DueAt = Timestamp.FromDateTime(action.DueAt),
                 EscalatedTo = action.EscalatedTo ?? "",
             };
-            await Outbox.EnqueueAsync(connection, tx, Topics.ActionOverdue, evt.EventId, evt, ct);
+            await write.PublishAsync(Topics.ActionOverdue, evt, $"{action.Id}", ct);
         }
-        await tx.CommitAsync(ct);
+        await write.CommitAsync(ct);
         return swept.Count;
     }
 
     /// <summary>The customer's erasure: their id and words leave every action (the action itself, and what was done, stay).</summary>
-    public static Task<int> EraseCustomerAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string customerId, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition(
+    public static Task<int> EraseCustomerAsync(WriteScope write, string customerId, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
             "update actions set customer_id = null, detail = case when source = 'alert' then null else detail end where customer_id = @customerId",
-            new { customerId }, tx, cancellationToken: ct));
+            new { customerId }, write.Transaction, cancellationToken: ct));
 }

@@ -29,23 +29,23 @@ public sealed class AuditLog([FromKeyedServices(GovernanceModule.Name)] ServiceD
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static async Task<AuditChain.Entry> AppendAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string kind, string subject, string actor,
+    public static async Task<AuditChain.Entry> AppendAsync(WriteScope write, string kind, string subject, string actor,
         object details, DateTime now, CancellationToken ct)
     {
-        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(@ChainLock)", new { ChainLock }, tx, cancellationToken: ct));
-        var last = await connection.QuerySingleOrDefaultAsync<(long Sequence, string? Hash)>(new CommandDefinition(
-            "select sequence, hash from audit_log order by sequence desc limit 1", transaction: tx, cancellationToken: ct));
+        await write.Connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(@ChainLock)", new { ChainLock }, write.Transaction, cancellationToken: ct));
+        var last = await write.Connection.QuerySingleOrDefaultAsync<(long Sequence, string? Hash)>(new CommandDefinition(
+            "select sequence, hash from audit_log order by sequence desc limit 1", transaction: write.Transaction, cancellationToken: ct));
         var sequence = last.Sequence + 1;
         var previous = last.Hash ?? AuditChain.Genesis;
         var at = AuditChain.ToStoredPrecision(now);
         var text = JsonSerializer.Serialize(details, Json);
         var entry = new AuditChain.Entry(sequence, at, kind, subject, actor, text, previous,
             AuditChain.Hash(sequence, at, kind, subject, actor, text, previous));
-        await connection.ExecuteAsync(new CommandDefinition(
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into audit_log (sequence, occurred_at, kind, subject, actor, details, previous_hash, hash)
             values (@Sequence, @OccurredAt, @Kind, @Subject, @Actor, @Details, @PreviousHash, @Hash)
-            """, entry, tx, cancellationToken: ct));
+            """, entry, write.Transaction, cancellationToken: ct));
         return entry;
     }
 

@@ -100,10 +100,10 @@ public sealed class CaseStudyStore([FromKeyedServices(GovernanceModule.Name)] Se
     }
 
     /// <summary>The customer's erasure: their id, words, ratings and timeline leave the case study; the lessons stay.</summary>
-    public static Task<int> EraseCustomerAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string customerId, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition(
+    public static Task<int> EraseCustomerAsync(WriteScope write, string customerId, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
             """
             update case_studies set customer_id = null, redacted_verbatim = null, ratings = '[]', timeline = '[]', updated_at = now()
             where customer_id = @customerId
-            """, new { customerId }, tx, cancellationToken: ct));
+            """, new { customerId }, write.Transaction, cancellationToken: ct));
 }

@@ -97,56 +97,54 @@ public sealed class PeopleStore([FromKeyedServices(GovernanceModule.Name)] Servi
 
     public async Task<Ownership> AssignJourneyOwnersAsync(string journeyKey, string sponsorId, string ownerId, string actor, string? reason, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await RequireMemberAsync(connection, tx, sponsorId, "sponsor_id", ct);
-        await RequireMemberAsync(connection, tx, ownerId, "owner_id", ct);
-        var before = await connection.QuerySingleOrDefaultAsync<(string? SponsorId, string? OwnerId)>(new CommandDefinition(
-            "select sponsor_id, owner_id from journey_owners where journey_key = @journeyKey for update", new { journeyKey }, tx, cancellationToken: ct));
-        await connection.ExecuteAsync(new CommandDefinition(
+        await using var write = await database.BeginWriteAsync(ct);
+        await RequireMemberAsync(write.Connection, write.Transaction, sponsorId, "sponsor_id", ct);
+        await RequireMemberAsync(write.Connection, write.Transaction, ownerId, "owner_id", ct);
+        var before = await write.Connection.QuerySingleOrDefaultAsync<(string? SponsorId, string? OwnerId)>(new CommandDefinition(
+            "select sponsor_id, owner_id from journey_owners where journey_key = @journeyKey for update", new { journeyKey }, write.Transaction, cancellationToken: ct));
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into journey_owners (journey_key, sponsor_id, owner_id) values (@journeyKey, @sponsorId, @ownerId)
             on conflict (journey_key) do update set sponsor_id = excluded.sponsor_id, owner_id = excluded.owner_id, updated_at = now()
-            """, new { journeyKey, sponsorId, ownerId }, tx, cancellationToken: ct));
+            """, new { journeyKey, sponsorId, ownerId }, write.Transaction, cancellationToken: ct));
         var now = clock.GetUtcNow().UtcDateTime;
-        if (before.SponsorId != sponsorId) await RecordChangeAsync(connection, tx, journeyKey, "sponsor", null, before.SponsorId, sponsorId, actor, reason, now, ct);
-        if (before.OwnerId != ownerId) await RecordChangeAsync(connection, tx, journeyKey, "owner", null, before.OwnerId, ownerId, actor, reason, now, ct);
-        await tx.CommitAsync(ct);
-        return await OwnershipAsync(connection, journeyKey, ct);
+        if (before.SponsorId != sponsorId) await RecordChangeAsync(write, journeyKey, "sponsor", null, before.SponsorId, sponsorId, actor, reason, now, ct);
+        if (before.OwnerId != ownerId) await RecordChangeAsync(write, journeyKey, "owner", null, before.OwnerId, ownerId, actor, reason, now, ct);
+        await write.CommitAsync(ct);
+        return await OwnershipAsync(write.Connection, journeyKey, ct);
     }
 
     public async Task<Ownership> AssignTouchpointOwnerAsync(string journeyKey, string touchpointKey, string? ownerId, string actor, string? reason, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        if (ownerId is not null) await RequireMemberAsync(connection, tx, ownerId, "owner_id", ct);
-        var before = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+        await using var write = await database.BeginWriteAsync(ct);
+        if (ownerId is not null) await RequireMemberAsync(write.Connection, write.Transaction, ownerId, "owner_id", ct);
+        var before = await write.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
             "select owner_id from touchpoint_owners where journey_key = @journeyKey and touchpoint_key = @touchpointKey for update",
-            new { journeyKey, touchpointKey }, tx, cancellationToken: ct));
-        await connection.ExecuteAsync(new CommandDefinition(ownerId is null
+            new { journeyKey, touchpointKey }, write.Transaction, cancellationToken: ct));
+        await write.Connection.ExecuteAsync(new CommandDefinition(ownerId is null
             ? "delete from touchpoint_owners where journey_key = @journeyKey and touchpoint_key = @touchpointKey"
             : """
               insert into touchpoint_owners (journey_key, touchpoint_key, owner_id) values (@journeyKey, @touchpointKey, @ownerId)
               on conflict (journey_key, touchpoint_key) do update set owner_id = excluded.owner_id, updated_at = now()
-              """, new { journeyKey, touchpointKey, ownerId }, tx, cancellationToken: ct));
+              """, new { journeyKey, touchpointKey, ownerId }, write.Transaction, cancellationToken: ct));
         if (before != ownerId)
         {
-            await RecordChangeAsync(connection, tx, journeyKey, "touchpoint-owner", touchpointKey, before, ownerId, actor, reason, clock.GetUtcNow().UtcDateTime, ct);
+            await RecordChangeAsync(write, journeyKey, "touchpoint-owner", touchpointKey, before, ownerId, actor, reason, clock.GetUtcNow().UtcDateTime, ct);
         }
-        await tx.CommitAsync(ct);
-        return await OwnershipAsync(connection, journeyKey, ct);
+        await write.CommitAsync(ct);
+        return await OwnershipAsync(write.Connection, journeyKey, ct);
     }
 
-    private static async Task RecordChangeAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string journeyKey, string role, string? touchpointKey,
+    private static async Task RecordChangeAsync(WriteScope write, string journeyKey, string role, string? touchpointKey,
         string? previous, string? member, string actor, string? reason, DateTime now, CancellationToken ct)
     {
-        await connection.ExecuteAsync(new CommandDefinition(
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into ownership_history (journey_key, role, touchpoint_key, previous_member_id, member_id, changed_by, reason, changed_at)
             values (@journeyKey, @role, @touchpointKey, @previous, @member, @actor, @reason, @now)
-            """, new { journeyKey, role, touchpointKey, previous, member, actor, reason, now }, tx, cancellationToken: ct));
+            """, new { journeyKey, role, touchpointKey, previous, member, actor, reason, now }, write.Transaction, cancellationToken: ct));
         var subject = touchpointKey is null ? $"journey/{journeyKey}" : $"journey/{journeyKey}/touchpoint/{touchpointKey}";
-        await AuditLog.AppendAsync(connection, tx, AuditLog.OwnershipChanged, subject, actor,
+        await AuditLog.AppendAsync(write, AuditLog.OwnershipChanged, subject, actor,
             new { role, previous, member, reason }, now, ct);
     }
 
@@ -187,21 +185,20 @@ public sealed class PeopleStore([FromKeyedServices(GovernanceModule.Name)] Servi
 
     public async Task SetPartnerContactAsync(string partnerId, string memberId, string actor, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await RequireMemberAsync(connection, tx, memberId, "member_id", ct);
-        var previous = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-            "select member_id from partner_contacts where partner_id = @partnerId for update", new { partnerId }, tx, cancellationToken: ct));
-        await connection.ExecuteAsync(new CommandDefinition(
+        await using var write = await database.BeginWriteAsync(ct);
+        await RequireMemberAsync(write.Connection, write.Transaction, memberId, "member_id", ct);
+        var previous = await write.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "select member_id from partner_contacts where partner_id = @partnerId for update", new { partnerId }, write.Transaction, cancellationToken: ct));
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into partner_contacts (partner_id, member_id) values (@partnerId, @memberId)
             on conflict (partner_id) do update set member_id = excluded.member_id, updated_at = now()
-            """, new { partnerId, memberId }, tx, cancellationToken: ct));
+            """, new { partnerId, memberId }, write.Transaction, cancellationToken: ct));
         if (previous != memberId)
         {
-            await AuditLog.AppendAsync(connection, tx, AuditLog.PartnerContactChanged, $"partner/{partnerId}", actor,
+            await AuditLog.AppendAsync(write, AuditLog.PartnerContactChanged, $"partner/{partnerId}", actor,
                 new { previous, member = memberId }, clock.GetUtcNow().UtcDateTime, ct);
         }
-        await tx.CommitAsync(ct);
+        await write.CommitAsync(ct);
     }
 }

@@ -101,18 +101,17 @@ public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] Se
 
     public async Task<VisionRow> PublishVisionAsync(string vision, string mission, string actor, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("lock table visions in exclusive mode", transaction: tx, cancellationToken: ct));
+        await using var write = await database.BeginWriteAsync(ct);
+        await write.Connection.ExecuteAsync(new CommandDefinition("lock table visions in exclusive mode", transaction: write.Transaction, cancellationToken: ct));
         var now = clock.GetUtcNow().UtcDateTime;
-        var row = await connection.QuerySingleAsync<VisionRow>(new CommandDefinition(
+        var row = await write.Connection.QuerySingleAsync<VisionRow>(new CommandDefinition(
             """
             insert into visions (version, vision, mission, published_by, published_at)
             select coalesce(max(version), 0) + 1, @vision, @mission, @actor, @now from visions
             returning version, vision, mission, published_by as publishedby, published_at as publishedat
-            """, new { vision, mission, actor, now }, tx, cancellationToken: ct));
-        await AuditLog.AppendAsync(connection, tx, AuditLog.VisionPublished, $"vision/v{row.Version}", actor, new { vision, mission }, now, ct);
-        await tx.CommitAsync(ct);
+            """, new { vision, mission, actor, now }, write.Transaction, cancellationToken: ct));
+        await AuditLog.AppendAsync(write, AuditLog.VisionPublished, $"vision/v{row.Version}", actor, new { vision, mission }, now, ct);
+        await write.CommitAsync(ct);
         return row;
     }
 
@@ -127,25 +126,24 @@ public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] Se
 
     public async Task<CxCodeRow> SetCxCodeAsync(IReadOnlyList<CodeDriverRow> drivers, string actor, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("lock table cx_codes in exclusive mode", transaction: tx, cancellationToken: ct));
-        var previous = await connection.QuerySingleOrDefaultAsync<CxCodeRow>(new CommandDefinition(
-            "select version, drivers::text as drivers, set_by as setby, set_at as setat from cx_codes order by version desc limit 1", transaction: tx, cancellationToken: ct));
+        await using var write = await database.BeginWriteAsync(ct);
+        await write.Connection.ExecuteAsync(new CommandDefinition("lock table cx_codes in exclusive mode", transaction: write.Transaction, cancellationToken: ct));
+        var previous = await write.Connection.QuerySingleOrDefaultAsync<CxCodeRow>(new CommandDefinition(
+            "select version, drivers::text as drivers, set_by as setby, set_at as setat from cx_codes order by version desc limit 1", transaction: write.Transaction, cancellationToken: ct));
         var now = clock.GetUtcNow().UtcDateTime;
         var json = JsonSerializer.Serialize(drivers, Json);
-        var row = await connection.QuerySingleAsync<CxCodeRow>(new CommandDefinition(
+        var row = await write.Connection.QuerySingleAsync<CxCodeRow>(new CommandDefinition(
             """
             insert into cx_codes (version, drivers, set_by, set_at) values (@version, @json::jsonb, @actor, @now)
             returning version, drivers::text as drivers, set_by as setby, set_at as setat
-            """, new { version = (previous?.Version ?? 0) + 1, json, actor, now }, tx, cancellationToken: ct));
-        await AuditLog.AppendAsync(connection, tx, AuditLog.CxCodeChanged, $"cx-code/v{row.Version}", actor, new
+            """, new { version = (previous?.Version ?? 0) + 1, json, actor, now }, write.Transaction, cancellationToken: ct));
+        await AuditLog.AppendAsync(write, AuditLog.CxCodeChanged, $"cx-code/v{row.Version}", actor, new
         {
             previousVersion = previous?.Version,
             previousThemes = previous?.DriverList.Select(d => d.ThemeKey),
             drivers,
         }, now, ct);
-        await tx.CommitAsync(ct);
+        await write.CommitAsync(ct);
         return row;
     }
 
@@ -161,24 +159,23 @@ public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] Se
 
     public async Task<SprintRow> CreateSprintAsync(SprintRow sprint, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using var write = await database.BeginWriteAsync(ct);
         for (var i = 0; i < sprint.Priorities.Count; i++)
         {
-            await PeopleStore.RequireMemberAsync(connection, tx, sprint.Priorities[i].OwnerId, $"sprint.priorities[{i}].owner_id", ct);
+            await PeopleStore.RequireMemberAsync(write.Connection, write.Transaction, sprint.Priorities[i].OwnerId, $"sprint.priorities[{i}].owner_id", ct);
         }
-        await connection.ExecuteAsync(new CommandDefinition(
-            "insert into sprints (id, name, start_date, end_date) values (@Id, @Name, @StartDate, @EndDate)", sprint, tx, cancellationToken: ct));
+        await write.Connection.ExecuteAsync(new CommandDefinition(
+            "insert into sprints (id, name, start_date, end_date) values (@Id, @Name, @StartDate, @EndDate)", sprint, write.Transaction, cancellationToken: ct));
         foreach (var p in sprint.Priorities)
         {
-            await connection.ExecuteAsync(new CommandDefinition(
+            await write.Connection.ExecuteAsync(new CommandDefinition(
                 """
                 insert into priorities (id, sprint_id, position, title, owner_id, scope, metric, question_id, target_change)
                 values (@Id, @SprintId, @Position, @Title, @OwnerId, @Scope::jsonb, @Metric, @QuestionId, @TargetChange)
-                """, p, tx, cancellationToken: ct));
+                """, p, write.Transaction, cancellationToken: ct));
         }
-        await tx.CommitAsync(ct);
-        return (await SprintAsync(connection, sprint.Id, ct))!;
+        await write.CommitAsync(ct);
+        return (await SprintAsync(write.Connection, sprint.Id, ct))!;
     }
 
     public async Task<SprintRow> SprintAsync(Guid id, CancellationToken ct)
@@ -221,41 +218,40 @@ public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] Se
     /// <summary>A new priority at the end of a sprint holding fewer than the maximum; with an idea, linked to it.</summary>
     public async Task<SprintRow> AddPriorityAsync(PriorityRow priority, Guid? ideaId, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using var write = await database.BeginWriteAsync(ct);
         // The sprint row's lock orders concurrent additions, so two cannot both take the sixth place.
-        if (await connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
-            "select id from sprints where id = @SprintId for update", priority, tx, cancellationToken: ct)) is null)
+        if (await write.Connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
+            "select id from sprints where id = @SprintId for update", priority, write.Transaction, cancellationToken: ct)) is null)
         {
             throw new NotFoundException("sprint", priority.SprintId.ToString());
         }
-        var count = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            "select count(*) from priorities where sprint_id = @SprintId", priority, tx, cancellationToken: ct));
+        var count = await write.Connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            "select count(*) from priorities where sprint_id = @SprintId", priority, write.Transaction, cancellationToken: ct));
         if (SprintRules.PriorityCountProblem(count + 1) is { } problem)
         {
             throw new PreconditionFailedException("SPRINT_PRIORITY_COUNT", "The sprint rule: " + problem, "priority", new Dictionary<string, string>
             { ["rule"] = $"{SprintRules.MinPriorities}-{SprintRules.MaxPriorities} priorities", ["count"] = (count + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) });
         }
-        await PeopleStore.RequireMemberAsync(connection, tx, priority.OwnerId, "priority.owner_id", ct);
+        await PeopleStore.RequireMemberAsync(write.Connection, write.Transaction, priority.OwnerId, "priority.owner_id", ct);
         var ideas = Array.Empty<Guid>();
         if (ideaId is { } i)
         {
-            await RequireAcceptedIdeaAsync(connection, tx, i, ct);
+            await RequireAcceptedIdeaAsync(write, i, ct);
             ideas = [i];
         }
-        await connection.ExecuteAsync(new CommandDefinition(
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into priorities (id, sprint_id, position, title, owner_id, scope, metric, question_id, target_change, idea_ids)
             values (@Id, @SprintId, @count, @Title, @OwnerId, @Scope::jsonb, @Metric, @QuestionId, @TargetChange, @ideas)
             """, new { priority.Id, priority.SprintId, count, priority.Title, priority.OwnerId, priority.Scope, priority.Metric, priority.QuestionId, priority.TargetChange, ideas },
-            tx, cancellationToken: ct));
-        await tx.CommitAsync(ct);
-        return (await SprintAsync(connection, priority.SprintId, ct))!;
+            write.Transaction, cancellationToken: ct));
+        await write.CommitAsync(ct);
+        return (await SprintAsync(write.Connection, priority.SprintId, ct))!;
     }
 
-    private static async Task RequireAcceptedIdeaAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid i, CancellationToken ct)
+    private static async Task RequireAcceptedIdeaAsync(WriteScope write, Guid i, CancellationToken ct)
     {
-        var state = await connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from ideas where id = @i", new { i }, tx, cancellationToken: ct))
+        var state = await write.Connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from ideas where id = @i", new { i }, write.Transaction, cancellationToken: ct))
             ?? throw new FieldViolationException("idea_id", $"idea '{i}' does not exist.");
         if (state is IdeaFlow.Proposed or IdeaFlow.Rejected)
         {
@@ -266,30 +262,29 @@ public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] Se
     /// <summary>Links an action, or an accepted (or later) idea, to a priority of the sprint; linking twice changes nothing.</summary>
     public async Task<SprintRow> LinkAsync(Guid sprintId, Guid priorityId, Guid? actionId, Guid? ideaId, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "select exists (select 1 from priorities where id = @priorityId and sprint_id = @sprintId)", new { sprintId, priorityId }, tx, cancellationToken: ct)))
+        await using var write = await database.BeginWriteAsync(ct);
+        if (!await write.Connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+            "select exists (select 1 from priorities where id = @priorityId and sprint_id = @sprintId)", new { sprintId, priorityId }, write.Transaction, cancellationToken: ct)))
         {
             throw new NotFoundException("priority", $"{sprintId}/{priorityId}");
         }
         if (actionId is { } a)
         {
-            if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from actions where id = @a)", new { a }, tx, cancellationToken: ct)))
+            if (!await write.Connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from actions where id = @a)", new { a }, write.Transaction, cancellationToken: ct)))
             {
                 throw new FieldViolationException("action_id", $"action '{a}' does not exist.");
             }
-            await connection.ExecuteAsync(new CommandDefinition(
-                "update priorities set action_ids = array_append(action_ids, @a) where id = @priorityId and not (@a = any(action_ids))", new { a, priorityId }, tx, cancellationToken: ct));
+            await write.Connection.ExecuteAsync(new CommandDefinition(
+                "update priorities set action_ids = array_append(action_ids, @a) where id = @priorityId and not (@a = any(action_ids))", new { a, priorityId }, write.Transaction, cancellationToken: ct));
         }
         if (ideaId is { } i)
         {
-            await RequireAcceptedIdeaAsync(connection, tx, i, ct);
-            await connection.ExecuteAsync(new CommandDefinition(
-                "update priorities set idea_ids = array_append(idea_ids, @i) where id = @priorityId and not (@i = any(idea_ids))", new { i, priorityId }, tx, cancellationToken: ct));
+            await RequireAcceptedIdeaAsync(write, i, ct);
+            await write.Connection.ExecuteAsync(new CommandDefinition(
+                "update priorities set idea_ids = array_append(idea_ids, @i) where id = @priorityId and not (@i = any(idea_ids))", new { i, priorityId }, write.Transaction, cancellationToken: ct));
         }
-        await tx.CommitAsync(ct);
-        return (await SprintAsync(connection, sprintId, ct))!;
+        await write.CommitAsync(ct);
+        return (await SprintAsync(write.Connection, sprintId, ct))!;
     }
 
     // ---- Ideas ----
@@ -309,44 +304,42 @@ public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] Se
     /// <summary>One vote per member: a second is ALREADY_EXISTS, and the count never moves twice.</summary>
     public async Task<IdeaRow> VoteAsync(Guid ideaId, string memberId, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await PeopleStore.RequireMemberAsync(connection, tx, memberId, "member_id", ct);
-        var state = await connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from ideas where id = @ideaId for update", new { ideaId }, tx, cancellationToken: ct))
+        await using var write = await database.BeginWriteAsync(ct);
+        await PeopleStore.RequireMemberAsync(write.Connection, write.Transaction, memberId, "member_id", ct);
+        var state = await write.Connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from ideas where id = @ideaId for update", new { ideaId }, write.Transaction, cancellationToken: ct))
             ?? throw new NotFoundException("idea", ideaId.ToString());
         if (state == IdeaFlow.Rejected)
         {
             throw new PreconditionFailedException("IDEA_REJECTED", $"idea '{ideaId}' was rejected; it takes no more votes.", "idea_id", new Dictionary<string, string> { ["state"] = state });
         }
-        if (await connection.ExecuteAsync(new CommandDefinition(
-            "insert into idea_votes (idea_id, member_id) values (@ideaId, @memberId) on conflict do nothing", new { ideaId, memberId }, tx, cancellationToken: ct)) == 0)
+        if (await write.Connection.ExecuteAsync(new CommandDefinition(
+            "insert into idea_votes (idea_id, member_id) values (@ideaId, @memberId) on conflict do nothing", new { ideaId, memberId }, write.Transaction, cancellationToken: ct)) == 0)
         {
             throw new AlreadyExistsException($"member {memberId} has voted for idea {ideaId} already.");
         }
-        var idea = await connection.QuerySingleAsync<IdeaRow>(new CommandDefinition(
-            $"update ideas set votes = votes + 1 where id = @ideaId returning {IdeaColumns}", new { ideaId }, tx, cancellationToken: ct));
-        await tx.CommitAsync(ct);
+        var idea = await write.Connection.QuerySingleAsync<IdeaRow>(new CommandDefinition(
+            $"update ideas set votes = votes + 1 where id = @ideaId returning {IdeaColumns}", new { ideaId }, write.Transaction, cancellationToken: ct));
+        await write.CommitAsync(ct);
         return idea;
     }
 
     public async Task<IdeaRow> AdvanceIdeaAsync(Guid ideaId, string to, string? note, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var state = await connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from ideas where id = @ideaId for update", new { ideaId }, tx, cancellationToken: ct))
+        await using var write = await database.BeginWriteAsync(ct);
+        var state = await write.Connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from ideas where id = @ideaId for update", new { ideaId }, write.Transaction, cancellationToken: ct))
             ?? throw new NotFoundException("idea", ideaId.ToString());
         if (!IdeaFlow.CanMove(state, to))
         {
             throw new PreconditionFailedException("IDEA_TRANSITION", $"idea '{ideaId}' is {state}; it cannot move to {to}.", "to", new Dictionary<string, string> { ["from"] = state, ["to"] = to });
         }
-        var idea = await connection.QuerySingleAsync<IdeaRow>(new CommandDefinition(
+        var idea = await write.Connection.QuerySingleAsync<IdeaRow>(new CommandDefinition(
             $"""
             update ideas set state = @to,
                 measured_result = case when @to = 'measured' then @note else measured_result end,
                 decision_note = case when @to in ('accepted', 'rejected') then @note else decision_note end
             where id = @ideaId returning {IdeaColumns}
-            """, new { ideaId, to, note }, tx, cancellationToken: ct));
-        await tx.CommitAsync(ct);
+            """, new { ideaId, to, note }, write.Transaction, cancellationToken: ct));
+        await write.CommitAsync(ct);
         return idea;
     }
 

@@ -6,7 +6,6 @@ using CxMesh.Platform.Postgres;
 using Dapper;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace CxMesh.Governance.Data;
 
@@ -41,15 +40,15 @@ public sealed class SharingStore([FromKeyedServices(GovernanceModule.Name)] Serv
         """;
 
     /// <summary>Records a submission; a redelivered event changes nothing.</summary>
-    public static Task SubmitAsync(NpgsqlConnection connection, NpgsqlTransaction tx, SharingApprovalRow row, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition(
+    public static Task SubmitAsync(WriteScope write, SharingApprovalRow row, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into sharing_approvals (agreement_id, version, partner_id, partner_name, fields, scope, min_group_size, cadence, retention_days,
                                            expires_on, submitted_by, submitted_at)
             values (@AgreementId, @Version, @PartnerId, @PartnerName, @Fields, @Scope, @MinGroupSize, @Cadence, @RetentionDays,
                     @ExpiresOn, @SubmittedBy, @SubmittedAt)
             on conflict (agreement_id, version) do nothing
-            """, row, tx, cancellationToken: ct));
+            """, row, write.Transaction, cancellationToken: ct));
 
     public async Task<IReadOnlyList<SharingApprovalRow>> ListAsync(IReadOnlyList<string> states, CancellationToken ct)
     {
@@ -62,10 +61,9 @@ public sealed class SharingStore([FromKeyedServices(GovernanceModule.Name)] Serv
     /// <summary>Decides a pending version: the decision, its audit entry and governance.sharing.decided commit together.</summary>
     public async Task<SharingApprovalRow> DecideAsync(Guid agreementId, int version, bool approved, string actor, string reason, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var (state, submittedBy) = await connection.QuerySingleOrDefaultAsync<(string State, string SubmittedBy)?>(new CommandDefinition(
-            "select state, submitted_by from sharing_approvals where agreement_id = @agreementId and version = @version for update", new { agreementId, version }, tx, cancellationToken: ct))
+        await using var write = await database.BeginWriteAsync(ct);
+        var (state, submittedBy) = await write.Connection.QuerySingleOrDefaultAsync<(string State, string SubmittedBy)?>(new CommandDefinition(
+            "select state, submitted_by from sharing_approvals where agreement_id = @agreementId and version = @version for update", new { agreementId, version }, write.Transaction, cancellationToken: ct))
             ?? throw new NotFoundException("sharing approval", $"{agreementId} version {version}");
         if (SharingRules.FourEyesProblem(submittedBy, actor) is { } problem)
         {
@@ -76,12 +74,12 @@ public sealed class SharingStore([FromKeyedServices(GovernanceModule.Name)] Serv
             throw new PreconditionFailedException("SHARING_DECIDED", $"agreement {agreementId} version {version} was {state} already.", "version", new Dictionary<string, string> { ["state"] = state });
         }
         var now = clock.GetUtcNow().UtcDateTime;
-        var row = await connection.QuerySingleAsync<SharingApprovalRow>(new CommandDefinition(
+        var row = await write.Connection.QuerySingleAsync<SharingApprovalRow>(new CommandDefinition(
             $"""
             update sharing_approvals set state = @decided, decided_by = @actor, reason = @reason, decided_at = @now
             where agreement_id = @agreementId and version = @version returning {Columns}
-            """, new { agreementId, version, decided = approved ? "approved" : "rejected", actor, reason, now }, tx, cancellationToken: ct));
-        await AuditLog.AppendAsync(connection, tx, AuditLog.SharingDecided, $"agreement/{agreementId}/v{version}", actor, new
+            """, new { agreementId, version, decided = approved ? "approved" : "rejected", actor, reason, now }, write.Transaction, cancellationToken: ct));
+        await AuditLog.AppendAsync(write, AuditLog.SharingDecided, $"agreement/{agreementId}/v{version}", actor, new
         {
             partnerId = row.PartnerId,
             submittedBy = row.SubmittedBy,
@@ -94,7 +92,6 @@ public sealed class SharingStore([FromKeyedServices(GovernanceModule.Name)] Serv
         }, now, ct);
         var evt = new SharingDecided
         {
-            EventId = $"governance.sharing.decided/{agreementId}/{version}",
             OccurredAt = Timestamp.FromDateTime(now),
             PartnerId = row.PartnerId,
             AgreementId = agreementId.ToString(),
@@ -103,8 +100,8 @@ public sealed class SharingStore([FromKeyedServices(GovernanceModule.Name)] Serv
             DecidedBy = actor,
             Reason = reason,
         };
-        await Outbox.EnqueueAsync(connection, tx, Topics.SharingDecided, evt.EventId, evt, ct);
-        await tx.CommitAsync(ct);
+        await write.PublishAsync(Topics.SharingDecided, evt, $"{agreementId}/{version}", ct);
+        await write.CommitAsync(ct);
         return row;
     }
 }

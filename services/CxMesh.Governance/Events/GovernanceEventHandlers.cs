@@ -20,10 +20,10 @@ public sealed class AlertRaisedHandler(IOptions<GovernanceOptions> options) : IE
         var drop = evt.Kind == AlertKind.ScoreDrop;
         var journey = NullIfEmpty(drop ? ScopeKeys.Value(evt.ScopeKey, "journey") ?? "" : evt.JourneyId);
         var touchpoint = NullIfEmpty(drop ? ScopeKeys.Value(evt.ScopeKey, "touchpoint") ?? "" : evt.TouchpointKey);
-        var (owner, team) = await ActionStore.ResolveOwnerAsync(context.Connection, context.Transaction, journey, touchpoint, options.Value.CxTeam, ct);
+        var (owner, team) = await ActionStore.ResolveOwnerAsync(context, journey, touchpoint, options.Value.CxTeam, ct);
         var raisedAt = evt.OccurredAt?.ToDateTime() ?? DateTime.UtcNow;
         var channel = ChannelNames.Name(evt.Channel);
-        await ActionStore.InsertAsync(context.Connection, context.Transaction, new ActionRow
+        await ActionStore.InsertAsync(context, new ActionRow
         {
             Id = Guid.CreateVersion7(),
             Source = "alert",
@@ -68,7 +68,7 @@ public sealed class PartnerResponseReceivedHandler(IOptions<GovernanceOptions> o
         if (evt.Kind == "acknowledgement")
         {
             // Nothing to do but to know: kept in the audit trail beside the disclosure it acknowledges.
-            await AuditLog.AppendAsync(context.Connection, context.Transaction, AuditLog.PartnerAcknowledged, $"report/{evt.ReportId}", $"partner/{evt.PartnerId}",
+            await AuditLog.AppendAsync(context, AuditLog.PartnerAcknowledged, $"report/{evt.ReportId}", $"partner/{evt.PartnerId}",
                 new { responseId = evt.ResponseId, text = evt.Text }, clock.GetUtcNow().UtcDateTime, ct);
             return;
         }
@@ -77,7 +77,7 @@ public sealed class PartnerResponseReceivedHandler(IOptions<GovernanceOptions> o
             "select id from actions where response_id = @ResponseId", new { evt.ResponseId }, context.Transaction, cancellationToken: ct));
         if (existing is { } actionId)
         {
-            await ActionStore.AddCommentAsync(context.Connection, context.Transaction, actionId, ActionStore.System,
+            await ActionStore.AddCommentAsync(context, actionId, ActionStore.System,
                 $"Partner {evt.PartnerId} update: {evt.Status}{(evt.Text.Length > 0 ? " — " + evt.Text : "")}", at, ct);
             return;
         }
@@ -85,12 +85,12 @@ public sealed class PartnerResponseReceivedHandler(IOptions<GovernanceOptions> o
             "select m.id, m.team_id from partner_contacts c join members m on m.id = c.member_id where c.partner_id = @PartnerId",
             new { evt.PartnerId }, context.Transaction, cancellationToken: ct));
         var team = contact.TeamId ?? options.Value.CxTeam;
-        if (contact.MemberId is null) await ActionStore.EnsureTeamAsync(context.Connection, context.Transaction, team, ct);
+        if (contact.MemberId is null) await ActionStore.EnsureTeamAsync(context, team, ct);
         var dispute = evt.Kind == "dispute";
         var due = !dispute && DateOnly.TryParseExact(evt.DueDate, "yyyy-MM-dd", out var date)
             ? date.ToDateTime(new TimeOnly(23, 59, 59), DateTimeKind.Utc)
             : at + options.Value.DefaultSla;
-        await ActionStore.InsertAsync(context.Connection, context.Transaction, new ActionRow
+        await ActionStore.InsertAsync(context, new ActionRow
         {
             Id = Guid.CreateVersion7(),
             Source = dispute ? PartnerDisputes.Source : "partner-commitment",
@@ -115,7 +115,7 @@ public sealed class PartnerStatusChangedHandler(TimeProvider clock) : IEventHand
     public async Task HandleAsync(PartnerStatusChanged evt, EventContext context, CancellationToken ct)
     {
         if (evt.PartnerId.Length == 0 || evt.Status.Length == 0) throw new InvalidEventException("partner_id and status are required.");
-        await AuditLog.AppendAsync(context.Connection, context.Transaction, AuditLog.PartnerStatusChanged, $"partner/{evt.PartnerId}",
+        await AuditLog.AppendAsync(context, AuditLog.PartnerStatusChanged, $"partner/{evt.PartnerId}",
             evt.ChangedBy.Length > 0 ? evt.ChangedBy : "partner-service", new { status = evt.Status, reason = evt.Reason }, clock.GetUtcNow().UtcDateTime, ct);
     }
 }
@@ -129,7 +129,7 @@ public sealed class PartnerAgreementSubmittedHandler : IEventHandler<PartnerAgre
         {
             throw new InvalidEventException("agreement_id, version and partner_id are required.");
         }
-        return SharingStore.SubmitAsync(context.Connection, context.Transaction, new SharingApprovalRow
+        return SharingStore.SubmitAsync(context, new SharingApprovalRow
         {
             AgreementId = agreementId,
             Version = evt.Version,
@@ -151,7 +151,7 @@ public sealed class PartnerAgreementSubmittedHandler : IEventHandler<PartnerAgre
 public sealed class PartnerReportPublishedHandler(TimeProvider clock) : IEventHandler<PartnerReportPublished>
 {
     public Task HandleAsync(PartnerReportPublished evt, EventContext context, CancellationToken ct) =>
-        AuditLog.AppendAsync(context.Connection, context.Transaction, AuditLog.ReportDisclosed, $"report/{evt.ReportId}", "partner-service", new
+        AuditLog.AppendAsync(context, AuditLog.ReportDisclosed, $"report/{evt.ReportId}", "partner-service", new
         {
             partnerId = evt.PartnerId,
             agreementId = evt.AgreementId,
@@ -170,12 +170,12 @@ public sealed class FeedbackErasedHandler(TimeProvider clock) : IEventHandler<Fe
     public async Task HandleAsync(FeedbackErased evt, EventContext context, CancellationToken ct)
     {
         if (evt.CustomerId.Length == 0) throw new InvalidEventException("customer_id is missing.");
-        var actions = await ActionStore.EraseCustomerAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
-        var caseStudies = await CaseStudyStore.EraseCustomerAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
+        var actions = await ActionStore.EraseCustomerAsync(context, evt.CustomerId, ct);
+        var caseStudies = await CaseStudyStore.EraseCustomerAsync(context, evt.CustomerId, ct);
         // The entry names the erasure, not the customer: the audit log must not keep what was erased.
-        await AuditLog.AppendAsync(context.Connection, context.Transaction, AuditLog.CustomerErased, $"erasure/{evt.EventId}", "feedback-service",
+        await AuditLog.AppendAsync(context, AuditLog.CustomerErased, $"erasure/{evt.EventId}", "feedback-service",
             new { actions, caseStudies, erasedAt = evt.OccurredAt?.ToDateTime() }, clock.GetUtcNow().UtcDateTime, ct);
-        var messages = await Erasures.ForgetMessagesAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
+        var messages = await Erasures.ForgetMessagesAsync(context, evt.CustomerId, ct);
         await Erasures.ReportAsync(context, evt, GovernanceModule.Name,
             new Dictionary<string, long> { ["actions"] = actions, ["case_studies"] = caseStudies, ["messages"] = messages }, clock.GetUtcNow(), ct);
     }

@@ -23,24 +23,22 @@ public sealed class DefinitionStore([FromKeyedServices(JourneyModule.Name)] Serv
 
     public async Task<JourneyDefinition> CreateAsync(JourneyDefinition definition, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var created = await connection.ExecuteAsync(new CommandDefinition(
+        await using var write = await database.BeginWriteAsync(ct);
+        var created = await write.Connection.ExecuteAsync(new CommandDefinition(
             "insert into journeys (key, current_version) values (@key, 1) on conflict do nothing",
-            new { key = definition.Key }, tx, cancellationToken: ct));
+            new { key = definition.Key }, write.Transaction, cancellationToken: ct));
         if (created == 0) throw new AlreadyExistsException($"Journey '{definition.Key}' exists already; update it to create a new version.");
-        var stored = await InsertVersionAsync(connection, tx, definition, 1, ct);
-        await tx.CommitAsync(ct);
+        var stored = await InsertVersionAsync(write, definition, 1, ct);
+        await write.CommitAsync(ct);
         return stored;
     }
 
     public async Task<JourneyDefinition> UpdateAsync(JourneyDefinition definition, int expectedVersion, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var head = await connection.QuerySingleOrDefaultAsync<(int Current, DateTime? ArchivedAt)?>(new CommandDefinition(
+        await using var write = await database.BeginWriteAsync(ct);
+        var head = await write.Connection.QuerySingleOrDefaultAsync<(int Current, DateTime? ArchivedAt)?>(new CommandDefinition(
             "select current_version, archived_at from journeys where key = @key for update",
-            new { key = definition.Key }, tx, cancellationToken: ct))
+            new { key = definition.Key }, write.Transaction, cancellationToken: ct))
             ?? throw new NotFoundException("journey", definition.Key);
         if (head.ArchivedAt is not null)
         {
@@ -53,11 +51,11 @@ public sealed class DefinitionStore([FromKeyedServices(JourneyModule.Name)] Serv
                 "expected_version", new Dictionary<string, string> { ["current_version"] = head.Current.ToString() });
         }
         var next = head.Current + 1;
-        await connection.ExecuteAsync(new CommandDefinition(
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             "update journeys set current_version = @next, updated_at = now() where key = @key",
-            new { next, key = definition.Key }, tx, cancellationToken: ct));
-        var stored = await InsertVersionAsync(connection, tx, definition, next, ct);
-        await tx.CommitAsync(ct);
+            new { next, key = definition.Key }, write.Transaction, cancellationToken: ct));
+        var stored = await InsertVersionAsync(write, definition, next, ct);
+        await write.CommitAsync(ct);
         return stored;
     }
 
@@ -152,15 +150,15 @@ public sealed class DefinitionStore([FromKeyedServices(JourneyModule.Name)] Serv
         d.InactivityTimeout.ToTimeSpan(),
         d.SegmentAttributes.FirstOrDefault() ?? "segment");
 
-    private static async Task<JourneyDefinition> InsertVersionAsync(NpgsqlConnection connection, NpgsqlTransaction tx, JourneyDefinition definition, int version, CancellationToken ct)
+    private static async Task<JourneyDefinition> InsertVersionAsync(WriteScope write, JourneyDefinition definition, int version, CancellationToken ct)
     {
         var stored = definition.Clone();
         stored.Version = version;
         stored.Archived = false;
         stored.CreatedAt = null;
-        var createdAt = await connection.ExecuteScalarAsync<DateTime>(new CommandDefinition(
+        var createdAt = await write.Connection.ExecuteScalarAsync<DateTime>(new CommandDefinition(
             "insert into journey_definitions (key, version, definition) values (@key, @version, @json::jsonb) returning created_at",
-            new { key = definition.Key, version, json = Formatter.Format(stored) }, tx, cancellationToken: ct));
+            new { key = definition.Key, version, json = Formatter.Format(stored) }, write.Transaction, cancellationToken: ct));
         stored.CreatedAt = Timestamp.FromDateTime(createdAt);
         return stored;
     }

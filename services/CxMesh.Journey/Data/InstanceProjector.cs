@@ -25,27 +25,26 @@ public sealed class InstanceProjector(
     /// <summary>Projects the pairs of up to 5 × <paramref name="maxPairs"/> new touchpoints and up to <paramref name="maxPairs"/> requested rebuilds. Returns how many pairs.</summary>
     public async Task<int> ProjectBatchAsync(int maxPairs, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using var write = await database.BeginWriteAsync(ct);
         // New touchpoints, and pairs the sweeper (or an operator) asked to rebuild. Both claimed with SKIP LOCKED.
-        var fresh = await connection.QueryAsync<(string Customer, string Journey)>(new CommandDefinition(
+        var fresh = await write.Connection.QueryAsync<(string Customer, string Journey)>(new CommandDefinition(
             """
             with claimed as (
                 select customer_id, journey_key from touchpoints where not applied
                 order by recorded_at limit @maxTouchpoints for update skip locked)
             select distinct customer_id, journey_key from claimed
-            """, new { maxTouchpoints = maxPairs * 5 }, tx, cancellationToken: ct));
-        var requested = await connection.QueryAsync<(string Customer, string Journey)>(new CommandDefinition(
+            """, new { maxTouchpoints = maxPairs * 5 }, write.Transaction, cancellationToken: ct));
+        var requested = await write.Connection.QueryAsync<(string Customer, string Journey)>(new CommandDefinition(
             """
             delete from pending_projections where (customer_id, journey_key) in (
                 select customer_id, journey_key from pending_projections
                 order by enqueued_at limit @maxPairs for update skip locked)
             returning customer_id, journey_key
-            """, new { maxPairs }, tx, cancellationToken: ct));
+            """, new { maxPairs }, write.Transaction, cancellationToken: ct));
         var pairs = fresh.Concat(requested).Distinct().ToList();
         if (pairs.Count == 0)
         {
-            await tx.CommitAsync(ct);
+            await write.CommitAsync(ct);
             return 0;
         }
 
@@ -58,36 +57,37 @@ public sealed class InstanceProjector(
         // One lock per pair, taken in a fixed order so that concurrent projectors cannot deadlock.
         var customers = pairs.Select(p => p.Customer).ToArray();
         var journeys = pairs.Select(p => p.Journey).ToArray();
-        await connection.ExecuteAsync(new CommandDefinition(
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             select pg_advisory_xact_lock(h) from (
                 select hashtextextended(c || chr(31) || j, 0) as h from unnest(@customers, @journeys) as p(c, j) order by 1) locks
-            """, new { customers, journeys }, tx, cancellationToken: ct));
-        var touchpoints = (await connection.QueryAsync<TouchpointRow>(new CommandDefinition(
+            """, new { customers, journeys }, write.Transaction, cancellationToken: ct));
+        var touchpoints = (await write.Connection.QueryAsync<TouchpointRow>(new CommandDefinition(
             """
             select t.customer_id as Customer, t.journey_key as Journey, t.id, t.touchpoint_key as TouchpointKey, t.occurred_at as OccurredAt,
                    t.attributes::text as Attributes, t.applied, t.instance_id as InstanceId
             from touchpoints t join unnest(@customers, @journeys) as p(c, j) on t.customer_id = p.c and t.journey_key = p.j
-            """, new { customers, journeys }, tx, cancellationToken: ct))).ToLookup(t => (t.Customer, t.Journey));
-        var stored = (await connection.QueryAsync<InstanceRow>(new CommandDefinition(
+            """, new { customers, journeys }, write.Transaction, cancellationToken: ct))).ToLookup(t => (t.Customer, t.Journey));
+        var stored = (await write.Connection.QueryAsync<InstanceRow>(new CommandDefinition(
             """
             select i.customer_id as Customer, i.journey_key as Journey, i.id, i.definition_version as Version,
                    i.start_touchpoint_id as StartTouchpointId, i.state, i.ended_at as EndedAt, i.contribution::text as Contribution
             from journey_instances i join unnest(@customers, @journeys) as p(c, j) on i.customer_id = p.c and i.journey_key = p.j
-            """, new { customers, journeys }, tx, cancellationToken: ct))).ToLookup(i => (i.Customer, i.Journey));
+            """, new { customers, journeys }, write.Transaction, cancellationToken: ct))).ToLookup(i => (i.Customer, i.Journey));
 
         foreach (var (customer, journey) in pairs)
         {
-            await ProjectPairAsync(connection, customer, journey, current[journey].Spec, touchpoints[(customer, journey)].ToList(),
+            await ProjectPairAsync(write.Connection, customer, journey, current[journey].Spec, touchpoints[(customer, journey)].ToList(),
                 stored[(customer, journey)].ToDictionary(i => i.Id), now, funnel, changes, ct);
         }
 
-        await changes.WriteAsync(connection, tx, ct);
-        await ApplyFunnelAsync(connection, tx, funnel, ct);
-        await OutboxBatch.EnqueueManyAsync(connection, tx, Topics.JourneyTouchpointRecorded, changes.Recorded, e => e.EventId, ct);
-        await OutboxBatch.EnqueueManyAsync(connection, tx, Topics.JourneyCompleted, changes.Completed, e => e.EventId, ct);
-        await OutboxBatch.EnqueueManyAsync(connection, tx, Topics.JourneyAbandoned, changes.Abandoned, e => e.EventId, ct);
-        await tx.CommitAsync(ct);
+        await changes.WriteAsync(write, ct);
+        await ApplyFunnelAsync(write, funnel, ct);
+        // Keyed by what they are about, so a pair projected again publishes nothing twice.
+        await write.PublishManyAsync(Topics.JourneyTouchpointRecorded, changes.Recorded, e => e.TouchpointEventId, ct);
+        await write.PublishManyAsync(Topics.JourneyCompleted, changes.Completed, e => $"{e.InstanceId}/{e.CompletedAt.ToDateTime().Ticks}", ct);
+        await write.PublishManyAsync(Topics.JourneyAbandoned, changes.Abandoned, e => $"{e.InstanceId}/{e.AbandonedAt.ToDateTime().Ticks}", ct);
+        await write.CommitAsync(ct);
         return pairs.Count;
     }
 
@@ -124,14 +124,13 @@ public sealed class InstanceProjector(
             {
                 changes.Completed.Add(new JourneyCompleted
                 {
-                    EventId = $"journey.completed/{instance.Id}/{instance.EndedAt!.Value.Ticks}",
                     OccurredAt = Timestamp.FromDateTime(now),
                     InstanceId = instance.Id.ToString(),
                     CustomerId = customer,
                     JourneyKey = journey,
                     DefinitionVersion = instance.Version,
                     StartedAt = Timestamp.FromDateTime(instance.StartedAt),
-                    CompletedAt = Timestamp.FromDateTime(instance.EndedAt.Value),
+                    CompletedAt = Timestamp.FromDateTime(instance.EndedAt!.Value),
                     Segment = instance.Segment,
                 });
             }
@@ -139,14 +138,13 @@ public sealed class InstanceProjector(
             {
                 changes.Abandoned.Add(new JourneyAbandoned
                 {
-                    EventId = $"journey.abandoned/{instance.Id}/{instance.EndedAt!.Value.Ticks}",
                     OccurredAt = Timestamp.FromDateTime(now),
                     InstanceId = instance.Id.ToString(),
                     CustomerId = customer,
                     JourneyKey = journey,
                     DefinitionVersion = instance.Version,
                     StartedAt = Timestamp.FromDateTime(instance.StartedAt),
-                    AbandonedAt = Timestamp.FromDateTime(instance.EndedAt.Value),
+                    AbandonedAt = Timestamp.FromDateTime(instance.EndedAt!.Value),
                     LastStageKey = spec.Stages[Math.Max(instance.FurthestStage, 0)].Key,
                     Segment = instance.Segment,
                 });
@@ -176,7 +174,6 @@ public sealed class InstanceProjector(
         {
             var evt = new JourneyTouchpointRecorded
             {
-                EventId = $"journey.touchpoint.recorded/{tp.Id}",
                 OccurredAt = Timestamp.FromDateTime(tp.OccurredAt),
                 TouchpointEventId = tp.Id.ToString(),
                 CustomerId = customer,
@@ -209,17 +206,17 @@ public sealed class InstanceProjector(
             i.State == Domain.InstanceState.Open ? i.LastActivityAt + spec.InactivityTimeout : null,
             spec.Stages[Math.Max(i.FurthestStage, 0)].Key, contribution));
 
-        public async Task WriteAsync(NpgsqlConnection connection, NpgsqlTransaction tx, CancellationToken ct)
+        public async Task WriteAsync(WriteScope write, CancellationToken ct)
         {
             if (Gone.Count > 0)
             {
-                await connection.ExecuteAsync(new CommandDefinition("delete from journey_instances where id = any(@gone)",
-                    new { gone = Gone.ToArray() }, tx, cancellationToken: ct));
+                await write.Connection.ExecuteAsync(new CommandDefinition("delete from journey_instances where id = any(@gone)",
+                    new { gone = Gone.ToArray() }, write.Transaction, cancellationToken: ct));
             }
             if (_instances.Count > 0)
             {
                 T[] Column<T>(Func<InstanceWrite, T> column) => _instances.Select(column).ToArray();
-                await connection.ExecuteAsync(new CommandDefinition(
+                await write.Connection.ExecuteAsync(new CommandDefinition(
                     """
                     insert into journey_instances (id, customer_id, journey_key, definition_version, state, started_at, last_activity_at, ended_at,
                         abandon_after, furthest_stage, furthest_stage_key, segment, start_touchpoint_id, contribution)
@@ -249,29 +246,29 @@ public sealed class InstanceProjector(
                         segments = Column(w => w.Instance.Segment),
                         starts = Column(w => w.Instance.StartTouchpointId),
                         contributions = Column(w => w.Contribution),
-                    }, tx, cancellationToken: ct));
+                    }, write.Transaction, cancellationToken: ct));
             }
             if (Placed.Count > 0)
             {
-                await connection.ExecuteAsync(new CommandDefinition(
+                await write.Connection.ExecuteAsync(new CommandDefinition(
                     """
                     update touchpoints t set instance_id = p.instance_id, applied = true
                     from unnest(@ids, @instances) as p(id, instance_id) where t.id = p.id
                     """,
                     new { ids = Placed.Select(p => p.Touchpoint).ToArray(), instances = Placed.Select(p => p.Instance).ToArray() },
-                    tx, cancellationToken: ct));
+                    write.Transaction, cancellationToken: ct));
             }
         }
     }
 
-    private static async Task ApplyFunnelAsync(NpgsqlConnection connection, NpgsqlTransaction tx,
+    private static async Task ApplyFunnelAsync(WriteScope write,
         Dictionary<(string Journey, FunnelCellKey Cell), FunnelCellDelta> funnel, CancellationToken ct)
     {
         var cells = funnel.Where(f => !f.Value.IsEmpty)
             .OrderBy(f => f.Key.Journey, StringComparer.Ordinal).ThenBy(f => f.Key.Cell.Segment, StringComparer.Ordinal)
             .ThenBy(f => f.Key.Cell.Day).ThenBy(f => f.Key.Cell.Stage, StringComparer.Ordinal).ToList();
         if (cells.Count == 0) return;
-        await connection.ExecuteAsync(new CommandDefinition(
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into funnel_daily as f (journey_key, segment, day, stage, entered, completed, dropped, durations)
             select j, s, d, st, e, c, x, h::jsonb from unnest(@journeys, @segments, @days, @stages, @entered, @completed, @dropped, @durations)
@@ -292,7 +289,7 @@ public sealed class InstanceProjector(
                 completed = cells.Select(c => c.Value.Completed).ToArray(),
                 dropped = cells.Select(c => c.Value.Dropped).ToArray(),
                 durations = cells.Select(c => JsonSerializer.Serialize(c.Value.Durations.ToDictionary(d => d.Key.ToString(), d => d.Value))).ToArray(),
-            }, tx, cancellationToken: ct));
+            }, write.Transaction, cancellationToken: ct));
     }
 
     internal static string StateName(Domain.InstanceState state) => state switch

@@ -1,7 +1,6 @@
 using CxMesh.Platform.Postgres;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace CxMesh.Journey.Data;
 
@@ -27,10 +26,9 @@ public sealed class TouchpointStore([FromKeyedServices(JourneyModule.Name)] Serv
     public async Task<IReadOnlyList<StoreResult>> StoreAsync(IReadOnlyList<TouchpointToStore> items, CancellationToken ct)
     {
         if (items.Count == 0) return [];
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
+        await using var write = await database.BeginWriteAsync(ct);
 
-        var count = await connection.ExecuteAsync(new CommandDefinition(
+        var count = await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into touchpoints (id, idempotency_key, request_hash, customer_id, journey_key, touchpoint_key, occurred_at, attributes)
             select id, key, hash, customer, journey, touchpoint, occurred, attrs::jsonb
@@ -48,7 +46,7 @@ public sealed class TouchpointStore([FromKeyedServices(JourneyModule.Name)] Serv
                 touchpoints = items.Select(i => i.TouchpointKey).ToArray(),
                 occurred = items.Select(i => i.OccurredAt).ToArray(),
                 attributes = items.Select(i => i.AttributesJson).ToArray(),
-            }, tx, cancellationToken: ct));
+            }, write.Transaction, cancellationToken: ct));
 
         // The common case: every row went in. Otherwise find out which keys were there already.
         var inserted = new HashSet<string>(StringComparer.Ordinal);
@@ -59,9 +57,9 @@ public sealed class TouchpointStore([FromKeyedServices(JourneyModule.Name)] Serv
         else
         {
             var ours = items.ToDictionary(i => i.Id);
-            foreach (var row in await connection.QueryAsync<(string Key, Guid Id)>(new CommandDefinition(
+            foreach (var row in await write.Connection.QueryAsync<(string Key, Guid Id)>(new CommandDefinition(
                 "select idempotency_key, id from touchpoints where idempotency_key = any(@keys)",
-                new { keys = items.Select(i => i.IdempotencyKey).Distinct().ToArray() }, tx, cancellationToken: ct)))
+                new { keys = items.Select(i => i.IdempotencyKey).Distinct().ToArray() }, write.Transaction, cancellationToken: ct)))
             {
                 if (ours.ContainsKey(row.Id)) inserted.Add(row.Key);
             }
@@ -72,9 +70,9 @@ public sealed class TouchpointStore([FromKeyedServices(JourneyModule.Name)] Serv
         var repeated = items.Select(i => i.IdempotencyKey).Where(k => !inserted.Contains(k)).Distinct().ToArray();
         if (repeated.Length > 0)
         {
-            foreach (var row in await connection.QueryAsync<(string Key, Guid Id, byte[] Hash)>(new CommandDefinition(
+            foreach (var row in await write.Connection.QueryAsync<(string Key, Guid Id, byte[] Hash)>(new CommandDefinition(
                 "select idempotency_key, id, request_hash from touchpoints where idempotency_key = any(@repeated)",
-                new { repeated }, tx, cancellationToken: ct)))
+                new { repeated }, write.Transaction, cancellationToken: ct)))
             {
                 earlier[row.Key] = (row.Id, row.Hash);
             }
@@ -99,23 +97,23 @@ public sealed class TouchpointStore([FromKeyedServices(JourneyModule.Name)] Serv
                 : new StoreResult(id, StoreOutcome.KeyReused));
         }
 
-        await tx.CommitAsync(ct);
+        await write.CommitAsync(ct);
         return results;
     }
 
     /// <summary>Moves a customer's touchpoints, instances and pending work to a fresh random pseudonym; attributes and keys go.</summary>
-    public static async Task<(int Touchpoints, int Instances)> PseudonymiseCustomerAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string customerId, CancellationToken ct)
+    public static async Task<(int Touchpoints, int Instances)> PseudonymiseCustomerAsync(WriteScope write, string customerId, CancellationToken ct)
     {
         var pseudonym = $"erased-{Guid.NewGuid():N}";
-        var touchpoints = await connection.ExecuteAsync(new CommandDefinition(
+        var touchpoints = await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             update touchpoints set customer_id = @pseudonym, attributes = '{}', idempotency_key = 'erased-' || id::text, request_hash = ''::bytea
             where customer_id = @customerId
-            """, new { customerId, pseudonym }, tx, cancellationToken: ct));
-        var instances = await connection.ExecuteAsync(new CommandDefinition(
-            "update journey_instances set customer_id = @pseudonym where customer_id = @customerId", new { customerId, pseudonym }, tx, cancellationToken: ct));
-        await connection.ExecuteAsync(new CommandDefinition(
-            "update pending_projections set customer_id = @pseudonym where customer_id = @customerId", new { customerId, pseudonym }, tx, cancellationToken: ct));
+            """, new { customerId, pseudonym }, write.Transaction, cancellationToken: ct));
+        var instances = await write.Connection.ExecuteAsync(new CommandDefinition(
+            "update journey_instances set customer_id = @pseudonym where customer_id = @customerId", new { customerId, pseudonym }, write.Transaction, cancellationToken: ct));
+        await write.Connection.ExecuteAsync(new CommandDefinition(
+            "update pending_projections set customer_id = @pseudonym where customer_id = @customerId", new { customerId, pseudonym }, write.Transaction, cancellationToken: ct));
         return (touchpoints, instances);
     }
 }

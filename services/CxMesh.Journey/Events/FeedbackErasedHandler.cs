@@ -14,8 +14,8 @@ public sealed class FeedbackErasedHandler(TimeProvider clock) : IEventHandler<Fe
     public async Task HandleAsync(FeedbackErased evt, EventContext context, CancellationToken ct)
     {
         if (evt.CustomerId.Length == 0) throw new InvalidEventException("customer_id is missing.");
-        var (touchpoints, instances) = await TouchpointStore.PseudonymiseCustomerAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
-        var messages = await Erasures.ForgetMessagesAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
+        var (touchpoints, instances) = await TouchpointStore.PseudonymiseCustomerAsync(context, evt.CustomerId, ct);
+        var messages = await Erasures.ForgetMessagesAsync(context, evt.CustomerId, ct);
         await Erasures.ReportAsync(context, evt, JourneyModule.Name,
             new Dictionary<string, long> { ["touchpoints"] = touchpoints, ["instances"] = instances, ["messages"] = messages }, clock.GetUtcNow(), ct);
     }

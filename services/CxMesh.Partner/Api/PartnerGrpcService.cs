@@ -4,14 +4,13 @@ using System.Net.Sockets;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Cronos;
-using CxMesh.Events.V1;
 using CxMesh.Partner.Data;
 using CxMesh.Partner.Domain;
+using CxMesh.Partner.UseCases;
 using CxMesh.Partner.V1;
 using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Errors;
-using CxMesh.Platform.Messaging;
 using FluentValidation;
 using FluentValidation.Results;
 using Google.Protobuf;
@@ -23,7 +22,7 @@ using Microsoft.Extensions.Options;
 namespace CxMesh.Partner.Api;
 
 public sealed partial class PartnerGrpcService(
-    PartnerStore partners, ReportStore reports, ReportRenderer renderer, ReportPublisher publisher, WebhookStore webhooks, AlignmentStore alignment,
+    PartnerStore partners, ReportStore reports, ReportRenderer renderer, PublishReport publisher, SubmitResponse submitResponse, WebhookStore webhooks, AlignmentStore alignment,
     TimeProvider clock, IOptions<PartnerOptions> options)
     : PartnerService.PartnerServiceBase
 {
@@ -494,65 +493,8 @@ public sealed partial class PartnerGrpcService(
     [Authorize(Roles = Roles.Partner)]
     public override async Task<SubmitResponseResponse> SubmitResponse(SubmitResponseRequest request, ServerCallContext context)
     {
-        var ct = context.CancellationToken;
         var report = await OwnReportAsync(request.ReportId, context);
-        var partnerId = CallerPartner(context);
-        var update = request.ResponseId.Length > 0;
-        var problems = new List<ValidationFailure>();
-        Guid? feedbackId = null;
-        DateOnly? due = null;
-        var kind = request.Kind switch
-        {
-            ResponseKind.Acknowledgement => "acknowledgement",
-            ResponseKind.Dispute => "dispute",
-            ResponseKind.Commitment => "commitment",
-            _ => null,
-        };
-        if (kind is null) problems.Add(new("kind", "kind must be an acknowledgement, a dispute or a commitment."));
-        if (request.Text.Length > 2000) problems.Add(new("text", "text is at most 2000 characters."));
-        if (update)
-        {
-            if (kind != "commitment") problems.Add(new("kind", "only commitments are updated."));
-            if (!Guid.TryParse(request.ResponseId, out _)) problems.Add(new("response_id", "response_id must be a response id (a UUID)."));
-            if (request.Status is not ("open" or "in-progress" or "done")) problems.Add(new("status", "status must be open, in-progress or done."));
-        }
-        else if (kind == "dispute")
-        {
-            if (request.Text.Trim().Length == 0) problems.Add(new("text", "a dispute needs a reason."));
-            if (!Guid.TryParse(request.FeedbackId, out var f)) problems.Add(new("feedback_id", "a dispute names the feedback item (its id)."));
-            else if (!await reports.ItemInReportAsync(report.ReportId, f, ct)) throw new NotFoundException("feedback item", request.FeedbackId);
-            else feedbackId = f;
-        }
-        else if (kind == "commitment")
-        {
-            if (request.Text.Trim().Length == 0) problems.Add(new("text", "a commitment describes the action."));
-            if (request.Owner.Trim().Length is 0 or > 200) problems.Add(new("owner", "a commitment has an owner at the partner (at most 200 characters)."));
-            due = ParseDate(request.DueDate);
-            if (due is null || due < DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime)) problems.Add(new("due_date", "due_date must be a date (yyyy-MM-dd), not in the past."));
-        }
-        if (problems.Count > 0) throw new ValidationException(problems);
-
-        var responseId = update ? Guid.Parse(request.ResponseId) : Guid.CreateVersion7();
-        var status = kind switch { "commitment" => update ? request.Status : "open", "dispute" => "open", _ => "received" };
-        var disputed = feedbackId is { } disputedItem ? await reports.ItemVerbatimAsync(partnerId, disputedItem, ct) : null;
-        var evt = new PartnerResponseReceived
-        {
-            EventId = $"partner.response.received/{Guid.CreateVersion7()}",
-            OccurredAt = Timestamp.FromDateTimeOffset(clock.GetUtcNow()),
-            ResponseId = responseId.ToString(),
-            PartnerId = partnerId,
-            ReportId = report.ReportId.ToString(),
-            Kind = kind!,
-            FeedbackId = feedbackId?.ToString() ?? "",
-            Text = request.Text,
-            Owner = request.Owner,
-            DueDate = due?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) ?? "",
-            Status = status,
-            DisputedVerbatim = disputed ?? "",
-        };
-        var stored = await reports.RespondAsync(responseId, partnerId, report.ReportId, kind!, feedbackId, NullIfEmpty(request.Text), NullIfEmpty(request.Owner), due, status, update,
-            (connection, tx) => Outbox.EnqueueAsync(connection, tx, Topics.PartnerResponseReceived, evt.EventId, evt, ct), ct);
-        if (!stored) throw new NotFoundException("commitment", request.ResponseId);
+        var responseId = await submitResponse.SubmitAsync(CallerPartner(context), report.ReportId, request, context.CancellationToken);
         return new SubmitResponseResponse { ResponseId = responseId.ToString() };
     }
 

@@ -34,16 +34,15 @@ public sealed class AlignmentStore([FromKeyedServices(PartnerModule.Name)] Servi
 
     public async Task<StoredQuestionnaire> PublishAsync(IReadOnlyList<AlignmentItem> questions, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("lock table alignment_questionnaires in share row exclusive mode", transaction: tx, cancellationToken: ct));
-        var row = await connection.QuerySingleAsync<(int Version, DateTime CreatedAt)>(new CommandDefinition(
+        await using var write = await database.BeginWriteAsync(ct);
+        await write.Connection.ExecuteAsync(new CommandDefinition("lock table alignment_questionnaires in share row exclusive mode", transaction: write.Transaction, cancellationToken: ct));
+        var row = await write.Connection.QuerySingleAsync<(int Version, DateTime CreatedAt)>(new CommandDefinition(
             """
             insert into alignment_questionnaires (version, questions)
             select coalesce(max(version), 0) + 1, @questions::jsonb from alignment_questionnaires
             returning version, created_at
-            """, new { questions = JsonSerializer.Serialize(questions, PartnerStore.Json) }, tx, cancellationToken: ct));
-        await tx.CommitAsync(ct);
+            """, new { questions = JsonSerializer.Serialize(questions, PartnerStore.Json) }, write.Transaction, cancellationToken: ct));
+        await write.CommitAsync(ct);
         return new StoredQuestionnaire(row.Version, questions, row.CreatedAt);
     }
 

@@ -6,7 +6,6 @@ using CxMesh.Platform.Postgres;
 using Dapper;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace CxMesh.Partner.Data;
 
@@ -96,15 +95,14 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
     /// <summary>Suspends a partner and its active agreements; governance hears of it (partner.status.changed) for its audit log.</summary>
     public async Task<PartnerRow> SuspendAsync(string id, string actor, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var partner = await connection.QuerySingleOrDefaultAsync<PartnerRow>(new CommandDefinition(
-            $"update partners set status = 'suspended', updated_at = now() where id = @id returning {PartnerColumns}", new { id }, tx, cancellationToken: ct))
+        await using var write = await database.BeginWriteAsync(ct);
+        var partner = await write.Connection.QuerySingleOrDefaultAsync<PartnerRow>(new CommandDefinition(
+            $"update partners set status = 'suspended', updated_at = now() where id = @id returning {PartnerColumns}", new { id }, write.Transaction, cancellationToken: ct))
             ?? throw new NotFoundException("partner", id);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "update agreements set state = 'suspended' where partner_id = @id and state = 'active'", new { id }, tx, cancellationToken: ct));
-        await StatusChangedAsync(connection, tx, id, "suspended", actor, "", ct);
-        await tx.CommitAsync(ct);
+        await write.Connection.ExecuteAsync(new CommandDefinition(
+            "update agreements set state = 'suspended' where partner_id = @id and state = 'active'", new { id }, write.Transaction, cancellationToken: ct));
+        await StatusChangedAsync(write, id, "suspended", actor, "", ct);
+        await write.CommitAsync(ct);
         return partner;
     }
 
@@ -114,50 +112,48 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
     /// </summary>
     public async Task<PartnerRow> ReactivateAsync(string id, string actor, string reason, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var status = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-            "select status from partners where id = @id for update", new { id }, tx, cancellationToken: ct)) ?? throw new NotFoundException("partner", id);
+        await using var write = await database.BeginWriteAsync(ct);
+        var status = await write.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "select status from partners where id = @id for update", new { id }, write.Transaction, cancellationToken: ct)) ?? throw new NotFoundException("partner", id);
         if (status != "suspended")
         {
             throw new PreconditionFailedException("PARTNER_NOT_SUSPENDED", $"partner {id} is {status}, not suspended.", "id");
         }
-        var partner = await connection.QuerySingleAsync<PartnerRow>(new CommandDefinition(
-            $"update partners set status = 'active', updated_at = now() where id = @id returning {PartnerColumns}", new { id }, tx, cancellationToken: ct));
-        await StatusChangedAsync(connection, tx, id, "active", actor, reason, ct);
-        await tx.CommitAsync(ct);
+        var partner = await write.Connection.QuerySingleAsync<PartnerRow>(new CommandDefinition(
+            $"update partners set status = 'active', updated_at = now() where id = @id returning {PartnerColumns}", new { id }, write.Transaction, cancellationToken: ct));
+        await StatusChangedAsync(write, id, "active", actor, reason, ct);
+        await write.CommitAsync(ct);
         return partner;
     }
 
-    private static Task StatusChangedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string partnerId, string status, string actor, string reason, CancellationToken ct)
+    private static Task StatusChangedAsync(WriteScope write, string partnerId, string status, string actor, string reason, CancellationToken ct)
     {
         var evt = new PartnerStatusChanged
         {
-            EventId = $"partner.status.changed/{Guid.CreateVersion7()}",
-            OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow),
+            OccurredAt = Timestamp.FromDateTimeOffset(write.Now),
             PartnerId = partnerId,
             Status = status,
             ChangedBy = actor,
             Reason = reason,
         };
-        return Outbox.EnqueueAsync(connection, tx, Topics.PartnerStatusChanged, evt.EventId, evt, ct);
+        return write.PublishAsync(Topics.PartnerStatusChanged, evt, ct);
     }
 
     public async Task AddMappingAsync(MappingRow mapping, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from partners where id = @PartnerId)", mapping, cancellationToken: ct)))
+        await using var write = await database.BeginWriteAsync(ct);
+        if (!await write.Connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from partners where id = @PartnerId)", mapping, write.Transaction, cancellationToken: ct)))
         {
             throw new NotFoundException("partner", mapping.PartnerId);
         }
-        await ChangeMappingAsync(connection, mapping, mapped: true,
+        await ChangeMappingAsync(write, mapping, mapped: true,
             "insert into mappings (partner_id, kind, value) values (@PartnerId, @Kind, @Value) on conflict do nothing", ct);
     }
 
     public async Task RemoveMappingAsync(MappingRow mapping, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        if (!await ChangeMappingAsync(connection, mapping, mapped: false,
+        await using var write = await database.BeginWriteAsync(ct);
+        if (!await ChangeMappingAsync(write, mapping, mapped: false,
             "delete from mappings where partner_id = @PartnerId and kind = @Kind and value = @Value", ct))
         {
             throw new NotFoundException("mapping", $"{mapping.PartnerId} {mapping.Kind} {mapping.Value}");
@@ -165,21 +161,19 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
     }
 
     /// <summary>Applies a mapping change and tells scoring (partner.mapping.changed) in one transaction; false when nothing changed.</summary>
-    private static async Task<bool> ChangeMappingAsync(NpgsqlConnection connection, MappingRow mapping, bool mapped, string sql, CancellationToken ct)
+    private static async Task<bool> ChangeMappingAsync(WriteScope write, MappingRow mapping, bool mapped, string sql, CancellationToken ct)
     {
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        if (await connection.ExecuteAsync(new CommandDefinition(sql, mapping, tx, cancellationToken: ct)) == 0) return false;
+        if (await write.Connection.ExecuteAsync(new CommandDefinition(sql, mapping, write.Transaction, cancellationToken: ct)) == 0) return false;
         var evt = new CxMesh.Events.V1.PartnerMappingChanged
         {
-            EventId = $"partner.mapping.changed/{Guid.CreateVersion7()}",
-            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow),
+            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(write.Now),
             PartnerId = mapping.PartnerId,
             Kind = mapping.Kind,
             Value = mapping.Value,
             Mapped = mapped,
         };
-        await Outbox.EnqueueAsync(connection, tx, Topics.PartnerMappingChanged, evt.EventId, evt, ct);
-        await tx.CommitAsync(ct);
+        await write.PublishAsync(Topics.PartnerMappingChanged, evt, ct);
+        await write.CommitAsync(ct);
         return true;
     }
 
@@ -193,25 +187,24 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
     /// <summary>A new agreement (version 1) or the next version of an existing one, as a draft.</summary>
     public async Task<AgreementRow> ProposeAsync(AgreementRow agreement, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from partners where id = @PartnerId)", agreement, tx, cancellationToken: ct)))
+        await using var write = await database.BeginWriteAsync(ct);
+        if (!await write.Connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from partners where id = @PartnerId)", agreement, write.Transaction, cancellationToken: ct)))
         {
             throw new NotFoundException("partner", agreement.PartnerId);
         }
-        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(hashtextextended(@id, 0))",
-            new { id = agreement.AgreementId.ToString() }, tx, cancellationToken: ct));
-        var latest = await connection.QuerySingleOrDefaultAsync<(int Version, string PartnerId)?>(new CommandDefinition(
-            "select version, partner_id from agreements where agreement_id = @AgreementId order by version desc limit 1", agreement, tx, cancellationToken: ct));
+        await write.Connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(hashtextextended(@id, 0))",
+            new { id = agreement.AgreementId.ToString() }, write.Transaction, cancellationToken: ct));
+        var latest = await write.Connection.QuerySingleOrDefaultAsync<(int Version, string PartnerId)?>(new CommandDefinition(
+            "select version, partner_id from agreements where agreement_id = @AgreementId order by version desc limit 1", agreement, write.Transaction, cancellationToken: ct));
         if (latest is { } l && l.PartnerId != agreement.PartnerId) throw new NotFoundException("agreement", agreement.AgreementId.ToString());
         agreement.Version = (latest?.Version ?? 0) + 1;
-        var created = await connection.QuerySingleAsync<AgreementRow>(new CommandDefinition(
+        var created = await write.Connection.QuerySingleAsync<AgreementRow>(new CommandDefinition(
             $"""
             insert into agreements (agreement_id, version, partner_id, scope, fields, min_group_size, cadence, retention_days, state, expires_on)
             values (@AgreementId, @Version, @PartnerId, @Scope::jsonb, @Fields, @MinGroupSize, @Cadence, @RetentionDays, 'draft', @ExpiresOn)
             returning {AgreementColumns}
-            """, agreement, tx, cancellationToken: ct));
-        await tx.CommitAsync(ct);
+            """, agreement, write.Transaction, cancellationToken: ct));
+        await write.CommitAsync(ct);
         return created;
     }
 
@@ -266,24 +259,22 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
     /// </summary>
     public async Task<AgreementRow> SubmitForApprovalAsync(Guid agreementId, int version, string submittedBy, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var moved = await connection.QuerySingleOrDefaultAsync<AgreementRow>(new CommandDefinition(
+        await using var write = await database.BeginWriteAsync(ct);
+        var moved = await write.Connection.QuerySingleOrDefaultAsync<AgreementRow>(new CommandDefinition(
             $"update agreements set state = 'pending_approval' where agreement_id = @agreementId and version = @version and state = 'draft' returning {AgreementColumns}",
-            new { agreementId, version }, tx, cancellationToken: ct));
+            new { agreementId, version }, write.Transaction, cancellationToken: ct));
         if (moved is null)
         {
-            await tx.RollbackAsync(ct);
+            await write.RollbackAsync(ct);
             var current = await AgreementAsync(agreementId, version, ct);
             if (current is null || current.Version != version) throw new NotFoundException("agreement", $"{agreementId} version {version}");
             throw new PreconditionFailedException("AGREEMENT_STATE", $"agreement version {version} is {current.State}, not draft.", "agreement_id", new Dictionary<string, string> { ["state"] = current.State });
         }
-        var partnerName = await connection.ExecuteScalarAsync<string>(new CommandDefinition(
-            "select name from partners where id = @PartnerId", moved, tx, cancellationToken: ct)) ?? "";
+        var partnerName = await write.Connection.ExecuteScalarAsync<string>(new CommandDefinition(
+            "select name from partners where id = @PartnerId", moved, write.Transaction, cancellationToken: ct)) ?? "";
         var evt = new CxMesh.Events.V1.PartnerAgreementSubmitted
         {
-            EventId = $"partner.agreement.submitted/{agreementId}/{version}",
-            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.UtcNow),
+            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(write.Now),
             PartnerId = moved.PartnerId,
             PartnerName = partnerName,
             AgreementId = agreementId.ToString(),
@@ -296,8 +287,8 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
             ExpiresOn = moved.ExpiresOn?.ToString("yyyy-MM-dd") ?? "",
             SubmittedBy = submittedBy,
         };
-        await Outbox.EnqueueAsync(connection, tx, Topics.PartnerAgreementSubmitted, evt.EventId, evt, ct);
-        await tx.CommitAsync(ct);
+        await write.PublishAsync(Topics.PartnerAgreementSubmitted, evt, $"{agreementId}/{version}", ct);
+        await write.CommitAsync(ct);
         return moved;
     }
 
@@ -305,22 +296,22 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
     /// Applies governance's decision to a pending version, in the handler's transaction: approved makes it active and
     /// supersedes the partner's previously active version; rejected closes it. A decision about another state is ignored.
     /// </summary>
-    public static async Task<bool> ApplyDecisionAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid agreementId, int version, bool approved,
+    public static async Task<bool> ApplyDecisionAsync(WriteScope write, Guid agreementId, int version, bool approved,
         string decidedBy, string reason, DateTime decidedAt, CancellationToken ct)
     {
-        var partnerId = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+        var partnerId = await write.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
             """
             update agreements set state = @state, decided_at = @decidedAt, decided_by = @decidedBy, decision_reason = @reason
             where agreement_id = @agreementId and version = @version and state = 'pending_approval'
             returning partner_id
             """,
-            new { agreementId, version, state = approved ? "active" : "rejected", decidedAt, decidedBy, reason }, tx, cancellationToken: ct));
+            new { agreementId, version, state = approved ? "active" : "rejected", decidedAt, decidedBy, reason }, write.Transaction, cancellationToken: ct));
         if (partnerId is null) return false;
         if (approved)
         {
-            await connection.ExecuteAsync(new CommandDefinition(
+            await write.Connection.ExecuteAsync(new CommandDefinition(
                 "update agreements set state = 'superseded' where partner_id = @partnerId and state = 'active' and not (agreement_id = @agreementId and version = @version)",
-                new { partnerId, agreementId, version }, tx, cancellationToken: ct));
+                new { partnerId, agreementId, version }, write.Transaction, cancellationToken: ct));
         }
         return true;
     }

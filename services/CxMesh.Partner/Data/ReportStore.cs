@@ -4,7 +4,6 @@ using CxMesh.Platform.Errors;
 using CxMesh.Platform.Postgres;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace CxMesh.Partner.Data;
 
@@ -34,15 +33,19 @@ public sealed class StoredReport
     public DateOnly EndDate { get; set; }
 }
 
+/// <summary>One publication in the disclosure ledger: what was shown to whom, for which period, under which agreement.</summary>
+public sealed record LedgerEntry(Guid ReportId, string PartnerId, Guid AgreementId, int AgreementVersion, DateOnly Start, DateOnly End, long Items,
+    bool Disclosed, string[] Fields, string ContentJson, string ContentHash, DateTime PublishedAt, DateTime? ScheduledFor);
+
 /// <summary>Partner-scoped copies, their aggregates for reports, the disclosure ledger and the partners' responses.</summary>
 public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceDatabase database)
 {
     /// <summary>For a feedback item: each partner mapped to one of its links whose active agreement covers that link.</summary>
-    public static async Task<IReadOnlyList<AgreementRow>> CoveringAgreementsAsync(NpgsqlConnection connection, NpgsqlTransaction tx,
+    public static async Task<IReadOnlyList<AgreementRow>> CoveringAgreementsAsync(WriteScope write,
         IReadOnlyList<(string Kind, string Value)> links, CancellationToken ct)
     {
         if (links.Count == 0) return [];
-        var rows = await connection.QueryAsync<AgreementRow>(new CommandDefinition(
+        var rows = await write.Connection.QueryAsync<AgreementRow>(new CommandDefinition(
             """
             select distinct a.agreement_id as agreementid, a.version, a.partner_id as partnerid, a.scope::text as scope, a.fields,
                    a.min_group_size as mingroupsize, a.cadence, a.retention_days as retentiondays, a.state, a.created_at as createdat, a.decided_at as decidedat
@@ -52,45 +55,45 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
             join agreements a on a.partner_id = m.partner_id and a.state = 'active' and (a.expires_on is null or a.expires_on >= current_date)
             where a.scope @> jsonb_build_array(jsonb_build_object('kind', l.kind, 'value', l.value))
             """,
-            new { kinds = links.Select(l => l.Kind).ToArray(), values = links.Select(l => l.Value).ToArray() }, tx, cancellationToken: ct));
+            new { kinds = links.Select(l => l.Kind).ToArray(), values = links.Select(l => l.Value).ToArray() }, write.Transaction, cancellationToken: ct));
         return rows.DistinctBy(r => r.PartnerId).ToList();
     }
 
-    public static Task CopyAsync(NpgsqlConnection connection, NpgsqlTransaction tx, PartnerItem item, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition(
+    public static Task CopyAsync(WriteScope write, PartnerItem item, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into partner_items (partner_id, feedback_id, agreement_id, agreement_version, given_at, journey_id, touchpoint_key, product_id, lot_id,
                 nps, csat, csat_top, ces, sentiment, themes, redacted_verbatim, customer_ref)
             values (@PartnerId, @FeedbackId, @AgreementId, @AgreementVersion, @GivenAt, @JourneyId, @TouchpointKey, @ProductId, @LotId,
                 @Nps, @Csat, @CsatTop, @Ces, @Sentiment, @ThemesJson::jsonb, @RedactedVerbatim, @CustomerRef)
             on conflict (partner_id, feedback_id) do nothing
-            """, item, tx, cancellationToken: ct));
+            """, item, write.Transaction, cancellationToken: ct));
 
     /// <summary>
     /// A customer's partner copies lose their verbatims, and so do the published reports that disclosed them (their
     /// samples), so every format of a report says the same; the deletion is recorded. Returns the copies changed and
     /// the reports rewritten.
     /// </summary>
-    public static async Task<(int Items, int Reports)> EraseAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string customerRef, CancellationToken ct)
+    public static async Task<(int Items, int Reports)> EraseAsync(WriteScope write, string customerRef, CancellationToken ct)
     {
-        var erased = (await connection.QueryAsync<(Guid FeedbackId, string? Verbatim)>(new CommandDefinition(
+        var erased = (await write.Connection.QueryAsync<(Guid FeedbackId, string? Verbatim)>(new CommandDefinition(
             """
             with e as (select partner_id, feedback_id, redacted_verbatim from partner_items where customer_ref = @customerRef for update)
             update partner_items i set redacted_verbatim = null, customer_ref = null, erased_at = now()
             from e where i.partner_id = e.partner_id and i.feedback_id = e.feedback_id
             returning e.feedback_id, e.redacted_verbatim
-            """, new { customerRef }, tx, cancellationToken: ct))).ToList();
+            """, new { customerRef }, write.Transaction, cancellationToken: ct))).ToList();
         var words = erased.Where(e => !string.IsNullOrEmpty(e.Verbatim)).Select(e => e.Verbatim!).Distinct().ToArray();
-        var reports = words.Length == 0 ? 0 : await connection.ExecuteAsync(new CommandDefinition(
+        var reports = words.Length == 0 ? 0 : await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             update reports r set content = jsonb_set(r.content, '{sampleVerbatims}',
                    (select coalesce(jsonb_agg(v order by n), '[]') from jsonb_array_elements(r.content->'sampleVerbatims') with ordinality as s(v, n)
                     where not (v #>> '{}' = any(@words))))
             where r.content->'sampleVerbatims' ?| @words
               and exists (select 1 from report_items ri where ri.report_id = r.report_id and ri.feedback_ids && @ids)
-            """, new { words, ids = erased.Select(e => e.FeedbackId).ToArray() }, tx, cancellationToken: ct));
-        await connection.ExecuteAsync(new CommandDefinition(
-            "insert into partner_erasures (customer_ref, items) values (@customerRef, @items)", new { customerRef, items = erased.Count }, tx, cancellationToken: ct));
+            """, new { words, ids = erased.Select(e => e.FeedbackId).ToArray() }, write.Transaction, cancellationToken: ct));
+        await write.Connection.ExecuteAsync(new CommandDefinition(
+            "insert into partner_erasures (customer_ref, items) values (@customerRef, @items)", new { customerRef, items = erased.Count }, write.Transaction, cancellationToken: ct));
         return (erased.Count, reports);
     }
 
@@ -98,24 +101,24 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
     /// An item's redacted words changed: every partner copy that holds words (shared, not erased) takes the new ones,
     /// and so do the samples of published reports that disclosed the item.
     /// </summary>
-    public static async Task ReplaceRedactedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid feedbackId, string redacted, CancellationToken ct)
+    public static async Task ReplaceRedactedAsync(WriteScope write, Guid feedbackId, string redacted, CancellationToken ct)
     {
-        var old = (await connection.QueryAsync<string>(new CommandDefinition(
+        var old = (await write.Connection.QueryAsync<string>(new CommandDefinition(
             """
             with c as (select partner_id, redacted_verbatim from partner_items where feedback_id = @feedbackId and redacted_verbatim is not null for update)
             update partner_items i set redacted_verbatim = @redacted from c
             where i.partner_id = c.partner_id and i.feedback_id = @feedbackId
             returning c.redacted_verbatim
-            """, new { feedbackId, redacted }, tx, cancellationToken: ct))).Distinct().Where(o => o != redacted).ToArray();
+            """, new { feedbackId, redacted }, write.Transaction, cancellationToken: ct))).Distinct().Where(o => o != redacted).ToArray();
         if (old.Length == 0) return;
-        await connection.ExecuteAsync(new CommandDefinition(
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             update reports r set content = jsonb_set(r.content, '{sampleVerbatims}',
                    (select coalesce(jsonb_agg(case when v #>> '{}' = any(@old) then to_jsonb(@redacted::text) else v end order by n), '[]')
                     from jsonb_array_elements(r.content->'sampleVerbatims') with ordinality as s(v, n)))
             where r.content->'sampleVerbatims' ?| @old
               and exists (select 1 from report_items ri where ri.report_id = r.report_id and @feedbackId = any(ri.feedback_ids))
-            """, new { old, redacted, feedbackId }, tx, cancellationToken: ct));
+            """, new { old, redacted, feedbackId }, write.Transaction, cancellationToken: ct));
     }
 
     /// <summary>Deletes the partner copies older than their agreement version's retention. Returns how many went.</summary>
@@ -248,39 +251,36 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
     }
 
     /// <summary>
-    /// Records the report in the disclosure ledger and its event in the outbox, in one transaction. A period that
+    /// Records the report in the disclosure ledger, in the write's transaction. A period that
     /// overlaps one of the partner's published reports is refused (figures of one day published twice would let their
     /// difference be read), and so is a report whose figures no longer match its period's items (feedback arrived
     /// while it was built: <see cref="ReportOutdatedException"/>, build it again).
     /// </summary>
-    public async Task RecordAsync(Guid reportId, string partnerId, Guid agreementId, int agreementVersion, DateOnly start, DateOnly end, long items,
-        bool disclosed, string[] fields, string contentJson, string contentHash, DateTime publishedAt, DateTime? scheduledFor, Func<NpgsqlConnection, NpgsqlTransaction, Task> enqueue,
-        CancellationToken ct)
+    public static async Task RecordAsync(WriteScope write, LedgerEntry entry, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
+        var (reportId, partnerId, agreementId, agreementVersion, start, end, items, disclosed, fields, contentJson, contentHash, publishedAt, scheduledFor) = entry;
         // One publication at a time per partner, so two overlapping periods cannot both pass the check.
-        await connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(hashtext('partner-report:' || @partnerId))", new { partnerId }, tx, cancellationToken: ct));
-        if (scheduledFor is not null && await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                "select exists (select 1 from reports where partner_id = @partnerId and scheduled_for = @scheduledFor)", new { partnerId, scheduledFor }, tx, cancellationToken: ct)))
+        await write.Connection.ExecuteAsync(new CommandDefinition("select pg_advisory_xact_lock(hashtext('partner-report:' || @partnerId))", new { partnerId }, write.Transaction, cancellationToken: ct));
+        if (scheduledFor is not null && await write.Connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                "select exists (select 1 from reports where partner_id = @partnerId and scheduled_for = @scheduledFor)", new { partnerId, scheduledFor }, write.Transaction, cancellationToken: ct)))
         {
             throw new AlreadyExistsException($"the report of {partnerId} for {scheduledFor:O} was published already.");
         }
-        var overlapping = await connection.QueryFirstOrDefaultAsync<(Guid ReportId, DateOnly Start, DateOnly End)?>(new CommandDefinition(
+        var overlapping = await write.Connection.QueryFirstOrDefaultAsync<(Guid ReportId, DateOnly Start, DateOnly End)?>(new CommandDefinition(
             "select report_id, start_date, end_date from reports where partner_id = @partnerId and start_date <= @end and end_date >= @start order by start_date limit 1",
-            new { partnerId, start, end }, tx, cancellationToken: ct));
+            new { partnerId, start, end }, write.Transaction, cancellationToken: ct));
         if (overlapping is { } o)
         {
             throw new PreconditionFailedException("PERIOD_ALREADY_REPORTED",
                 $"report {o.ReportId} already covers {o.Start:yyyy-MM-dd} to {o.End:yyyy-MM-dd}: a partner's reports never overlap, so no figure can be read off the difference of two.", "start_date", new Dictionary<string, string> { ["report_id"] = o.ReportId.ToString() });
         }
-        await connection.ExecuteAsync(new CommandDefinition(
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into reports (report_id, partner_id, agreement_id, agreement_version, start_date, end_date, items, fields, content, content_hash, published_at, scheduled_for)
             values (@reportId, @partnerId, @agreementId, @agreementVersion, @start, @end, @shown, @fields, @contentJson::jsonb, @contentHash, @publishedAt, @scheduledFor)
             """, new { reportId, partnerId, agreementId, agreementVersion, start, end, shown = disclosed ? items : 0, fields, contentJson, contentHash, publishedAt, scheduledFor },
-            tx, cancellationToken: ct));
-        var listed = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            write.Transaction, cancellationToken: ct));
+        var listed = await write.Connection.ExecuteScalarAsync<long>(new CommandDefinition(
             $$"""
             with period as (select coalesce(array_agg(feedback_id order by feedback_id), '{}') as ids from partner_items where {{Period}}),
                  listed as (insert into report_items (report_id, feedback_ids) select @reportId, case when @disclosed then ids else '{}' end from period)
@@ -292,10 +292,8 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
                 partnerId,
                 from = start.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
                 to = end.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
-            }, tx, commandTimeout: 300, cancellationToken: ct));
+            }, write.Transaction, commandTimeout: 300, cancellationToken: ct));
         if (listed != items) throw new ReportOutdatedException();
-        await enqueue(connection, tx);
-        await tx.CommitAsync(ct);
     }
 
     private const string ReportColumns = "report_id as reportid, partner_id as partnerid, content::text as content, published_at as publishedat, start_date as startdate, end_date as enddate";
@@ -324,27 +322,22 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
             new { reportId, feedbackId }, cancellationToken: ct));
     }
 
-    /// <summary>Stores a new response, or updates the status of one of this partner's commitments; with its event.</summary>
-    public async Task<bool> RespondAsync(Guid responseId, string partnerId, Guid reportId, string kind, Guid? feedbackId, string? text, string? owner,
-        DateOnly? dueDate, string? status, bool update, Func<NpgsqlConnection, NpgsqlTransaction, Task> enqueue, CancellationToken ct)
+    /// <summary>Stores a new response, or updates the status of one of this partner's commitments; false when there is no such commitment.</summary>
+    public static async Task<bool> RespondAsync(WriteScope write, Guid responseId, string partnerId, Guid reportId, string kind, Guid? feedbackId, string? text, string? owner,
+        DateOnly? dueDate, string? status, bool update, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
         var changed = update
-            ? await connection.ExecuteAsync(new CommandDefinition(
+            ? await write.Connection.ExecuteAsync(new CommandDefinition(
                 """
                 update responses set status = @status, text = coalesce(@text, text), updated_at = now()
                 where response_id = @responseId and partner_id = @partnerId and report_id = @reportId and kind = 'commitment'
-                """, new { responseId, partnerId, reportId, status, text }, tx, cancellationToken: ct))
-            : await connection.ExecuteAsync(new CommandDefinition(
+                """, new { responseId, partnerId, reportId, status, text }, write.Transaction, cancellationToken: ct))
+            : await write.Connection.ExecuteAsync(new CommandDefinition(
                 """
                 insert into responses (response_id, partner_id, report_id, kind, feedback_id, text, owner, due_date, status)
                 values (@responseId, @partnerId, @reportId, @kind, @feedbackId, @text, @owner, @dueDate, @status)
-                """, new { responseId, partnerId, reportId, kind, feedbackId, text, owner, dueDate, status }, tx, cancellationToken: ct));
-        if (changed == 0) return false;
-        await enqueue(connection, tx);
-        await tx.CommitAsync(ct);
-        return true;
+                """, new { responseId, partnerId, reportId, kind, feedbackId, text, owner, dueDate, status }, write.Transaction, cancellationToken: ct));
+        return changed > 0;
     }
 
     /// <summary>The redacted words of an item as the partner's copy holds them (null when not shared or erased).</summary>
@@ -375,16 +368,16 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
     /// Governance settled a dispute: its status and outcome are recorded and the partner is told by webhook (when it
     /// has one). False when the response is no dispute of that partner (nothing changes).
     /// </summary>
-    public static async Task<bool> SettleDisputeAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid responseId, string partnerId, string status, string outcome,
+    public static async Task<bool> SettleDisputeAsync(WriteScope write, Guid responseId, string partnerId, string status, string outcome,
         CancellationToken ct)
     {
-        var settled = await connection.QuerySingleOrDefaultAsync<(Guid ReportId, string? Url)?>(new CommandDefinition(
+        var settled = await write.Connection.QuerySingleOrDefaultAsync<(Guid ReportId, string? Url)?>(new CommandDefinition(
             """
             update responses r set status = @status, outcome = @outcome, updated_at = now()
             from partners p
             where r.response_id = @responseId and r.partner_id = @partnerId and r.kind = 'dispute' and p.id = r.partner_id
             returning r.report_id, p.webhook_url
-            """, new { responseId, partnerId, status, outcome }, tx, cancellationToken: ct));
+            """, new { responseId, partnerId, status, outcome }, write.Transaction, cancellationToken: ct));
         if (settled is not { } s) return false;
         if (s.Url is { } url)
         {
@@ -397,7 +390,7 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
                 status,
                 links = new { json = "/v1/me/responses", grpc = "cxmesh.partner.v1.PartnerService/ListMyResponses" },
             });
-            await WebhookStore.EnqueueAsync(connection, tx, Guid.CreateVersion7(), partnerId, s.ReportId, url, payload, ct);
+            await WebhookStore.EnqueueAsync(write, Guid.CreateVersion7(), partnerId, s.ReportId, url, payload, ct);
         }
         return true;
     }

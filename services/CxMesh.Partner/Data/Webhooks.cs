@@ -6,7 +6,6 @@ using CxMesh.Platform.Security;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Npgsql;
 
 namespace CxMesh.Partner.Data;
 
@@ -44,41 +43,40 @@ public sealed class WebhookStore(
     /// <summary>Stores a new secret; the previous ones retire after the overlap. Returns the secret and when the previous retires.</summary>
     public async Task<(string Secret, DateTime PreviousRetiresAt)> RotateAsync(string partnerId, CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        if (!await connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from partners where id = @partnerId)", new { partnerId }, tx, cancellationToken: ct)))
+        await using var write = await database.BeginWriteAsync(ct);
+        if (!await write.Connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from partners where id = @partnerId)", new { partnerId }, write.Transaction, cancellationToken: ct)))
         {
             throw new NotFoundException("partner", partnerId);
         }
-        var (secret, retires) = await AddSecretAsync(connection, tx, partnerId, ct);
-        await tx.CommitAsync(ct);
+        var (secret, retires) = await AddSecretAsync(write, partnerId, ct);
+        await write.CommitAsync(ct);
         return (secret, retires);
     }
 
-    public async Task<(string Secret, DateTime PreviousRetiresAt)> AddSecretAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string partnerId, CancellationToken ct)
+    public async Task<(string Secret, DateTime PreviousRetiresAt)> AddSecretAsync(WriteScope write, string partnerId, CancellationToken ct)
     {
         var now = clock.GetUtcNow().UtcDateTime;
         var retires = now + options.Value.SecretOverlap;
-        await connection.ExecuteAsync(new CommandDefinition(
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             "update webhook_secrets set retired_at = @retires where partner_id = @partnerId and (retired_at is null or retired_at > @retires)",
-            new { partnerId, retires }, tx, cancellationToken: ct));
+            new { partnerId, retires }, write.Transaction, cancellationToken: ct));
         var secret = NewSecret();
         // Postgres keeps microseconds: bind to the time as it will be read back.
         var created = new DateTime(now.Ticks - now.Ticks % 10, DateTimeKind.Utc);
         var sealedSecret = _keys.Seal(Encoding.UTF8.GetBytes(secret), Binding(partnerId, created));
-        await connection.ExecuteAsync(new CommandDefinition(
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into webhook_secrets (partner_id, key_id, nonce, ciphertext, tag, created_at)
             values (@partnerId, @KeyId, @Nonce, @Ciphertext, @Tag, @created)
-            """, new { partnerId, sealedSecret.KeyId, sealedSecret.Nonce, sealedSecret.Ciphertext, sealedSecret.Tag, created }, tx, cancellationToken: ct));
+            """, new { partnerId, sealedSecret.KeyId, sealedSecret.Nonce, sealedSecret.Ciphertext, sealedSecret.Tag, created }, write.Transaction, cancellationToken: ct));
         return (secret, retires);
     }
 
     /// <summary>Queues the notification of a report, in the caller's transaction.</summary>
-    public static Task EnqueueAsync(NpgsqlConnection connection, NpgsqlTransaction tx, Guid deliveryId, string partnerId, Guid reportId, string url, string payload, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition(
+    public static Task EnqueueAsync(WriteScope write, Guid deliveryId, string partnerId, Guid reportId, string url, string payload, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
             "insert into webhook_deliveries (delivery_id, partner_id, report_id, url, payload) values (@deliveryId, @partnerId, @reportId, @url, @payload)",
-            new { deliveryId, partnerId, reportId, url, payload }, tx, cancellationToken: ct));
+            new { deliveryId, partnerId, reportId, url, payload }, write.Transaction, cancellationToken: ct));
 
     public async Task<IReadOnlyList<DeliveryRow>> ListAsync(string partnerId, CancellationToken ct)
     {
@@ -116,21 +114,20 @@ public sealed class WebhookStore(
     /// <summary>Seals secrets stored in plaintext before they were sealed at rest (once, at start-up). Returns how many.</summary>
     public async Task<int> SealLegacySecretsAsync(CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var legacy = (await connection.QueryAsync<SecretRow>(new CommandDefinition(
-            $"select {SecretColumns} from webhook_secrets where secret is not null for update skip locked", transaction: tx, cancellationToken: ct))).ToList();
+        await using var write = await database.BeginWriteAsync(ct);
+        var legacy = (await write.Connection.QueryAsync<SecretRow>(new CommandDefinition(
+            $"select {SecretColumns} from webhook_secrets where secret is not null for update skip locked", transaction: write.Transaction, cancellationToken: ct))).ToList();
         foreach (var row in legacy)
         {
             var sealedSecret = _keys.Seal(Encoding.UTF8.GetBytes(row.Secret!), Binding(row.PartnerId, row.CreatedAt));
-            await connection.ExecuteAsync(new CommandDefinition(
+            await write.Connection.ExecuteAsync(new CommandDefinition(
                 """
                 update webhook_secrets set secret = null, key_id = @KeyId, nonce = @Nonce, ciphertext = @Ciphertext, tag = @Tag
                 where partner_id = @partnerId and created_at = @createdAt
                 """, new { sealedSecret.KeyId, sealedSecret.Nonce, sealedSecret.Ciphertext, sealedSecret.Tag, partnerId = row.PartnerId, createdAt = row.CreatedAt },
-                tx, cancellationToken: ct));
+                write.Transaction, cancellationToken: ct));
         }
-        await tx.CommitAsync(ct);
+        await write.CommitAsync(ct);
         return legacy.Count;
     }
 

@@ -26,14 +26,14 @@ public sealed class FeedbackReceivedHandler : IEventHandler<FeedbackReceived>
         if (evt.LotId.Length > 0) links.Add(("lot", evt.LotId));
         if (evt.JourneyId.Length > 0) links.Add(("journey", evt.JourneyId));
         if (evt.TouchpointKey.Length > 0) links.Add(("touchpoint", evt.TouchpointKey));
-        foreach (var agreement in await ReportStore.CoveringAgreementsAsync(context.Connection, context.Transaction, links, ct))
+        foreach (var agreement in await ReportStore.CoveringAgreementsAsync(context, links, ct))
         {
             var fields = agreement.Fields.ToHashSet();
             var ratings = fields.Contains("ratings");
             var nps = evt.Ratings.FirstOrDefault(r => r.Metric is Metric.Nps);
             var csat = evt.Ratings.FirstOrDefault(r => r.Metric is Metric.Csat);
             var ces = evt.Ratings.FirstOrDefault(r => r.Metric is Metric.Ces);
-            await ReportStore.CopyAsync(context.Connection, context.Transaction, new PartnerItem(
+            await ReportStore.CopyAsync(context, new PartnerItem(
                 agreement.PartnerId, feedbackId, agreement.AgreementId, agreement.Version, evt.GivenAt.ToDateTime(),
                 NullIfEmpty(evt.JourneyId), NullIfEmpty(evt.TouchpointKey), NullIfEmpty(evt.ProductId), NullIfEmpty(evt.LotId),
                 ratings ? nps?.Value : null,
@@ -58,8 +58,8 @@ public sealed class FeedbackErasedHandler(TimeProvider clock) : IEventHandler<Fe
     public async Task HandleAsync(FeedbackErased evt, EventContext context, CancellationToken ct)
     {
         if (evt.CustomerId.Length == 0) throw new InvalidEventException("customer_id is missing.");
-        var (items, reports) = await ReportStore.EraseAsync(context.Connection, context.Transaction, FeedbackReceivedHandler.CustomerRef(evt.CustomerId), ct);
-        var messages = await Erasures.ForgetMessagesAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
+        var (items, reports) = await ReportStore.EraseAsync(context, FeedbackReceivedHandler.CustomerRef(evt.CustomerId), ct);
+        var messages = await Erasures.ForgetMessagesAsync(context, evt.CustomerId, ct);
         await Erasures.ReportAsync(context, evt, PartnerModule.Name,
             new Dictionary<string, long> { ["partner_copies"] = items, ["published_reports"] = reports, ["messages"] = messages }, clock.GetUtcNow(), ct);
     }
@@ -71,7 +71,7 @@ public sealed class SharingDecidedHandler : IEventHandler<SharingDecided>
     public Task HandleAsync(SharingDecided evt, EventContext context, CancellationToken ct)
     {
         if (!Guid.TryParse(evt.AgreementId, out var agreementId) || evt.Version < 1) throw new InvalidEventException("agreement_id and version are required.");
-        return PartnerStore.ApplyDecisionAsync(context.Connection, context.Transaction, agreementId, evt.Version, evt.Approved,
+        return PartnerStore.ApplyDecisionAsync(context, agreementId, evt.Version, evt.Approved,
             evt.DecidedBy, evt.Reason, evt.OccurredAt?.ToDateTime() ?? DateTime.UtcNow, ct);
     }
 }
@@ -85,7 +85,7 @@ public sealed class PartnerResponseUpdatedHandler : IEventHandler<PartnerRespons
         {
             throw new InvalidEventException("response_id, partner_id and a status (resolved or closed) are required.");
         }
-        if (!await ReportStore.SettleDisputeAsync(context.Connection, context.Transaction, responseId, evt.PartnerId, evt.Status, evt.Outcome, ct))
+        if (!await ReportStore.SettleDisputeAsync(context, responseId, evt.PartnerId, evt.Status, evt.Outcome, ct))
         {
             throw new InvalidEventException($"response {evt.ResponseId} is no dispute of partner {evt.PartnerId}.");
         }
@@ -97,6 +97,6 @@ public sealed class FeedbackRedactedHandler : IEventHandler<FeedbackRedacted>
 {
     public Task HandleAsync(FeedbackRedacted evt, EventContext context, CancellationToken ct) =>
         Guid.TryParse(evt.FeedbackId, out var feedbackId)
-            ? ReportStore.ReplaceRedactedAsync(context.Connection, context.Transaction, feedbackId, evt.RedactedVerbatim, ct)
+            ? ReportStore.ReplaceRedactedAsync(context, feedbackId, evt.RedactedVerbatim, ct)
             : throw new InvalidEventException("feedback_id is missing or not a UUID.");
 }

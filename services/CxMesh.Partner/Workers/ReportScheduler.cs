@@ -1,6 +1,6 @@
 using Cronos;
-using CxMesh.Partner.Api;
 using CxMesh.Partner.Data;
+using CxMesh.Partner.UseCases;
 using CxMesh.Platform.Errors;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -15,7 +15,7 @@ namespace CxMesh.Partner.Workers;
 /// deletes partner copies older than their agreement's retention.
 /// </summary>
 public sealed class ReportScheduler(
-    PartnerStore partners, ReportStore reports, ReportPublisher publisher, TimeProvider clock, IOptions<ScheduleOptions> options, ILogger<ReportScheduler> logger)
+    PartnerStore partners, ReportStore reports, PublishReport publisher, TimeProvider clock, IOptions<ScheduleOptions> options, ILogger<ReportScheduler> logger)
     : BackgroundService
 {
     private DateTimeOffset _lastPurge = DateTimeOffset.MinValue;

@@ -1,8 +1,8 @@
 using System.Text.Json;
 using CxMesh.Events.V1;
+using CxMesh.Platform.Postgres;
 using Dapper;
 using Google.Protobuf.WellKnownTypes;
-using Npgsql;
 
 namespace CxMesh.Platform.Messaging;
 
@@ -14,25 +14,24 @@ namespace CxMesh.Platform.Messaging;
 public static class Erasures
 {
     /// <summary>Deletes sent outbox rows and dead letters whose payload holds the customer id as a JSON string. Returns how many.</summary>
-    public static Task<int> ForgetMessagesAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string customerId, CancellationToken ct) =>
-        connection.ExecuteScalarAsync<int>(new CommandDefinition(
+    public static Task<int> ForgetMessagesAsync(WriteScope write, string customerId, CancellationToken ct) =>
+        write.Connection.ExecuteScalarAsync<int>(new CommandDefinition(
             """
             with o as (delete from outbox where sent_at is not null and strpos(payload, @quoted) > 0 returning 1),
                  d as (delete from dead_letters where strpos(payload, @quoted) > 0 returning 1)
             select (select count(*) from o) + (select count(*) from d)
-            """, new { quoted = JsonSerializer.Serialize(customerId) }, tx, cancellationToken: ct));
+            """, new { quoted = JsonSerializer.Serialize(customerId) }, write.Transaction, cancellationToken: ct));
 
     /// <summary>Publishes customer.erasure.applied for <paramref name="erasure"/> with what <paramref name="service"/> removed.</summary>
     public static Task ReportAsync(EventContext context, FeedbackErased erasure, string service, IReadOnlyDictionary<string, long> removed, DateTimeOffset now, CancellationToken ct)
     {
         var applied = new ErasureApplied
         {
-            EventId = $"customer.erasure.applied/{erasure.EventId}/{service}",
             OccurredAt = Timestamp.FromDateTimeOffset(now),
             ErasureId = erasure.EventId,
             Service = service,
             Removed = { removed.ToDictionary() },
         };
-        return Outbox.EnqueueAsync(context.Connection, context.Transaction, Topics.ErasureApplied, applied.EventId, applied, ct);
+        return context.PublishAsync(Topics.ErasureApplied, applied, $"{erasure.EventId}/{service}", ct);
     }
 }

@@ -61,7 +61,7 @@ public sealed class EventDispatcher(IServiceProvider services, ILogger<EventDisp
             return DeliveryOutcome.Duplicate;
         }
 
-        var context = new EventContext(connection, tx, eventId, evt.Topic);
+        var context = new EventContext(database.Service, connection, tx, database.Clock, eventId, evt.Topic);
         try
         {
             await using var scope = services.CreateAsyncScope();
@@ -160,7 +160,7 @@ public sealed class EventDispatcher(IServiceProvider services, ILogger<EventDisp
             }
             if (batch.Count > 0)
             {
-                var context = new EventContext(connection, tx, batch[0].EventId, subscription.Topic.Name);
+                var context = new EventContext(database.Service, connection, tx, database.Clock, batch[0].EventId, subscription.Topic.Name);
                 var startedAt = DateTimeOffset.UtcNow;
                 await using var scope = services.CreateAsyncScope();
                 var errors = await handleMany(scope.ServiceProvider, batch.Select(b => b.Message).ToList(), context, ct);
@@ -200,7 +200,7 @@ public sealed class EventDispatcher(IServiceProvider services, ILogger<EventDisp
             eventActivity?.SetTag("messaging.destination.name", subscription.Topic.Name);
             eventActivity?.SetTag("messaging.consumer.group.name", subscription.HandlerName);
             eventActivity?.SetTag("messaging.message.id", eventId);
-            var context = new EventContext(connection, tx, eventId, subscription.Topic.Name);
+            var context = new EventContext(database.Service, connection, tx, database.Clock, eventId, subscription.Topic.Name);
             await tx.SaveAsync("event", ct);
             try
             {

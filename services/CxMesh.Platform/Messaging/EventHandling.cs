@@ -1,3 +1,4 @@
+using CxMesh.Platform.Postgres;
 using Google.Protobuf;
 using Npgsql;
 
@@ -23,19 +24,21 @@ public interface IBatchEventHandler<TEvent> : IEventHandler<TEvent> where TEvent
     Task<IReadOnlyDictionary<int, string>> HandleManyAsync(IReadOnlyList<TEvent> events, EventContext context, CancellationToken ct);
 }
 
-public sealed class EventContext(NpgsqlConnection connection, NpgsqlTransaction transaction, string eventId, string topic)
+/// <summary>
+/// The write an event handler makes: the consumer's transaction, in which the inbox row was just written, so what the
+/// handler writes and publishes commits with it, once.
+/// </summary>
+public sealed class EventContext : WriteScope
 {
-    private readonly List<Func<CancellationToken, Task>> _afterCommit = [];
+    internal EventContext(string service, NpgsqlConnection connection, NpgsqlTransaction transaction, TimeProvider clock, string eventId, string topic)
+        : base(service, connection, transaction, clock, owned: false, logger: null)
+    {
+        EventId = eventId;
+        Topic = topic;
+    }
 
-    public NpgsqlConnection Connection { get; } = connection;
-    public NpgsqlTransaction Transaction { get; } = transaction;
-    public string EventId { get; } = eventId;
-    public string Topic { get; } = topic;
-
-    /// <summary>Work to do once the transaction committed (refreshing a cache). Failures are logged, not retried.</summary>
-    public void AfterCommit(Func<CancellationToken, Task> action) => _afterCommit.Add(action);
-
-    internal IReadOnlyList<Func<CancellationToken, Task>> AfterCommitActions => _afterCommit;
+    public string EventId { get; }
+    public string Topic { get; }
 }
 
 /// <summary>

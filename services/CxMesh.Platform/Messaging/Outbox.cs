@@ -1,41 +1,32 @@
-using System.Diagnostics;
+using CxMesh.Platform.Postgres;
 using Dapper;
 using Google.Protobuf;
 using Npgsql;
 
 namespace CxMesh.Platform.Messaging;
 
-/// <summary>Writes an event into the service's outbox, inside the caller's transaction.</summary>
-public static class Outbox
+/// <summary>
+/// Writes events into the service's outbox inside a write's transaction. Only the platform's <see cref="WriteScope"/>
+/// calls it, so every event of CxMesh gets its id, trace parent and transaction the same way.
+/// </summary>
+internal static class Outbox
 {
-    public static Task EnqueueAsync<TEvent>(NpgsqlConnection connection, NpgsqlTransaction transaction, EventTopic<TEvent> topic,
-        string eventId, TEvent message, CancellationToken ct)
-        where TEvent : IMessage<TEvent>, new()
-    {
-        var traceparent = Activity.Current is { } a ? $"00-{a.TraceId}-{a.SpanId}-{(a.Recorded ? "01" : "00")}" : null;
-        return connection.ExecuteAsync(new CommandDefinition(
+    public static Task EnqueueAsync<TEvent>(WriteScope write, EventTopic<TEvent> topic, string eventId, TEvent message, CancellationToken ct)
+        where TEvent : IMessage<TEvent>, new() =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into outbox (event_id, topic, event_type, payload, traceparent)
             values (@eventId, @topic, @type, @payload, @traceparent)
             """,
-            new { eventId, topic = topic.Name, type = topic.EventType, payload = EventJson.Format(message), traceparent },
-            transaction, cancellationToken: ct));
-    }
-}
+            new { eventId, topic = topic.Name, type = topic.EventType, payload = EventJson.Format(message), traceparent = write.TraceParent },
+            write.Transaction, cancellationToken: ct));
 
-public static class OutboxBatch
-{
-    /// <summary>
-    /// Enqueues many events in one statement. Rows whose event id is in the outbox already are skipped, so a
-    /// projection that derives deterministic event ids from what it saw can run again without publishing twice.
-    /// </summary>
-    public static Task EnqueueManyAsync<TEvent>(NpgsqlConnection connection, NpgsqlTransaction transaction, EventTopic<TEvent> topic,
-        IReadOnlyCollection<TEvent> messages, Func<TEvent, string> eventIdOf, CancellationToken ct)
+    /// <summary>Many events in one statement; rows whose event id is in the outbox already are skipped.</summary>
+    public static Task EnqueueManyAsync<TEvent>(WriteScope write, EventTopic<TEvent> topic, IReadOnlyCollection<TEvent> messages, CancellationToken ct)
         where TEvent : IMessage<TEvent>, new()
     {
         if (messages.Count == 0) return Task.CompletedTask;
-        var traceparent = Activity.Current is { } a ? $"00-{a.TraceId}-{a.SpanId}-{(a.Recorded ? "01" : "00")}" : null;
-        return connection.ExecuteAsync(new CommandDefinition(
+        return write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into outbox (event_id, topic, event_type, payload, traceparent)
             select id, @topic, @type, payload, @traceparent from unnest(@ids, @payloads) as e(id, payload)
@@ -45,39 +36,33 @@ public static class OutboxBatch
             {
                 topic = topic.Name,
                 type = topic.EventType,
-                traceparent,
-                ids = messages.Select(eventIdOf).ToArray(),
+                traceparent = write.TraceParent,
+                ids = messages.Select(m => EventIdOf(m)).ToArray(),
                 payloads = messages.Select(m => EventJson.Format(m)).ToArray(),
-            }, transaction, cancellationToken: ct));
+            }, write.Transaction, cancellationToken: ct));
     }
-}
 
-public static class OutboxCopy
-{
-    /// <summary>
-    /// Enqueues many new events (fresh ids, never written before) with one binary COPY: the cheapest way in for
-    /// bulk ingest. A repeated id fails the whole transaction, so use <see cref="OutboxBatch"/> for re-derived events.
-    /// </summary>
-    public static async Task EnqueueNewAsync<TEvent>(NpgsqlConnection connection, EventTopic<TEvent> topic,
-        IReadOnlyCollection<TEvent> messages, Func<TEvent, string> eventIdOf, CancellationToken ct)
+    /// <summary>Many new events with one binary COPY; a repeated id fails the whole transaction.</summary>
+    public static async Task CopyNewAsync<TEvent>(WriteScope write, EventTopic<TEvent> topic, IReadOnlyCollection<TEvent> messages, CancellationToken ct)
         where TEvent : IMessage<TEvent>, new()
     {
         if (messages.Count == 0) return;
-        var traceparent = Activity.Current is { } a ? $"00-{a.TraceId}-{a.SpanId}-{(a.Recorded ? "01" : "00")}" : null;
-        await using var copy = await connection.BeginBinaryImportAsync(
+        await using var copy = await write.Connection.BeginBinaryImportAsync(
             "copy outbox (event_id, topic, event_type, payload, traceparent) from stdin (format binary)", ct);
         foreach (var message in messages)
         {
             await copy.StartRowAsync(ct);
-            await copy.WriteAsync(eventIdOf(message), NpgsqlTypes.NpgsqlDbType.Text, ct);
+            await copy.WriteAsync(EventIdOf(message), NpgsqlTypes.NpgsqlDbType.Text, ct);
             await copy.WriteAsync(topic.Name, NpgsqlTypes.NpgsqlDbType.Text, ct);
             await copy.WriteAsync(topic.EventType, NpgsqlTypes.NpgsqlDbType.Text, ct);
             await copy.WriteAsync(EventJson.Format(message), NpgsqlTypes.NpgsqlDbType.Text, ct);
-            if (traceparent is null) await copy.WriteNullAsync(ct);
-            else await copy.WriteAsync(traceparent, NpgsqlTypes.NpgsqlDbType.Text, ct);
+            if (write.TraceParent is null) await copy.WriteNullAsync(ct);
+            else await copy.WriteAsync(write.TraceParent, NpgsqlTypes.NpgsqlDbType.Text, ct);
         }
         await copy.CompleteAsync(ct);
     }
+
+    private static string EventIdOf(IMessage message) => (string)message.Descriptor.FindFieldByName("event_id").Accessor.GetValue(message);
 }
 
 /// <summary>Operations on parked outbox rows (the ones the relay gave up on).</summary>

@@ -3,6 +3,7 @@ using CxMesh.Platform.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace CxMesh.Platform.Postgres;
@@ -32,8 +33,9 @@ public static class DatabaseSetup
             throw new ConfigurationException(key, $"is not a valid Npgsql connection string: {ex.Message}");
         }
 
-        builder.Services.AddKeyedSingleton(service, (_, _) =>
-            new ServiceDatabase(service, connectionString, migrationsAssembly));
+        builder.Services.AddKeyedSingleton(service, (sp, _) =>
+            new ServiceDatabase(service, connectionString, migrationsAssembly, sp.GetService<TimeProvider>(),
+                sp.GetRequiredService<ILoggerFactory>().CreateLogger($"CxMesh.{service}.Writes")));
         builder.Services.AddSingleton<ServiceDatabaseRegistration>(new ServiceDatabaseRegistration(service));
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             $"postgres-{service}",

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Microsoft.Extensions.Logging;
 using Npgsql;
 
 namespace CxMesh.Platform.Postgres;
@@ -7,7 +8,8 @@ namespace CxMesh.Platform.Postgres;
 /// A service's own Postgres database: its data source and the assembly holding its
 /// <c>Data/Migrations/NNNN_name.sql</c> scripts. Registered keyed by service name.
 /// </summary>
-public sealed class ServiceDatabase(string service, string connectionString, Assembly migrationsAssembly) : IAsyncDisposable
+public sealed class ServiceDatabase(string service, string connectionString, Assembly migrationsAssembly,
+    TimeProvider? clock = null, ILogger? logger = null) : IAsyncDisposable
 {
     public string Service { get; } = service;
     /// <summary>As configured, password included (the data source's own copy drops it).</summary>
@@ -15,7 +17,46 @@ public sealed class ServiceDatabase(string service, string connectionString, Ass
     public NpgsqlDataSource DataSource { get; } = CreateDataSource(service, connectionString);
     public Assembly MigrationsAssembly { get; } = migrationsAssembly;
 
+    public TimeProvider Clock { get; } = clock ?? TimeProvider.System;
+
+    /// <summary>A connection for reading (writes go through <see cref="BeginWriteAsync"/>).</summary>
     public ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken ct = default) => DataSource.OpenConnectionAsync(ct);
+
+    /// <summary>
+    /// Begins a write: a connection with an open transaction, the write's clock and its outbox. Commit it with
+    /// <see cref="WriteScope.CommitAsync"/>; disposing it uncommitted rolls everything back.
+    /// </summary>
+    public async Task<WriteScope> BeginWriteAsync(CancellationToken ct = default)
+    {
+        var connection = await DataSource.OpenConnectionAsync(ct);
+        try
+        {
+            var transaction = await connection.BeginTransactionAsync(ct);
+            return new WriteScope(Service, connection, transaction, Clock, owned: true, logger);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Runs <paramref name="write"/> in a write and commits it; returns what it returned.</summary>
+    public async Task<T> WriteAsync<T>(Func<WriteScope, Task<T>> write, CancellationToken ct = default)
+    {
+        await using var context = await BeginWriteAsync(ct);
+        var result = await write(context);
+        await context.CommitAsync(ct);
+        return result;
+    }
+
+    /// <inheritdoc cref="WriteAsync{T}"/>
+    public async Task WriteAsync(Func<WriteScope, Task> write, CancellationToken ct = default)
+    {
+        await using var context = await BeginWriteAsync(ct);
+        await write(context);
+        await context.CommitAsync(ct);
+    }
 
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();
 

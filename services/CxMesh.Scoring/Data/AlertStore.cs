@@ -5,7 +5,6 @@ using CxMesh.Platform.Postgres;
 using Dapper;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace CxMesh.Scoring.Data;
 
@@ -17,12 +16,12 @@ public sealed record AlertCursor(DateTime RaisedAt, Guid Id);
 public sealed class AlertStore([FromKeyedServices(ScoringModule.Name)] ServiceDatabase database)
 {
     /// <summary>Stores and publishes each alert whose dedupe key is new, in one statement; returns how many were new.</summary>
-    public static async Task<int> RaiseManyAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyList<(string DedupeKey, AlertRaised Alert)> alerts, CancellationToken ct)
+    public static async Task<int> RaiseManyAsync(WriteScope write, IReadOnlyList<(string DedupeKey, AlertRaised Alert)> alerts, CancellationToken ct)
     {
         if (alerts.Count == 0) return 0;
         var list = alerts.DistinctBy(a => a.DedupeKey).OrderBy(a => a.DedupeKey, StringComparer.Ordinal).ToList();
         string? N(string v) => v.Length == 0 ? null : v;
-        var inserted = (await connection.QueryAsync<Guid>(new CommandDefinition(
+        var inserted = (await write.Connection.QueryAsync<Guid>(new CommandDefinition(
             """
             insert into alerts (id, dedupe_key, kind, raised_at, feedback_id, customer_id, journey_id, touchpoint_key, channel, redacted_verbatim,
                 metric, question_id, rating, scope_key, value, n, previous_value, previous_n, p_value, window_days)
@@ -53,20 +52,20 @@ public sealed class AlertStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
                 previousNs = list.Select(a => a.Alert.PreviousN).ToArray(),
                 pValues = list.Select(a => a.Alert.PValue).ToArray(),
                 windowDays = list.Select(a => a.Alert.WindowDays).ToArray(),
-            }, tx, cancellationToken: ct))).ToHashSet();
+            }, write.Transaction, cancellationToken: ct))).ToHashSet();
         var published = list.Where(a => inserted.Contains(Guid.Parse(a.Alert.AlertId))).Select(a => a.Alert).ToList();
-        await OutboxBatch.EnqueueManyAsync(connection, tx, Topics.AlertRaised, published, a => a.EventId, ct);
+        await write.PublishManyAsync(Topics.AlertRaised, published, a => a.AlertId, ct);
         return published.Count;
     }
 
-    public static Task<int> EraseAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string customerId, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition(
-            "update alerts set customer_id = null, redacted_verbatim = null where customer_id = @customerId", new { customerId }, tx, cancellationToken: ct));
+    public static Task<int> EraseAsync(WriteScope write, string customerId, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
+            "update alerts set customer_id = null, redacted_verbatim = null where customer_id = @customerId", new { customerId }, write.Transaction, cancellationToken: ct));
 
-    public static Task<int> ReplaceRedactedAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string feedbackId, string redacted, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition(
+    public static Task<int> ReplaceRedactedAsync(WriteScope write, string feedbackId, string redacted, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
             "update alerts set redacted_verbatim = @redacted where feedback_id = @feedbackId and redacted_verbatim is not null",
-            new { feedbackId, redacted }, tx, cancellationToken: ct));
+            new { feedbackId, redacted }, write.Transaction, cancellationToken: ct));
 
     public async Task<(IReadOnlyList<AlertRaised> Alerts, AlertCursor? Next)> ListAsync(AlertFilter filter, AlertCursor? after, int pageSize, CancellationToken ct)
     {

@@ -1,4 +1,5 @@
 using CxMesh.Events.V1;
+using CxMesh.Platform.Postgres;
 using Dapper;
 using Npgsql;
 
@@ -10,20 +11,20 @@ namespace CxMesh.Scoring.Data;
 /// </summary>
 public static class AttributionStore
 {
-    public static Task RecordAsync(NpgsqlConnection connection, NpgsqlTransaction tx, JourneyTouchpointRecorded evt, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition(
+    public static Task RecordAsync(WriteScope write, JourneyTouchpointRecorded evt, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into touchpoint_projection (event_id, customer_id, journey_key, touchpoint_key, occurred_at)
             values (@EventId, @CustomerId, @JourneyKey, @TouchpointKey, @occurredAt)
             on conflict (event_id) do nothing
             """,
-            new { evt.EventId, evt.CustomerId, evt.JourneyKey, evt.TouchpointKey, occurredAt = evt.OccurredAt.ToDateTime() }, tx, cancellationToken: ct));
+            new { evt.EventId, evt.CustomerId, evt.JourneyKey, evt.TouchpointKey, occurredAt = evt.OccurredAt.ToDateTime() }, write.Transaction, cancellationToken: ct));
 
     /// <summary>For each (customer, time): the latest touchpoint before it within the window, or nothing. One query.</summary>
-    public static async Task<IReadOnlyList<(string JourneyKey, string TouchpointKey)?>> FindManyAsync(NpgsqlConnection connection, NpgsqlTransaction tx,
+    public static async Task<IReadOnlyList<(string JourneyKey, string TouchpointKey)?>> FindManyAsync(WriteScope write,
         IReadOnlyList<(string CustomerId, DateTime At)> lookups, TimeSpan window, CancellationToken ct)
     {
-        var found = (await connection.QueryAsync<(long Ordinal, string JourneyKey, string TouchpointKey)>(new CommandDefinition(
+        var found = (await write.Connection.QueryAsync<(long Ordinal, string JourneyKey, string TouchpointKey)>(new CommandDefinition(
             """
             select l.ordinal, t.journey_key, t.touchpoint_key
             from unnest(@customers, @ats) with ordinality as l(customer_id, at, ordinal)
@@ -32,14 +33,14 @@ public static class AttributionStore
                 where p.customer_id = l.customer_id and p.occurred_at <= l.at and p.occurred_at >= l.at - @window
                 order by p.occurred_at desc, p.event_id desc limit 1) t
             """,
-            new { customers = lookups.Select(l => l.CustomerId).ToArray(), ats = lookups.Select(l => l.At).ToArray(), window }, tx, cancellationToken: ct)))
+            new { customers = lookups.Select(l => l.CustomerId).ToArray(), ats = lookups.Select(l => l.At).ToArray(), window }, write.Transaction, cancellationToken: ct)))
             .ToDictionary(r => (int)r.Ordinal - 1, r => (r.JourneyKey, r.TouchpointKey));
         return Enumerable.Range(0, lookups.Count).Select(i => found.TryGetValue(i, out var f) ? f : ((string, string)?)null).ToList();
     }
 
-    public static Task<int> EraseAsync(NpgsqlConnection connection, NpgsqlTransaction tx, string customerId, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition(
-            "delete from touchpoint_projection where customer_id = @customerId", new { customerId }, tx, cancellationToken: ct));
+    public static Task<int> EraseAsync(WriteScope write, string customerId, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
+            "delete from touchpoint_projection where customer_id = @customerId", new { customerId }, write.Transaction, cancellationToken: ct));
 
     /// <summary>Touchpoints too old to attribute anything to any more.</summary>
     public static Task<int> PurgeAsync(NpgsqlConnection connection, DateTime olderThan, CancellationToken ct) =>

@@ -2,7 +2,6 @@ using CxMesh.Platform.Postgres;
 using CxMesh.Scoring.Domain;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace CxMesh.Scoring.Data;
 
@@ -47,13 +46,13 @@ public sealed class DriverStore([FromKeyedServices(ScoringModule.Name)] ServiceD
     }
 
     /// <summary>Adds summed rows with commutative increments, inside the handler's transaction.</summary>
-    public static async Task AddAsync(NpgsqlConnection connection, NpgsqlTransaction tx, IReadOnlyDictionary<DriverKey, DriverDelta> deltas, CancellationToken ct)
+    public static async Task AddAsync(WriteScope write, IReadOnlyDictionary<DriverKey, DriverDelta> deltas, CancellationToken ct)
     {
         if (deltas.Count == 0) return;
         // In primary-key order, so concurrent transactions lock rows in the same order.
         var rows = deltas.OrderBy(r => r.Key.Scope, StringComparer.Ordinal).ThenBy(r => r.Key.Outcome, StringComparer.Ordinal).ThenBy(r => r.Key.Day)
             .ThenBy(r => r.Key.A, StringComparer.Ordinal).ThenBy(r => r.Key.B, StringComparer.Ordinal).ToList();
-        await connection.ExecuteAsync(new CommandDefinition(
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into driver_daily as d (scope_key, outcome, day, a, b, cnt, neg, s1, s2, s3)
             select * from unnest(@scopes, @outcomes, @days, @as, @bs, @cnts, @negs, @s1, @s2, @s3)
@@ -73,7 +72,7 @@ public sealed class DriverStore([FromKeyedServices(ScoringModule.Name)] ServiceD
                 s1 = rows.Select(r => r.Value.S1).ToArray(),
                 s2 = rows.Select(r => r.Value.S2).ToArray(),
                 s3 = rows.Select(r => r.Value.S3).ToArray(),
-            }, tx, cancellationToken: ct));
+            }, write.Transaction, cancellationToken: ct));
     }
 
     /// <summary>The sums of a window: as many rows as themes and pairs of themes, however many responses there were.</summary>

@@ -2,7 +2,6 @@ using CxMesh.Platform.Postgres;
 using CxMesh.Scoring.Domain;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace CxMesh.Scoring.Data;
 
@@ -27,14 +26,14 @@ public sealed class ScoreStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
     /// Adds rating statistics (already summed per scope, question and day) inside the handler's transaction, records
     /// the questions' definitions, and bumps the touched scopes' versions.
     /// </summary>
-    public static async Task AddRatingsAsync(NpgsqlConnection connection, NpgsqlTransaction tx,
+    public static async Task AddRatingsAsync(WriteScope write,
         IReadOnlyCollection<(string Scope, QuestionDefinition Question, DateOnly Day, RatingStats Stats)> deltas, CancellationToken ct)
     {
         if (deltas.Count == 0) return;
         // Sorted so that concurrent transactions lock rows in the same order and cannot deadlock.
         var rows = deltas.OrderBy(r => r.Scope, StringComparer.Ordinal).ThenBy(r => MetricName(r.Question.Metric), StringComparer.Ordinal)
             .ThenBy(r => r.Question.Id, StringComparer.Ordinal).ThenBy(r => r.Day).ToList();
-        await connection.ExecuteAsync(new CommandDefinition(
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into rating_daily as s (scope_key, metric, question_id, day, n, top_box, passives, detractors, sum_value, sum_squares)
             select * from unnest(@keys, @metrics, @questions, @days, @n, @top, @passives, @detractors, @sums, @squares)
@@ -58,9 +57,9 @@ public sealed class ScoreStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
                 detractors = rows.Select(r => r.Stats.Detractors).ToArray(),
                 sums = rows.Select(r => r.Stats.Sum).ToArray(),
                 squares = rows.Select(r => r.Stats.SumSquares).ToArray(),
-            }, tx, cancellationToken: ct));
+            }, write.Transaction, cancellationToken: ct));
         var questions = rows.Select(r => r.Question).DistinctBy(q => q.Id).OrderBy(q => q.Id, StringComparer.Ordinal).ToList();
-        await connection.ExecuteAsync(new CommandDefinition(
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into questions_seen (question_id, metric, scale_min, scale_max, higher_is_better)
             select * from unnest(@ids, @metrics, @mins, @maxes, @directions)
@@ -76,13 +75,13 @@ public sealed class ScoreStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
                 mins = questions.Select(q => q.ScaleMin).ToArray(),
                 maxes = questions.Select(q => q.ScaleMax).ToArray(),
                 directions = questions.Select(q => q.HigherIsBetter).ToArray(),
-            }, tx, cancellationToken: ct));
+            }, write.Transaction, cancellationToken: ct));
         var keys = rows.Select(r => r.Scope).Distinct().Order(StringComparer.Ordinal).ToArray();
-        await connection.ExecuteAsync(new CommandDefinition(
+        await write.Connection.ExecuteAsync(new CommandDefinition(
             """
             insert into scope_versions as v (scope_key, version) select k, 1 from unnest(@keys) as k
             on conflict (scope_key) do update set version = v.version + 1
-            """, new { keys }, tx, cancellationToken: ct));
+            """, new { keys }, write.Transaction, cancellationToken: ct));
     }
 
     private const string Columns =

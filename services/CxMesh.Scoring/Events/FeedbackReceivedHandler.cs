@@ -53,7 +53,7 @@ public sealed class FeedbackReceivedHandler(HotScoreRefresher refresher, TimePro
         var attribution = new Dictionary<Accepted, (string JourneyKey, string TouchpointKey)>(ReferenceEqualityComparer.Instance);
         if (unlinked.Count > 0)
         {
-            var found = await AttributionStore.FindManyAsync(context.Connection, context.Transaction,
+            var found = await AttributionStore.FindManyAsync(context,
                 unlinked.Select(a => (a.Event.CustomerId, a.GivenAt)).ToList(), options.Value.AttributionWindow, ct);
             for (var i = 0; i < unlinked.Count; i++)
             {
@@ -62,7 +62,7 @@ public sealed class FeedbackReceivedHandler(HotScoreRefresher refresher, TimePro
         }
 
         // The partners each response concerns, through the partner service's mappings.
-        var mappings = await PartnerMappings.FindAsync(context.Connection, context.Transaction,
+        var mappings = await PartnerMappings.FindAsync(context,
             accepted.SelectMany(a => Links(a.Event, attribution.TryGetValue(a, out var f) ? f.JourneyKey : a.Event.JourneyId, a.Event.TouchpointKey)).Distinct().ToList(), ct);
 
         var ratingDeltas = new Dictionary<(string Scope, string Question, DateOnly Day), (QuestionDefinition Question, RatingStats Stats)>();
@@ -97,11 +97,11 @@ public sealed class FeedbackReceivedHandler(HotScoreRefresher refresher, TimePro
             if (ItemAlert(evt, journey, touchpoint, a.Ratings) is { } alert) alerts.Add(($"item:{evt.FeedbackId}", alert));
         }
 
-        await ScoreStore.AddRatingsAsync(context.Connection, context.Transaction,
+        await ScoreStore.AddRatingsAsync(context,
             ratingDeltas.Select(r => (r.Key.Scope, r.Value.Question, r.Key.Day, r.Value.Stats)).ToList(), ct);
-        await DriverStore.AddAsync(context.Connection, context.Transaction, driverDeltas, ct);
+        await DriverStore.AddAsync(context, driverDeltas, ct);
         // One alert per feedback item, however often the event is delivered.
-        await AlertStore.RaiseManyAsync(context.Connection, context.Transaction, alerts, ct);
+        await AlertStore.RaiseManyAsync(context, alerts, ct);
         if (touched.Count > 0)
         {
             context.AfterCommit(_ =>
@@ -176,7 +176,6 @@ public sealed class FeedbackReceivedHandler(HotScoreRefresher refresher, TimePro
         var alertId = Guid.CreateVersion7();
         var alert = new AlertRaised
         {
-            EventId = $"alert.raised/{alertId}",
             AlertId = alertId.ToString(),
             OccurredAt = Timestamp.FromDateTimeOffset(clock.GetUtcNow()),
             Kind = detractor.Question is not null ? AlertKind.Detractor : AlertKind.NegativeComplaint,

@@ -13,7 +13,7 @@ public sealed class TouchpointRecordedHandler : IEventHandler<JourneyTouchpointR
         {
             throw new InvalidEventException("customer_id, journey_key, touchpoint_key and occurred_at are required.");
         }
-        return AttributionStore.RecordAsync(context.Connection, context.Transaction, evt, ct);
+        return AttributionStore.RecordAsync(context, evt, ct);
     }
 }
 
@@ -23,9 +23,9 @@ public sealed class FeedbackErasedHandler(TimeProvider clock) : IEventHandler<Fe
     public async Task HandleAsync(FeedbackErased evt, EventContext context, CancellationToken ct)
     {
         if (evt.CustomerId.Length == 0) throw new InvalidEventException("customer_id is missing.");
-        var touchpoints = await AttributionStore.EraseAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
-        var alerts = await AlertStore.EraseAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
-        var messages = await Erasures.ForgetMessagesAsync(context.Connection, context.Transaction, evt.CustomerId, ct);
+        var touchpoints = await AttributionStore.EraseAsync(context, evt.CustomerId, ct);
+        var alerts = await AlertStore.EraseAsync(context, evt.CustomerId, ct);
+        var messages = await Erasures.ForgetMessagesAsync(context, evt.CustomerId, ct);
         await Erasures.ReportAsync(context, evt, ScoringModule.Name,
             new Dictionary<string, long> { ["attribution_touchpoints"] = touchpoints, ["alerts"] = alerts, ["messages"] = messages }, clock.GetUtcNow(), ct);
     }
@@ -37,7 +37,7 @@ public sealed class FeedbackRedactedHandler : IEventHandler<FeedbackRedacted>
     public async Task HandleAsync(FeedbackRedacted evt, EventContext context, CancellationToken ct)
     {
         if (evt.FeedbackId.Length == 0) throw new InvalidEventException("feedback_id is missing.");
-        await AlertStore.ReplaceRedactedAsync(context.Connection, context.Transaction, evt.FeedbackId, evt.RedactedVerbatim, ct);
+        await AlertStore.ReplaceRedactedAsync(context, evt.FeedbackId, evt.RedactedVerbatim, ct);
     }
 }
 
@@ -50,6 +50,6 @@ public sealed class PartnerMappingChangedHandler : IEventHandler<PartnerMappingC
         {
             throw new InvalidEventException("partner_id, a kind (product, lot, journey, touchpoint) and a value are required.");
         }
-        return PartnerMappings.ApplyAsync(context.Connection, context.Transaction, evt, ct);
+        return PartnerMappings.ApplyAsync(context, evt, ct);
     }
 }

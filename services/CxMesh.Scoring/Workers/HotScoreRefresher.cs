@@ -102,7 +102,6 @@ public sealed class HotScoreRefresher(
                 _published[slot] = new Published(stats.N, value, now);
                 changed.Add(new ScoreChanged
                 {
-                    EventId = $"score.changed/{Guid.CreateVersion7()}",
                     OccurredAt = Timestamp.FromDateTimeOffset(now),
                     ScopeKey = row.ScopeKey,
                     Metric = MetricKinds.ToProto(kind),
@@ -124,7 +123,6 @@ public sealed class HotScoreRefresher(
             var alertId = Guid.CreateVersion7();
             drops.Add(($"drop:{row.ScopeKey}:{row.Metric.Metric}:{row.Metric.QuestionId}:{today:yyyy-MM-dd}", new AlertRaised
             {
-                EventId = $"alert.raised/{alertId}",
                 AlertId = alertId.ToString(),
                 OccurredAt = Timestamp.FromDateTimeOffset(now),
                 Kind = AlertKind.ScoreDrop,
@@ -141,11 +139,10 @@ public sealed class HotScoreRefresher(
         }
         if (changed.Count == 0 && drops.Count == 0) return;
 
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        await OutboxBatch.EnqueueManyAsync(connection, tx, Topics.ScoreChanged, changed, e => e.EventId, ct);
-        await AlertStore.RaiseManyAsync(connection, tx, drops, ct);
-        await tx.CommitAsync(ct);
+        await using var write = await database.BeginWriteAsync(ct);
+        await write.PublishManyAsync(Topics.ScoreChanged, changed, _ => Guid.CreateVersion7().ToString(), ct);
+        await AlertStore.RaiseManyAsync(write, drops, ct);
+        await write.CommitAsync(ct);
     }
 
     private async Task MaintainAsync(CancellationToken ct)

@@ -15,15 +15,15 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using ValidationException = FluentValidation.ValidationException;
 
-namespace CxMesh.Feedback.Api;
+namespace CxMesh.Feedback.UseCases;
 
 /// <summary>
 /// ImportFeedbackCsv: reads a streamed CSV export with CsvHelper, turns each row into a SubmitFeedbackRequest by the
-/// column mapping, and feeds the rows through <see cref="FeedbackIngest"/> like any batch. Rows that cannot become
+/// column mapping, and feeds the rows through <see cref="SubmitFeedback"/> like any batch. Rows that cannot become
 /// a request (a bad number, date or channel, a broken record) are refused with their row and column; requests the
 /// ingest refuses are reported against the column their field came from.
 /// </summary>
-public sealed class CsvFeedbackImport(FeedbackIngest ingest)
+public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
 {
     public const long MaxBytes = 1L << 30;
     public const int MaxRows = 5_000_000;

@@ -1,17 +1,21 @@
 using System.Security.Cryptography;
 using CxMesh.Common.V1;
 using CxMesh.Events.V1;
+using CxMesh.Feedback.Api;
 using CxMesh.Feedback.Data;
 using CxMesh.Feedback.Domain;
 using CxMesh.Feedback.Domain.Text;
 using CxMesh.Feedback.V1;
 using CxMesh.Platform.Errors;
+using CxMesh.Platform.Messaging;
+using CxMesh.Platform.Postgres;
 using FluentValidation;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.DependencyInjection;
 using Theme = CxMesh.Feedback.Domain.Text.Theme;
 
-namespace CxMesh.Feedback.Api;
+namespace CxMesh.Feedback.UseCases;
 
 /// <summary>One item of an ingest: a request to check and store, or one refused before it became a request (a bad CSV row).</summary>
 public sealed record IngestEntry(SubmitFeedbackRequest? Request, ItemError? Refused = null);
@@ -25,10 +29,11 @@ public sealed record IngestOutcome(SubmitStatus Status, Guid? Id, ItemError? Err
 /// <summary>
 /// The one way feedback gets in, for SubmitFeedback, SubmitFeedbackBatch and the CSV import: checks each item,
 /// analyses its text (redaction first, on every core), and stores items in chunks with set-based statements, one
-/// transaction per chunk. While a chunk is being stored the next one is read and analysed.
+/// write per chunk that also publishes feedback.received for each new item. While a chunk is being stored the next one
+/// is read and analysed.
 /// </summary>
-public sealed class FeedbackIngest(
-    FeedbackStore store, IValidator<SubmitFeedbackRequest> validator, TimeProvider clock, ISentimentAnalyzer sentiment,
+public sealed class SubmitFeedback(
+    [FromKeyedServices(FeedbackModule.Name)] ServiceDatabase database, FeedbackStore store, IValidator<SubmitFeedbackRequest> validator, TimeProvider clock, ISentimentAnalyzer sentiment,
     IPhoneNumberFinder phones, ContactVault vault, QuestionRegistry questions, ThemeCatalog themes)
 {
     public const int ChunkSize = 500;
@@ -134,7 +139,7 @@ public sealed class FeedbackIngest(
 
     private async Task<IReadOnlyList<IngestOutcome>> StoreAsync(Prepared prepared, CancellationToken ct)
     {
-        var results = await store.StoreManyAsync(prepared.ToStore.Select(p => p.Item).ToList(), ToEvent, ct);
+        var results = await StoreManyAsync(prepared.ToStore.Select(p => p.Item).ToList(), ct);
         // Replayed items too: a retry after a failure here finishes what the first call could not.
         await RedactEarlierItemsAsync(prepared.ToStore.Where((_, n) => results[n].Outcome != StoreOutcome.KeyReused).Select(p => p.Item.Item).ToList(), ct);
         for (var n = 0; n < results.Count; n++)
@@ -153,6 +158,26 @@ public sealed class FeedbackIngest(
             };
         }
         return prepared.Outcomes!;
+    }
+
+    private async Task<IReadOnlyList<StoreResult>> StoreManyAsync(IReadOnlyList<ItemToStore> items, CancellationToken ct)
+    {
+        if (items.Count == 0) return [];
+        // A concurrent import of the same external ids can win the race between our check and our insert: then the
+        // write is rolled back and run again, and the check sees the winner's rows.
+        for (var attempt = 1; ; attempt++)
+        {
+            await using var write = await database.BeginWriteAsync(ct);
+            if (await store.TryStoreManyAsync(write, items, ct) is { } results)
+            {
+                var stored = results.Where(r => r.Outcome == StoreOutcome.Stored).Select(r => ToEvent(r.Row!)).ToList();
+                // Keyed by the new items' ids: one feedback.received per item, by construction.
+                await write.PublishNewAsync(Topics.FeedbackReceived, stored, e => e.FeedbackId, ct);
+                await write.CommitAsync(ct);
+                return results;
+            }
+            if (attempt == 3) throw new InvalidOperationException("A batch kept racing another import of the same external ids.");
+        }
     }
 
     /// <summary>
@@ -194,7 +219,19 @@ public sealed class FeedbackIngest(
         var changes = earlier
             .Select(w => (w.Id, Now: Redactor.Redact(w.Verbatim, null, phones, known.GetValueOrDefault(w.CustomerId)), w.Redacted))
             .Where(w => w.Now != w.Redacted).Select(w => (w.Id, w.Now)).ToList();
-        await store.UpdateRedactedAsync(changes, ct);
+        if (changes.Count == 0) return;
+        await using var write = await database.BeginWriteAsync(ct);
+        var changed = (await FeedbackStore.UpdateRedactedAsync(write, changes, ct)).ToHashSet();
+        foreach (var (id, redacted) in changes.Where(c => changed.Contains(c.Id)))
+        {
+            await write.PublishAsync(Topics.FeedbackRedacted, new FeedbackRedacted
+            {
+                OccurredAt = Timestamp.FromDateTimeOffset(write.Now),
+                FeedbackId = id.ToString(),
+                RedactedVerbatim = redacted,
+            }, ct);
+        }
+        await write.CommitAsync(ct);
     }
 
     private NewFeedback ToNewFeedback(SubmitFeedbackRequest request, IReadOnlyList<Theme> taxonomy, DateTime now, IReadOnlyList<OwnDetails>? known)
@@ -241,7 +278,6 @@ public sealed class FeedbackIngest(
     {
         var evt = new FeedbackReceived
         {
-            EventId = Guid.CreateVersion7().ToString(),
             OccurredAt = Timestamp.FromDateTime(row.ReceivedAt),
             FeedbackId = row.Id.ToString(),
             Channel = ChannelNames.FromStored(row.Channel),

@@ -2,20 +2,24 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using CxMesh.Events.V1;
+using CxMesh.Partner.Api;
 using CxMesh.Partner.Data;
 using CxMesh.Partner.V1;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Messaging;
+using CxMesh.Platform.Postgres;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.DependencyInjection;
 
-namespace CxMesh.Partner.Api;
+namespace CxMesh.Partner.UseCases;
 
 /// <summary>
 /// Builds a partner's report, records it in the disclosure ledger, publishes partner.report.published and queues the
-/// webhook notification, all in one transaction: on demand (PublishReport) and on the agreement's cadence.
+/// webhook notification, all in one write: on demand (PublishReport) and on the agreement's cadence (the report scheduler).
 /// </summary>
-public sealed class ReportPublisher(PartnerStore partners, ReportStore reports, ReportRenderer renderer, TimeProvider clock)
+public sealed class PublishReport(
+    [FromKeyedServices(PartnerModule.Name)] ServiceDatabase database, PartnerStore partners, ReportRenderer renderer)
 {
     public async Task<Report> PublishAsync(string partnerId, DateOnly start, DateOnly end, CancellationToken ct, DateTime? scheduledFor = null)
     {
@@ -39,11 +43,11 @@ public sealed class ReportPublisher(PartnerStore partners, ReportStore reports, 
         var agreement = await partners.ActiveAsync(partner.Id, ct)
             ?? throw new PreconditionFailedException("NO_ACTIVE_AGREEMENT", $"partner {partner.Id} has no active sharing agreement: nothing is shared without one.", "partner_id");
         var (report, periodItems) = await renderer.BuildAsync(partner, agreement, start, end, ct);
-        report.PublishedAt = Timestamp.FromDateTimeOffset(clock.GetUtcNow());
+        await using var write = await database.BeginWriteAsync(ct);
+        report.PublishedAt = Timestamp.FromDateTimeOffset(write.Now);
         report.ContentHash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(JsonFormatter.Default.Format(report))));
         var published = new PartnerReportPublished
         {
-            EventId = $"partner.report.published/{report.ReportId}",
             OccurredAt = report.PublishedAt,
             ReportId = report.ReportId,
             PartnerId = partner.Id,
@@ -55,29 +59,27 @@ public sealed class ReportPublisher(PartnerStore partners, ReportStore reports, 
             Fields = { agreement.Fields },
             ContentHash = report.ContentHash,
         };
-        await reports.RecordAsync(Guid.Parse(report.ReportId), partner.Id, agreement.AgreementId, agreement.Version, start, end, periodItems, !report.Suppressed,
-            agreement.Fields, JsonFormatter.Default.Format(report), report.ContentHash, report.PublishedAt.ToDateTime(), scheduledFor,
-            async (connection, tx) =>
+        await ReportStore.RecordAsync(write, new LedgerEntry(Guid.Parse(report.ReportId), partner.Id, agreement.AgreementId, agreement.Version, start, end,
+            periodItems, !report.Suppressed, agreement.Fields, JsonFormatter.Default.Format(report), report.ContentHash, report.PublishedAt.ToDateTime(), scheduledFor), ct);
+        await write.PublishAsync(Topics.PartnerReportPublished, published, report.ReportId, ct);
+        if (partner.WebhookUrl is { } url)
+        {
+            // A small notification: what, when and where to fetch it; never the report's content.
+            var payload = JsonSerializer.Serialize(new
             {
-                await Outbox.EnqueueAsync(connection, tx, Topics.PartnerReportPublished, published.EventId, published, ct);
-                if (partner.WebhookUrl is { } url)
+                type = "report.published",
+                report_id = report.ReportId,
+                partner_id = partner.Id,
+                period = new { start = report.StartDate, end = report.EndDate },
+                links = new
                 {
-                    // A small notification: what, when and where to fetch it; never the report's content.
-                    var payload = JsonSerializer.Serialize(new
-                    {
-                        type = "report.published",
-                        report_id = report.ReportId,
-                        partner_id = partner.Id,
-                        period = new { start = report.StartDate, end = report.EndDate },
-                        links = new
-                        {
-                            json = $"/v1/me/reports/{report.ReportId}",
-                            grpc = "cxmesh.partner.v1.PartnerService/DownloadMyReport",
-                        },
-                    });
-                    await WebhookStore.EnqueueAsync(connection, tx, Guid.CreateVersion7(), partner.Id, Guid.Parse(report.ReportId), url, payload, ct);
-                }
-            }, ct);
+                    json = $"/v1/me/reports/{report.ReportId}",
+                    grpc = "cxmesh.partner.v1.PartnerService/DownloadMyReport",
+                },
+            });
+            await WebhookStore.EnqueueAsync(write, Guid.CreateVersion7(), partner.Id, Guid.Parse(report.ReportId), url, payload, ct);
+        }
+        await write.CommitAsync(ct);
         return report;
     }
 }
