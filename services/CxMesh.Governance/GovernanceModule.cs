@@ -2,6 +2,7 @@ using CxMesh.Events.V1;
 using CxMesh.Governance.Api;
 using CxMesh.Governance.Data;
 using CxMesh.Governance.Events;
+using CxMesh.Governance.UseCases;
 using CxMesh.Governance.Workers;
 using CxMesh.Platform.Clients;
 using CxMesh.Platform.Hosting;
@@ -34,6 +35,10 @@ public static class GovernanceModule
         builder.Services.AddSingleton<PeopleStore>();
         builder.Services.AddSingleton<ProgrammeStore>();
         builder.Services.AddSingleton<ActionStore>();
+        builder.Services.AddSingleton<RaiseAction>();
+        builder.Services.AddSingleton<MoveAction>();
+        builder.Services.AddSingleton<SweepOverdueActions>();
+        builder.Services.AddSingleton<DecideSharing>();
         builder.Services.AddSingleton<CaseStudyStore>();
         builder.Services.AddSingleton<SharingStore>();
         builder.Services.AddSingleton<AuditLog>();

@@ -1,5 +1,5 @@
 using CxMesh.Common.V1;
-using CxMesh.Governance.Data;
+using CxMesh.Governance.UseCases;
 using CxMesh.Governance.V1;
 using CxMesh.Platform.Postgres;
 using CxMesh.TestKit;
@@ -81,8 +81,8 @@ public sealed class FaultTests
         // Five more "replicas" sweep at the same moment as the host's own sweeper.
         clock.Advance(TimeSpan.FromHours(5));
         var database = host.Services.GetRequiredKeyedService<ServiceDatabase>("governance");
-        var replicas = Enumerable.Range(0, 5).Select(_ => new ActionStore(database, clock, host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<GovernanceOptions>>())).ToList();
-        await Task.WhenAll(replicas.Select(r => Task.Run(() => r.SweepOverdueAsync(7, default))));
+        var replicas = Enumerable.Range(0, 5).Select(_ => new SweepOverdueActions(database)).ToList();
+        await Task.WhenAll(replicas.Select(r => Task.Run(() => r.SweepAsync(7, default))));
         await Eventually.Until(async () => (await admin.ListActionsAsync(new ListActionsRequest { OverdueOnly = true, TeamId = p.Team, PageSize = 200 })).Actions.Count,
             n => n == 30, because: "every unresolved action past due is swept");
 
@@ -101,6 +101,6 @@ public sealed class FaultTests
 
         // Swept once: later rounds change nothing.
         clock.Advance(TimeSpan.FromHours(5));
-        Assert.Equal(0, await replicas[0].SweepOverdueAsync(100, default));
+        Assert.Equal(0, await replicas[0].SweepAsync(100, default));
     }
 }

@@ -56,7 +56,7 @@ public sealed partial class GovernanceGrpcService
             due = a.DueAt.ToDateTime();
             if (due <= now) throw new FieldViolationException("action.due_at", "action.due_at must be in the future.");
         }
-        var row = await actions.CreateAsync(new ActionRow
+        var row = await raiseAction.ByHandAsync(new ActionRow
         {
             Title = Check.Text(a.Title, "action.title", 200),
             Detail = Check.OptionalText(a.Detail, "action.detail", 4000),
@@ -108,7 +108,7 @@ public sealed partial class GovernanceGrpcService
     public override async Task<StartActionResponse> StartAction(StartActionRequest request, ServerCallContext context) =>
         new()
         {
-            Action = ProtoMapping.ToProto(await actions.MoveAsync(await RequireActionInScopeAsync(Check.Id(request.ActionId, "action_id"), context), ActionFlow.InProgress, Actor(context),
+            Action = ProtoMapping.ToProto(await moveAction.MoveAsync(await RequireActionInScopeAsync(Check.Id(request.ActionId, "action_id"), context), ActionFlow.InProgress, Actor(context),
                 null, null, null, Check.OptionalText(request.Comment, "comment", 4000), context.CancellationToken)),
         };
 
@@ -118,7 +118,7 @@ public sealed partial class GovernanceGrpcService
         var id = await RequireActionInScopeAsync(Check.Id(request.ActionId, "action_id"), context);
         var rootCause = Check.Text(request.RootCause, "root_cause", 4000);
         var resolution = Check.Text(request.Resolution, "resolution", 4000);
-        return new() { Action = ProtoMapping.ToProto(await actions.MoveAsync(id, ActionFlow.Resolved, Actor(context), rootCause, resolution, null, null, context.CancellationToken)) };
+        return new() { Action = ProtoMapping.ToProto(await moveAction.MoveAsync(id, ActionFlow.Resolved, Actor(context), rootCause, resolution, null, null, context.CancellationToken)) };
     }
 
     [Authorize(Roles = Actors)]
@@ -126,7 +126,7 @@ public sealed partial class GovernanceGrpcService
     {
         var id = await RequireActionInScopeAsync(Check.Id(request.ActionId, "action_id"), context);
         var reason = Check.Text(request.Reason, "reason", 4000);
-        return new() { Action = ProtoMapping.ToProto(await actions.MoveAsync(id, ActionFlow.Closed, Actor(context), null, null, reason, null, context.CancellationToken)) };
+        return new() { Action = ProtoMapping.ToProto(await moveAction.MoveAsync(id, ActionFlow.Closed, Actor(context), null, null, reason, null, context.CancellationToken)) };
     }
 
     [Authorize(Roles = Actors)]
@@ -138,7 +138,7 @@ public sealed partial class GovernanceGrpcService
         if ((owner is null) == (team is null)) throw new FieldViolationException("owner_id", "give exactly one of owner_id (a member) and team_id.");
         return new()
         {
-            Action = ProtoMapping.ToProto(await actions.ReassignAsync(id, owner, team, Actor(context), Check.OptionalText(request.Reason, "reason", 2000), context.CancellationToken)),
+            Action = ProtoMapping.ToProto(await moveAction.ReassignAsync(id, owner, team, Actor(context), Check.OptionalText(request.Reason, "reason", 2000), context.CancellationToken)),
         };
     }
 
@@ -146,7 +146,7 @@ public sealed partial class GovernanceGrpcService
     public override async Task<CommentOnActionResponse> CommentOnAction(CommentOnActionRequest request, ServerCallContext context)
     {
         var id = await RequireActionInScopeAsync(Check.Id(request.ActionId, "action_id"), context);
-        return new() { Action = ProtoMapping.ToProto(await actions.CommentAsync(id, Actor(context), Check.Text(request.Text, "text", 4000), context.CancellationToken)) };
+        return new() { Action = ProtoMapping.ToProto(await moveAction.CommentAsync(id, Actor(context), Check.Text(request.Text, "text", 4000), context.CancellationToken)) };
     }
 
     [Authorize(Roles = Readers)]

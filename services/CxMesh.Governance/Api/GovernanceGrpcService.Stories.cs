@@ -223,7 +223,7 @@ public sealed partial class GovernanceGrpcService
         var agreementId = Check.Id(request.AgreementId, "agreement_id");
         if (request.Version < 1) throw new FieldViolationException("version", "version is required (1 or more).");
         var reason = request.Approved ? Check.OptionalText(request.Reason, "reason", 2000) ?? "" : Check.Text(request.Reason, "reason", 2000);
-        var row = await sharing.DecideAsync(agreementId, request.Version, request.Approved, Actor(context), reason, context.CancellationToken);
+        var row = await decideSharing.DecideAsync(agreementId, request.Version, request.Approved, Actor(context), reason, context.CancellationToken);
         return new DecideSharingResponse { Approval = ProtoMapping.ToProto(row) };
     }
 

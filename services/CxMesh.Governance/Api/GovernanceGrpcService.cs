@@ -1,5 +1,6 @@
 using CxMesh.Governance.Data;
 using CxMesh.Governance.Domain;
+using CxMesh.Governance.UseCases;
 using CxMesh.Governance.V1;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Clients;
@@ -17,7 +18,7 @@ namespace CxMesh.Governance.Api;
 public sealed partial class GovernanceGrpcService(
     PeopleStore people,
     ProgrammeStore programme,
-    ActionStore actions,
+    ActionStore actions, RaiseAction raiseAction, MoveAction moveAction, DecideSharing decideSharing,
     CaseStudyStore caseStudies,
     SharingStore sharing,
     AuditLog audit,

@@ -1,12 +1,8 @@
-using CxMesh.Events.V1;
 using CxMesh.Governance.Domain;
 using CxMesh.Platform.Errors;
-using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
 using Dapper;
-using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace CxMesh.Governance.Data;
@@ -53,7 +49,7 @@ public sealed record ActionFilter(string? OwnerId, string? TeamId, string? Journ
 
 /// <summary>Closed-loop actions: created from alerts, partner commitments or by hand, moved through their states, swept when overdue.</summary>
 public sealed class ActionStore(
-    [FromKeyedServices(GovernanceModule.Name)] ServiceDatabase database, TimeProvider clock, IOptions<GovernanceOptions> options)
+    [FromKeyedServices(GovernanceModule.Name)] ServiceDatabase database, TimeProvider clock)
 {
     public const string System = "system";
 
@@ -91,8 +87,8 @@ public sealed class ActionStore(
         write.Connection.ExecuteAsync(new CommandDefinition(
             "insert into teams (id, name) values (@teamId, 'Customer experience') on conflict (id) do nothing", new { teamId }, write.Transaction, cancellationToken: ct));
 
-    /// <summary>Inserts the action and publishes action.created in the caller's transaction; null when an action for the
-    /// same alert or partner response exists already (at most one each).</summary>
+    /// <summary>Inserts the action with its first history entry; null when an action for the same alert or partner response
+    /// exists already (at most one each).</summary>
     public static async Task<ActionRow?> InsertAsync(WriteScope write, ActionRow action, string actor, CancellationToken ct)
     {
         var created = await write.Connection.QuerySingleOrDefaultAsync<ActionRow>(new CommandDefinition(
@@ -106,82 +102,16 @@ public sealed class ActionStore(
             """, action, write.Transaction, cancellationToken: ct));
         if (created is null) return null;
         await AddHistoryAsync(write, created.Id, "created", actor, created.Source, created.CreatedAt, ct);
-        var evt = new ActionCreated
-        {
-            OccurredAt = Timestamp.FromDateTime(created.CreatedAt),
-            ActionId = created.Id.ToString(),
-            Source = created.Source,
-            AlertId = created.AlertId ?? "",
-            OwnerId = created.OwnerId ?? "",
-            TeamId = created.TeamId ?? "",
-            JourneyKey = created.JourneyKey ?? "",
-            TouchpointKey = created.TouchpointKey ?? "",
-            DueAt = Timestamp.FromDateTime(created.DueAt),
-            PartnerId = created.PartnerId ?? "",
-        };
-        await write.PublishAsync(Topics.ActionCreated, evt, $"{created.Id}", ct);
         return created;
     }
 
-    private static Task AddHistoryAsync(WriteScope write, Guid actionId, string kind, string actor, string? detail,
+    public static Task AddHistoryAsync(WriteScope write, Guid actionId, string kind, string actor, string? detail,
         DateTime at, CancellationToken ct) =>
         write.Connection.ExecuteAsync(new CommandDefinition(
             "insert into action_history (action_id, kind, actor, detail, occurred_at) values (@actionId, @kind, @actor, @detail, @at)",
             new { actionId, kind, actor, detail, at }, write.Transaction, cancellationToken: ct));
 
-    /// <summary>An action by hand (or from a case study or an idea): owner or team as given, else resolved from the journey.</summary>
-    public async Task<ActionRow> CreateAsync(ActionRow draft, string actor, CancellationToken ct)
-    {
-        await using var write = await database.BeginWriteAsync(ct);
-        string? owner = draft.OwnerId, team = draft.TeamId;
-        if (owner is not null)
-        {
-            var member = await PeopleStore.RequireMemberAsync(write.Connection, write.Transaction, owner, "action.owner_id", ct);
-            team ??= member.TeamId;
-        }
-        else if (team is not null)
-        {
-            await PeopleStore.RequireTeamAsync(write.Connection, write.Transaction, team, "action.team_id", ct);
-        }
-        else
-        {
-            (owner, team) = await ResolveOwnerAsync(write, draft.JourneyKey, draft.TouchpointKey, options.Value.CxTeam, ct);
-        }
-        if (draft.CaseStudyId is { } caseStudy && !await ExistsAsync(write, "case_studies", caseStudy, ct))
-        {
-            throw new FieldViolationException("action.case_study_id", $"case study '{caseStudy}' does not exist.");
-        }
-        if (draft.IdeaId is { } idea)
-        {
-            var state = await write.Connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from ideas where id = @idea", new { idea }, write.Transaction, cancellationToken: ct))
-                ?? throw new FieldViolationException("action.idea_id", $"idea '{idea}' does not exist.");
-            if (state != IdeaFlow.Accepted)
-            {
-                throw new PreconditionFailedException("IDEA_NOT_ACCEPTED", $"idea '{idea}' is {state}; only accepted ideas become actions.", "action.idea_id", new Dictionary<string, string> { ["state"] = state });
-            }
-        }
-        var now = clock.GetUtcNow().UtcDateTime;
-        var action = new ActionRow
-        {
-            Id = Guid.CreateVersion7(),
-            Source = draft.CaseStudyId is not null ? "case-study" : draft.IdeaId is not null ? "idea" : "manual",
-            Title = draft.Title,
-            Detail = draft.Detail,
-            OwnerId = owner,
-            TeamId = team,
-            JourneyKey = draft.JourneyKey,
-            TouchpointKey = draft.TouchpointKey,
-            CreatedAt = now,
-            DueAt = draft.DueAt == default ? now + options.Value.DefaultSla : draft.DueAt,
-            CaseStudyId = draft.CaseStudyId,
-            IdeaId = draft.IdeaId,
-        };
-        var created = await InsertAsync(write, action, actor, ct) ?? throw new InvalidOperationException("a new action id collided.");
-        await write.CommitAsync(ct);
-        return created;
-    }
-
-    private static Task<bool> ExistsAsync(WriteScope write, string table, Guid id, CancellationToken ct) =>
+    public static Task<bool> ExistsAsync(WriteScope write, string table, Guid id, CancellationToken ct) =>
         write.Connection.ExecuteScalarAsync<bool>(new CommandDefinition($"select exists (select 1 from {table} where id = @id)", new { id }, write.Transaction, cancellationToken: ct));
 
     public async Task<ActionDetails> GetAsync(Guid id, CancellationToken ct)
@@ -232,76 +162,9 @@ public sealed class ActionStore(
             }, cancellationToken: ct))).ToList();
     }
 
-    /// <summary>Moves an action to <paramref name="to"/> (FAILED_PRECONDITION ACTION_TRANSITION when the move is not allowed).</summary>
-    public async Task<ActionDetails> MoveAsync(Guid id, string to, string actor, string? rootCause, string? resolution, string? reason, string? comment, CancellationToken ct)
-    {
-        await using var write = await database.BeginWriteAsync(ct);
-        var state = await LockAsync(write, id, ct);
-        if (!ActionFlow.CanMove(state, to))
-        {
-            throw new PreconditionFailedException("ACTION_TRANSITION", $"action {id} is {state.Replace('_', ' ')}; it cannot move to {to.Replace('_', ' ')}.", "action_id", new Dictionary<string, string> { ["from"] = state, ["to"] = to });
-        }
-        var now = clock.GetUtcNow().UtcDateTime;
-        await write.Connection.ExecuteAsync(new CommandDefinition(
-            """
-            update actions set state = @to, first_response_at = coalesce(first_response_at, @now),
-                resolved_at = case when @to = 'resolved' then @now end, closed_at = case when @to = 'closed' then @now end,
-                root_cause = coalesce(@rootCause, root_cause), resolution = coalesce(@resolution, resolution), close_reason = coalesce(@reason, close_reason)
-            where id = @id
-            """, new { id, to, now, rootCause, resolution, reason }, write.Transaction, cancellationToken: ct));
-        var kind = to switch { ActionFlow.InProgress => "started", ActionFlow.Resolved => "resolved", _ => "closed" };
-        await AddHistoryAsync(write, id, kind, actor, rootCause ?? reason, now, ct);
-        // A settled partner dispute goes back to the partner, in this transaction.
-        if (to is ActionFlow.Resolved or ActionFlow.Closed
-            && await write.Connection.QuerySingleOrDefaultAsync<(string? ResponseId, string? PartnerId)?>(new CommandDefinition(
-                "select response_id, partner_id from actions where id = @id and source = @source", new { id, source = PartnerDisputes.Source }, write.Transaction, cancellationToken: ct))
-                is { ResponseId: { } responseId, PartnerId: { } partnerId })
-        {
-            var settled = new PartnerResponseUpdated
-            {
-                OccurredAt = Timestamp.FromDateTime(now),
-                ResponseId = responseId,
-                PartnerId = partnerId,
-                Status = to,
-                Outcome = PartnerDisputes.Outcome(to, resolution, reason),
-            };
-            await write.PublishAsync(Topics.PartnerResponseUpdated, settled, $"{id}/{to}", ct);
-        }
-        if (!string.IsNullOrEmpty(comment)) await AddCommentAsync(write, id, actor, comment, now, ct);
-        await write.CommitAsync(ct);
-        return (await DetailsAsync(write.Connection, id, ct))!;
-    }
-
-    private static async Task<string> LockAsync(WriteScope write, Guid id, CancellationToken ct) =>
+    public static async Task<string> LockAsync(WriteScope write, Guid id, CancellationToken ct) =>
         await write.Connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from actions where id = @id for update", new { id }, write.Transaction, cancellationToken: ct))
         ?? throw new NotFoundException("action", id.ToString());
-
-    public async Task<ActionDetails> ReassignAsync(Guid id, string? ownerId, string? teamId, string actor, string? reason, CancellationToken ct)
-    {
-        await using var write = await database.BeginWriteAsync(ct);
-        var state = await LockAsync(write, id, ct);
-        if (!ActionFlow.IsActive(state))
-        {
-            throw new PreconditionFailedException("ACTION_TRANSITION", $"action {id} is {state}; only open or in-progress actions are reassigned.", "action_id", new Dictionary<string, string> { ["from"] = state });
-        }
-        if (ownerId is not null) teamId = (await PeopleStore.RequireMemberAsync(write.Connection, write.Transaction, ownerId, "owner_id", ct)).TeamId;
-        else await PeopleStore.RequireTeamAsync(write.Connection, write.Transaction, teamId!, "team_id", ct);
-        var now = clock.GetUtcNow().UtcDateTime;
-        await write.Connection.ExecuteAsync(new CommandDefinition(
-            "update actions set owner_id = @ownerId, team_id = @teamId where id = @id", new { id, ownerId, teamId }, write.Transaction, cancellationToken: ct));
-        await AddHistoryAsync(write, id, "reassigned", actor, $"to {ownerId ?? "team " + teamId}{(string.IsNullOrEmpty(reason) ? "" : ": " + reason)}", now, ct);
-        await write.CommitAsync(ct);
-        return (await DetailsAsync(write.Connection, id, ct))!;
-    }
-
-    public async Task<ActionDetails> CommentAsync(Guid id, string author, string text, CancellationToken ct)
-    {
-        await using var write = await database.BeginWriteAsync(ct);
-        await LockAsync(write, id, ct);
-        await AddCommentAsync(write, id, author, text, clock.GetUtcNow().UtcDateTime, ct);
-        await write.CommitAsync(ct);
-        return (await DetailsAsync(write.Connection, id, ct))!;
-    }
 
     /// <summary>A comment; a person's first comment on an action is its first response.</summary>
     internal static async Task AddCommentAsync(WriteScope write, Guid id, string author, string text, DateTime now, CancellationToken ct)
@@ -331,15 +194,12 @@ public sealed class ActionStore(
     }
 
     /// <summary>
-    /// Marks actions past their due time overdue, escalates each to its journey's sponsor and publishes action.overdue, in
-    /// one transaction per batch. Rows are claimed with SKIP LOCKED and only while not yet overdue, so with several
-    /// replicas sweeping at once each action is marked, and its event published, exactly once.
+    /// Claims up to <paramref name="limit"/> actions past their due time and marks them overdue, escalated to their
+    /// journey's sponsor. Rows are claimed with SKIP LOCKED and only while not yet overdue, so with several replicas
+    /// sweeping at once each action is claimed exactly once.
     /// </summary>
-    public async Task<int> SweepOverdueAsync(int limit, CancellationToken ct)
-    {
-        var now = clock.GetUtcNow().UtcDateTime;
-        await using var write = await database.BeginWriteAsync(ct);
-        var swept = (await write.Connection.QueryAsync<ActionRow>(new CommandDefinition(
+    public static async Task<IReadOnlyList<ActionRow>> ClaimOverdueAsync(WriteScope write, DateTime now, int limit, CancellationToken ct) =>
+        (await write.Connection.QueryAsync<ActionRow>(new CommandDefinition(
             $"""
             with due as (
                 select id from actions
@@ -352,25 +212,39 @@ public sealed class ActionStore(
             from due where a.id = due.id
             returning {string.Join(", ", Columns.Split(',').Select(c => "a." + c.Trim()))}
             """, new { now, limit }, write.Transaction, cancellationToken: ct))).ToList();
-        foreach (var action in swept)
-        {
-            await AddHistoryAsync(write, action.Id, "overdue", System,
-                action.EscalatedTo is null ? "escalated to the CX team (the journey has no sponsor)" : $"escalated to {action.EscalatedTo}", now, ct);
-            var evt = new ActionOverdue
-            {
-                OccurredAt = Timestamp.FromDateTime(now),
-                ActionId = action.Id.ToString(),
-                OwnerId = action.OwnerId ?? "",
-                TeamId = action.TeamId ?? "",
-                JourneyKey = action.JourneyKey ?? "",
-                DueAt = Timestamp.FromDateTime(action.DueAt),
-                EscalatedTo = action.EscalatedTo ?? "",
-            };
-            await write.PublishAsync(Topics.ActionOverdue, evt, $"{action.Id}", ct);
-        }
-        await write.CommitAsync(ct);
-        return swept.Count;
-    }
+
+    /// <summary>Moves an action to a new state with the times and notes of the move.</summary>
+    public static Task SetStateAsync(WriteScope write, Guid id, string to, DateTime now, string? rootCause, string? resolution, string? reason, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
+            """
+            update actions set state = @to, first_response_at = coalesce(first_response_at, @now),
+                resolved_at = case when @to = 'resolved' then @now end, closed_at = case when @to = 'closed' then @now end,
+                root_cause = coalesce(@rootCause, root_cause), resolution = coalesce(@resolution, resolution), close_reason = coalesce(@reason, close_reason)
+            where id = @id
+            """, new { id, to, now, rootCause, resolution, reason }, write.Transaction, cancellationToken: ct));
+
+    /// <summary>The partner response an action answers, when it settles a partner's dispute.</summary>
+    public static Task<(string? ResponseId, string? PartnerId)?> DisputeOfAsync(WriteScope write, Guid id, CancellationToken ct) =>
+        write.Connection.QuerySingleOrDefaultAsync<(string? ResponseId, string? PartnerId)?>(new CommandDefinition(
+            "select response_id, partner_id from actions where id = @id and source = @source", new { id, source = PartnerDisputes.Source }, write.Transaction, cancellationToken: ct));
+
+    public static Task AssignAsync(WriteScope write, Guid id, string? ownerId, string? teamId, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
+            "update actions set owner_id = @ownerId, team_id = @teamId where id = @id", new { id, ownerId, teamId }, write.Transaction, cancellationToken: ct));
+
+    /// <summary>The action of a partner response, if one was made.</summary>
+    public static Task<Guid?> OfResponseAsync(WriteScope write, string responseId, CancellationToken ct) =>
+        write.Connection.ExecuteScalarAsync<Guid?>(new CommandDefinition(
+            "select id from actions where response_id = @responseId", new { responseId }, write.Transaction, cancellationToken: ct));
+
+    /// <summary>The member a partner has as its internal contact, with their team.</summary>
+    public static Task<(string? MemberId, string? TeamId)> PartnerContactAsync(WriteScope write, string partnerId, CancellationToken ct) =>
+        write.Connection.QuerySingleOrDefaultAsync<(string? MemberId, string? TeamId)>(new CommandDefinition(
+            "select m.id, m.team_id from partner_contacts c join members m on m.id = c.member_id where c.partner_id = @partnerId",
+            new { partnerId }, write.Transaction, cancellationToken: ct));
+
+    /// <summary>Details read inside a write (after its commit, on its connection).</summary>
+    public static async Task<ActionDetails> DetailsAsync(WriteScope write, Guid id, CancellationToken ct) => (await DetailsAsync(write.Connection, id, ct))!;
 
     /// <summary>The customer's erasure: their id and words leave every action (the action itself, and what was done, stay).</summary>
     public static Task<int> EraseCustomerAsync(WriteScope write, string customerId, CancellationToken ct) =>

@@ -386,4 +386,8 @@ public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] Se
             order by team_id, period_start, period
             """, new { teamId }, cancellationToken: ct))).ToList();
     }
+
+    /// <summary>The state of an idea, or null when there is none.</summary>
+    public static Task<string?> IdeaStateAsync(WriteScope write, Guid idea, CancellationToken ct) =>
+        write.Connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from ideas where id = @idea", new { idea }, write.Transaction, cancellationToken: ct));
 }

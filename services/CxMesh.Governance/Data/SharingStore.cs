@@ -1,10 +1,5 @@
-using CxMesh.Events.V1;
-using CxMesh.Governance.Domain;
-using CxMesh.Platform.Errors;
-using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
 using Dapper;
-using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CxMesh.Governance.Data;
@@ -30,7 +25,7 @@ public sealed class SharingApprovalRow
 }
 
 /// <summary>Sharing agreement versions awaiting (or given) governance's decision.</summary>
-public sealed class SharingStore([FromKeyedServices(GovernanceModule.Name)] ServiceDatabase database, TimeProvider clock)
+public sealed class SharingStore([FromKeyedServices(GovernanceModule.Name)] ServiceDatabase database)
 {
     private const string Columns =
         """
@@ -58,50 +53,17 @@ public sealed class SharingStore([FromKeyedServices(GovernanceModule.Name)] Serv
             new { states = states.ToArray() }, cancellationToken: ct))).ToList();
     }
 
-    /// <summary>Decides a pending version: the decision, its audit entry and governance.sharing.decided commit together.</summary>
-    public async Task<SharingApprovalRow> DecideAsync(Guid agreementId, int version, bool approved, string actor, string reason, CancellationToken ct)
-    {
-        await using var write = await database.BeginWriteAsync(ct);
-        var (state, submittedBy) = await write.Connection.QuerySingleOrDefaultAsync<(string State, string SubmittedBy)?>(new CommandDefinition(
-            "select state, submitted_by from sharing_approvals where agreement_id = @agreementId and version = @version for update", new { agreementId, version }, write.Transaction, cancellationToken: ct))
-            ?? throw new NotFoundException("sharing approval", $"{agreementId} version {version}");
-        if (SharingRules.FourEyesProblem(submittedBy, actor) is { } problem)
-        {
-            throw new PreconditionFailedException("FOUR_EYES", problem, "agreement_id", new Dictionary<string, string> { ["submitted_by"] = submittedBy });
-        }
-        if (state != "pending")
-        {
-            throw new PreconditionFailedException("SHARING_DECIDED", $"agreement {agreementId} version {version} was {state} already.", "version", new Dictionary<string, string> { ["state"] = state });
-        }
-        var now = clock.GetUtcNow().UtcDateTime;
-        var row = await write.Connection.QuerySingleAsync<SharingApprovalRow>(new CommandDefinition(
+    /// <summary>The state of a version and who submitted it, locked for the write's decision; null when there is none.</summary>
+    public static Task<(string State, string SubmittedBy)?> LockAsync(WriteScope write, Guid agreementId, int version, CancellationToken ct) =>
+        write.Connection.QuerySingleOrDefaultAsync<(string State, string SubmittedBy)?>(new CommandDefinition(
+            "select state, submitted_by from sharing_approvals where agreement_id = @agreementId and version = @version for update",
+            new { agreementId, version }, write.Transaction, cancellationToken: ct));
+
+    public static Task<SharingApprovalRow> RecordDecisionAsync(WriteScope write, Guid agreementId, int version, bool approved, string actor, string reason,
+        DateTime now, CancellationToken ct) =>
+        write.Connection.QuerySingleAsync<SharingApprovalRow>(new CommandDefinition(
             $"""
             update sharing_approvals set state = @decided, decided_by = @actor, reason = @reason, decided_at = @now
             where agreement_id = @agreementId and version = @version returning {Columns}
             """, new { agreementId, version, decided = approved ? "approved" : "rejected", actor, reason, now }, write.Transaction, cancellationToken: ct));
-        await AuditLog.AppendAsync(write, AuditLog.SharingDecided, $"agreement/{agreementId}/v{version}", actor, new
-        {
-            partnerId = row.PartnerId,
-            submittedBy = row.SubmittedBy,
-            decidedBy = actor,
-            approved,
-            reason,
-            fields = row.Fields,
-            scope = row.Scope,
-            minGroupSize = row.MinGroupSize,
-        }, now, ct);
-        var evt = new SharingDecided
-        {
-            OccurredAt = Timestamp.FromDateTime(now),
-            PartnerId = row.PartnerId,
-            AgreementId = agreementId.ToString(),
-            Version = version,
-            Approved = approved,
-            DecidedBy = actor,
-            Reason = reason,
-        };
-        await write.PublishAsync(Topics.SharingDecided, evt, $"{agreementId}/{version}", ct);
-        await write.CommitAsync(ct);
-        return row;
-    }
 }

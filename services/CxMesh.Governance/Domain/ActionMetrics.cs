@@ -45,3 +45,23 @@ public static class ActionMetrics
         return values.Count % 2 == 1 ? values[mid] : (values[mid - 1] + values[mid]) / 2;
     }
 }
+
+/// <summary>What an action raised from an alert is called: the thing to do, in a line an owner understands.</summary>
+public static class ActionTitles
+{
+    public enum AlertKind
+    {
+        Other,
+        Detractor,
+        NegativeComplaint,
+        ScoreDrop,
+    }
+
+    public static string OfAlert(AlertKind kind, string metric, int rating, string? channel, double value, double previousValue, string scopeKey, int windowDays) => kind switch
+    {
+        AlertKind.Detractor => $"Call back a detractor ({metric} {rating}) via {channel ?? "an unknown channel"}",
+        AlertKind.NegativeComplaint => "Answer a strongly negative complaint",
+        AlertKind.ScoreDrop => $"Find why {metric} fell to {value:0.#} (from {previousValue:0.#}) for {scopeKey} over {windowDays} days",
+        _ => "Look into an alert",
+    };
+}

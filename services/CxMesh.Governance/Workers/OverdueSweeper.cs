@@ -1,4 +1,4 @@
-using CxMesh.Governance.Data;
+using CxMesh.Governance.UseCases;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -9,7 +9,7 @@ namespace CxMesh.Governance.Workers;
 /// Marks actions past their due time overdue, publishes action.overdue once each and escalates to the journey's sponsor.
 /// Safe with any number of replicas: rows are claimed with SKIP LOCKED and marked in the same statement.
 /// </summary>
-public sealed class OverdueSweeper(ActionStore actions, IOptions<GovernanceOptions> options, TimeProvider clock, ILogger<OverdueSweeper> logger)
+public sealed class OverdueSweeper(SweepOverdueActions sweep, IOptions<GovernanceOptions> options, TimeProvider clock, ILogger<OverdueSweeper> logger)
     : BackgroundService
 {
     private const int Batch = 200;
@@ -23,7 +23,7 @@ public sealed class OverdueSweeper(ActionStore actions, IOptions<GovernanceOptio
                 int swept;
                 do
                 {
-                    swept = await actions.SweepOverdueAsync(Batch, stoppingToken);
+                    swept = await sweep.SweepAsync(Batch, stoppingToken);
                     if (swept > 0) logger.LogInformation("{Count} action(s) became overdue and were escalated", swept);
                 } while (swept == Batch);
             }
