@@ -43,6 +43,8 @@ public static class PartnerModule
         builder.Services.AddSingleton<AlignmentStore>();
         builder.Services.AddSingleton<PublishReport>();
         builder.Services.AddSingleton<SubmitResponse>();
+        builder.Services.AddSingleton<ManagePartners>();
+        builder.Services.AddSingleton<CopyForPartners>();
         builder.Services.AddValidatedOptions<ScheduleOptions>(ScheduleOptions.Section);
         builder.Services.AddSingleton<ReportScheduler>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReportScheduler>());

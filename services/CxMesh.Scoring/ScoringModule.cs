@@ -5,6 +5,7 @@ using CxMesh.Platform.Postgres;
 using CxMesh.Scoring.Api;
 using CxMesh.Scoring.Data;
 using CxMesh.Scoring.Events;
+using CxMesh.Scoring.UseCases;
 using CxMesh.Scoring.Workers;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -33,6 +34,7 @@ public static class ScoringModule
         builder.Services.AddSingleton<AlertStore>();
         builder.Services.AddSingleton<HotScores>();
         builder.Services.AddSingleton<HotScoreRefresher>();
+        builder.Services.AddSingleton<ScoreFeedback>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HotScoreRefresher>());
         return builder;
     }

@@ -22,7 +22,7 @@ using Microsoft.Extensions.Options;
 namespace CxMesh.Partner.Api;
 
 public sealed partial class PartnerGrpcService(
-    PartnerStore partners, ReportStore reports, ReportRenderer renderer, PublishReport publisher, SubmitResponse submitResponse, WebhookStore webhooks, AlignmentStore alignment,
+    PartnerStore partners, ReportStore reports, ReportRenderer renderer, PublishReport publisher, SubmitResponse submitResponse, ManagePartners managePartners, WebhookStore webhooks, AlignmentStore alignment,
     TimeProvider clock, IOptions<PartnerOptions> options)
     : PartnerService.PartnerServiceBase
 {
@@ -103,7 +103,7 @@ public sealed partial class PartnerGrpcService(
 
     [Authorize(Roles = Roles.Admin)]
     public override async Task<SuspendPartnerResponse> SuspendPartner(SuspendPartnerRequest request, ServerCallContext context) =>
-        new() { Partner = ToProto(await partners.SuspendAsync(request.Id, Actor(context), context.CancellationToken)) };
+        new() { Partner = ToProto(await managePartners.SuspendAsync(request.Id, Actor(context), context.CancellationToken)) };
 
     [Authorize(Roles = Roles.Admin)]
     public override async Task<ReactivatePartnerResponse> ReactivatePartner(ReactivatePartnerRequest request, ServerCallContext context)
@@ -112,7 +112,7 @@ public sealed partial class PartnerGrpcService(
         if (!Id().IsMatch(request.Id)) problems.Add(new("id", "id must be a partner id: 1-64 characters of a-z, 0-9, '.', '_' or '-'."));
         if (request.Reason.Trim().Length is 0 or > 2000) problems.Add(new("reason", "reason is required (1-2000 characters): reactivation is audited."));
         if (problems.Count > 0) throw new ValidationException(problems);
-        return new() { Partner = ToProto(await partners.ReactivateAsync(request.Id, Actor(context), request.Reason.Trim(), context.CancellationToken)) };
+        return new() { Partner = ToProto(await managePartners.ReactivateAsync(request.Id, Actor(context), request.Reason.Trim(), context.CancellationToken)) };
     }
 
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst}")]
@@ -218,7 +218,7 @@ public sealed partial class PartnerGrpcService(
         if (MappingName(m.Kind) is null) problems.Add(new("mapping.kind", "mapping.kind must be product, lot, journey or touchpoint."));
         if (!Token().IsMatch(m.Value)) problems.Add(new("mapping.value", "mapping.value is required: 1-128 characters of letters, digits and . _ : -"));
         if (problems.Count > 0) throw new ValidationException(problems);
-        await partners.AddMappingAsync(new MappingRow(m.PartnerId, MappingName(m.Kind)!, m.Value), context.CancellationToken);
+        await managePartners.AddMappingAsync(new MappingRow(m.PartnerId, MappingName(m.Kind)!, m.Value), context.CancellationToken);
         return new AddMappingResponse { Mapping = m };
     }
 
@@ -227,7 +227,7 @@ public sealed partial class PartnerGrpcService(
     {
         var m = request.Mapping ?? throw new FieldViolationException("mapping", "mapping is required.");
         if (MappingName(m.Kind) is not { } kind) throw new FieldViolationException("mapping.kind", "mapping.kind must be product, lot, journey or touchpoint.");
-        await partners.RemoveMappingAsync(new MappingRow(m.PartnerId, kind, m.Value), context.CancellationToken);
+        await managePartners.RemoveMappingAsync(new MappingRow(m.PartnerId, kind, m.Value), context.CancellationToken);
         return new RemoveMappingResponse();
     }
 
@@ -300,7 +300,7 @@ public sealed partial class PartnerGrpcService(
     public override async Task<SubmitAgreementResponse> SubmitAgreement(SubmitAgreementRequest request, ServerCallContext context) =>
         new()
         {
-            Agreement = ToProto(await partners.SubmitForApprovalAsync(AgreementId(request.AgreementId), request.Version,
+            Agreement = ToProto(await managePartners.SubmitForApprovalAsync(AgreementId(request.AgreementId), request.Version,
                 Actor(context), context.CancellationToken)),
         };
 
@@ -534,17 +534,17 @@ public sealed partial class PartnerGrpcService(
 
     private static string FieldName(SharedField field) => field switch
     {
-        SharedField.Ratings => "ratings",
-        SharedField.RedactedVerbatims => "redacted_verbatims",
-        SharedField.Themes => "themes",
-        _ => "sentiment",
+        SharedField.Ratings => SharingPolicy.Ratings,
+        SharedField.RedactedVerbatims => SharingPolicy.RedactedVerbatims,
+        SharedField.Themes => SharingPolicy.Themes,
+        _ => SharingPolicy.Sentiment,
     };
 
     private static SharedField FieldOf(string name) => name switch
     {
-        "ratings" => SharedField.Ratings,
-        "redacted_verbatims" => SharedField.RedactedVerbatims,
-        "themes" => SharedField.Themes,
+        SharingPolicy.Ratings => SharedField.Ratings,
+        SharingPolicy.RedactedVerbatims => SharedField.RedactedVerbatims,
+        SharingPolicy.Themes => SharedField.Themes,
         _ => SharedField.Sentiment,
     };
 

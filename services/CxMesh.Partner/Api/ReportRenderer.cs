@@ -53,7 +53,7 @@ public sealed class ReportRenderer(ReportStore store)
 
         if (totals.Items >= k)
         {
-            if (shares.Contains("themes"))
+            if (shares.Contains(SharingPolicy.Themes))
             {
                 report.Themes.AddRange((await store.ThemesAsync(partner.Id, start, end, ct))
                     .Where(t => Disclosure.ThemeShown(totals.Items, t.Mentions, k)).Take(10).Select(t => new ThemeSummary
@@ -81,7 +81,7 @@ public sealed class ReportRenderer(ReportStore store)
                     Suppressed = suppressed[i],
                 });
             }
-            if (shares.Contains("redacted_verbatims")) report.SampleVerbatims.AddRange(await store.SampleAsync(partner.Id, start, end, 10, ct));
+            if (shares.Contains(SharingPolicy.RedactedVerbatims)) report.SampleVerbatims.AddRange(await store.SampleAsync(partner.Id, start, end, 10, ct));
 
             // Peers of the same kind: only the band of this partner's NPS among theirs, never their identities or figures.
             if (!report.Nps.Suppressed)

@@ -1,10 +1,7 @@
 using System.Text.Json;
-using CxMesh.Events.V1;
 using CxMesh.Platform.Errors;
-using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
 using Dapper;
-using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CxMesh.Partner.Data;
@@ -92,90 +89,37 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
     }
 
     /// <summary>Suspends the partner and its active agreements: nothing more is copied for it or reported to it.</summary>
-    /// <summary>Suspends a partner and its active agreements; governance hears of it (partner.status.changed) for its audit log.</summary>
-    public async Task<PartnerRow> SuspendAsync(string id, string actor, CancellationToken ct)
+    public static async Task<PartnerRow> SuspendAsync(WriteScope write, string id, CancellationToken ct)
     {
-        await using var write = await database.BeginWriteAsync(ct);
         var partner = await write.Connection.QuerySingleOrDefaultAsync<PartnerRow>(new CommandDefinition(
             $"update partners set status = 'suspended', updated_at = now() where id = @id returning {PartnerColumns}", new { id }, write.Transaction, cancellationToken: ct))
             ?? throw new NotFoundException("partner", id);
         await write.Connection.ExecuteAsync(new CommandDefinition(
             "update agreements set state = 'suspended' where partner_id = @id and state = 'active'", new { id }, write.Transaction, cancellationToken: ct));
-        await StatusChangedAsync(write, id, "suspended", actor, "", ct);
-        await write.CommitAsync(ct);
         return partner;
     }
 
-    /// <summary>
-    /// Makes a suspended partner active again. Its suspended agreements stay suspended: sharing resumes only with a new
-    /// version approved again. FAILED_PRECONDITION when the partner is not suspended.
-    /// </summary>
-    public async Task<PartnerRow> ReactivateAsync(string id, string actor, string reason, CancellationToken ct)
-    {
-        await using var write = await database.BeginWriteAsync(ct);
-        var status = await write.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-            "select status from partners where id = @id for update", new { id }, write.Transaction, cancellationToken: ct)) ?? throw new NotFoundException("partner", id);
-        if (status != "suspended")
-        {
-            throw new PreconditionFailedException("PARTNER_NOT_SUSPENDED", $"partner {id} is {status}, not suspended.", "id");
-        }
-        var partner = await write.Connection.QuerySingleAsync<PartnerRow>(new CommandDefinition(
+    /// <summary>The partner's status, locked for the write; null when there is no such partner.</summary>
+    public static Task<string?> LockStatusAsync(WriteScope write, string id, CancellationToken ct) =>
+        write.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+            "select status from partners where id = @id for update", new { id }, write.Transaction, cancellationToken: ct));
+
+    public static Task<PartnerRow> ActivateAsync(WriteScope write, string id, CancellationToken ct) =>
+        write.Connection.QuerySingleAsync<PartnerRow>(new CommandDefinition(
             $"update partners set status = 'active', updated_at = now() where id = @id returning {PartnerColumns}", new { id }, write.Transaction, cancellationToken: ct));
-        await StatusChangedAsync(write, id, "active", actor, reason, ct);
-        await write.CommitAsync(ct);
-        return partner;
-    }
 
-    private static Task StatusChangedAsync(WriteScope write, string partnerId, string status, string actor, string reason, CancellationToken ct)
-    {
-        var evt = new PartnerStatusChanged
-        {
-            OccurredAt = Timestamp.FromDateTimeOffset(write.Now),
-            PartnerId = partnerId,
-            Status = status,
-            ChangedBy = actor,
-            Reason = reason,
-        };
-        return write.PublishAsync(Topics.PartnerStatusChanged, evt, ct);
-    }
+    public static Task<bool> ExistsAsync(WriteScope write, string id, CancellationToken ct) =>
+        write.Connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from partners where id = @id)", new { id }, write.Transaction, cancellationToken: ct));
 
-    public async Task AddMappingAsync(MappingRow mapping, CancellationToken ct)
-    {
-        await using var write = await database.BeginWriteAsync(ct);
-        if (!await write.Connection.ExecuteScalarAsync<bool>(new CommandDefinition("select exists (select 1 from partners where id = @PartnerId)", mapping, write.Transaction, cancellationToken: ct)))
-        {
-            throw new NotFoundException("partner", mapping.PartnerId);
-        }
-        await ChangeMappingAsync(write, mapping, mapped: true,
-            "insert into mappings (partner_id, kind, value) values (@PartnerId, @Kind, @Value) on conflict do nothing", ct);
-    }
+    /// <summary>Adds a mapping; false when it was there already.</summary>
+    public static async Task<bool> AddMappingAsync(WriteScope write, MappingRow mapping, CancellationToken ct) =>
+        await write.Connection.ExecuteAsync(new CommandDefinition(
+            "insert into mappings (partner_id, kind, value) values (@PartnerId, @Kind, @Value) on conflict do nothing", mapping, write.Transaction, cancellationToken: ct)) > 0;
 
-    public async Task RemoveMappingAsync(MappingRow mapping, CancellationToken ct)
-    {
-        await using var write = await database.BeginWriteAsync(ct);
-        if (!await ChangeMappingAsync(write, mapping, mapped: false,
-            "delete from mappings where partner_id = @PartnerId and kind = @Kind and value = @Value", ct))
-        {
-            throw new NotFoundException("mapping", $"{mapping.PartnerId} {mapping.Kind} {mapping.Value}");
-        }
-    }
-
-    /// <summary>Applies a mapping change and tells scoring (partner.mapping.changed) in one transaction; false when nothing changed.</summary>
-    private static async Task<bool> ChangeMappingAsync(WriteScope write, MappingRow mapping, bool mapped, string sql, CancellationToken ct)
-    {
-        if (await write.Connection.ExecuteAsync(new CommandDefinition(sql, mapping, write.Transaction, cancellationToken: ct)) == 0) return false;
-        var evt = new CxMesh.Events.V1.PartnerMappingChanged
-        {
-            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(write.Now),
-            PartnerId = mapping.PartnerId,
-            Kind = mapping.Kind,
-            Value = mapping.Value,
-            Mapped = mapped,
-        };
-        await write.PublishAsync(Topics.PartnerMappingChanged, evt, ct);
-        await write.CommitAsync(ct);
-        return true;
-    }
+    /// <summary>Removes a mapping; false when there was none.</summary>
+    public static async Task<bool> RemoveMappingAsync(WriteScope write, MappingRow mapping, CancellationToken ct) =>
+        await write.Connection.ExecuteAsync(new CommandDefinition(
+            "delete from mappings where partner_id = @PartnerId and kind = @Kind and value = @Value", mapping, write.Transaction, cancellationToken: ct)) > 0;
 
     public async Task<IReadOnlyList<MappingRow>> MappingsAsync(string partnerId, CancellationToken ct)
     {
@@ -253,44 +197,15 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
         }).ToList();
     }
 
-    /// <summary>
-    /// Draft → pending approval, and partner.agreement.submitted for governance in the same transaction: a version is
-    /// never pending without governance having been asked.
-    /// </summary>
-    public async Task<AgreementRow> SubmitForApprovalAsync(Guid agreementId, int version, string submittedBy, CancellationToken ct)
-    {
-        await using var write = await database.BeginWriteAsync(ct);
-        var moved = await write.Connection.QuerySingleOrDefaultAsync<AgreementRow>(new CommandDefinition(
+    /// <summary>Moves a draft version to pending approval; null when it is not a draft (or does not exist).</summary>
+    public static Task<AgreementRow?> MarkPendingAsync(WriteScope write, Guid agreementId, int version, CancellationToken ct) =>
+        write.Connection.QuerySingleOrDefaultAsync<AgreementRow?>(new CommandDefinition(
             $"update agreements set state = 'pending_approval' where agreement_id = @agreementId and version = @version and state = 'draft' returning {AgreementColumns}",
             new { agreementId, version }, write.Transaction, cancellationToken: ct));
-        if (moved is null)
-        {
-            await write.RollbackAsync(ct);
-            var current = await AgreementAsync(agreementId, version, ct);
-            if (current is null || current.Version != version) throw new NotFoundException("agreement", $"{agreementId} version {version}");
-            throw new PreconditionFailedException("AGREEMENT_STATE", $"agreement version {version} is {current.State}, not draft.", "agreement_id", new Dictionary<string, string> { ["state"] = current.State });
-        }
-        var partnerName = await write.Connection.ExecuteScalarAsync<string>(new CommandDefinition(
-            "select name from partners where id = @PartnerId", moved, write.Transaction, cancellationToken: ct)) ?? "";
-        var evt = new CxMesh.Events.V1.PartnerAgreementSubmitted
-        {
-            OccurredAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTimeOffset(write.Now),
-            PartnerId = moved.PartnerId,
-            PartnerName = partnerName,
-            AgreementId = agreementId.ToString(),
-            Version = version,
-            Fields = { moved.Fields },
-            Scope = { moved.ScopeList.Select(s => $"{s.Kind}={s.Value}") },
-            MinGroupSize = moved.MinGroupSize,
-            Cadence = moved.Cadence,
-            RetentionDays = moved.RetentionDays,
-            ExpiresOn = moved.ExpiresOn?.ToString("yyyy-MM-dd") ?? "",
-            SubmittedBy = submittedBy,
-        };
-        await write.PublishAsync(Topics.PartnerAgreementSubmitted, evt, $"{agreementId}/{version}", ct);
-        await write.CommitAsync(ct);
-        return moved;
-    }
+
+    public static async Task<string> NameAsync(WriteScope write, string id, CancellationToken ct) =>
+        await write.Connection.ExecuteScalarAsync<string>(new CommandDefinition(
+            "select name from partners where id = @id", new { id }, write.Transaction, cancellationToken: ct)) ?? "";
 
     /// <summary>
     /// Applies governance's decision to a pending version, in the handler's transaction: approved makes it active and

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
+using CxMesh.Partner.Domain;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Postgres;
 using Dapper;
@@ -140,6 +141,8 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
         partnerId,
         from = start.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
         to = end.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc),
+        promoterFrom = NpsBands.PromoterFrom,
+        detractorUpTo = NpsBands.DetractorUpTo,
     };
 
     public async Task<PeriodTotals> TotalsAsync(string partnerId, DateOnly start, DateOnly end, CancellationToken ct)
@@ -147,8 +150,8 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
         await using var connection = await database.OpenConnectionAsync(ct);
         return await connection.QuerySingleAsync<PeriodTotals>(new CommandDefinition(
             $"""
-            select count(*) as items, count(*) filter (where nps >= 9) as promoters, count(*) filter (where nps between 7 and 8) as passives,
-                   count(*) filter (where nps <= 6) as detractors, count(csat) as csatn, count(*) filter (where csat_top) as csattop,
+            select count(*) as items, count(*) filter (where nps >= @promoterFrom) as promoters,
+                   count(*) filter (where nps > @detractorUpTo and nps < @promoterFrom) as passives, count(*) filter (where nps <= @detractorUpTo) as detractors, count(csat) as csatn, count(*) filter (where csat_top) as csattop,
                    count(ces) as cesn, coalesce(sum(ces), 0)::float8 as cessum, coalesce(sum(ces * ces), 0)::float8 as cessquares
             from partner_items where {Period}
             """, Args(partnerId, start, end), cancellationToken: ct));
@@ -176,8 +179,8 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
         await using var connection = await database.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<GroupTotals>(new CommandDefinition(
             $"""
-            select dimension, value, parent, count(*) as items, count(*) filter (where nps >= 9) as promoters,
-                   count(*) filter (where nps between 7 and 8) as passives, count(*) filter (where nps <= 6) as detractors
+            select dimension, value, parent, count(*) as items, count(*) filter (where nps >= @promoterFrom) as promoters,
+                   count(*) filter (where nps > @detractorUpTo and nps < @promoterFrom) as passives, count(*) filter (where nps <= @detractorUpTo) as detractors
             from (select 'product' as dimension, product_id as value, null::text as parent, nps from partner_items where {Period} and product_id is not null
                   union all
                   select 'lot', lot_id, product_id, nps from partner_items where {Period} and lot_id is not null) g
@@ -203,12 +206,13 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
         await using var connection = await database.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<(long, long, long)>(new CommandDefinition(
             """
-            select count(*) filter (where i.nps >= 9), count(*) filter (where i.nps between 7 and 8), count(*) filter (where i.nps <= 6)
+            select count(*) filter (where i.nps >= @promoterFrom), count(*) filter (where i.nps > @detractorUpTo and i.nps < @promoterFrom),
+                   count(*) filter (where i.nps <= @detractorUpTo)
             from partner_items i join partners p on p.id = i.partner_id
             where p.kind = @kind and p.status = 'active' and i.partner_id <> @partnerId and i.given_at >= @from and i.given_at < @to and i.nps is not null
             group by i.partner_id
             """,
-            new { partnerId, kind, from = start.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), to = end.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc) },
+            new { partnerId, kind, from = start.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), to = end.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), promoterFrom = NpsBands.PromoterFrom, detractorUpTo = NpsBands.DetractorUpTo },
             cancellationToken: ct))).ToList();
     }
 

@@ -95,3 +95,13 @@ public static class WebhookAddress
         return null;
     }
 }
+
+/// <summary>
+/// The NPS bands: promoters 9-10, passives 7-8, detractors 0-6. The one place partner writes them; its queries take them
+/// as parameters (scoring, a separate service, has its own in <c>NpsTally</c>).
+/// </summary>
+public static class NpsBands
+{
+    public const int PromoterFrom = 9;
+    public const int DetractorUpTo = 6;
+}

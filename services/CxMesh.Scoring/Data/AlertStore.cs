@@ -1,6 +1,5 @@
 using CxMesh.Common.V1;
 using CxMesh.Events.V1;
-using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
 using Dapper;
 using Google.Protobuf.WellKnownTypes;
@@ -12,13 +11,13 @@ public sealed record AlertFilter(AlertKind? Kind, string? JourneyId, DateTime? R
 
 public sealed record AlertCursor(DateTime RaisedAt, Guid Id);
 
-/// <summary>Alerts: stored once per dedupe key and published as alert.raised in the same transaction.</summary>
+/// <summary>Alerts, stored once per dedupe key (raised by <see cref="UseCases.RaiseAlerts"/>).</summary>
 public sealed class AlertStore([FromKeyedServices(ScoringModule.Name)] ServiceDatabase database)
 {
-    /// <summary>Stores and publishes each alert whose dedupe key is new, in one statement; returns how many were new.</summary>
-    public static async Task<int> RaiseManyAsync(WriteScope write, IReadOnlyList<(string DedupeKey, AlertRaised Alert)> alerts, CancellationToken ct)
+    /// <summary>Stores each alert whose dedupe key is new, in one statement; returns the new ones.</summary>
+    public static async Task<IReadOnlyList<AlertRaised>> InsertNewAsync(WriteScope write, IReadOnlyList<(string DedupeKey, AlertRaised Alert)> alerts, CancellationToken ct)
     {
-        if (alerts.Count == 0) return 0;
+        if (alerts.Count == 0) return [];
         var list = alerts.DistinctBy(a => a.DedupeKey).OrderBy(a => a.DedupeKey, StringComparer.Ordinal).ToList();
         string? N(string v) => v.Length == 0 ? null : v;
         var inserted = (await write.Connection.QueryAsync<Guid>(new CommandDefinition(
@@ -53,9 +52,7 @@ public sealed class AlertStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
                 pValues = list.Select(a => a.Alert.PValue).ToArray(),
                 windowDays = list.Select(a => a.Alert.WindowDays).ToArray(),
             }, write.Transaction, cancellationToken: ct))).ToHashSet();
-        var published = list.Where(a => inserted.Contains(Guid.Parse(a.Alert.AlertId))).Select(a => a.Alert).ToList();
-        await write.PublishManyAsync(Topics.AlertRaised, published, a => a.AlertId, ct);
-        return published.Count;
+        return list.Where(a => inserted.Contains(Guid.Parse(a.Alert.AlertId))).Select(a => a.Alert).ToList();
     }
 
     public static Task<int> EraseAsync(WriteScope write, string customerId, CancellationToken ct) =>

@@ -36,11 +36,16 @@ public readonly record struct NpsTally(long Promoters, long Passives, long Detra
     public static NpsTally operator +(NpsTally a, NpsTally b) =>
         new(a.Promoters + b.Promoters, a.Passives + b.Passives, a.Detractors + b.Detractors);
 
+    /// <summary>The lowest rating of a promoter (9-10). The one place the cut-offs are written in scoring.</summary>
+    public const int PromoterFrom = 9;
+    /// <summary>The highest rating of a detractor (0-6).</summary>
+    public const int DetractorUpTo = 6;
+
     public static NpsCategory Classify(int rating) => rating switch
     {
         < 0 or > 10 => throw new ArgumentOutOfRangeException(nameof(rating), rating, "NPS ratings run from 0 to 10."),
-        >= 9 => NpsCategory.Promoter,
-        >= 7 => NpsCategory.Passive,
+        >= PromoterFrom => NpsCategory.Promoter,
+        > DetractorUpTo => NpsCategory.Passive,
         _ => NpsCategory.Detractor,
     };
 

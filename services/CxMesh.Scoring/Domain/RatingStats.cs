@@ -35,7 +35,7 @@ public sealed record QuestionDefinition(string Id, MetricKind Metric, int ScaleM
 
     /// <summary>NPS and eNPS: 0-6. Other scales: the two worst values, by the question's direction (1-2 of 1-5; 4-5 of a lower-is-better 1-5).</summary>
     public bool IsDetractor(int value) => IsNpsLike
-        ? value <= 6
+        ? NpsTally.Classify(value) == NpsCategory.Detractor
         : HigherIsBetter ? value <= ScaleMin + 1 : value >= ScaleMax - 1;
 }
 

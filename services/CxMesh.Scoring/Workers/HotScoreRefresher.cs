@@ -5,6 +5,7 @@ using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
 using CxMesh.Scoring.Data;
 using CxMesh.Scoring.Domain;
+using CxMesh.Scoring.UseCases;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -114,12 +115,11 @@ public sealed class HotScoreRefresher(
             }
 
             // Score drops: NPS and eNPS (every question together) and CSAT, last 7 days against the 7 before.
-            var dropMetric = kind is MetricKind.Nps or MetricKind.Enps ? row.Metric.QuestionId == ScoreStore.AllQuestions : kind == MetricKind.Csat;
-            if (!dropMetric || o.DropAlertWindowDays != 7) continue;
+            if (!AlertRules.WatchedForDrops(kind, row.Metric.QuestionId == ScoreStore.AllQuestions) || o.DropAlertWindowDays != 7) continue;
             var (current, previous) = (row.Last7, row.Previous7);
-            if (current.N < o.DropAlertMinN || previous.N < o.DropAlertMinN) continue;
+            if (current.N == 0 || previous.N == 0) continue;
             var comparison = Comparison.Of(current.Headline(kind), current.N, previous.Headline(kind), previous.N, o.DropAlertAlpha);
-            if (!comparison.Significant || comparison.Difference >= 0) continue;
+            if (!AlertRules.IsDrop(current.N, previous.N, o.DropAlertMinN, comparison)) continue;
             var alertId = Guid.CreateVersion7();
             drops.Add(($"drop:{row.ScopeKey}:{row.Metric.Metric}:{row.Metric.QuestionId}:{today:yyyy-MM-dd}", new AlertRaised
             {
@@ -141,7 +141,7 @@ public sealed class HotScoreRefresher(
 
         await using var write = await database.BeginWriteAsync(ct);
         await write.PublishManyAsync(Topics.ScoreChanged, changed, _ => Guid.CreateVersion7().ToString(), ct);
-        await AlertStore.RaiseManyAsync(write, drops, ct);
+        await RaiseAlerts.RaiseAsync(write, drops, ct);
         await write.CommitAsync(ct);
     }
 

@@ -1,0 +1,193 @@
+using CxMesh.Common.V1;
+using CxMesh.Events.V1;
+using CxMesh.Platform.Api;
+using CxMesh.Platform.Messaging;
+using CxMesh.Platform.Postgres;
+using CxMesh.Scoring.Data;
+using CxMesh.Scoring.Domain;
+using CxMesh.Scoring.Workers;
+using Google.Protobuf.WellKnownTypes;
+using Microsoft.Extensions.Options;
+
+namespace CxMesh.Scoring.UseCases;
+
+/// <summary>
+/// Adds each rating of a feedback item to the daily statistics of every scope it counts in (all, each dimension,
+/// each two dimensions), adds its themes to the key-driver sums, and raises an item alert (<see cref="AlertRules"/>),
+/// all in the write that consumes the events; the hot scores of the touched scopes are refreshed after commit. Batches
+/// are summed in memory and written with one statement per table.
+/// </summary>
+public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringOptions> options)
+{
+    private sealed record Accepted(FeedbackReceived Event, IReadOnlyList<(QuestionDefinition Question, RatingStats Stats)> Ratings, DateTime GivenAt);
+
+    /// <summary>Scores the events; returns the unusable ones by index with their error (they had no effect).</summary>
+    public async Task<IReadOnlyDictionary<int, string>> ScoreManyAsync(IReadOnlyList<FeedbackReceived> events, WriteScope context, CancellationToken ct)
+    {
+        // Everything is checked before anything is written, so an unusable event has no effect.
+        var errors = new Dictionary<int, string>();
+        var accepted = new List<Accepted>(events.Count);
+        for (var i = 0; i < events.Count; i++)
+        {
+            var evt = events[i];
+            try
+            {
+                if (string.IsNullOrEmpty(evt.FeedbackId)) throw new InvalidEventException("feedback_id is missing.");
+                if (evt.GivenAt is null) throw new InvalidEventException("given_at is missing.");
+                var ratings = evt.Ratings.Select(r => Definition(r)).Select((q, n) => (q, q.Of(evt.Ratings[n].Value))).ToList();
+                // A repeated saying of the same customer (a syndicated review) counts once: the first time.
+                if (evt.DuplicateOf.Length == 0) accepted.Add(new Accepted(evt, ratings, evt.GivenAt.ToDateTime()));
+            }
+            catch (InvalidEventException ex)
+            {
+                errors[i] = ex.Message;
+            }
+        }
+
+        // No journey link: the customer's latest touchpoint within the attribution window, from journey's events.
+        var unlinked = accepted.Where(a => a.Event.JourneyId.Length == 0 && a.Event.CustomerId.Length > 0).ToList();
+        var attribution = new Dictionary<Accepted, (string JourneyKey, string TouchpointKey)>(ReferenceEqualityComparer.Instance);
+        if (unlinked.Count > 0)
+        {
+            var found = await AttributionStore.FindManyAsync(context,
+                unlinked.Select(a => (a.Event.CustomerId, a.GivenAt)).ToList(), options.Value.AttributionWindow, ct);
+            for (var i = 0; i < unlinked.Count; i++)
+            {
+                if (found[i] is { } f) attribution[unlinked[i]] = f;
+            }
+        }
+
+        // The partners each response concerns, through the partner service's mappings.
+        var mappings = await PartnerMappings.FindAsync(context,
+            accepted.SelectMany(a => Links(a.Event, attribution.TryGetValue(a, out var f) ? f.JourneyKey : a.Event.JourneyId, a.Event.TouchpointKey)).Distinct().ToList(), ct);
+
+        var ratingDeltas = new Dictionary<(string Scope, string Question, DateOnly Day), (QuestionDefinition Question, RatingStats Stats)>();
+        var driverDeltas = new Dictionary<DriverKey, DriverDelta>();
+        var alerts = new List<(string, AlertRaised)>();
+        var touched = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var a in accepted)
+        {
+            var evt = a.Event;
+            string journey = evt.JourneyId, touchpoint = evt.TouchpointKey;
+            if (attribution.TryGetValue(a, out var f)) (journey, touchpoint) = (f.JourneyKey, touchpoint.Length > 0 ? touchpoint : f.TouchpointKey);
+            var day = DateOnly.FromDateTime(a.GivenAt);
+            var parts = PartsOf(evt, journey, touchpoint);
+            foreach (var partner in Links(evt, journey, touchpoint).SelectMany(l => mappings.TryGetValue(l, out var p) ? p : []).Distinct().Order(StringComparer.Ordinal))
+            {
+                parts.Add(new ScopePart(ScopeDimension.Partner, partner));
+            }
+            if (a.Ratings.Count > 0)
+            {
+                foreach (var scope in ScoreScope.ScopesOf(parts))
+                {
+                    touched.Add(scope.Key);
+                    foreach (var (question, stats) in a.Ratings)
+                    {
+                        var key = (scope.Key, question.Id, day);
+                        ratingDeltas[key] = (question, ratingDeltas.TryGetValue(key, out var sum) ? sum.Stats + stats : stats);
+                    }
+                }
+                DriverStore.Accumulate(driverDeltas, ScoreScope.DriverScopesOf(parts).Select(s => s.Key), day, Outcomes(evt),
+                    evt.Themes.Where(t => t.ThemeKey.Length > 0).Select(t => (t.ThemeKey, Math.Clamp(t.SentimentScore, -1, 1))).ToList());
+            }
+            if (AlertOf(evt, journey, touchpoint, a.Ratings, context.Now) is { } alert) alerts.Add(($"item:{evt.FeedbackId}", alert));
+        }
+
+        await ScoreStore.AddRatingsAsync(context,
+            ratingDeltas.Select(r => (r.Key.Scope, r.Value.Question, r.Key.Day, r.Value.Stats)).ToList(), ct);
+        await DriverStore.AddAsync(context, driverDeltas, ct);
+        // One alert per feedback item, however often the event is delivered.
+        await RaiseAlerts.RaiseAsync(context, alerts, ct);
+        if (touched.Count > 0)
+        {
+            context.AfterCommit(_ =>
+            {
+                refresher.MarkDirty(touched);
+                return Task.CompletedTask;
+            });
+        }
+        return errors;
+    }
+
+    private static IEnumerable<(string Kind, string Value)> Links(FeedbackReceived evt, string journey, string touchpoint)
+    {
+        if (evt.ProductId.Length > 0) yield return ("product", evt.ProductId);
+        if (evt.LotId.Length > 0) yield return ("lot", evt.LotId);
+        if (journey.Length > 0) yield return ("journey", journey);
+        if (touchpoint.Length > 0) yield return ("touchpoint", touchpoint);
+    }
+
+    private static List<ScopePart> PartsOf(FeedbackReceived evt, string journey, string touchpoint)
+    {
+        var parts = new List<ScopePart>();
+        if (journey.Length > 0) parts.Add(new ScopePart(ScopeDimension.Journey, journey));
+        if (touchpoint.Length > 0) parts.Add(new ScopePart(ScopeDimension.Touchpoint, touchpoint));
+        if (evt.Channel != Channel.Unspecified) parts.Add(new ScopePart(ScopeDimension.Channel, ChannelNames.Name(evt.Channel)!));
+        if (evt.ProductId.Length > 0) parts.Add(new ScopePart(ScopeDimension.Product, evt.ProductId));
+        if (evt.LotId.Length > 0) parts.Add(new ScopePart(ScopeDimension.Lot, evt.LotId));
+        if (evt.StoreId.Length > 0) parts.Add(new ScopePart(ScopeDimension.Store, evt.StoreId));
+        foreach (var (attribute, value) in evt.Segment.OrderBy(s => s.Key, StringComparer.Ordinal))
+        {
+            if (value.Length > 0) parts.Add(new ScopePart(ScopeDimension.Segment, value, attribute));
+        }
+        return parts;
+    }
+
+    private static QuestionDefinition Definition(RatingValue r)
+    {
+        var metric = MetricKinds.FromProto(r.Metric) ?? throw new InvalidEventException($"rating of question '{r.QuestionId}' has no metric.");
+        if (r.QuestionId.Length is 0 or > 64) throw new InvalidEventException("a rating's question_id is missing or too long.");
+        if (r.ScaleMin >= r.ScaleMax) throw new InvalidEventException($"question '{r.QuestionId}' has no scale ({r.ScaleMin}-{r.ScaleMax}).");
+        if (metric is MetricKind.Nps or MetricKind.Enps && (r.ScaleMin != 0 || r.ScaleMax != 10))
+        {
+            throw new InvalidEventException($"NPS question '{r.QuestionId}' is not on the 0-10 scale.");
+        }
+        if (r.Value < r.ScaleMin || r.Value > r.ScaleMax)
+        {
+            throw new InvalidEventException($"rating {r.Value} of question '{r.QuestionId}' is outside its scale ({r.ScaleMin}-{r.ScaleMax}).");
+        }
+        return new QuestionDefinition(r.QuestionId, metric, r.ScaleMin, r.ScaleMax, r.HigherIsBetter, r.TopBoxValues.ToList());
+    }
+
+    /// <summary>The outcomes a response gives key-driver analysis: its NPS rating and detractor flag, and its CSAT rating.</summary>
+    private static List<(string, double)> Outcomes(FeedbackReceived evt)
+    {
+        var outcomes = new List<(string, double)>();
+        if (evt.Ratings.FirstOrDefault(r => r.Metric is Metric.Nps or Metric.Enps) is { } nps)
+        {
+            outcomes.Add(("nps", nps.Value));
+            outcomes.Add(("detractor", NpsTally.Classify(nps.Value) == NpsCategory.Detractor ? 1 : 0));
+        }
+        if (evt.Ratings.FirstOrDefault(r => r.Metric == Metric.Csat) is { } csat) outcomes.Add(("csat", csat.Value));
+        return outcomes;
+    }
+
+    private AlertRaised? AlertOf(FeedbackReceived evt, string journey, string touchpoint, IReadOnlyList<(QuestionDefinition Question, RatingStats Stats)> ratings,
+        DateTimeOffset now)
+    {
+        var detractor = ratings.FirstOrDefault(r => r.Stats.Detractors > 0);
+        var kind = AlertRules.ForItem(detractor.Question is not null, evt.Channel == Channel.Complaint, evt.RedactedVerbatim.Length > 0, evt.SentimentScore,
+            options.Value.NegativeComplaintSentiment);
+        if (kind == ItemAlert.None) return null;
+
+        var alert = new AlertRaised
+        {
+            AlertId = Guid.CreateVersion7().ToString(),
+            OccurredAt = Timestamp.FromDateTimeOffset(now),
+            Kind = kind == ItemAlert.Detractor ? AlertKind.Detractor : AlertKind.NegativeComplaint,
+            FeedbackId = evt.FeedbackId,
+            CustomerId = evt.CustomerId,
+            JourneyId = journey,
+            TouchpointKey = touchpoint,
+            Channel = evt.Channel,
+            RedactedVerbatim = evt.RedactedVerbatim,
+        };
+        if (detractor.Question is { } q)
+        {
+            alert.Metric = MetricKinds.ToProto(q.Metric);
+            alert.QuestionId = q.Id;
+            alert.Rating = (int)detractor.Stats.Sum;
+        }
+        return alert;
+    }
+}
