@@ -106,4 +106,10 @@ public sealed class CaseStudyStore([FromKeyedServices(GovernanceModule.Name)] Se
             update case_studies set customer_id = null, redacted_verbatim = null, ratings = '[]', timeline = '[]', updated_at = now()
             where customer_id = @customerId
             """, new { customerId }, write.Transaction, cancellationToken: ct));
+
+    /// <summary>Case studies quoting an item follow its new redacted words.</summary>
+    public static Task<int> ReplaceRedactedAsync(WriteScope write, Guid feedbackId, string redacted, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
+            "update case_studies set redacted_verbatim = @redacted where feedback_id = @feedbackId and redacted_verbatim is not null",
+            new { feedbackId, redacted }, write.Transaction, cancellationToken: ct));
 }

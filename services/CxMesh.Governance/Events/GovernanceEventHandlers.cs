@@ -95,8 +95,6 @@ public sealed class FeedbackRedactedHandler : IEventHandler<FeedbackRedacted>
     public async Task HandleAsync(FeedbackRedacted evt, EventContext context, CancellationToken ct)
     {
         if (!Guid.TryParse(evt.FeedbackId, out var feedbackId)) throw new InvalidEventException("feedback_id is missing or not a UUID.");
-        await Dapper.SqlMapper.ExecuteAsync(context.Connection, new Dapper.CommandDefinition(
-            "update case_studies set redacted_verbatim = @redacted where feedback_id = @feedbackId and redacted_verbatim is not null",
-            new { feedbackId, redacted = evt.RedactedVerbatim }, context.Transaction, cancellationToken: ct));
+        await CaseStudyStore.ReplaceRedactedAsync(context, feedbackId, evt.RedactedVerbatim, ct);
     }
 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using CxMesh.Journey.Data;
 using CxMesh.Journey.Domain;
+using CxMesh.Journey.UseCases;
 using CxMesh.Journey.V1;
 using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
@@ -17,7 +18,7 @@ namespace CxMesh.Journey.Api;
 
 public sealed class JourneyGrpcService(
     DefinitionStore definitions,
-    TouchpointIngest ingest,
+    RecordTouchpoints ingest,
     JourneyReads reads,
     RelationshipReads relationships,
     IValidator<CreateJourneyDefinitionRequest> createValidator,
@@ -148,7 +149,7 @@ public sealed class JourneyGrpcService(
             {
                 // A chunk holds consecutive items only.
                 await FlushAsync();
-                response.Results.Add(TouchpointIngest.Rejected(index, new TouchpointEvent(), (Code)refused.Code, refused.Field, refused.Message));
+                response.Results.Add(UseCases.RecordTouchpoints.Rejected(index, new TouchpointEvent(), (Code)refused.Code, refused.Field, refused.Message));
                 continue;
             }
             if (chunk.Count == 0) firstOfChunk = index;

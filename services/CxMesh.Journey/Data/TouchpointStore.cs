@@ -1,6 +1,5 @@
 using CxMesh.Platform.Postgres;
 using Dapper;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace CxMesh.Journey.Data;
 
@@ -21,12 +20,11 @@ public sealed record StoreResult(Guid Id, StoreOutcome Outcome);
 /// Ingest: stores a batch of checked touchpoints with one set-based INSERT (a second query only when some keys
 /// were seen before). The projector picks them up as unapplied touchpoints.
 /// </summary>
-public sealed class TouchpointStore([FromKeyedServices(JourneyModule.Name)] ServiceDatabase database)
+public static class TouchpointStore
 {
-    public async Task<IReadOnlyList<StoreResult>> StoreAsync(IReadOnlyList<TouchpointToStore> items, CancellationToken ct)
+    public static async Task<IReadOnlyList<StoreResult>> StoreAsync(WriteScope write, IReadOnlyList<TouchpointToStore> items, CancellationToken ct)
     {
         if (items.Count == 0) return [];
-        await using var write = await database.BeginWriteAsync(ct);
 
         var count = await write.Connection.ExecuteAsync(new CommandDefinition(
             """
@@ -97,7 +95,6 @@ public sealed class TouchpointStore([FromKeyedServices(JourneyModule.Name)] Serv
                 : new StoreResult(id, StoreOutcome.KeyReused));
         }
 
-        await write.CommitAsync(ct);
         return results;
     }
 

@@ -1,6 +1,5 @@
-using CxMesh.Journey.Data;
+using CxMesh.Journey.UseCases;
 using CxMesh.Platform.Postgres;
-using Dapper;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,8 +12,8 @@ namespace CxMesh.Journey.Workers;
 /// which queues pairs whose open instance ran past its timeout. Safe with several replicas.
 /// </summary>
 public sealed class ProjectionWorker(
-    InstanceProjector projector, [FromKeyedServices(JourneyModule.Name)] ServiceDatabase database,
-    IOptions<JourneyOptions> options, TimeProvider clock, ILogger<ProjectionWorker> logger) : BackgroundService
+    ProjectInstances projector, [FromKeyedServices(JourneyModule.Name)] ServiceDatabase database,
+    IOptions<JourneyOptions> options, ILogger<ProjectionWorker> logger) : BackgroundService
 {
     private readonly NotificationSignal _notified = new(database, "cxmesh_journey_pending", logger);
     private DateTime _lastSweep = DateTime.MinValue;
@@ -58,19 +57,6 @@ public sealed class ProjectionWorker(
         }
     }
 
-    /// <summary>
-    /// Queues every pair whose open instance is past its inactivity timeout. Returns how many were queued.
-    /// "Now" is the service's clock, the same one the projector decides abandonment by.
-    /// </summary>
-    public async Task<int> SweepAsync(CancellationToken ct)
-    {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        return await connection.ExecuteAsync(new CommandDefinition(
-            """
-            insert into pending_projections (customer_id, journey_key)
-            select distinct customer_id, journey_key from journey_instances
-            where state = 'open' and abandon_after < @now
-            on conflict do nothing
-            """, new { now = clock.GetUtcNow().UtcDateTime }, cancellationToken: ct));
-    }
+    /// <summary>Queues every pair whose open instance is past its inactivity timeout (<see cref="ProjectInstances.QueueIdleAsync"/>).</summary>
+    public Task<int> SweepAsync(CancellationToken ct) => projector.QueueIdleAsync(ct);
 }

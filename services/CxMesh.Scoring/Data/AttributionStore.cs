@@ -1,7 +1,6 @@
 using CxMesh.Events.V1;
 using CxMesh.Platform.Postgres;
 using Dapper;
-using Npgsql;
 
 namespace CxMesh.Scoring.Data;
 
@@ -43,7 +42,7 @@ public static class AttributionStore
             "delete from touchpoint_projection where customer_id = @customerId", new { customerId }, write.Transaction, cancellationToken: ct));
 
     /// <summary>Touchpoints too old to attribute anything to any more.</summary>
-    public static Task<int> PurgeAsync(NpgsqlConnection connection, DateTime olderThan, CancellationToken ct) =>
-        connection.ExecuteAsync(new CommandDefinition(
-            "delete from touchpoint_projection where occurred_at < @olderThan", new { olderThan }, cancellationToken: ct));
+    public static Task<int> PurgeAsync(WriteScope write, DateTime olderThan, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
+            "delete from touchpoint_projection where occurred_at < @olderThan", new { olderThan }, write.Transaction, cancellationToken: ct));
 }

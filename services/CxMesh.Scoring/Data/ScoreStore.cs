@@ -190,4 +190,9 @@ public sealed class ScoreStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
     {
         public RatingStats ToStats() => new(N, TopBox, Passives, Detractors, Sum, SumSquares);
     }
+
+    /// <summary>Drops the daily rating and driver rows older than <paramref name="cutoff"/> (beyond the retention).</summary>
+    public static Task PurgeAsync(WriteScope write, DateOnly cutoff, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
+            "delete from rating_daily where day < @cutoff; delete from driver_daily where day < @cutoff", new { cutoff }, write.Transaction, cancellationToken: ct));
 }

@@ -152,11 +152,11 @@ public sealed class HotScoreRefresher(
         _lastMaintenance = now;
         try
         {
-            await using var connection = await database.OpenConnectionAsync(ct);
-            var cutoff = DateOnly.FromDateTime(now.UtcDateTime).AddDays(-options.Value.RetentionDays);
-            await Dapper.SqlMapper.ExecuteAsync(connection, new Dapper.CommandDefinition(
-                "delete from rating_daily where day < @cutoff; delete from driver_daily where day < @cutoff", new { cutoff }, cancellationToken: ct));
-            await AttributionStore.PurgeAsync(connection, now.UtcDateTime - options.Value.AttributionWindow - TimeSpan.FromDays(30), ct);
+            await database.WriteAsync(async write =>
+            {
+                await ScoreStore.PurgeAsync(write, DateOnly.FromDateTime(now.UtcDateTime).AddDays(-options.Value.RetentionDays), ct);
+                await AttributionStore.PurgeAsync(write, now.UtcDateTime - options.Value.AttributionWindow - TimeSpan.FromDays(30), ct);
+            }, ct);
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {

@@ -3,17 +3,21 @@ using System.Text.Json;
 using CxMesh.Common.V1;
 using CxMesh.Journey.Data;
 using CxMesh.Journey.V1;
+using CxMesh.Platform.Postgres;
 using FluentValidation;
 using Google.Protobuf;
 using Google.Rpc;
+using Microsoft.Extensions.DependencyInjection;
 
-namespace CxMesh.Journey.Api;
+namespace CxMesh.Journey.UseCases;
 
 /// <summary>
 /// Checks a batch of touchpoint events (shape, then against the current journey definitions) and stores the
-/// good ones in one go; each bad one gets its own error. Shared by RecordTouchpoint and RecordTouchpoints.
+/// good ones in one write; each bad one gets its own error. Shared by RecordTouchpoint and RecordTouchpoints. The
+/// projector (<see cref="ProjectInstances"/>) places them in journey instances and publishes them.
 /// </summary>
-public sealed class TouchpointIngest(DefinitionStore definitions, TouchpointStore store, IValidator<TouchpointEvent> validator)
+public sealed class RecordTouchpoints(
+    [FromKeyedServices(JourneyModule.Name)] ServiceDatabase database, DefinitionStore definitions, IValidator<TouchpointEvent> validator)
 {
     public async Task<IReadOnlyList<RecordTouchpointResult>> RecordAsync(IReadOnlyList<TouchpointEvent> events, int firstIndex, CancellationToken ct)
     {
@@ -58,7 +62,13 @@ public sealed class TouchpointIngest(DefinitionStore definitions, TouchpointStor
             }
         }
 
-        var stored = await store.StoreAsync(toStore.Select(t => t.Item).ToList(), ct);
+        IReadOnlyList<StoreResult> stored = [];
+        if (toStore.Count > 0)
+        {
+            await using var write = await database.BeginWriteAsync(ct);
+            stored = await TouchpointStore.StoreAsync(write, toStore.Select(t => t.Item).ToList(), ct);
+            await write.CommitAsync(ct);
+        }
         for (var n = 0; n < toStore.Count; n++)
         {
             var (i, _) = toStore[n];
