@@ -19,12 +19,23 @@ public sealed class FeedbackOptions : IValidatableObject
     /// <summary>How far apart (by given_at) the same customer's same words still count as one saying.</summary>
     public TimeSpan DuplicateWindow { get; set; } = TimeSpan.FromDays(14);
 
+    /// <summary>
+    /// How long an idempotency key is remembered: a retry within this time replays the first item, a key older than this
+    /// is forgotten (re-imports stay recognised by source system and external id, which are kept with the item).
+    /// </summary>
+    public TimeSpan IdempotencyKeyRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often forgotten keys are looked for.</summary>
+    public TimeSpan KeyExpiryInterval { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>The services that hold customer data and answer an erasure with customer.erasure.applied.</summary>
     public string[] ErasureServices { get; set; } = ["journey", "scoring", "partner", "governance"];
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (DuplicateWindow < TimeSpan.Zero) yield return new ValidationResult("Feedback:DuplicateWindow must not be negative.");
+        if (IdempotencyKeyRetention < TimeSpan.FromDays(1)) yield return new ValidationResult("Feedback:IdempotencyKeyRetention must be at least 1.00:00:00 (a day): clients retry for that long.");
+        if (KeyExpiryInterval < TimeSpan.FromSeconds(1)) yield return new ValidationResult("Feedback:KeyExpiryInterval must be at least 00:00:01.");
         if (ErasureServices.Any(string.IsNullOrWhiteSpace)) yield return new ValidationResult("Feedback:ErasureServices must name services (journey, scoring, partner, governance).");
     }
 }

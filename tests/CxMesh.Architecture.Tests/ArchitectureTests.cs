@@ -82,6 +82,82 @@ public sealed class ArchitectureTests
         Assert.Contains(assembly.GetTypes(), t => t.Namespace == $"{service}.Api" && t.Name == $"{area}GrpcService");
         Assert.Contains(assembly.GetManifestResourceNames(), n => n.Contains(".Data.Migrations.") && n.EndsWith(".sql"));
         Assert.NotNull(assembly.GetType($"{service}.{area}Options"));
+        foreach (var folder in Folders)
+        {
+            Assert.True(assembly.GetTypes().Any(t => t.Namespace == $"{service}.{folder}"), $"{service} has nothing in {folder}/");
+        }
+        var elsewhere = assembly.GetTypes()
+            .Where(t => t.Namespace is { } ns && ns.StartsWith(service + ".", StringComparison.Ordinal) && !ns.StartsWith("CxMesh.Events", StringComparison.Ordinal))
+            .Select(t => t.Namespace!.Split('.')[2])
+            .Where(f => !Folders.Contains(f) && f != "V1")
+            .Distinct().ToList();
+        Assert.True(elsewhere.Count == 0, $"{service} has folders outside the shape: {string.Join(", ", elsewhere)}");
+    }
+
+    /// <summary>The folders of every service, in the order a request passes them.</summary>
+    private static readonly string[] Folders = ["Api", "UseCases", "Domain", "Data", "Events", "Workers"];
+
+    /// <summary>
+    /// SQL lives in Data/ (and the platform): nothing else of a service names Dapper or Npgsql, nor calls anything that
+    /// takes or gives a connection (a use case hands its write scope to a store, never the scope's connection).
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void Only_Data_talks_to_the_database(string service)
+    {
+        var result = Types.InAssembly(Service(service)).That().DoNotResideInNamespace($"{service}.Data")
+            .ShouldNot().HaveDependencyOnAny("Dapper", "Npgsql")
+            .GetResult();
+        Assert.True(result.IsSuccessful, $"outside {service}.Data, these use Dapper or Npgsql: {string.Join(", ", result.FailingTypeNames ?? [])}");
+
+        static bool Database(Mono.Cecil.TypeReference type) => type.FullName.StartsWith("Npgsql", StringComparison.Ordinal) || type.FullName.StartsWith("Dapper", StringComparison.Ordinal);
+        var touching = Calls(Service(service))
+            .Where(c => !c.Caller.StartsWith($"{service}.Data.", StringComparison.Ordinal))
+            .Where(c => Database(c.Callee.DeclaringType) || Database(c.Callee.ReturnType) || c.Callee.Parameters.Any(p => Database(p.ParameterType)))
+            .Select(c => $"{c.Caller} → {c.Callee.DeclaringType.Name}.{c.Callee.Name}").Distinct().ToList();
+        Assert.True(touching.Count == 0, $"outside {service}.Data, these reach the database: {string.Join("; ", touching)}");
+    }
+
+    /// <summary>
+    /// Every write goes through the platform's write scope: no service opens a transaction of its own, and events are
+    /// published only by use cases, event handlers and workers, never by a store or a gRPC method.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void Writes_and_events_go_through_the_write_scope(string service)
+    {
+        var calls = Calls(Service(service)).ToList();
+        var transactions = calls.Where(c => c.Callee.DeclaringType.FullName.StartsWith("Npgsql.", StringComparison.Ordinal)
+                && c.Callee.Name.StartsWith("BeginTransaction", StringComparison.Ordinal))
+            .Select(c => c.Caller).Distinct().ToList();
+        Assert.True(transactions.Count == 0, $"these open a transaction instead of a write scope: {string.Join(", ", transactions)}");
+
+        var publishers = calls.Where(c => c.Callee.DeclaringType.FullName == typeof(Platform.Postgres.WriteScope).FullName
+                && c.Callee.Name.StartsWith("Publish", StringComparison.Ordinal))
+            .Select(c => c.Caller).Distinct().ToList();
+        Assert.NotEmpty(publishers);
+        var misplaced = publishers.Where(p => !new[] { "UseCases", "Events", "Workers" }.Any(f => p.StartsWith($"{service}.{f}.", StringComparison.Ordinal))).ToList();
+        Assert.True(misplaced.Count == 0, $"events published outside UseCases/, Events/ and Workers/: {string.Join(", ", misplaced)}");
+    }
+
+    /// <summary>Every method call in an assembly, with the (outermost) type that makes it: async and lambda bodies count for the type they are written in.</summary>
+    private static IEnumerable<(string Caller, Mono.Cecil.MethodReference Callee)> Calls(Assembly assembly)
+    {
+        using var module = Mono.Cecil.ModuleDefinition.ReadModule(assembly.Location);
+        var calls = new List<(string, Mono.Cecil.MethodReference)>();
+        foreach (var type in module.GetTypes())
+        {
+            var outer = type;
+            while (outer.DeclaringType is not null) outer = outer.DeclaringType;
+            foreach (var method in type.Methods.Where(m => m.HasBody))
+            {
+                foreach (var instruction in method.Body.Instructions)
+                {
+                    if (instruction.Operand is Mono.Cecil.MethodReference callee) calls.Add((outer.FullName, callee));
+                }
+            }
+        }
+        return calls;
     }
 
     /// <summary>Background work is where a newcomer looks for it: every hosted service of a service is in Workers/.</summary>

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using CxMesh.Common.V1;
 using CxMesh.Feedback.Domain.Text;
-using CxMesh.Feedback.Infrastructure;
 using CxMesh.Feedback.V1;
 using CxMesh.Platform.Auth;
 using CxMesh.TestKit;
@@ -32,7 +31,7 @@ internal static class FeedbackBenchmarks
     {
         Console.WriteLine($"# Text analysis alone, one thread (= one core), {seconds} s per language; verbatims of {English.Length} and {Chinese.Length} characters");
         var sentiment = new LexiconSentiment();
-        var phones = new LibPhoneNumberFinder();
+        var phones = new CxMesh.Feedback.LibPhoneNumberFinder();
         foreach (var (name, text) in new[] { ("English", English), ("Chinese", Chinese) })
         {
             for (var i = 0; i < 200; i++) TextAnalyzer.Analyze(text, null, DefaultTaxonomy.Themes, sentiment, phones);

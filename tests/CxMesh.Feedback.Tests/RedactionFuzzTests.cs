@@ -1,5 +1,4 @@
 using CxMesh.Feedback.Domain.Text;
-using CxMesh.Feedback.Infrastructure;
 namespace CxMesh.Feedback.Tests;
 
 public sealed class RedactionFuzzTests

@@ -134,6 +134,33 @@ public sealed class SubmitFeedbackTests(HostFixture fixture) : IClassFixture<Hos
     }
 
     [Fact]
+    public async Task A_key_is_remembered_for_the_retention_then_forgotten()
+    {
+        var old = Valid();
+        var recent = Valid();
+        var first = await _client.SubmitFeedbackAsync(old);
+        var kept = await _client.SubmitFeedbackAsync(recent);
+        var database = fixture.Host.Services.GetRequiredKeyedService<ServiceDatabase>("feedback");
+        await using (var connection = await database.OpenConnectionAsync())
+        {
+            await connection.ExecuteAsync("update idempotency_keys set created_at = now() - interval '31 days' where key = @key", new { key = old.IdempotencyKey });
+        }
+
+        var expire = fixture.Host.Services.GetRequiredService<UseCases.ExpireIdempotencyKeys>();
+        while (await expire.ExpireAsync(100, default) == 100)
+        {
+        }
+
+        // Past the retention the key is forgotten: the same request is new feedback. Within it, a retry still replays.
+        var again = await _client.SubmitFeedbackAsync(old);
+        Assert.False(again.Replayed);
+        Assert.NotEqual(first.Item.Id, again.Item.Id);
+        var retry = await _client.SubmitFeedbackAsync(recent);
+        Assert.True(retry.Replayed);
+        Assert.Equal(kept.Item.Id, retry.Item.Id);
+    }
+
+    [Fact]
     public async Task Concurrent_retries_with_one_key_store_one_item()
     {
         var request = Valid();

@@ -1,5 +1,4 @@
 using CxMesh.Feedback.Domain.Text;
-using CxMesh.Feedback.Infrastructure;
 using FsCheck;
 using FsCheck.Fluent;
 using FsCheck.Xunit;

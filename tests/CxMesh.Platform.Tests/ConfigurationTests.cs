@@ -67,6 +67,7 @@ public sealed class ConfigurationTests
     [InlineData("Scoring:DropAlertAlpha", "2")]
     [InlineData("Scoring:RetentionDays", "7")]
     [InlineData("Feedback:DuplicateWindow", "-1.00:00:00")]
+    [InlineData("Feedback:IdempotencyKeyRetention", "01:00:00")]
     [InlineData("Partner:Schedule:Interval", "00:00:00")]
     [InlineData("Partner:Webhooks:PollInterval", "00:00:00")]
     [InlineData("Governance:DefaultSla", "00:00:00")]

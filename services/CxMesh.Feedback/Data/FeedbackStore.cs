@@ -424,6 +424,14 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             new { ids = changes.Select(c => c.Id).ToArray(), texts = changes.Select(c => c.Redacted).ToArray() }, write.Transaction, cancellationToken: ct))).ToList();
     }
 
+    /// <summary>Forgets up to <paramref name="limit"/> idempotency keys made before <paramref name="before"/>, oldest first; returns how many.</summary>
+    public static Task<int> ForgetKeysAsync(WriteScope write, DateTime before, int limit, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
+            """
+            delete from idempotency_keys where key in (
+                select key from idempotency_keys where created_at < @before order by created_at limit @limit for update skip locked)
+            """, new { before, limit }, write.Transaction, cancellationToken: ct));
+
     /// <summary>Records reads of raw personal data: one row per item and what of it was read.</summary>
     public async Task RecordPersonalDataReadsAsync(string actor, IReadOnlyList<(Guid FeedbackId, string[] Fields)> reads, CancellationToken ct)
     {

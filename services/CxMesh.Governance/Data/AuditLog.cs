@@ -63,11 +63,10 @@ public sealed class AuditLog([FromKeyedServices(GovernanceModule.Name)] ServiceD
     /// <summary>Streams the whole log in order through the verifier: memory stays flat however long the log is.</summary>
     public async Task<AuditChain.Verdict> VerifyAsync(CancellationToken ct)
     {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        await using var snapshot = await database.BeginSnapshotAsync(ct);
         var verifier = new AuditChain.Verifier();
         await using var command = new NpgsqlCommand(
-            "select sequence, occurred_at, kind, subject, actor, details, previous_hash, hash from audit_log order by sequence", connection, tx);
+            "select sequence, occurred_at, kind, subject, actor, details, previous_hash, hash from audit_log order by sequence", snapshot.Connection, snapshot.Transaction);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {

@@ -84,6 +84,14 @@ public sealed class PeopleStore([FromKeyedServices(GovernanceModule.Name)] Servi
         connection.QuerySingleOrDefaultAsync<MemberRow>(new CommandDefinition($"select {MemberColumns} from members where id = @id", new { id }, tx, cancellationToken: ct));
 
     /// <summary>The member, or INVALID_ARGUMENT naming <paramref name="field"/>: a reference to nobody is the caller's mistake.</summary>
+    /// <summary>The member, or INVALID_ARGUMENT naming <paramref name="field"/> when there is none.</summary>
+    public static Task<MemberRow> RequireMemberAsync(WriteScope write, string id, string field, CancellationToken ct) =>
+        RequireMemberAsync(write, id, field, ct);
+
+    /// <summary>INVALID_ARGUMENT naming <paramref name="field"/> when the team does not exist.</summary>
+    public static Task RequireTeamAsync(WriteScope write, string id, string field, CancellationToken ct) =>
+        RequireTeamAsync(write, id, field, ct);
+
     internal static async Task<MemberRow> RequireMemberAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, string id, string field, CancellationToken ct) =>
         await MemberAsync(connection, tx, id, ct) ?? throw new FieldViolationException(field, $"member '{id}' is not registered.");
 
@@ -98,8 +106,8 @@ public sealed class PeopleStore([FromKeyedServices(GovernanceModule.Name)] Servi
     public async Task<Ownership> AssignJourneyOwnersAsync(string journeyKey, string sponsorId, string ownerId, string actor, string? reason, CancellationToken ct)
     {
         await using var write = await database.BeginWriteAsync(ct);
-        await RequireMemberAsync(write.Connection, write.Transaction, sponsorId, "sponsor_id", ct);
-        await RequireMemberAsync(write.Connection, write.Transaction, ownerId, "owner_id", ct);
+        await RequireMemberAsync(write, sponsorId, "sponsor_id", ct);
+        await RequireMemberAsync(write, ownerId, "owner_id", ct);
         var before = await write.Connection.QuerySingleOrDefaultAsync<(string? SponsorId, string? OwnerId)>(new CommandDefinition(
             "select sponsor_id, owner_id from journey_owners where journey_key = @journeyKey for update", new { journeyKey }, write.Transaction, cancellationToken: ct));
         await write.Connection.ExecuteAsync(new CommandDefinition(
@@ -117,7 +125,7 @@ public sealed class PeopleStore([FromKeyedServices(GovernanceModule.Name)] Servi
     public async Task<Ownership> AssignTouchpointOwnerAsync(string journeyKey, string touchpointKey, string? ownerId, string actor, string? reason, CancellationToken ct)
     {
         await using var write = await database.BeginWriteAsync(ct);
-        if (ownerId is not null) await RequireMemberAsync(write.Connection, write.Transaction, ownerId, "owner_id", ct);
+        if (ownerId is not null) await RequireMemberAsync(write, ownerId, "owner_id", ct);
         var before = await write.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
             "select owner_id from touchpoint_owners where journey_key = @journeyKey and touchpoint_key = @touchpointKey for update",
             new { journeyKey, touchpointKey }, write.Transaction, cancellationToken: ct));
@@ -186,7 +194,7 @@ public sealed class PeopleStore([FromKeyedServices(GovernanceModule.Name)] Servi
     public async Task SetPartnerContactAsync(string partnerId, string memberId, string actor, CancellationToken ct)
     {
         await using var write = await database.BeginWriteAsync(ct);
-        await RequireMemberAsync(write.Connection, write.Transaction, memberId, "member_id", ct);
+        await RequireMemberAsync(write, memberId, "member_id", ct);
         var previous = await write.Connection.ExecuteScalarAsync<string?>(new CommandDefinition(
             "select member_id from partner_contacts where partner_id = @partnerId for update", new { partnerId }, write.Transaction, cancellationToken: ct));
         await write.Connection.ExecuteAsync(new CommandDefinition(

@@ -162,7 +162,7 @@ public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] Se
         await using var write = await database.BeginWriteAsync(ct);
         for (var i = 0; i < sprint.Priorities.Count; i++)
         {
-            await PeopleStore.RequireMemberAsync(write.Connection, write.Transaction, sprint.Priorities[i].OwnerId, $"sprint.priorities[{i}].owner_id", ct);
+            await PeopleStore.RequireMemberAsync(write, sprint.Priorities[i].OwnerId, $"sprint.priorities[{i}].owner_id", ct);
         }
         await write.Connection.ExecuteAsync(new CommandDefinition(
             "insert into sprints (id, name, start_date, end_date) values (@Id, @Name, @StartDate, @EndDate)", sprint, write.Transaction, cancellationToken: ct));
@@ -232,7 +232,7 @@ public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] Se
             throw new PreconditionFailedException("SPRINT_PRIORITY_COUNT", "The sprint rule: " + problem, "priority", new Dictionary<string, string>
             { ["rule"] = $"{SprintRules.MinPriorities}-{SprintRules.MaxPriorities} priorities", ["count"] = (count + 1).ToString(System.Globalization.CultureInfo.InvariantCulture) });
         }
-        await PeopleStore.RequireMemberAsync(write.Connection, write.Transaction, priority.OwnerId, "priority.owner_id", ct);
+        await PeopleStore.RequireMemberAsync(write, priority.OwnerId, "priority.owner_id", ct);
         var ideas = Array.Empty<Guid>();
         if (ideaId is { } i)
         {
@@ -305,7 +305,7 @@ public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] Se
     public async Task<IdeaRow> VoteAsync(Guid ideaId, string memberId, CancellationToken ct)
     {
         await using var write = await database.BeginWriteAsync(ct);
-        await PeopleStore.RequireMemberAsync(write.Connection, write.Transaction, memberId, "member_id", ct);
+        await PeopleStore.RequireMemberAsync(write, memberId, "member_id", ct);
         var state = await write.Connection.ExecuteScalarAsync<string?>(new CommandDefinition("select state from ideas where id = @ideaId for update", new { ideaId }, write.Transaction, cancellationToken: ct))
             ?? throw new NotFoundException("idea", ideaId.ToString());
         if (state == IdeaFlow.Rejected)

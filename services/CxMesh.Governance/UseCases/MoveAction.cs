@@ -54,8 +54,8 @@ public sealed class MoveAction([FromKeyedServices(GovernanceModule.Name)] Servic
             throw new PreconditionFailedException("ACTION_TRANSITION", $"action {id} is {state}; only open or in-progress actions are reassigned.", "action_id",
                 new Dictionary<string, string> { ["from"] = state });
         }
-        if (ownerId is not null) teamId = (await PeopleStore.RequireMemberAsync(write.Connection, write.Transaction, ownerId, "owner_id", ct)).TeamId;
-        else await PeopleStore.RequireTeamAsync(write.Connection, write.Transaction, teamId!, "team_id", ct);
+        if (ownerId is not null) teamId = (await PeopleStore.RequireMemberAsync(write, ownerId, "owner_id", ct)).TeamId;
+        else await PeopleStore.RequireTeamAsync(write, teamId!, "team_id", ct);
         await ActionStore.AssignAsync(write, id, ownerId, teamId, ct);
         await ActionStore.AddHistoryAsync(write, id, "reassigned", actor, $"to {ownerId ?? "team " + teamId}{(string.IsNullOrEmpty(reason) ? "" : ": " + reason)}",
             write.Now.UtcDateTime, ct);

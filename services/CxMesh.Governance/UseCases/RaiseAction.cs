@@ -104,12 +104,12 @@ public sealed class RaiseAction([FromKeyedServices(GovernanceModule.Name)] Servi
         string? owner = draft.OwnerId, team = draft.TeamId;
         if (owner is not null)
         {
-            var member = await PeopleStore.RequireMemberAsync(write.Connection, write.Transaction, owner, "action.owner_id", ct);
+            var member = await PeopleStore.RequireMemberAsync(write, owner, "action.owner_id", ct);
             team ??= member.TeamId;
         }
         else if (team is not null)
         {
-            await PeopleStore.RequireTeamAsync(write.Connection, write.Transaction, team, "action.team_id", ct);
+            await PeopleStore.RequireTeamAsync(write, team, "action.team_id", ct);
         }
         else
         {

@@ -7,7 +7,6 @@ using Dapper;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace CxMesh.Journey.Data;
 
@@ -129,14 +128,14 @@ public sealed class DefinitionStore([FromKeyedServices(JourneyModule.Name)] Serv
     }
 
     /// <summary>A specific version, cached, read on the caller's connection (inside its transaction).</summary>
-    public async Task<JourneyDefinition> VersionAsync(NpgsqlConnection connection, string key, int version, CancellationToken ct)
+    public async Task<JourneyDefinition> VersionAsync(WriteScope write, string key, int version, CancellationToken ct)
     {
         if (_versions.TryGetValue((key, version), out var cached)) return cached;
-        var row = await connection.QuerySingleAsync<DefinitionRow>(new CommandDefinition(
+        var row = await write.Connection.QuerySingleAsync<DefinitionRow>(new CommandDefinition(
             """
             select d.definition::text as Json, d.version, d.created_at as CreatedAt, false as Archived
             from journey_definitions d where d.key = @key and d.version = @version
-            """, new { key, version }, cancellationToken: ct));
+            """, new { key, version }, write.Transaction, cancellationToken: ct));
         var definition = row.ToProto();
         definition.Archived = false;
         _versions[(key, version)] = definition;

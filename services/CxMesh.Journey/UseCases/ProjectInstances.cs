@@ -78,7 +78,7 @@ public sealed class ProjectInstances([FromKeyedServices(JourneyModule.Name)] Ser
         var specs = new Dictionary<int, JourneySpec> { [currentSpec.Version] = currentSpec };
         foreach (var version in stored.Values.Select(s => s.Version).Distinct().Where(v => !specs.ContainsKey(v)))
         {
-            specs[version] = DefinitionStore.ToSpec(await definitions.VersionAsync(write.Connection, journey, version, ct));
+            specs[version] = DefinitionStore.ToSpec(await definitions.VersionAsync(write, journey, version, ct));
         }
 
         var recordedTouchpoints = touchpoints.Select(t => new RecordedTouchpoint(t.Id, t.TouchpointKey, t.OccurredAt,

@@ -23,6 +23,29 @@ public sealed class ServiceDatabase(string service, string connectionString, Ass
     public ValueTask<NpgsqlConnection> OpenConnectionAsync(CancellationToken ct = default) => DataSource.OpenConnectionAsync(ct);
 
     /// <summary>
+    /// A read-only transaction at one snapshot (repeatable read), for reads that must see a single state of the database
+    /// however long they stream. Nothing can be written through it; dispose it when done.
+    /// </summary>
+    public async Task<Snapshot> BeginSnapshotAsync(CancellationToken ct = default)
+    {
+        var connection = await DataSource.OpenConnectionAsync(ct);
+        try
+        {
+            var snapshot = await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+            await using (var readOnly = new NpgsqlCommand("set transaction read only", connection, snapshot))
+            {
+                await readOnly.ExecuteNonQueryAsync(ct);
+            }
+            return new Snapshot(connection, snapshot);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
     /// Begins a write: a connection with an open transaction, the write's clock and its outbox. Commit it with
     /// <see cref="WriteScope.CommitAsync"/>; disposing it uncommitted rolls everything back.
     /// </summary>
@@ -81,4 +104,14 @@ public sealed class ServiceDatabase(string service, string connectionString, Ass
     private static bool Mentions(string connectionString, params string[] keys) =>
         connectionString.Split(';').Select(p => p.Split('=')[0].Trim())
             .Any(k => keys.Any(key => string.Equals(k, key, StringComparison.OrdinalIgnoreCase)));
+}
+
+/// <summary>A read-only transaction at one snapshot (<see cref="ServiceDatabase.BeginSnapshotAsync"/>).</summary>
+public sealed record Snapshot(NpgsqlConnection Connection, NpgsqlTransaction Transaction) : IAsyncDisposable
+{
+    public async ValueTask DisposeAsync()
+    {
+        await Transaction.DisposeAsync();
+        await Connection.DisposeAsync();
+    }
 }

@@ -1,7 +1,7 @@
 using CxMesh.Feedback.Domain.Text;
 using PhoneNumbers;
 
-namespace CxMesh.Feedback.Infrastructure;
+namespace CxMesh.Feedback;
 
 /// <summary>
 /// Phone numbers found with libphonenumber (Google's numbering-plan data): numbers in international form,
