@@ -86,11 +86,11 @@ public sealed class PeopleStore([FromKeyedServices(GovernanceModule.Name)] Servi
     /// <summary>The member, or INVALID_ARGUMENT naming <paramref name="field"/>: a reference to nobody is the caller's mistake.</summary>
     /// <summary>The member, or INVALID_ARGUMENT naming <paramref name="field"/> when there is none.</summary>
     public static Task<MemberRow> RequireMemberAsync(WriteScope write, string id, string field, CancellationToken ct) =>
-        RequireMemberAsync(write, id, field, ct);
+        RequireMemberAsync(write.Connection, write.Transaction, id, field, ct);
 
     /// <summary>INVALID_ARGUMENT naming <paramref name="field"/> when the team does not exist.</summary>
     public static Task RequireTeamAsync(WriteScope write, string id, string field, CancellationToken ct) =>
-        RequireTeamAsync(write, id, field, ct);
+        RequireTeamAsync(write.Connection, write.Transaction, id, field, ct);
 
     internal static async Task<MemberRow> RequireMemberAsync(NpgsqlConnection connection, NpgsqlTransaction? tx, string id, string field, CancellationToken ct) =>
         await MemberAsync(connection, tx, id, ct) ?? throw new FieldViolationException(field, $"member '{id}' is not registered.");
