@@ -15,7 +15,9 @@ public sealed class CrashAndOutageTests
             var app = new Scenario(first);
             var ack = await app.Feedback.SubmitFeedbackAsync(Scenario.Nps(2, journey: "crash"));
             Assert.False(string.IsNullOrEmpty(ack.Item.Id));
-            await Task.Delay(500);
+            // Nothing relays: the event waits in feedback's outbox and scoring has applied nothing.
+            Assert.Equal(1, await CountAsync(first.Settings.Databases["feedback"], "select count(*) from outbox where sent_at is null and topic = 'feedback.received.v1'"));
+            Assert.Equal(0, await CountAsync(first.Settings.Databases["scoring"], "select count(*) from inbox"));
             Assert.Equal(0, (await app.ScoreAsync("crash")).N);
             databases = new Dictionary<string, string>(first.Settings.Databases);
             prefix = first.Settings.RedisKeyPrefix;
@@ -30,8 +32,16 @@ public sealed class CrashAndOutageTests
         var restarted = new Scenario(second);
         var score = await restarted.ScoreWithNAsync(1, "crash");
         Assert.Equal(1, score.Detractors);
-        await Task.Delay(500);
+        await second.DrainAsync();
         Assert.Equal(1, (await restarted.ScoreAsync("crash")).N);
+    }
+
+    private static async Task<long> CountAsync(string connectionString, string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
     }
 
     [Fact]

@@ -30,7 +30,7 @@ public sealed class DuplicateVoiceTests(HostFixture fixture) : IClassFixture<Hos
 
         var score = await app.ScoreWithNAsync(2, "dup-journey");
         Assert.Equal((1, 1), (score.Promoters, score.Detractors));
-        await Task.Delay(500);
+        await fixture.Host.DrainAsync();
         Assert.Equal(2, (await app.ScoreAsync("dup-journey")).N);
 
         var analyst = fixture.Host.Client<FeedbackService.FeedbackServiceClient>("analyst");

@@ -199,6 +199,31 @@ public sealed class CxMeshTestHost : IAsyncDisposable
         return client;
     }
 
+    /// <summary>
+    /// The drain probe: waits until every event the host's services published has been delivered and applied. With the
+    /// in-process transport the relay marks an event sent only once every consumer's transaction committed, so no
+    /// unsent, unparked outbox row in any service (seen twice in a row, as a consumer may publish in turn) means
+    /// nothing is in flight. Use it instead of waiting a while before asserting that something did not happen.
+    /// </summary>
+    public async Task DrainAsync(TimeSpan? timeout = null)
+    {
+        var settledOnce = false;
+        await Eventually.Until(async () =>
+        {
+            long pending = 0;
+            foreach (var cs in Settings.Databases.Values)
+            {
+                await using var connection = new Npgsql.NpgsqlConnection(cs);
+                await connection.OpenAsync();
+                await using var count = new Npgsql.NpgsqlCommand("select count(*) from outbox where sent_at is null and parked_at is null", connection);
+                pending += (long)(await count.ExecuteScalarAsync())!;
+            }
+            var settled = pending == 0 && settledOnce;
+            settledOnce = pending == 0;
+            return (pending, settled);
+        }, p => p.settled, timeout, because: "every published event is delivered (the outboxes drain)");
+    }
+
     public async ValueTask DisposeAsync()
     {
         TestServerCalls.Hosts.TryRemove(Address, out _);
