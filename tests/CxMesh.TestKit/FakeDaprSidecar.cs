@@ -36,7 +36,7 @@ public class FakeDaprSidecar
         binder.AddMethod(method, service is null ? null : new UnaryServerMethod<PublishEventRequest, Empty>(service.PublishEvent));
     }
 
-    /// <summary>Hosts a sidecar on a TestServer; use <see cref="Server"/>'s handler for the DaprClient channel.</summary>
+    /// <summary>Hosts a sidecar on a TestServer; use the returned server's handler for the DaprClient channel.</summary>
     public static async Task<(FakeDaprSidecar Sidecar, WebApplication App, TestServer Server)> StartAsync(FakeDaprSidecar? given = null)
     {
         var sidecar = given ?? new FakeDaprSidecar();

@@ -30,7 +30,7 @@ public static class AuditChain
 
     public sealed record Verdict(bool Intact, long Entries, long FirstBrokenSequence, string Problem, string HeadHash);
 
-    /// <summary>Checks entries in sequence order, starting after <paramref name="previous"/> (the genesis for the first).</summary>
+    /// <summary>Checks entries in sequence order, from the genesis: each must chain onto the one before.</summary>
     public sealed class Verifier
     {
         private string _previousHash = Genesis;

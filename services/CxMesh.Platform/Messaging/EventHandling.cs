@@ -6,8 +6,8 @@ namespace CxMesh.Platform.Messaging;
 
 /// <summary>
 /// Applies one consumed event. Runs inside the consumer's transaction, in which the inbox row has
-/// just been written: everything done through <see cref="EventContext.Connection"/> commits with it,
-/// so a redelivered event has no effect.
+/// just been written: everything written and published through the <see cref="EventContext"/> (a write scope) commits
+/// with it, so a redelivered event has no effect.
 /// </summary>
 public interface IEventHandler<in TEvent> where TEvent : IMessage<TEvent>, new()
 {
