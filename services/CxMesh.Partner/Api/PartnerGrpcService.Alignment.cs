@@ -1,0 +1,102 @@
+using System.Globalization;
+using System.Text.Json;
+using CxMesh.Partner.Data;
+using CxMesh.Partner.V1;
+using CxMesh.Platform.Auth;
+using CxMesh.Platform.Errors;
+using FluentValidation;
+using FluentValidation.Results;
+using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
+using Microsoft.AspNetCore.Authorization;
+
+namespace CxMesh.Partner.Api;
+
+/// <summary>The CX-alignment questionnaire and partners' self-assessments.</summary>
+public sealed partial class PartnerGrpcService
+{
+    // ---- CX alignment -----------------------------------------------------------------------------------------------
+
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<PublishQuestionnaireResponse> PublishQuestionnaire(PublishQuestionnaireRequest request, ServerCallContext context)
+    {
+        var problems = new List<ValidationFailure>();
+        if (request.Questions.Count is 0 or > 50) problems.Add(new("questions", "questions must hold 1 to 50 questions."));
+        for (var i = 0; i < request.Questions.Count; i++)
+        {
+            var q = request.Questions[i];
+            if (!Id().IsMatch(q.Key)) problems.Add(new($"questions[{i}].key", "a question's key is 1-64 characters of a-z, 0-9, '.', '_' or '-'."));
+            if (!Id().IsMatch(q.Principle)) problems.Add(new($"questions[{i}].principle", "a question's principle is 1-64 characters of a-z, 0-9, '.', '_' or '-'."));
+            if (q.Text.Trim().Length is 0 or > 500) problems.Add(new($"questions[{i}].text", "a question's text is 1-500 characters."));
+            if (q.Weight is < 0 or > 10) problems.Add(new($"questions[{i}].weight", "a question's weight is 1 to 10 (0 means 1)."));
+        }
+        if (request.Questions.Select(q => q.Key).Distinct().Count() != request.Questions.Count) problems.Add(new("questions", "question keys must be unique."));
+        if (problems.Count > 0) throw new ValidationException(problems);
+        var stored = await alignment.PublishAsync(request.Questions.Select(q => new Domain.AlignmentItem(q.Key, q.Principle, q.Text.Trim(), q.Weight == 0 ? 1 : q.Weight)).ToList(),
+            context.CancellationToken);
+        return new PublishQuestionnaireResponse { Questionnaire = ToProto(stored) };
+    }
+
+    [Authorize(Roles = Readers)]
+    public override async Task<GetQuestionnaireResponse> GetQuestionnaire(GetQuestionnaireRequest request, ServerCallContext context) =>
+        new() { Questionnaire = ToProto(await alignment.QuestionnaireAsync(request.Version, context.CancellationToken) ?? throw new NotFoundException("questionnaire", $"version {request.Version}")) };
+
+    [Authorize(Roles = Readers)]
+    public override async Task<RecordAssessmentResponse> RecordAssessment(RecordAssessmentRequest request, ServerCallContext context)
+    {
+        var questionnaire = await alignment.QuestionnaireAsync(request.QuestionnaireVersion, context.CancellationToken);
+        if (request.QuestionnaireVersion < 1 || questionnaire is null || questionnaire.Version != request.QuestionnaireVersion)
+        {
+            throw new FieldViolationException("questionnaire_version", $"questionnaire_version {request.QuestionnaireVersion} is not a published questionnaire.");
+        }
+        var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
+        var on = request.AssessedOn.Length == 0 ? today : ParseDate(request.AssessedOn);
+        var problems = Domain.AlignmentScore.Problems(questionnaire.Questions, request.Answers).Select(p => new ValidationFailure("answers", p)).ToList();
+        if (on is null || on > today) problems.Add(new("assessed_on", "assessed_on must be a date (yyyy-MM-dd), not in the future."));
+        if (request.Notes.Length > 2000) problems.Add(new("notes", "notes are at most 2000 characters."));
+        if (problems.Count > 0) throw new ValidationException(problems);
+        var (score, byPrinciple) = Domain.AlignmentScore.Of(questionnaire.Questions, request.Answers);
+        var stored = await alignment.RecordAsync(new StoredAssessment
+        {
+            AssessmentId = Guid.CreateVersion7(),
+            PartnerId = request.PartnerId,
+            QuestionnaireVersion = questionnaire.Version,
+            AssessedOn = on!.Value,
+            Score = score,
+            PrincipleScores = JsonSerializer.Serialize(byPrinciple),
+            Notes = NullIfEmpty(request.Notes),
+        }, request.Answers, context.CancellationToken);
+        return new RecordAssessmentResponse { Assessment = ToProto(stored) };
+    }
+
+    [Authorize(Roles = Readers)]
+    public override async Task<ListAssessmentsResponse> ListAssessments(ListAssessmentsRequest request, ServerCallContext context)
+    {
+        _ = await partners.GetAsync(request.PartnerId, context.CancellationToken) ?? throw new NotFoundException("partner", request.PartnerId);
+        var response = new ListAssessmentsResponse();
+        response.Assessments.AddRange((await alignment.ListAsync(request.PartnerId, context.CancellationToken)).Select(ToProto));
+        return response;
+    }
+
+    private static Questionnaire ToProto(StoredQuestionnaire q)
+    {
+        var proto = new Questionnaire { Version = q.Version, CreatedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(q.CreatedAt, DateTimeKind.Utc)) };
+        proto.Questions.AddRange(q.Questions.Select(i => new AlignmentQuestion { Key = i.Key, Principle = i.Principle, Text = i.Text, Weight = i.Weight }));
+        return proto;
+    }
+
+    private static Assessment ToProto(StoredAssessment a)
+    {
+        var proto = new Assessment
+        {
+            AssessmentId = a.AssessmentId.ToString(),
+            PartnerId = a.PartnerId,
+            QuestionnaireVersion = a.QuestionnaireVersion,
+            AssessedOn = a.AssessedOn.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            Score = a.Score,
+            Notes = a.Notes ?? "",
+        };
+        foreach (var (principle, score) in JsonSerializer.Deserialize<Dictionary<string, double>>(a.PrincipleScores)!) proto.PrincipleScores[principle] = score;
+        return proto;
+    }
+}
