@@ -76,8 +76,41 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
     public async Task<IReadOnlyList<StoreResult>?> TryStoreManyAsync(WriteScope write, IReadOnlyList<ItemToStore> items, CancellationToken ct)
     {
         var results = new StoreResult?[items.Count];
-
         // 1. Idempotency keys. Concurrent calls with one key serialise on the primary key: the second waits, then sees the first.
+        var keys = await ClaimKeysAsync(write, items, ct);
+        // 2. Re-imports: (source system, external id) stored before, or earlier in this batch.
+        var toInsert = await SkipReimportsAsync(write, items, keys.Claimants, results, ct);
+        var rows = toInsert.Select(n => items[n].Item).ToList();
+        // 3. Duplicate voices: the same customer, the same normalised text, within the window, in any channel.
+        var duplicateOf = await FindOriginalsAsync(write, rows, ct);
+        // 4. The items, their ratings and contact details. The external ids were checked above; one stored by a
+        // concurrent import since then violates the unique index, and the whole batch goes round again.
+        var receivedAt = ToMicroseconds(write.Now.UtcDateTime);
+        if (!await InsertAsync(write, rows, receivedAt, duplicateOf, ct)) return null;
+        foreach (var n in toInsert)
+        {
+            var item = items[n].Item;
+            var stored = new FeedbackRow(item.Id, item.Channel, item.JourneyId, item.Verbatim, item.GivenAt, receivedAt,
+                item.RedactedVerbatim, item.Language, item.Sentiment, item.CustomerId, item.Audience)
+            {
+                Ratings = item.Ratings,
+                Themes = item.Themes,
+                Contact = item.Contact,
+                Links = item.Links,
+                DuplicateOf = duplicateOf.TryGetValue(item.Id, out var d) ? d : null,
+            };
+            results[n] = new StoreResult(item.Id, StoreOutcome.Stored, stored);
+        }
+        // 5. Keys seen before: a replay of what they stand for when the request is the same, refused otherwise.
+        AnswerRepeatedKeys(items, keys, results);
+        return results!;
+    }
+
+    private sealed record ClaimedKeys(Dictionary<string, int> Claimants, Dictionary<string, (byte[] Hash, Guid Id)> Earlier);
+
+    /// <summary>Claims each new key for its first item in the batch; keys stored before are returned with what they stand for.</summary>
+    private static async Task<ClaimedKeys> ClaimKeysAsync(WriteScope write, IReadOnlyList<ItemToStore> items, CancellationToken ct)
+    {
         var claimed = (await write.Connection.QueryAsync<Guid>(new CommandDefinition(
             """
             insert into idempotency_keys (key, request_hash, feedback_id)
@@ -103,9 +136,18 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                 "select key, request_hash, feedback_id from idempotency_keys where key = any(@earlierKeys)",
                 new { earlierKeys }, write.Transaction, cancellationToken: ct))).ToDictionary(r => r.Key, r => (r.Hash, r.Id), StringComparer.Ordinal);
 
-        // 2. Re-imports: (source system, external id) stored before, or earlier in this batch.
+        return new ClaimedKeys(claimants, earlier);
+    }
+
+    /// <summary>
+    /// The indexes of the items to insert: those that claimed their key and are not a re-import. A re-import is answered
+    /// (in <paramref name="results"/>) with the item stored first, and its key now stands for that item.
+    /// </summary>
+    private static async Task<List<int>> SkipReimportsAsync(WriteScope write, IReadOnlyList<ItemToStore> items, Dictionary<string, int> claimants,
+        StoreResult?[] results, CancellationToken ct)
+    {
         var external = items.Select((i, n) => (i.Item.Links.SourceSystem, i.Item.Links.ExternalId, n))
-            .Where(e => e.ExternalId is not null && claimed.Contains(items[e.n].Item.Id)).ToList();
+            .Where(e => e.ExternalId is not null && claimants.GetValueOrDefault(items[e.n].IdempotencyKey, -1) == e.n).ToList();
         var existing = new Dictionary<(string?, string), Guid>();
         if (external.Count > 0)
         {
@@ -148,21 +190,20 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                 new { keys = reimports.Select(r => r.Key).ToArray(), ids = reimports.Select(r => r.Id).ToArray() }, write.Transaction, cancellationToken: ct));
         }
 
-        // 3. Duplicate voices: the same customer, the same normalised text, within the window, in any channel.
-        var duplicateOf = await FindOriginalsAsync(write, toInsert.Select(n => items[n].Item).ToList(), ct);
+        return toInsert;
+    }
 
-        // 4. The items, their contact details, ratings and events.
-        var rows = toInsert.Select(n => items[n].Item).ToList();
-        // Binary COPY, the cheapest way in. The external ids were checked above; one stored by a concurrent import since
-        // then violates the unique index, and the whole batch goes round again.
-        var receivedAt = ToMicroseconds(write.Now.UtcDateTime);
+    /// <summary>Binary COPY of the items and their ratings (the cheapest way in), then their sealed contact details; false on a re-import race.</summary>
+    private static async Task<bool> InsertAsync(WriteScope write, IReadOnlyList<NewFeedback> rows, DateTime receivedAt, IReadOnlyDictionary<Guid, Guid> duplicateOf,
+        CancellationToken ct)
+    {
         try
         {
             await CopyItemsAsync(write.Connection, rows, receivedAt, duplicateOf, ct);
         }
         catch (PostgresException ex) when (ex.SqlState == PostgresErrorCodes.UniqueViolation && ex.ConstraintName == "feedback_items_source")
         {
-            return null;
+            return false;
         }
         await using (var copy = await write.Connection.BeginBinaryImportAsync("copy feedback_ratings (feedback_id, question_id, value) from stdin (format binary)", ct))
         {
@@ -197,22 +238,12 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                 }, write.Transaction, cancellationToken: ct));
         }
 
-        foreach (var n in toInsert)
-        {
-            var item = items[n].Item;
-            var stored = new FeedbackRow(item.Id, item.Channel, item.JourneyId, item.Verbatim, item.GivenAt, receivedAt,
-                item.RedactedVerbatim, item.Language, item.Sentiment, item.CustomerId, item.Audience)
-            {
-                Ratings = item.Ratings,
-                Themes = item.Themes,
-                Contact = item.Contact,
-                Links = item.Links,
-                DuplicateOf = duplicateOf.TryGetValue(item.Id, out var d) ? d : null,
-            };
-            results[n] = new StoreResult(item.Id, StoreOutcome.Stored, stored);
-        }
+        return true;
+    }
 
-        // 5. Keys seen before: a replay of what they stand for when the request is the same, refused otherwise.
+    private static void AnswerRepeatedKeys(IReadOnlyList<ItemToStore> items, ClaimedKeys keys, StoreResult?[] results)
+    {
+        var (claimants, earlier) = keys;
         for (var n = 0; n < items.Count; n++)
         {
             if (results[n] is not null) continue;
@@ -224,7 +255,6 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                 ? new StoreResult(firstId, StoreOutcome.Replayed)
                 : new StoreResult(firstId, StoreOutcome.KeyReused);
         }
-        return results!;
     }
 
     private static async Task CopyItemsAsync(NpgsqlConnection connection, IReadOnlyList<NewFeedback> rows, DateTime receivedAt,

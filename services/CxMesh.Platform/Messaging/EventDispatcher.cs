@@ -98,6 +98,62 @@ public sealed class EventDispatcher(IServiceProvider services, ILogger<EventDisp
     {
         var database = services.GetRequiredKeyedService<ServiceDatabase>(subscription.Service);
         var outcomes = new DeliveryOutcome[events.Count];
+        var parsed = await ParseAsync(database, subscription, events, outcomes, ct);
+        if (parsed.Count == 0) return outcomes;
+
+        using var activity = MessagingTelemetry.Source.StartActivity($"{subscription.Topic.Name} process batch", ActivityKind.Consumer);
+        activity?.SetTag("messaging.destination.name", subscription.Topic.Name);
+        activity?.SetTag("messaging.consumer.group.name", subscription.HandlerName);
+        activity?.SetTag("messaging.batch.message_count", parsed.Count);
+
+        await using var connection = await database.OpenConnectionAsync(ct);
+        await using var tx = await connection.BeginTransactionAsync(ct);
+        var fresh = (await connection.QueryAsync<string>(new CommandDefinition(
+            """
+            insert into inbox (event_id, handler, topic)
+            select distinct id, @handler, @topic from unnest(@ids) as id
+            on conflict do nothing
+            returning event_id
+            """,
+            new { ids = parsed.Select(p => p.EventId).ToArray(), handler = subscription.HandlerName, topic = subscription.Topic.Name }, tx, cancellationToken: ct)))
+            .ToHashSet(StringComparer.Ordinal);
+
+        var batch = new Batch(database, subscription, connection, tx, events, outcomes, fresh);
+        if (subscription.HandleMany is { } handleMany) await ApplyTogetherAsync(batch, handleMany, parsed, ct);
+        else await ApplyOneByOneAsync(batch, parsed, ct);
+        await tx.CommitAsync(ct);
+        MessagingTelemetry.Handled.Add(outcomes.Count(o => o == DeliveryOutcome.Applied), new KeyValuePair<string, object?>("handler", subscription.HandlerName));
+
+        foreach (var (index, eventId, error) in batch.Invalid)
+        {
+            outcomes[index] = await DeadLetterAsync(database, subscription, events[index], eventId, error, ct);
+        }
+        foreach (var (eventId, action) in batch.AfterCommit)
+        {
+            try
+            {
+                await action(ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                logger.LogWarning(ex, "After-commit step of {Handler} for event {EventId} failed", subscription.HandlerName, eventId);
+            }
+        }
+        return outcomes;
+    }
+
+    /// <summary>One batch delivery in progress: its transaction, the new events' ids, and what is left to do after it commits.</summary>
+    private sealed record Batch(ServiceDatabase Database, EventSubscription Subscription, Npgsql.NpgsqlConnection Connection, Npgsql.NpgsqlTransaction Transaction,
+        IReadOnlyList<IncomingEvent> Events, DeliveryOutcome[] Outcomes, HashSet<string> Fresh)
+    {
+        public List<(string EventId, Func<CancellationToken, Task> Action)> AfterCommit { get; } = [];
+        public List<(int Index, string EventId, string Error)> Invalid { get; } = [];
+    }
+
+    /// <summary>Parses the batch; unusable events (wrong type, unparseable, no id) are dead-lettered and left out.</summary>
+    private async Task<List<(int Index, string EventId, IMessage Message)>> ParseAsync(ServiceDatabase database, EventSubscription subscription,
+        IReadOnlyList<IncomingEvent> events, DeliveryOutcome[] outcomes, CancellationToken ct)
+    {
         var parsed = new List<(int Index, string EventId, IMessage Message)>();
         for (var i = 0; i < events.Count; i++)
         {
@@ -128,63 +184,53 @@ public sealed class EventDispatcher(IServiceProvider services, ILogger<EventDisp
             }
             parsed.Add((i, eventId!, message!));
         }
-        if (parsed.Count == 0) return outcomes;
+        return parsed;
+    }
 
-        using var activity = MessagingTelemetry.Source.StartActivity($"{subscription.Topic.Name} process batch", ActivityKind.Consumer);
-        activity?.SetTag("messaging.destination.name", subscription.Topic.Name);
-        activity?.SetTag("messaging.consumer.group.name", subscription.HandlerName);
-        activity?.SetTag("messaging.batch.message_count", parsed.Count);
-
-        await using var connection = await database.OpenConnectionAsync(ct);
-        await using var tx = await connection.BeginTransactionAsync(ct);
-        var fresh = (await connection.QueryAsync<string>(new CommandDefinition(
-            """
-            insert into inbox (event_id, handler, topic)
-            select distinct id, @handler, @topic from unnest(@ids) as id
-            on conflict do nothing
-            returning event_id
-            """,
-            new { ids = parsed.Select(p => p.EventId).ToArray(), handler = subscription.HandlerName, topic = subscription.Topic.Name }, tx, cancellationToken: ct)))
-            .ToHashSet(StringComparer.Ordinal);
-
-        var afterCommit = new List<(string EventId, Func<CancellationToken, Task> Action)>();
-        var invalid = new List<(int Index, string EventId, string Error)>();
-        if (subscription.HandleMany is { } handleMany)
+    /// <summary>Set-based: the handler applies every new event at once and names the unusable ones, which had no effect.</summary>
+    private async Task ApplyTogetherAsync(Batch batchDelivery, Func<IServiceProvider, IReadOnlyList<IMessage>, EventContext, CancellationToken, Task<IReadOnlyDictionary<int, string>>> handleMany,
+        List<(int Index, string EventId, IMessage Message)> parsed, CancellationToken ct)
+    {
+        var (database, subscription, connection, tx, events, outcomes, fresh) = batchDelivery;
+        var (afterCommit, invalid) = (batchDelivery.AfterCommit, batchDelivery.Invalid);
+        var batch = new List<(int Index, string EventId, IMessage Message)>();
+        foreach (var item in parsed)
         {
-            // Set-based: the handler applies every new event at once and names the unusable ones.
-            var batch = new List<(int Index, string EventId, IMessage Message)>();
-            foreach (var item in parsed)
-            {
-                if (fresh.Remove(item.EventId)) batch.Add(item);
-                else outcomes[item.Index] = DeliveryOutcome.Duplicate;
-            }
-            if (batch.Count > 0)
-            {
-                var context = new EventContext(database.Service, connection, tx, database.Clock, batch[0].EventId, subscription.Topic.Name);
-                var startedAt = DateTimeOffset.UtcNow;
-                await using var scope = services.CreateAsyncScope();
-                var errors = await handleMany(scope.ServiceProvider, batch.Select(b => b.Message).ToList(), context, ct);
-                for (var b = 0; b < batch.Count; b++)
-                {
-                    if (errors.TryGetValue(b, out var error)) invalid.Add((batch[b].Index, batch[b].EventId, error));
-                    else outcomes[batch[b].Index] = DeliveryOutcome.Applied;
-                    // Each event continues its own trace, as a single delivery would.
-                    using var eventActivity = MessagingTelemetry.Source.StartActivity($"{subscription.Topic.Name} process", ActivityKind.Consumer,
-                        MessagingTelemetry.ParentFrom(events[batch[b].Index].TraceParent), startTime: startedAt);
-                    eventActivity?.SetTag("messaging.consumer.group.name", subscription.HandlerName);
-                    eventActivity?.SetTag("messaging.message.id", batch[b].EventId);
-                    eventActivity?.SetTag("messaging.batch.message_count", batch.Count);
-                }
-                if (invalid.Count > 0)
-                {
-                    await connection.ExecuteAsync(new CommandDefinition(
-                        "delete from inbox where handler = @handler and event_id = any(@ids)",
-                        new { handler = subscription.HandlerName, ids = invalid.Select(i => i.EventId).ToArray() }, tx, cancellationToken: ct));
-                }
-                afterCommit.AddRange(context.AfterCommitActions.Select(a => (batch[0].EventId, a)));
-            }
-            parsed.Clear();
+            if (fresh.Remove(item.EventId)) batch.Add(item);
+            else outcomes[item.Index] = DeliveryOutcome.Duplicate;
         }
+        if (batch.Count > 0)
+        {
+            var context = new EventContext(database.Service, connection, tx, database.Clock, batch[0].EventId, subscription.Topic.Name);
+            var startedAt = DateTimeOffset.UtcNow;
+            await using var scope = services.CreateAsyncScope();
+            var errors = await handleMany(scope.ServiceProvider, batch.Select(b => b.Message).ToList(), context, ct);
+            for (var b = 0; b < batch.Count; b++)
+            {
+                if (errors.TryGetValue(b, out var error)) invalid.Add((batch[b].Index, batch[b].EventId, error));
+                else outcomes[batch[b].Index] = DeliveryOutcome.Applied;
+                // Each event continues its own trace, as a single delivery would.
+                using var eventActivity = MessagingTelemetry.Source.StartActivity($"{subscription.Topic.Name} process", ActivityKind.Consumer,
+                    MessagingTelemetry.ParentFrom(events[batch[b].Index].TraceParent), startTime: startedAt);
+                eventActivity?.SetTag("messaging.consumer.group.name", subscription.HandlerName);
+                eventActivity?.SetTag("messaging.message.id", batch[b].EventId);
+                eventActivity?.SetTag("messaging.batch.message_count", batch.Count);
+            }
+            if (invalid.Count > 0)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "delete from inbox where handler = @handler and event_id = any(@ids)",
+                    new { handler = subscription.HandlerName, ids = invalid.Select(i => i.EventId).ToArray() }, tx, cancellationToken: ct));
+            }
+            afterCommit.AddRange(context.AfterCommitActions.Select(a => (batch[0].EventId, a)));
+        }
+    }
+
+    /// <summary>Each new event under its own savepoint: an unusable one is rolled back alone and dead-lettered.</summary>
+    private async Task ApplyOneByOneAsync(Batch batchDelivery, List<(int Index, string EventId, IMessage Message)> parsed, CancellationToken ct)
+    {
+        var (database, subscription, connection, tx, events, outcomes, fresh) = batchDelivery;
+        var (afterCommit, invalid) = (batchDelivery.AfterCommit, batchDelivery.Invalid);
         foreach (var (index, eventId, message) in parsed)
         {
             // A repeat (delivered before, or twice in this batch) is a duplicate.
@@ -218,25 +264,6 @@ public sealed class EventDispatcher(IServiceProvider services, ILogger<EventDisp
                 invalid.Add((index, eventId, ex.Message));
             }
         }
-        await tx.CommitAsync(ct);
-        MessagingTelemetry.Handled.Add(outcomes.Count(o => o == DeliveryOutcome.Applied), new KeyValuePair<string, object?>("handler", subscription.HandlerName));
-
-        foreach (var (index, eventId, error) in invalid)
-        {
-            outcomes[index] = await DeadLetterAsync(database, subscription, events[index], eventId, error, ct);
-        }
-        foreach (var (eventId, action) in afterCommit)
-        {
-            try
-            {
-                await action(ct);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogWarning(ex, "After-commit step of {Handler} for event {EventId} failed", subscription.HandlerName, eventId);
-            }
-        }
-        return outcomes;
     }
 
     /// <summary>Keeps an event the transport gave up on (a Dapr dead-letter topic) in <c>dead_letters</c>.</summary>
