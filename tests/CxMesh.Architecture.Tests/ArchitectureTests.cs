@@ -140,6 +140,19 @@ public sealed class ArchitectureTests
         Assert.True(misplaced.Count == 0, $"events published outside UseCases/, Events/ and Workers/: {string.Join(", ", misplaced)}");
     }
 
+    /// <summary>Names have one grammar: no service declares its own pattern for keys or tokens (the platform's <c>Identifiers</c> does).</summary>
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void Keys_and_tokens_have_one_grammar(string service)
+    {
+        var copies = Service(service).GetTypes()
+            .SelectMany(t => t.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+            .Select(m => (Method: m, Pattern: m.GetCustomAttribute<System.Text.RegularExpressions.GeneratedRegexAttribute>()?.Pattern))
+            .Where(m => m.Pattern is { } p && (p.StartsWith("^[a-z0-9", StringComparison.Ordinal) || p.StartsWith("^[A-Za-z0-9._", StringComparison.Ordinal)))
+            .Select(m => $"{m.Method.DeclaringType!.Name}.{m.Method.Name} {m.Pattern}").ToList();
+        Assert.True(copies.Count == 0, $"name patterns outside Platform.Validation.Identifiers: {string.Join(", ", copies)}");
+    }
+
     /// <summary>Every method call in an assembly, with the (outermost) type that makes it: async and lambda bodies count for the type they are written in.</summary>
     private static IEnumerable<(string Caller, Mono.Cecil.MethodReference Callee)> Calls(Assembly assembly)
     {

@@ -7,10 +7,12 @@ using CxMesh.Feedback.V1;
 using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Errors;
+using CxMesh.Platform.Validation;
 using FluentValidation;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
+using static CxMesh.Platform.Validation.Identifiers;
 using Polarity = CxMesh.Common.V1.Polarity;
 using Question = CxMesh.Feedback.Domain.Question;
 
@@ -92,7 +94,7 @@ public sealed class FeedbackGrpcService(
     {
         if (t is null) throw new FieldViolationException("theme", "theme is required.");
         var problems = new List<FluentValidation.Results.ValidationFailure>();
-        if (!FeedbackLimits.QuestionId().IsMatch(t.Key)) problems.Add(new("theme.key", "theme.key must be 1-64 characters of a-z, 0-9, '.', '_' or '-'."));
+        if (!Identifiers.Key().IsMatch(t.Key)) problems.Add(new("theme.key", "theme.key must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit."));
         if (t.Name.Length is 0 or > 100) problems.Add(new("theme.name", "theme.name is required, at most 100 characters."));
         if (t.Keywords.Count + t.Phrases.Count == 0) problems.Add(new("theme.keywords", "a theme needs at least one keyword or phrase."));
         foreach (var (field, values) in new[] { ("theme.keywords", t.Keywords), ("theme.phrases", t.Phrases) })
@@ -126,7 +128,7 @@ public sealed class FeedbackGrpcService(
         Check(System.Enum.IsDefined(request.Polarity), "polarity", "polarity is not a known polarity.");
         foreach (var (field, value) in new[] { ("journey_id", request.JourneyId), ("touchpoint_key", request.TouchpointKey), ("product_id", request.ProductId), ("lot_id", request.LotId), ("question_id", request.QuestionId), ("theme_key", request.ThemeKey) })
         {
-            Check(value.Length == 0 || value.Length <= FeedbackLimits.MaxIdLength && FeedbackLimits.Token().IsMatch(value), field, $"{field} is not an id.");
+            Check(value.Length == 0 || value.Length <= FeedbackLimits.MaxIdLength && Identifiers.Token().IsMatch(value), field, $"{field} is not an id.");
         }
         Check(request.TextContains.Length is 0 or (>= 2 and <= 100), "text_contains", "text_contains must be 2 to 100 characters.");
         Check(request.QuestionId.Length > 0 || !request.HasMinRating && !request.HasMaxRating, "question_id", "question_id is required with min_rating or max_rating.");
@@ -181,7 +183,7 @@ public sealed class FeedbackGrpcService(
     {
         var q = request.Question ?? throw new FieldViolationException("question", "question is required.");
         var problems = new List<FluentValidation.Results.ValidationFailure>();
-        if (!FeedbackLimits.QuestionId().IsMatch(q.Id)) problems.Add(new("question.id", "question.id must be 1-64 characters of a-z, 0-9, '.', '_' or '-'."));
+        if (!Identifiers.Key().IsMatch(q.Id)) problems.Add(new("question.id", "question.id must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit."));
         if (q.Text.Length is 0 or > Question.MaxTextLength) problems.Add(new("question.text", $"question.text is required, at most {Question.MaxTextLength} characters."));
         if (q.Metric == Metric.Unspecified || !System.Enum.IsDefined(q.Metric)) problems.Add(new("question.metric", "question.metric is required."));
         var question = new Question(q.Id, q.Text, ProtoMapping.FromProto(q.Metric), q.ScaleMin, q.ScaleMax, q.HigherIsBetter, q.TopBoxValues.ToList());
@@ -301,7 +303,6 @@ public sealed class FeedbackGrpcService(
 
 
 
-    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
     // Raw verbatims may hold personal data the redactor missed: only admins see them.
     private static bool CanReadRaw(ServerCallContext context) => context.GetHttpContext().User.IsInRole(Roles.Admin);

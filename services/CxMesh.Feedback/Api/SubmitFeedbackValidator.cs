@@ -25,7 +25,7 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
             .NotEmpty().WithMessage("idempotency_key is required.")
             .Length(FeedbackLimits.MinIdempotencyKeyLength, FeedbackLimits.MaxIdempotencyKeyLength)
             .WithMessage($"idempotency_key must be {FeedbackLimits.MinIdempotencyKeyLength} to {FeedbackLimits.MaxIdempotencyKeyLength} characters.")
-            .Matches(FeedbackLimits.Token()).WithMessage("idempotency_key may contain only letters, digits and . _ : -");
+            .Matches(Identifiers.Token()).WithMessage("idempotency_key may contain only letters, digits and . _ : -");
 
         RuleFor(r => r.Channel)
             .Must(c => c != Channel.Unspecified && Enum.IsDefined(c))
@@ -33,7 +33,7 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
 
         RuleFor(r => r.JourneyId)
             .MaximumLength(FeedbackLimits.MaxIdLength).WithMessage($"journey_id must be at most {FeedbackLimits.MaxIdLength} characters.")
-            .Matches(FeedbackLimits.Token()).When(r => r.JourneyId.Length > 0)
+            .Matches(Identifiers.Token()).When(r => r.JourneyId.Length > 0)
             .WithMessage("journey_id may contain only letters, digits and . _ : -");
 
         RuleFor(r => r.Ratings)
@@ -64,7 +64,7 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
 
         RuleFor(r => r.CustomerId)
             .MaximumLength(FeedbackLimits.MaxIdLength).WithMessage($"customer_id must be at most {FeedbackLimits.MaxIdLength} characters.")
-            .Matches(FeedbackLimits.Token()).When(r => r.CustomerId.Length > 0)
+            .Matches(Identifiers.Token()).When(r => r.CustomerId.Length > 0)
             .WithMessage("customer_id may contain only letters, digits and . _ : - (a pseudonymous id, never an email or a name).");
 
         When(r => r.Contact is not null, () =>
@@ -93,7 +93,7 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
             }
             RuleFor(r => r.Links.Segment)
                 .Must(a => a.Count <= FeedbackLimits.MaxSegmentAttributes).WithMessage($"links.segment may hold at most {FeedbackLimits.MaxSegmentAttributes} attributes.")
-                .Must(a => a.Keys.All(k => FeedbackLimits.QuestionId().IsMatch(k))).WithMessage("links.segment names must be 1-64 characters of a-z, 0-9, '.', '_' or '-'.")
+                .Must(a => a.Keys.All(k => Identifiers.Key().IsMatch(k))).WithMessage("links.segment names must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.")
                 .Must(a => a.Values.All(v => v.Length <= FeedbackLimits.MaxAttributeValueLength))
                 .WithMessage($"links.segment values must be at most {FeedbackLimits.MaxAttributeValueLength} characters.")
                 .OverridePropertyName("links.segment");
@@ -116,5 +116,5 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
     }
 
     private static bool BeAnOptionalId(string value) =>
-        value.Length == 0 || value.Length <= FeedbackLimits.MaxIdLength && FeedbackLimits.Token().IsMatch(value);
+        value.Length == 0 || value.Length <= FeedbackLimits.MaxIdLength && Identifiers.Token().IsMatch(value);
 }

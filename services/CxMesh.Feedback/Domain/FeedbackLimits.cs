@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace CxMesh.Feedback.Domain;
 
 /// <summary>The limits the proto comments name. Changing one is an API change.</summary>
@@ -41,10 +39,4 @@ public static partial class FeedbackLimits
         }
         return true;
     }
-
-    [GeneratedRegex("^[A-Za-z0-9._:-]+$")]
-    public static partial Regex Token();
-
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
-    public static partial Regex QuestionId();
 }

@@ -4,6 +4,7 @@ using CxMesh.Feedback.Domain;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
+using CxMesh.Platform.Validation;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -18,7 +19,7 @@ public sealed class EraseCustomer([FromKeyedServices(FeedbackModule.Name)] Servi
 {
     public async Task<Erasure> EraseAsync(string customerId, CancellationToken ct)
     {
-        if (customerId.Length is 0 or > FeedbackLimits.MaxIdLength || !FeedbackLimits.Token().IsMatch(customerId))
+        if (customerId.Length is 0 or > FeedbackLimits.MaxIdLength || !Identifiers.Token().IsMatch(customerId))
         {
             throw new FieldViolationException("customer_id", "customer_id is required: 1-128 characters of letters, digits and . _ : -");
         }

@@ -9,6 +9,7 @@ using CxMesh.Common.V1;
 using CxMesh.Feedback.Domain;
 using CxMesh.Feedback.V1;
 using CxMesh.Platform.Errors;
+using CxMesh.Platform.Validation;
 using FluentValidation.Results;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -217,15 +218,15 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
     private static CsvImportOptions Check(CsvImportOptions options)
     {
         var problems = new List<ValidationFailure>();
-        if (options.SourceSystem.Length is 0 or > FeedbackLimits.MaxIdLength || !FeedbackLimits.Token().IsMatch(options.SourceSystem))
+        if (options.SourceSystem.Length is 0 or > FeedbackLimits.MaxIdLength || !Identifiers.Token().IsMatch(options.SourceSystem))
         {
             problems.Add(new("options.source_system", "options.source_system is required: 1-128 characters of letters, digits and . _ : - naming the exporting system."));
         }
         foreach (var (field, column) in options.Columns)
         {
             var known = PlainFields.Contains(field)
-                || field.StartsWith("rating:", StringComparison.Ordinal) && FeedbackLimits.QuestionId().IsMatch(field["rating:".Length..])
-                || field.StartsWith("segment:", StringComparison.Ordinal) && FeedbackLimits.QuestionId().IsMatch(field["segment:".Length..]);
+                || field.StartsWith("rating:", StringComparison.Ordinal) && Identifiers.Key().IsMatch(field["rating:".Length..])
+                || field.StartsWith("segment:", StringComparison.Ordinal) && Identifiers.Key().IsMatch(field["segment:".Length..]);
             if (!known)
             {
                 problems.Add(new($"options.columns[{field}]", $"'{field}' is not a field: use one of {string.Join(", ", PlainFields)}, rating:<question id> or segment:<attribute>."));

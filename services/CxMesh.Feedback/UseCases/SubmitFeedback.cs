@@ -9,10 +9,12 @@ using CxMesh.Feedback.V1;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
+using CxMesh.Platform.Validation;
 using FluentValidation;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
+using static CxMesh.Platform.Validation.Identifiers;
 using Theme = CxMesh.Feedback.Domain.Text.Theme;
 
 namespace CxMesh.Feedback.UseCases;
@@ -78,7 +80,7 @@ public sealed class SubmitFeedback(
     /// <summary>One item, for SubmitFeedback: bad input throws (the call fails naming the field).</summary>
     public async Task<IngestOutcome> SubmitAsync(SubmitFeedbackRequest request, CancellationToken ct)
     {
-        await questions.LoadAsync(request.Ratings.Select(r => r.QuestionId).Where(id => FeedbackLimits.QuestionId().IsMatch(id)), ct);
+        await questions.LoadAsync(request.Ratings.Select(r => r.QuestionId).Where(id => Identifiers.Key().IsMatch(id)), ct);
         validator.ValidateAndThrow(request);
         var outcome = (await StoreAsync(await PrepareAsync([new IngestEntry(request)], ct), ct))[0];
         if (outcome.Status == SubmitStatus.Rejected)
@@ -93,7 +95,7 @@ public sealed class SubmitFeedback(
     private async Task<Prepared> PrepareAsync(IReadOnlyList<IngestEntry> entries, CancellationToken ct)
     {
         await questions.LoadAsync(entries.Where(e => e.Request is not null).SelectMany(e => e.Request!.Ratings.Select(r => r.QuestionId))
-            .Where(id => FeedbackLimits.QuestionId().IsMatch(id)), ct);
+            .Where(id => Identifiers.Key().IsMatch(id)), ct);
         var taxonomy = await themes.CurrentAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
         var known = await KnownContactsAsync(entries.Where(e => e.Request is not null).Select(e => e.Request!).ToList(), ct);
@@ -188,7 +190,7 @@ public sealed class SubmitFeedback(
     {
         // Looked up before the items are checked, so only ids that can pass the check reach the database (a NUL
         // in one would fail the whole chunk instead of its item).
-        requests = requests.Where(r => r.CustomerId.Length is > 0 and <= FeedbackLimits.MaxIdLength && FeedbackLimits.Token().IsMatch(r.CustomerId)).ToList();
+        requests = requests.Where(r => r.CustomerId.Length is > 0 and <= FeedbackLimits.MaxIdLength && Identifiers.Token().IsMatch(r.CustomerId)).ToList();
         var customers = requests.Select(r => r.CustomerId).Distinct().ToList();
         var known = new Dictionary<string, List<OwnDetails>>();
         void Add(string customer, ContactDetails c)
@@ -272,7 +274,6 @@ public sealed class SubmitFeedback(
     // given_at is left out when not sent, because the server fills it with the time of the first call.
     private static byte[] Fingerprint(SubmitFeedbackRequest request) => SHA256.HashData(request.ToByteArray());
 
-    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
     private FeedbackReceived ToEvent(FeedbackRow row)
     {

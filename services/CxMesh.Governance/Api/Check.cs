@@ -1,19 +1,17 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using CxMesh.Platform.Errors;
+using CxMesh.Platform.Validation;
 
 namespace CxMesh.Governance.Api;
 
 /// <summary>Request checks that name the field at fault (INVALID_ARGUMENT with a field violation).</summary>
 internal static partial class Check
 {
-    [GeneratedRegex("^[a-z0-9._-]{1,64}$")]
-    private static partial Regex KeyPattern();
 
     /// <summary>A member, team, journey, touchpoint, theme or partner key.</summary>
     public static string Key(string value, string field) =>
-        KeyPattern().IsMatch(value) ? value : throw new FieldViolationException(field,
-            value.Length == 0 ? $"{field} is required." : $"{field} must be 1-64 characters of a-z, 0-9, '.', '_' or '-'.");
+        Identifiers.Key().IsMatch(value) ? value : throw new FieldViolationException(field,
+            value.Length == 0 ? $"{field} is required." : $"{field} must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
 
     public static string? OptionalKey(string value, string field) => value.Length == 0 ? null : Key(value, field);
 

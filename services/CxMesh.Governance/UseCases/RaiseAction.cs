@@ -9,6 +9,7 @@ using CxMesh.Platform.Postgres;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using static CxMesh.Platform.Validation.Identifiers;
 
 namespace CxMesh.Governance.UseCases;
 
@@ -179,5 +180,4 @@ public sealed class RaiseAction([FromKeyedServices(GovernanceModule.Name)] Servi
 
     private static string MetricName(Metric metric) => metric == Metric.Unspecified ? "score" : metric.ToString().ToUpperInvariant();
 
-    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 }

@@ -8,6 +8,7 @@ using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Clients;
 using CxMesh.Platform.Errors;
+using CxMesh.Platform.Validation;
 using FluentValidation;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
@@ -170,7 +171,7 @@ public sealed class JourneyGrpcService(
     [Authorize(Roles = Readers)]
     public override async Task<GetCustomerJourneysResponse> GetCustomerJourneys(GetCustomerJourneysRequest request, ServerCallContext context)
     {
-        if (request.CustomerId.Length is 0 or > JourneyLimits.MaxIdLength || !JourneyLimits.Token().IsMatch(request.CustomerId))
+        if (request.CustomerId.Length is 0 or > JourneyLimits.MaxIdLength || !Identifiers.Token().IsMatch(request.CustomerId))
         {
             throw new FieldViolationException("customer_id", "customer_id is required: 1-128 characters of letters, digits and . _ : -");
         }
@@ -311,7 +312,7 @@ public sealed class JourneyGrpcService(
 
     private static void RequireKey(string key, string field)
     {
-        if (!JourneyLimits.Key().IsMatch(key)) throw new FieldViolationException(field, $"{field} is required: 1-64 characters of a-z, 0-9, '.', '_' or '-'.");
+        if (!Identifiers.Key().IsMatch(key)) throw new FieldViolationException(field, $"{field} is required: 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
     }
 
     private static DateOnly ParseDate(string value, string field) =>

@@ -9,7 +9,7 @@ public sealed class JourneyDefinitionValidator : AbstractValidator<JourneyDefini
 {
     public JourneyDefinitionValidator()
     {
-        RuleFor(d => d.Key).Must(k => JourneyLimits.Key().IsMatch(k))
+        RuleFor(d => d.Key).Must(k => Identifiers.Key().IsMatch(k))
             .WithMessage("key must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
         RuleFor(d => d.Name).NotEmpty().WithMessage("name is required.")
             .MaximumLength(JourneyLimits.MaxNameLength).WithMessage($"name must be at most {JourneyLimits.MaxNameLength} characters.");
@@ -26,14 +26,14 @@ public sealed class JourneyDefinitionValidator : AbstractValidator<JourneyDefini
             .WithMessage("stages must contain at least one touchpoint with ends_journey.");
         RuleForEach(d => d.Stages).ChildRules(stage =>
         {
-            stage.RuleFor(s => s.Key).Must(k => JourneyLimits.Key().IsMatch(k))
-                .WithMessage("key must be 1-64 characters of a-z, 0-9, '.', '_' or '-'.");
+            stage.RuleFor(s => s.Key).Must(k => Identifiers.Key().IsMatch(k))
+                .WithMessage("key must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
             stage.RuleFor(s => s.Name).MaximumLength(JourneyLimits.MaxNameLength).WithMessage($"name must be at most {JourneyLimits.MaxNameLength} characters.");
             stage.RuleFor(s => s.Touchpoints).NotEmpty().WithMessage("touchpoints must hold at least one touchpoint: a stage cannot be empty.");
             stage.RuleForEach(s => s.Touchpoints).ChildRules(tp =>
             {
-                tp.RuleFor(t => t.Key).Must(k => JourneyLimits.Key().IsMatch(k))
-                    .WithMessage("key must be 1-64 characters of a-z, 0-9, '.', '_' or '-'.");
+                tp.RuleFor(t => t.Key).Must(k => Identifiers.Key().IsMatch(k))
+                    .WithMessage("key must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
                 tp.RuleFor(t => t.Name).MaximumLength(JourneyLimits.MaxNameLength).WithMessage($"name must be at most {JourneyLimits.MaxNameLength} characters.");
                 tp.RuleFor(t => t.Channel).Must(c => c != TouchpointChannel.Unspecified && Enum.IsDefined(c))
                     .WithMessage(t => $"channel must be one of {string.Join(", ", Enum.GetNames<TouchpointChannel>().Skip(1))}; got {(int)t.Channel}.");
@@ -71,8 +71,8 @@ public sealed class JourneyDefinitionValidator : AbstractValidator<JourneyDefini
         RuleFor(d => d.SegmentAttributes)
             .Must(a => a.Count <= JourneyLimits.MaxSegmentAttributes).WithMessage($"segment_attributes may hold at most {JourneyLimits.MaxSegmentAttributes} names.")
             .Must(a => a.Distinct().Count() == a.Count).WithMessage("segment_attributes must not repeat a name.");
-        RuleForEach(d => d.SegmentAttributes).Must(a => JourneyLimits.Key().IsMatch(a))
-            .WithMessage("segment attribute names must be 1-64 characters of a-z, 0-9, '.', '_' or '-'.");
+        RuleForEach(d => d.SegmentAttributes).Must(a => Identifiers.Key().IsMatch(a))
+            .WithMessage("segment attribute names must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
     }
 }
 
@@ -106,18 +106,18 @@ public sealed class TouchpointEventValidator : AbstractValidator<TouchpointEvent
         RuleFor(t => t.IdempotencyKey)
             .NotEmpty().WithMessage("idempotency_key is required.")
             .Length(8, 128).WithMessage("idempotency_key must be 8 to 128 characters.")
-            .Matches(JourneyLimits.Token()).WithMessage("idempotency_key may contain only letters, digits and . _ : -");
+            .Matches(Identifiers.Token()).WithMessage("idempotency_key may contain only letters, digits and . _ : -");
         RuleFor(t => t.CustomerId)
             .NotEmpty().WithMessage("customer_id is required (a pseudonymous id, never an email or a name).")
             .MaximumLength(JourneyLimits.MaxIdLength).WithMessage($"customer_id must be at most {JourneyLimits.MaxIdLength} characters.")
-            .Matches(JourneyLimits.Token()).WithMessage("customer_id may contain only letters, digits and . _ : - (no emails or names).");
-        RuleFor(t => t.JourneyKey).Must(k => JourneyLimits.Key().IsMatch(k)).WithMessage("journey_key is not a journey key.");
-        RuleFor(t => t.TouchpointKey).Must(k => JourneyLimits.Key().IsMatch(k)).WithMessage("touchpoint_key is not a touchpoint key.");
+            .Matches(Identifiers.Token()).WithMessage("customer_id may contain only letters, digits and . _ : - (no emails or names).");
+        RuleFor(t => t.JourneyKey).Must(k => Identifiers.Key().IsMatch(k)).WithMessage("journey_key is not a journey key.");
+        RuleFor(t => t.TouchpointKey).Must(k => Identifiers.Key().IsMatch(k)).WithMessage("touchpoint_key is not a touchpoint key.");
         RuleFor(t => t.OccurredAt).NotNull().WithMessage("occurred_at is required.");
         RuleFor(t => t.OccurredAt).Recent(clock, JourneyLimits.MaxAge, JourneyLimits.MaxClockSkew, "occurred_at");
         RuleFor(t => t.Attributes)
             .Must(a => a.Count <= JourneyLimits.MaxAttributes).WithMessage($"attributes may hold at most {JourneyLimits.MaxAttributes} entries.")
-            .Must(a => a.Keys.All(k => JourneyLimits.Key().IsMatch(k))).WithMessage("attribute names must be 1-64 characters of a-z, 0-9, '.', '_' or '-'.")
+            .Must(a => a.Keys.All(k => Identifiers.Key().IsMatch(k))).WithMessage("attribute names must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.")
             .Must(a => a.Values.All(v => v.Length <= JourneyLimits.MaxAttributeValueLength))
             .WithMessage($"attribute values must be at most {JourneyLimits.MaxAttributeValueLength} characters.");
     }

@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace CxMesh.Journey.Domain;
 
 /// <summary>The limits the proto comments name. Changing one is an API change.</summary>
@@ -22,12 +20,4 @@ public static partial class JourneyLimits
     public static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(365);
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
     public static readonly TimeSpan MaxAge = TimeSpan.FromDays(366);
-
-    /// <summary>Journey, stage, touchpoint and attribute keys.</summary>
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,63}$")]
-    public static partial Regex Key();
-
-    /// <summary>Customer ids and idempotency keys.</summary>
-    [GeneratedRegex("^[A-Za-z0-9._:-]+$")]
-    public static partial Regex Token();
 }

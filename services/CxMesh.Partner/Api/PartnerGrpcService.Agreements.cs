@@ -4,6 +4,7 @@ using CxMesh.Partner.Data;
 using CxMesh.Partner.V1;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Errors;
+using CxMesh.Platform.Validation;
 using FluentValidation;
 using FluentValidation.Results;
 using Grpc.Core;
@@ -23,11 +24,11 @@ public sealed partial class PartnerGrpcService
         var problems = new List<ValidationFailure>();
         Guid agreementId = Guid.CreateVersion7();
         if (a.AgreementId.Length > 0 && !Guid.TryParse(a.AgreementId, out agreementId)) problems.Add(new("agreement.agreement_id", "agreement.agreement_id must be an agreement id (a UUID) or empty."));
-        if (!Id().IsMatch(a.PartnerId)) problems.Add(new("agreement.partner_id", "agreement.partner_id is required."));
+        if (!Identifiers.Key().IsMatch(a.PartnerId)) problems.Add(new("agreement.partner_id", "agreement.partner_id is required."));
         if (a.Scope.Count is 0 or > 200) problems.Add(new("agreement.scope", "agreement.scope must name 1 to 200 products, lots, journeys or touchpoints."));
         for (var i = 0; i < a.Scope.Count; i++)
         {
-            if (MappingName(a.Scope[i].Kind) is null || !Token().IsMatch(a.Scope[i].Value)) problems.Add(new($"agreement.scope[{i}]", "each scope entry needs a kind and a value."));
+            if (MappingName(a.Scope[i].Kind) is null || !Identifiers.IsToken(a.Scope[i].Value)) problems.Add(new($"agreement.scope[{i}]", "each scope entry needs a kind and a value."));
         }
         if (a.Fields.Count == 0 || a.Fields.Any(f => f == SharedField.Unspecified || !System.Enum.IsDefined(f))) problems.Add(new("agreement.fields", "agreement.fields must name at least one field to share."));
         if (a.MinGroupSize is 1 or < 0 or > 1000) problems.Add(new("agreement.min_group_size", "agreement.min_group_size (k) must be 2 to 1000 (0 means 5): a group of one is one customer."));

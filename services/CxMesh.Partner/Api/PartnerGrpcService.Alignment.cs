@@ -4,11 +4,13 @@ using CxMesh.Partner.Data;
 using CxMesh.Partner.V1;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Errors;
+using CxMesh.Platform.Validation;
 using FluentValidation;
 using FluentValidation.Results;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
+using static CxMesh.Platform.Validation.Identifiers;
 
 namespace CxMesh.Partner.Api;
 
@@ -25,8 +27,8 @@ public sealed partial class PartnerGrpcService
         for (var i = 0; i < request.Questions.Count; i++)
         {
             var q = request.Questions[i];
-            if (!Id().IsMatch(q.Key)) problems.Add(new($"questions[{i}].key", "a question's key is 1-64 characters of a-z, 0-9, '.', '_' or '-'."));
-            if (!Id().IsMatch(q.Principle)) problems.Add(new($"questions[{i}].principle", "a question's principle is 1-64 characters of a-z, 0-9, '.', '_' or '-'."));
+            if (!Identifiers.Key().IsMatch(q.Key)) problems.Add(new($"questions[{i}].key", "a question's key is 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit."));
+            if (!Identifiers.Key().IsMatch(q.Principle)) problems.Add(new($"questions[{i}].principle", "a question's principle is 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit."));
             if (q.Text.Trim().Length is 0 or > 500) problems.Add(new($"questions[{i}].text", "a question's text is 1-500 characters."));
             if (q.Weight is < 0 or > 10) problems.Add(new($"questions[{i}].weight", "a question's weight is 1 to 10 (0 means 1)."));
         }

@@ -2,19 +2,20 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using CxMesh.Partner.Data;
 using CxMesh.Partner.Domain;
 using CxMesh.Partner.UseCases;
 using CxMesh.Partner.V1;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Errors;
+using CxMesh.Platform.Validation;
 using FluentValidation;
 using FluentValidation.Results;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
+using static CxMesh.Platform.Validation.Identifiers;
 
 namespace CxMesh.Partner.Api;
 
@@ -26,11 +27,7 @@ public sealed partial class PartnerGrpcService(
     private const string Readers = $"{Roles.Admin},{Roles.Analyst}";
     private const int MaxDays = 366;
 
-    [GeneratedRegex("^[a-z0-9._-]{1,64}$")]
-    private static partial Regex Id();
 
-    [GeneratedRegex("^[A-Za-z0-9._:-]{1,128}$")]
-    private static partial Regex Token();
 
     // ---- Partners -------------------------------------------------------------------------------------------------
 
@@ -106,7 +103,7 @@ public sealed partial class PartnerGrpcService(
     public override async Task<ReactivatePartnerResponse> ReactivatePartner(ReactivatePartnerRequest request, ServerCallContext context)
     {
         var problems = new List<ValidationFailure>();
-        if (!Id().IsMatch(request.Id)) problems.Add(new("id", "id must be a partner id: 1-64 characters of a-z, 0-9, '.', '_' or '-'."));
+        if (!Identifiers.Key().IsMatch(request.Id)) problems.Add(new("id", "id must be a partner id: 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit."));
         if (request.Reason.Trim().Length is 0 or > 2000) problems.Add(new("reason", "reason is required (1-2000 characters): reactivation is audited."));
         if (problems.Count > 0) throw new ValidationException(problems);
         return new() { Partner = ToProto(await managePartners.ReactivateAsync(request.Id, Actor(context), request.Reason.Trim(), context.CancellationToken)) };
@@ -116,7 +113,7 @@ public sealed partial class PartnerGrpcService(
     public override async Task<ListPartnerResponsesResponse> ListPartnerResponses(ListPartnerResponsesRequest request, ServerCallContext context)
     {
         var problems = new List<ValidationFailure>();
-        if (request.PartnerId.Length > 0 && !Id().IsMatch(request.PartnerId)) problems.Add(new("partner_id", "partner_id must be a partner id."));
+        if (request.PartnerId.Length > 0 && !Identifiers.Key().IsMatch(request.PartnerId)) problems.Add(new("partner_id", "partner_id must be a partner id."));
         if (request.Kind != ResponseKind.Unspecified && ResponseKindName(request.Kind) is null) problems.Add(new("kind", "kind must name a response kind."));
         if (request.Status.Length > 0 && request.Status is not ("received" or "open" or "in-progress" or "done" or "resolved" or "closed"))
         {
@@ -159,7 +156,7 @@ public sealed partial class PartnerGrpcService(
     {
         if (partner is null) throw new FieldViolationException("partner", "partner is required.");
         var problems = new List<ValidationFailure>();
-        if (!Id().IsMatch(partner.Id)) problems.Add(new("partner.id", "partner.id must be 1-64 characters of a-z, 0-9, '.', '_' or '-'."));
+        if (!Identifiers.Key().IsMatch(partner.Id)) problems.Add(new("partner.id", "partner.id must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit."));
         if (partner.Name.Trim().Length is 0 or > 200) problems.Add(new("partner.name", "partner.name is required, at most 200 characters."));
         if (partner.Kind == PartnerKind.Unspecified || !System.Enum.IsDefined(partner.Kind)) problems.Add(new("partner.kind", "partner.kind is required."));
         if (partner.Contacts.Count > 20) problems.Add(new("partner.contacts", "partner.contacts may hold at most 20 contacts."));
@@ -211,9 +208,9 @@ public sealed partial class PartnerGrpcService(
     {
         var m = request.Mapping ?? throw new FieldViolationException("mapping", "mapping is required.");
         var problems = new List<ValidationFailure>();
-        if (!Id().IsMatch(m.PartnerId)) problems.Add(new("mapping.partner_id", "mapping.partner_id is required."));
+        if (!Identifiers.Key().IsMatch(m.PartnerId)) problems.Add(new("mapping.partner_id", "mapping.partner_id is required."));
         if (MappingName(m.Kind) is null) problems.Add(new("mapping.kind", "mapping.kind must be product, lot, journey or touchpoint."));
-        if (!Token().IsMatch(m.Value)) problems.Add(new("mapping.value", "mapping.value is required: 1-128 characters of letters, digits and . _ : -"));
+        if (!Identifiers.IsToken(m.Value)) problems.Add(new("mapping.value", "mapping.value is required: 1-128 characters of letters, digits and . _ : -"));
         if (problems.Count > 0) throw new ValidationException(problems);
         await managePartners.AddMappingAsync(new MappingRow(m.PartnerId, MappingName(m.Kind)!, m.Value), context.CancellationToken);
         return new AddMappingResponse { Mapping = m };
@@ -240,7 +237,6 @@ public sealed partial class PartnerGrpcService(
 
     // ---- Mapping between the wire and the rows ---------------------------------------------------------------------
 
-    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
     private static DateOnly? ParseDate(string value) =>
         DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date : null;

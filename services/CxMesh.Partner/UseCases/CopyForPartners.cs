@@ -7,6 +7,7 @@ using CxMesh.Partner.Data;
 using CxMesh.Partner.Domain;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
+using static CxMesh.Platform.Validation.Identifiers;
 
 namespace CxMesh.Partner.UseCases;
 
@@ -55,5 +56,4 @@ public sealed class CopyForPartners
 
     public static string CustomerRef(string customerId) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes("cxmesh-partner:" + customerId)));
 
-    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 }

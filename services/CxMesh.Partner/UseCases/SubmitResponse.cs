@@ -9,6 +9,7 @@ using FluentValidation;
 using FluentValidation.Results;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
+using static CxMesh.Platform.Validation.Identifiers;
 
 namespace CxMesh.Partner.UseCases;
 
@@ -84,7 +85,6 @@ public sealed class SubmitResponse([FromKeyedServices(PartnerModule.Name)] Servi
         return responseId;
     }
 
-    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
     private static DateOnly? ParseDate(string value) =>
         DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date : null;

@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using CxMesh.Common.V1;
+using CxMesh.Platform.Validation;
 using CxMesh.Scoring.Data;
 using CxMesh.Scoring.Domain;
 using CxMesh.Scoring.V1;
@@ -18,8 +18,6 @@ public sealed partial class ScoringRequests(DateOnly today, int retentionDays)
     public const int MaxValueLength = 256;
     private readonly List<ValidationFailure> _problems = [];
 
-    [GeneratedRegex("^[a-z0-9._-]{1,64}$")]
-    private static partial Regex AttributeName();
 
     public void Check(bool ok, string field, string message)
     {
@@ -67,7 +65,7 @@ public sealed partial class ScoringRequests(DateOnly today, int retentionDays)
         Check(dimension is not null, kindField, $"{kindField} must be one of {string.Join(", ", Enum.GetNames<DimensionKind>().Skip(1))}; got {(int)kind}.");
         if (dimension == ScopeDimension.Segment)
         {
-            Check(AttributeName().IsMatch(attribute), attributeField, $"{attributeField} is required for segment dimensions: 1-64 characters of a-z, 0-9, '.', '_' or '-'.");
+            Check(Identifiers.Key().IsMatch(attribute), attributeField, $"{attributeField} is required for segment dimensions: 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
         }
         else
         {
@@ -107,7 +105,7 @@ public sealed partial class ScoringRequests(DateOnly today, int retentionDays)
     {
         var kind = MetricKinds.FromProto(metric);
         Check(kind is not null, field, metric == Common.V1.Metric.Unspecified ? $"{field} is required." : $"{field} is not a known metric.");
-        Check(questionId.Length == 0 || AttributeName().IsMatch(questionId), questionField, $"{questionField} must be a question id (1-64 characters of a-z, 0-9, '.', '_' or '-').");
+        Check(questionId.Length == 0 || Identifiers.Key().IsMatch(questionId), questionField, $"{questionField} must be a question id (1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit).");
         Check(kind != MetricKind.Custom || questionId.Length > 0, questionField, $"{questionField} is required for custom metrics.");
         var question = questionId.Length > 0
             ? questionId

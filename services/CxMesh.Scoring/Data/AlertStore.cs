@@ -93,7 +93,6 @@ public sealed class AlertStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
         return (rows.Take(pageSize).Select(r => r.ToAlert()).ToList(), next);
     }
 
-    private static string? NullIfEmpty(string value) => value.Length == 0 ? null : value;
 
     private sealed class Row
     {
