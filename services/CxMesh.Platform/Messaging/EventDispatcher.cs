@@ -41,7 +41,7 @@ public sealed class EventDispatcher(IServiceProvider services, ILogger<EventDisp
             return await DeadLetterAsync(database, subscription, evt, evt.EventId, $"Unparseable payload: {ex.Message}", ct);
         }
 
-        var eventId = EventIdOf(message) is { Length: > 0 } id ? id : evt.EventId;
+        var eventId = EventIds.Of(message) is { Length: > 0 } id ? id : evt.EventId;
         if (string.IsNullOrEmpty(eventId))
         {
             return await DeadLetterAsync(database, subscription, evt, null, "The event has no event_id.", ct);
@@ -75,17 +75,7 @@ public sealed class EventDispatcher(IServiceProvider services, ILogger<EventDisp
         await tx.CommitAsync(ct);
         MessagingTelemetry.Handled.Add(1, new KeyValuePair<string, object?>("handler", subscription.HandlerName));
 
-        foreach (var action in context.AfterCommitActions)
-        {
-            try
-            {
-                await action(ct);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogWarning(ex, "After-commit step of {Handler} for event {EventId} failed", subscription.HandlerName, eventId);
-            }
-        }
+        await WriteScope.RunAfterCommitAsync(context.AfterCommitActions, logger, $"{subscription.HandlerName} for event {eventId}", ct);
         return DeliveryOutcome.Applied;
     }
 
@@ -130,14 +120,7 @@ public sealed class EventDispatcher(IServiceProvider services, ILogger<EventDisp
         }
         foreach (var (eventId, action) in batch.AfterCommit)
         {
-            try
-            {
-                await action(ct);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                logger.LogWarning(ex, "After-commit step of {Handler} for event {EventId} failed", subscription.HandlerName, eventId);
-            }
+            await WriteScope.RunAfterCommitAsync([action], logger, $"{subscription.HandlerName} for event {eventId}", ct);
         }
         return outcomes;
     }
@@ -175,7 +158,7 @@ public sealed class EventDispatcher(IServiceProvider services, ILogger<EventDisp
                     problem = $"Unparseable payload: {ex.Message}";
                 }
             }
-            var eventId = message is not null && EventIdOf(message) is { Length: > 0 } id ? id : evt.EventId;
+            var eventId = message is not null && EventIds.Of(message) is { Length: > 0 } id ? id : evt.EventId;
             if (problem is null && string.IsNullOrEmpty(eventId)) problem = "The event has no event_id.";
             if (problem is not null)
             {
@@ -272,7 +255,7 @@ public sealed class EventDispatcher(IServiceProvider services, ILogger<EventDisp
         string? eventId = evt.EventId;
         try
         {
-            eventId = EventIdOf(subscription.Parse(evt.Payload)) is { Length: > 0 } id ? id : eventId;
+            eventId = EventIds.Of(subscription.Parse(evt.Payload)) is { Length: > 0 } id ? id : eventId;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -301,6 +284,4 @@ public sealed class EventDispatcher(IServiceProvider services, ILogger<EventDisp
         return DeliveryOutcome.DeadLettered;
     }
 
-    private static string? EventIdOf(IMessage message) =>
-        message.Descriptor.FindFieldByName("event_id")?.Accessor.GetValue(message) as string;
 }

@@ -37,7 +37,7 @@ internal static class Outbox
                 topic = topic.Name,
                 type = topic.EventType,
                 traceparent = write.TraceParent,
-                ids = messages.Select(m => EventIdOf(m)).ToArray(),
+                ids = messages.Select(m => EventIds.Of(m)!).ToArray(),
                 payloads = messages.Select(m => EventJson.Format(m)).ToArray(),
             }, write.Transaction, cancellationToken: ct));
     }
@@ -52,7 +52,7 @@ internal static class Outbox
         foreach (var message in messages)
         {
             await copy.StartRowAsync(ct);
-            await copy.WriteAsync(EventIdOf(message), NpgsqlTypes.NpgsqlDbType.Text, ct);
+            await copy.WriteAsync(EventIds.Of(message)!, NpgsqlTypes.NpgsqlDbType.Text, ct);
             await copy.WriteAsync(topic.Name, NpgsqlTypes.NpgsqlDbType.Text, ct);
             await copy.WriteAsync(topic.EventType, NpgsqlTypes.NpgsqlDbType.Text, ct);
             await copy.WriteAsync(EventJson.Format(message), NpgsqlTypes.NpgsqlDbType.Text, ct);
@@ -61,8 +61,6 @@ internal static class Outbox
         }
         await copy.CompleteAsync(ct);
     }
-
-    private static string EventIdOf(IMessage message) => (string)message.Descriptor.FindFieldByName("event_id").Accessor.GetValue(message);
 }
 
 /// <summary>Operations on parked outbox rows (the ones the relay gave up on).</summary>

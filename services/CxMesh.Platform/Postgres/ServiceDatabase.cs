@@ -64,16 +64,7 @@ public sealed class ServiceDatabase(string service, string connectionString, Ass
         }
     }
 
-    /// <summary>Runs <paramref name="write"/> in a write and commits it; returns what it returned.</summary>
-    public async Task<T> WriteAsync<T>(Func<WriteScope, Task<T>> write, CancellationToken ct = default)
-    {
-        await using var context = await BeginWriteAsync(ct);
-        var result = await write(context);
-        await context.CommitAsync(ct);
-        return result;
-    }
-
-    /// <inheritdoc cref="WriteAsync{T}"/>
+    /// <summary>Runs <paramref name="write"/> in a write and commits it.</summary>
     public async Task WriteAsync(Func<WriteScope, Task> write, CancellationToken ct = default)
     {
         await using var context = await BeginWriteAsync(ct);

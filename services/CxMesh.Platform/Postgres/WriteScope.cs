@@ -129,6 +129,9 @@ public static class EventIds
         return $"{name}/{(string.IsNullOrEmpty(key) ? Guid.CreateVersion7().ToString() : key)}";
     }
 
+    /// <summary>The <c>event_id</c> an event carries; null when its message has no such field.</summary>
+    public static string? Of(IMessage message) => message.Descriptor.FindFieldByName("event_id")?.Accessor.GetValue(message) as string;
+
     internal static string Stamp<TEvent>(EventTopic<TEvent> topic, TEvent message, string? key) where TEvent : IMessage<TEvent>, new()
     {
         var eventId = For(topic, key);

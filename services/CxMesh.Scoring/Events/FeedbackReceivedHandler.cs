@@ -9,10 +9,10 @@ public sealed class FeedbackReceivedHandler(ScoreFeedback score) : IBatchEventHa
 {
     public async Task HandleAsync(FeedbackReceived evt, EventContext context, CancellationToken ct)
     {
-        var errors = await score.ScoreManyAsync([evt], context, ct);
+        var errors = await score.ScoreManyAsync(context, [evt], ct);
         if (errors.TryGetValue(0, out var error)) throw new InvalidEventException(error);
     }
 
     public Task<IReadOnlyDictionary<int, string>> HandleManyAsync(IReadOnlyList<FeedbackReceived> events, EventContext context, CancellationToken ct) =>
-        score.ScoreManyAsync(events, context, ct);
+        score.ScoreManyAsync(context, events, ct);
 }

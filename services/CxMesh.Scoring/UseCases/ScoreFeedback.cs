@@ -22,7 +22,7 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
     private sealed record Accepted(FeedbackReceived Event, IReadOnlyList<(QuestionDefinition Question, RatingStats Stats)> Ratings, DateTime GivenAt);
 
     /// <summary>Scores the events; returns the unusable ones by index with their error (they had no effect).</summary>
-    public async Task<IReadOnlyDictionary<int, string>> ScoreManyAsync(IReadOnlyList<FeedbackReceived> events, WriteScope context, CancellationToken ct)
+    public async Task<IReadOnlyDictionary<int, string>> ScoreManyAsync(WriteScope write, IReadOnlyList<FeedbackReceived> events, CancellationToken ct)
     {
         // Everything is checked before anything is written, so an unusable event has no effect.
         var errors = new Dictionary<int, string>();
@@ -49,7 +49,7 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
         var attribution = new Dictionary<Accepted, (string JourneyKey, string TouchpointKey)>(ReferenceEqualityComparer.Instance);
         if (unlinked.Count > 0)
         {
-            var found = await AttributionStore.FindManyAsync(context,
+            var found = await AttributionStore.FindManyAsync(write,
                 unlinked.Select(a => (a.Event.CustomerId, a.GivenAt)).ToList(), options.Value.AttributionWindow, ct);
             for (var i = 0; i < unlinked.Count; i++)
             {
@@ -58,7 +58,7 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
         }
 
         // The partners each response concerns, through the partner service's mappings.
-        var mappings = await PartnerMappings.FindAsync(context,
+        var mappings = await PartnerMappings.FindAsync(write,
             accepted.SelectMany(a => Links(a.Event, attribution.TryGetValue(a, out var f) ? f.JourneyKey : a.Event.JourneyId, a.Event.TouchpointKey)).Distinct().ToList(), ct);
 
         var ratingDeltas = new Dictionary<(string Scope, string Question, DateOnly Day), (QuestionDefinition Question, RatingStats Stats)>();
@@ -90,17 +90,17 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
                 DriverStore.Accumulate(driverDeltas, ScoreScope.DriverScopesOf(parts).Select(s => s.Key), day, Outcomes(evt),
                     evt.Themes.Where(t => t.ThemeKey.Length > 0).Select(t => (t.ThemeKey, Math.Clamp(t.SentimentScore, -1, 1))).ToList());
             }
-            if (AlertOf(evt, journey, touchpoint, a.Ratings, context.Now) is { } alert) alerts.Add(($"item:{evt.FeedbackId}", alert));
+            if (AlertOf(evt, journey, touchpoint, a.Ratings, write.Now) is { } alert) alerts.Add(($"item:{evt.FeedbackId}", alert));
         }
 
-        await ScoreStore.AddRatingsAsync(context,
+        await ScoreStore.AddRatingsAsync(write,
             ratingDeltas.Select(r => (r.Key.Scope, r.Value.Question, r.Key.Day, r.Value.Stats)).ToList(), ct);
-        await DriverStore.AddAsync(context, driverDeltas, ct);
+        await DriverStore.AddAsync(write, driverDeltas, ct);
         // One alert per feedback item, however often the event is delivered.
-        await RaiseAlerts.RaiseAsync(context, alerts, ct);
+        await RaiseAlerts.RaiseAsync(write, alerts, ct);
         if (touched.Count > 0)
         {
-            context.AfterCommit(_ =>
+            write.AfterCommit(_ =>
             {
                 refresher.MarkDirty(touched);
                 return Task.CompletedTask;
