@@ -153,6 +153,23 @@ public sealed class ArchitectureTests
         Assert.True(copies.Count == 0, $"name patterns outside Platform.Validation.Identifiers: {string.Join(", ", copies)}");
     }
 
+    /// <summary>
+    /// Requests are checked in one shape: through the platform's <c>Violations</c> (or a FluentValidation validator whose
+    /// result is added to it), so no service builds validation failures or throws FluentValidation's exception itself,
+    /// and no service declares a checking helper of its own.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Services))]
+    public void Requests_are_checked_through_the_platforms_violations(string service)
+    {
+        var builders = Calls(Service(service))
+            .Where(c => c.Callee.Name == ".ctor" && c.Callee.DeclaringType.FullName is "FluentValidation.ValidationException" or "FluentValidation.Results.ValidationFailure")
+            .Select(c => c.Caller).Distinct().ToList();
+        Assert.True(builders.Count == 0, $"these build validation failures by hand instead of through Violations: {string.Join(", ", builders)}");
+        var helpers = Service(service).GetTypes().Where(t => t.Name is "Check" or "Checks" or "Validate").Select(t => t.FullName).ToList();
+        Assert.True(helpers.Count == 0, $"checking helpers outside the platform: {string.Join(", ", helpers)}");
+    }
+
     /// <summary>Every method call in an assembly, with the (outermost) type that makes it: async and lambda bodies count for the type they are written in.</summary>
     private static IEnumerable<(string Caller, Mono.Cecil.MethodReference Callee)> Calls(Assembly assembly)
     {

@@ -93,16 +93,16 @@ public sealed class FeedbackGrpcService(
     private static Domain.Text.Theme CheckedTheme(V1.Theme? t)
     {
         if (t is null) throw new FieldViolationException("theme", "theme is required.");
-        var problems = new List<FluentValidation.Results.ValidationFailure>();
-        if (!Identifiers.Key().IsMatch(t.Key)) problems.Add(new("theme.key", "theme.key must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit."));
-        if (t.Name.Length is 0 or > 100) problems.Add(new("theme.name", "theme.name is required, at most 100 characters."));
-        if (t.Keywords.Count + t.Phrases.Count == 0) problems.Add(new("theme.keywords", "a theme needs at least one keyword or phrase."));
+        var check = new Violations();
+        if (!Identifiers.Key().IsMatch(t.Key)) check.Add("theme.key", "theme.key must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
+        if (t.Name.Length is 0 or > 100) check.Add("theme.name", "theme.name is required, at most 100 characters.");
+        if (t.Keywords.Count + t.Phrases.Count == 0) check.Add("theme.keywords", "a theme needs at least one keyword or phrase.");
         foreach (var (field, values) in new[] { ("theme.keywords", t.Keywords), ("theme.phrases", t.Phrases) })
         {
-            if (values.Count > 50) problems.Add(new(field, $"{field} may hold at most 50 entries."));
-            if (values.Any(v => v.Trim().Length is 0 or > 50 || !FeedbackLimits.IsCleanText(v))) problems.Add(new(field, $"each of {field} must be 1-50 characters of clean text."));
+            if (values.Count > 50) check.Add(field, $"{field} may hold at most 50 entries.");
+            if (values.Any(v => v.Trim().Length is 0 or > 50 || !Violations.IsCleanText(v, refuseReplacement: true))) check.Add(field, $"each of {field} must be 1-50 characters of clean text.");
         }
-        if (problems.Count > 0) throw new ValidationException(problems);
+        check.ThrowIfAny();
         return new Domain.Text.Theme(t.Key, t.Name, t.Keywords.Select(k => k.Trim().ToLowerInvariant()).ToList(), t.Phrases.Select(p => p.Trim()).ToList());
     }
 
@@ -117,31 +117,27 @@ public sealed class FeedbackGrpcService(
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst}")]
     public override async Task<ListFeedbackResponse> ListFeedback(ListFeedbackRequest request, ServerCallContext context)
     {
-        var problems = new List<FluentValidation.Results.ValidationFailure>();
-        void Check(bool ok, string field, string message)
-        {
-            if (!ok) problems.Add(new FluentValidation.Results.ValidationFailure(field, message));
-        }
-        Check(request.PageSize is >= 0 and <= 200, "page_size", "page_size must be 0 to 200.");
-        Check(request.Channel == Channel.Unspecified || System.Enum.IsDefined(request.Channel), "channel", "channel is not a known channel.");
-        Check(System.Enum.IsDefined(request.Audience), "audience", "audience is not a known audience.");
-        Check(System.Enum.IsDefined(request.Polarity), "polarity", "polarity is not a known polarity.");
+        var check = new Violations();
+        check.Check(request.PageSize is >= 0 and <= 200, "page_size", "page_size must be 0 to 200.");
+        check.Check(request.Channel == Channel.Unspecified || System.Enum.IsDefined(request.Channel), "channel", "channel is not a known channel.");
+        check.Check(System.Enum.IsDefined(request.Audience), "audience", "audience is not a known audience.");
+        check.Check(System.Enum.IsDefined(request.Polarity), "polarity", "polarity is not a known polarity.");
         foreach (var (field, value) in new[] { ("journey_id", request.JourneyId), ("touchpoint_key", request.TouchpointKey), ("product_id", request.ProductId), ("lot_id", request.LotId), ("question_id", request.QuestionId), ("theme_key", request.ThemeKey) })
         {
-            Check(value.Length == 0 || value.Length <= FeedbackLimits.MaxIdLength && Identifiers.Token().IsMatch(value), field, $"{field} is not an id.");
+            check.Check(value.Length == 0 || value.Length <= FeedbackLimits.MaxIdLength && Identifiers.Token().IsMatch(value), field, $"{field} is not an id.");
         }
-        Check(request.TextContains.Length is 0 or (>= 2 and <= 100), "text_contains", "text_contains must be 2 to 100 characters.");
-        Check(request.QuestionId.Length > 0 || !request.HasMinRating && !request.HasMaxRating, "question_id", "question_id is required with min_rating or max_rating.");
-        Check(!request.HasMinRating || !request.HasMaxRating || request.MinRating <= request.MaxRating, "max_rating", "max_rating must not be below min_rating.");
-        Check(request.ReceivedAfter is null || request.ReceivedBefore is null || request.ReceivedAfter.ToDateTime() < request.ReceivedBefore.ToDateTime(),
+        check.Check(request.TextContains.Length is 0 or (>= 2 and <= 100), "text_contains", "text_contains must be 2 to 100 characters.");
+        check.Check(request.QuestionId.Length > 0 || !request.HasMinRating && !request.HasMaxRating, "question_id", "question_id is required with min_rating or max_rating.");
+        check.Check(!request.HasMinRating || !request.HasMaxRating || request.MinRating <= request.MaxRating, "max_rating", "max_rating must not be below min_rating.");
+        check.Check(request.ReceivedAfter is null || request.ReceivedBefore is null || request.ReceivedAfter.ToDateTime() < request.ReceivedBefore.ToDateTime(),
             "received_before", "received_before must be after received_after.");
         FeedbackCursor? cursor = null;
         if (request.PageToken.Length > 0)
         {
             cursor = ParseCursor(request.PageToken);
-            Check(cursor is not null, "page_token", "page_token is not one this service issued.");
+            check.Check(cursor is not null, "page_token", "page_token is not one this service issued.");
         }
-        if (problems.Count > 0) throw new ValidationException(problems);
+        check.ThrowIfAny();
 
         var filter = new FeedbackFilter(
             request.ReceivedAfter?.ToDateTime(), request.ReceivedBefore?.ToDateTime(),
@@ -182,13 +178,16 @@ public sealed class FeedbackGrpcService(
     public override async Task<RegisterQuestionResponse> RegisterQuestion(RegisterQuestionRequest request, ServerCallContext context)
     {
         var q = request.Question ?? throw new FieldViolationException("question", "question is required.");
-        var problems = new List<FluentValidation.Results.ValidationFailure>();
-        if (!Identifiers.Key().IsMatch(q.Id)) problems.Add(new("question.id", "question.id must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit."));
-        if (q.Text.Length is 0 or > Question.MaxTextLength) problems.Add(new("question.text", $"question.text is required, at most {Question.MaxTextLength} characters."));
-        if (q.Metric == Metric.Unspecified || !System.Enum.IsDefined(q.Metric)) problems.Add(new("question.metric", "question.metric is required."));
+        var check = new Violations();
+        if (!Identifiers.Key().IsMatch(q.Id)) check.Add("question.id", "question.id must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
+        if (q.Text.Length is 0 or > Question.MaxTextLength) check.Add("question.text", $"question.text is required, at most {Question.MaxTextLength} characters.");
+        if (q.Metric == Metric.Unspecified || !System.Enum.IsDefined(q.Metric)) check.Add("question.metric", "question.metric is required.");
         var question = new Question(q.Id, q.Text, ProtoMapping.FromProto(q.Metric), q.ScaleMin, q.ScaleMax, q.HigherIsBetter, q.TopBoxValues.ToList());
-        if (problems.Count == 0) problems.AddRange(question.Problems().Select(p => new FluentValidation.Results.ValidationFailure("question." + p.Field, p.Problem)));
-        if (problems.Count > 0) throw new ValidationException(problems);
+        if (check.IsEmpty)
+        {
+            foreach (var p in question.Problems()) check.Add("question." + p.Field, p.Problem);
+        }
+        check.ThrowIfAny();
         return new RegisterQuestionResponse { Question = ToProto(await questions.RegisterAsync(question, context.CancellationToken)) };
     }
 

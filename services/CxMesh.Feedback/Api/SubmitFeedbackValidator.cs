@@ -56,7 +56,7 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
         RuleFor(r => r.Verbatim)
             .MaximumLength(FeedbackLimits.MaxVerbatimLength)
             .WithMessage($"verbatim must be at most {FeedbackLimits.MaxVerbatimLength} characters.")
-            .Must(FeedbackLimits.IsCleanText)
+            .Must(text => Violations.IsCleanText(text, refuseReplacement: true))
             .WithMessage("verbatim must be valid UTF-8 text without control characters (tabs and line breaks are fine).");
 
         RuleFor(r => r.Audience)

@@ -10,11 +10,9 @@ using CxMesh.Feedback.Domain;
 using CxMesh.Feedback.V1;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Validation;
-using FluentValidation.Results;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
-using ValidationException = FluentValidation.ValidationException;
 
 namespace CxMesh.Feedback.UseCases;
 
@@ -45,7 +43,7 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
         {
             throw new FieldViolationException("options", "the first message must carry the import options.");
         }
-        var options = Check(requests.Current.Options);
+        var options = Checked(requests.Current.Options);
 
         // The request stream is pumped into a pipe that CsvHelper reads as a stream.
         // The pipe holds at most 64 KiB the reader has not taken, and no record passes the pump larger than its
@@ -215,12 +213,12 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
     }
 
     /// <summary>The options must work before a row is read: every problem named at once.</summary>
-    private static CsvImportOptions Check(CsvImportOptions options)
+    private static CsvImportOptions Checked(CsvImportOptions options)
     {
-        var problems = new List<ValidationFailure>();
+        var check = new Violations();
         if (options.SourceSystem.Length is 0 or > FeedbackLimits.MaxIdLength || !Identifiers.Token().IsMatch(options.SourceSystem))
         {
-            problems.Add(new("options.source_system", "options.source_system is required: 1-128 characters of letters, digits and . _ : - naming the exporting system."));
+            check.Add("options.source_system", "options.source_system is required: 1-128 characters of letters, digits and . _ : - naming the exporting system.");
         }
         foreach (var (field, column) in options.Columns)
         {
@@ -229,23 +227,23 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
                 || field.StartsWith("segment:", StringComparison.Ordinal) && Identifiers.Key().IsMatch(field["segment:".Length..]);
             if (!known)
             {
-                problems.Add(new($"options.columns[{field}]", $"'{field}' is not a field: use one of {string.Join(", ", PlainFields)}, rating:<question id> or segment:<attribute>."));
+                check.Add($"options.columns[{field}]", $"'{field}' is not a field: use one of {string.Join(", ", PlainFields)}, rating:<question id> or segment:<attribute>.");
             }
-            if (column.Trim().Length is 0 or > 200) problems.Add(new($"options.columns[{field}]", "the column header must be 1-200 characters."));
+            if (column.Trim().Length is 0 or > 200) check.Add($"options.columns[{field}]", "the column header must be 1-200 characters.");
         }
         if (options.Delimiter is not ("" or "," or ";" or "|" or "\t"))
         {
-            problems.Add(new("options.delimiter", "options.delimiter must be ',', ';', '|' or a tab."));
+            check.Add("options.delimiter", "options.delimiter must be ',', ';', '|' or a tab.");
         }
         if (options.DefaultChannel != Channel.Unspecified && !System.Enum.IsDefined(options.DefaultChannel))
         {
-            problems.Add(new("options.default_channel", "options.default_channel is not a known channel."));
+            check.Add("options.default_channel", "options.default_channel is not a known channel.");
         }
         if (options.TimeZone.Length > 0 && !TimeZoneInfo.TryFindSystemTimeZoneById(options.TimeZone, out _))
         {
-            problems.Add(new("options.time_zone", $"options.time_zone '{options.TimeZone}' is not an IANA time zone (like Europe/Berlin or Asia/Shanghai)."));
+            check.Add("options.time_zone", $"options.time_zone '{options.TimeZone}' is not an IANA time zone (like Europe/Berlin or Asia/Shanghai).");
         }
-        if (problems.Count > 0) throw new ValidationException(problems);
+        check.ThrowIfAny();
         return options;
     }
 
@@ -256,7 +254,7 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
     private static Columns Resolve(CsvImportOptions options, string[] header)
     {
         int Find(string name) => Array.FindIndex(header, h => string.Equals(h.Trim(), name.Trim(), StringComparison.OrdinalIgnoreCase));
-        var problems = new List<ValidationFailure>();
+        var check = new Violations();
         var fields = new Dictionary<string, (string, int)>();
         var ratings = new List<(string, string, int)>();
         var segment = new List<(string, string, int)>();
@@ -265,7 +263,7 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
             var at = Find(column);
             if (at < 0)
             {
-                problems.Add(new($"options.columns[{field}]", $"column '{column}' is not in the header (it has: {string.Join(", ", header.Take(50))})."));
+                check.Add($"options.columns[{field}]", $"column '{column}' is not in the header (it has: {string.Join(", ", header.Take(50))}).");
                 continue;
             }
             if (field.StartsWith("rating:", StringComparison.Ordinal)) ratings.Add((field["rating:".Length..], header[at], at));
@@ -276,15 +274,15 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
         {
             if (Find(field) is >= 0 and var at) fields[field] = (header[at], at);
         }
-        if (ratings.Count == 0 && problems.Count == 0)
+        if (ratings.Count == 0 && check.IsEmpty)
         {
-            problems.Add(new("options.columns", "map at least one rating column: rating:<question id> = <column header>."));
+            check.Add("options.columns", "map at least one rating column: rating:<question id> = <column header>.");
         }
         if (options.DefaultChannel == Channel.Unspecified && !fields.ContainsKey("channel"))
         {
-            problems.Add(new("options.default_channel", "options.default_channel is required when the file has no channel column."));
+            check.Add("options.default_channel", "options.default_channel is required when the file has no channel column.");
         }
-        if (problems.Count > 0) throw new ValidationException(problems);
+        check.ThrowIfAny();
         return new Columns(fields, ratings.OrderBy(r => r.Item3).ToList(), segment, header.Length);
     }
 

@@ -125,7 +125,7 @@ public sealed class SubmitFeedback(
             var check = validator.Validate(request);
             if (!check.IsValid)
             {
-                outcomes[i] = IngestOutcome.Rejected(ItemErrors.From(new ValidationException(check.Errors))!);
+                outcomes[i] = IngestOutcome.Rejected(ItemErrors.From(check));
                 return;
             }
             prepared[i] = new ItemToStore(request.IdempotencyKey, Fingerprint(request),

@@ -5,6 +5,7 @@ using CxMesh.Governance.V1;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Clients;
 using CxMesh.Platform.Errors;
+using CxMesh.Platform.Validation;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using ScoringApi = CxMesh.Scoring.V1;
@@ -30,6 +31,9 @@ public sealed partial class GovernanceGrpcService(
     private const string Internal = $"{Roles.Admin},{Roles.Analyst},{Roles.JourneyOwner},{Roles.App}";
     private const string Readers = $"{Roles.Admin},{Roles.Analyst},{Roles.JourneyOwner}";
     private const string Actors = $"{Roles.Admin},{Roles.JourneyOwner}";
+
+    /// <summary>Governance requests are read field by field, failing at the first problem (see <see cref="Violations.FailFast"/>).</summary>
+    private static readonly Violations Check = Violations.FailFast;
 
     private static string Actor(ServerCallContext context) => context.GetHttpContext().User.Identity?.Name ?? "unknown";
 

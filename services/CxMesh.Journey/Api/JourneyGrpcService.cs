@@ -30,6 +30,9 @@ public sealed class JourneyGrpcService(
     private const string Writers = $"{Roles.Admin},{Roles.JourneyOwner}";
     private const string Readers = $"{Roles.Admin},{Roles.Analyst},{Roles.JourneyOwner},{Roles.App}";
 
+    /// <summary>Single fields are read through the platform's parsers, failing at the first problem.</summary>
+    private static readonly Violations Check = Violations.FailFast;
+
     /// <summary>
     /// A journey-owner (without admin) changes only journeys they sponsor, own or own a touchpoint of, as governance
     /// records them (read over gRPC); a new journey needs its owners assigned first.
@@ -51,7 +54,9 @@ public sealed class JourneyGrpcService(
     [Authorize(Roles = Writers)]
     public override async Task<CreateJourneyDefinitionResponse> CreateJourneyDefinition(CreateJourneyDefinitionRequest request, ServerCallContext context)
     {
-        await createValidator.ValidateAndThrowAsync(request, context.CancellationToken);
+        var check = new Violations();
+        check.Add(await createValidator.ValidateAsync(request, context.CancellationToken));
+        check.ThrowIfAny();
         await RequireOwnJourneyAsync(request.Definition.Key, context);
         return new CreateJourneyDefinitionResponse { Definition = await definitions.CreateAsync(request.Definition, context.CancellationToken) };
     }
@@ -59,7 +64,7 @@ public sealed class JourneyGrpcService(
     [Authorize(Roles = Readers)]
     public override async Task<GetJourneyDefinitionResponse> GetJourneyDefinition(GetJourneyDefinitionRequest request, ServerCallContext context)
     {
-        RequireKey(request.Key, "key");
+        Check.Key(request.Key, "key");
         if (request.Version < 0) throw new FieldViolationException("version", "version must not be negative (0 means the current one).");
         var definition = await definitions.GetAsync(request.Key, request.Version, context.CancellationToken)
             ?? throw new NotFoundException("journey", request.Version == 0 ? request.Key : $"{request.Key}@{request.Version}");
@@ -95,7 +100,9 @@ public sealed class JourneyGrpcService(
     [Authorize(Roles = Writers)]
     public override async Task<UpdateJourneyDefinitionResponse> UpdateJourneyDefinition(UpdateJourneyDefinitionRequest request, ServerCallContext context)
     {
-        await updateValidator.ValidateAndThrowAsync(request, context.CancellationToken);
+        var check = new Violations();
+        check.Add(await updateValidator.ValidateAsync(request, context.CancellationToken));
+        check.ThrowIfAny();
         await RequireOwnJourneyAsync(request.Definition.Key, context);
         return new UpdateJourneyDefinitionResponse
         {
@@ -106,7 +113,7 @@ public sealed class JourneyGrpcService(
     [Authorize(Roles = Writers)]
     public override async Task<ArchiveJourneyDefinitionResponse> ArchiveJourneyDefinition(ArchiveJourneyDefinitionRequest request, ServerCallContext context)
     {
-        RequireKey(request.Key, "key");
+        Check.Key(request.Key, "key");
         await RequireOwnJourneyAsync(request.Key, context);
         return new ArchiveJourneyDefinitionResponse { Definition = await definitions.ArchiveAsync(request.Key, context.CancellationToken) };
     }
@@ -175,7 +182,7 @@ public sealed class JourneyGrpcService(
         {
             throw new FieldViolationException("customer_id", "customer_id is required: 1-128 characters of letters, digits and . _ : -");
         }
-        if (request.JourneyKey.Length > 0) RequireKey(request.JourneyKey, "journey_key");
+        if (request.JourneyKey.Length > 0) Check.Key(request.JourneyKey, "journey_key");
         if (request.MaxInstances is < 0 or > 100) throw new FieldViolationException("max_instances", "max_instances must be 0 to 100.");
 
         var (instances, timelines) = await reads.CustomerJourneysAsync(request.CustomerId,
@@ -217,7 +224,7 @@ public sealed class JourneyGrpcService(
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.JourneyOwner}")]
     public override async Task<GetFunnelResponse> GetFunnel(GetFunnelRequest request, ServerCallContext context)
     {
-        RequireKey(request.JourneyKey, "journey_key");
+        Check.Key(request.JourneyKey, "journey_key");
         var (start, end) = Window(request.StartDate, request.EndDate, request.Segment);
 
         var (definition, sums) = await reads.FunnelAsync(request.JourneyKey, request.Segment, start, end, context.CancellationToken)
@@ -257,7 +264,7 @@ public sealed class JourneyGrpcService(
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.JourneyOwner}")]
     public override async Task<GetRelationshipMetricsResponse> GetRelationshipMetrics(GetRelationshipMetricsRequest request, ServerCallContext context)
     {
-        RequireKey(request.JourneyKey, "journey_key");
+        Check.Key(request.JourneyKey, "journey_key");
         var (start, end) = Window(request.StartDate, request.EndDate, request.Segment);
         var definition = await definitions.GetAsync(request.JourneyKey, 0, context.CancellationToken)
             ?? throw new NotFoundException("journey", request.JourneyKey);
@@ -294,8 +301,8 @@ public sealed class JourneyGrpcService(
     private (DateOnly Start, DateOnly End) Window(string startDate, string endDate, string segment)
     {
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-        var start = startDate.Length > 0 ? ParseDate(startDate, "start_date") : today.AddDays(-29);
-        var end = endDate.Length > 0 ? ParseDate(endDate, "end_date") : today;
+        var start = startDate.Length > 0 ? Check.Date(startDate, "start_date") : today.AddDays(-29);
+        var end = endDate.Length > 0 ? Check.Date(endDate, "end_date") : today;
         if (end < start) throw new FieldViolationException("end_date", "end_date must not be before start_date.");
         if (end.DayNumber - start.DayNumber >= 366) throw new FieldViolationException("start_date", "the window may span at most 366 days.");
         if (segment.Length > JourneyLimits.MaxAttributeValueLength)
@@ -309,15 +316,5 @@ public sealed class JourneyGrpcService(
         DefinitionStore.ToSpec(await definitions.VersionAsync(key, version, ct) ?? throw new NotFoundException("journey", $"{key}@{version}"));
 
     private static Duration? ToDuration(TimeSpan? t) => t is { } value ? Duration.FromTimeSpan(value) : null;
-
-    private static void RequireKey(string key, string field)
-    {
-        if (!Identifiers.Key().IsMatch(key)) throw new FieldViolationException(field, $"{field} is required: 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
-    }
-
-    private static DateOnly ParseDate(string value, string field) =>
-        DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date)
-            ? date
-            : throw new FieldViolationException(field, $"{field} must be a date (yyyy-MM-dd).");
 
 }

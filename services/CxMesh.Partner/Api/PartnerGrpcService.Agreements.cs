@@ -5,8 +5,6 @@ using CxMesh.Partner.V1;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Validation;
-using FluentValidation;
-using FluentValidation.Results;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 
@@ -21,40 +19,40 @@ public sealed partial class PartnerGrpcService
     public override async Task<ProposeAgreementResponse> ProposeAgreement(ProposeAgreementRequest request, ServerCallContext context)
     {
         var a = request.Agreement ?? throw new FieldViolationException("agreement", "agreement is required.");
-        var problems = new List<ValidationFailure>();
+        var check = new Violations();
         Guid agreementId = Guid.CreateVersion7();
-        if (a.AgreementId.Length > 0 && !Guid.TryParse(a.AgreementId, out agreementId)) problems.Add(new("agreement.agreement_id", "agreement.agreement_id must be an agreement id (a UUID) or empty."));
-        if (!Identifiers.Key().IsMatch(a.PartnerId)) problems.Add(new("agreement.partner_id", "agreement.partner_id is required."));
-        if (a.Scope.Count is 0 or > 200) problems.Add(new("agreement.scope", "agreement.scope must name 1 to 200 products, lots, journeys or touchpoints."));
+        if (a.AgreementId.Length > 0 && !Guid.TryParse(a.AgreementId, out agreementId)) check.Add("agreement.agreement_id", "agreement.agreement_id must be an agreement id (a UUID) or empty.");
+        if (!Identifiers.Key().IsMatch(a.PartnerId)) check.Add("agreement.partner_id", "agreement.partner_id is required.");
+        if (a.Scope.Count is 0 or > 200) check.Add("agreement.scope", "agreement.scope must name 1 to 200 products, lots, journeys or touchpoints.");
         for (var i = 0; i < a.Scope.Count; i++)
         {
-            if (MappingName(a.Scope[i].Kind) is null || !Identifiers.IsToken(a.Scope[i].Value)) problems.Add(new($"agreement.scope[{i}]", "each scope entry needs a kind and a value."));
+            if (MappingName(a.Scope[i].Kind) is null || !Identifiers.IsToken(a.Scope[i].Value)) check.Add($"agreement.scope[{i}]", "each scope entry needs a kind and a value.");
         }
-        if (a.Fields.Count == 0 || a.Fields.Any(f => f == SharedField.Unspecified || !System.Enum.IsDefined(f))) problems.Add(new("agreement.fields", "agreement.fields must name at least one field to share."));
-        if (a.MinGroupSize is 1 or < 0 or > 1000) problems.Add(new("agreement.min_group_size", "agreement.min_group_size (k) must be 2 to 1000 (0 means 5): a group of one is one customer."));
+        if (a.Fields.Count == 0 || a.Fields.Any(f => f == SharedField.Unspecified || !System.Enum.IsDefined(f))) check.Add("agreement.fields", "agreement.fields must name at least one field to share.");
+        if (a.MinGroupSize is 1 or < 0 or > 1000) check.Add("agreement.min_group_size", "agreement.min_group_size (k) must be 2 to 1000 (0 means 5): a group of one is one customer.");
         try
         {
             CronExpression.Parse(a.Cadence);
         }
         catch (CronFormatException)
         {
-            problems.Add(new("agreement.cadence", $"agreement.cadence '{a.Cadence}' is not a five-field cron expression (like \"0 6 1 * *\")."));
+            check.Add("agreement.cadence", $"agreement.cadence '{a.Cadence}' is not a five-field cron expression (like \"0 6 1 * *\").");
         }
         catch (ArgumentNullException)
         {
-            problems.Add(new("agreement.cadence", "agreement.cadence is required."));
+            check.Add("agreement.cadence", "agreement.cadence is required.");
         }
-        if (a.RetentionDays is < 1 or > 3650) problems.Add(new("agreement.retention_days", "agreement.retention_days must be 1 to 3650."));
+        if (a.RetentionDays is < 1 or > 3650) check.Add("agreement.retention_days", "agreement.retention_days must be 1 to 3650.");
         DateOnly? expiresOn = null;
         if (a.ExpiresOn.Length > 0)
         {
             expiresOn = ParseDate(a.ExpiresOn);
             if (expiresOn is null || expiresOn < DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime))
             {
-                problems.Add(new("agreement.expires_on", "agreement.expires_on must be a date (yyyy-MM-dd), not in the past."));
+                check.Add("agreement.expires_on", "agreement.expires_on must be a date (yyyy-MM-dd), not in the past.");
             }
         }
-        if (problems.Count > 0) throw new ValidationException(problems);
+        check.ThrowIfAny();
 
         var created = await partners.ProposeAsync(new AgreementRow
         {
@@ -96,18 +94,18 @@ public sealed partial class PartnerGrpcService
     {
         var ct = context.CancellationToken;
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-        var problems = new List<ValidationFailure>();
+        var check = new Violations();
         var start = ParseDate(request.StartDate);
         var end = ParseDate(request.EndDate);
-        if (start is null) problems.Add(new("start_date", "start_date must be a date (yyyy-MM-dd)."));
-        if (end is null) problems.Add(new("end_date", "end_date must be a date (yyyy-MM-dd)."));
+        if (start is null) check.Add("start_date", "start_date must be a date (yyyy-MM-dd).");
+        if (end is null) check.Add("end_date", "end_date must be a date (yyyy-MM-dd).");
         if (start is { } s0 && end is { } e0)
         {
-            if (e0 < s0) problems.Add(new("end_date", "end_date must not be before start_date."));
-            if (e0.DayNumber - s0.DayNumber >= MaxDays) problems.Add(new("end_date", $"a report covers at most {MaxDays} days."));
-            if (e0 > today) problems.Add(new("end_date", "end_date is in the future."));
+            if (e0 < s0) check.Add("end_date", "end_date must not be before start_date.");
+            if (e0.DayNumber - s0.DayNumber >= MaxDays) check.Add("end_date", $"a report covers at most {MaxDays} days.");
+            if (e0 > today) check.Add("end_date", "end_date is in the future.");
         }
-        if (problems.Count > 0) throw new ValidationException(problems);
+        check.ThrowIfAny();
 
         return new PublishReportResponse { Report = await publisher.PublishAsync(request.PartnerId, start!.Value, end!.Value, ct) };
     }

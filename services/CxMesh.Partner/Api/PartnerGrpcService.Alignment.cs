@@ -5,8 +5,6 @@ using CxMesh.Partner.V1;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Validation;
-using FluentValidation;
-using FluentValidation.Results;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
@@ -22,18 +20,18 @@ public sealed partial class PartnerGrpcService
     [Authorize(Roles = Roles.Admin)]
     public override async Task<PublishQuestionnaireResponse> PublishQuestionnaire(PublishQuestionnaireRequest request, ServerCallContext context)
     {
-        var problems = new List<ValidationFailure>();
-        if (request.Questions.Count is 0 or > 50) problems.Add(new("questions", "questions must hold 1 to 50 questions."));
+        var check = new Violations();
+        if (request.Questions.Count is 0 or > 50) check.Add("questions", "questions must hold 1 to 50 questions.");
         for (var i = 0; i < request.Questions.Count; i++)
         {
             var q = request.Questions[i];
-            if (!Identifiers.Key().IsMatch(q.Key)) problems.Add(new($"questions[{i}].key", "a question's key is 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit."));
-            if (!Identifiers.Key().IsMatch(q.Principle)) problems.Add(new($"questions[{i}].principle", "a question's principle is 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit."));
-            if (q.Text.Trim().Length is 0 or > 500) problems.Add(new($"questions[{i}].text", "a question's text is 1-500 characters."));
-            if (q.Weight is < 0 or > 10) problems.Add(new($"questions[{i}].weight", "a question's weight is 1 to 10 (0 means 1)."));
+            if (!Identifiers.Key().IsMatch(q.Key)) check.Add($"questions[{i}].key", "a question's key is 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
+            if (!Identifiers.Key().IsMatch(q.Principle)) check.Add($"questions[{i}].principle", "a question's principle is 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
+            if (q.Text.Trim().Length is 0 or > 500) check.Add($"questions[{i}].text", "a question's text is 1-500 characters.");
+            if (q.Weight is < 0 or > 10) check.Add($"questions[{i}].weight", "a question's weight is 1 to 10 (0 means 1).");
         }
-        if (request.Questions.Select(q => q.Key).Distinct().Count() != request.Questions.Count) problems.Add(new("questions", "question keys must be unique."));
-        if (problems.Count > 0) throw new ValidationException(problems);
+        if (request.Questions.Select(q => q.Key).Distinct().Count() != request.Questions.Count) check.Add("questions", "question keys must be unique.");
+        check.ThrowIfAny();
         var stored = await alignment.PublishAsync(request.Questions.Select(q => new Domain.AlignmentItem(q.Key, q.Principle, q.Text.Trim(), q.Weight == 0 ? 1 : q.Weight)).ToList(),
             context.CancellationToken);
         return new PublishQuestionnaireResponse { Questionnaire = ToProto(stored) };
@@ -53,10 +51,11 @@ public sealed partial class PartnerGrpcService
         }
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
         var on = request.AssessedOn.Length == 0 ? today : ParseDate(request.AssessedOn);
-        var problems = Domain.AlignmentScore.Problems(questionnaire.Questions, request.Answers).Select(p => new ValidationFailure("answers", p)).ToList();
-        if (on is null || on > today) problems.Add(new("assessed_on", "assessed_on must be a date (yyyy-MM-dd), not in the future."));
-        if (request.Notes.Length > 2000) problems.Add(new("notes", "notes are at most 2000 characters."));
-        if (problems.Count > 0) throw new ValidationException(problems);
+        var check = new Violations();
+        foreach (var problem in Domain.AlignmentScore.Problems(questionnaire.Questions, request.Answers)) check.Add("answers", problem);
+        if (on is null || on > today) check.Add("assessed_on", "assessed_on must be a date (yyyy-MM-dd), not in the future.");
+        if (request.Notes.Length > 2000) check.Add("notes", "notes are at most 2000 characters.");
+        check.ThrowIfAny();
         var (score, byPrinciple) = Domain.AlignmentScore.Of(questionnaire.Questions, request.Answers);
         var stored = await alignment.RecordAsync(new StoredAssessment
         {

@@ -9,8 +9,6 @@ using CxMesh.Partner.V1;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Validation;
-using FluentValidation;
-using FluentValidation.Results;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
@@ -102,25 +100,25 @@ public sealed partial class PartnerGrpcService(
     [Authorize(Roles = Roles.Admin)]
     public override async Task<ReactivatePartnerResponse> ReactivatePartner(ReactivatePartnerRequest request, ServerCallContext context)
     {
-        var problems = new List<ValidationFailure>();
-        if (!Identifiers.Key().IsMatch(request.Id)) problems.Add(new("id", "id must be a partner id: 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit."));
-        if (request.Reason.Trim().Length is 0 or > 2000) problems.Add(new("reason", "reason is required (1-2000 characters): reactivation is audited."));
-        if (problems.Count > 0) throw new ValidationException(problems);
+        var check = new Violations();
+        if (!Identifiers.Key().IsMatch(request.Id)) check.Add("id", "id must be a partner id: 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
+        if (request.Reason.Trim().Length is 0 or > 2000) check.Add("reason", "reason is required (1-2000 characters): reactivation is audited.");
+        check.ThrowIfAny();
         return new() { Partner = ToProto(await managePartners.ReactivateAsync(request.Id, Actor(context), request.Reason.Trim(), context.CancellationToken)) };
     }
 
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst}")]
     public override async Task<ListPartnerResponsesResponse> ListPartnerResponses(ListPartnerResponsesRequest request, ServerCallContext context)
     {
-        var problems = new List<ValidationFailure>();
-        if (request.PartnerId.Length > 0 && !Identifiers.Key().IsMatch(request.PartnerId)) problems.Add(new("partner_id", "partner_id must be a partner id."));
-        if (request.Kind != ResponseKind.Unspecified && ResponseKindName(request.Kind) is null) problems.Add(new("kind", "kind must name a response kind."));
+        var check = new Violations();
+        if (request.PartnerId.Length > 0 && !Identifiers.Key().IsMatch(request.PartnerId)) check.Add("partner_id", "partner_id must be a partner id.");
+        if (request.Kind != ResponseKind.Unspecified && ResponseKindName(request.Kind) is null) check.Add("kind", "kind must name a response kind.");
         if (request.Status.Length > 0 && request.Status is not ("received" or "open" or "in-progress" or "done" or "resolved" or "closed"))
         {
-            problems.Add(new("status", "status must be received, open, in-progress, done, resolved or closed."));
+            check.Add("status", "status must be received, open, in-progress, done, resolved or closed.");
         }
-        if (request.PageSize is < 0 or > 500) problems.Add(new("page_size", "page_size must be 0-500 (0 means 100)."));
-        if (problems.Count > 0) throw new ValidationException(problems);
+        if (request.PageSize is < 0 or > 500) check.Add("page_size", "page_size must be 0-500 (0 means 100).");
+        check.ThrowIfAny();
         var rows = await reports.ResponsesAsync(NullIfEmpty(request.PartnerId), ResponseKindName(request.Kind), NullIfEmpty(request.Status),
             request.PageSize == 0 ? 100 : request.PageSize, context.CancellationToken);
         return new ListPartnerResponsesResponse { Responses = { rows.Select(ToProto) } };
@@ -155,19 +153,19 @@ public sealed partial class PartnerGrpcService(
     private async Task<PartnerRow> CheckedAsync(V1.Partner? partner, CancellationToken ct)
     {
         if (partner is null) throw new FieldViolationException("partner", "partner is required.");
-        var problems = new List<ValidationFailure>();
-        if (!Identifiers.Key().IsMatch(partner.Id)) problems.Add(new("partner.id", "partner.id must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit."));
-        if (partner.Name.Trim().Length is 0 or > 200) problems.Add(new("partner.name", "partner.name is required, at most 200 characters."));
-        if (partner.Kind == PartnerKind.Unspecified || !System.Enum.IsDefined(partner.Kind)) problems.Add(new("partner.kind", "partner.kind is required."));
-        if (partner.Contacts.Count > 20) problems.Add(new("partner.contacts", "partner.contacts may hold at most 20 contacts."));
+        var check = new Violations();
+        if (!Identifiers.Key().IsMatch(partner.Id)) check.Add("partner.id", "partner.id must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
+        if (partner.Name.Trim().Length is 0 or > 200) check.Add("partner.name", "partner.name is required, at most 200 characters.");
+        if (partner.Kind == PartnerKind.Unspecified || !System.Enum.IsDefined(partner.Kind)) check.Add("partner.kind", "partner.kind is required.");
+        if (partner.Contacts.Count > 20) check.Add("partner.contacts", "partner.contacts may hold at most 20 contacts.");
         for (var i = 0; i < partner.Contacts.Count; i++)
         {
             var c = partner.Contacts[i];
-            if (c.Name.Length is 0 or > 200) problems.Add(new($"partner.contacts[{i}].name", "a contact's name is required, at most 200 characters."));
-            if (c.Email.Length > 0 && (c.Email.Length > 254 || !c.Email.Contains('@'))) problems.Add(new($"partner.contacts[{i}].email", "a contact's email must be an email address."));
+            if (c.Name.Length is 0 or > 200) check.Add($"partner.contacts[{i}].name", "a contact's name is required, at most 200 characters.");
+            if (c.Email.Length > 0 && (c.Email.Length > 254 || !c.Email.Contains('@'))) check.Add($"partner.contacts[{i}].email", "a contact's email must be an email address.");
         }
-        if (partner.WebhookUrl.Length > 0 && await WebhookProblemAsync(partner.WebhookUrl, ct) is { } problem) problems.Add(new("partner.webhook_url", problem));
-        if (problems.Count > 0) throw new ValidationException(problems);
+        if (partner.WebhookUrl.Length > 0 && await WebhookProblemAsync(partner.WebhookUrl, ct) is { } problem) check.Add("partner.webhook_url", problem);
+        check.ThrowIfAny();
         return new PartnerRow
         {
             Id = partner.Id,
@@ -207,11 +205,11 @@ public sealed partial class PartnerGrpcService(
     public override async Task<AddMappingResponse> AddMapping(AddMappingRequest request, ServerCallContext context)
     {
         var m = request.Mapping ?? throw new FieldViolationException("mapping", "mapping is required.");
-        var problems = new List<ValidationFailure>();
-        if (!Identifiers.Key().IsMatch(m.PartnerId)) problems.Add(new("mapping.partner_id", "mapping.partner_id is required."));
-        if (MappingName(m.Kind) is null) problems.Add(new("mapping.kind", "mapping.kind must be product, lot, journey or touchpoint."));
-        if (!Identifiers.IsToken(m.Value)) problems.Add(new("mapping.value", "mapping.value is required: 1-128 characters of letters, digits and . _ : -"));
-        if (problems.Count > 0) throw new ValidationException(problems);
+        var check = new Violations();
+        if (!Identifiers.Key().IsMatch(m.PartnerId)) check.Add("mapping.partner_id", "mapping.partner_id is required.");
+        if (MappingName(m.Kind) is null) check.Add("mapping.kind", "mapping.kind must be product, lot, journey or touchpoint.");
+        if (!Identifiers.IsToken(m.Value)) check.Add("mapping.value", "mapping.value is required: 1-128 characters of letters, digits and . _ : -");
+        check.ThrowIfAny();
         await managePartners.AddMappingAsync(new MappingRow(m.PartnerId, MappingName(m.Kind)!, m.Value), context.CancellationToken);
         return new AddMappingResponse { Mapping = m };
     }

@@ -5,8 +5,7 @@ using CxMesh.Partner.V1;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
-using FluentValidation;
-using FluentValidation.Results;
+using CxMesh.Platform.Validation;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
 using static CxMesh.Platform.Validation.Identifiers;
@@ -23,7 +22,7 @@ public sealed class SubmitResponse([FromKeyedServices(PartnerModule.Name)] Servi
     public async Task<Guid> SubmitAsync(string partnerId, Guid reportId, SubmitResponseRequest request, CancellationToken ct)
     {
         var update = request.ResponseId.Length > 0;
-        var problems = new List<ValidationFailure>();
+        var check = new Violations();
         Guid? feedbackId = null;
         DateOnly? due = null;
         var kind = request.Kind switch
@@ -33,29 +32,29 @@ public sealed class SubmitResponse([FromKeyedServices(PartnerModule.Name)] Servi
             ResponseKind.Commitment => "commitment",
             _ => null,
         };
-        if (kind is null) problems.Add(new("kind", "kind must be an acknowledgement, a dispute or a commitment."));
-        if (request.Text.Length > 2000) problems.Add(new("text", "text is at most 2000 characters."));
+        if (kind is null) check.Add("kind", "kind must be an acknowledgement, a dispute or a commitment.");
+        if (request.Text.Length > 2000) check.Add("text", "text is at most 2000 characters.");
         if (update)
         {
-            if (kind != "commitment") problems.Add(new("kind", "only commitments are updated."));
-            if (!Guid.TryParse(request.ResponseId, out _)) problems.Add(new("response_id", "response_id must be a response id (a UUID)."));
-            if (request.Status is not ("open" or "in-progress" or "done")) problems.Add(new("status", "status must be open, in-progress or done."));
+            if (kind != "commitment") check.Add("kind", "only commitments are updated.");
+            if (!Guid.TryParse(request.ResponseId, out _)) check.Add("response_id", "response_id must be a response id (a UUID).");
+            if (request.Status is not ("open" or "in-progress" or "done")) check.Add("status", "status must be open, in-progress or done.");
         }
         else if (kind == "dispute")
         {
-            if (request.Text.Trim().Length == 0) problems.Add(new("text", "a dispute needs a reason."));
-            if (!Guid.TryParse(request.FeedbackId, out var f)) problems.Add(new("feedback_id", "a dispute names the feedback item (its id)."));
+            if (request.Text.Trim().Length == 0) check.Add("text", "a dispute needs a reason.");
+            if (!Guid.TryParse(request.FeedbackId, out var f)) check.Add("feedback_id", "a dispute names the feedback item (its id).");
             else if (!await reports.ItemInReportAsync(reportId, f, ct)) throw new NotFoundException("feedback item", request.FeedbackId);
             else feedbackId = f;
         }
         else if (kind == "commitment")
         {
-            if (request.Text.Trim().Length == 0) problems.Add(new("text", "a commitment describes the action."));
-            if (request.Owner.Trim().Length is 0 or > 200) problems.Add(new("owner", "a commitment has an owner at the partner (at most 200 characters)."));
+            if (request.Text.Trim().Length == 0) check.Add("text", "a commitment describes the action.");
+            if (request.Owner.Trim().Length is 0 or > 200) check.Add("owner", "a commitment has an owner at the partner (at most 200 characters).");
             due = ParseDate(request.DueDate);
-            if (due is null || due < DateOnly.FromDateTime(database.Clock.GetUtcNow().UtcDateTime)) problems.Add(new("due_date", "due_date must be a date (yyyy-MM-dd), not in the past."));
+            if (due is null || due < DateOnly.FromDateTime(database.Clock.GetUtcNow().UtcDateTime)) check.Add("due_date", "due_date must be a date (yyyy-MM-dd), not in the past.");
         }
-        if (problems.Count > 0) throw new ValidationException(problems);
+        check.ThrowIfAny();
 
         var responseId = update ? Guid.Parse(request.ResponseId) : Guid.CreateVersion7();
         var status = kind switch { "commitment" => update ? request.Status : "open", "dispute" => "open", _ => "received" };

@@ -10,6 +10,10 @@ namespace CxMesh.Platform.Errors;
 /// </summary>
 public static class ItemErrors
 {
+    /// <summary>The first problem a batch item's validator found (the item's INVALID_ARGUMENT).</summary>
+    public static ItemError From(FluentValidation.Results.ValidationResult result) =>
+        From(new FluentValidation.ValidationException(result.Errors))!;
+
     public static ItemError? From(Exception ex)
     {
         var status = ErrorMappingInterceptor.ToStatus(ex, callCancelled: false);

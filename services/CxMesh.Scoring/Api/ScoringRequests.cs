@@ -4,30 +4,16 @@ using CxMesh.Platform.Validation;
 using CxMesh.Scoring.Data;
 using CxMesh.Scoring.Domain;
 using CxMesh.Scoring.V1;
-using FluentValidation;
-using FluentValidation.Results;
 
 namespace CxMesh.Scoring.Api;
 
 /// <summary>
-/// The checks every scoring request shares (scope, window, metric), collecting every problem with the field it is
-/// in, so that one INVALID_ARGUMENT names them all.
+/// The checks every scoring request shares (scope, window, metric), added to the platform's <see cref="Violations"/>:
+/// every problem is collected with the field it is in, so that one INVALID_ARGUMENT names them all.
 /// </summary>
-public sealed partial class ScoringRequests(DateOnly today, int retentionDays)
+public sealed partial class ScoringRequests(DateOnly today, int retentionDays) : Violations
 {
     public const int MaxValueLength = 256;
-    private readonly List<ValidationFailure> _problems = [];
-
-
-    public void Check(bool ok, string field, string message)
-    {
-        if (!ok) _problems.Add(new ValidationFailure(field, message));
-    }
-
-    public void ThrowIfAny()
-    {
-        if (_problems.Count > 0) throw new ValidationException(_problems);
-    }
 
     public ScoreScope Scope(Scope? scope, string field, int maxParts = ScoreScope.MaxParts)
     {
