@@ -69,7 +69,7 @@ internal static class DemoData
             {
                 IdempotencyKey = $"demo-v3-{anchor:yyyyMMdd}-{i:D5}", // v3: with customers, products, lots, touchpoints and CSAT
                 Channel = channel,
-                JourneyId = random.NextDouble() < 0.9 ? journey : "",
+                Journey = random.NextDouble() < 0.9 ? journey : "",
                 Ratings = { new Rating { QuestionId = "nps", Value = rating } },
                 Verbatim = said[random.Next(said.Length)],
                 CustomerId = $"demo-customer-{random.Next(1, 3001):D4}",

@@ -91,7 +91,7 @@ seed.SetAction((result, ct) => Run(async () =>
             stored += responses.Count(r => !r.Replayed);
             alreadyStored += responses.Count(r => r.Replayed);
             // The case study's story: a late delivery told by a detractor.
-            review ??= responses.Select(r => r.Item).FirstOrDefault(i => i.JourneyId == "delivery" && i.CustomerId.Length > 0
+            review ??= responses.Select(r => r.Item).FirstOrDefault(i => i.Journey == "delivery" && i.CustomerId.Length > 0
                 && i.Ratings.Any(r => r.QuestionId == "nps" && r.Value <= 4) && i.RedactedVerbatim.Contains("late", StringComparison.Ordinal))?.Id;
             task.Increment(chunk.Length);
         }
@@ -172,7 +172,7 @@ submit.SetAction((result, ct) => Run(async () =>
     {
         IdempotencyKey = result.GetValue(key) ?? $"cli-{Guid.NewGuid():N}",
         Channel = ParseChannel(result.GetValue(channel)!),
-        JourneyId = result.GetValue(journey) ?? "",
+        Journey = result.GetValue(journey) ?? "",
         Verbatim = result.GetValue(verbatim) ?? "",
         Ratings = { new Rating { QuestionId = "nps", Value = result.GetValue(nps) } },
     };

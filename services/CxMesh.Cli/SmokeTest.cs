@@ -58,7 +58,7 @@ public sealed class SmokeTest(Func<string, GrpcChannel> channelFor, TextWriter o
         {
             IdempotencyKey = $"smoke-feedback-{run}",
             Channel = Channel.Survey,
-            JourneyId = JourneyKey,
+            Journey = JourneyKey,
             CustomerId = customer,
             Ratings = { new Rating { QuestionId = "nps", Value = 2 } },
             Verbatim = "Smoke test: the page never loaded.",

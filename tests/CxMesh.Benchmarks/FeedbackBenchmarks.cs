@@ -61,7 +61,7 @@ internal static class FeedbackBenchmarks
             {
                 IdempotencyKey = $"bench-{run}-{i}",
                 Channel = i % 3 == 0 ? Channel.Survey : Channel.Review,
-                JourneyId = "coffee",
+                JourneyKey = "coffee",
                 CustomerId = $"{run}-c{i % 50_000}",
                 GivenAt = Timestamp.FromDateTime(now.AddMinutes(-(i % 40_000))),
                 Ratings = { new Rating { QuestionId = "nps", Value = i % 11 } },

@@ -37,7 +37,7 @@ internal static partial class ScoringBenchmarks
                 OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow),
                 FeedbackId = Guid.NewGuid().ToString(),
                 Channel = Channel.Survey,
-                JourneyId = "coffee",
+                JourneyKey = "coffee",
                 GivenAt = Timestamp.FromDateTime(DateTime.UtcNow.AddHours(-i % 100)),
                 Ratings = { new RatingValue { QuestionId = "nps", Metric = Metric.Nps, Value = i % 11, ScaleMin = 0, ScaleMax = 10 } },
             };
@@ -129,7 +129,7 @@ internal static partial class ScoringBenchmarks
         {
             IdempotencyKey = key,
             Channel = Channel.Survey,
-            JourneyId = journey,
+            JourneyKey = journey,
             CustomerId = $"c-{key}",
             Ratings = { new Rating { QuestionId = "nps", Value = rating } },
             Links = new Links { TouchpointKey = "delivered", ProductId = "sku-1" },

@@ -11,7 +11,7 @@ public sealed class DuplicateVoiceTests(HostFixture fixture) : IClassFixture<Hos
         IdempotencyKey = $"dup-{Guid.NewGuid():N}",
         Channel = channel,
         CustomerId = customer,
-        JourneyId = "dup-journey",
+        JourneyKey = "dup-journey",
         Ratings = { new Rating { QuestionId = "nps", Value = nps } },
         Verbatim = text,
     };
@@ -34,7 +34,7 @@ public sealed class DuplicateVoiceTests(HostFixture fixture) : IClassFixture<Hos
         Assert.Equal(2, (await app.ScoreAsync("dup-journey")).N);
 
         var analyst = fixture.Host.Client<FeedbackService.FeedbackServiceClient>("analyst");
-        var duplicates = await analyst.ListFeedbackAsync(new ListFeedbackRequest { JourneyId = "dup-journey", Duplicate = true });
+        var duplicates = await analyst.ListFeedbackAsync(new ListFeedbackRequest { JourneyKey = "dup-journey", Duplicate = true });
         Assert.Equal(syndicated.Id, Assert.Single(duplicates.Items).Id);
     }
 }

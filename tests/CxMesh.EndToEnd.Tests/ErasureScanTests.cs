@@ -91,7 +91,7 @@ public sealed class ErasureScanTests(HostFixture fixture) : IClassFixture<HostFi
         {
             IdempotencyKey = key,
             Channel = Channel.Review,
-            JourneyId = journey,
+            JourneyKey = journey,
             CustomerId = who,
             Ratings = { new Rating { QuestionId = "nps", Value = nps } },
             Verbatim = verbatim,
@@ -177,7 +177,7 @@ public sealed class ErasureScanTests(HostFixture fixture) : IClassFixture<HostFi
         {
             IdempotencyKey = $"{customer}-{key}",
             Channel = Channel.Complaint,
-            JourneyId = journey,
+            JourneyKey = journey,
             CustomerId = customer,
             Ratings = { new Rating { QuestionId = "nps", Value = 2 } },
             Verbatim = verbatim,
@@ -201,7 +201,7 @@ public sealed class ErasureScanTests(HostFixture fixture) : IClassFixture<HostFi
 
         // The detractor alert of the first item quotes the new text too (feedback.redacted reaches scoring).
         var scoring = host.Client<Scoring.V1.ScoringService.ScoringServiceClient>();
-        await Eventually.Until(async () => (await scoring.ListAlertsAsync(new Scoring.V1.ListAlertsRequest { JourneyId = journey, PageSize = 200 })).Alerts
+        await Eventually.Until(async () => (await scoring.ListAlertsAsync(new Scoring.V1.ListAlertsRequest { JourneyKey = journey, PageSize = 200 })).Alerts
             .Where(a => a.FeedbackId == first.Id).Select(a => a.RedactedVerbatim).FirstOrDefault(),
             v => v == "[name] here: my grinder broke after a week.", because: "feedback.redacted reaches scoring's alerts");
     }

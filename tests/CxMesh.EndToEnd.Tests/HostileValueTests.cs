@@ -15,7 +15,7 @@ public sealed class HostileValueTests(HostFixture fixture) : IClassFixture<HostF
     {
         IdempotencyKey = key,
         Channel = Channel.Survey,
-        JourneyId = "hostile",
+        JourneyKey = "hostile",
         Ratings = { new Rating { QuestionId = "nps", Value = 8 } },
         Links = new Links { Segment = { ["plan"] = segment } },
     };

@@ -25,13 +25,14 @@ public sealed class JsonOverHttpTests(HostFixture fixture) : IClassFixture<HostF
         {
             idempotencyKey = "json-0001",
             channel = "CHANNEL_WEB",
-            journeyId = "json-journey",
+            journeyId = "json-journey", // the deprecated name: JSON clients from before the rename keep working
             ratings = new[] { new { questionId = "nps", value = 10 } },
         });
         Assert.Equal(HttpStatusCode.OK, submit.StatusCode);
         var item = (await submit.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("item");
         var id = item.GetProperty("id").GetString();
         Assert.Equal("CHANNEL_WEB", item.GetProperty("channel").GetString());
+        Assert.Equal(("json-journey", "json-journey"), (item.GetProperty("journeyKey").GetString(), item.GetProperty("journeyId").GetString()));
 
         var get = await app.GetFromJsonAsync<JsonElement>($"/v1/feedback/{id}");
         Assert.Equal(id, get.GetProperty("item").GetProperty("id").GetString());

@@ -15,7 +15,7 @@ internal sealed class Scenario(CxMeshTestHost host)
     {
         IdempotencyKey = key ?? $"e2e-{Guid.NewGuid():N}",
         Channel = Channel.Survey,
-        JourneyId = journey ?? "",
+        JourneyKey = journey ?? "",
         Ratings = { new Rating { QuestionId = "nps", Value = rating } },
     };
 

@@ -15,7 +15,7 @@ public sealed class BatchTests(HostFixture fixture) : IClassFixture<HostFixture>
     {
         IdempotencyKey = key,
         Channel = Channel.Review,
-        JourneyId = "batch-journey",
+        JourneyKey = "batch-journey",
         Ratings = { new Rating { QuestionId = "nps", Value = rating } },
         Verbatim = verbatim ?? "",
     };
@@ -74,7 +74,7 @@ public sealed class BatchTests(HostFixture fixture) : IClassFixture<HostFixture>
     {
         var items = Enumerable.Range(0, 1_234)
             .Select(i => i % 7 == 3 ? Item($"chunky-{i:D5}", 42) : Item($"chunky-{i:D5}", i % 11, i % 2 == 0 ? $"Item {i}: the crema was thin" : null))
-            .Select(r => { r.JourneyId = "chunky"; return r; })
+            .Select(r => { r.JourneyKey = "chunky"; return r; })
             .ToList();
         var response = await SendAsync(items);
 
@@ -101,7 +101,7 @@ public sealed class BatchTests(HostFixture fixture) : IClassFixture<HostFixture>
             var item = Item(key, 4, text);
             item.Channel = channel;
             item.CustomerId = "batch-customer-7";
-            item.JourneyId = "in-batch";
+            item.JourneyKey = "in-batch";
             item.Source = new Source { System = "shop-export", ExternalId = externalId };
             return item;
         }
@@ -131,7 +131,7 @@ public sealed class BatchTests(HostFixture fixture) : IClassFixture<HostFixture>
         {
             var item = Item($"race-{run}-{i:D5}", i % 11);
             item.Source = new Source { System = "race-export", ExternalId = $"row-{i}" };
-            item.JourneyId = "race";
+            item.JourneyKey = "race";
             return item;
         }).ToList();
         var results = await Task.WhenAll(SendAsync(Export("one")), SendAsync(Export("two")));

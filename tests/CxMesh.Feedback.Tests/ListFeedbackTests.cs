@@ -31,7 +31,7 @@ public sealed class ListFeedbackTests(HostFixture fixture) : IAsyncLifetime, ICl
             {
                 IdempotencyKey = $"list-item-{i:D4}",
                 Channel = channel,
-                JourneyId = "list-journey",
+                JourneyKey = "list-journey",
                 Ratings = { new Rating { QuestionId = "nps", Value = nps } },
                 Verbatim = verbatim,
                 Links = new Links { ProductId = product },
@@ -56,7 +56,7 @@ public sealed class ListFeedbackTests(HostFixture fixture) : IAsyncLifetime, ICl
     [Fact]
     public async Task Pages_walk_every_item_once_newest_first()
     {
-        var all = await AllAsync(new ListFeedbackRequest { PageSize = 3, JourneyId = "list-journey" });
+        var all = await AllAsync(new ListFeedbackRequest { PageSize = 3, JourneyKey = "list-journey" });
         Assert.Equal(Items.Length, all.Count);
         Assert.Equal(all.Count, all.Select(i => i.Id).Distinct().Count());
         Assert.Equal(all.OrderByDescending(i => i.ReceivedAt.ToDateTime()).ThenByDescending(i => i.Id).Select(i => i.Id), all.Select(i => i.Id));
@@ -66,17 +66,17 @@ public sealed class ListFeedbackTests(HostFixture fixture) : IAsyncLifetime, ICl
     [Fact]
     public async Task Filters_combine()
     {
-        Assert.Equal(2, (await AllAsync(new ListFeedbackRequest { JourneyId = "list-journey", Channel = Channel.Complaint })).Count);
-        Assert.Equal(3, (await AllAsync(new ListFeedbackRequest { JourneyId = "list-journey", ProductId = "sku-a" })).Count);
-        var detractors = await AllAsync(new ListFeedbackRequest { JourneyId = "list-journey", QuestionId = "nps", MaxRating = 6 });
+        Assert.Equal(2, (await AllAsync(new ListFeedbackRequest { JourneyKey = "list-journey", Channel = Channel.Complaint })).Count);
+        Assert.Equal(3, (await AllAsync(new ListFeedbackRequest { JourneyKey = "list-journey", ProductId = "sku-a" })).Count);
+        var detractors = await AllAsync(new ListFeedbackRequest { JourneyKey = "list-journey", QuestionId = "nps", MaxRating = 6 });
         Assert.Equal(3, detractors.Count);
-        var delivery = await AllAsync(new ListFeedbackRequest { JourneyId = "list-journey", ThemeKey = "delivery" });
+        var delivery = await AllAsync(new ListFeedbackRequest { JourneyKey = "list-journey", ThemeKey = "delivery" });
         Assert.Equal(3, delivery.Count);
-        var negativeDelivery = await AllAsync(new ListFeedbackRequest { JourneyId = "list-journey", ThemeKey = "delivery", Polarity = Polarity.Negative });
+        var negativeDelivery = await AllAsync(new ListFeedbackRequest { JourneyKey = "list-journey", ThemeKey = "delivery", Polarity = Polarity.Negative });
         Assert.Equal(2, negativeDelivery.Count);
-        var text = await AllAsync(new ListFeedbackRequest { JourneyId = "list-journey", TextContains = "BEANS" });
+        var text = await AllAsync(new ListFeedbackRequest { JourneyKey = "list-journey", TextContains = "BEANS" });
         Assert.Single(text);
-        Assert.Empty(await AllAsync(new ListFeedbackRequest { JourneyId = "list-journey", TextContains = "%_" }));
+        Assert.Empty(await AllAsync(new ListFeedbackRequest { JourneyKey = "list-journey", TextContains = "%_" }));
     }
 
     [Fact]

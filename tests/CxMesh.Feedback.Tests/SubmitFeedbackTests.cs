@@ -19,7 +19,7 @@ public sealed class SubmitFeedbackTests(HostFixture fixture) : IClassFixture<Hos
     {
         IdempotencyKey = $"k-{Guid.NewGuid():N}",
         Channel = Channel.Survey,
-        JourneyId = "coffee-subscription",
+        JourneyKey = "coffee-subscription",
         Ratings = { new Rating { QuestionId = "nps", Value = 9 } },
         Verbatim = "Great beans, late delivery.",
     };
@@ -39,7 +39,10 @@ public sealed class SubmitFeedbackTests(HostFixture fixture) : IClassFixture<Hos
         { "short idempotency key", "idempotency_key" },
         { "idempotency key with spaces", "idempotency_key" },
         { "oversized idempotency key", "idempotency_key" },
-        { "journey id with slashes", "journey_id" },
+        { "journey key with slashes", "journey_key" },
+        { "journey key in upper case", "journey_key" },
+        { "deprecated journey id with slashes", "journey_id" },
+        { "journey key and deprecated id disagree", "journey_key" },
         { "given in the future", "given_at" },
         { "given too long ago", "given_at" },
         { "control characters in verbatim", "verbatim" },
@@ -68,7 +71,12 @@ public sealed class SubmitFeedbackTests(HostFixture fixture) : IClassFixture<Hos
             case "short idempotency key": r.IdempotencyKey = "abc"; break;
             case "idempotency key with spaces": r.IdempotencyKey = "not a valid key"; break;
             case "oversized idempotency key": r.IdempotencyKey = new string('k', 129); break;
-            case "journey id with slashes": r.JourneyId = "../../etc"; break;
+            case "journey key with slashes": r.JourneyKey = "../../etc"; break;
+            case "journey key in upper case": r.JourneyKey = "Coffee"; break;
+#pragma warning disable CS0612 // the deprecated field is still read: old clients must keep working
+            case "deprecated journey id with slashes": r.JourneyKey = ""; r.JourneyId = "../../etc"; break;
+            case "journey key and deprecated id disagree": r.JourneyKey = "coffee"; r.JourneyId = "tea"; break;
+#pragma warning restore CS0612
             case "given in the future": r.GivenAt = Timestamp.FromDateTime(DateTime.UtcNow.AddHours(1)); break;
             case "given too long ago": r.GivenAt = Timestamp.FromDateTime(DateTime.UtcNow.AddYears(-2)); break;
             case "control characters in verbatim": r.Verbatim = "great\u0000coffee\u001b[31m"; break;
@@ -110,7 +118,7 @@ public sealed class SubmitFeedbackTests(HostFixture fixture) : IClassFixture<Hos
 
         Assert.False(response.Replayed);
         Assert.Equal(Channel.Survey, response.Item.Channel);
-        Assert.Equal("coffee-subscription", response.Item.JourneyId);
+        Assert.Equal("coffee-subscription", response.Item.JourneyKey);
         Assert.Equal(9, Assert.Single(response.Item.Ratings).Value);
         Assert.Equal("", response.Item.Verbatim); // raw text is for admins only
         Assert.Equal(request.Verbatim, response.Item.RedactedVerbatim);
@@ -118,6 +126,21 @@ public sealed class SubmitFeedbackTests(HostFixture fixture) : IClassFixture<Hos
         var fetched = await _client.GetFeedbackAsync(new GetFeedbackRequest { Id = response.Item.Id });
         Assert.Equal(response.Item, fetched.Item);
         Assert.Equal((before.Items + 1, before.Events + 1), await CountsAsync());
+    }
+
+    [Fact]
+    public async Task An_old_client_sending_the_deprecated_journey_id_is_read_and_answered_in_both_fields()
+    {
+        var request = Valid();
+        request.JourneyKey = "";
+#pragma warning disable CS0612 // what a client built before the rename sends
+        request.JourneyId = "Legacy:Journey-7";
+        var response = await _client.SubmitFeedbackAsync(request);
+        Assert.Equal(("Legacy:Journey-7", "Legacy:Journey-7"), (response.Item.JourneyKey, response.Item.JourneyId));
+#pragma warning restore CS0612
+        var analyst = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.Analyst);
+        var listed = await analyst.ListFeedbackAsync(new ListFeedbackRequest { JourneyKey = "Legacy:Journey-7" });
+        Assert.Equal(response.Item.Id, Assert.Single(listed.Items).Id);
     }
 
     [Fact]

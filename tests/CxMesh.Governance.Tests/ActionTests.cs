@@ -25,7 +25,7 @@ public sealed class ActionTests(HostFixture fixture) : IClassFixture<HostFixture
         Kind = AlertKind.Detractor,
         FeedbackId = Guid.NewGuid().ToString(),
         CustomerId = Unique("customer"),
-        JourneyId = journey,
+        JourneyKey = journey,
         TouchpointKey = touchpoint,
         Channel = channel,
         RedactedVerbatim = "Late again, call me on [phone].",
@@ -254,7 +254,7 @@ public sealed class ActionTests(HostFixture fixture) : IClassFixture<HostFixture
         {
             IdempotencyKey = Unique("detractor"),
             Channel = Channel.Survey,
-            JourneyId = p.Journey,
+            JourneyKey = p.Journey,
             Ratings = { new Rating { QuestionId = "nps", Value = 1 } },
             Verbatim = "The parcel was late, mail me at jo@example.com",
             CustomerId = Unique("customer"),

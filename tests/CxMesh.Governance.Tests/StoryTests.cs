@@ -47,7 +47,7 @@ public sealed class StoryTests(HostFixture fixture) : IClassFixture<HostFixture>
         {
             IdempotencyKey = Unique("review"),
             Channel = Channel.Review,
-            JourneyId = journey,
+            JourneyKey = journey,
             CustomerId = customer,
             Ratings = { new Rating { QuestionId = "nps", Value = 3 } },
             Verbatim = "Delivery was two days late and the beans were stale. Write to ann@example.com",
@@ -207,7 +207,7 @@ public sealed class StoryTests(HostFixture fixture) : IClassFixture<HostFixture>
     {
         IdempotencyKey = Unique("nps"),
         Channel = Channel.Survey,
-        JourneyId = journey,
+        JourneyKey = journey,
         Ratings = { new Rating { QuestionId = "nps", Value = value } },
         GivenAt = Timestamp.FromDateTime(givenAt),
     };

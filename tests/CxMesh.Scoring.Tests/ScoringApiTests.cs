@@ -54,7 +54,7 @@ public sealed class ScoringApiTests(ScoringFixture fixture) : IClassFixture<Scor
             OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow),
             FeedbackId = Guid.NewGuid().ToString(),
             Channel = Channel.Survey,
-            JourneyId = journey,
+            JourneyKey = journey,
             GivenAt = Timestamp.FromDateTime(givenAt),
         };
         evt.Ratings.AddRange(ratings);
@@ -197,7 +197,7 @@ public sealed class ScoringApiTests(ScoringFixture fixture) : IClassFixture<Scor
             Window = Store,
         })).Score;
         Assert.Equal((1L, 1L), (score.N, score.Detractors));
-        var alert = (await _client.ListAlertsAsync(new ListAlertsRequest { JourneyId = journey })).Alerts.Single();
+        var alert = (await _client.ListAlertsAsync(new ListAlertsRequest { JourneyKey = journey })).Alerts.Single();
         Assert.Equal(("delivered", customer), (alert.TouchpointKey, alert.CustomerId));
 
         var erased = new FeedbackErased { EventId = Guid.NewGuid().ToString(), OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow), CustomerId = customer };
@@ -205,7 +205,7 @@ public sealed class ScoringApiTests(ScoringFixture fixture) : IClassFixture<Scor
         var db = fixture.Host.Services.GetRequiredKeyedService<ServiceDatabase>("scoring");
         await using var connection = await db.OpenConnectionAsync();
         Assert.Equal(0, await connection.ExecuteScalarAsync<long>("select count(*) from touchpoint_projection where customer_id = @customer", new { customer }));
-        var after = (await _client.ListAlertsAsync(new ListAlertsRequest { JourneyId = journey })).Alerts.Single();
+        var after = (await _client.ListAlertsAsync(new ListAlertsRequest { JourneyKey = journey })).Alerts.Single();
         Assert.Equal(("", ""), (after.CustomerId, after.RedactedVerbatim));
         // Scores are anonymous and stay.
         Assert.Equal(1, (await _client.GetScoreAsync(new GetScoreRequest { Metric = Metric.Nps, Scope = Journey(journey), Window = Store })).Score.N);
@@ -336,7 +336,7 @@ public sealed class ScoringApiTests(ScoringFixture fixture) : IClassFixture<Scor
         await DeliverAsync(complaint);
         await DeliverAsync(Feedback(journey, Today.AddHours(1), Nps(9)));
 
-        var alerts = (await _client.ListAlertsAsync(new ListAlertsRequest { JourneyId = journey })).Alerts;
+        var alerts = (await _client.ListAlertsAsync(new ListAlertsRequest { JourneyKey = journey })).Alerts;
         Assert.Equal(2, alerts.Count);
         var d = alerts.Single(a => a.Kind == AlertKind.Detractor);
         Assert.Equal((detractor.FeedbackId, "cust-alert-1", 2, "Coffee arrived cold, call me on [phone]"), (d.FeedbackId, d.CustomerId, d.Rating, d.RedactedVerbatim));
@@ -347,8 +347,8 @@ public sealed class ScoringApiTests(ScoringFixture fixture) : IClassFixture<Scor
         Assert.Equal(1, await connection.ExecuteScalarAsync<long>(
             "select count(*) from outbox where topic = 'alert.raised.v1' and payload like @id", new { id = $"%{detractor.FeedbackId}%" }));
 
-        var page = await _client.ListAlertsAsync(new ListAlertsRequest { JourneyId = journey, PageSize = 1 });
-        var next = await _client.ListAlertsAsync(new ListAlertsRequest { JourneyId = journey, PageSize = 1, PageToken = page.NextPageToken });
+        var page = await _client.ListAlertsAsync(new ListAlertsRequest { JourneyKey = journey, PageSize = 1 });
+        var next = await _client.ListAlertsAsync(new ListAlertsRequest { JourneyKey = journey, PageSize = 1, PageToken = page.NextPageToken });
         Assert.NotEqual(page.Alerts[0].Id, next.Alerts[0].Id);
         Assert.Equal("", next.NextPageToken);
     }
@@ -365,7 +365,7 @@ public sealed class ScoringApiTests(ScoringFixture fixture) : IClassFixture<Scor
         await using var connection = await db.OpenConnectionAsync();
         await Eventually.Until(() => connection.ExecuteScalarAsync<long>(
             "select count(*) from alerts where kind = 'ScoreDrop' and scope_key = @scopeKey", new { scopeKey }), n => n == 1);
-        var drop = (await _client.ListAlertsAsync(new ListAlertsRequest { JourneyId = "", Kind = AlertKind.ScoreDrop })).Alerts.First(a => a.ScopeKey == scopeKey);
+        var drop = (await _client.ListAlertsAsync(new ListAlertsRequest { JourneyKey = "", Kind = AlertKind.ScoreDrop })).Alerts.First(a => a.ScopeKey == scopeKey);
         // Raised as soon as the drop was significant with enough responses (at least 20 here), not at the end.
         Assert.InRange(drop.N, 20, 30);
         Assert.Equal((30L, 100.0, 7), (drop.PreviousN, drop.PreviousValue, drop.WindowDays));

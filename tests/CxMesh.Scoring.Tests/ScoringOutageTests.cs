@@ -30,7 +30,7 @@ public sealed class ScoringOutageTests
             OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow),
             FeedbackId = Guid.NewGuid().ToString(),
             Channel = Channel.Web,
-            JourneyId = "outage-journey",
+            JourneyKey = "outage-journey",
             GivenAt = Timestamp.FromDateTime(DateTime.UtcNow.AddMinutes(-1)),
             Ratings = { new RatingValue { QuestionId = "nps", Metric = Metric.Nps, Value = 3, ScaleMin = 0, ScaleMax = 10 } },
         };

@@ -122,10 +122,11 @@ public sealed class FeedbackGrpcService(
         check.Check(request.Channel == Channel.Unspecified || System.Enum.IsDefined(request.Channel), "channel", "channel is not a known channel.");
         check.Check(System.Enum.IsDefined(request.Audience), "audience", "audience is not a known audience.");
         check.Check(System.Enum.IsDefined(request.Polarity), "polarity", "polarity is not a known polarity.");
-        foreach (var (field, value) in new[] { ("journey_id", request.JourneyId), ("touchpoint_key", request.TouchpointKey), ("product_id", request.ProductId), ("lot_id", request.LotId), ("question_id", request.QuestionId), ("theme_key", request.ThemeKey) })
+        foreach (var (field, value) in new[] { ("journey_key", request.Journey), ("touchpoint_key", request.TouchpointKey), ("product_id", request.ProductId), ("lot_id", request.LotId), ("question_id", request.QuestionId), ("theme_key", request.ThemeKey) })
         {
             check.Check(value.Length == 0 || value.Length <= FeedbackLimits.MaxIdLength && Identifiers.Token().IsMatch(value), field, $"{field} is not an id.");
         }
+        check.Check(!request.JourneyFieldsDisagree, "journey_key", "journey_key and the deprecated journey_id name different journeys: send journey_key only.");
         check.Check(request.TextContains.Length is 0 or (>= 2 and <= 100), "text_contains", "text_contains must be 2 to 100 characters.");
         check.Check(request.QuestionId.Length > 0 || !request.HasMinRating && !request.HasMaxRating, "question_id", "question_id is required with min_rating or max_rating.");
         check.Check(!request.HasMinRating || !request.HasMaxRating || request.MinRating <= request.MaxRating, "max_rating", "max_rating must not be below min_rating.");
@@ -143,7 +144,7 @@ public sealed class FeedbackGrpcService(
             request.ReceivedAfter?.ToDateTime(), request.ReceivedBefore?.ToDateTime(),
             request.Channel == Channel.Unspecified ? null : ChannelNames.ToStored(request.Channel),
             request.Audience switch { Audience.Customer => "customer", Audience.Employee => "employee", _ => null },
-            NullIfEmpty(request.JourneyId), NullIfEmpty(request.TouchpointKey), NullIfEmpty(request.ProductId), NullIfEmpty(request.LotId),
+            NullIfEmpty(request.Journey), NullIfEmpty(request.TouchpointKey), NullIfEmpty(request.ProductId), NullIfEmpty(request.LotId),
             NullIfEmpty(request.QuestionId), request.HasMinRating ? request.MinRating : null, request.HasMaxRating ? request.MaxRating : null,
             NullIfEmpty(request.ThemeKey),
             request.Polarity switch
@@ -314,7 +315,7 @@ public sealed class FeedbackGrpcService(
         {
             Id = row.Id.ToString(),
             Channel = ChannelNames.FromStored(row.Channel),
-            JourneyId = row.JourneyId ?? "",
+            Journey = row.JourneyId ?? "",
             Verbatim = raw ? row.Verbatim ?? "" : "",
             RedactedVerbatim = row.RedactedVerbatim ?? "",
             Language = row.Language ?? "",

@@ -31,10 +31,15 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
             .Must(c => c != Channel.Unspecified && Enum.IsDefined(c))
             .WithMessage(r => $"channel must be one of {string.Join(", ", Enum.GetNames<Channel>().Skip(1))}; got {(int)r.Channel}.");
 
-        RuleFor(r => r.JourneyId)
-            .MaximumLength(FeedbackLimits.MaxIdLength).WithMessage($"journey_id must be at most {FeedbackLimits.MaxIdLength} characters.")
-            .Matches(Identifiers.Token()).When(r => r.JourneyId.Length > 0)
-            .WithMessage("journey_id may contain only letters, digits and . _ : -");
+        RuleFor(r => r.JourneyKey)
+            .Must(key => key.Length == 0 || Identifiers.IsKey(key)).WithMessage($"journey_key must be {Identifiers.KeyRule} (the journey's key).")
+            .Must((r, _) => !r.JourneyFieldsDisagree).WithMessage("journey_key and the deprecated journey_id name different journeys: send journey_key only.");
+        // The deprecated field keeps the grammar it always had, so old clients go on working.
+        RuleFor(r => r.Journey)
+            .Must(id => Identifiers.IsToken(id, FeedbackLimits.MaxIdLength))
+            .WithMessage($"journey_id (deprecated: use journey_key) must be {Identifiers.TokenRule}.")
+            .OverridePropertyName("journey_id")
+            .When(r => r.JourneyFromDeprecatedField);
 
         RuleFor(r => r.Ratings)
             .NotEmpty().WithMessage("ratings must hold at least one rating.")

@@ -33,7 +33,7 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
 
     private static readonly string[] PlainFields =
     [
-        "customer_id", "channel", "audience", "journey_id", "touchpoint_key", "product_id", "lot_id", "store_id", "given_at", "verbatim",
+        "customer_id", "channel", "audience", "journey_key", "journey_id", "touchpoint_key", "product_id", "lot_id", "store_id", "given_at", "verbatim",
         "external_id", "survey_id", "contact.name", "contact.email", "contact.phone", "contact.address",
     ];
 
@@ -300,7 +300,7 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
         var request = new SubmitFeedbackRequest
         {
             CustomerId = Cell("customer_id"),
-            JourneyId = Cell("journey_id"),
+            Journey = Cell("journey_key") is { Length: > 0 } key ? key : Cell("journey_id"),
             Verbatim = columns.Fields.TryGetValue("verbatim", out var v) ? record[v.Index] : "",
             Links = new Links { TouchpointKey = Cell("touchpoint_key"), ProductId = Cell("product_id"), LotId = Cell("lot_id"), StoreId = Cell("store_id") },
             Source = new Source { System = options.SourceSystem, ExternalId = Cell("external_id"), SurveyId = Cell("survey_id") },

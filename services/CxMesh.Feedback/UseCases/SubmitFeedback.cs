@@ -245,7 +245,7 @@ public sealed class SubmitFeedback(
         return new NewFeedback(
             id,
             ChannelNames.ToStored(request.Channel),
-            NullIfEmpty(request.JourneyId),
+            NullIfEmpty(request.Journey),
             NullIfEmpty(request.Verbatim),
             ToMicroseconds(request.GivenAt?.ToDateTime() ?? now),
             request.Ratings.Select(r => new RatingRow(r.QuestionId, r.Value)).ToList(),
@@ -282,7 +282,7 @@ public sealed class SubmitFeedback(
             OccurredAt = Timestamp.FromDateTime(row.ReceivedAt),
             FeedbackId = row.Id.ToString(),
             Channel = ChannelNames.FromStored(row.Channel),
-            JourneyId = row.JourneyId ?? "",
+            Journey = row.JourneyId ?? "",
             GivenAt = Timestamp.FromDateTime(row.GivenAt),
             CustomerId = row.CustomerId ?? "",
             Audience = row.Audience,

@@ -61,7 +61,7 @@ public sealed partial class GovernanceGrpcService
             var journeysOfCustomer = await ServiceClients.CallAsync("journey", async () => await journeys.GetCustomerJourneysAsync(new JourneyApi.GetCustomerJourneysRequest
             {
                 CustomerId = item.CustomerId,
-                JourneyKey = item.JourneyId,
+                JourneyKey = item.Journey,
                 MaxInstances = 5,
             }, cancellationToken: context.CancellationToken));
             foreach (var instance in journeysOfCustomer.Instances)
@@ -78,7 +78,7 @@ public sealed partial class GovernanceGrpcService
         }
         var themes = item.Themes.Select(t => t.ThemeKey).Distinct().ToArray();
         var negative = item.Themes.Where(t => t.SentimentScore < 0).Select(t => t.ThemeKey).Distinct().ToArray();
-        var journeyKey = item.JourneyId.Length > 0 ? item.JourneyId : timeline.Select(t => t.JourneyKey).FirstOrDefault();
+        var journeyKey = item.Journey.Length > 0 ? item.Journey : timeline.Select(t => t.JourneyKey).FirstOrDefault();
         await RequireJourneyInScopeAsync(journeyKey, "feedback_id", context);
         var row = new CaseStudyRow
         {

@@ -27,7 +27,7 @@ public sealed class RaiseAction([FromKeyedServices(GovernanceModule.Name)] Servi
     {
         if (evt.AlertId.Length == 0) throw new InvalidEventException("alert_id is missing.");
         var drop = evt.Kind == AlertKind.ScoreDrop;
-        var journey = NullIfEmpty(drop ? ScopeKeys.Value(evt.ScopeKey, "journey") ?? "" : evt.JourneyId);
+        var journey = NullIfEmpty(drop ? ScopeKeys.Value(evt.ScopeKey, "journey") ?? "" : evt.Journey);
         var touchpoint = NullIfEmpty(drop ? ScopeKeys.Value(evt.ScopeKey, "touchpoint") ?? "" : evt.TouchpointKey);
         var (owner, team) = await ActionStore.ResolveOwnerAsync(write, journey, touchpoint, options.Value.CxTeam, ct);
         var raisedAt = evt.OccurredAt?.ToDateTime() ?? write.Now.UtcDateTime;

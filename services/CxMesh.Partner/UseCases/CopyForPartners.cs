@@ -27,7 +27,7 @@ public sealed class CopyForPartners
         var links = new List<(string, string)>();
         if (evt.ProductId.Length > 0) links.Add(("product", evt.ProductId));
         if (evt.LotId.Length > 0) links.Add(("lot", evt.LotId));
-        if (evt.JourneyId.Length > 0) links.Add(("journey", evt.JourneyId));
+        if (evt.Journey.Length > 0) links.Add(("journey", evt.Journey));
         if (evt.TouchpointKey.Length > 0) links.Add(("touchpoint", evt.TouchpointKey));
         var covering = await ReportStore.CoveringAgreementsAsync(write, links, ct);
         if (covering.Count == 0) return;
@@ -46,7 +46,7 @@ public sealed class CopyForPartners
             var shared = SharingPolicy.Share(agreement.Fields, item);
             await ReportStore.CopyAsync(write, new PartnerItem(
                 agreement.PartnerId, feedbackId, agreement.AgreementId, agreement.Version, evt.GivenAt.ToDateTime(),
-                NullIfEmpty(evt.JourneyId), NullIfEmpty(evt.TouchpointKey), NullIfEmpty(evt.ProductId), NullIfEmpty(evt.LotId),
+                NullIfEmpty(evt.Journey), NullIfEmpty(evt.TouchpointKey), NullIfEmpty(evt.ProductId), NullIfEmpty(evt.LotId),
                 shared.Nps, shared.Csat, shared.CsatTopBox, shared.Ces, shared.Sentiment,
                 shared.Themes is null ? null : JsonSerializer.Serialize(shared.Themes.Select(t => new { key = t.Key, sentiment = t.Sentiment })),
                 shared.RedactedVerbatim,

@@ -185,7 +185,8 @@ public sealed class ScoringGrpcService(
         var checks = Checks();
         checks.Check(request.PageSize is >= 0 and <= 200, "page_size", "page_size must be 0 to 200.");
         checks.Check(System.Enum.IsDefined(request.Kind), "kind", "kind is not a known alert kind.");
-        checks.Check(request.JourneyId.Length <= ScoringRequests.MaxValueLength, "journey_id", "journey_id is at most 256 characters.");
+        checks.Check(request.Journey.Length <= ScoringRequests.MaxValueLength, "journey_key", "journey_key is at most 256 characters.");
+        checks.Check(!request.JourneyFieldsDisagree, "journey_key", "journey_key and the deprecated journey_id name different journeys: send journey_key only.");
         AlertCursor? cursor = null;
         if (request.PageToken.Length > 0)
         {
@@ -198,7 +199,7 @@ public sealed class ScoringGrpcService(
         checks.ThrowIfAny();
 
         var filter = new AlertFilter(request.Kind == AlertKind.Unspecified ? null : request.Kind,
-            request.JourneyId.Length > 0 ? request.JourneyId : null, request.RaisedAfter?.ToDateTime());
+            request.Journey.Length > 0 ? request.Journey : null, request.RaisedAfter?.ToDateTime());
         var (page, next) = await alerts.ListAsync(filter, cursor, request.PageSize == 0 ? 50 : request.PageSize, context.CancellationToken);
         var response = new ListAlertsResponse { NextPageToken = next is null ? "" : PageTokens.Encode($"{next.RaisedAt.Ticks}:{next.Id}") };
         response.Alerts.AddRange(page.Select(a => new Alert
@@ -208,7 +209,7 @@ public sealed class ScoringGrpcService(
             RaisedAt = a.OccurredAt,
             FeedbackId = a.FeedbackId,
             CustomerId = a.CustomerId,
-            JourneyId = a.JourneyId,
+            Journey = a.Journey,
             TouchpointKey = a.TouchpointKey,
             Channel = a.Channel,
             RedactedVerbatim = a.RedactedVerbatim,

@@ -45,7 +45,7 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
         }
 
         // No journey link: the customer's latest touchpoint within the attribution window, from journey's events.
-        var unlinked = accepted.Where(a => a.Event.JourneyId.Length == 0 && a.Event.CustomerId.Length > 0).ToList();
+        var unlinked = accepted.Where(a => a.Event.Journey.Length == 0 && a.Event.CustomerId.Length > 0).ToList();
         var attribution = new Dictionary<Accepted, (string JourneyKey, string TouchpointKey)>(ReferenceEqualityComparer.Instance);
         if (unlinked.Count > 0)
         {
@@ -59,7 +59,7 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
 
         // The partners each response concerns, through the partner service's mappings.
         var mappings = await PartnerMappings.FindAsync(write,
-            accepted.SelectMany(a => Links(a.Event, attribution.TryGetValue(a, out var f) ? f.JourneyKey : a.Event.JourneyId, a.Event.TouchpointKey)).Distinct().ToList(), ct);
+            accepted.SelectMany(a => Links(a.Event, attribution.TryGetValue(a, out var f) ? f.JourneyKey : a.Event.Journey, a.Event.TouchpointKey)).Distinct().ToList(), ct);
 
         var ratingDeltas = new Dictionary<(string Scope, string Question, DateOnly Day), (QuestionDefinition Question, RatingStats Stats)>();
         var driverDeltas = new Dictionary<DriverKey, DriverDelta>();
@@ -68,7 +68,7 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
         foreach (var a in accepted)
         {
             var evt = a.Event;
-            string journey = evt.JourneyId, touchpoint = evt.TouchpointKey;
+            string journey = evt.Journey, touchpoint = evt.TouchpointKey;
             if (attribution.TryGetValue(a, out var f)) (journey, touchpoint) = (f.JourneyKey, touchpoint.Length > 0 ? touchpoint : f.TouchpointKey);
             var day = DateOnly.FromDateTime(a.GivenAt);
             var parts = PartsOf(evt, journey, touchpoint);
@@ -177,7 +177,7 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
             Kind = kind == ItemAlert.Detractor ? AlertKind.Detractor : AlertKind.NegativeComplaint,
             FeedbackId = evt.FeedbackId,
             CustomerId = evt.CustomerId,
-            JourneyId = journey,
+            Journey = journey,
             TouchpointKey = touchpoint,
             Channel = evt.Channel,
             RedactedVerbatim = evt.RedactedVerbatim,
