@@ -28,6 +28,12 @@ public sealed class FeedbackOptions : IValidatableObject
     /// <summary>How often forgotten keys are looked for.</summary>
     public TimeSpan KeyExpiryInterval { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>
+    /// How old feedback may be when it arrives (by given_at): history older than this is refused. Ten years by default,
+    /// so the survey exports a programme starts from can be imported; scoring keeps days by its own retention.
+    /// </summary>
+    public TimeSpan HistoryLimit { get; set; } = TimeSpan.FromDays(3653);
+
     /// <summary>The services that hold customer data and answer an erasure with customer.erasure.applied.</summary>
     public string[] ErasureServices { get; set; } = ["journey", "scoring", "partner", "governance"];
 
@@ -36,6 +42,7 @@ public sealed class FeedbackOptions : IValidatableObject
         if (DuplicateWindow < TimeSpan.Zero) yield return new ValidationResult("Feedback:DuplicateWindow must not be negative.");
         if (IdempotencyKeyRetention < TimeSpan.FromDays(1)) yield return new ValidationResult("Feedback:IdempotencyKeyRetention must be at least 1.00:00:00 (a day): clients retry for that long.");
         if (KeyExpiryInterval < TimeSpan.FromSeconds(1)) yield return new ValidationResult("Feedback:KeyExpiryInterval must be at least 00:00:01.");
+        if (HistoryLimit < TimeSpan.FromDays(1) || HistoryLimit > TimeSpan.FromDays(36_525)) yield return new ValidationResult("Feedback:HistoryLimit must be 1.00:00:00 (a day) to 36525.00:00:00 (a hundred years).");
         if (ErasureServices.Any(string.IsNullOrWhiteSpace)) yield return new ValidationResult("Feedback:ErasureServices must name services (journey, scoring, partner, governance).");
     }
 }

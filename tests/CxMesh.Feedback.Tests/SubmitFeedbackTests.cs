@@ -26,7 +26,8 @@ public sealed class SubmitFeedbackTests(HostFixture fixture) : IClassFixture<Hos
 
     public static TheoryData<string, string> BadRequests => new()
     {
-        { "no ratings", "ratings" },
+        { "no ratings and no verbatim", "ratings" },
+        { "no ratings and a blank verbatim", "ratings" },
         { "rating above scale", "ratings[0].value" },
         { "rating below scale", "ratings[0].value" },
         { "unknown question", "ratings[0].question_id" },
@@ -55,7 +56,8 @@ public sealed class SubmitFeedbackTests(HostFixture fixture) : IClassFixture<Hos
         var r = Valid();
         switch (how)
         {
-            case "no ratings": r.Ratings.Clear(); break;
+            case "no ratings and no verbatim": r.Ratings.Clear(); r.Verbatim = ""; break;
+            case "no ratings and a blank verbatim": r.Ratings.Clear(); r.Verbatim = " \n "; break;
             case "rating above scale": r.Ratings[0].Value = 11; break;
             case "rating below scale": r.Ratings[0].Value = -1; break;
             case "unknown question": r.Ratings[0].QuestionId = "happiness"; break;
@@ -78,7 +80,7 @@ public sealed class SubmitFeedbackTests(HostFixture fixture) : IClassFixture<Hos
             case "journey key and deprecated id disagree": r.JourneyKey = "coffee"; r.JourneyId = "tea"; break;
 #pragma warning restore CS0612
             case "given in the future": r.GivenAt = Timestamp.FromDateTime(DateTime.UtcNow.AddHours(1)); break;
-            case "given too long ago": r.GivenAt = Timestamp.FromDateTime(DateTime.UtcNow.AddYears(-2)); break;
+            case "given too long ago": r.GivenAt = Timestamp.FromDateTime(DateTime.UtcNow.AddYears(-10).AddDays(-2)); break;
             case "control characters in verbatim": r.Verbatim = "great\u0000coffee\u001b[31m"; break;
             // Invalid UTF-8 bytes on the wire arrive as U+FFFD: build the request from raw bytes to prove it.
             case "invalid UTF-8 in verbatim": r.Verbatim = System.Text.Encoding.UTF8.GetString([0x67, 0xC3, 0x28, 0x6F]); break;
@@ -126,6 +128,31 @@ public sealed class SubmitFeedbackTests(HostFixture fixture) : IClassFixture<Hos
         var fetched = await _client.GetFeedbackAsync(new GetFeedbackRequest { Id = response.Item.Id });
         Assert.Equal(response.Item, fetched.Item);
         Assert.Equal((before.Items + 1, before.Events + 1), await CountsAsync());
+    }
+
+    [Fact]
+    public async Task A_complaint_without_a_rating_is_stored_analysed_and_published_with_no_ratings()
+    {
+        var before = await CountsAsync();
+        var request = Valid();
+        request.Ratings.Clear();
+        request.Channel = Channel.Complaint;
+        request.Verbatim = "The parcel was late again and nobody answered the phone. Terrible service.";
+        var response = await _client.SubmitFeedbackAsync(request);
+
+        Assert.Empty(response.Item.Ratings);
+        Assert.Equal(Polarity.Negative, response.Item.Polarity);
+        Assert.Equal((before.Items + 1, before.Events + 1), await CountsAsync());
+    }
+
+    [Fact]
+    public async Task History_from_years_ago_is_accepted_within_the_history_limit()
+    {
+        var request = Valid();
+        var threeYearsAgo = DateTime.UtcNow.AddYears(-3);
+        request.GivenAt = Timestamp.FromDateTime(threeYearsAgo);
+        var response = await _client.SubmitFeedbackAsync(request);
+        Assert.Equal(threeYearsAgo, response.Item.GivenAt.ToDateTime(), TimeSpan.FromSeconds(1));
     }
 
     [Fact]

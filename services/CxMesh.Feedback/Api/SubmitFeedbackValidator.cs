@@ -4,6 +4,7 @@ using CxMesh.Feedback.Domain;
 using CxMesh.Feedback.V1;
 using CxMesh.Platform.Validation;
 using FluentValidation;
+using Microsoft.Extensions.Options;
 
 namespace CxMesh.Feedback.Api;
 
@@ -13,7 +14,7 @@ namespace CxMesh.Feedback.Api;
 /// </summary>
 public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRequest>
 {
-    public SubmitFeedbackValidator(TimeProvider clock, QuestionRegistry questions)
+    public SubmitFeedbackValidator(TimeProvider clock, QuestionRegistry questions, IOptions<FeedbackOptions> options)
     {
         // Checked here as well as for every unary request, so that in a batch or an import one such item is rejected alone.
         RuleFor(r => r).Custom((request, context) =>
@@ -41,8 +42,10 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
             .OverridePropertyName("journey_id")
             .When(r => r.JourneyFromDeprecatedField);
 
+        // A complaint, a review or a call note may carry no rating at all: then its text is what it says.
         RuleFor(r => r.Ratings)
-            .NotEmpty().WithMessage("ratings must hold at least one rating.")
+            .Must((r, ratings) => ratings.Count > 0 || !string.IsNullOrWhiteSpace(r.Verbatim))
+            .WithMessage("ratings may be empty only when there is a verbatim: an item carries at least one rating or some text.")
             .Must(r => r.Count <= FeedbackLimits.MaxRatings).WithMessage($"ratings may hold at most {FeedbackLimits.MaxRatings} ratings.")
             .Must(r => r.Select(x => x.QuestionId).Distinct().Count() == r.Count).WithMessage("ratings must not rate the same question twice.");
 
@@ -117,7 +120,7 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
                 .OverridePropertyName("source.system");
         });
 
-        RuleFor(r => r.GivenAt).Recent(clock, FeedbackLimits.MaxAge, FeedbackLimits.MaxClockSkew, "given_at");
+        RuleFor(r => r.GivenAt).Recent(clock, options.Value.HistoryLimit, FeedbackLimits.MaxClockSkew, "given_at");
     }
 
     private static bool BeAnOptionalId(string value) =>

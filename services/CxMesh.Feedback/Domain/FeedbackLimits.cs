@@ -14,5 +14,4 @@ public static partial class FeedbackLimits
     public const int MaxAttributeValueLength = 256;
     public const int MaxBatchBytes = 16 * 1024 * 1024;
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromMinutes(5);
-    public static readonly TimeSpan MaxAge = TimeSpan.FromDays(366);
 }

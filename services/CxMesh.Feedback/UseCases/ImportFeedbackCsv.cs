@@ -274,9 +274,9 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
         {
             if (Find(field) is >= 0 and var at) fields[field] = (header[at], at);
         }
-        if (ratings.Count == 0 && check.IsEmpty)
+        if (ratings.Count == 0 && !fields.ContainsKey("verbatim") && check.IsEmpty)
         {
-            check.Add("options.columns", "map at least one rating column: rating:<question id> = <column header>.");
+            check.Add("options.columns", "map at least one rating column (rating:<question id> = <column header>) or a verbatim column: an export without either has nothing to import.");
         }
         if (options.DefaultChannel == Channel.Unspecified && !fields.ContainsKey("channel"))
         {

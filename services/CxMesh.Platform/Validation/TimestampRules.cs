@@ -24,6 +24,6 @@ public static class TimestampRules
             }
             var now = clock.GetUtcNow();
             if (t.ToDateTimeOffset() > now + maxSkew) context.AddFailure($"{field} must not be in the future.");
-            else if (t.ToDateTimeOffset() < now - maxAge) context.AddFailure($"{field} must be within the last {maxAge.TotalDays:0} days.");
+            else if (t.ToDateTimeOffset() < now - maxAge) context.AddFailure($"{field} must be within the last {maxAge.TotalDays:0} days (on or after {now - maxAge:yyyy-MM-dd}).");
         });
 }
