@@ -14,8 +14,14 @@ public sealed class ScoringOptions : IValidatableObject
     /// <summary>Feedback without a journey is attributed to the customer's latest touchpoint at most this long before it.</summary>
     public TimeSpan AttributionWindow { get; set; } = TimeSpan.FromDays(7);
 
-    /// <summary>Windows may not start earlier than this many days ago; older daily statistics are deleted.</summary>
-    public int RetentionDays { get; set; } = 730;
+    /// <summary>
+    /// Windows may not start earlier than this many days ago; older daily statistics are deleted. Ten years and a
+    /// little by default, so imported history (feedback's HistoryLimit) is kept: deleting is a policy, not an accident.
+    /// </summary>
+    public int RetentionDays { get; set; } = 3_700;
+
+    /// <summary>Item alerts are raised only for feedback given at most this long ago: imported history raises none.</summary>
+    public TimeSpan ItemAlertMaxAge { get; set; } = TimeSpan.FromDays(7);
 
     /// <summary>Score-drop alerts: the last N days against the N before, two-sided at this level, each window with at least this many responses.</summary>
     public int DropAlertWindowDays { get; set; } = 7;
@@ -34,7 +40,8 @@ public sealed class ScoringOptions : IValidatableObject
     {
         if (HotScoreTtl <= TimeSpan.Zero) yield return new ValidationResult("Scoring:HotScoreTtl must be positive.");
         if (AttributionWindow < TimeSpan.Zero || AttributionWindow > TimeSpan.FromDays(366)) yield return new ValidationResult("Scoring:AttributionWindow must be 0 to 366 days.");
-        if (RetentionDays is < 90 or > 3_660) yield return new ValidationResult("Scoring:RetentionDays must be 90 to 3660 (the longest hot window is 90 days).");
+        if (RetentionDays is < 90 or > 36_600) yield return new ValidationResult("Scoring:RetentionDays must be 90 to 36600 (the longest hot window is 90 days).");
+        if (ItemAlertMaxAge < TimeSpan.FromHours(1) || ItemAlertMaxAge > TimeSpan.FromDays(366)) yield return new ValidationResult("Scoring:ItemAlertMaxAge must be 01:00:00 to 366.00:00:00.");
         if (DropAlertWindowDays is < 1 or > 90) yield return new ValidationResult("Scoring:DropAlertWindowDays must be 1 to 90.");
         if (DropAlertAlpha is <= 0 or >= 1 || double.IsNaN(DropAlertAlpha)) yield return new ValidationResult("Scoring:DropAlertAlpha must be between 0 and 1 (e.g. 0.01).");
         if (DropAlertMinN < 2) yield return new ValidationResult("Scoring:DropAlertMinN must be at least 2.");

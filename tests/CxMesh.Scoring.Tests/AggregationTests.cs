@@ -57,6 +57,13 @@ public sealed class AggregationTests(HostFixture fixture) : IClassFixture<HostFi
         {
             evt.Themes.Add(new ThemeMention { ThemeKey = theme, SentimentScore = random.Next(-100, 101) / 100.0 });
         }
+        // Half have words; a sixth are voices with words and no rating at all (a complaint, a review, a call note).
+        if (random.Next(0, 2) == 0)
+        {
+            evt.RedactedVerbatim = "words";
+            evt.SentimentScore = random.Next(-100, 101) / 100.0;
+            if (random.Next(0, 3) == 0) evt.Ratings.Clear();
+        }
         return evt;
     }
 
@@ -107,20 +114,31 @@ public sealed class AggregationTests(HostFixture fixture) : IClassFixture<HostFi
                     expectedRatings[(scope.Key, r.QuestionId, day)] = expectedRatings.GetValueOrDefault((scope.Key, r.QuestionId, day)) + q.Of(r.Value);
                 }
             }
-            var nps = e.Ratings[0].Value;
-            var outcomes = new List<(string, double)> { ("nps", nps), ("detractor", nps <= 6 ? 1 : 0) };
-            if (e.Ratings.Count > 1) outcomes.Add(("csat", e.Ratings[1].Value));
             var themes = e.Themes.OrderBy(t => t.ThemeKey, StringComparer.Ordinal).ToList();
+            // Two populations: rated responses (NPS, detractor, CSAT; pairs under "*") and voices with words, rated or not
+            // (their overall sentiment; pairs under "*text").
+            var populations = new List<(List<(string, double)> Outcomes, string Pairs)>();
+            if (e.Ratings.Count > 0)
+            {
+                var nps = e.Ratings[0].Value;
+                var rated = new List<(string, double)> { ("nps", nps), ("detractor", nps <= 6 ? 1 : 0) };
+                if (e.Ratings.Count > 1) rated.Add(("csat", e.Ratings[1].Value));
+                populations.Add((rated, "*"));
+            }
+            if (e.RedactedVerbatim.Length > 0) populations.Add(([("sentiment", e.SentimentScore)], "*text"));
             foreach (var scope in ScoreScope.DriverScopesOf(parts))
             {
-                foreach (var (outcome, y) in outcomes)
+                foreach (var (outcomes, pairs) in populations)
                 {
-                    AddDriver((scope.Key, outcome, day, "", ""), 1, 0, y, y * y, 0);
-                    foreach (var t in themes) AddDriver((scope.Key, outcome, day, t.ThemeKey, ""), 1, t.SentimentScore < -0.05 ? 1 : 0, t.SentimentScore, t.SentimentScore * t.SentimentScore, t.SentimentScore * y);
-                }
-                for (var i = 0; i < themes.Count; i++)
-                {
-                    for (var j = i + 1; j < themes.Count; j++) AddDriver((scope.Key, "*", day, themes[i].ThemeKey, themes[j].ThemeKey), 1, 0, 0, 0, themes[i].SentimentScore * themes[j].SentimentScore);
+                    foreach (var (outcome, y) in outcomes)
+                    {
+                        AddDriver((scope.Key, outcome, day, "", ""), 1, y < -0.05 ? 1 : 0, y, y * y, 0);
+                        foreach (var t in themes) AddDriver((scope.Key, outcome, day, t.ThemeKey, ""), 1, t.SentimentScore < -0.05 ? 1 : 0, t.SentimentScore, t.SentimentScore * t.SentimentScore, t.SentimentScore * y);
+                    }
+                    for (var i = 0; i < themes.Count; i++)
+                    {
+                        for (var j = i + 1; j < themes.Count; j++) AddDriver((scope.Key, pairs, day, themes[i].ThemeKey, themes[j].ThemeKey), 1, 0, 0, 0, themes[i].SentimentScore * themes[j].SentimentScore);
+                    }
                 }
             }
         }
@@ -151,7 +169,8 @@ public sealed class AggregationTests(HostFixture fixture) : IClassFixture<HostFi
         var store = fixture.Host.Services.GetRequiredService<ScoreStore>();
         var window = DayWindow.LastDays(30, DateOnly.FromDateTime(today));
         var total = (await store.SumAsync(ScoreScope.Journey(journey).Key, new MetricKey("nps", ScoreStore.AllQuestions), window, default)).Stats;
-        Assert.Equal(events.Aggregate(default(NpsTally), (t, e) => t + NpsTally.Of(e.Ratings[0].Value)), total.Nps);
+        Assert.Equal(events.Where(e => e.Ratings.Count > 0).Aggregate(default(NpsTally), (t, e) => t + NpsTally.Of(e.Ratings[0].Value)), total.Nps);
+        Assert.Contains(events, e => e.Ratings.Count == 0);
     }
 
     [Fact]

@@ -438,4 +438,105 @@ public sealed class ScoringApiTests(ScoringFixture fixture) : IClassFixture<Scor
         };
         await RpcAssert.InvalidArgumentAsync(call, field);
     }
+
+    private static FeedbackReceived Voice(string journey, DateTime givenAt, Channel channel, double sentiment, params (string Theme, double Sentiment)[] themes)
+    {
+        var evt = Feedback(journey, givenAt);
+        evt.Channel = channel;
+        evt.RedactedVerbatim = "what the customer wrote, redacted";
+        evt.SentimentScore = sentiment;
+        evt.Themes.AddRange(themes.Select(t => new ThemeMention { ThemeKey = t.Theme, SentimentScore = t.Sentiment }));
+        return evt;
+    }
+
+    [Fact]
+    public async Task A_complaint_without_a_rating_counts_in_the_voice_and_raises_an_alert_but_never_in_a_metric()
+    {
+        var journey = Unique("unrated");
+        await DeliverAsync(Voice(journey, Today.AddHours(-1), Channel.Complaint, -0.8, ("delivery", -0.9), ("packaging", -0.4)));
+        await DeliverAsync(Voice(journey, Today.AddHours(-2), Channel.Review, 0.6, ("taste", 0.7)));
+        await DeliverAsync(Feedback(journey, Today.AddHours(-3), Nps(10)));
+
+        var score = await _client.GetScoreAsync(new GetScoreRequest { Scope = Journey(journey), Metric = Metric.Nps, Window = Store });
+        Assert.Equal(1, score.Score.N);
+
+        var voice = await _client.GetVoiceTrendAsync(new GetVoiceTrendRequest { Scope = Journey(journey), Window = Store });
+        Assert.Equal(8, voice.Points.Count);
+        Assert.Equal(2, voice.Total.Items);
+        Assert.Equal((0.6 - 0.8) / 2, voice.Total.MeanSentiment, 9);
+        Assert.Equal(50, voice.Total.NegativePercent, 9);
+        Assert.Equal(["delivery", "packaging", "taste"], voice.Total.Themes.Select(t => t.ThemeKey));
+        var delivery = voice.Total.Themes[0];
+        Assert.Equal((1L, 1L, -0.9, 50.0), (delivery.Mentions, delivery.NegativeMentions, delivery.MeanSentiment, delivery.SharePercent));
+        Assert.Equal(2, Assert.Single(voice.Points, p => p.Items > 0).Items);
+
+        var only = await _client.GetVoiceTrendAsync(new GetVoiceTrendRequest { Scope = Journey(journey), Window = Store, ThemeKeys = { "taste" } });
+        Assert.Equal(["taste"], only.Total.Themes.Select(t => t.ThemeKey));
+
+        var alert = Assert.Single((await _client.ListAlertsAsync(new ListAlertsRequest { JourneyKey = journey })).Alerts);
+        Assert.Equal((CxMesh.Events.V1.AlertKind.NegativeComplaint, Metric.Unspecified), (alert.Kind, alert.Metric));
+    }
+
+    [Fact]
+    public async Task A_bitter_voice_with_no_rating_raises_an_alert_whatever_its_channel_and_a_mild_one_does_not()
+    {
+        var journey = Unique("bitter");
+        await DeliverAsync(Voice(journey, Today.AddHours(-1), Channel.Review, -0.9, ("delivery", -0.9)));
+        await DeliverAsync(Voice(journey, Today.AddHours(-1), Channel.Social, -0.2, ("delivery", -0.2)));
+        var alert = Assert.Single((await _client.ListAlertsAsync(new ListAlertsRequest { JourneyKey = journey })).Alerts);
+        Assert.Equal(Channel.Review, alert.Channel);
+    }
+
+    [Fact]
+    public async Task History_is_scored_on_the_day_it_was_given_raises_no_alert_and_reads_back_by_month()
+    {
+        var journey = Unique("history");
+        var threeYearsAgo = Today.AddYears(-3).AddDays(-10);
+        await DeliverAsync(Feedback(journey, threeYearsAgo.AddHours(9), Nps(2)));
+        await DeliverAsync(Feedback(journey, threeYearsAgo.AddHours(10), Nps(10)));
+        await DeliverAsync(Voice(journey, threeYearsAgo.AddHours(11), Channel.Complaint, -0.95, ("delivery", -0.95)));
+
+        Assert.Empty((await _client.ListAlertsAsync(new ListAlertsRequest { JourneyKey = journey })).Alerts);
+
+        var fourYears = new V1.Window { LastDays = 4 * 366 };
+        var trend = await _client.GetTrendAsync(new GetTrendRequest { Scope = Journey(journey), Metric = Metric.Nps, Window = fourYears, Granularity = Granularity.Month });
+        Assert.InRange(trend.Points.Count, 48, 50);
+        var month = Assert.Single(trend.Points, p => p.N > 0);
+        Assert.Equal((2L, 0.0), (month.N, month.Value));
+        Assert.True(DateOnly.Parse(month.StartDate) <= DateOnly.FromDateTime(threeYearsAgo) && DateOnly.FromDateTime(threeYearsAgo) <= DateOnly.Parse(month.EndDate));
+
+        var voice = await _client.GetVoiceTrendAsync(new GetVoiceTrendRequest { Scope = Journey(journey), Window = fourYears, Granularity = Granularity.Week });
+        Assert.Equal(1, Assert.Single(voice.Points, p => p.Items > 0).Items);
+
+        // A decade of days is too many points: the error says which field and what to do.
+        await RpcAssert.InvalidArgumentAsync(() => _client.GetTrendAsync(new GetTrendRequest { Scope = Journey(journey), Metric = Metric.Nps, Window = fourYears }).ResponseAsync, "granularity");
+        await RpcAssert.InvalidArgumentAsync(() => _client.GetVoiceTrendAsync(new GetVoiceTrendRequest { Window = fourYears, Granularity = (Granularity)9 }).ResponseAsync, "granularity");
+        await RpcAssert.InvalidArgumentAsync(() => _client.GetVoiceTrendAsync(new GetVoiceTrendRequest { ThemeKeys = { "Not A Key" } }).ResponseAsync, "theme_keys[0]");
+    }
+
+    [Fact]
+    public async Task Text_drivers_explain_the_sentiment_of_voices_with_and_without_ratings()
+    {
+        var journey = Unique("textdrv");
+        var random = new Random(7);
+        for (var i = 0; i < 120; i++)
+        {
+            // Delivery drives how customers sound; packaging is noise.
+            var delivery = random.Next(-100, 101) / 100.0;
+            var packaging = random.Next(-100, 101) / 100.0;
+            var sentiment = Math.Clamp(0.8 * delivery + 0.05 * packaging + random.Next(-10, 11) / 100.0, -1, 1);
+            var voice = Voice(journey, Today.AddHours(-1 - i % 20), i % 3 == 0 ? Channel.Survey : Channel.Complaint, sentiment, ("delivery", delivery), ("packaging", packaging));
+            if (i % 3 == 0) voice.Ratings.Add(Nps(random.Next(0, 11)));
+            await DeliverAsync(voice);
+        }
+        var drivers = await _client.GetKeyDriversAsync(new GetKeyDriversRequest { Scope = Journey(journey), Outcome = Outcome.Sentiment, Window = Store });
+        Assert.Equal(120, drivers.N);
+        Assert.Equal("delivery", drivers.Drivers[0].ThemeKey);
+        Assert.True(drivers.Drivers[0].Significant);
+        Assert.True(drivers.RSquared > 0.8, $"R² {drivers.RSquared}");
+
+        // The rated third alone is the NPS population, with its own sums.
+        var nps = await _client.GetKeyDriversAsync(new GetKeyDriversRequest { Scope = Journey(journey), Outcome = Outcome.NpsRating, Window = Store });
+        Assert.Equal(40, nps.N);
+    }
 }

@@ -41,13 +41,13 @@ public sealed class ScoringGrpcService(
         var scope = checks.Scope(request.Scope, "scope");
         var (kind, metric) = checks.Metric(request.Metric, request.QuestionId);
         var window = checks.Window(request.Window, "window");
-        checks.Check(System.Enum.IsDefined(request.Granularity), "granularity", "granularity must be GRANULARITY_DAY or GRANULARITY_WEEK.");
+        var step = checks.Step(request.Granularity, window);
         checks.ThrowIfAny();
 
         var daily = await store.DailyAsync(scope.Key, metric, window, context.CancellationToken);
         var shape = await ShapeAsync(kind, metric, context.CancellationToken);
         var response = new GetTrendResponse();
-        foreach (var bucket in window.Split(weekly: request.Granularity == Granularity.Week))
+        foreach (var bucket in window.Split(step))
         {
             var stats = default(RatingStats);
             for (var day = bucket.Start; day <= bucket.End; day = day.AddDays(1)) stats += daily.GetValueOrDefault(day);
@@ -134,6 +134,45 @@ public sealed class ScoringGrpcService(
     }
 
     [Authorize(Roles = Readers)]
+    public override async Task<GetVoiceTrendResponse> GetVoiceTrend(GetVoiceTrendRequest request, ServerCallContext context)
+    {
+        var checks = Checks();
+        var scope = checks.Scope(request.Scope, "scope", maxParts: 1);
+        var window = checks.Window(request.Window, "window");
+        var step = checks.Step(request.Granularity, window);
+        checks.Check(request.ThemeKeys.Count <= 50, "theme_keys", "theme_keys holds at most 50 themes.");
+        for (var i = 0; i < request.ThemeKeys.Count && i < 50; i++) checks.Key(request.ThemeKeys[i], $"theme_keys[{i}]");
+        checks.ThrowIfAny();
+
+        var days = await drivers.VoiceAsync(scope.Key, window, context.CancellationToken);
+        var (points, total) = VoiceTrend.Build(days, window, step, request.ThemeKeys.Count > 0 ? request.ThemeKeys.ToHashSet(StringComparer.Ordinal) : null);
+        var response = new GetVoiceTrendResponse { Total = ToProto(total) };
+        response.Points.AddRange(points.Select(ToProto));
+        return response;
+    }
+
+    private static VoicePoint ToProto(VoiceFigures f)
+    {
+        var point = new VoicePoint
+        {
+            StartDate = f.Period.Start.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            EndDate = f.Period.End.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            Items = f.Items,
+            MeanSentiment = f.MeanSentiment,
+            NegativePercent = f.NegativePercent,
+        };
+        point.Themes.AddRange(f.Themes.Select(t => new ThemeVolume
+        {
+            ThemeKey = t.ThemeKey,
+            Mentions = t.Mentions,
+            NegativeMentions = t.NegativeMentions,
+            MeanSentiment = t.MeanSentiment,
+            SharePercent = t.SharePercent,
+        }));
+        return point;
+    }
+
+    [Authorize(Roles = Readers)]
     public override async Task<GetKeyDriversResponse> GetKeyDrivers(GetKeyDriversRequest request, ServerCallContext context)
     {
         var checks = Checks();
@@ -141,12 +180,13 @@ public sealed class ScoringGrpcService(
         var window = checks.Window(request.Window, "window");
         var outcome = request.Outcome switch
         {
-            Outcome.NpsRating => "nps",
-            Outcome.Detractor => "detractor",
-            Outcome.CsatRating => "csat",
+            Outcome.NpsRating => DriverOutcomes.Nps,
+            Outcome.Detractor => DriverOutcomes.Detractor,
+            Outcome.CsatRating => DriverOutcomes.Csat,
+            Outcome.Sentiment => DriverOutcomes.Sentiment,
             _ => null,
         };
-        checks.Check(outcome is not null, "outcome", "outcome must be OUTCOME_NPS_RATING, OUTCOME_DETRACTOR or OUTCOME_CSAT_RATING.");
+        checks.Check(outcome is not null, "outcome", "outcome must be OUTCOME_NPS_RATING, OUTCOME_DETRACTOR, OUTCOME_CSAT_RATING or OUTCOME_SENTIMENT.");
         checks.Check(request.MinMentions is >= 0 and <= 1_000_000, "min_mentions", "min_mentions must be 0 to 1,000,000 (0 means 10).");
         var alpha = checks.Alpha(request.Alpha, "alpha");
         checks.ThrowIfAny();

@@ -66,8 +66,8 @@ public sealed partial class ScoringRequests(DateOnly today, int retentionDays) :
         switch (window?.WindowCase)
         {
             case V1.Window.WindowOneofCase.LastDays:
-                Check(window.LastDays is >= 1 and <= DayWindow.MaxDays, $"{field}.last_days", $"{field}.last_days must be 1 to {DayWindow.MaxDays}.");
-                if (window.LastDays is >= 1 and <= DayWindow.MaxDays) result = DayWindow.LastDays(window.LastDays, today);
+                Check(window.LastDays >= 1 && window.LastDays <= retentionDays, $"{field}.last_days", $"{field}.last_days must be 1 to {retentionDays} (the days scores are kept).");
+                if (window.LastDays >= 1 && window.LastDays <= retentionDays) result = DayWindow.LastDays(window.LastDays, today);
                 break;
             case V1.Window.WindowOneofCase.Range:
                 var start = ParseDate(window.Range.StartDate);
@@ -76,7 +76,6 @@ public sealed partial class ScoringRequests(DateOnly today, int retentionDays) :
                 Check(end is not null, $"{field}.range.end_date", $"{field}.range.end_date must be a date (yyyy-MM-dd).");
                 if (start is null || end is null) break;
                 Check(end >= start, $"{field}.range", $"{field}.range.end_date must not be before start_date.");
-                Check(end.Value.DayNumber - start.Value.DayNumber < DayWindow.MaxDays, $"{field}.range", $"{field}.range may span at most {DayWindow.MaxDays} days.");
                 Check(end <= today, $"{field}.range.end_date", $"{field}.range.end_date is in the future (today is {today:yyyy-MM-dd} UTC).");
                 Check(start >= today.AddDays(-retentionDays), $"{field}.range.start_date",
                     $"{field}.range.start_date is older than the {retentionDays} days scores are kept.");
@@ -84,6 +83,23 @@ public sealed partial class ScoringRequests(DateOnly today, int retentionDays) :
                 break;
         }
         return result;
+    }
+
+    /// <summary>The step of a trend over <paramref name="window"/>, at most <see cref="DayWindow.MaxPoints"/> points.</summary>
+    public TrendStep Step(Granularity granularity, DayWindow window, string field = "granularity")
+    {
+        TrendStep? step = granularity switch
+        {
+            Granularity.Unspecified or Granularity.Day => TrendStep.Day,
+            Granularity.Week => TrendStep.Week,
+            Granularity.Month => TrendStep.Month,
+            _ => null,
+        };
+        if (!Check(step is not null, field, $"{field} must be GRANULARITY_DAY, GRANULARITY_WEEK or GRANULARITY_MONTH.")) return TrendStep.Day;
+        var points = window.PointsBy(step!.Value);
+        Check(points <= DayWindow.MaxPoints, field,
+            $"a {window.Days}-day window by {step.Value.ToString().ToLowerInvariant()} is {points} points; at most {DayWindow.MaxPoints}: choose a longer step.");
+        return step.Value;
     }
 
     /// <summary>The metric and which questions of it: NPS and eNPS default to all their questions, CSAT and CES to the standard one.</summary>

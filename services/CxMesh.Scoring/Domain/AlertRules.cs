@@ -14,10 +14,16 @@ public enum ItemAlert
 /// </summary>
 public static class AlertRules
 {
-    /// <summary>The alert one response raises: a detractor rating first, else a strongly negative complaint, else none.</summary>
-    public static ItemAlert ForItem(bool hasDetractorRating, bool isComplaint, bool hasWords, double sentiment, double negativeComplaintSentiment) =>
-        hasDetractorRating ? ItemAlert.Detractor
-        : isComplaint && hasWords && sentiment <= negativeComplaintSentiment ? ItemAlert.NegativeComplaint
+    /// <summary>
+    /// The alert one response raises: none for history (given longer than <paramref name="maxAge"/> ago: a backfill
+    /// of last year's detractors is not a call-back list); else a detractor rating first; else strongly negative words
+    /// in a complaint, or in a voice with no rating at all (a review, a call note: its words are all it says).
+    /// </summary>
+    public static ItemAlert ForItem(bool hasDetractorRating, bool isComplaint, bool isUnrated, bool hasWords, double sentiment,
+        double negativeComplaintSentiment, TimeSpan age, TimeSpan maxAge) =>
+        age > maxAge ? ItemAlert.None
+        : hasDetractorRating ? ItemAlert.Detractor
+        : (isComplaint || isUnrated) && hasWords && sentiment <= negativeComplaintSentiment ? ItemAlert.NegativeComplaint
         : ItemAlert.None;
 
     /// <summary>The scores watched for drops: NPS and eNPS over every question together, and CSAT per question.</summary>

@@ -87,8 +87,14 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
                         ratingDeltas[key] = (question, ratingDeltas.TryGetValue(key, out var sum) ? sum.Stats + stats : stats);
                     }
                 }
-                DriverStore.Accumulate(driverDeltas, ScoreScope.DriverScopesOf(parts).Select(s => s.Key), day, Outcomes(evt),
-                    evt.Themes.Where(t => t.ThemeKey.Length > 0).Select(t => (t.ThemeKey, Math.Clamp(t.SentimentScore, -1, 1))).ToList());
+            }
+            var themes = evt.Themes.Where(t => t.ThemeKey.Length > 0).Select(t => (t.ThemeKey, Math.Clamp(t.SentimentScore, -1, 1))).ToList();
+            var driverScopes = ScoreScope.DriverScopesOf(parts).Select(s => s.Key).ToList();
+            if (a.Ratings.Count > 0) DriverStore.Accumulate(driverDeltas, driverScopes, day, Outcomes(evt), themes);
+            // Every voice with text, rated or not, counts in the text population: volumes, theme and sentiment trends, text drivers.
+            if (evt.RedactedVerbatim.Length > 0)
+            {
+                DriverStore.Accumulate(driverDeltas, driverScopes, day, [(DriverOutcomes.Sentiment, Math.Clamp(evt.SentimentScore, -1, 1))], themes, DriverStore.TextPairs);
             }
             if (AlertOf(evt, journey, touchpoint, a.Ratings, write.Now) is { } alert) alerts.Add(($"item:{evt.FeedbackId}", alert));
         }
@@ -155,10 +161,10 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
         var outcomes = new List<(string, double)>();
         if (evt.Ratings.FirstOrDefault(r => r.Metric is Metric.Nps or Metric.Enps) is { } nps)
         {
-            outcomes.Add(("nps", nps.Value));
-            outcomes.Add(("detractor", NpsTally.Classify(nps.Value) == NpsCategory.Detractor ? 1 : 0));
+            outcomes.Add((DriverOutcomes.Nps, nps.Value));
+            outcomes.Add((DriverOutcomes.Detractor, NpsTally.Classify(nps.Value) == NpsCategory.Detractor ? 1 : 0));
         }
-        if (evt.Ratings.FirstOrDefault(r => r.Metric == Metric.Csat) is { } csat) outcomes.Add(("csat", csat.Value));
+        if (evt.Ratings.FirstOrDefault(r => r.Metric == Metric.Csat) is { } csat) outcomes.Add((DriverOutcomes.Csat, csat.Value));
         return outcomes;
     }
 
@@ -166,8 +172,8 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
         DateTimeOffset now)
     {
         var detractor = ratings.FirstOrDefault(r => r.Stats.Detractors > 0);
-        var kind = AlertRules.ForItem(detractor.Question is not null, evt.Channel == Channel.Complaint, evt.RedactedVerbatim.Length > 0, evt.SentimentScore,
-            options.Value.NegativeComplaintSentiment);
+        var kind = AlertRules.ForItem(detractor.Question is not null, evt.Channel == Channel.Complaint, ratings.Count == 0, evt.RedactedVerbatim.Length > 0,
+            evt.SentimentScore, options.Value.NegativeComplaintSentiment, now - evt.GivenAt.ToDateTimeOffset(), options.Value.ItemAlertMaxAge);
         if (kind == ItemAlert.None) return null;
 
         var alert = new AlertRaised
