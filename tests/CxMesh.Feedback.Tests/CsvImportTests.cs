@@ -323,4 +323,148 @@ public sealed class CsvImportTests(HostFixture fixture) : IClassFixture<HostFixt
         });
         Assert.Equal(StatusCode.PermissionDenied, ex.StatusCode);
     }
+
+    private static byte[] Sample(string name)
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(root.FullName, "CxMesh.sln"))) root = root.Parent ?? throw new InvalidOperationException("CxMesh.sln not found");
+        return File.ReadAllBytes(Path.Combine(root.FullName, "samples", name));
+    }
+
+    private async Task<Dictionary<string, FeedbackItem>> StoredAsync(string system)
+    {
+        var admin = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.Admin);
+        var db = fixture.Host.Services.GetRequiredKeyedService<ServiceDatabase>("feedback");
+        await using var connection = await db.OpenConnectionAsync();
+        var items = new Dictionary<string, FeedbackItem>();
+        foreach (var id in await connection.QueryAsync<Guid>("select id from feedback_items where source_system = @system", new { system }))
+        {
+            var item = (await admin.GetFeedbackAsync(new GetFeedbackRequest { Id = id.ToString() })).Item;
+            items[item.Source.ExternalId] = item;
+        }
+        return items;
+    }
+
+    [Fact]
+    public async Task A_Qualtrics_export_imports_as_exported_with_its_three_header_rows_and_history()
+    {
+        var system = $"qualtrics-{Guid.NewGuid():N}"[..20];
+        var options = new CsvImportOptions
+        {
+            SourceSystem = system,
+            DefaultChannel = Channel.Survey,
+            Columns =
+            {
+                ["rating:nps"] = "QID1", // by ImportId
+                ["verbatim"] = "Q2", // by column id
+                ["rating:csat"] = "How satisfied were you with your last delivery? - Delivery", // by question text
+                ["customer_id"] = "ExternalReference",
+                ["segment:plan"] = "Q4",
+            },
+        };
+        var final = (await ImportAsync(options, Sample("qualtrics-export.csv"), chunkSize: 64))[^1];
+
+        Assert.Equal(HeaderLayout.Qualtrics, final.HeaderLayout);
+        Assert.Equal((8L, 5L, 0L, 3L), (final.RowsRead, final.Stored, final.Replayed, final.Rejected));
+        var byRow = final.Rejections.ToDictionary(r => r.Row);
+        Assert.Equal([8L, 9, 10], byRow.Keys.Order());
+        Assert.Equal(("Q1", true), (byRow[8].Column, byRow[8].Message.Contains("outside the scale", StringComparison.Ordinal)));
+        Assert.Equal("RecordedDate", byRow[9].Column);
+        Assert.Equal("ResponseId", byRow[10].Column);
+        Assert.Contains("row 5", byRow[10].Message);
+
+        var items = await StoredAsync(system);
+        Assert.Equal(["R_1Qx7a", "R_2Bc8b", "R_3De9c", "R_4Ef0d", "R_8Ij4h"], items.Keys.Order());
+        // RecordedDate in the zone the export names (America/Denver, UTC-7 in March), history of 2024 kept as given.
+        Assert.Equal(new DateTime(2024, 3, 4, 17, 1, 41, DateTimeKind.Utc), items["R_1Qx7a"].GivenAt.ToDateTime());
+        Assert.Equal([("csat", 5), ("nps", 9)], items["R_1Qx7a"].Ratings.Select(r => (r.QuestionId, r.Value)).OrderBy(r => r.QuestionId));
+        Assert.Equal(("crm-1001", "monthly"), (items["R_1Qx7a"].CustomerId, items["R_1Qx7a"].Links.Segment["plan"]));
+        Assert.Equal("The grinder arrived broken and support took\na week to answer.", items["R_2Bc8b"].Verbatim);
+        Assert.Empty(items["R_4Ef0d"].Ratings); // a comment without a score is a voice all the same
+        Assert.Equal("Packaging is \"eco\" but the bag leaks.", items["R_4Ef0d"].Verbatim);
+
+        // The monthly export, imported again: every stored row is recognised.
+        var again = (await ImportAsync(options, Sample("qualtrics-export.csv"), chunkSize: 4096))[^1];
+        Assert.Equal((0L, 5L, 3L), (again.Stored, again.Replayed, again.Rejected));
+    }
+
+    [Fact]
+    public async Task A_SurveyMonkey_export_imports_as_exported_with_its_two_header_rows_and_US_dates()
+    {
+        var system = $"monkey-{Guid.NewGuid():N}"[..20];
+        var options = new CsvImportOptions
+        {
+            SourceSystem = system,
+            DefaultChannel = Channel.Survey,
+            Columns =
+            {
+                ["rating:nps"] = "How likely is it that you would recommend Hillside Coffee to a friend or colleague?",
+                ["verbatim"] = "What is the main reason for your score?",
+                ["rating:csat"] = "Please rate your last order: / Delivery", // a matrix row: question / label
+                ["customer_id"] = "Custom Data 1",
+            },
+        };
+        var final = (await ImportAsync(options, Sample("surveymonkey-export.csv"), chunkSize: 50))[^1];
+
+        Assert.Equal(HeaderLayout.Surveymonkey, final.HeaderLayout);
+        Assert.Equal((5L, 3L, 2L), (final.RowsRead, final.Stored, final.Rejected));
+        var byRow = final.Rejections.ToDictionary(r => r.Row);
+        Assert.Equal([6L, 7], byRow.Keys.Order());
+        Assert.Equal("End Date", byRow[6].Column);
+        Assert.Contains("MM/dd/yyyy", byRow[6].Message);
+        Assert.Equal("How likely is it that you would recommend Hillside Coffee to a friend or colleague?", byRow[7].Column);
+
+        var items = await StoredAsync(system);
+        Assert.Equal(["114500001", "114500002", "114500003"], items.Keys.Order());
+        Assert.Equal(new DateTime(2023, 11, 28, 10, 12, 33, DateTimeKind.Utc), items["114500001"].GivenAt.ToDateTime());
+        Assert.Equal(new DateTime(2024, 2, 14, 21, 5, 10, DateTimeKind.Utc), items["114500002"].GivenAt.ToDateTime());
+        Assert.Equal([("csat", 1), ("nps", 2)], items["114500002"].Ratings.Select(r => (r.QuestionId, r.Value)).OrderBy(r => r.QuestionId));
+    }
+
+    [Fact]
+    public async Task A_layout_that_is_not_there_a_missing_column_and_a_bad_date_format_are_refused_naming_what_was_read()
+    {
+        var plain = Encoding.UTF8.GetBytes("Review ID,Recommend (0-10)\r\nr-1,9\r\n");
+        var options = Options("layout-check");
+        options.Columns.Clear();
+        options.Columns["rating:nps"] = "Recommend (0-10)";
+        options.HeaderLayout = HeaderLayout.Qualtrics;
+        var refused = await Assert.ThrowsAsync<RpcException>(() => ImportAsync(options, plain));
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Contains("options.header_layout", refused.Status.Detail);
+        Assert.Contains("Review ID, Recommend (0-10)", refused.Status.Detail);
+
+        options.HeaderLayout = HeaderLayout.Unspecified;
+        options.Columns["verbatim"] = "Comment";
+        var missing = await Assert.ThrowsAsync<RpcException>(() => ImportAsync(options, plain));
+        Assert.Contains("Plain header (1 row) with columns: Review ID, Recommend (0-10)", missing.Status.Detail);
+
+        options.Columns.Remove("verbatim");
+        options.DateFormats.Add("not a format");
+        options.Required.Add("contact.fax");
+        var bad = await Assert.ThrowsAsync<RpcException>(() => ImportAsync(options, plain));
+        Assert.Contains("options.date_formats[0]", bad.Status.Detail);
+        Assert.Contains("options.required[0]", bad.Status.Detail);
+    }
+
+    [Fact]
+    public async Task A_required_column_left_empty_rejects_its_row_and_day_first_dates_read_with_a_format()
+    {
+        var system = $"required-{Guid.NewGuid():N}"[..20];
+        var file = Encoding.UTF8.GetBytes("Review ID,Recommend (0-10),Comment,Date\r\nr-1,9,Great,28/11/2024 10:12\r\nr-2,,No score,29/11/2024 08:00\r\n");
+        var options = new CsvImportOptions
+        {
+            SourceSystem = system,
+            DefaultChannel = Channel.Review,
+            Columns = { ["rating:nps"] = "Recommend (0-10)", ["verbatim"] = "Comment", ["external_id"] = "Review ID", ["given_at"] = "Date" },
+            Required = { "rating:nps" },
+            DateFormats = { "dd/MM/yyyy HH:mm" },
+        };
+        var final = (await ImportAsync(options, file))[^1];
+        Assert.Equal((1L, 1L), (final.Stored, final.Rejected));
+        var rejection = Assert.Single(final.Rejections);
+        Assert.Equal((3L, "Recommend (0-10)"), (rejection.Row, rejection.Column));
+        Assert.Contains("requires it", rejection.Message);
+        Assert.Equal(new DateTime(2024, 11, 28, 10, 12, 0, DateTimeKind.Utc), (await StoredAsync(system))["r-1"].GivenAt.ToDateTime());
+    }
 }

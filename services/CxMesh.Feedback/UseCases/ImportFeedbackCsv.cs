@@ -90,28 +90,64 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
             MaxFieldSize = MaxFieldLength,
             DetectColumnCountChanges = false,
         });
-        if (!await ReadAsync(csv, 1))
+        // The first rows are read before the layout is known: a survey tool's export has two or three header rows.
+        HeaderLayoutKind? wanted = options.HeaderLayout switch
         {
-            throw new FieldViolationException("chunk", "the file is empty: a CSV export starts with a header row.");
+            HeaderLayout.Plain => HeaderLayoutKind.Plain,
+            HeaderLayout.Qualtrics => HeaderLayoutKind.Qualtrics,
+            HeaderLayout.Surveymonkey => HeaderLayoutKind.SurveyMonkey,
+            _ => null,
+        };
+        var firstRows = new List<SourceRow>(3);
+        for (var row = 1; row <= (wanted == HeaderLayoutKind.Plain ? 1 : 3); row++)
+        {
+            broken = false;
+            if (!await ReadAsync(csv, row)) break;
+            firstRows.Add(new SourceRow(row, csv.Parser.Record ?? [], broken, csv.Parser.RawRecord));
         }
-        csv.ReadHeader();
-        var columns = Resolve(options, csv.HeaderRecord ?? []);
-        var zone = options.TimeZone.Length == 0 ? TimeZoneInfo.Utc : TimeZoneInfo.FindSystemTimeZoneById(options.TimeZone);
+        var (layout, layoutProblem) = ExportLayout.Read(firstRows.Select(r => r.Record).ToList(), wanted);
+        if (layout is null) throw new FieldViolationException(firstRows.Count == 0 ? "chunk" : "options.header_layout", layoutProblem!);
+        var columns = Resolve(options, layout);
+        var headerRows = layout.HeaderRows;
 
         // Which rating columns each row used, so that an error on ratings[1] names its column; dropped once reported.
         var ratingColumnsOf = new ConcurrentDictionary<int, string[]>();
+        // The first row of each external id in this file: a repeat is refused naming it (64-bit hashes keep 5 million ids small).
+        var firstRowOf = new Dictionary<ulong, int>();
         async IAsyncEnumerable<IngestEntry> Entries()
         {
             var index = 0;
+            var pending = new Queue<SourceRow>(firstRows.Skip(headerRows));
             while (true)
             {
-                broken = false;
-                if (!await ReadAsync(csv, index + 2)) yield break;
+                SourceRow source;
+                if (pending.Count > 0)
+                {
+                    source = pending.Dequeue();
+                }
+                else
+                {
+                    broken = false;
+                    if (!await ReadAsync(csv, index + headerRows + 1)) yield break;
+                    source = new SourceRow(index + headerRows + 1, csv.Parser.Record ?? [], broken, csv.Parser.RawRecord);
+                }
                 if (index >= MaxRows)
                 {
                     throw new FieldViolationException("chunk", $"a file may hold at most {MaxRows:N0} rows; the first {MaxRows:N0} were imported, split the rest off.");
                 }
-                var (entry, ratingColumns) = ToEntry(csv, () => broken, columns, options, zone, index + 2);
+                var (entry, ratingColumns) = ToEntry(source, columns, options);
+                if (entry.Request?.Source.ExternalId is { Length: > 0 } externalId)
+                {
+                    if (firstRowOf.TryGetValue(Fnv64(externalId), out var first))
+                    {
+                        entry = Refuse(columns.Fields["external_id"].Header, $"'{Redact(externalId)}' is the id of row {first} already: each response is one row.");
+                        ratingColumns = null;
+                    }
+                    else
+                    {
+                        firstRowOf[Fnv64(externalId)] = source.Row;
+                    }
+                }
                 if (ratingColumns is not null) ratingColumnsOf[index] = ratingColumns;
                 index++;
                 yield return entry;
@@ -138,7 +174,7 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
                         if (rejections.Count < MaxRejectionsListed)
                         {
                             var error = outcomes[n].Error!;
-                            rejections.Add(new CsvRowRejection { Row = first + n + 2, Column = ColumnOf(error.Field, columns, ratingColumns), Message = error.Message });
+                            rejections.Add(new CsvRowRejection { Row = first + n + headerRows + 1, Column = ColumnOf(error.Field, columns, ratingColumns), Message = error.Message });
                         }
                         break;
                 }
@@ -151,6 +187,12 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
 
         progress.BytesRead = Interlocked.Read(ref bytesRead);
         progress.Done = true;
+        progress.HeaderLayout = layout.Kind switch
+        {
+            HeaderLayoutKind.Qualtrics => HeaderLayout.Qualtrics,
+            HeaderLayoutKind.SurveyMonkey => HeaderLayout.Surveymonkey,
+            _ => HeaderLayout.Plain,
+        };
         progress.Rejections.AddRange(rejections);
         await responses.WriteAsync(progress, ct);
     }
@@ -239,6 +281,23 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
         {
             check.Add("options.default_channel", "options.default_channel is not a known channel.");
         }
+        if (!System.Enum.IsDefined(options.HeaderLayout))
+        {
+            check.Add("options.header_layout", "options.header_layout must be HEADER_LAYOUT_PLAIN, HEADER_LAYOUT_QUALTRICS, HEADER_LAYOUT_SURVEYMONKEY or unspecified (detect).");
+        }
+        check.Check(options.Required.Count <= 50, "options.required", "options.required names at most 50 fields.");
+        for (var i = 0; i < options.Required.Count && i < 50; i++)
+        {
+            var field = options.Required[i];
+            check.Check(PlainFields.Contains(field) || options.Columns.ContainsKey(field), $"options.required[{i}]",
+                $"'{field}' is not a field of the import: a mapped field (options.columns) or one of {string.Join(", ", PlainFields)}.");
+        }
+        check.Check(options.DateFormats.Count <= 10, "options.date_formats", "options.date_formats holds at most 10 formats.");
+        for (var i = 0; i < options.DateFormats.Count && i < 10; i++)
+        {
+            check.Check(IsDateFormat(options.DateFormats[i]), $"options.date_formats[{i}]",
+                $"'{options.DateFormats[i]}' is not a .NET date format with a year, a month and a day (like dd/MM/yyyy HH:mm), at most 64 characters.");
+        }
         if (options.TimeZone.Length > 0 && !TimeZoneInfo.TryFindSystemTimeZoneById(options.TimeZone, out _))
         {
             check.Add("options.time_zone", $"options.time_zone '{options.TimeZone}' is not an IANA time zone (like Europe/Berlin or Asia/Shanghai).");
@@ -247,32 +306,47 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
         return options;
     }
 
-    private sealed record Columns(IReadOnlyDictionary<string, (string Header, int Index)> Fields, IReadOnlyList<(string QuestionId, string Header, int Index)> Ratings,
-        IReadOnlyList<(string Attribute, string Header, int Index)> Segment, int Width);
+    /// <summary>A record as read: its row number (the header starts on row 1), its fields, whether it was well-formed, its raw text.</summary>
+    private sealed record SourceRow(int Row, string[] Record, bool Broken, string RawRecord);
 
-    /// <summary>Where each field is in this file's header: mapped columns must be there, unmapped fields are found by name.</summary>
-    private static Columns Resolve(CsvImportOptions options, string[] header)
+    private sealed record Columns(IReadOnlyDictionary<string, (string Header, int Index)> Fields, IReadOnlyList<(string QuestionId, string Header, int Index)> Ratings,
+        IReadOnlyList<(string Attribute, string Header, int Index)> Segment, int Width, TimeZoneInfo Zone, IReadOnlyList<string> DateFormats,
+        IReadOnlyList<string> Required)
     {
-        int Find(string name) => Array.FindIndex(header, h => string.Equals(h.Trim(), name.Trim(), StringComparison.OrdinalIgnoreCase));
+        /// <summary>The column a field is read from (the caller made sure it has one).</summary>
+        public (string Header, int Index) Locate(string field) =>
+            field.StartsWith("rating:", StringComparison.Ordinal) ? Ratings.Where(r => r.QuestionId == field[7..]).Select(r => (r.Header, r.Index)).First()
+            : field.StartsWith("segment:", StringComparison.Ordinal) ? Segment.Where(r => r.Attribute == field[8..]).Select(r => (r.Header, r.Index)).First()
+            : Fields[field];
+    }
+
+    /// <summary>
+    /// Where each field is in this file's header: mapped columns must be there (by any name the layout gives a column),
+    /// unmapped fields take the tool's own column (Qualtrics' ResponseId, ...) or a column of their own name.
+    /// </summary>
+    private static Columns Resolve(CsvImportOptions options, ExportLayout layout)
+    {
         var check = new Violations();
         var fields = new Dictionary<string, (string, int)>();
         var ratings = new List<(string, string, int)>();
         var segment = new List<(string, string, int)>();
+        string HeaderOf(int at) => layout.Columns[at].Header;
         foreach (var (field, column) in options.Columns.OrderBy(c => c.Key, StringComparer.Ordinal))
         {
-            var at = Find(column);
+            var at = layout.Find(column);
             if (at < 0)
             {
-                check.Add($"options.columns[{field}]", $"column '{column}' is not in the header (it has: {string.Join(", ", header.Take(50))}).");
+                check.Add($"options.columns[{field}]", $"column '{column}' is not in the header: read as a {layout.Describe(50)}.");
                 continue;
             }
-            if (field.StartsWith("rating:", StringComparison.Ordinal)) ratings.Add((field["rating:".Length..], header[at], at));
-            else if (field.StartsWith("segment:", StringComparison.Ordinal)) segment.Add((field["segment:".Length..], header[at], at));
-            else fields[field] = (header[at], at);
+            if (field.StartsWith("rating:", StringComparison.Ordinal)) ratings.Add((field["rating:".Length..], HeaderOf(at), at));
+            else if (field.StartsWith("segment:", StringComparison.Ordinal)) segment.Add((field["segment:".Length..], HeaderOf(at), at));
+            else fields[field] = (HeaderOf(at), at);
         }
         foreach (var field in PlainFields.Where(f => !options.Columns.ContainsKey(f)))
         {
-            if (Find(field) is >= 0 and var at) fields[field] = (header[at], at);
+            var at = layout.DefaultColumns.TryGetValue(field, out var standard) && layout.Find(standard) is >= 0 and var found ? found : layout.Find(field);
+            if (at >= 0) fields[field] = (HeaderOf(at), at);
         }
         if (ratings.Count == 0 && !fields.ContainsKey("verbatim") && check.IsEmpty)
         {
@@ -282,18 +356,65 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
         {
             check.Add("options.default_channel", "options.default_channel is required when the file has no channel column.");
         }
+        for (var i = 0; i < options.Required.Count; i++)
+        {
+            var field = options.Required[i];
+            var present = fields.ContainsKey(field)
+                || field.StartsWith("rating:", StringComparison.Ordinal) && ratings.Any(r => r.Item1 == field["rating:".Length..])
+                || field.StartsWith("segment:", StringComparison.Ordinal) && segment.Any(r => r.Item1 == field["segment:".Length..]);
+            check.Check(present, $"options.required[{i}]", $"'{field}' is required but no column of the header is mapped to it.");
+        }
         check.ThrowIfAny();
-        return new Columns(fields, ratings.OrderBy(r => r.Item3).ToList(), segment, header.Length);
+        // A Qualtrics export names the zone its times are in; the options' zone wins, then UTC.
+        var zoneName = options.TimeZone.Length > 0 ? options.TimeZone
+            : fields.TryGetValue("given_at", out var given) ? layout.Columns[given.Item2].TimeZone : null;
+        var zone = zoneName is not null && TimeZoneInfo.TryFindSystemTimeZoneById(zoneName, out var z) ? z : TimeZoneInfo.Utc;
+        return new Columns(fields, ratings.OrderBy(r => r.Item3).ToList(), segment, layout.Columns.Count, zone,
+            options.DateFormats.Count > 0 ? options.DateFormats : layout.DefaultDateFormats, options.Required);
     }
 
-    private static (IngestEntry Entry, string[]? RatingColumns) ToEntry(CsvReader csv, Func<bool> broken, Columns columns, CsvImportOptions options, TimeZoneInfo zone, int row)
+    private static bool IsDateFormat(string format)
     {
-        static IngestEntry Refuse(string column, string message) => new(null, new ItemError { Code = (int)Google.Rpc.Code.InvalidArgument, Field = column, Message = message });
-        var record = csv.Parser.Record ?? []; // parses every field, which is when bad data is found
-        if (broken()) return (Refuse("", "the row is not well-formed CSV (a quote inside an unquoted field?)."), null);
+        if (format.Length is 0 or > 64 || !format.Contains("yy", StringComparison.Ordinal) || !format.Contains('M') || !format.Contains('d')) return false;
+        try
+        {
+            var sample = new DateTime(2024, 11, 28, 10, 12, 33).ToString(format, CultureInfo.InvariantCulture);
+            return DateTime.TryParseExact(sample, format, CultureInfo.InvariantCulture, DateTimeStyles.None, out var back) && back.Date == new DateTime(2024, 11, 28);
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    private static IngestEntry Refuse(string column, string message) => new(null, new ItemError { Code = (int)Google.Rpc.Code.InvalidArgument, Field = column, Message = message });
+
+    /// <summary>A value shown in a rejection: enough to find the row, not the whole of what may be personal data.</summary>
+    private static string Redact(string value) => value.Length <= 4 ? new string('*', value.Length) : value[..2] + new string('*', Math.Min(value.Length - 4, 12)) + value[^2..];
+
+    /// <summary>FNV-1a over the UTF-16 text: deterministic, and 64 bits keep collisions in a 5-million-row file below one in a million.</summary>
+    private static ulong Fnv64(string value)
+    {
+        var hash = 14695981039346656037UL;
+        foreach (var c in value)
+        {
+            hash = (hash ^ c) * 1099511628211UL;
+        }
+        return hash;
+    }
+
+    private static (IngestEntry Entry, string[]? RatingColumns) ToEntry(SourceRow source, Columns columns, CsvImportOptions options)
+    {
+        var record = source.Record;
+        if (source.Broken) return (Refuse("", "the row is not well-formed CSV (a quote inside an unquoted field?)."), null);
         if (record.Length != columns.Width)
         {
             return (Refuse("", $"the row has {record.Length} fields, the header has {columns.Width}."), null);
+        }
+        foreach (var field in columns.Required)
+        {
+            var (header, at) = columns.Locate(field);
+            if (record[at].Trim().Length == 0) return (Refuse(header, $"'{header}' is empty, and the import requires it ({field} in options.required)."), null);
         }
         string Cell(string field) => columns.Fields.TryGetValue(field, out var c) ? record[c.Index].Trim() : "";
 
@@ -321,8 +442,10 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
         var givenAt = Cell("given_at");
         if (givenAt.Length > 0)
         {
-            if (ParseTime(givenAt, zone) is { } at) request.GivenAt = Timestamp.FromDateTimeOffset(at);
-            else return (Refuse(columns.Fields["given_at"].Header, $"'{givenAt}' is not a date and time (ISO 8601: 2026-11-02T09:30:00+08:00, 2026-11-02 09:30 or 2026-11-02)."), null);
+            if (ParseTime(givenAt, columns.Zone, columns.DateFormats) is { } at) request.GivenAt = Timestamp.FromDateTimeOffset(at);
+            else return (Refuse(columns.Fields["given_at"].Header, $"'{givenAt}' is not a date and time ({(columns.DateFormats.Count > 0
+                ? "as " + string.Join(" or ", columns.DateFormats)
+                : "ISO 8601: 2026-11-02T09:30:00+08:00, 2026-11-02 09:30 or 2026-11-02")})."), null);
         }
 
         var used = new List<string>(columns.Ratings.Count);
@@ -348,7 +471,7 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
         // row read another way (another mapping) gets a new key; with an external id it still finds the stored item.
         var identity = request.Source.ExternalId.Length > 0
             ? $"{options.SourceSystem}\u001f{request.Source.ExternalId}"
-            : $"{options.SourceSystem}\u001f{row}\u001f{csv.Parser.RawRecord}";
+            : $"{options.SourceSystem}\u001f{source.Row}\u001f{source.RawRecord}";
         request.IdempotencyKey = "csv-" + Convert.ToHexStringLower(SHA256.HashData([.. Encoding.UTF8.GetBytes(identity), .. SHA256.HashData(request.ToByteArray())]));
         return (new IngestEntry(request), used.ToArray());
     }
@@ -361,8 +484,13 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
 
     private static readonly string[] LocalFormats = ["yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-ddTHH:mm:ss", "yyyy-MM-ddTHH:mm", "yyyy-MM-dd"];
 
-    private static DateTimeOffset? ParseTime(string value, TimeZoneInfo zone)
+    private static DateTimeOffset? ParseTime(string value, TimeZoneInfo zone, IReadOnlyList<string> formats)
     {
+        if (formats.Count > 0)
+        {
+            if (!DateTime.TryParseExact(value, formats.ToArray(), CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces, out var exact)) return null;
+            return new DateTimeOffset(DateTime.SpecifyKind(exact, DateTimeKind.Unspecified), zone.GetUtcOffset(exact));
+        }
         var hasOffset = value.EndsWith('Z') || value.Length > 10 && (value.LastIndexOf('+') > 10 || value.LastIndexOf('-') > 10);
         if (hasOffset)
         {
