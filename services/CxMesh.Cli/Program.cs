@@ -180,7 +180,7 @@ submit.SetAction((result, ct) => Run(async () =>
     Console.WriteLine($"{(response.Replayed ? "Already stored" : "Stored")}: feedback {response.Item.Id}");
 }));
 
-var csvFile = new Argument<FileInfo>("file") { Description = "The CSV export: UTF-8, a header row" };
+var csvFile = new Argument<FileInfo>("file") { Description = "The CSV export: UTF-8 (a BOM is fine), a plain header row or a survey tool's header rows" };
 var source = new Option<string>("--source") { Description = "The system the export comes from, e.g. shop-reviews", Required = true };
 var maps = new Option<string[]>("--map")
 {
@@ -192,9 +192,17 @@ var importChannel = new Option<string?>("--channel") { Description = "Channel of
 var delimiter = new Option<string>("--delimiter") { Description = "',' ';' '|' or 'tab'", DefaultValueFactory = _ => "," };
 var timeZone = new Option<string?>("--time-zone") { Description = "IANA time zone of dates without an offset (default UTC)" };
 var rejectsOut = new Option<FileInfo?>("--rejections") { Description = "Write the rejected rows (row, column, reason) to this CSV file" };
-var import = new Command("import", "Import feedback from a CSV export, with a progress bar; re-importing the same export changes nothing")
+var layout = new Option<string>("--layout")
 {
-    csvFile, source, maps, importChannel, delimiter, timeZone, rejectsOut,
+    Description = "Header layout: auto (detect), plain (one header row), qualtrics (ids, question texts, ImportId rows) or surveymonkey (questions, answer labels)",
+    DefaultValueFactory = _ => "auto",
+};
+layout.AcceptOnlyFromAmong("auto", "plain", "qualtrics", "surveymonkey");
+var requires = new Option<string[]>("--require") { Description = "A field whose cell must not be empty (repeatable), e.g. rating:nps", AllowMultipleArgumentsPerToken = true };
+var dateFormats = new Option<string[]>("--date-format") { Description = "A .NET date format of the given_at column (repeatable), e.g. \"dd/MM/yyyy HH:mm\"", AllowMultipleArgumentsPerToken = true };
+var import = new Command("import", "Import feedback from a CSV export (plain, Qualtrics or SurveyMonkey layout), with a progress bar; re-importing the same export changes nothing")
+{
+    csvFile, source, maps, importChannel, delimiter, timeZone, rejectsOut, layout, requires, dateFormats,
 };
 import.SetAction((result, ct) => Run(async () =>
 {
@@ -206,6 +214,15 @@ import.SetAction((result, ct) => Run(async () =>
         Delimiter = result.GetValue(delimiter) is "tab" or "\\t" ? "\t" : result.GetValue(delimiter)!,
         TimeZone = result.GetValue(timeZone) ?? "",
         DefaultChannel = result.GetValue(importChannel) is { } c ? ParseChannel(c) : Channel.Unspecified,
+        HeaderLayout = result.GetValue(layout) switch
+        {
+            "plain" => HeaderLayout.Plain,
+            "qualtrics" => HeaderLayout.Qualtrics,
+            "surveymonkey" => HeaderLayout.Surveymonkey,
+            _ => HeaderLayout.Unspecified,
+        },
+        Required = { result.GetValue(requires) ?? [] },
+        DateFormats = { result.GetValue(dateFormats) ?? [] },
     };
     foreach (var map in result.GetValue(maps) ?? [])
     {
@@ -245,7 +262,8 @@ import.SetAction((result, ct) => Run(async () =>
         });
 
     var summary = last ?? throw new InvalidOperationException("The server ended the import without a summary.");
-    Console.WriteLine($"{summary.RowsRead:N0} rows: {summary.Stored:N0} stored, {summary.Replayed:N0} already there, {summary.Rejected:N0} rejected.");
+    var read = summary.HeaderLayout switch { HeaderLayout.Qualtrics => "a Qualtrics export", HeaderLayout.Surveymonkey => "a SurveyMonkey export", _ => "a plain CSV" };
+    Console.WriteLine($"{summary.RowsRead:N0} rows of {read}: {summary.Stored:N0} stored, {summary.Replayed:N0} already there, {summary.Rejected:N0} rejected.");
     if (summary.Rejections.Count > 0)
     {
         var table = new Table().AddColumns("row", "column", "reason");
