@@ -1,0 +1,109 @@
+using CxMesh.Common.V1;
+using CxMesh.Feedback.V1;
+using CxMesh.Scoring.V1;
+using CxMesh.TestKit;
+using Google.Protobuf;
+using Grpc.Core;
+
+namespace CxMesh.EndToEnd.Tests;
+
+/// <summary>
+/// What a CX programme brings in on its first day, through the one binary: two survey tools' exports with history and
+/// bad rows, imported as exported, scored on the days they were given; then a complaint without a rating.
+/// </summary>
+public sealed class IntakeTests : IAsyncLifetime
+{
+    private CxMeshTestHost _host = null!;
+
+    public async Task InitializeAsync() => _host = await CxMeshTestHost.StartAsync();
+
+    public async Task DisposeAsync() => await _host.DisposeAsync();
+
+    private static byte[] Sample(string name)
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (!File.Exists(Path.Combine(root.FullName, "CxMesh.sln"))) root = root.Parent ?? throw new InvalidOperationException("CxMesh.sln not found");
+        return File.ReadAllBytes(Path.Combine(root.FullName, "samples", name));
+    }
+
+    private async Task<ImportFeedbackCsvResponse> ImportAsync(CsvImportOptions options, byte[] file)
+    {
+        var client = _host.Client<FeedbackService.FeedbackServiceClient>();
+        using var call = client.ImportFeedbackCsv(deadline: DateTime.UtcNow.AddMinutes(2));
+        await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Options = options });
+        await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Chunk = ByteString.CopyFrom(file) });
+        await call.RequestStream.CompleteAsync();
+        ImportFeedbackCsvResponse? last = null;
+        await foreach (var response in call.ResponseStream.ReadAllAsync()) last = response;
+        return last!;
+    }
+
+    [Fact]
+    public async Task Two_survey_tools_exports_with_history_import_as_exported_and_score_as_recomputed_and_an_unrated_complaint_is_heard()
+    {
+        var qualtrics = await ImportAsync(new CsvImportOptions
+        {
+            SourceSystem = "qualtrics-nps",
+            DefaultChannel = Channel.Survey,
+            Columns =
+            {
+                ["rating:nps"] = "QID1",
+                ["verbatim"] = "Q2",
+                ["rating:csat"] = "How satisfied were you with your last delivery? - Delivery",
+                ["customer_id"] = "ExternalReference",
+            },
+        }, Sample("qualtrics-export.csv"));
+        Assert.Equal((HeaderLayout.Qualtrics, 5L, 3L), (qualtrics.HeaderLayout, qualtrics.Stored, qualtrics.Rejected));
+        var monkey = await ImportAsync(new CsvImportOptions
+        {
+            SourceSystem = "monkey-nps",
+            DefaultChannel = Channel.Survey,
+            Columns =
+            {
+                ["rating:nps"] = "How likely is it that you would recommend Hillside Coffee to a friend or colleague?",
+                ["verbatim"] = "What is the main reason for your score?",
+                ["customer_id"] = "Custom Data 1",
+            },
+        }, Sample("surveymonkey-export.csv"));
+        Assert.Equal((HeaderLayout.Surveymonkey, 3L, 2L), (monkey.HeaderLayout, monkey.Stored, monkey.Rejected));
+
+        // The accepted rows' NPS answers, read off the samples by hand: Qualtrics 9, 3, 10, 6 (R_4 has none);
+        // SurveyMonkey 10, 2, 8. Promoters 3, passives 1, detractors 3 of 7.
+        int[] accepted = [9, 3, 10, 6, 10, 2, 8];
+        var promoters = accepted.Count(v => v >= 9);
+        var detractors = accepted.Count(v => v <= 6);
+        var scoring = _host.Client<ScoringService.ScoringServiceClient>();
+        var since2023 = new Window { Range = new DateRange { StartDate = "2023-11-01", EndDate = DateTime.UtcNow.ToString("yyyy-MM-dd") } };
+        var score = await Eventually.Until(async () => (await scoring.GetScoreAsync(new GetScoreRequest { Metric = Metric.Nps, Window = since2023 })).Score,
+            s => s.N == accepted.Length, because: "every accepted rating is scored");
+        Assert.Equal((long)promoters, score.Promoters);
+        Assert.Equal((long)detractors, score.Detractors);
+        Assert.Equal(100.0 * (promoters - detractors) / accepted.Length, score.Value, 9);
+
+        // Scored on the day it was given: nothing of it in the last year.
+        var lastYear = await scoring.GetScoreAsync(new GetScoreRequest { Metric = Metric.Nps, Window = new Window { LastDays = 300 } });
+        Assert.Equal(0, lastYear.Score.N);
+        var byMonth = await scoring.GetTrendAsync(new GetTrendRequest { Metric = Metric.Nps, Window = since2023, Granularity = Granularity.Month });
+        Assert.Equal(accepted.Length, byMonth.Points.Sum(p => p.N));
+        Assert.Equal(1, byMonth.Points.Single(p => p.StartDate == "2023-11-01").N);
+
+        // History raised no alert; a complaint without a rating today does, and is heard in the voice trend.
+        var feedback = _host.Client<FeedbackService.FeedbackServiceClient>();
+        await feedback.SubmitFeedbackAsync(new SubmitFeedbackRequest
+        {
+            IdempotencyKey = "complaint-without-a-rating",
+            Channel = Channel.Complaint,
+            Verbatim = "The parcel arrived late and broken, terrible service, I am furious.",
+        });
+        var alert = (await Eventually.Until(async () => (await scoring.ListAlertsAsync(new ListAlertsRequest())).Alerts, a => a.Count > 0,
+            because: "the bitter complaint raises an alert")).Single();
+        Assert.Equal(CxMesh.Events.V1.AlertKind.NegativeComplaint, alert.Kind);
+        var voice = await Eventually.Until(() => scoring.GetVoiceTrendAsync(new GetVoiceTrendRequest { Window = new Window { LastDays = 7 } }).ResponseAsync,
+            v => v.Total.Items == 1, because: "the complaint counts in the voice");
+        Assert.Contains(voice.Total.Themes, t => t.ThemeKey == "delivery" && t.NegativeMentions == 1);
+        Assert.True(voice.Total.NegativePercent > 99);
+        // History with words counts in the voice of its own days: four Qualtrics and two SurveyMonkey comments, and today's complaint.
+        var pastVoice = await scoring.GetVoiceTrendAsync(new GetVoiceTrendRequest { Window = since2023, Granularity = Granularity.Month });
+        Assert.Equal(7, pastVoice.Total.Items);
+    }
+}
