@@ -19,13 +19,6 @@ public sealed class IntakeTests : IAsyncLifetime
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
-    private static byte[] Sample(string name)
-    {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(root.FullName, "CxMesh.sln"))) root = root.Parent ?? throw new InvalidOperationException("CxMesh.sln not found");
-        return File.ReadAllBytes(Path.Combine(root.FullName, "samples", name));
-    }
-
     private async Task<ImportFeedbackCsvResponse> ImportAsync(CsvImportOptions options, byte[] file)
     {
         var client = _host.Client<FeedbackService.FeedbackServiceClient>();
@@ -52,7 +45,7 @@ public sealed class IntakeTests : IAsyncLifetime
                 ["rating:csat"] = "How satisfied were you with your last delivery? - Delivery",
                 ["customer_id"] = "ExternalReference",
             },
-        }, Sample("qualtrics-export.csv"));
+        }, RepoFiles.Sample("qualtrics-export.csv"));
         Assert.Equal((HeaderLayout.Qualtrics, 5L, 3L), (qualtrics.HeaderLayout, qualtrics.Stored, qualtrics.Rejected));
         var monkey = await ImportAsync(new CsvImportOptions
         {
@@ -64,7 +57,7 @@ public sealed class IntakeTests : IAsyncLifetime
                 ["verbatim"] = "What is the main reason for your score?",
                 ["customer_id"] = "Custom Data 1",
             },
-        }, Sample("surveymonkey-export.csv"));
+        }, RepoFiles.Sample("surveymonkey-export.csv"));
         Assert.Equal((HeaderLayout.Surveymonkey, 3L, 2L), (monkey.HeaderLayout, monkey.Stored, monkey.Rejected));
 
         // The accepted rows' NPS answers, read off the samples by hand: Qualtrics 9, 3, 10, 6 (R_4 has none);

@@ -324,13 +324,6 @@ public sealed class CsvImportTests(HostFixture fixture) : IClassFixture<HostFixt
         Assert.Equal(StatusCode.PermissionDenied, ex.StatusCode);
     }
 
-    private static byte[] Sample(string name)
-    {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(root.FullName, "CxMesh.sln"))) root = root.Parent ?? throw new InvalidOperationException("CxMesh.sln not found");
-        return File.ReadAllBytes(Path.Combine(root.FullName, "samples", name));
-    }
-
     private async Task<Dictionary<string, FeedbackItem>> StoredAsync(string system)
     {
         var admin = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.Admin);
@@ -362,7 +355,7 @@ public sealed class CsvImportTests(HostFixture fixture) : IClassFixture<HostFixt
                 ["segment:plan"] = "Q4",
             },
         };
-        var final = (await ImportAsync(options, Sample("qualtrics-export.csv"), chunkSize: 64))[^1];
+        var final = (await ImportAsync(options, RepoFiles.Sample("qualtrics-export.csv"), chunkSize: 64))[^1];
 
         Assert.Equal(HeaderLayout.Qualtrics, final.HeaderLayout);
         Assert.Equal((8L, 5L, 0L, 3L), (final.RowsRead, final.Stored, final.Replayed, final.Rejected));
@@ -384,7 +377,7 @@ public sealed class CsvImportTests(HostFixture fixture) : IClassFixture<HostFixt
         Assert.Equal("Packaging is \"eco\" but the bag leaks.", items["R_4Ef0d"].Verbatim);
 
         // The monthly export, imported again: every stored row is recognised.
-        var again = (await ImportAsync(options, Sample("qualtrics-export.csv"), chunkSize: 4096))[^1];
+        var again = (await ImportAsync(options, RepoFiles.Sample("qualtrics-export.csv"), chunkSize: 4096))[^1];
         Assert.Equal((0L, 5L, 3L), (again.Stored, again.Replayed, again.Rejected));
     }
 
@@ -404,7 +397,7 @@ public sealed class CsvImportTests(HostFixture fixture) : IClassFixture<HostFixt
                 ["customer_id"] = "Custom Data 1",
             },
         };
-        var final = (await ImportAsync(options, Sample("surveymonkey-export.csv"), chunkSize: 50))[^1];
+        var final = (await ImportAsync(options, RepoFiles.Sample("surveymonkey-export.csv"), chunkSize: 50))[^1];
 
         Assert.Equal(HeaderLayout.Surveymonkey, final.HeaderLayout);
         Assert.Equal((5L, 3L, 2L), (final.RowsRead, final.Stored, final.Rejected));

@@ -21,10 +21,8 @@ public static partial class DeclaredRpcs
     /// <summary>Read from the proto files; an RPC that declares no roles fails the caller's test.</summary>
     public static IReadOnlyList<DeclaredRpc> All()
     {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (!File.Exists(Path.Combine(root.FullName, "CxMesh.sln"))) root = root.Parent ?? throw new InvalidOperationException("CxMesh.sln not found");
         var rpcs = new List<DeclaredRpc>();
-        foreach (var file in Directory.GetFiles(Path.Combine(root.FullName, "protos", "cxmesh"), "*_service.proto", SearchOption.AllDirectories).Order())
+        foreach (var file in Directory.GetFiles(Path.Combine(RepoFiles.Root, "protos", "cxmesh"), "*_service.proto", SearchOption.AllDirectories).Order())
         {
             var text = File.ReadAllLines(file);
             var package = text.Select(l => Regex.Match(l, @"^package\s+([\w.]+);")).First(m => m.Success).Groups[1].Value;
