@@ -52,6 +52,7 @@ cx_start_redis "$DATA/redis"
 [ -s "$DATA/dev-signing-key" ] || head -c 48 /dev/urandom | base64 | tr -d '\n' > "$DATA/dev-signing-key"
 # The AES-256 key contact details are encrypted with, kept across runs so stored ones stay readable.
 [ -s "$DATA/contact-key" ] || head -c 32 /dev/urandom | base64 | tr -d '\n' > "$DATA/contact-key"
+[ -s "$DATA/pseudonym-key" ] || head -c 32 /dev/urandom | base64 | tr -d '\n' > "$DATA/pseudonym-key"
 [ -s "$DATA/webhook-secret-key" ] || head -c 32 /dev/urandom | base64 | tr -d '\n' > "$DATA/webhook-secret-key"
 
 GRPC_PORT=$(cx_free_port)
@@ -63,6 +64,7 @@ done
 export ConnectionStrings__redis="127.0.0.1:$CX_REDIS_PORT"
 export Auth__SigningKey="$(cat "$DATA/dev-signing-key")"
 export Feedback__ActiveContactKey=dev1 Feedback__ContactKeys__dev1="$(cat "$DATA/contact-key")"
+export Feedback__PseudonymKey="$(cat "$DATA/pseudonym-key")"
 export Partner__ActiveSecretKey=dev1 Partner__SecretKeys__dev1="$(cat "$DATA/webhook-secret-key")"
 export CxMesh__BindAddress=127.0.0.1 CxMesh__GrpcPort=$GRPC_PORT CxMesh__HttpPort=$HTTP_PORT
 export ASPNETCORE_ENVIRONMENT=Development

@@ -42,6 +42,7 @@ public static class FeedbackModule
         builder.Services.AddSingleton<ISentimentAnalyzer, LexiconSentiment>();
         builder.Services.AddSingleton<IPhoneNumberFinder>(new LibPhoneNumberFinder());
         builder.Services.AddSingleton<IValidator<SubmitFeedbackRequest>, SubmitFeedbackValidator>();
+        builder.Services.AddSingleton(sp => new Domain.CustomerPseudonyms(sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<FeedbackOptions>>().Value.PseudonymKeyBytes()));
         return builder;
     }
 

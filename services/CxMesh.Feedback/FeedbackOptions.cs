@@ -9,7 +9,7 @@ namespace CxMesh.Feedback;
 /// <c>Feedback:ContactKeys:&lt;id&gt;</c> = base64 of 32 random bytes; <c>Feedback:ActiveContactKey</c> = the id new
 /// records use. Old keys stay listed until nothing encrypted with them is left.
 /// </summary>
-public sealed class FeedbackOptions : IValidatableObject
+public sealed partial class FeedbackOptions : IValidatableObject
 {
     public const string Section = "Feedback";
 
@@ -34,6 +34,16 @@ public sealed class FeedbackOptions : IValidatableObject
     /// </summary>
     public TimeSpan HistoryLimit { get; set; } = TimeSpan.FromDays(3653);
 
+    /// <summary>
+    /// Base64 of at least 32 random bytes: the key pseudonymous customer ids are derived with when feedback carries
+    /// contact details but no customer id (see <see cref="Domain.CustomerPseudonyms"/>). Unset: such feedback is refused.
+    /// Never change it once set: the same person would get a second id.
+    /// </summary>
+    public string? PseudonymKey { get; set; }
+
+    /// <summary>The key's bytes, or null when unset.</summary>
+    public byte[]? PseudonymKeyBytes() => string.IsNullOrEmpty(PseudonymKey) ? null : Convert.FromBase64String(PseudonymKey);
+
     /// <summary>The services that hold customer data and answer an erasure with customer.erasure.applied.</summary>
     public string[] ErasureServices { get; set; } = ["journey", "scoring", "partner", "governance"];
 
@@ -43,7 +53,17 @@ public sealed class FeedbackOptions : IValidatableObject
         if (IdempotencyKeyRetention < TimeSpan.FromDays(1)) yield return new ValidationResult("Feedback:IdempotencyKeyRetention must be at least 1.00:00:00 (a day): clients retry for that long.");
         if (KeyExpiryInterval < TimeSpan.FromSeconds(1)) yield return new ValidationResult("Feedback:KeyExpiryInterval must be at least 00:00:01.");
         if (HistoryLimit < TimeSpan.FromDays(1) || HistoryLimit > TimeSpan.FromDays(36_525)) yield return new ValidationResult("Feedback:HistoryLimit must be 1.00:00:00 (a day) to 36525.00:00:00 (a hundred years).");
+        if (!string.IsNullOrEmpty(PseudonymKey) && !IsKey(PseudonymKey)) yield return new ValidationResult("Feedback:PseudonymKey must be base64 of at least 32 random bytes.");
         if (ErasureServices.Any(string.IsNullOrWhiteSpace)) yield return new ValidationResult("Feedback:ErasureServices must name services (journey, scoring, partner, governance).");
+    }
+}
+
+public sealed partial class FeedbackOptions
+{
+    private static bool IsKey(string base64)
+    {
+        var bytes = new byte[base64.Length];
+        return Convert.TryFromBase64String(base64, bytes, out var n) && n >= 32;
     }
 }
 

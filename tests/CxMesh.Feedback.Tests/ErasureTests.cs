@@ -47,6 +47,37 @@ public sealed class ErasureTests(HostFixture fixture) : IClassFixture<HostFixtur
     }
 
     [Fact]
+    public async Task Contact_details_without_a_customer_id_get_one_pseudonymous_id_per_person_and_are_erasable_by_it()
+    {
+        SubmitFeedbackRequest Anonymous(string email, string phone = "") => new()
+        {
+            IdempotencyKey = $"pseudo-{Guid.NewGuid():N}",
+            Channel = Channel.Survey,
+            Verbatim = "Lovely beans.",
+            Contact = new ContactDetails { Email = email, Phone = phone },
+        };
+        var first = (await _app.SubmitFeedbackAsync(Anonymous("Ann.Example@Example.org "))).Item;
+        var again = (await _app.SubmitFeedbackAsync(Anonymous("ann.example@example.org"))).Item;
+        var someoneElse = (await _app.SubmitFeedbackAsync(Anonymous("bob@example.org"))).Item;
+        var byPhone = (await _app.SubmitFeedbackAsync(Anonymous("", "+44 20 7946 0999"))).Item;
+
+        Assert.StartsWith("pid:", first.CustomerId, StringComparison.Ordinal);
+        Assert.Equal(first.CustomerId, again.CustomerId);
+        Assert.NotEqual(first.CustomerId, someoneElse.CustomerId);
+        Assert.StartsWith("pid:", byPhone.CustomerId, StringComparison.Ordinal);
+        Assert.DoesNotContain("example", first.CustomerId, StringComparison.OrdinalIgnoreCase);
+
+        var erased = await _admin.EraseCustomerAsync(new EraseCustomerRequest { CustomerId = first.CustomerId });
+        Assert.Equal(2, erased.ContactsErased);
+        Assert.NotNull((await _admin.GetFeedbackAsync(new GetFeedbackRequest { Id = someoneElse.Id })).Item.Contact);
+
+        // Contact details with nothing to derive an id from (a name only) still need a customer id.
+        var nameOnly = Anonymous("");
+        nameOnly.Contact.Name = "Ann";
+        await RpcAssert.InvalidArgumentAsync(() => _app.SubmitFeedbackAsync(nameOnly).ResponseAsync, "customer_id");
+    }
+
+    [Fact]
     public async Task Erasing_a_customer_removes_contacts_and_words_keeps_the_ratings_publishes_once_per_call_and_can_be_repeated()
     {
         var first = (await _app.SubmitFeedbackAsync(WithContact("cust-erase-1"))).Item;
@@ -114,10 +145,11 @@ public sealed class ErasureTests(HostFixture fixture) : IClassFixture<HostFixtur
     }
 
     [Fact]
-    public async Task Contact_details_without_a_customer_id_are_refused()
+    public async Task Contact_details_without_a_customer_id_or_anything_to_derive_one_from_are_refused()
     {
         var request = WithContact("x");
         request.CustomerId = "";
+        request.Contact = new ContactDetails { Name = "Margaret Thornbury", Address = "1 High Street" };
         await RpcAssert.InvalidArgumentAsync(() => _app.SubmitFeedbackAsync(request).ResponseAsync, "customer_id");
     }
 }

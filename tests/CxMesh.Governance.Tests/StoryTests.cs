@@ -186,7 +186,7 @@ public sealed class StoryTests(HostFixture fixture) : IClassFixture<HostFixture>
         await RpcAssert.InvalidArgumentAsync(() => _admin.GetSprintProgressAsync(new GetSprintProgressRequest { SprintId = sprint.Id, Alpha = 0.7 }).ResponseAsync, "alpha");
 
         // A sprint from before scoring's retention: scoring refuses the window, and governance says so rather than guess.
-        var ancient = DateOnly.FromDateTime(today).AddDays(-1000);
+        var ancient = DateOnly.FromDateTime(today).AddDays(-4000); // scoring keeps 3,700 days
         var old = (await _admin.CreateSprintAsync(new CreateSprintRequest
         {
             Sprint = new Sprint

@@ -54,6 +54,9 @@ public sealed class CxMeshTestHost : IAsyncDisposable
     /// <summary>AES-256 key for contact details in tests (32 bytes, base64).</summary>
     public const string ContactKey = "Y3htZXNoLXRlc3QtY29udGFjdC1rZXktMzJieXRlcyE=";
 
+    /// <summary>The test key of pseudonymous customer ids (32 bytes, base64).</summary>
+    public const string PseudonymKey = "Y3htZXNoLXRlc3QtcHNldWRvbnltLWtleS0zMmJ5dGU=";
+
     public static readonly IReadOnlyDictionary<string, Assembly> MigrationAssemblies = new Dictionary<string, Assembly>
     {
         [JourneyModule.Name] = typeof(JourneyModule).Assembly,
@@ -94,6 +97,7 @@ public sealed class CxMeshTestHost : IAsyncDisposable
             ["CxMesh:AppApiToken"] = AppApiToken,
             ["Feedback:ActiveContactKey"] = "test1",
             ["Feedback:ContactKeys:test1"] = ContactKey,
+            ["Feedback:PseudonymKey"] = PseudonymKey,
             ["Partner:ActiveSecretKey"] = "test1",
             ["Partner:SecretKeys:test1"] = ContactKey,
             ["ConnectionStrings:redis"] = settings.Redis,

@@ -189,6 +189,13 @@ start. helm template and helm lint, which have no cluster, skip the check. dict 
       name: {{ $root.Values.pii.existingSecret }}
       key: {{ . }}
 {{- end }}
+{{- with $root.Values.pii.pseudonymKey }}
+- name: Feedback__PseudonymKey
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.pii.existingSecret }}
+      key: {{ . }}
+{{- end }}
 {{- end }}
 {{- if eq $name "partner" }}
 - name: Partner__ActiveSecretKey

@@ -77,7 +77,9 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
 
         When(r => r.Contact is not null, () =>
         {
-            RuleFor(r => r.CustomerId).NotEmpty().WithMessage("customer_id is required with contact details, so that they can be erased.");
+            RuleFor(r => r.CustomerId).NotEmpty().WithMessage(options.Value.PseudonymKey is { Length: > 0 }
+                ? "customer_id is required with contact details that hold no e-mail or phone (and no source.external_id), so that they can be erased."
+                : "customer_id is required with contact details, so that they can be erased (or set Feedback:PseudonymKey to derive one from the e-mail, phone or response id).");
             RuleFor(r => r.Contact.Name).MaximumLength(FeedbackLimits.MaxContactFieldLength)
                 .WithMessage($"contact.name must be at most {FeedbackLimits.MaxContactFieldLength} characters.").OverridePropertyName("contact.name");
             RuleFor(r => r.Contact.Email).MaximumLength(FeedbackLimits.MaxContactFieldLength)

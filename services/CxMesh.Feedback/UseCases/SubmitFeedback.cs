@@ -36,7 +36,7 @@ public sealed record IngestOutcome(SubmitStatus Status, Guid? Id, ItemError? Err
 /// </summary>
 public sealed class SubmitFeedback(
     [FromKeyedServices(FeedbackModule.Name)] ServiceDatabase database, FeedbackStore store, IValidator<SubmitFeedbackRequest> validator, TimeProvider clock, ISentimentAnalyzer sentiment,
-    IPhoneNumberFinder phones, ContactVault vault, QuestionRegistry questions, ThemeCatalog themes)
+    IPhoneNumberFinder phones, ContactVault vault, QuestionRegistry questions, ThemeCatalog themes, CustomerPseudonyms pseudonyms)
 {
     public const int ChunkSize = 500;
 
@@ -81,13 +81,29 @@ public sealed class SubmitFeedback(
     public async Task<IngestOutcome> SubmitAsync(SubmitFeedbackRequest request, CancellationToken ct)
     {
         await questions.LoadAsync(request.Ratings.Select(r => r.QuestionId).Where(id => Identifiers.Key().IsMatch(id)), ct);
-        validator.ValidateAndThrow(request);
+        AssignPseudonyms([request]);
+        var check = new Violations();
+        check.Add(validator.Validate(request));
+        check.ThrowIfAny();
         var outcome = (await StoreAsync(await PrepareAsync([new IngestEntry(request)], ct), ct))[0];
         if (outcome.Status == SubmitStatus.Rejected)
         {
             throw new PreconditionFailedException("IDEMPOTENCY_KEY_REUSED", outcome.Error!.Message, "idempotency_key");
         }
         return outcome;
+    }
+
+    /// <summary>Contact details without a customer id get the pseudonym of their e-mail, phone or response id, so erasure finds them.</summary>
+    private void AssignPseudonyms(IEnumerable<SubmitFeedbackRequest> requests)
+    {
+        foreach (var request in requests)
+        {
+            if (request is { CustomerId.Length: 0, Contact: { } contact }
+                && pseudonyms.For(contact.Email, contact.Phone, request.Source?.System ?? "", request.Source?.ExternalId ?? "") is { } pseudonym)
+            {
+                request.CustomerId = pseudonym;
+            }
+        }
     }
 
     private sealed record Prepared(IngestOutcome?[] Outcomes, IReadOnlyList<(int Index, ItemToStore Item)> ToStore);
@@ -98,6 +114,8 @@ public sealed class SubmitFeedback(
             .Where(id => Identifiers.Key().IsMatch(id)), ct);
         var taxonomy = await themes.CurrentAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
+        // Before the known contacts are read: the person may have given their details before.
+        AssignPseudonyms(entries.Select(e => e.Request).OfType<SubmitFeedbackRequest>());
         var known = await KnownContactsAsync(entries.Where(e => e.Request is not null).Select(e => e.Request!).ToList(), ct);
 
         // Checks, then redaction, language, sentiment and themes, before anything is stored or published; on every core.
