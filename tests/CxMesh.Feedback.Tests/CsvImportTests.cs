@@ -460,4 +460,26 @@ public sealed class CsvImportTests(HostFixture fixture) : IClassFixture<HostFixt
         Assert.Contains("requires it", rejection.Message);
         Assert.Equal(new DateTime(2024, 11, 28, 10, 12, 0, DateTimeKind.Utc), (await StoredAsync(system))["r-1"].GivenAt.ToDateTime());
     }
+
+    [Fact]
+    public async Task A_UTF16_export_with_a_byte_order_mark_imports_and_a_GBK_export_is_refused_saying_why()
+    {
+        const string csv = "Review ID,Recommend (0-10),Comment\r\nu16-1,9,送货很快，咖啡新鲜\r\n";
+        var options = new CsvImportOptions
+        {
+            SourceSystem = $"enc-{Guid.NewGuid():N}"[..20],
+            DefaultChannel = Channel.Review,
+            Columns = { ["rating:nps"] = "Recommend (0-10)", ["verbatim"] = "Comment", ["external_id"] = "Review ID" },
+        };
+        var utf16 = (await ImportAsync(options, [.. Encoding.Unicode.GetPreamble(), .. Encoding.Unicode.GetBytes(csv)]))[^1];
+        Assert.Equal((1L, 0L), (utf16.Stored, utf16.Rejected));
+        Assert.Equal("送货很快，咖啡新鲜", (await StoredAsync(options.SourceSystem))["u16-1"].Verbatim);
+
+        Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
+        var gbk = Encoding.GetEncoding("GBK").GetBytes(csv.Replace("u16-1", "gbk-1"));
+        var refused = await Assert.ThrowsAsync<RpcException>(() => ImportAsync(options, gbk));
+        Assert.Equal(StatusCode.InvalidArgument, refused.StatusCode);
+        Assert.Contains("the file is not UTF-8 text", refused.Status.Detail);
+        Assert.DoesNotContain("gbk-1", (await StoredAsync(options.SourceSystem)).Keys);
+    }
 }

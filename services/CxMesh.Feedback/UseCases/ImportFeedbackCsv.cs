@@ -80,7 +80,9 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
             }
         }, ct);
 
-        using var text = new StreamReader(pipe.Reader.AsStream(), new UTF8Encoding(false, false), detectEncodingFromByteOrderMarks: true);
+        // UTF-8 (with or without a BOM) or, with a BOM, UTF-16 or UTF-32; bytes that are not UTF-8 (a GBK or Latin-1
+        // export) end the import with an error that says so, rather than storing U+FFFD in every Chinese comment.
+        using var text = new StreamReader(pipe.Reader.AsStream(), new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
         var broken = false;
         using var csv = new CsvReader(text, new CsvConfiguration(CultureInfo.InvariantCulture)
         {
@@ -202,6 +204,12 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
         try
         {
             return await csv.ReadAsync();
+        }
+        catch (DecoderFallbackException)
+        {
+            // The reader decodes ahead of the rows it hands out, so the bytes may be a little after this row.
+            throw new FieldViolationException("chunk", $"the file is not UTF-8 text (found reading row {row} or just after: a GBK, Big5 or Latin-1 export?): " +
+                "save it as UTF-8, or UTF-16 with a byte order mark; the rows before it were imported.");
         }
         catch (MaxFieldSizeException)
         {
