@@ -15,9 +15,19 @@ public static class VoiceTrend
     public static (IReadOnlyList<VoiceFigures> Points, VoiceFigures Total) Build(IReadOnlyList<VoiceDay> days, DayWindow window, TrendStep step,
         IReadOnlySet<string>? themes)
     {
+        // One pass over the days (they come in day order): each period takes the run of days that falls in it.
         var periods = window.Split(step).ToList();
-        var points = periods.Select(p => Figures(p, days.Where(d => d.Day >= p.Start && d.Day <= p.End), themes)).ToList();
-        return (points, Figures(window, days, themes));
+        var ordered = days.OrderBy(d => d.Day).ToList();
+        var points = new List<VoiceFigures>(periods.Count);
+        var at = 0;
+        foreach (var period in periods)
+        {
+            while (at < ordered.Count && ordered[at].Day < period.Start) at++;
+            var from = at;
+            while (at < ordered.Count && ordered[at].Day <= period.End) at++;
+            points.Add(Figures(period, ordered.GetRange(from, at - from), themes));
+        }
+        return (points, Figures(window, ordered, themes));
     }
 
     private static VoiceFigures Figures(DayWindow period, IEnumerable<VoiceDay> days, IReadOnlySet<string>? themes)
