@@ -30,6 +30,8 @@ public static class FeedbackModule
         builder.Services.AddSingleton<FeedbackStore>();
         builder.Services.AddSingleton<SubmitFeedback>();
         builder.Services.AddSingleton<ImportFeedbackCsv>();
+        builder.Services.AddSingleton<ConfiguredSources>();
+        builder.Services.AddSingleton<ReceiveSourceEvent>();
         builder.Services.AddSingleton<EraseCustomer>();
         builder.Services.AddSingleton<ExpireIdempotencyKeys>();
         builder.Services.AddHostedService<KeyExpiry>();
@@ -49,6 +51,7 @@ public static class FeedbackModule
     public static WebApplication MapFeedbackService(this WebApplication app)
     {
         app.MapGrpcService<FeedbackGrpcService>();
+        app.MapSourceEvents();
         return app;
     }
 }

@@ -44,6 +44,13 @@ public sealed partial class FeedbackOptions : IValidatableObject
     /// <summary>The key's bytes, or null when unset.</summary>
     public byte[]? PseudonymKeyBytes() => string.IsNullOrEmpty(PseudonymKey) ? null : Convert.FromBase64String(PseudonymKey);
 
+    /// <summary>
+    /// Inbound connectors, by source name (the {source} of POST /v1/sources/{source}/events): each names its mapping
+    /// (a shipped one: zendesk-ticket, trustpilot-review, app-store-review; or a mapping file's path) and how its
+    /// deliveries prove who sent them (the HMAC secret of a mapping with a signature, or a token).
+    /// </summary>
+    public Dictionary<string, SourceConnector> Sources { get; set; } = [];
+
     /// <summary>The services that hold customer data and answer an erasure with customer.erasure.applied.</summary>
     public string[] ErasureServices { get; set; } = ["journey", "scoring", "partner", "governance"];
 
@@ -54,6 +61,7 @@ public sealed partial class FeedbackOptions : IValidatableObject
         if (KeyExpiryInterval < TimeSpan.FromSeconds(1)) yield return new ValidationResult("Feedback:KeyExpiryInterval must be at least 00:00:01.");
         if (HistoryLimit < TimeSpan.FromDays(1) || HistoryLimit > TimeSpan.FromDays(36_525)) yield return new ValidationResult("Feedback:HistoryLimit must be 1.00:00:00 (a day) to 36525.00:00:00 (a hundred years).");
         if (!string.IsNullOrEmpty(PseudonymKey) && !IsKey(PseudonymKey)) yield return new ValidationResult("Feedback:PseudonymKey must be base64 of at least 32 random bytes.");
+        foreach (var problem in Sources.SelectMany(s => s.Value.Problems(s.Key))) yield return new ValidationResult(problem);
         if (ErasureServices.Any(string.IsNullOrWhiteSpace)) yield return new ValidationResult("Feedback:ErasureServices must name services (journey, scoring, partner, governance).");
     }
 }
@@ -64,6 +72,41 @@ public sealed partial class FeedbackOptions
     {
         var bytes = new byte[base64.Length];
         return Convert.TryFromBase64String(base64, bytes, out var n) && n >= 32;
+    }
+}
+
+/// <summary><c>Feedback:Sources:&lt;source&gt;</c>: one inbound connector.</summary>
+public sealed class SourceConnector
+{
+    public const int MinSecretLength = 16;
+
+    /// <summary>A shipped mapping's name or the path of a mapping file (see <see cref="UseCases.SourceMapping"/>).</summary>
+    public string Mapping { get; set; } = "";
+
+    /// <summary>The HMAC-SHA256 secret deliveries are signed with (the mapping's signature says where the signature is).</summary>
+    public string? Secret { get; set; }
+
+    /// <summary>Or a token the sender presents as "Authorization: Bearer &lt;token&gt;" or in X-CxMesh-Source-Token.</summary>
+    public string? Token { get; set; }
+
+    public IEnumerable<string> Problems(string source)
+    {
+        var at = $"Feedback:Sources:{source}";
+        if (!CxMesh.Platform.Validation.Identifiers.Key().IsMatch(source)) yield return $"{at}: a source name is 1-64 characters of a-z, 0-9, '.', '_' or '-'.";
+        UseCases.SourceMapping? mapping = null;
+        string? mappingProblem = null;
+        try
+        {
+            mapping = UseCases.SourceMapping.Load(Mapping);
+        }
+        catch (UseCases.SourceMappingException ex)
+        {
+            mappingProblem = $"{at}:Mapping: {ex.Message}";
+        }
+        if (mappingProblem is not null) yield return mappingProblem;
+        if (string.IsNullOrEmpty(Secret) && string.IsNullOrEmpty(Token)) yield return $"{at} needs a Secret (signed deliveries) or a Token.";
+        if (Secret is { Length: > 0 and < MinSecretLength } || Token is { Length: > 0 and < MinSecretLength }) yield return $"{at}: Secret and Token must be at least {MinSecretLength} characters.";
+        if (!string.IsNullOrEmpty(Secret) && mapping is { Signature: null }) yield return $"{at}: mapping '{mapping.Name}' declares no signature, so a Secret cannot be checked: give a Token instead.";
     }
 }
 

@@ -236,4 +236,38 @@ public sealed class ArchitectureTests
                 $"{type.Name} is not registered with AddValidatedOptions (its data annotations checked at start)");
         }
     }
+
+    /// <summary>
+    /// Every HTTP route but these needs a signed-in caller: the probes, reflection, and the connectors' deliveries
+    /// (their senders prove themselves by signature or token). A new anonymous route must be added here on purpose.
+    /// </summary>
+    [Fact]
+    public void Only_the_probes_reflection_and_connector_deliveries_are_open_without_a_token()
+    {
+        var settings = new Dictionary<string, string?> { ["ConnectionStrings:redis"] = "127.0.0.1:1", ["Auth:SigningKey"] = CxMeshTestHost.SigningKey };
+        foreach (var name in CxMeshTestHost.MigrationAssemblies.Keys) settings[$"ConnectionStrings:{name}"] = "Host=127.0.0.1;Port=1;Database=x;Username=u";
+        var app = Platform.Hosting.CxMeshServer.Build([], Modules.All, b =>
+        {
+            b.WebHost.UseTestServer();
+            b.Configuration.AddInMemoryCollection(settings);
+        });
+        var open = ((Microsoft.AspNetCore.Routing.IEndpointRouteBuilder)app).DataSources.SelectMany(d => d.Endpoints)
+            .OfType<Microsoft.AspNetCore.Routing.RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<IAllowAnonymous>() is not null)
+            .Select(e => e.RoutePattern.RawText!)
+            .Select(r => r.TrimStart('/'))
+            .Select(r => r.StartsWith("grpc.", StringComparison.Ordinal) || r.StartsWith("{unimplemented", StringComparison.Ordinal) ? "/" + r[..r.IndexOf('/')] : "/" + r)
+            .Distinct().Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(
+        [
+            "/grpc.health.v1.Health",
+            "/grpc.reflection.v1.ServerReflection",
+            "/grpc.reflection.v1alpha.ServerReflection",
+            "/healthz/live",
+            "/healthz/ready",
+            "/v1/sources/{source}/events",
+            // grpc-dotnet's answer to a method no service has: UNIMPLEMENTED, whoever asks.
+            "/{unimplementedService}",
+        ], open);
+    }
 }

@@ -7,6 +7,7 @@ using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -48,12 +49,15 @@ public static class CallerLimits
     public const string Import = "import";
     /// <summary>A partner's report downloads.</summary>
     public const string Download = "download";
+    /// <summary>An inbound connector's deliveries (POST /v1/sources/{source}/events), counted per source.</summary>
+    public const string Source = "source";
 
     public static readonly IReadOnlyDictionary<string, CallerLimitOptions> Defaults = new Dictionary<string, CallerLimitOptions>
     {
         [Ingest] = new() { Permits = 500, Burst = 1_000, Concurrent = 32 },
         [Import] = new() { Permits = 1, Burst = 5, Concurrent = 2 },
         [Download] = new() { Permits = 5, Burst = 20, Concurrent = 4 },
+        [Source] = new() { Permits = 50, Burst = 200, Concurrent = 8 },
     };
 
     private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithTypeRegistry(
@@ -73,8 +77,10 @@ public static class CallerLimits
         });
 
         static string? LimitOf(HttpContext http) => http.GetEndpoint()?.Metadata.GetMetadata<CallerLimitAttribute>()?.Name;
+        // A connector's sender signs rather than signs in: its deliveries are counted per source.
         static string Caller(HttpContext http) =>
-            http.User.Identity?.Name is { Length: > 0 } subject ? "sub:" + subject : "ip:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
+            http.GetRouteValue("source") is string source ? "source:" + source
+            : http.User.Identity?.Name is { Length: > 0 } subject ? "sub:" + subject : "ip:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown");
 
         var rate = PartitionedRateLimiter.Create<HttpContext, string>(http => LimitOf(http) is { } name && limits.TryGetValue(name, out var o)
             ? RateLimitPartition.GetTokenBucketLimiter($"{name}|{Caller(http)}", _ => new TokenBucketRateLimiterOptions
