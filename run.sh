@@ -54,6 +54,9 @@ cx_start_redis "$DATA/redis"
 [ -s "$DATA/contact-key" ] || head -c 32 /dev/urandom | base64 | tr -d '\n' > "$DATA/contact-key"
 [ -s "$DATA/pseudonym-key" ] || head -c 32 /dev/urandom | base64 | tr -d '\n' > "$DATA/pseudonym-key"
 [ -s "$DATA/webhook-secret-key" ] || head -c 32 /dev/urandom | base64 | tr -d '\n' > "$DATA/webhook-secret-key"
+# The demo's inbound connectors: a token for the review sources, an HMAC secret for the help desk's signed webhooks.
+[ -s "$DATA/source-token" ] || head -c 24 /dev/urandom | base64 | tr -d '\n/+=' > "$DATA/source-token"
+[ -s "$DATA/zendesk-secret" ] || head -c 24 /dev/urandom | base64 | tr -d '\n/+=' > "$DATA/zendesk-secret"
 
 GRPC_PORT=$(cx_free_port)
 HTTP_PORT=$(cx_free_port)
@@ -66,6 +69,9 @@ export Auth__SigningKey="$(cat "$DATA/dev-signing-key")"
 export Feedback__ActiveContactKey=dev1 Feedback__ContactKeys__dev1="$(cat "$DATA/contact-key")"
 export Feedback__PseudonymKey="$(cat "$DATA/pseudonym-key")"
 export Partner__ActiveSecretKey=dev1 Partner__SecretKeys__dev1="$(cat "$DATA/webhook-secret-key")"
+export Feedback__Sources__zendesk__Mapping=zendesk-ticket Feedback__Sources__zendesk__Secret="$(cat "$DATA/zendesk-secret")"
+export Feedback__Sources__reviews__Mapping=trustpilot-review Feedback__Sources__reviews__Token="$(cat "$DATA/source-token")"
+export Feedback__Sources__appstore__Mapping=app-store-review Feedback__Sources__appstore__Token="$(cat "$DATA/source-token")"
 export CxMesh__BindAddress=127.0.0.1 CxMesh__GrpcPort=$GRPC_PORT CxMesh__HttpPort=$HTTP_PORT
 export ASPNETCORE_ENVIRONMENT=Development
 # The demo courier's webhook goes to a local sink on loopback, which only allow-listed hosts may use.
@@ -117,6 +123,8 @@ echo "  dotnet .data/bin/cli/cxmesh.dll drivers                                 
 echo "  dotnet .data/bin/cli/cxmesh.dll actions --journey delivery              # closed-loop actions from detractor alerts"
 echo "  dotnet .data/bin/cli/cxmesh.dll sprint                                  # the running 12-week sprint's progress"
 echo "  dotnet .data/bin/cli/cxmesh.dll audit-verify                            # with the admin token"
+echo "  curl -H \"Authorization: Bearer \$(cat .data/source-token)\" -H 'Content-Type: application/json' \\"
+echo "    --data @samples/connectors/trustpilot-review.json http://127.0.0.1:$HTTP_PORT/v1/sources/reviews/events   # a review by webhook"
 echo
 echo "Partners: the demo courier is 'demo-partner', so the partner token above reads its reports:"
 COURIER_REPORT=$(sed -n 's/.*(demo-partner): \([0-9a-f-]*\).*/\1/p' "$DATA/demo.log" | tail -1)

@@ -74,6 +74,9 @@ public sealed partial class ChartValuesTests
     [GeneratedRegex(@"\$(\w+)\s*:=\s*index\s+\$\w*\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s+\$\w+")]
     private static partial Regex VariableFromIndexedValues();
 
+    [GeneratedRegex(@"range\s+\$\w+\s*,\s*\$(\w+)\s*:=\s*(?:\$\w*)?\.Values((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")]
+    private static partial Regex VariableFromRangedValues();
+
     [GeneratedRegex(@"\$(\w+)((?:\.[A-Za-z_][A-Za-z0-9_]*)+)")]
     private static partial Regex VariablePath();
 
@@ -112,8 +115,23 @@ public sealed partial class ChartValuesTests
                 var parent = m.Groups[2].Value.TrimStart('.').Split('.').Aggregate((JsonNode?)values, (n, p) => n?[p]) as JsonObject;
                 bound[m.Groups[1].Value] = parent?.Select(kv => kv.Value).ToList() ?? [];
             }
+            // A variable ranging over a map the operator fills ($name, $connector := .Values.connectors.sources, empty by
+            // default): its keys are those the schema gives the map's entries.
+            var entries = new Dictionary<string, ICollection<string>>();
+            foreach (Match m in VariableFromRangedValues().Matches(text))
+            {
+                var schema = m.Groups[2].Value.TrimStart('.').Split('.').Aggregate((JsonSchema?)Schema.Value, (n, p) => n?.ActualProperties.TryGetValue(p, out var child) == true ? child.ActualSchema : null);
+                entries[m.Groups[1].Value] = schema?.AdditionalPropertiesSchema?.ActualProperties.Keys.ToList() ?? [];
+                bound.Remove(m.Groups[1].Value);
+            }
             foreach (Match m in VariablePath().Matches(text))
             {
+                if (entries.TryGetValue(m.Groups[1].Value, out var keys))
+                {
+                    checkedPaths++;
+                    if (!keys.Contains(m.Groups[2].Value.TrimStart('.').Split('.')[0])) missing.Add($"{Path.GetFileName(file)}: ${m.Groups[1].Value}{m.Groups[2].Value} (not in the schema of the map's entries)");
+                    continue;
+                }
                 if (!bound.TryGetValue(m.Groups[1].Value, out var roots)) continue;
                 checkedPaths++;
                 var path = m.Groups[2].Value.TrimStart('.').Split('.');

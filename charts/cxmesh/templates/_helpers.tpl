@@ -196,6 +196,24 @@ start. helm template and helm lint, which have no cluster, skip the check. dict 
       name: {{ $root.Values.pii.existingSecret }}
       key: {{ . }}
 {{- end }}
+{{- range $source, $connector := $root.Values.connectors.sources }}
+- name: Feedback__Sources__{{ $source }}__Mapping
+  value: {{ $connector.mapping | quote }}
+{{- with $connector.secretKey }}
+- name: Feedback__Sources__{{ $source }}__Secret
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.connectors.existingSecret }}
+      key: {{ . }}
+{{- end }}
+{{- with $connector.tokenKey }}
+- name: Feedback__Sources__{{ $source }}__Token
+  valueFrom:
+    secretKeyRef:
+      name: {{ $root.Values.connectors.existingSecret }}
+      key: {{ . }}
+{{- end }}
+{{- end }}
 {{- end }}
 {{- if eq $name "partner" }}
 - name: Partner__ActiveSecretKey
