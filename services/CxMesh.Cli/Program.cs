@@ -180,8 +180,11 @@ submit.SetAction((result, ct) => Run(async () =>
     Console.WriteLine($"{(response.Replayed ? "Already stored" : "Stored")}: feedback {response.Item.Id}");
 }));
 
-var csvFile = new Argument<FileInfo>("file") { Description = "The CSV export: UTF-8 (a BOM is fine), a plain header row or a survey tool's header rows" };
-var source = new Option<string>("--source") { Description = "The system the export comes from, e.g. shop-reviews", Required = true };
+var csvFile = new Argument<FileInfo>("file") { Description = "The export: CSV (UTF-8, a plain header row or a survey tool's header rows), an XLSX workbook (its first sheet) or JSON Lines" };
+var source = new Option<string?>("--source") { Description = "The system the export comes from, e.g. shop-reviews (required unless the profile names it)" };
+var profileName = new Option<string?>("--profile") { Description = "A stored import profile the options start from (cxmesh profile save); options given here win" };
+var fileFormat = new Option<string>("--format") { Description = "auto (by extension, else by content), csv, xlsx or jsonl", DefaultValueFactory = _ => "auto" };
+fileFormat.AcceptOnlyFromAmong("auto", "csv", "xlsx", "jsonl");
 var maps = new Option<string[]>("--map")
 {
     Description = "field=Column header, repeatable: rating:<question>=..., verbatim=..., external_id=..., customer_id=..., given_at=..., " +
@@ -189,7 +192,7 @@ var maps = new Option<string[]>("--map")
     AllowMultipleArgumentsPerToken = true,
 };
 var importChannel = new Option<string?>("--channel") { Description = "Channel of rows without a channel column: survey, complaint, contact-centre, web, self-service, social, review, other" };
-var delimiter = new Option<string>("--delimiter") { Description = "',' ';' '|' or 'tab'", DefaultValueFactory = _ => "," };
+var delimiter = new Option<string?>("--delimiter") { Description = "',' (the default) ';' '|' or 'tab'" };
 var timeZone = new Option<string?>("--time-zone") { Description = "IANA time zone of dates without an offset (default UTC)" };
 var rejectsOut = new Option<FileInfo?>("--rejections") { Description = "Write the rejected rows (row, column, reason) to this CSV file" };
 var layout = new Option<string>("--layout")
@@ -200,18 +203,17 @@ var layout = new Option<string>("--layout")
 layout.AcceptOnlyFromAmong("auto", "plain", "qualtrics", "surveymonkey");
 var requires = new Option<string[]>("--require") { Description = "A field whose cell must not be empty (repeatable), e.g. rating:nps", AllowMultipleArgumentsPerToken = true };
 var dateFormats = new Option<string[]>("--date-format") { Description = "A .NET date format of the given_at column (repeatable), e.g. \"dd/MM/yyyy HH:mm\"", AllowMultipleArgumentsPerToken = true };
-var import = new Command("import", "Import feedback from a CSV export (plain, Qualtrics or SurveyMonkey layout), with a progress bar; re-importing the same export changes nothing")
+var import = new Command("import", "Import feedback from an export (CSV in a plain, Qualtrics or SurveyMonkey layout, XLSX or JSON Lines), with a progress bar; re-importing the same export changes nothing")
 {
-    csvFile, source, maps, importChannel, delimiter, timeZone, rejectsOut, layout, requires, dateFormats,
+    csvFile, source, profileName, fileFormat, maps, importChannel, delimiter, timeZone, rejectsOut, layout, requires, dateFormats,
 };
-import.SetAction((result, ct) => Run(async () =>
+CsvImportOptions ImportOptions(ParseResult result)
 {
-    var file = result.GetValue(csvFile)!;
-    if (!file.Exists) throw new ArgumentException($"{file.FullName}: no such file.");
     var options = new CsvImportOptions
     {
-        SourceSystem = result.GetValue(source)!,
-        Delimiter = result.GetValue(delimiter) is "tab" or "\\t" ? "\t" : result.GetValue(delimiter)!,
+        SourceSystem = result.GetValue(source) ?? "",
+        Profile = result.GetValue(profileName) ?? "",
+        Delimiter = result.GetValue(delimiter) is "tab" or "\\t" ? "\t" : result.GetValue(delimiter) ?? "",
         TimeZone = result.GetValue(timeZone) ?? "",
         DefaultChannel = result.GetValue(importChannel) is { } c ? ParseChannel(c) : Channel.Unspecified,
         HeaderLayout = result.GetValue(layout) switch
@@ -230,6 +232,20 @@ import.SetAction((result, ct) => Run(async () =>
         if (at <= 0) throw new ArgumentException($"--map {map}: expected field=Column header.");
         options.Columns[map[..at].Trim()] = map[(at + 1)..];
     }
+    return options;
+}
+import.SetAction((result, ct) => Run(async () =>
+{
+    var file = result.GetValue(csvFile)!;
+    if (!file.Exists) throw new ArgumentException($"{file.FullName}: no such file.");
+    var options = ImportOptions(result);
+    options.Format = (result.GetValue(fileFormat), file.Extension.ToLowerInvariant()) switch
+    {
+        ("csv", _) => ImportFormat.Csv,
+        ("xlsx", _) or ("auto", ".xlsx") => ImportFormat.Xlsx,
+        ("jsonl", _) or ("auto", ".jsonl" or ".ndjson") => ImportFormat.JsonLines,
+        _ => ImportFormat.Unspecified,
+    };
 
     var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
     ImportFeedbackCsvResponse? last = null;
@@ -262,7 +278,16 @@ import.SetAction((result, ct) => Run(async () =>
         });
 
     var summary = last ?? throw new InvalidOperationException("The server ended the import without a summary.");
-    var read = summary.HeaderLayout switch { HeaderLayout.Qualtrics => "a Qualtrics export", HeaderLayout.Surveymonkey => "a SurveyMonkey export", _ => "a plain CSV" };
+    var read = (summary.Format, summary.HeaderLayout) switch
+    {
+        (ImportFormat.JsonLines, _) => "a JSON Lines file",
+        (ImportFormat.Xlsx, HeaderLayout.Qualtrics) => "a Qualtrics workbook",
+        (ImportFormat.Xlsx, HeaderLayout.Surveymonkey) => "a SurveyMonkey workbook",
+        (ImportFormat.Xlsx, _) => "a workbook",
+        (_, HeaderLayout.Qualtrics) => "a Qualtrics export",
+        (_, HeaderLayout.Surveymonkey) => "a SurveyMonkey export",
+        _ => "a plain CSV",
+    };
     Console.WriteLine($"{summary.RowsRead:N0} rows of {read}: {summary.Stored:N0} stored, {summary.Replayed:N0} already there, {summary.Rejected:N0} rejected.");
     if (summary.Rejections.Count > 0)
     {
@@ -292,6 +317,51 @@ import.SetAction((result, ct) => Run(async () =>
     }
     if (summary.Rejected > 0) Environment.ExitCode = 65;
 }));
+
+var profileArgument = new Argument<string>("name") { Description = "The profile's name, e.g. qualtrics-nps" };
+var profileDescription = new Option<string?>("--description") { Description = "What the profile is for" };
+var profileSave = new Command("save", "Store (or replace) an import profile: the same options as import, without the file")
+{
+    profileArgument, profileDescription, source, maps, importChannel, delimiter, timeZone, layout, requires, dateFormats,
+};
+profileSave.SetAction((result, ct) => Run(async () =>
+{
+    var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
+    var options = ImportOptions(result);
+    options.Profile = "";
+    var response = await client.PutImportProfileAsync(new PutImportProfileRequest
+    {
+        Profile = new ImportProfile { Name = result.GetValue(profileArgument)!, Description = result.GetValue(profileDescription) ?? "", Options = options },
+    }, deadline: Connection.Deadline(), cancellationToken: ct);
+    Console.WriteLine($"{(response.Created ? "Stored" : "Replaced")} import profile '{response.Profile.Name}': cxmesh import <file> --profile {response.Profile.Name}");
+}));
+var profileList = new Command("list", "The stored import profiles");
+profileList.SetAction((result, ct) => Run(async () =>
+{
+    var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
+    var table = new Table().AddColumns("name", "source", "layout", "columns", "description", "updated");
+    foreach (var p in (await client.ListImportProfilesAsync(new ListImportProfilesRequest(), deadline: Connection.Deadline(), cancellationToken: ct)).Profiles)
+    {
+        table.AddRow(Markup.Escape(p.Name), Markup.Escape(p.Options.SourceSystem), p.Options.HeaderLayout.ToString(), $"{p.Options.Columns.Count}", Markup.Escape(p.Description),
+            $"{p.UpdatedAt.ToDateTimeOffset():u} {Markup.Escape(p.UpdatedBy)}");
+    }
+    AnsiConsole.Write(table);
+}));
+var profileShow = new Command("show", "One import profile, as JSON") { profileArgument };
+profileShow.SetAction((result, ct) => Run(async () =>
+{
+    var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
+    var response = await client.GetImportProfileAsync(new GetImportProfileRequest { Name = result.GetValue(profileArgument)! }, deadline: Connection.Deadline(), cancellationToken: ct);
+    Console.WriteLine(Google.Protobuf.JsonFormatter.Default.Format(response.Profile));
+}));
+var profileDelete = new Command("delete", "Delete an import profile (admin)") { profileArgument };
+profileDelete.SetAction((result, ct) => Run(async () =>
+{
+    var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
+    var response = await client.DeleteImportProfileAsync(new DeleteImportProfileRequest { Name = result.GetValue(profileArgument)! }, deadline: Connection.Deadline(), cancellationToken: ct);
+    Console.WriteLine(response.Deleted ? "Deleted." : "There was no such profile.");
+}));
+var profile = new Command("profile", "Stored import profiles: save, list, show, delete") { profileSave, profileList, profileShow, profileDelete };
 
 var scoreJourney = new Option<string?>("--journey") { Description = "Score of one journey (default: all feedback)" };
 var scoreTouchpoint = new Option<string?>("--touchpoint") { Description = "Score of one touchpoint (with --journey: of that journey)" };
@@ -443,7 +513,7 @@ smoke.SetAction((result, ct) => Run(async () =>
     await test.RunAsync(ct);
 }));
 
-var root = new RootCommand("cxmesh: the CxMesh command line") { seed, submit, import, score, drivers, funnel, actions, sprint, audit, report, sink, smoke };
+var root = new RootCommand("cxmesh: the CxMesh command line") { seed, submit, import, profile, score, drivers, funnel, actions, sprint, audit, report, sink, smoke };
 root.Options.Add(grpc);
 root.Options.Add(token);
 return await root.Parse(args).InvokeAsync();

@@ -30,6 +30,8 @@ public static class FeedbackModule
         builder.Services.AddSingleton<FeedbackStore>();
         builder.Services.AddSingleton<SubmitFeedback>();
         builder.Services.AddSingleton<ImportFeedbackCsv>();
+        builder.Services.AddSingleton<ImportProfileStore>();
+        builder.Services.AddSingleton<ImportProfiles>();
         builder.Services.AddSingleton<ConfiguredSources>();
         builder.Services.AddSingleton<ReceiveSourceEvent>();
         builder.Services.AddSingleton<EraseCustomer>();

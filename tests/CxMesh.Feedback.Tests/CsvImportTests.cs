@@ -13,33 +13,8 @@ namespace CxMesh.Feedback.Tests;
 
 public sealed class CsvImportTests(HostFixture fixture) : IClassFixture<HostFixture>
 {
-    private async Task<List<ImportFeedbackCsvResponse>> ImportAsync(CsvImportOptions options, byte[] file, int chunkSize = 7)
-    {
-        var client = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.App);
-        // A deadline, so that a write the server will never read (it refused the options) ends instead of waiting.
-        using var call = client.ImportFeedbackCsv(deadline: DateTime.UtcNow.AddMinutes(2));
-        var reading = Task.Run(async () =>
-        {
-            var responses = new List<ImportFeedbackCsvResponse>();
-            await foreach (var response in call.ResponseStream.ReadAllAsync()) responses.Add(response);
-            return responses;
-        });
-        try
-        {
-            await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Options = options });
-            // Small chunks on purpose: records, quoted line breaks and multi-byte characters are split between messages.
-            for (var at = 0; at < file.Length; at += chunkSize)
-            {
-                await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Chunk = ByteString.CopyFrom(file, at, Math.Min(chunkSize, file.Length - at)) });
-            }
-            await call.RequestStream.CompleteAsync();
-        }
-        catch (Exception ex) when (ex is RpcException or InvalidOperationException or OperationCanceledException or IOException)
-        {
-            // The server answered (refused the options) before the file was sent: its answer is what the test reads.
-        }
-        return await reading;
-    }
+    private Task<List<ImportFeedbackCsvResponse>> ImportAsync(CsvImportOptions options, byte[] file, int chunkSize = 7) =>
+        Imports.RunAsync(fixture.Host, options, file, chunkSize);
 
     private static CsvImportOptions Options(string system) => new()
     {

@@ -19,7 +19,7 @@ using Question = CxMesh.Feedback.Domain.Question;
 namespace CxMesh.Feedback.Api;
 
 public sealed class FeedbackGrpcService(
-    SubmitFeedback ingest, ImportFeedbackCsv csvImport, EraseCustomer eraseCustomer, FeedbackStore store, TimeProvider clock, ContactVault vault, QuestionRegistry questions, FeedbackQueries queries, ThemeCatalog themes,
+    SubmitFeedback ingest, ImportFeedbackCsv csvImport, ImportProfiles importProfiles, EraseCustomer eraseCustomer, FeedbackStore store, TimeProvider clock, ContactVault vault, QuestionRegistry questions, FeedbackQueries queries, ThemeCatalog themes,
     Microsoft.Extensions.Options.IOptions<FeedbackOptions> options)
     : FeedbackService.FeedbackServiceBase
 {
@@ -73,6 +73,29 @@ public sealed class FeedbackGrpcService(
     public override Task ImportFeedbackCsv(IAsyncStreamReader<ImportFeedbackCsvRequest> requestStream,
         IServerStreamWriter<ImportFeedbackCsvResponse> responseStream, ServerCallContext context) =>
         csvImport.RunAsync(requestStream, responseStream, context.CancellationToken);
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
+    public override async Task<PutImportProfileResponse> PutImportProfile(PutImportProfileRequest request, ServerCallContext context)
+    {
+        var (profile, created) = await importProfiles.PutAsync(request.Profile, context.GetHttpContext().User.Identity?.Name ?? "", context.CancellationToken);
+        return new PutImportProfileResponse { Profile = profile, Created = created };
+    }
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.App}")]
+    public override async Task<GetImportProfileResponse> GetImportProfile(GetImportProfileRequest request, ServerCallContext context) =>
+        new() { Profile = await importProfiles.GetAsync(request.Name, context.CancellationToken) };
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.App}")]
+    public override async Task<ListImportProfilesResponse> ListImportProfiles(ListImportProfilesRequest request, ServerCallContext context)
+    {
+        var response = new ListImportProfilesResponse();
+        response.Profiles.AddRange(await importProfiles.ListAsync(context.CancellationToken));
+        return response;
+    }
+
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<DeleteImportProfileResponse> DeleteImportProfile(DeleteImportProfileRequest request, ServerCallContext context) =>
+        new() { Deleted = await importProfiles.DeleteAsync(request.Name, context.CancellationToken) };
 
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst}")]
     public override async Task<CreateThemeResponse> CreateTheme(CreateThemeRequest request, ServerCallContext context) =>

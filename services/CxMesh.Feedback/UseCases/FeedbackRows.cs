@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
 using CxMesh.Common.V1;
 using CxMesh.Feedback.V1;
 using Google.Protobuf;
@@ -30,8 +31,23 @@ public static class FeedbackRows
     /// <summary>What a field name may be, for messages.</summary>
     public static string FieldList => $"{string.Join(", ", PlainFields)}, rating:<question id> or segment:<attribute>";
 
-    /// <summary>A record as read: its row number (the header starts on row 1), its fields, whether it was well-formed, its raw text.</summary>
-    public sealed record SourceRow(int Row, string[] Record, bool Broken, string RawRecord);
+    /// <summary>
+    /// A record as read: its row number (a CSV's header starts on row 1; a JSON Lines record is its line), its fields,
+    /// whether it was well-formed CSV, its raw text, and what makes it no row at all (a line that is not JSON, a value
+    /// that is an object), with the column at fault.
+    /// </summary>
+    public sealed record SourceRow(int Row, string[] Record, bool Broken, string RawRecord, string? Problem = null, string ProblemColumn = "");
+
+    /// <summary>A JSON value as a cell: text as it is, a number as written, true/false, "" for null or missing; null for an object or array.</summary>
+    public static string? CellOf(JsonElement? value) => value?.ValueKind switch
+    {
+        null or JsonValueKind.Null or JsonValueKind.Undefined => "",
+        JsonValueKind.String => value.Value.GetString() ?? "",
+        JsonValueKind.Number => value.Value.GetRawText(),
+        JsonValueKind.True => "true",
+        JsonValueKind.False => "false",
+        _ => null,
+    };
 
     public sealed record Columns(IReadOnlyDictionary<string, (string Header, int Index)> Fields, IReadOnlyList<(string QuestionId, string Header, int Index)> Ratings,
         IReadOnlyList<(string Attribute, string Header, int Index)> Segment, int Width, TimeZoneInfo Zone, IReadOnlyList<string> DateFormats,
@@ -52,6 +68,7 @@ public static class FeedbackRows
     public static (IngestEntry Entry, string[]? RatingColumns) ToEntry(SourceRow source, Columns columns, string sourceSystem, Channel defaultChannel)
     {
         var record = source.Record;
+        if (source.Problem is { } problem) return (Refuse(source.ProblemColumn, problem), null);
         if (source.Broken) return (Refuse("", "the row is not well-formed CSV (a quote inside an unquoted field?)."), null);
         if (record.Length != columns.Width)
         {
@@ -132,9 +149,9 @@ public static class FeedbackRows
 
     public static DateTimeOffset? ParseTime(string value, TimeZoneInfo zone, IReadOnlyList<string> formats)
     {
-        if (formats.Count > 0)
+        // The formats given first; ISO 8601 (unambiguous) always, which is how a workbook's date cells are read.
+        if (formats.Count > 0 && DateTime.TryParseExact(value, formats.ToArray(), CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces, out var exact))
         {
-            if (!DateTime.TryParseExact(value, formats.ToArray(), CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces, out var exact)) return null;
             return new DateTimeOffset(DateTime.SpecifyKind(exact, DateTimeKind.Unspecified), zone.GetUtcOffset(exact));
         }
         var hasOffset = value.EndsWith('Z') || value.Length > 10 && (value.LastIndexOf('+') > 10 || value.LastIndexOf('-') > 10);

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.IO.Pipelines;
+using System.Runtime.CompilerServices;
 using System.Text;
+using System.Text.Json;
 using CsvHelper;
 using CsvHelper.Configuration;
 using CxMesh.Common.V1;
@@ -9,7 +11,9 @@ using CxMesh.Feedback.Domain;
 using CxMesh.Feedback.V1;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Validation;
+using ExcelDataReader;
 using Grpc.Core;
+using Json.Pointer;
 using static CxMesh.Feedback.UseCases.FeedbackRows;
 
 namespace CxMesh.Feedback.UseCases;
@@ -20,7 +24,7 @@ namespace CxMesh.Feedback.UseCases;
 /// a request (a bad number, date or channel, a broken record) are refused with their row and column; requests the
 /// ingest refuses are reported against the column their field came from.
 /// </summary>
-public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
+public sealed class ImportFeedbackCsv(SubmitFeedback ingest, ImportProfiles profiles)
 {
     public const long MaxBytes = 1L << 30;
     public const int MaxRows = 5_000_000;
@@ -28,6 +32,13 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
     public const int MaxColumns = 2_000;
     public const int MaxRecordBytes = 1 << 20;
     public const int MaxRejectionsListed = 1_000;
+    /// <summary>An XLSX workbook is spooled to disk whole (its index is at its end), so it has a smaller limit.</summary>
+    public const long MaxWorkbookBytes = 256L << 20;
+    /// <summary>JSON Lines: how many records a mapped key must appear in (at least once) to be taken as a column.</summary>
+    public const int JsonSampleSize = 100;
+
+    // The workbook reader decodes its parts through the code-page encodings .NET leaves out by default.
+    static ImportFeedbackCsv() => Encoding.RegisterProvider(CodePagesEncodingProvider.Instance);
 
     public async Task RunAsync(IAsyncStreamReader<ImportFeedbackCsvRequest> requests, IServerStreamWriter<ImportFeedbackCsvResponse> responses, CancellationToken ct)
     {
@@ -35,17 +46,41 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
         {
             throw new FieldViolationException("options", "the first message must carry the import options.");
         }
-        var options = Checked(requests.Current.Options);
+        var options = await profiles.ResolveAsync(requests.Current.Options, ct);
 
-        // The request stream is pumped into a pipe that CsvHelper reads as a stream.
-        // The pipe holds at most 64 KiB the reader has not taken, and no record passes the pump larger than its
-        // limits, so an import's memory does not grow with the file, a row or the header, however they are made.
+        // The request stream is pumped into a pipe that the format's reader reads as a stream. The pipe holds at most
+        // 64 KiB the reader has not taken, and no record passes the pump larger than its limits, so an import's memory
+        // does not grow with the file, a row or the header, however they are made (a workbook is spooled to a
+        // temporary file, since its index is at its end). The format is the options' or the first bytes'.
         var pipe = new Pipe();
         long bytesRead = 0;
         var delimiter = options.Delimiter is "" ? "," : options.Delimiter;
+        var formatKnown = new TaskCompletionSource<ImportFormat>(TaskCreationOptions.RunContinuationsAsynchronously);
         var pump = Task.Run(async () =>
         {
-            var records = new RecordLimits((byte)delimiter[0]);
+            IRecordLimits? limits = null;
+            var held = new List<ReadOnlyMemory<byte>>();
+            async Task WriteAsync(ReadOnlyMemory<byte> chunk)
+            {
+                var (allowed, problem) = limits!.Scan(chunk.Span);
+                // The rows before the one over a limit still reach the reader, and are imported.
+                await pipe.Writer.WriteAsync(chunk[..allowed], ct);
+                if (problem is not null) throw new FieldViolationException("chunk", problem);
+            }
+            async Task DecideAsync()
+            {
+                var head = held.SelectMany(c => c.ToArray()).Take(8).ToArray();
+                var format = options.Format != ImportFormat.Unspecified ? options.Format : Detect(head);
+                formatKnown.TrySetResult(format);
+                limits = format switch
+                {
+                    ImportFormat.Xlsx => new WorkbookLimits(),
+                    ImportFormat.JsonLines => new LineLimits(),
+                    _ => new CsvRecordLimits((byte)delimiter[0]),
+                };
+                foreach (var chunk in held) await WriteAsync(chunk);
+                held.Clear();
+            }
             try
             {
                 while (await requests.MoveNext(ct))
@@ -55,76 +90,60 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
                     {
                         throw new FieldViolationException("options", "options may come only in the first message; the rest carry chunks.");
                     }
-                    if (Interlocked.Add(ref bytesRead, message.Chunk.Length) > MaxBytes)
+                    var max = limits is WorkbookLimits ? MaxWorkbookBytes : MaxBytes;
+                    if (Interlocked.Add(ref bytesRead, message.Chunk.Length) > max)
                     {
-                        throw new FieldViolationException("chunk", $"the file is larger than {MaxBytes >> 30} GiB; split it into several imports.");
+                        throw new FieldViolationException("chunk", $"the file is larger than {(max >= 1L << 30 ? $"{max >> 30} GiB" : $"{max >> 20} MiB")}; split it into several imports.");
                     }
-                    var (allowed, problem) = records.Scan(message.Chunk.Span);
-                    // The rows before the one over a limit still reach the reader, and are imported.
-                    await pipe.Writer.WriteAsync(message.Chunk.Memory[..allowed], ct);
-                    if (problem is not null) throw new FieldViolationException("chunk", problem);
+                    if (limits is not null)
+                    {
+                        await WriteAsync(message.Chunk.Memory);
+                        continue;
+                    }
+                    held.Add(message.Chunk.Memory);
+                    if (held.Sum(c => c.Length) >= 8) await DecideAsync();
                 }
+                if (limits is null) await DecideAsync();
                 await pipe.Writer.CompleteAsync();
             }
             catch (Exception ex)
             {
+                formatKnown.TrySetException(ex);
                 await pipe.Writer.CompleteAsync(ex);
             }
         }, ct);
 
+        var fileFormat = await formatKnown.Task;
+        if (fileFormat == ImportFormat.Unspecified)
+        {
+            throw new FieldViolationException("chunk", "the file is an Excel 97-2003 workbook (.xls): save it as .xlsx or CSV (UTF-8).");
+        }
         // UTF-8 (with or without a BOM) or, with a BOM, UTF-16 or UTF-32; bytes that are not UTF-8 (a GBK or Latin-1
         // export) end the import with an error that says so, rather than storing U+FFFD in every Chinese comment.
         using var text = new StreamReader(pipe.Reader.AsStream(), new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
-        var broken = false;
-        using var csv = new CsvReader(text, new CsvConfiguration(CultureInfo.InvariantCulture)
+        var (layout, firstRows, rest) = fileFormat switch
         {
-            Delimiter = delimiter,
-            BadDataFound = _ => broken = true,
-            MissingFieldFound = null,
-            MaxFieldSize = MaxFieldLength,
-            DetectColumnCountChanges = false,
-        });
-        // The first rows are read before the layout is known: a survey tool's export has two or three header rows.
-        HeaderLayoutKind? wanted = options.HeaderLayout switch
-        {
-            HeaderLayout.Plain => HeaderLayoutKind.Plain,
-            HeaderLayout.Qualtrics => HeaderLayoutKind.Qualtrics,
-            HeaderLayout.Surveymonkey => HeaderLayoutKind.SurveyMonkey,
-            _ => null,
+            ImportFormat.JsonLines => await JsonLinesAsync(text, options, ct),
+            ImportFormat.Xlsx => await WithHeaderAsync(WorkbookRows(pipe.Reader.AsStream(), ct), options, ct),
+            _ => await WithHeaderAsync(CsvRows(text, delimiter), options, ct),
         };
-        var firstRows = new List<SourceRow>(3);
-        for (var row = 1; row <= (wanted == HeaderLayoutKind.Plain ? 1 : 3); row++)
-        {
-            broken = false;
-            if (!await ReadAsync(csv, row)) break;
-            firstRows.Add(new SourceRow(row, csv.Parser.Record ?? [], broken, csv.Parser.RawRecord));
-        }
-        var (layout, layoutProblem) = ExportLayout.Read(firstRows.Select(r => r.Record).ToList(), wanted);
-        if (layout is null) throw new FieldViolationException(firstRows.Count == 0 ? "chunk" : "options.header_layout", layoutProblem!);
+        await using var _ = rest;
         var columns = Resolve(options, layout);
-        var headerRows = layout.HeaderRows;
 
-        // Which rating columns each row used, so that an error on ratings[1] names its column; dropped once reported.
-        var ratingColumnsOf = new ConcurrentDictionary<int, string[]>();
+        // The row and rating columns of each entry, so that an error on ratings[1] names its column; dropped once reported.
+        var entryInfo = new ConcurrentDictionary<int, (int Row, string[]? RatingColumns)>();
         // The first row of each external id in this file: a repeat is refused naming it (64-bit hashes keep 5 million ids small).
         var firstRowOf = new Dictionary<ulong, int>();
         async IAsyncEnumerable<IngestEntry> Entries()
         {
             var index = 0;
-            var pending = new Queue<SourceRow>(firstRows.Skip(headerRows));
+            var pending = new Queue<SourceRow>(firstRows);
             while (true)
             {
                 SourceRow source;
-                if (pending.Count > 0)
-                {
-                    source = pending.Dequeue();
-                }
-                else
-                {
-                    broken = false;
-                    if (!await ReadAsync(csv, index + headerRows + 1)) yield break;
-                    source = new SourceRow(index + headerRows + 1, csv.Parser.Record ?? [], broken, csv.Parser.RawRecord);
-                }
+                if (pending.Count > 0) source = pending.Dequeue();
+                else if (await rest.MoveNextAsync()) source = rest.Current;
+                else yield break;
                 if (index >= MaxRows)
                 {
                     throw new FieldViolationException("chunk", $"a file may hold at most {MaxRows:N0} rows; the first {MaxRows:N0} were imported, split the rest off.");
@@ -142,7 +161,7 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
                         firstRowOf[Fnv64(externalId)] = source.Row;
                     }
                 }
-                if (ratingColumns is not null) ratingColumnsOf[index] = ratingColumns;
+                entryInfo[index] = (source.Row, ratingColumns);
                 index++;
                 yield return entry;
             }
@@ -154,7 +173,7 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
         {
             for (var n = 0; n < outcomes.Count; n++)
             {
-                ratingColumnsOf.TryRemove(first + n, out var ratingColumns);
+                entryInfo.TryRemove(first + n, out var info);
                 switch (outcomes[n].Status)
                 {
                     case SubmitStatus.Stored:
@@ -168,7 +187,7 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
                         if (rejections.Count < MaxRejectionsListed)
                         {
                             var error = outcomes[n].Error!;
-                            rejections.Add(new CsvRowRejection { Row = first + n + headerRows + 1, Column = ColumnOf(error.Field, columns, ratingColumns), Message = error.Message });
+                            rejections.Add(new CsvRowRejection { Row = info.Row, Column = ColumnOf(error.Field, columns, info.RatingColumns), Message = error.Message });
                         }
                         break;
                 }
@@ -181,6 +200,7 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
 
         progress.BytesRead = Interlocked.Read(ref bytesRead);
         progress.Done = true;
+        progress.Format = fileFormat;
         progress.HeaderLayout = layout.Kind switch
         {
             HeaderLayoutKind.Qualtrics => HeaderLayout.Qualtrics,
@@ -191,6 +211,250 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
         await responses.WriteAsync(progress, ct);
     }
 
+    /// <summary>What the first bytes say: a ZIP is XLSX, an OLE file an old .xls (Unspecified: refused), a first '{' JSON Lines, else CSV.</summary>
+    private static ImportFormat Detect(byte[] head)
+    {
+        if (head is [0x50, 0x4B, 0x03, 0x04, ..]) return ImportFormat.Xlsx;
+        if (head is [0xD0, 0xCF, 0x11, 0xE0, ..]) return ImportFormat.Unspecified;
+        var at = head is [0xEF, 0xBB, 0xBF, ..] ? 3 : head is [0xFF, 0xFE, ..] or [0xFE, 0xFF, ..] ? 2 : 0;
+        for (; at < head.Length; at++)
+        {
+            var b = head[at];
+            if (b is (byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n' or 0) continue;
+            return b == (byte)'{' ? ImportFormat.JsonLines : ImportFormat.Csv;
+        }
+        return ImportFormat.Csv;
+    }
+
+    /// <summary>The header rows a layout needs (up to three) read off the rows, the layout they make, and the data rows after them.</summary>
+    private static async Task<(ExportLayout Layout, IReadOnlyList<SourceRow> FirstRows, IAsyncEnumerator<SourceRow> Remaining)> WithHeaderAsync(
+        IAsyncEnumerable<SourceRow> rows, CsvImportOptions options, CancellationToken ct)
+    {
+        HeaderLayoutKind? wanted = options.HeaderLayout switch
+        {
+            HeaderLayout.Plain => HeaderLayoutKind.Plain,
+            HeaderLayout.Qualtrics => HeaderLayoutKind.Qualtrics,
+            HeaderLayout.Surveymonkey => HeaderLayoutKind.SurveyMonkey,
+            _ => null,
+        };
+        var rest = rows.GetAsyncEnumerator(ct);
+        var firstRows = new List<SourceRow>(3);
+        while (firstRows.Count < (wanted == HeaderLayoutKind.Plain ? 1 : 3) && await rest.MoveNextAsync()) firstRows.Add(rest.Current);
+        var (layout, problem) = ExportLayout.Read(firstRows.Select(r => r.Record).ToList(), wanted);
+        if (layout is null)
+        {
+            await rest.DisposeAsync();
+            throw new FieldViolationException(firstRows.Count == 0 ? "chunk" : "options.header_layout", problem!);
+        }
+        return (layout, firstRows.Skip(layout.HeaderRows).ToList(), rest);
+    }
+
+    private static async IAsyncEnumerable<SourceRow> CsvRows(TextReader text, string delimiter)
+    {
+        var broken = false;
+        using var csv = new CsvReader(text, new CsvConfiguration(CultureInfo.InvariantCulture)
+        {
+            Delimiter = delimiter,
+            BadDataFound = _ => broken = true,
+            MissingFieldFound = null,
+            MaxFieldSize = MaxFieldLength,
+            DetectColumnCountChanges = false,
+        });
+        for (var row = 1; ; row++)
+        {
+            broken = false;
+            if (!await ReadAsync(csv, row)) yield break;
+            yield return new SourceRow(row, csv.Parser.Record ?? [], broken, csv.Parser.RawRecord);
+        }
+    }
+
+    /// <summary>A JSON Lines record as read: its line, the object (unless the line is not one), the line's text, and what is wrong with it.</summary>
+    private sealed record JsonRecord(int Line, JsonElement? Root, string Raw, string? Problem);
+
+    /// <summary>
+    /// JSON Lines: the columns are the mapped keys or JSON pointers (and the fields' own keys when present), each of
+    /// which must be in at least one of the first <see cref="JsonSampleSize"/> records; each record is then a row of
+    /// their values.
+    /// </summary>
+    private static async Task<(ExportLayout Layout, IReadOnlyList<SourceRow> FirstRows, IAsyncEnumerator<SourceRow> Remaining)> JsonLinesAsync(
+        TextReader text, CsvImportOptions options, CancellationToken ct)
+    {
+        var records = JsonRecords(text, ct).GetAsyncEnumerator(ct);
+        try
+        {
+            var sample = new List<JsonRecord>();
+            while (sample.Count < JsonSampleSize && await records.MoveNextAsync()) sample.Add(records.Current);
+            bool Present(JsonPointer p) => sample.Any(r => r.Root is { } root && p.Evaluate(root) is not null);
+            var keys = sample.FirstOrDefault(r => r.Root is not null)?.Root!.Value.EnumerateObject().Select(p => p.Name).Take(30).ToList() ?? [];
+            var names = new List<string>();
+            var pointers = new List<JsonPointer>();
+            var check = new Violations();
+            foreach (var (field, column) in options.Columns.OrderBy(c => c.Key, StringComparer.Ordinal))
+            {
+                if (PointerOf(column) is not { } pointer)
+                {
+                    check.Add($"options.columns[{field}]", $"'{column}' is neither a key nor a JSON pointer (\"/answers/nps\").");
+                }
+                else if (!Present(pointer))
+                {
+                    check.Add($"options.columns[{field}]", $"'{column}' is in none of the first {sample.Count} records (the first one's keys: {string.Join(", ", keys)}).");
+                }
+                else if (!names.Contains(column))
+                {
+                    names.Add(column);
+                    pointers.Add(pointer);
+                }
+            }
+            foreach (var field in PlainFields.Where(f => !options.Columns.ContainsKey(f) && !names.Contains(f)))
+            {
+                if (PointerOf(field) is { } pointer && Present(pointer))
+                {
+                    names.Add(field);
+                    pointers.Add(pointer);
+                }
+            }
+            check.ThrowIfAny();
+            if (names.Count == 0)
+            {
+                throw new FieldViolationException("options.columns", $"map at least one rating or a verbatim to a key of the records (the first one's keys: {string.Join(", ", keys)}).");
+            }
+            var (layout, _) = ExportLayout.Read([names.ToArray()], HeaderLayoutKind.Plain);
+            SourceRow ToRow(JsonRecord record)
+            {
+                var cells = new string[names.Count];
+                if (record.Problem is not null) return new SourceRow(record.Line, cells, false, record.Raw, record.Problem);
+                for (var i = 0; i < cells.Length; i++)
+                {
+                    var value = pointers[i].Evaluate(record.Root!.Value);
+                    if (CellOf(value) is not { } cell)
+                    {
+                        return new SourceRow(record.Line, cells, false, record.Raw, $"'{names[i]}' holds {(value!.Value.ValueKind == JsonValueKind.Object ? "an object" : "an array")} where a value is expected.", names[i]);
+                    }
+                    if (cell.Length > MaxFieldLength) return new SourceRow(record.Line, cells, false, record.Raw, $"'{names[i]}' is longer than {MaxFieldLength:N0} characters.", names[i]);
+                    cells[i] = cell;
+                }
+                return new SourceRow(record.Line, cells, false, record.Raw);
+            }
+            return (layout!, sample.Select(ToRow).ToList(), Rows(records, ToRow));
+        }
+        catch
+        {
+            await records.DisposeAsync();
+            throw;
+        }
+
+        static async IAsyncEnumerator<SourceRow> Rows(IAsyncEnumerator<JsonRecord> records, Func<JsonRecord, SourceRow> toRow)
+        {
+            await using (records)
+            {
+                while (await records.MoveNextAsync()) yield return toRow(records.Current);
+            }
+        }
+    }
+
+    /// <summary>A key of the record ("nps") or a JSON pointer into it ("/answers/nps").</summary>
+    private static JsonPointer? PointerOf(string column)
+    {
+        var text = column.StartsWith('/') ? column : "/" + column.Replace("~", "~0", StringComparison.Ordinal).Replace("/", "~1", StringComparison.Ordinal);
+        return JsonPointer.TryParse(text, out var pointer) ? pointer : null;
+    }
+
+    private static async IAsyncEnumerable<JsonRecord> JsonRecords(TextReader text, [EnumeratorCancellation] CancellationToken ct)
+    {
+        for (var line = 1; ; line++)
+        {
+            string? raw;
+            try
+            {
+                raw = await text.ReadLineAsync(ct);
+            }
+            catch (DecoderFallbackException)
+            {
+                throw NotUtf8(line);
+            }
+            if (raw is null) yield break;
+            if (raw.Trim().Length == 0) continue;
+            JsonElement? root = null;
+            string? problem = null;
+            try
+            {
+                using var document = JsonDocument.Parse(raw);
+                if (document.RootElement.ValueKind == JsonValueKind.Object) root = document.RootElement.Clone();
+                else problem = "the line is not a JSON object.";
+            }
+            catch (JsonException ex)
+            {
+                problem = $"the line is not JSON ({ex.Message})";
+            }
+            yield return new JsonRecord(line, root, raw, problem);
+        }
+    }
+
+    /// <summary>
+    /// The first worksheet of an XLSX workbook, row by row as a spreadsheet numbers them: dates as ISO 8601 (in the
+    /// import's time zone, as the workbook has no zone), whole numbers without a decimal point; blank rows skipped.
+    /// </summary>
+    private static async IAsyncEnumerable<SourceRow> WorkbookRows(Stream input, [EnumeratorCancellation] CancellationToken ct)
+    {
+        // The workbook's index is at its end: it is spooled to a temporary file that is deleted when closed.
+        await using var file = new FileStream(Path.Combine(Path.GetTempPath(), $"cxmesh-import-{Guid.NewGuid():N}.xlsx"), FileMode.CreateNew, FileAccess.ReadWrite,
+            FileShare.None, 1 << 16, FileOptions.DeleteOnClose | FileOptions.Asynchronous);
+        await input.CopyToAsync(file, ct);
+        file.Position = 0;
+        using var reader = Workbook(() => ExcelReaderFactory.CreateOpenXmlReader(file), 0);
+        for (var row = 1; Workbook(reader.Read, row); row++)
+        {
+            if (reader.FieldCount > MaxColumns)
+            {
+                throw new FieldViolationException("chunk", $"row {row}{(row == 1 ? " (the header)" : "")} has more than {MaxColumns:N0} columns; the rows before it were imported.");
+            }
+            var cells = new string[reader.FieldCount];
+            string? problem = null;
+            for (var i = 0; i < cells.Length; i++)
+            {
+                cells[i] = WorkbookCell(reader.GetValue(i));
+                if (cells[i].Length > MaxFieldLength)
+                {
+                    problem = $"a cell is longer than {MaxFieldLength:N0} characters.";
+                    cells[i] = "";
+                }
+            }
+            if (problem is null && cells.All(c => c.Length == 0)) continue;
+            yield return new SourceRow(row, cells, false, string.Join('\u001f', cells), problem);
+        }
+    }
+
+    private static T Workbook<T>(Func<T> read, int row)
+    {
+        try
+        {
+            return read();
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or FieldViolationException))
+        {
+            throw new FieldViolationException("chunk", row == 0
+                ? $"the file is not an XLSX workbook that can be read ({ex.Message}); the rows before it were imported."
+                : $"row {row} of the workbook cannot be read ({ex.Message}); the rows before it were imported.");
+        }
+    }
+
+    private static string WorkbookCell(object? value) => value switch
+    {
+        null => "",
+        string s => s,
+        double d when d == Math.Floor(d) && Math.Abs(d) < 1e15 => ((long)d).ToString(CultureInfo.InvariantCulture),
+        double d => d.ToString("R", CultureInfo.InvariantCulture),
+        DateTime t when t.TimeOfDay == TimeSpan.Zero => t.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        DateTime t => t.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        _ => Convert.ToString(value, CultureInfo.InvariantCulture) ?? "",
+    };
+
+    private static FieldViolationException NotUtf8(long row) =>
+        // The reader decodes ahead of the rows it hands out, so the bytes may be a little after this row.
+        new("chunk", $"the file is not UTF-8 text (found reading row {row} or just after: a GBK, Big5 or Latin-1 export?): " +
+            "save it as UTF-8, or UTF-16 with a byte order mark; the rows before it were imported.");
+
     private static async Task<bool> ReadAsync(CsvReader csv, long row)
     {
         try
@@ -199,9 +463,7 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
         }
         catch (DecoderFallbackException)
         {
-            // The reader decodes ahead of the rows it hands out, so the bytes may be a little after this row.
-            throw new FieldViolationException("chunk", $"the file is not UTF-8 text (found reading row {row} or just after: a GBK, Big5 or Latin-1 export?): " +
-                "save it as UTF-8, or UTF-16 with a byte order mark; the rows before it were imported.");
+            throw NotUtf8(row);
         }
         catch (MaxFieldSizeException)
         {
@@ -210,12 +472,48 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
         }
     }
 
+    /// <summary>Looks at the bytes as they stream by, before a reader buffers them: how many may pass, and the problem if the rest may not.</summary>
+    private interface IRecordLimits
+    {
+        (int Allowed, string? Problem) Scan(ReadOnlySpan<byte> chunk);
+    }
+
+    /// <summary>A workbook is read only once it is whole; its size is its limit.</summary>
+    private sealed class WorkbookLimits : IRecordLimits
+    {
+        public (int Allowed, string? Problem) Scan(ReadOnlySpan<byte> chunk) => (chunk.Length, null);
+    }
+
+    /// <summary>JSON Lines: no line over <see cref="MaxRecordBytes"/> (quotes need no following: a JSON string holds no raw line break).</summary>
+    private sealed class LineLimits : IRecordLimits
+    {
+        private long line = 1;
+        private int bytes;
+
+        public (int Allowed, string? Problem) Scan(ReadOnlySpan<byte> chunk)
+        {
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                if (chunk[i] == (byte)'\n')
+                {
+                    line++;
+                    bytes = 0;
+                }
+                else if (++bytes > MaxRecordBytes)
+                {
+                    return (Math.Max(0, i - bytes + 1), $"line {line} is longer than {MaxRecordBytes >> 20} MiB; the lines before it were imported.");
+                }
+            }
+            return (chunk.Length, null);
+        }
+    }
+
     /// <summary>
     /// Finds the first record over <see cref="MaxRecordBytes"/> or <see cref="MaxColumns"/> as the bytes stream by,
     /// before the CSV reader buffers it. Quotes are followed as RFC 4180 has them (a doubled quote inside a quoted
     /// field toggles twice), so line breaks and delimiters inside quoted fields do not count.
     /// </summary>
-    private sealed class RecordLimits(byte delimiter)
+    private sealed class CsvRecordLimits(byte delimiter) : IRecordLimits
     {
         private bool quoted;
         private long row = 1;
@@ -254,8 +552,8 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
         private string Header() => row == 1 ? " (the header)" : "";
     }
 
-    /// <summary>The options must work before a row is read: every problem named at once.</summary>
-    private static CsvImportOptions Checked(CsvImportOptions options)
+    /// <summary>What can be known wrong with the options before a row is read, every problem named (under <paramref name="prefix"/>: "options" or "profile.options").</summary>
+    public static Violations CheckOptions(CsvImportOptions options, string prefix)
     {
         var check = new Violations();
         if (options.SourceSystem.Length is 0 or > FeedbackLimits.MaxIdLength || !Identifiers.Token().IsMatch(options.SourceSystem))
@@ -299,8 +597,15 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest)
         {
             check.Add("options.time_zone", $"options.time_zone '{options.TimeZone}' is not an IANA time zone (like Europe/Berlin or Asia/Shanghai).");
         }
-        check.ThrowIfAny();
-        return options;
+        if (!System.Enum.IsDefined(options.Format))
+        {
+            check.Add("options.format", "options.format must be IMPORT_FORMAT_CSV, IMPORT_FORMAT_JSON_LINES, IMPORT_FORMAT_XLSX or unspecified (detect).");
+        }
+        if (prefix == "options") return check;
+        // Stored as a profile: the same problems, named where the profile holds them.
+        var named = new Violations();
+        foreach (var failure in check.Failures) named.Add(prefix + failure.PropertyName["options".Length..], failure.ErrorMessage.Replace("options.", prefix + ".", StringComparison.Ordinal));
+        return named;
     }
 
     /// <summary>

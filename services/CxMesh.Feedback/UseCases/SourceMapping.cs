@@ -167,22 +167,13 @@ public sealed class SourceMapping
             foreach (var path in field.Paths)
             {
                 var value = path.Evaluate(root);
-                switch (value?.ValueKind)
+                if (FeedbackRows.CellOf(value) is not { } text)
                 {
-                    case null or JsonValueKind.Null or JsonValueKind.Undefined:
-                        break;
-                    case JsonValueKind.String:
-                        if (value.Value.GetString() is { Length: > 0 } text) parts.Add(text);
-                        break;
-                    case JsonValueKind.Number:
-                        parts.Add(value.Value.GetRawText());
-                        break;
-                    case JsonValueKind.True or JsonValueKind.False:
-                        parts.Add(value.Value.ValueKind == JsonValueKind.True ? "true" : "false");
-                        break;
-                    default:
-                        problems[path.ToString()] = [$"holds {(value.Value.ValueKind == JsonValueKind.Object ? "an object" : "an array")} where {field.Field} expects a value: the mapping must point at a value inside it."];
-                        break;
+                    problems[path.ToString()] = [$"holds {(value!.Value.ValueKind == JsonValueKind.Object ? "an object" : "an array")} where {field.Field} expects a value: the mapping must point at a value inside it."];
+                }
+                else if (text.Length > 0)
+                {
+                    parts.Add(text);
                 }
             }
             var cell = string.Join("\n\n", parts);
