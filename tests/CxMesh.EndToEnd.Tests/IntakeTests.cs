@@ -1,3 +1,7 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json.Nodes;
 using CxMesh.Common.V1;
 using CxMesh.Feedback.V1;
 using CxMesh.Scoring.V1;
@@ -15,7 +19,18 @@ public sealed class IntakeTests : IAsyncLifetime
 {
     private CxMeshTestHost _host = null!;
 
-    public async Task InitializeAsync() => _host = await CxMeshTestHost.StartAsync();
+    private const string Token = "intake-source-token-0123456789";
+    private const string ZendeskSecret = "intake-zendesk-secret-0123456789";
+
+    public async Task InitializeAsync() => _host = await CxMeshTestHost.StartAsync(s =>
+    {
+        s.Settings["Feedback:Sources:zendesk:Mapping"] = "zendesk-ticket";
+        s.Settings["Feedback:Sources:zendesk:Secret"] = ZendeskSecret;
+        s.Settings["Feedback:Sources:reviews:Mapping"] = "trustpilot-review";
+        s.Settings["Feedback:Sources:reviews:Token"] = Token;
+        s.Settings["Feedback:Sources:appstore:Mapping"] = "app-store-review";
+        s.Settings["Feedback:Sources:appstore:Token"] = Token;
+    });
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 
@@ -34,30 +49,48 @@ public sealed class IntakeTests : IAsyncLifetime
     [Fact]
     public async Task Two_survey_tools_exports_with_history_import_as_exported_and_score_as_recomputed_and_an_unrated_complaint_is_heard()
     {
-        var qualtrics = await ImportAsync(new CsvImportOptions
+        // Each tool's mapping is stored once as a profile; each monthly export then imports by the profile's name alone.
+        var feedback = _host.Client<FeedbackService.FeedbackServiceClient>();
+        await feedback.PutImportProfileAsync(new PutImportProfileRequest
         {
-            SourceSystem = "qualtrics-nps",
-            DefaultChannel = Channel.Survey,
-            Columns =
+            Profile = new ImportProfile
+            {
+                Name = "qualtrics-nps",
+                Options = new CsvImportOptions
+                {
+                    SourceSystem = "qualtrics-nps",
+                    DefaultChannel = Channel.Survey,
+                    Columns =
             {
                 ["rating:nps"] = "QID1",
                 ["verbatim"] = "Q2",
                 ["rating:csat"] = "How satisfied were you with your last delivery? - Delivery",
                 ["customer_id"] = "ExternalReference",
             },
-        }, RepoFiles.Sample("qualtrics-export.csv"));
-        Assert.Equal((HeaderLayout.Qualtrics, 5L, 3L), (qualtrics.HeaderLayout, qualtrics.Stored, qualtrics.Rejected));
-        var monkey = await ImportAsync(new CsvImportOptions
+                }
+            }
+        });
+        await feedback.PutImportProfileAsync(new PutImportProfileRequest
         {
-            SourceSystem = "monkey-nps",
-            DefaultChannel = Channel.Survey,
-            Columns =
+            Profile = new ImportProfile
+            {
+                Name = "monkey-nps",
+                Options = new CsvImportOptions
+                {
+                    SourceSystem = "monkey-nps",
+                    DefaultChannel = Channel.Survey,
+                    Columns =
             {
                 ["rating:nps"] = "How likely is it that you would recommend Hillside Coffee to a friend or colleague?",
                 ["verbatim"] = "What is the main reason for your score?",
                 ["customer_id"] = "Custom Data 1",
             },
-        }, RepoFiles.Sample("surveymonkey-export.csv"));
+                }
+            }
+        });
+        var qualtrics = await ImportAsync(new CsvImportOptions { Profile = "qualtrics-nps" }, RepoFiles.Sample("qualtrics-export.csv"));
+        Assert.Equal((HeaderLayout.Qualtrics, 5L, 3L), (qualtrics.HeaderLayout, qualtrics.Stored, qualtrics.Rejected));
+        var monkey = await ImportAsync(new CsvImportOptions { Profile = "monkey-nps" }, RepoFiles.Sample("surveymonkey-export.csv"));
         Assert.Equal((HeaderLayout.Surveymonkey, 3L, 2L), (monkey.HeaderLayout, monkey.Stored, monkey.Rejected));
 
         // The accepted rows' NPS answers, read off the samples by hand: Qualtrics 9, 3, 10, 6 (R_4 has none);
@@ -81,7 +114,6 @@ public sealed class IntakeTests : IAsyncLifetime
         Assert.Equal(1, byMonth.Points.Single(p => p.StartDate == "2023-11-01").N);
 
         // History raised no alert; a complaint without a rating today does, and is heard in the voice trend.
-        var feedback = _host.Client<FeedbackService.FeedbackServiceClient>();
         await feedback.SubmitFeedbackAsync(new SubmitFeedbackRequest
         {
             IdempotencyKey = "complaint-without-a-rating",
@@ -98,5 +130,52 @@ public sealed class IntakeTests : IAsyncLifetime
         // History with words counts in the voice of its own days: four Qualtrics and two SurveyMonkey comments, and today's complaint.
         var pastVoice = await scoring.GetVoiceTrendAsync(new GetVoiceTrendRequest { Window = since2023, Granularity = Granularity.Month });
         Assert.Equal(7, pastVoice.Total.Items);
+    }
+
+    [Fact]
+    public async Task The_three_connector_samples_deliver_end_to_end_into_scores_the_voice_and_alerts()
+    {
+        // The samples as a help desk, a review site and an app-store relay would send them today.
+        var now = DateTimeOffset.UtcNow.AddMinutes(-5).ToString("yyyy-MM-ddTHH:mm:ssZ");
+        var ticket = JsonNode.Parse(RepoFiles.Sample("connectors/zendesk-ticket.json"))!;
+        ticket["detail"]!["created_at"] = now;
+        var review = JsonNode.Parse(RepoFiles.Sample("connectors/trustpilot-review.json"))!;
+        review["eventData"]!["createdAt"] = now;
+        var appReview = JsonNode.Parse(RepoFiles.Sample("connectors/app-store-review.json"))!;
+        appReview["data"]!["attributes"]!["createdDate"] = now;
+
+        using var http = _host.Http();
+        async Task<HttpStatusCode> DeliverAsync(string source, JsonNode body, Action<HttpRequestMessage> authenticate)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"/v1/sources/{source}/events")
+            {
+                Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),
+            };
+            authenticate(request);
+            using var response = await http.SendAsync(request);
+            return response.StatusCode;
+        }
+        var signedAt = DateTimeOffset.UtcNow.ToString("O");
+        Assert.Equal(HttpStatusCode.Created, await DeliverAsync("zendesk", ticket, r =>
+        {
+            r.Headers.Add("X-Zendesk-Webhook-Signature", Convert.ToBase64String(
+                HMACSHA256.HashData(Encoding.UTF8.GetBytes(ZendeskSecret), Encoding.UTF8.GetBytes(signedAt + ticket.ToJsonString()))));
+            r.Headers.Add("X-Zendesk-Webhook-Signature-Timestamp", signedAt);
+        }));
+        Assert.Equal(HttpStatusCode.Created, await DeliverAsync("reviews", review, r => r.Headers.Authorization = new("Bearer", Token)));
+        Assert.Equal(HttpStatusCode.Created, await DeliverAsync("appstore", appReview, r => r.Headers.Add("X-CxMesh-Source-Token", Token)));
+
+        // Two reviews rated 2 and 1 stars: CSAT 0 % satisfied of 2; the ticket has no rating and is not in n.
+        var scoring = _host.Client<ScoringService.ScoringServiceClient>();
+        var csat = await Eventually.Until(async () => (await scoring.GetScoreAsync(new GetScoreRequest { Metric = Metric.Csat, Window = new Window { LastDays = 7 } })).Score,
+            s => s.N == 2, because: "both reviews' stars are scored");
+        Assert.Equal((0.0, 1.5), (csat.Value, csat.Mean));
+        var voice = await Eventually.Until(() => scoring.GetVoiceTrendAsync(new GetVoiceTrendRequest { Window = new Window { LastDays = 7 } }).ResponseAsync,
+            v => v.Total.Items == 3, because: "all three carry words");
+        Assert.Contains(voice.Total.Themes, t => t.ThemeKey == "delivery");
+        // The help desk's ticket is a bitter complaint: an alert, as for one submitted through the API.
+        var alerts = await Eventually.Until(async () => (await scoring.ListAlertsAsync(new ListAlertsRequest())).Alerts, a => a.Any(x => x.Kind == CxMesh.Events.V1.AlertKind.NegativeComplaint),
+            because: "the ticket raises a complaint alert");
+        Assert.NotEmpty(alerts);
     }
 }
