@@ -362,6 +362,7 @@ public sealed class FeedbackGrpcService(
         foreach (var (key, value) in row.Links.Segment) item.Links.Segment[key] = value;
         item.DuplicateOf = row.DuplicateOf?.ToString() ?? "";
         item.Source = new Source { System = row.Links.SourceSystem ?? "", SurveyId = row.Links.SurveyId ?? "", ExternalId = row.Links.ExternalId ?? "" };
+        item.Conversation = ProtoMapping.ToConversation(row.Conversation);
         if (raw && row.Contact is { } sealedContact) item.Contact = vault.Open(row.Id, sealedContact);
         return item;
     }

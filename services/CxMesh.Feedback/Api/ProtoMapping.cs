@@ -2,6 +2,8 @@ using CxMesh.Common.V1;
 using CxMesh.Feedback.Data;
 using CxMesh.Feedback.Domain;
 using CxMesh.Feedback.Domain.Text;
+using CxMesh.Feedback.V1;
+using Google.Protobuf.WellKnownTypes;
 using Polarity = CxMesh.Common.V1.Polarity;
 using ThemeMention = CxMesh.Common.V1.ThemeMention;
 
@@ -10,6 +12,36 @@ namespace CxMesh.Feedback.Api;
 /// <summary>Between the wire's enums and messages and what the Domain and the database hold.</summary>
 internal static class ProtoMapping
 {
+    public static Turn ToTurn(ConversationTurn turn) => new(
+        turn.Speaker switch { V1.Speaker.Agent => Domain.Speaker.Agent, V1.Speaker.System => Domain.Speaker.System, _ => Domain.Speaker.Customer },
+        turn.Text, turn.At?.ToDateTimeOffset());
+
+    public static ConversationTurn ToProto(Turn turn) => new()
+    {
+        Speaker = turn.Speaker switch { Domain.Speaker.Agent => V1.Speaker.Agent, Domain.Speaker.System => V1.Speaker.System, _ => V1.Speaker.Customer },
+        Text = turn.Text,
+        At = turn.At is { } at ? Timestamp.FromDateTimeOffset(at) : null,
+    };
+
+    private sealed record StoredTurn(string Speaker, string Text, DateTimeOffset? At);
+
+    /// <summary>Turns as the conversation column keeps them: [{"speaker": "agent", "text": "...", "at": "..."}].</summary>
+    public static string StoredConversation(IEnumerable<Turn> turns) =>
+        System.Text.Json.JsonSerializer.Serialize(turns.Select(t => new StoredTurn(t.Speaker.ToString().ToLowerInvariant(), t.Text, t.At)), StoredJson);
+
+    public static Conversation? ToConversation(string? stored)
+    {
+        if (stored is null) return null;
+        var conversation = new Conversation();
+        foreach (var t in System.Text.Json.JsonSerializer.Deserialize<List<StoredTurn>>(stored, StoredJson) ?? [])
+        {
+            conversation.Turns.Add(ToProto(new Turn(System.Enum.Parse<Domain.Speaker>(t.Speaker, ignoreCase: true), t.Text, t.At)));
+        }
+        return conversation;
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions StoredJson = new(System.Text.Json.JsonSerializerDefaults.Web);
+
     public static Metric ToProto(MetricKind metric) => metric switch
     {
         MetricKind.Nps => Metric.Nps,

@@ -5,6 +5,7 @@ using CxMesh.Feedback.V1;
 using CxMesh.Platform.Validation;
 using FluentValidation;
 using Microsoft.Extensions.Options;
+using Speaker = CxMesh.Feedback.V1.Speaker;
 
 namespace CxMesh.Feedback.Api;
 
@@ -44,7 +45,7 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
 
         // A complaint, a review or a call note may carry no rating at all: then its text is what it says.
         RuleFor(r => r.Ratings)
-            .Must((r, ratings) => ratings.Count > 0 || !string.IsNullOrWhiteSpace(r.Verbatim))
+            .Must((r, ratings) => ratings.Count > 0 || !string.IsNullOrWhiteSpace(r.Verbatim) || r.Conversation is { Turns.Count: > 0 })
             .WithMessage("ratings may be empty only when there is a verbatim: an item carries at least one rating or some text.")
             .Must(r => r.Count <= FeedbackLimits.MaxRatings).WithMessage($"ratings may hold at most {FeedbackLimits.MaxRatings} ratings.")
             .Must(r => r.Select(x => x.QuestionId).Distinct().Count() == r.Count).WithMessage("ratings must not rate the same question twice.");
@@ -66,6 +67,29 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
             .WithMessage($"verbatim must be at most {FeedbackLimits.MaxVerbatimLength} characters.")
             .Must(text => Violations.IsCleanText(text, refuseReplacement: true))
             .WithMessage("verbatim must be valid UTF-8 text without control characters (tabs and line breaks are fine).");
+
+        When(r => r.Conversation is not null, () =>
+        {
+            RuleFor(r => r.Conversation.Turns)
+                .Must(t => t.Count <= Conversations.MaxTurns).WithMessage($"conversation.turns holds at most {Conversations.MaxTurns:N0} turns.")
+                .Must(t => t.Any(x => x.Speaker == Speaker.Customer && x.Text.Trim().Length > 0))
+                .WithMessage("conversation.turns has no turn of the customer (SPEAKER_CUSTOMER) with words: only the customer's turns are analysed, so there is nothing to hear.")
+                .Must(t => t.Where(x => x.At is not null).Select(x => x.At.ToDateTimeOffset()).Zip(t.Where(x => x.At is not null).Select(x => x.At.ToDateTimeOffset()).Skip(1)).All(p => p.First <= p.Second))
+                .WithMessage("conversation.turns are out of order: turns with times come in the order they were said.")
+                .OverridePropertyName("conversation.turns");
+            RuleForEach(r => r.Conversation.Turns).ChildRules(turn =>
+            {
+                turn.RuleFor(x => x.Speaker).Must(s => s != Speaker.Unspecified && Enum.IsDefined(s))
+                    .WithMessage("speaker must be SPEAKER_CUSTOMER, SPEAKER_AGENT or SPEAKER_SYSTEM.");
+                turn.RuleFor(x => x.Text)
+                    .MaximumLength(FeedbackLimits.MaxVerbatimLength).WithMessage($"text must be at most {FeedbackLimits.MaxVerbatimLength} characters.")
+                    .Must(text => Violations.IsCleanText(text, refuseReplacement: true))
+                    .WithMessage("text must be valid UTF-8 text without control characters (tabs and line breaks are fine).");
+            }).OverridePropertyName("conversation.turns");
+            RuleFor(r => r.Verbatim)
+                .Must((r, verbatim) => verbatim == Conversations.CustomerText(r.Conversation.Turns.Select(ProtoMapping.ToTurn)))
+                .WithMessage("verbatim must be empty when a conversation is given: the customer's turns are its verbatim.");
+        });
 
         RuleFor(r => r.Audience)
             .Must(a => Enum.IsDefined(a)).WithMessage(r => $"audience must be AUDIENCE_CUSTOMER or AUDIENCE_EMPLOYEE; got {(int)r.Audience}.");

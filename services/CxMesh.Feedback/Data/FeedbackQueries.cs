@@ -78,7 +78,7 @@ public sealed class FeedbackQueries([FromKeyedServices(FeedbackModule.Name)] Ser
                    i.customer_id as CustomerId, i.audience, i.erased_at as ErasedAt,
                    i.touchpoint_key as TouchpointKey, i.product_id as ProductId, i.lot_id as LotId, i.store_id as StoreId,
                    i.segment::text as Segment, i.source_system as SourceSystem, i.survey_id as SurveyId, i.external_id as ExternalId,
-                   i.duplicate_of as DuplicateOf
+                   i.duplicate_of as DuplicateOf, i.conversation::text as Conversation
             from feedback_items i
             where {where}
             order by i.received_at desc, i.id desc
@@ -97,6 +97,7 @@ public sealed class FeedbackQueries([FromKeyedServices(FeedbackModule.Name)] Ser
             Links = new FeedbackLinks(r.TouchpointKey, r.ProductId, r.LotId, r.StoreId,
                 JsonSerializer.Deserialize<Dictionary<string, string>>(r.Segment) ?? [], r.SourceSystem, r.SurveyId, r.ExternalId),
             DuplicateOf = r.DuplicateOf,
+            Conversation = r.Conversation,
         }).ToList();
         var next = rows.Count > pageSize ? new FeedbackCursor(page[^1].ReceivedAt, page[^1].Id) : null;
         return (items, next);
@@ -105,5 +106,5 @@ public sealed class FeedbackQueries([FromKeyedServices(FeedbackModule.Name)] Ser
     private sealed record ListRow(Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, DateTime ReceivedAt,
         string? RedactedVerbatim, string? Language, double? Sentiment, string Themes, string? CustomerId, string Audience, DateTime? ErasedAt,
         string? TouchpointKey, string? ProductId, string? LotId, string? StoreId, string Segment, string? SourceSystem, string? SurveyId,
-        string? ExternalId, Guid? DuplicateOf);
+        string? ExternalId, Guid? DuplicateOf, string? Conversation);
 }

@@ -24,6 +24,8 @@ public sealed record FeedbackRow(
     public Guid? DuplicateOf { get; init; }
     public IReadOnlyList<RatingRow> Ratings { get; init; } = [];
     public IReadOnlyList<StoredTheme> Themes { get; init; } = [];
+    /// <summary>A conversation's redacted turns (JSON), or null.</summary>
+    public string? Conversation { get; init; }
 }
 
 public sealed record NewFeedback(
@@ -34,6 +36,8 @@ public sealed record NewFeedback(
     public FeedbackLinks Links { get; init; } = FeedbackLinks.None;
     /// <summary>SHA-256 of the normalised verbatim; with a customer id, finds the same saying again.</summary>
     public string? TextHash { get; init; }
+    /// <summary>A conversation's redacted turns (JSON), or null.</summary>
+    public string? Conversation { get; init; }
 }
 
 public sealed record Erasure(int Verbatims, int Contacts, int Items, string EventId);
@@ -98,6 +102,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                 Contact = item.Contact,
                 Links = item.Links,
                 DuplicateOf = duplicateOf.TryGetValue(item.Id, out var d) ? d : null,
+                Conversation = item.Conversation,
             };
             results[n] = new StoreResult(item.Id, StoreOutcome.Stored, stored);
         }
@@ -264,7 +269,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             """
             copy feedback_items (id, channel, journey_id, verbatim, given_at, received_at, redacted_verbatim, language, sentiment, themes,
                 customer_id, audience, touchpoint_key, product_id, lot_id, store_id, segment, source_system, survey_id, external_id,
-                text_hash, duplicate_of) from stdin (format binary)
+                text_hash, duplicate_of, conversation) from stdin (format binary)
             """, ct);
         async Task Text(string? value)
         {
@@ -297,6 +302,8 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             await Text(item.Links.ExternalId);
             await Text(item.TextHash);
             if (duplicateOf.TryGetValue(item.Id, out var original)) await copy.WriteAsync(original, NpgsqlDbType.Uuid, ct);
+            else await copy.WriteNullAsync(ct);
+            if (item.Conversation is { } conversation) await copy.WriteAsync(conversation, NpgsqlDbType.Jsonb, ct);
             else await copy.WriteNullAsync(ct);
         }
         await copy.CompleteAsync(ct);
@@ -368,7 +375,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                    i.customer_id as CustomerId, i.audience, i.erased_at as ErasedAt,
                    i.touchpoint_key as TouchpointKey, i.product_id as ProductId, i.lot_id as LotId, i.store_id as StoreId,
                    i.segment::text as Segment, i.source_system as SourceSystem, i.survey_id as SurveyId, i.external_id as ExternalId,
-                   i.duplicate_of as DuplicateOf, c.key_id as KeyId, c.nonce, c.ciphertext, c.tag
+                   i.duplicate_of as DuplicateOf, c.key_id as KeyId, c.nonce, c.ciphertext, c.tag, i.conversation::text as Conversation
             from feedback_items i left join contact_details c on c.feedback_id = i.id
             where i.id = @id
             """, new { id }, cancellationToken: ct));
@@ -381,6 +388,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             Links = new FeedbackLinks(found.TouchpointKey, found.ProductId, found.LotId, found.StoreId,
                 JsonSerializer.Deserialize<Dictionary<string, string>>(found.Segment) ?? [], found.SourceSystem, found.SurveyId, found.ExternalId),
             DuplicateOf = found.DuplicateOf,
+            Conversation = found.Conversation,
         };
         var ratings = await connection.QueryAsync<RatingRow>(new CommandDefinition(
             "select question_id as QuestionId, value from feedback_ratings where feedback_id = @id order by question_id",
@@ -407,7 +415,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             new { customerId }, write.Transaction, cancellationToken: ct));
         var items = await write.Connection.ExecuteAsync(new CommandDefinition(
             """
-            update feedback_items set customer_id = @pseudonym, redacted_verbatim = null, erased_at = coalesce(erased_at, now())
+            update feedback_items set customer_id = @pseudonym, redacted_verbatim = null, conversation = null, erased_at = coalesce(erased_at, now())
             where customer_id = @customerId
             """, new { customerId, pseudonym = $"erased-{Guid.NewGuid():N}" }, write.Transaction, cancellationToken: ct));
         await write.Connection.ExecuteAsync(new CommandDefinition(
@@ -516,5 +524,5 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
     private sealed record ItemRow(Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, DateTime ReceivedAt,
         string? RedactedVerbatim, string? Language, double? Sentiment, string Themes, string? CustomerId, string Audience, DateTime? ErasedAt,
         string? TouchpointKey, string? ProductId, string? LotId, string? StoreId, string Segment, string? SourceSystem, string? SurveyId,
-        string? ExternalId, Guid? DuplicateOf, string? KeyId, byte[]? Nonce, byte[]? Ciphertext, byte[]? Tag);
+        string? ExternalId, Guid? DuplicateOf, string? KeyId, byte[]? Nonce, byte[]? Ciphertext, byte[]? Tag, string? Conversation);
 }

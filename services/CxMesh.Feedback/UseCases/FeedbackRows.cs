@@ -3,6 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using CxMesh.Common.V1;
+using CxMesh.Feedback.Api;
+using CxMesh.Feedback.Domain;
 using CxMesh.Feedback.V1;
 using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
@@ -19,7 +21,7 @@ public static class FeedbackRows
     public static readonly string[] PlainFields =
     [
         "customer_id", "channel", "audience", "journey_key", "journey_id", "touchpoint_key", "product_id", "lot_id", "store_id", "given_at", "verbatim",
-        "external_id", "survey_id", "contact.name", "contact.email", "contact.phone", "contact.address",
+        "external_id", "survey_id", "contact.name", "contact.email", "contact.phone", "contact.address", "conversation",
     ];
 
     /// <summary>Whether <paramref name="field"/> names something a row can fill: a plain field, rating:&lt;question id&gt; or segment:&lt;attribute&gt;.</summary>
@@ -127,6 +129,12 @@ public static class FeedbackRows
         {
             if (record[at].Trim() is { Length: > 0 } value) request.Links.Segment[attribute] = value;
         }
+        if (Cell("conversation") is { Length: > 0 } transcript)
+        {
+            var (conversation, unreadable) = ParseConversation(transcript, columns.Zone, columns.DateFormats);
+            if (unreadable is not null) return (Refuse(columns.Fields["conversation"].Header, unreadable), null);
+            request.Conversation = conversation;
+        }
         var contact = new ContactDetails { Name = Cell("contact.name"), Email = Cell("contact.email"), Phone = Cell("contact.phone"), Address = Cell("contact.address") };
         if (contact.Name.Length + contact.Email.Length + contact.Phone.Length + contact.Address.Length > 0) request.Contact = contact;
 
@@ -137,6 +145,62 @@ public static class FeedbackRows
             : $"{sourceSystem}\u001f{source.Row}\u001f{source.RawRecord}";
         request.IdempotencyKey = "csv-" + Convert.ToHexStringLower(SHA256.HashData([.. Encoding.UTF8.GetBytes(identity), .. SHA256.HashData(request.ToByteArray())]));
         return (new IngestEntry(request), used.ToArray());
+    }
+
+    private static readonly string[] SpeakerKeys = ["speaker", "role", "author", "from", "sender"];
+    private static readonly string[] TextKeys = ["text", "body", "message", "content"];
+    private static readonly string[] TimeKeys = ["at", "time", "timestamp", "created_at", "createdAt"];
+
+    /// <summary>
+    /// A conversation cell: a transcript ("Customer: ...", "Agent: ..." lines) or a JSON array of turns, each an object
+    /// with a speaker (speaker, role, author, from), its text (text, body, message, content) and optionally a time (at,
+    /// time, timestamp, created_at). Null and the problem when it is neither.
+    /// </summary>
+    public static (Conversation? Conversation, string? Problem) ParseConversation(string cell, TimeZoneInfo zone, IReadOnlyList<string> dateFormats)
+    {
+        var conversation = new Conversation();
+        // A JSON array of turns starts "[{" or is "[]"; a transcript may start "[10:02] Agent: ...".
+        var start = cell.TrimStart();
+        if (!(start.StartsWith('[') && start[1..].TrimStart() is ['{', ..] or [']', ..]))
+        {
+            var (turns, problem) = Conversations.ParseTranscript(cell);
+            if (turns is null) return (null, problem);
+            conversation.Turns.AddRange(turns.Select(ProtoMapping.ToProto));
+            return (conversation, null);
+        }
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(cell);
+        }
+        catch (JsonException ex)
+        {
+            return (null, $"the conversation is not a JSON array of turns ({ex.Message}).");
+        }
+        using (document)
+        {
+            var n = 0;
+            foreach (var element in document.RootElement.EnumerateArray())
+            {
+                n++;
+                if (element.ValueKind != JsonValueKind.Object) return (null, $"turn {n} is not an object with a speaker and a text.");
+                string? Find(string[] keys) => keys.Select(k => element.TryGetProperty(k, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null).FirstOrDefault(v => v is not null);
+                var label = Find(SpeakerKeys) ?? "";
+                if (Conversations.SpeakerOf(label) is not { } speaker)
+                {
+                    return (null, $"turn {n}: '{(label.Length > 30 ? label[..30] + "…" : label)}' is not a speaker ({Conversations.KnownLabels}).");
+                }
+                DateTimeOffset? at = null;
+                if (Find(TimeKeys) is { Length: > 0 } time)
+                {
+                    if (ParseTime(time, zone, dateFormats) is not { } parsed) return (null, $"turn {n}: '{time}' is not a date and time.");
+                    at = parsed;
+                }
+                if (n > Conversations.MaxTurns) return (null, $"a conversation holds at most {Conversations.MaxTurns:N0} turns.");
+                conversation.Turns.Add(ProtoMapping.ToProto(new Turn(speaker, Find(TextKeys) ?? "", at)));
+            }
+        }
+        return (conversation, null);
     }
 
     public static Channel? ParseChannel(string value) =>
@@ -178,6 +242,7 @@ public static class FeedbackRows
             "links.touchpoint_key" or "links.product_id" or "links.lot_id" or "links.store_id" => field["links.".Length..],
             "source.external_id" => "external_id",
             "source.survey_id" => "survey_id",
+            _ when field.StartsWith("conversation", StringComparison.Ordinal) => "conversation",
             _ => field,
         };
         return columns.Fields.TryGetValue(name, out var c) ? c.Header : field;

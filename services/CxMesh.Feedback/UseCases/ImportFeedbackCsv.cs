@@ -319,6 +319,7 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest, ImportProfiles prof
                 throw new FieldViolationException("options.columns", $"map at least one rating or a verbatim to a key of the records (the first one's keys: {string.Join(", ", keys)}).");
             }
             var (layout, _) = ExportLayout.Read([names.ToArray()], HeaderLayoutKind.Plain);
+            var conversationColumn = options.Columns.TryGetValue("conversation", out var mapped) ? mapped : "conversation";
             SourceRow ToRow(JsonRecord record)
             {
                 var cells = new string[names.Count];
@@ -326,7 +327,9 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest, ImportProfiles prof
                 for (var i = 0; i < cells.Length; i++)
                 {
                     var value = pointers[i].Evaluate(record.Root!.Value);
-                    if (CellOf(value) is not { } cell)
+                    // A conversation may be an array of turns: its cell is the array's JSON.
+                    var cell = names[i] == conversationColumn && value?.ValueKind == JsonValueKind.Array ? value.Value.GetRawText() : CellOf(value);
+                    if (cell is null)
                     {
                         return new SourceRow(record.Line, cells, false, record.Raw, $"'{names[i]}' holds {(value!.Value.ValueKind == JsonValueKind.Object ? "an object" : "an array")} where a value is expected.", names[i]);
                     }
@@ -636,9 +639,9 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest, ImportProfiles prof
             var at = layout.DefaultColumns.TryGetValue(field, out var standard) && layout.Find(standard) is >= 0 and var found ? found : layout.Find(field);
             if (at >= 0) fields[field] = (HeaderOf(at), at);
         }
-        if (ratings.Count == 0 && !fields.ContainsKey("verbatim") && check.IsEmpty)
+        if (ratings.Count == 0 && !fields.ContainsKey("verbatim") && !fields.ContainsKey("conversation") && check.IsEmpty)
         {
-            check.Add("options.columns", "map at least one rating column (rating:<question id> = <column header>) or a verbatim column: an export without either has nothing to import.");
+            check.Add("options.columns", "map at least one rating column (rating:<question id> = <column header>), a verbatim or a conversation column: an export without any has nothing to import.");
         }
         if (options.DefaultChannel == Channel.Unspecified && !fields.ContainsKey("channel"))
         {

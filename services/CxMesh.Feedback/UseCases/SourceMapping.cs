@@ -119,9 +119,9 @@ public sealed class SourceMapping
             {
                 throw new SourceMappingException(name, "fields.channel", "is required: a pointer, or a constant such as { \"value\": \"review\" }.");
             }
-            if (!fields.Any(f => f.Field == "verbatim" || f.Field.StartsWith("rating:", StringComparison.Ordinal)))
+            if (!fields.Any(f => f.Field is "verbatim" or "conversation" || f.Field.StartsWith("rating:", StringComparison.Ordinal)))
             {
-                throw new SourceMappingException(name, "fields", "maps neither a verbatim nor a rating: an event would have nothing to store.");
+                throw new SourceMappingException(name, "fields", "maps no verbatim, conversation or rating: an event would have nothing to store.");
             }
             for (var i = 0; i < required.Count; i++)
             {
@@ -167,7 +167,9 @@ public sealed class SourceMapping
             foreach (var path in field.Paths)
             {
                 var value = path.Evaluate(root);
-                if (FeedbackRows.CellOf(value) is not { } text)
+                // A conversation may be an array of turns: its cell is the array's JSON.
+                var text = field.Field == "conversation" && value?.ValueKind == JsonValueKind.Array ? value.Value.GetRawText() : FeedbackRows.CellOf(value);
+                if (text is null)
                 {
                     problems[path.ToString()] = [$"holds {(value!.Value.ValueKind == JsonValueKind.Object ? "an object" : "an array")} where {field.Field} expects a value: the mapping must point at a value inside it."];
                 }

@@ -81,7 +81,7 @@ public sealed class SubmitFeedback(
     public async Task<IngestOutcome> SubmitAsync(SubmitFeedbackRequest request, CancellationToken ct)
     {
         await questions.LoadAsync(request.Ratings.Select(r => r.QuestionId).Where(id => Identifiers.Key().IsMatch(id)), ct);
-        AssignPseudonyms([request]);
+        Complete([request]);
         var check = new Violations();
         check.Add(validator.Validate(request));
         check.ThrowIfAny();
@@ -93,11 +93,18 @@ public sealed class SubmitFeedback(
         return outcome;
     }
 
-    /// <summary>Contact details without a customer id get the pseudonym of their e-mail, phone or response id, so erasure finds them.</summary>
-    private void AssignPseudonyms(IEnumerable<SubmitFeedbackRequest> requests)
+    /// <summary>
+    /// What the server fills before checking: a conversation's verbatim is its customer's turns; contact details without a
+    /// customer id get the pseudonym of their e-mail, phone or response id, so erasure finds them.
+    /// </summary>
+    private void Complete(IEnumerable<SubmitFeedbackRequest> requests)
     {
         foreach (var request in requests)
         {
+            if (request is { Verbatim.Length: 0, Conversation.Turns.Count: > 0 })
+            {
+                request.Verbatim = Conversations.CustomerText(request.Conversation.Turns.Select(ProtoMapping.ToTurn));
+            }
             if (request is { CustomerId.Length: 0, Contact: { } contact }
                 && pseudonyms.For(contact.Email, contact.Phone, request.Source?.System ?? "", request.Source?.ExternalId ?? "") is { } pseudonym)
             {
@@ -115,7 +122,7 @@ public sealed class SubmitFeedback(
         var taxonomy = await themes.CurrentAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
         // Before the known contacts are read: the person may have given their details before.
-        AssignPseudonyms(entries.Select(e => e.Request).OfType<SubmitFeedbackRequest>());
+        Complete(entries.Select(e => e.Request).OfType<SubmitFeedbackRequest>());
         var known = await KnownContactsAsync(entries.Where(e => e.Request is not null).Select(e => e.Request!).ToList(), ct);
 
         // Checks, then redaction, language, sentiment and themes, before anything is stored or published; on every core.
@@ -279,6 +286,9 @@ public sealed class SubmitFeedback(
                 NullIfEmpty(request.Links?.TouchpointKey ?? ""), NullIfEmpty(request.Links?.ProductId ?? ""), NullIfEmpty(request.Links?.LotId ?? ""),
                 NullIfEmpty(request.Links?.StoreId ?? ""), request.Links?.Segment.ToDictionary(p => p.Key, p => p.Value) ?? [],
                 NullIfEmpty(request.Source?.System ?? ""), NullIfEmpty(request.Source?.SurveyId ?? ""), NullIfEmpty(request.Source?.ExternalId ?? "")),
+            Conversation = request.Conversation is { Turns.Count: > 0 } conversation
+                ? ProtoMapping.StoredConversation(conversation.Turns.Select(t => ProtoMapping.ToTurn(t) with { Text = Redactor.Redact(t.Text, own, phones, known) }))
+                : null,
             TextHash = TextNormalizer.Normalize(request.Verbatim) is { Length: > 0 } normalized
                 ? Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(normalized)))
                 : null,
