@@ -202,10 +202,11 @@ var layout = new Option<string>("--layout")
 };
 layout.AcceptOnlyFromAmong("auto", "plain", "qualtrics", "surveymonkey");
 var requires = new Option<string[]>("--require") { Description = "A field whose cell must not be empty (repeatable), e.g. rating:nps", AllowMultipleArgumentsPerToken = true };
+var dateFields = new Option<string[]>("--date-field") { Description = "A mapped segment field whose cells are dates (repeatable), e.g. segment:visit_date: each is checked", AllowMultipleArgumentsPerToken = true };
 var dateFormats = new Option<string[]>("--date-format") { Description = "A .NET date format of the given_at column (repeatable), e.g. \"dd/MM/yyyy HH:mm\"", AllowMultipleArgumentsPerToken = true };
 var import = new Command("import", "Import feedback from an export (CSV in a plain, Qualtrics or SurveyMonkey layout, XLSX or JSON Lines), with a progress bar; re-importing the same export changes nothing")
 {
-    csvFile, source, profileName, fileFormat, maps, importChannel, delimiter, timeZone, rejectsOut, layout, requires, dateFormats,
+    csvFile, source, profileName, fileFormat, maps, importChannel, delimiter, timeZone, rejectsOut, layout, requires, dateFormats, dateFields,
 };
 CsvImportOptions ImportOptions(ParseResult result)
 {
@@ -225,6 +226,7 @@ CsvImportOptions ImportOptions(ParseResult result)
         },
         Required = { result.GetValue(requires) ?? [] },
         DateFormats = { result.GetValue(dateFormats) ?? [] },
+        DateFields = { result.GetValue(dateFields) ?? [] },
     };
     foreach (var map in result.GetValue(maps) ?? [])
     {
@@ -255,12 +257,15 @@ import.SetAction((result, ct) => Run(async () =>
         {
             var task = progress.AddTask($"Importing {file.Name}", maxValue: Math.Max(1, file.Length));
             using var call = client.ImportFeedbackCsv(cancellationToken: ct);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var reading = Task.Run(async () =>
             {
                 await foreach (var response in call.ResponseStream.ReadAllAsync(ct))
                 {
                     last = response;
-                    task.Description = $"{file.Name}: {response.Stored:N0} stored, {response.Replayed:N0} already there, {response.Rejected:N0} rejected";
+                    // Rows per second so far; the bar's own columns give the bytes per second and the time left.
+                    var rate = response.RowsRead / Math.Max(0.001, clock.Elapsed.TotalSeconds);
+                    task.Description = $"{file.Name}: {response.RowsRead:N0} rows, {rate:N0}/s: {response.Stored:N0} stored, {response.Replayed:N0} already there, {response.Rejected:N0} rejected";
                     task.Value = Math.Max(task.Value, Math.Min(file.Length, response.BytesRead));
                 }
             }, ct);
@@ -322,7 +327,7 @@ var profileArgument = new Argument<string>("name") { Description = "The profile'
 var profileDescription = new Option<string?>("--description") { Description = "What the profile is for" };
 var profileSave = new Command("save", "Store (or replace) an import profile: the same options as import, without the file")
 {
-    profileArgument, profileDescription, source, maps, importChannel, delimiter, timeZone, layout, requires, dateFormats,
+    profileArgument, profileDescription, source, maps, importChannel, delimiter, timeZone, layout, requires, dateFormats, dateFields,
 };
 profileSave.SetAction((result, ct) => Run(async () =>
 {

@@ -457,4 +457,36 @@ public sealed class CsvImportTests(HostFixture fixture) : IClassFixture<HostFixt
         Assert.Contains("the file is not UTF-8 text", refused.Status.Detail);
         Assert.DoesNotContain("gbk-1", (await StoredAsync(options.SourceSystem)).Keys);
     }
+
+    [Fact]
+    public async Task Every_mapped_date_column_is_checked_not_only_given_at()
+    {
+        const string csv = "Review ID,Recommend (0-10),Visit date\r\nd-1,9,2024-11-28\r\nd-2,8,31/11/2024\r\nd-3,7,not a date\r\nd-4,6,\r\n";
+        var options = new CsvImportOptions
+        {
+            SourceSystem = $"dates-{Guid.NewGuid():N}"[..20],
+            DefaultChannel = Channel.Review,
+            Columns = { ["rating:nps"] = "Recommend (0-10)", ["external_id"] = "Review ID", ["segment:visit_date"] = "Visit date" },
+            DateFields = { "segment:visit_date" },
+        };
+        var final = (await ImportAsync(options, Encoding.UTF8.GetBytes(csv)))[^1];
+        Assert.Equal((2L, 2L), (final.Stored, final.Rejected));
+        Assert.Equal([(3L, "Visit date"), (4L, "Visit date")], final.Rejections.Select(r => (r.Row, r.Column)));
+        Assert.Contains("'31/11/2024' is not a date", final.Rejections[0].Message);
+        Assert.Equal("2024-11-28", (await StoredAsync(options.SourceSystem))["d-1"].Links.Segment["visit_date"]);
+
+        // A Qualtrics export marks its own times: StartDate mapped to a segment is checked without being declared.
+        var qualtrics = Encoding.UTF8.GetString(RepoFiles.Sample("qualtrics-export.csv")).Replace("2024-03-04 09:58:02", "2024-02-30 09:58:02");
+        var started = new CsvImportOptions
+        {
+            SourceSystem = $"qdates-{Guid.NewGuid():N}"[..20],
+            DefaultChannel = Channel.Survey,
+            Columns = { ["rating:nps"] = "QID1", ["segment:started"] = "StartDate" },
+        };
+        var imported = (await ImportAsync(started, Encoding.UTF8.GetBytes(qualtrics)))[^1];
+        Assert.Contains(imported.Rejections, r => r.Row == 4 && r.Column == "StartDate" && r.Message.Contains("'2024-02-30 09:58:02' is not a date"));
+
+        options.DateFields[0] = "segment:nowhere";
+        await RpcAssert.InvalidArgumentAsync(() => ImportAsync(options, Encoding.UTF8.GetBytes(csv)), "options.date_fields[0]");
+    }
 }

@@ -55,6 +55,9 @@ public static class FeedbackRows
         IReadOnlyList<(string Attribute, string Header, int Index)> Segment, int Width, TimeZoneInfo Zone, IReadOnlyList<string> DateFormats,
         IReadOnlyList<string> Required)
     {
+        /// <summary>Segment attributes whose cells are dates: each is checked and stored as ISO 8601.</summary>
+        public IReadOnlySet<string> DateSegments { get; init; } = new HashSet<string>();
+
         /// <summary>The column a field is read from (the caller made sure it has one).</summary>
         public (string Header, int Index) Locate(string field) =>
             field.StartsWith("rating:", StringComparison.Ordinal) ? Ratings.Where(r => r.QuestionId == field[7..]).Select(r => (r.Header, r.Index)).First()
@@ -108,9 +111,7 @@ public static class FeedbackRows
         if (givenAt.Length > 0)
         {
             if (ParseTime(givenAt, columns.Zone, columns.DateFormats) is { } at) request.GivenAt = Timestamp.FromDateTimeOffset(at);
-            else return (Refuse(columns.Fields["given_at"].Header, $"'{givenAt}' is not a date and time ({(columns.DateFormats.Count > 0
-                ? "as " + string.Join(" or ", columns.DateFormats)
-                : "ISO 8601: 2026-11-02T09:30:00+08:00, 2026-11-02 09:30 or 2026-11-02")})."), null);
+            else return (Refuse(columns.Fields["given_at"].Header, $"'{givenAt}' is not a date and time ({DatesExpected(columns.DateFormats)})."), null);
         }
 
         var used = new List<string>(columns.Ratings.Count);
@@ -125,9 +126,18 @@ public static class FeedbackRows
             request.Ratings.Add(new Rating { QuestionId = questionId, Value = value });
             used.Add(header);
         }
-        foreach (var (attribute, _, at) in columns.Segment)
+        foreach (var (attribute, header, at) in columns.Segment)
         {
-            if (record[at].Trim() is { Length: > 0 } value) request.Links.Segment[attribute] = value;
+            if (record[at].Trim() is not { Length: > 0 } value) continue;
+            if (columns.DateSegments.Contains(attribute))
+            {
+                if (ParseTime(value, columns.Zone, columns.DateFormats) is not { } date)
+                {
+                    return (Refuse(header, $"'{value}' is not a date ({DatesExpected(columns.DateFormats)}); segment:{attribute} holds dates."), null);
+                }
+                value = date.TimeOfDay == TimeSpan.Zero ? date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : date.ToString("yyyy-MM-ddTHH:mm:sszzz", CultureInfo.InvariantCulture);
+            }
+            request.Links.Segment[attribute] = value;
         }
         if (Cell("conversation") is { Length: > 0 } transcript)
         {
@@ -202,6 +212,10 @@ public static class FeedbackRows
         }
         return (conversation, null);
     }
+
+    private static string DatesExpected(IReadOnlyList<string> formats) => formats.Count > 0
+        ? "as " + string.Join(" or ", formats) + ", or ISO 8601"
+        : "ISO 8601: 2026-11-02T09:30:00+08:00, 2026-11-02 09:30 or 2026-11-02";
 
     public static Channel? ParseChannel(string value) =>
         System.Enum.TryParse<Channel>(value.Replace("-", "").Replace("_", "").Replace(" ", ""), ignoreCase: true, out var c)

@@ -590,6 +590,11 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest, ImportProfiles prof
             check.Check(PlainFields.Contains(field) || options.Columns.ContainsKey(field), $"options.required[{i}]",
                 $"'{field}' is not a field of the import: a mapped field (options.columns) or one of {string.Join(", ", PlainFields)}.");
         }
+        for (var i = 0; i < options.DateFields.Count; i++)
+        {
+            check.Check(options.DateFields[i].StartsWith("segment:", StringComparison.Ordinal) && options.Columns.ContainsKey(options.DateFields[i]), $"options.date_fields[{i}]",
+                $"'{options.DateFields[i]}' is not a mapped segment:<attribute> field (given_at is always a date).");
+        }
         check.Check(options.DateFormats.Count <= 10, "options.date_formats", "options.date_formats holds at most 10 formats.");
         for (var i = 0; i < options.DateFormats.Count && i < 10; i++)
         {
@@ -661,7 +666,12 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest, ImportProfiles prof
             : fields.TryGetValue("given_at", out var given) ? layout.Columns[given.Item2].TimeZone : null;
         var zone = zoneName is not null && TimeZoneInfo.TryFindSystemTimeZoneById(zoneName, out var z) ? z : TimeZoneInfo.Utc;
         return new Columns(fields, ratings.OrderBy(r => r.Item3).ToList(), segment, layout.Columns.Count, zone,
-            options.DateFormats.Count > 0 ? options.DateFormats : layout.DefaultDateFormats, options.Required);
+            options.DateFormats.Count > 0 ? options.DateFormats : layout.DefaultDateFormats, options.Required)
+        {
+            // Declared date fields, and what a Qualtrics export marks as a time (its ImportId names a zone: StartDate, EndDate).
+            DateSegments = segment.Where(c => options.DateFields.Contains("segment:" + c.Item1) || layout.Columns[c.Item3].TimeZone is not null)
+                .Select(c => c.Item1).ToHashSet(),
+        };
     }
 
     private static bool IsDateFormat(string format)

@@ -81,6 +81,11 @@ public sealed class ImportProfiles(ImportProfileStore store, QuestionRegistry qu
             merged.DateFormats.Clear();
             merged.DateFormats.AddRange(request.DateFormats);
         }
+        if (request.DateFields.Count > 0)
+        {
+            merged.DateFields.Clear();
+            merged.DateFields.AddRange(request.DateFields);
+        }
         return merged;
     }
 
