@@ -5,6 +5,7 @@ using CxMesh.Feedback.V1;
 using CxMesh.Platform.Auth;
 using CxMesh.TestKit;
 using Google.Protobuf.WellKnownTypes;
+using Grpc.Core;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -207,6 +208,83 @@ internal static class FeedbackBenchmarks
         Console.WriteLine($"SubmitFeedbackBatch {ours,10:N0} items/s (gRPC over loopback, validation, redaction, sentiment, themes, idempotency, duplicates, outbox)");
         Console.WriteLine($"                    {cpu:N0} us of CPU and {allocated / 1024:N0} KiB allocated per item in this process (server and client)");
         Console.WriteLine($"ratio               {ours / raw:0.00}x   (target >= 0.5x)");
+    }
+
+    /// <summary>
+    /// A Qualtrics-layout export as the tool writes it (BOM, CRLF, three header rows, quoted comments with commas and
+    /// line breaks), <paramref name="rows"/> responses over the last three years, a share of them with a comment.
+    /// </summary>
+    private static async Task<string> QualtricsExportAsync(int rows, int textPercent)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"cxmesh-bench-qualtrics-{rows}-{textPercent}.csv");
+        if (File.Exists(path)) return path;
+        await using var writer = new StreamWriter(path, false, new System.Text.UTF8Encoding(true)) { NewLine = "\r\n" };
+        await writer.WriteLineAsync("StartDate,EndDate,Status,Progress,Finished,RecordedDate,ResponseId,ExternalReference,Q1,Q2,Q3");
+        await writer.WriteLineAsync("Start Date,End Date,Response Type,Progress,Finished,Recorded Date,Response ID,External Data Reference," +
+            "How likely are you to recommend us to a friend or colleague?,What is the main reason for your score?,How satisfied are you with delivery?");
+        await writer.WriteLineAsync("\"{\"\"ImportId\"\":\"\"startDate\"\",\"\"timeZone\"\":\"\"UTC\"\"}\",\"{\"\"ImportId\"\":\"\"endDate\"\",\"\"timeZone\"\":\"\"UTC\"\"}\"," +
+            "\"{\"\"ImportId\"\":\"\"status\"\"}\",\"{\"\"ImportId\"\":\"\"progress\"\"}\",\"{\"\"ImportId\"\":\"\"finished\"\"}\"," +
+            "\"{\"\"ImportId\"\":\"\"recordedDate\"\",\"\"timeZone\"\":\"\"UTC\"\"}\",\"{\"\"ImportId\"\":\"\"_recordId\"\"}\"," +
+            "\"{\"\"ImportId\"\":\"\"externalDataReference\"\"}\",\"{\"\"ImportId\"\":\"\"QID1\"\"}\",\"{\"\"ImportId\"\":\"\"QID2_TEXT\"\"}\",\"{\"\"ImportId\"\":\"\"QID3\"\"}\"");
+        var start = DateTime.UtcNow.Date.AddDays(-3 * 365);
+        for (var i = 0; i < rows; i++)
+        {
+            var at = start.AddSeconds(i * (3 * 365 * 86400.0 / rows)).ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+            var comment = i % 100 < textPercent ? "\"" + ((i % 2 == 0 ? English : Chinese) + $" #{i}").Replace("\"", "\"\"") + "\"" : "";
+            await writer.WriteLineAsync($"{at},{at},IP Address,100,True,{at},R_{i:x8},crm-{i % 50_000},{i % 11},{comment},{1 + i % 5}");
+        }
+        return path;
+    }
+
+    /// <summary>
+    /// ImportFeedbackCsv of a Qualtrics-layout export (header detection, parsing, mapping, every check, redaction,
+    /// sentiment, themes, storage, outbox) vs binary COPY of the rows it stored, in the import's chunks, one stream.
+    /// </summary>
+    public static async Task ImportAsync(int rows, int textPercent)
+    {
+        Console.WriteLine($"# ImportFeedbackCsv of a Qualtrics export vs raw binary COPY of the same rows: {rows:N0} rows over 3 years, {textPercent}% with a comment");
+        var path = await QualtricsExportAsync(rows, textPercent);
+        await using var host = await BenchHost.StartAsync("feedback");
+        var client = new FeedbackService.FeedbackServiceClient(host.Channel(Roles.App));
+        var options = new CsvImportOptions
+        {
+            SourceSystem = "qualtrics-bench",
+            DefaultChannel = Channel.Survey,
+            Columns = { ["rating:nps"] = "QID1", ["verbatim"] = "Q2", ["rating:csat"] = "QID3", ["customer_id"] = "ExternalReference" },
+        };
+        var stopwatch = Stopwatch.StartNew();
+        using var call = client.ImportFeedbackCsv();
+        var reading = Task.Run(async () =>
+        {
+            ImportFeedbackCsvResponse? last = null;
+            await foreach (var response in call.ResponseStream.ReadAllAsync()) last = response;
+            return last!;
+        });
+        await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Options = options });
+        await using (var file = File.OpenRead(path))
+        {
+            var buffer = new byte[256 * 1024];
+            int read;
+            while ((read = await file.ReadAsync(buffer)) > 0)
+            {
+                await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Chunk = Google.Protobuf.ByteString.CopyFrom(buffer, 0, read) });
+            }
+        }
+        await call.RequestStream.CompleteAsync();
+        var summary = await reading;
+        var ours = summary.Stored / stopwatch.Elapsed.TotalSeconds;
+
+        var (items, ratings) = await ReadStoredAsync(host.Databases["feedback"]);
+        var raws = new List<double>();
+        for (var run = 0; run < 2; run++)
+        {
+            var rawDb = await TestServers.Postgres.CreateDatabaseAsync("feedback", CxMeshTestHost.MigrationAssemblies["feedback"]);
+            raws.Add(await RawCopyAsync(rawDb, items, ratings, CxMesh.Feedback.UseCases.SubmitFeedback.ChunkSize, 1));
+        }
+        var raw = raws.Average();
+        Console.WriteLine($"raw binary COPY     {raws[0],10:N0} and {raws[1],10:N0} rows/s (mean {raw:N0}; {items.Count:N0} items with {ratings.Count:N0} ratings)");
+        Console.WriteLine($"ImportFeedbackCsv   {ours,10:N0} rows/s ({summary.Stored:N0} stored, {summary.Rejected:N0} rejected, {new FileInfo(path).Length / 1048576.0:N0} MiB, {summary.HeaderLayout})");
+        Console.WriteLine($"ratio               {ours / raw:0.00}x");
     }
 
     /// <summary>Memory of the process hosting the service while a million items go through it in batches.</summary>

@@ -226,6 +226,76 @@ internal static partial class ScoringBenchmarks
         }
     }
 
+    /// <summary>
+    /// Three years of history backfilled (by default 1,000 responses a day, rated and with themes) through the scoring
+    /// handler's own write, then GetTrend of NPS over the three years by day (550 days), week and month, against the
+    /// same call over the last 30 days: p50 and p99 of each.
+    /// </summary>
+    public static async Task HistoryAsync(int days, int perDay, int calls)
+    {
+        Console.WriteLine($"# GetTrend over a backfill of {days:N0} days x {perDay:N0} responses ({days * (long)perDay:N0}); {calls} calls each");
+        await using var host = await BenchHost.StartAsync("scoring");
+        var score = host.Services.GetRequiredService<CxMesh.Scoring.UseCases.ScoreFeedback>();
+        var database = host.Services.GetRequiredKeyedService<CxMesh.Platform.Postgres.ServiceDatabase>("scoring");
+        var today = DateTime.UtcNow.Date;
+        var random = new Random(days);
+        string[] themes = ["delivery", "freshness", "packaging", "price", "support", "taste"];
+        var backfill = Stopwatch.StartNew();
+        for (var d = days; d >= 1; d--)
+        {
+            var events = new List<FeedbackReceived>(perDay);
+            for (var i = 0; i < perDay; i++)
+            {
+                var nps = random.Next(0, 11);
+                var evt = new FeedbackReceived
+                {
+                    FeedbackId = Guid.NewGuid().ToString(),
+                    Channel = i % 3 == 0 ? Channel.Survey : Channel.Review,
+                    Journey = "coffee",
+                    TouchpointKey = i % 2 == 0 ? "delivered" : "ordered",
+                    ProductId = $"sku-{i % 40}",
+                    GivenAt = Timestamp.FromDateTime(today.AddDays(-d).AddSeconds(i * 86_000.0 / perDay)),
+                    RedactedVerbatim = i % 5 < 3 ? "words" : "",
+                    SentimentScore = (nps - 5) / 5.0,
+                    Ratings = { new RatingValue { QuestionId = "nps", Metric = Metric.Nps, Value = nps, ScaleMin = 0, ScaleMax = 10, HigherIsBetter = true, TopBoxValues = { 9, 10 } } },
+                };
+                if (evt.RedactedVerbatim.Length > 0) evt.Themes.Add(new ThemeMention { ThemeKey = themes[random.Next(themes.Length)], SentimentScore = (nps - 5) / 5.0 });
+                events.Add(evt);
+            }
+            await using var write = await database.BeginWriteAsync(CancellationToken.None);
+            await score.ScoreManyAsync(write, events, CancellationToken.None);
+            await write.CommitAsync(CancellationToken.None);
+        }
+        Console.WriteLine($"backfill: {days * (long)perDay / backfill.Elapsed.TotalSeconds:N0} responses/s through the scoring write");
+
+        var client = new ScoringService.ScoringServiceClient(host.Channel(Roles.Analyst));
+        var range = new Scoring.V1.Window { Range = new DateRange { StartDate = today.AddDays(-days).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), EndDate = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) } };
+        var cases = new (string Name, GetTrendRequest Request)[]
+        {
+            ("last 30 days by day (anchor)", new GetTrendRequest { Metric = Metric.Nps, Window = new Scoring.V1.Window { LastDays = 30 } }),
+            ($"last 550 days by day", new GetTrendRequest { Metric = Metric.Nps, Window = new Scoring.V1.Window { LastDays = 550 } }),
+            ($"{days} days by week", new GetTrendRequest { Metric = Metric.Nps, Window = range, Granularity = Granularity.Week }),
+            ($"{days} days by month", new GetTrendRequest { Metric = Metric.Nps, Window = range, Granularity = Granularity.Month }),
+            ($"{days} days by month, journey scope", new GetTrendRequest { Metric = Metric.Nps, Window = range, Granularity = Granularity.Month, Scope = JourneyScope("coffee") }),
+        };
+        double? anchor = null;
+        foreach (var (name, request) in cases)
+        {
+            for (var i = 0; i < 20; i++) await client.GetTrendAsync(request);
+            var histogram = new LongHistogram(TimeStamp.Seconds(10), 3);
+            GetTrendResponse? last = null;
+            for (var i = 0; i < calls; i++)
+            {
+                var start = Stopwatch.GetTimestamp();
+                last = await client.GetTrendAsync(request);
+                histogram.RecordValue(Stopwatch.GetTimestamp() - start);
+            }
+            var p50 = Ms(histogram.GetValueAtPercentile(50));
+            anchor ??= p50;
+            Console.WriteLine($"{name,-36} p50 {p50,7:0.00} ms, p99 {Ms(histogram.GetValueAtPercentile(99)),7:0.00} ms  ({last!.Points.Count} points, n {last.Points.Sum(p => p.N):N0}; p50 {p50 / anchor:0.0}x the anchor)");
+        }
+    }
+
     private static async Task LoadDriverSumsAsync(string connectionString, string scopeKey, int responses)
     {
         var random = new Random(responses);
