@@ -76,7 +76,8 @@ internal static class JourneyDemo
                 };
                 if (step == 0) e.Attributes["segment"] = segment;
                 yield return e;
-                if (step == 3 && random.NextDouble() < 0.15)
+                // Nothing after the anchor's midnight: run just after midnight UTC, a later time would be in the future.
+                if (step == 3 && random.NextDouble() < 0.15 && at.AddHours(2) <= anchorTime)
                 {
                     yield return new TouchpointEvent
                     {

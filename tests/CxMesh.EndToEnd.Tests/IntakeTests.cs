@@ -19,18 +19,10 @@ public sealed class IntakeTests : IAsyncLifetime
 {
     private CxMeshTestHost _host = null!;
 
-    private const string Token = "intake-source-token-0123456789";
-    private const string ZendeskSecret = "intake-zendesk-secret-0123456789";
+    private const string Token = TestHostSettings.SourceToken;
+    private const string ZendeskSecret = TestHostSettings.ZendeskSecret;
 
-    public async Task InitializeAsync() => _host = await CxMeshTestHost.StartAsync(s =>
-    {
-        s.Settings["Feedback:Sources:zendesk:Mapping"] = "zendesk-ticket";
-        s.Settings["Feedback:Sources:zendesk:Secret"] = ZendeskSecret;
-        s.Settings["Feedback:Sources:reviews:Mapping"] = "trustpilot-review";
-        s.Settings["Feedback:Sources:reviews:Token"] = Token;
-        s.Settings["Feedback:Sources:appstore:Mapping"] = "app-store-review";
-        s.Settings["Feedback:Sources:appstore:Token"] = Token;
-    });
+    public async Task InitializeAsync() => _host = await CxMeshTestHost.StartAsync(s => s.ShippedConnectors());
 
     public async Task DisposeAsync() => await _host.DisposeAsync();
 

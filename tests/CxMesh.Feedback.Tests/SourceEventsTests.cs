@@ -18,8 +18,8 @@ namespace CxMesh.Feedback.Tests;
 /// <summary>A host with the three shipped connectors configured, as an operator would.</summary>
 public sealed class ConnectorsFixture : IAsyncLifetime
 {
-    public const string ZendeskSecret = "zendesk-webhook-secret-0123456789";
-    public const string ReviewsToken = "reviews-token-0123456789abcdef";
+    public const string ZendeskSecret = TestHostSettings.ZendeskSecret;
+    public const string ReviewsToken = TestHostSettings.SourceToken;
     public const string AppStoreToken = "app-store-token-0123456789abcdef";
 
     public CxMeshTestHost Host { get; private set; } = null!;
@@ -27,10 +27,8 @@ public sealed class ConnectorsFixture : IAsyncLifetime
     public async Task InitializeAsync() => Host = await CxMeshTestHost.StartAsync(s =>
     {
         s.Services = "feedback";
-        s.Settings["Feedback:Sources:zendesk:Mapping"] = "zendesk-ticket";
-        s.Settings["Feedback:Sources:zendesk:Secret"] = ZendeskSecret;
-        s.Settings["Feedback:Sources:reviews:Mapping"] = "trustpilot-review";
-        s.Settings["Feedback:Sources:reviews:Token"] = ReviewsToken;
+        s.ShippedConnectors();
+        // A second token source, so that one source's token is seen not to open another.
         s.Settings["Feedback:Sources:app-store:Mapping"] = "app-store-review";
         s.Settings["Feedback:Sources:app-store:Token"] = AppStoreToken;
     });

@@ -43,6 +43,25 @@ public sealed class TestHostSettings
         }
         return this;
     }
+
+    /// <summary>The HMAC secret of <see cref="ShippedConnectors"/>' zendesk source, and the token of its review sources.</summary>
+    public const string ZendeskSecret = "zendesk-webhook-secret-0123456789";
+    public const string SourceToken = "source-token-0123456789abcdef";
+
+    /// <summary>
+    /// The three shipped connectors as an operator configures them: zendesk (zendesk-ticket, signed with
+    /// <see cref="ZendeskSecret"/>), reviews (trustpilot-review) and appstore (app-store-review), both with <see cref="SourceToken"/>.
+    /// </summary>
+    public TestHostSettings ShippedConnectors()
+    {
+        Settings["Feedback:Sources:zendesk:Mapping"] = "zendesk-ticket";
+        Settings["Feedback:Sources:zendesk:Secret"] = ZendeskSecret;
+        Settings["Feedback:Sources:reviews:Mapping"] = "trustpilot-review";
+        Settings["Feedback:Sources:reviews:Token"] = SourceToken;
+        Settings["Feedback:Sources:appstore:Mapping"] = "app-store-review";
+        Settings["Feedback:Sources:appstore:Token"] = SourceToken;
+        return this;
+    }
 }
 
 /// <summary>cxmesh-server on a TestServer (no ports), with real Postgres and Redis.</summary>
