@@ -60,6 +60,28 @@ public sealed class ConversationTests(HostFixture fixture) : IClassFixture<HostF
     }
 
     [Fact]
+    public async Task A_name_given_later_is_hidden_in_the_turns_of_earlier_conversations_too()
+    {
+        var call = Call(Turn(Speaker.Agent, "Hello Wei Zhang, how can I help?"), Turn(Speaker.Customer, "Hi, this is Wei Zhang, my grinder broke."));
+        var first = (await Client().SubmitFeedbackAsync(call)).Item;
+        Assert.Contains("Wei Zhang", first.Conversation.Turns[0].Text);
+
+        // The same customer later gives their name as contact details: every earlier word of theirs is redacted again.
+        await Client().SubmitFeedbackAsync(new SubmitFeedbackRequest
+        {
+            IdempotencyKey = $"later-{Guid.NewGuid():N}",
+            Channel = Channel.Survey,
+            CustomerId = call.CustomerId,
+            Ratings = { new Rating { QuestionId = "nps", Value = 5 } },
+            Contact = new ContactDetails { Name = "Wei Zhang" },
+        });
+        var earlier = (await Client(Roles.Analyst).GetFeedbackAsync(new GetFeedbackRequest { Id = first.Id })).Item;
+        Assert.DoesNotContain("Wei Zhang", earlier.RedactedVerbatim);
+        Assert.All(earlier.Conversation.Turns, t => Assert.DoesNotContain("Wei Zhang", t.Text));
+        Assert.Contains("[name]", earlier.Conversation.Turns[0].Text);
+    }
+
+    [Fact]
     public async Task A_conversation_that_cannot_be_heard_is_refused_naming_the_field()
     {
         var agentOnly = Call(Turn(Speaker.Agent, "Hello?"), Turn(Speaker.System, "The caller hung up."));

@@ -29,6 +29,14 @@ internal static class ProtoMapping
     public static string StoredConversation(IEnumerable<Turn> turns) =>
         System.Text.Json.JsonSerializer.Serialize(turns.Select(t => new StoredTurn(t.Speaker.ToString().ToLowerInvariant(), t.Text, t.At)), StoredJson);
 
+    /// <summary>The stored turns with each text passed through <paramref name="redact"/>; the same JSON when nothing changed.</summary>
+    public static string RedactConversation(string stored, Func<string, string> redact)
+    {
+        var turns = System.Text.Json.JsonSerializer.Deserialize<List<StoredTurn>>(stored, StoredJson) ?? [];
+        var redacted = turns.Select(t => t with { Text = redact(t.Text) }).ToList();
+        return redacted.SequenceEqual(turns) ? stored : System.Text.Json.JsonSerializer.Serialize(redacted, StoredJson);
+    }
+
     public static Conversation? ToConversation(string? stored)
     {
         if (stored is null) return null;

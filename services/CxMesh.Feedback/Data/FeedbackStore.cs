@@ -438,13 +438,13 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
     }
 
     /// <summary>The customers' items that still have their raw words, but for <paramref name="except"/>: id, customer, raw and redacted text.</summary>
-    public async Task<IReadOnlyList<(Guid Id, string CustomerId, string Verbatim, string? Redacted)>> WordsOfAsync(IReadOnlyCollection<string> customerIds,
+    public async Task<IReadOnlyList<(Guid Id, string CustomerId, string Verbatim, string? Redacted, string? Conversation)>> WordsOfAsync(IReadOnlyCollection<string> customerIds,
         IReadOnlyCollection<Guid> except, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<(Guid, string, string, string?)>(new CommandDefinition(
+        return (await connection.QueryAsync<(Guid, string, string, string?, string?)>(new CommandDefinition(
             """
-            select id, customer_id, verbatim, redacted_verbatim from feedback_items
+            select id, customer_id, verbatim, redacted_verbatim, conversation::text from feedback_items
             where customer_id = any(@ids) and verbatim is not null and not (id = any(@except))
             """, new { ids = customerIds.ToArray(), except = except.ToArray() }, cancellationToken: ct))).ToList();
     }
@@ -460,6 +460,18 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             returning i.id
             """,
             new { ids = changes.Select(c => c.Id).ToArray(), texts = changes.Select(c => c.Redacted).ToArray() }, write.Transaction, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>Conversations redacted again (their turns, as JSON) of items that still have their raw words.</summary>
+    public static async Task UpdateConversationsAsync(WriteScope write, IReadOnlyList<(Guid Id, string Conversation)> changes, CancellationToken ct)
+    {
+        if (changes.Count == 0) return;
+        await write.Connection.ExecuteAsync(new CommandDefinition(
+            """
+            update feedback_items i set conversation = c.conversation::jsonb from unnest(@ids, @conversations) as c(id, conversation)
+            where i.id = c.id and i.verbatim is not null
+            """,
+            new { ids = changes.Select(c => c.Id).ToArray(), conversations = changes.Select(c => c.Conversation).ToArray() }, write.Transaction, cancellationToken: ct));
     }
 
     /// <summary>Forgets up to <paramref name="limit"/> idempotency keys made before <paramref name="before"/>, oldest first; returns how many.</summary>

@@ -246,8 +246,13 @@ public sealed class SubmitFeedback(
         var changes = earlier
             .Select(w => (w.Id, Now: Redactor.Redact(w.Verbatim, null, phones, known.GetValueOrDefault(w.CustomerId)), w.Redacted))
             .Where(w => w.Now != w.Redacted).Select(w => (w.Id, w.Now)).ToList();
-        if (changes.Count == 0) return;
+        // A conversation's stored turns are redacted text: redacting them again with what is now known hides the rest.
+        var conversations = earlier.Where(w => w.Conversation is not null)
+            .Select(w => (w.Id, w.Conversation, Now: ProtoMapping.RedactConversation(w.Conversation!, t => Redactor.Redact(t, null, phones, known.GetValueOrDefault(w.CustomerId)))))
+            .Where(w => w.Now != w.Conversation).Select(w => (w.Id, w.Now)).ToList();
+        if (changes.Count == 0 && conversations.Count == 0) return;
         await using var write = await database.BeginWriteAsync(ct);
+        await FeedbackStore.UpdateConversationsAsync(write, conversations, ct);
         var changed = (await FeedbackStore.UpdateRedactedAsync(write, changes, ct)).ToHashSet();
         foreach (var (id, redacted) in changes.Where(c => changed.Contains(c.Id)))
         {
