@@ -368,6 +368,59 @@ profileDelete.SetAction((result, ct) => Run(async () =>
 }));
 var profile = new Command("profile", "Stored import profiles: save, list, show, delete") { profileSave, profileList, profileShow, profileDelete };
 
+var themeKey = new Argument<string>("key") { Description = "The theme's key, e.g. roast-level" };
+var themeName = new Option<string?>("--name") { Description = "The theme's name (default: the key)" };
+var themeKeywords = new Option<string[]>("--keyword") { Description = "An English keyword, matched at word starts (repeatable)" };
+var themePhrases = new Option<string[]>("--phrase") { Description = "A phrase matched anywhere, e.g. Chinese (repeatable)" };
+var themeWatch = new Option<bool>("--no-wait") { Description = "Start the re-tag and return, without following it" };
+var themeList = new Command("list", "The theme taxonomy and its version");
+themeList.SetAction((result, ct) => Run(async () =>
+{
+    var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
+    var response = await client.ListThemesAsync(new ListThemesRequest(), deadline: Connection.Deadline(), cancellationToken: ct);
+    var table = new Table().AddColumns("key", "name", "keywords", "phrases");
+    foreach (var t in response.Themes) table.AddRow(Markup.Escape(t.Key), Markup.Escape(t.Name), Markup.Escape(string.Join(", ", t.Keywords)), Markup.Escape(string.Join(", ", t.Phrases)));
+    AnsiConsole.Write(table);
+    Console.WriteLine($"Taxonomy version {response.TaxonomyVersion}.");
+}));
+var themeSave = new Command("save", "Create or replace a theme; stored feedback is re-tagged to the new taxonomy, with a progress bar")
+{
+    themeKey, themeName, themeKeywords, themePhrases, themeWatch,
+};
+themeSave.SetAction((result, ct) => Run(async () =>
+{
+    var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
+    var theme = new Theme { Key = result.GetValue(themeKey)!, Name = result.GetValue(themeName) ?? result.GetValue(themeKey)! };
+    theme.Keywords.AddRange(result.GetValue(themeKeywords) ?? []);
+    theme.Phrases.AddRange(result.GetValue(themePhrases) ?? []);
+    RetagJob job;
+    try
+    {
+        job = (await client.UpdateThemeAsync(new UpdateThemeRequest { Theme = theme }, deadline: Connection.Deadline(), cancellationToken: ct)).Retag;
+    }
+    catch (RpcException ex) when (ex.StatusCode == StatusCode.NotFound)
+    {
+        job = (await client.CreateThemeAsync(new CreateThemeRequest { Theme = theme }, deadline: Connection.Deadline(), cancellationToken: ct)).Retag;
+    }
+    await FollowRetagAsync(client, job, result.GetValue(themeWatch), ct);
+}));
+var themeDelete = new Command("delete", "Remove a theme; its mentions leave stored feedback and key drivers, with a progress bar") { themeKey, themeWatch };
+themeDelete.SetAction((result, ct) => Run(async () =>
+{
+    var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
+    var job = (await client.DeleteThemeAsync(new DeleteThemeRequest { Key = result.GetValue(themeKey)! }, deadline: Connection.Deadline(), cancellationToken: ct)).Retag;
+    await FollowRetagAsync(client, job, result.GetValue(themeWatch), ct);
+}));
+var retagVersion = new Option<long>("--version") { Description = "A taxonomy version (default: the latest)" };
+var themeRetag = new Command("retag", "Follow the re-tag of stored feedback to the latest taxonomy version (or --version), with a progress bar") { retagVersion, themeWatch };
+themeRetag.SetAction((result, ct) => Run(async () =>
+{
+    var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
+    var job = (await client.GetRetagStatusAsync(new GetRetagStatusRequest { TaxonomyVersion = result.GetValue(retagVersion) }, deadline: Connection.Deadline(), cancellationToken: ct)).Retag;
+    await FollowRetagAsync(client, job, result.GetValue(themeWatch), ct);
+}));
+var themes = new Command("theme", "The theme taxonomy: list, save, delete, and the re-tag of stored feedback each change starts") { themeList, themeSave, themeDelete, themeRetag };
+
 var scoreJourney = new Option<string?>("--journey") { Description = "Score of one journey (default: all feedback)" };
 var scoreTouchpoint = new Option<string?>("--touchpoint") { Description = "Score of one touchpoint (with --journey: of that journey)" };
 var scoreMetric = new Option<string>("--metric") { Description = "nps, csat, ces or enps", DefaultValueFactory = _ => "nps" };
@@ -518,7 +571,7 @@ smoke.SetAction((result, ct) => Run(async () =>
     await test.RunAsync(ct);
 }));
 
-var root = new RootCommand("cxmesh: the CxMesh command line") { seed, submit, import, profile, score, drivers, funnel, actions, sprint, audit, report, sink, smoke };
+var root = new RootCommand("cxmesh: the CxMesh command line") { seed, submit, import, profile, themes, score, drivers, funnel, actions, sprint, audit, report, sink, smoke };
 root.Options.Add(grpc);
 root.Options.Add(token);
 return await root.Parse(args).InvokeAsync();
@@ -532,6 +585,38 @@ static string Human(Google.Protobuf.WellKnownTypes.Duration? d) => d?.ToTimeSpan
     { TotalHours: >= 1 } t => $"{t.TotalHours:0.0} h",
     var t => $"{t.Value.TotalMinutes:0} min",
 };
+
+// A re-tag's progress as it happens: items scanned of the total, items whose themes changed, items/s and time left.
+static async Task FollowRetagAsync(FeedbackService.FeedbackServiceClient client, RetagJob job, bool noWait, CancellationToken ct)
+{
+    static string Line(RetagJob j) =>
+        $"v{j.TaxonomyVersion} ({Markup.Escape(j.Change)}): {j.ItemsScanned:N0}/{j.ItemsTotal:N0} items, {j.ItemsChanged:N0} re-tagged, {j.ItemsPerSecond:N0}/s";
+    Console.WriteLine($"Taxonomy version {job.TaxonomyVersion}: {job.Change}.");
+    if (noWait || job.State != RetagState.Running)
+    {
+        Console.WriteLine($"Re-tag {job.State.ToString().ToLowerInvariant()}: {job.ItemsScanned:N0} of {job.ItemsTotal:N0} items scanned, {job.ItemsChanged:N0} re-tagged"
+            + (job.State == RetagState.Running ? $", about {TimeSpan.FromSeconds(job.EtaSeconds):g} left (cxmesh theme retag follows it)." : "."));
+        return;
+    }
+    await AnsiConsole.Progress()
+        .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+        .StartAsync(async progress =>
+        {
+            var task = progress.AddTask(Line(job), maxValue: Math.Max(1, job.ItemsTotal));
+            while (job.State == RetagState.Running)
+            {
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+                job = (await client.GetRetagStatusAsync(new GetRetagStatusRequest { TaxonomyVersion = job.TaxonomyVersion }, deadline: Connection.Deadline(), cancellationToken: ct)).Retag;
+                task.MaxValue = Math.Max(task.MaxValue, job.ItemsScanned);
+                task.Value = job.ItemsScanned;
+                task.Description = Line(job);
+            }
+            task.Value = task.MaxValue;
+        });
+    Console.WriteLine(job.State == RetagState.Superseded
+        ? $"A newer change (a later version) took over; follow it with: cxmesh theme retag"
+        : $"Re-tag finished: {job.ItemsScanned:N0} items scanned, {job.ItemsChanged:N0} re-tagged; key drivers and trends follow as scoring applies them.");
+}
 
 static Channel ParseChannel(string value) =>
     Enum.TryParse<Channel>(value.Replace("-", "").Replace("_", ""), ignoreCase: true, out var c) && c != Channel.Unspecified

@@ -40,6 +40,9 @@ public static class FeedbackModule
         builder.Services.AddSingleton<QuestionRegistry>();
         builder.Services.AddSingleton<FeedbackQueries>();
         builder.Services.AddSingleton<ThemeCatalog>();
+        builder.Services.AddSingleton<RetagStore>();
+        builder.Services.AddSingleton<RetagHistory>();
+        builder.Services.AddHostedService<Retagger>();
         builder.Services.AddValidatedOptions<FeedbackOptions>(FeedbackOptions.Section);
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<FeedbackOptions>, FeedbackOptionsValidator>();
         builder.Services.AddSingleton<ContactVault>();

@@ -51,6 +51,9 @@ public sealed partial class FeedbackOptions : IValidatableObject
     /// </summary>
     public Dictionary<string, SourceConnector> Sources { get; set; } = [];
 
+    /// <summary>How stored feedback is re-tagged after a taxonomy change (see <see cref="UseCases.RetagHistory"/>).</summary>
+    public RetagSettings Retag { get; set; } = new();
+
     /// <summary>The services that hold customer data and answer an erasure with customer.erasure.applied.</summary>
     public string[] ErasureServices { get; set; } = ["journey", "scoring", "partner", "governance"];
 
@@ -62,6 +65,7 @@ public sealed partial class FeedbackOptions : IValidatableObject
         if (HistoryLimit < TimeSpan.FromDays(1) || HistoryLimit > TimeSpan.FromDays(36_525)) yield return new ValidationResult("Feedback:HistoryLimit must be 1.00:00:00 (a day) to 36525.00:00:00 (a hundred years).");
         if (!string.IsNullOrEmpty(PseudonymKey) && !IsKey(PseudonymKey)) yield return new ValidationResult("Feedback:PseudonymKey must be base64 of at least 32 random bytes.");
         foreach (var problem in Sources.SelectMany(s => s.Value.Problems(s.Key))) yield return new ValidationResult(problem);
+        foreach (var problem in Retag.Problems()) yield return new ValidationResult(problem);
         if (ErasureServices.Any(string.IsNullOrWhiteSpace)) yield return new ValidationResult("Feedback:ErasureServices must name services (journey, scoring, partner, governance).");
     }
 }
@@ -107,6 +111,38 @@ public sealed class SourceConnector
         if (string.IsNullOrEmpty(Secret) && string.IsNullOrEmpty(Token)) yield return $"{at} needs a Secret (signed deliveries) or a Token.";
         if (Secret is { Length: > 0 and < MinSecretLength } || Token is { Length: > 0 and < MinSecretLength }) yield return $"{at}: Secret and Token must be at least {MinSecretLength} characters.";
         if (!string.IsNullOrEmpty(Secret) && mapping is { Signature: null }) yield return $"{at}: mapping '{mapping.Name}' declares no signature, so a Secret cannot be checked: give a Token instead.";
+    }
+}
+
+/// <summary><c>Feedback:Retag</c>: the background re-tag of stored feedback after a taxonomy change.</summary>
+public sealed class RetagSettings
+{
+    /// <summary>At most this many items a second (0: as fast as one core matches), so ingest keeps its speed.</summary>
+    public int ItemsPerSecond { get; set; } = 5_000;
+
+    /// <summary>Items matched, updated and published in one write (the cursor moves with them).</summary>
+    public int BatchSize { get; set; } = 500;
+
+    /// <summary>
+    /// How long every replica may go on tagging new items with the taxonomy it had cached (the catalog reloads every
+    /// <see cref="TaxonomyRefresh"/>), plus the longest an ingest holds an item between giving it an id and storing it.
+    /// The re-tag leaves items younger than this for later and finishes only once the change is older than both.
+    /// </summary>
+    public TimeSpan Settle { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How often each replica reloads the taxonomy (a change made through a replica applies there at once).</summary>
+    public TimeSpan TaxonomyRefresh { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often an idle replica looks for a re-tag to work on (one started through it wakes it at once).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    public IEnumerable<string> Problems()
+    {
+        if (ItemsPerSecond < 0) yield return "Feedback:Retag:ItemsPerSecond must be 0 (no limit) or more.";
+        if (BatchSize is < 1 or > 10_000) yield return "Feedback:Retag:BatchSize must be 1 to 10000.";
+        if (Settle < TimeSpan.Zero) yield return "Feedback:Retag:Settle must not be negative.";
+        if (TaxonomyRefresh < TimeSpan.FromMilliseconds(100)) yield return "Feedback:Retag:TaxonomyRefresh must be at least 00:00:00.1.";
+        if (PollInterval < TimeSpan.FromMilliseconds(100)) yield return "Feedback:Retag:PollInterval must be at least 00:00:00.1.";
     }
 }
 

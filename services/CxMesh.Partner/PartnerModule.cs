@@ -33,6 +33,7 @@ public static class PartnerModule
         builder.AddEventHandler<FeedbackErased, FeedbackErasedHandler>(Name, Topics.FeedbackErased);
         builder.AddEventHandler<PartnerResponseUpdated, PartnerResponseUpdatedHandler>(Name, Topics.PartnerResponseUpdated);
         builder.AddEventHandler<FeedbackRedacted, FeedbackRedactedHandler>(Name, Topics.FeedbackRedacted);
+        builder.AddEventHandler<FeedbackRetagged, FeedbackRetaggedHandler>(Name, Topics.FeedbackRetagged);
         builder.AddEventHandler<SharingDecided, SharingDecidedHandler>(Name, Topics.SharingDecided);
         builder.Services.AddValidatedOptions<PartnerOptions>(PartnerOptions.Section);
         builder.Services.AddSingleton<Microsoft.Extensions.Options.IValidateOptions<PartnerOptions>, PartnerOptionsValidator>();

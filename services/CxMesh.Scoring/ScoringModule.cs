@@ -25,6 +25,7 @@ public static class ScoringModule
         builder.AddEventHandler<FeedbackReceived, FeedbackReceivedHandler>(Name, Topics.FeedbackReceived);
         builder.AddEventHandler<JourneyTouchpointRecorded, TouchpointRecordedHandler>(Name, Topics.JourneyTouchpointRecorded);
         builder.AddEventHandler<FeedbackRedacted, FeedbackRedactedHandler>(Name, Topics.FeedbackRedacted);
+        builder.AddEventHandler<FeedbackRetagged, FeedbackRetaggedHandler>(Name, Topics.FeedbackRetagged);
         builder.AddEventHandler<FeedbackErased, FeedbackErasedHandler>(Name, Topics.FeedbackErased);
         builder.AddEventHandler<PartnerMappingChanged, PartnerMappingChangedHandler>(Name, Topics.PartnerMappingChanged);
         builder.Services.AddValidatedOptions<ScoringOptions>(ScoringOptions.Section);
@@ -35,6 +36,7 @@ public static class ScoringModule
         builder.Services.AddSingleton<HotScores>();
         builder.Services.AddSingleton<HotScoreRefresher>();
         builder.Services.AddSingleton<ScoreFeedback>();
+        builder.Services.AddSingleton<RetagDrivers>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<HotScoreRefresher>());
         return builder;
     }

@@ -125,6 +125,50 @@ public sealed class IntakeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_theme_added_today_reaches_two_years_of_history_in_the_voice_trend_and_key_drivers_and_a_deleted_one_leaves_them()
+    {
+        var feedback = _host.Client<FeedbackService.FeedbackServiceClient>();
+        var analyst = _host.Client<FeedbackService.FeedbackServiceClient>(CxMesh.Platform.Auth.Roles.Analyst);
+        var scoring = _host.Client<ScoringService.ScoringServiceClient>();
+        var start = DateTime.UtcNow.Date.AddYears(-2);
+        for (var i = 0; i < 40; i++)
+        {
+            // Charred beans go with low scores; the rest of the comments are about something else.
+            var charred = i % 2 == 0;
+            await feedback.SubmitFeedbackAsync(new SubmitFeedbackRequest
+            {
+                IdempotencyKey = $"history-{i}",
+                Channel = Channel.Survey,
+                GivenAt = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(start.AddDays(i * 17)),
+                Ratings = { new Rating { QuestionId = "nps", Value = charred ? i % 3 : 8 + i % 3 } },
+                Verbatim = charred ? $"The beans tasted charred and bitter, order {i}" : $"Friendly barista and quick service, visit {i}",
+            });
+        }
+        var window = new Window { Range = new DateRange { StartDate = start.ToString("yyyy-MM-dd"), EndDate = DateTime.UtcNow.ToString("yyyy-MM-dd") } };
+        Task<GetVoiceTrendResponse> Voice() => scoring.GetVoiceTrendAsync(new GetVoiceTrendRequest { Window = window, Granularity = Granularity.Month }).ResponseAsync;
+        await Eventually.Until(Voice, v => v.Total.Items == 40, because: "the history is scored");
+        Assert.DoesNotContain((await Voice()).Total.Themes, t => t.ThemeKey == "roast-level");
+
+        var created = await analyst.CreateThemeAsync(new CreateThemeRequest { Theme = new Theme { Key = "roast-level", Name = "Roast level", Keywords = { "charred" } } });
+        Assert.Equal(40, created.Retag.ItemsTotal);
+        var voice = await Eventually.Until(Voice, v => v.Total.Themes.Any(t => t.ThemeKey == "roast-level" && t.Mentions == 20),
+            because: "the re-tag reaches scoring's sums for every day of the history");
+        Assert.Equal(40, voice.Total.Items);
+        Assert.Equal(20, voice.Points.Sum(p => p.Themes.SingleOrDefault(t => t.ThemeKey == "roast-level")?.Mentions ?? 0));
+        var drivers = await scoring.GetKeyDriversAsync(new GetKeyDriversRequest { Window = window, MinMentions = 1, Outcome = Outcome.NpsRating });
+        Assert.Equal(40, drivers.N);
+        // Its negative mentions go with the low scores: a strong, significant driver, over the two years' rows.
+        var roast = drivers.Drivers.Single(d => d.ThemeKey == "roast-level");
+        Assert.True(roast is { Correlation: > 0.5, Significant: true, Mentions: 20, NegativePercent: 100 }, drivers.ToString());
+
+        await analyst.DeleteThemeAsync(new DeleteThemeRequest { Key = "roast-level" });
+        voice = await Eventually.Until(Voice, v => v.Total.Themes.All(t => t.ThemeKey != "roast-level"), because: "a deleted theme leaves the sums");
+        Assert.Equal(40, voice.Total.Items);
+        Assert.Contains(voice.Total.Themes, t => t.ThemeKey == "taste" && t.Mentions == 20); // the other themes stay as they were
+        Assert.DoesNotContain((await scoring.GetKeyDriversAsync(new GetKeyDriversRequest { Window = window, MinMentions = 1, Outcome = Outcome.NpsRating })).Drivers, d => d.ThemeKey == "roast-level");
+    }
+
+    [Fact]
     public async Task The_three_connector_samples_deliver_end_to_end_into_scores_the_voice_and_alerts()
     {
         // The samples as a help desk, a review site and an app-store relay would send them today.

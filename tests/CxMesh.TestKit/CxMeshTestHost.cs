@@ -121,6 +121,10 @@ public sealed class CxMeshTestHost : IAsyncDisposable
             ["Partner:SecretKeys:test1"] = ContactKey,
             ["ConnectionStrings:redis"] = settings.Redis,
             ["Redis:KeyPrefix"] = settings.RedisKeyPrefix,
+            // A re-tag settles in a moment here: one replica, which reloads its taxonomy at once after a change.
+            ["Feedback:Retag:Settle"] = "00:00:00.2",
+            ["Feedback:Retag:TaxonomyRefresh"] = "00:00:00.5",
+            ["Feedback:Retag:PollInterval"] = "00:00:00.2",
             ["Logging:LogLevel:Default"] = "Warning",
             ["Logging:LogLevel:CxMesh"] = "Warning",
         };

@@ -20,7 +20,7 @@ namespace CxMesh.Feedback.Api;
 
 public sealed class FeedbackGrpcService(
     SubmitFeedback ingest, ImportFeedbackCsv csvImport, ImportProfiles importProfiles, EraseCustomer eraseCustomer, FeedbackStore store, TimeProvider clock, ContactVault vault, QuestionRegistry questions, FeedbackQueries queries, ThemeCatalog themes,
-    Microsoft.Extensions.Options.IOptions<FeedbackOptions> options)
+    RetagStore retags, Microsoft.Extensions.Options.IOptions<FeedbackOptions> options)
     : FeedbackService.FeedbackServiceBase
 {
     [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
@@ -98,19 +98,44 @@ public sealed class FeedbackGrpcService(
         new() { Deleted = await importProfiles.DeleteAsync(request.Name, context.CancellationToken) };
 
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst}")]
-    public override async Task<CreateThemeResponse> CreateTheme(CreateThemeRequest request, ServerCallContext context) =>
-        new() { Theme = ToProto(await themes.SaveAsync(CheckedTheme(request.Theme), create: true, context.CancellationToken)) };
+    public override async Task<CreateThemeResponse> CreateTheme(CreateThemeRequest request, ServerCallContext context)
+    {
+        var theme = CheckedTheme(request.Theme);
+        var job = await themes.SaveAsync(theme, create: true, context.CancellationToken);
+        return new() { Theme = ToProto(theme), Retag = ProtoMapping.ToProto(job, clock.GetUtcNow()) };
+    }
 
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst}")]
-    public override async Task<UpdateThemeResponse> UpdateTheme(UpdateThemeRequest request, ServerCallContext context) =>
-        new() { Theme = ToProto(await themes.SaveAsync(CheckedTheme(request.Theme), create: false, context.CancellationToken)) };
+    public override async Task<UpdateThemeResponse> UpdateTheme(UpdateThemeRequest request, ServerCallContext context)
+    {
+        var theme = CheckedTheme(request.Theme);
+        var job = await themes.SaveAsync(theme, create: false, context.CancellationToken);
+        return new() { Theme = ToProto(theme), Retag = ProtoMapping.ToProto(job, clock.GetUtcNow()) };
+    }
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst}")]
+    public override async Task<DeleteThemeResponse> DeleteTheme(DeleteThemeRequest request, ServerCallContext context)
+    {
+        if (!Identifiers.Key().IsMatch(request.Key)) throw new FieldViolationException("key", "key must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
+        return new() { Retag = ProtoMapping.ToProto(await themes.DeleteAsync(request.Key, context.CancellationToken), clock.GetUtcNow()) };
+    }
 
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.App}")]
     public override async Task<ListThemesResponse> ListThemes(ListThemesRequest request, ServerCallContext context)
     {
-        var response = new ListThemesResponse();
-        response.Themes.AddRange((await themes.CurrentAsync(context.CancellationToken)).Select(ToProto));
+        var taxonomy = await themes.CurrentTaxonomyAsync(context.CancellationToken);
+        var response = new ListThemesResponse { TaxonomyVersion = taxonomy.Version };
+        response.Themes.AddRange(taxonomy.Themes.Select(ToProto));
         return response;
+    }
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst}")]
+    public override async Task<GetRetagStatusResponse> GetRetagStatus(GetRetagStatusRequest request, ServerCallContext context)
+    {
+        if (request.TaxonomyVersion < 0) throw new FieldViolationException("taxonomy_version", "taxonomy_version must be 0 (the latest) or a version.");
+        var job = await retags.GetAsync(request.TaxonomyVersion, context.CancellationToken)
+            ?? throw new NotFoundException("taxonomy version", request.TaxonomyVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        return new() { Retag = ProtoMapping.ToProto(job, clock.GetUtcNow()) };
     }
 
     private static Domain.Text.Theme CheckedTheme(V1.Theme? t)
@@ -349,6 +374,7 @@ public sealed class FeedbackGrpcService(
         };
         item.Ratings.AddRange(row.Ratings.Select(r => new Rating { QuestionId = r.QuestionId, Value = r.Value }));
         item.Themes.AddRange(row.Themes.Select(ProtoMapping.ToProto));
+        item.TaxonomyVersion = row.TaxonomyVersion;
         item.Audience = row.Audience == "employee" ? Audience.Employee : Audience.Customer;
         item.CustomerId = row.ErasedAt is null ? row.CustomerId ?? "" : ""; // an erased customer's items carry a pseudonym, never shown
         item.Erased = row.ErasedAt is not null;

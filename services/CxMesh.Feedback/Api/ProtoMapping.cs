@@ -68,6 +68,34 @@ internal static class ProtoMapping
         _ => MetricKind.Custom,
     };
 
+    /// <summary>A re-tag as the API shows it: speed since the start, and the time left at that speed.</summary>
+    public static RetagJob ToProto(RetagJobRow job, DateTimeOffset now)
+    {
+        var end = job.FinishedAt is { } finished ? new DateTimeOffset(finished, TimeSpan.Zero) : now;
+        var seconds = Math.Max(0.001, (end - new DateTimeOffset(job.ChangedAt, TimeSpan.Zero)).TotalSeconds);
+        var speed = job.ItemsScanned / seconds;
+        var proto = new RetagJob
+        {
+            TaxonomyVersion = job.Version,
+            State = job.State switch
+            {
+                "running" => RetagState.Running,
+                "finished" => RetagState.Finished,
+                "superseded" => RetagState.Superseded,
+                _ => RetagState.Unspecified,
+            },
+            Change = job.Change,
+            ItemsTotal = job.ItemsTotal,
+            ItemsScanned = job.ItemsScanned,
+            ItemsChanged = job.ItemsChanged,
+            StartedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(job.ChangedAt, DateTimeKind.Utc)),
+            ItemsPerSecond = Math.Round(speed, 1),
+            EtaSeconds = job.State == "running" && speed > 0 ? (long)Math.Ceiling(Math.Max(0, job.ItemsTotal - job.ItemsScanned) / speed) : 0,
+        };
+        if (job.FinishedAt is { } at) proto.FinishedAt = Timestamp.FromDateTime(DateTime.SpecifyKind(at, DateTimeKind.Utc));
+        return proto;
+    }
+
     public static ThemeMention ToProto(StoredTheme theme) => new()
     {
         ThemeKey = theme.Key,

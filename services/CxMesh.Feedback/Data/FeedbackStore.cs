@@ -26,6 +26,8 @@ public sealed record FeedbackRow(
     public IReadOnlyList<StoredTheme> Themes { get; init; } = [];
     /// <summary>A conversation's redacted turns (JSON), or null.</summary>
     public string? Conversation { get; init; }
+    /// <summary>The taxonomy version the themes were matched against.</summary>
+    public long TaxonomyVersion { get; init; }
 }
 
 public sealed record NewFeedback(
@@ -38,6 +40,8 @@ public sealed record NewFeedback(
     public string? TextHash { get; init; }
     /// <summary>A conversation's redacted turns (JSON), or null.</summary>
     public string? Conversation { get; init; }
+    /// <summary>The taxonomy version the themes were matched against.</summary>
+    public long TaxonomyVersion { get; init; }
 }
 
 public sealed record Erasure(int Verbatims, int Contacts, int Items, string EventId);
@@ -103,6 +107,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                 Links = item.Links,
                 DuplicateOf = duplicateOf.TryGetValue(item.Id, out var d) ? d : null,
                 Conversation = item.Conversation,
+                TaxonomyVersion = item.TaxonomyVersion,
             };
             results[n] = new StoreResult(item.Id, StoreOutcome.Stored, stored);
         }
@@ -269,7 +274,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             """
             copy feedback_items (id, channel, journey_id, verbatim, given_at, received_at, redacted_verbatim, language, sentiment, themes,
                 customer_id, audience, touchpoint_key, product_id, lot_id, store_id, segment, source_system, survey_id, external_id,
-                text_hash, duplicate_of, conversation) from stdin (format binary)
+                text_hash, duplicate_of, conversation, taxonomy_version) from stdin (format binary)
             """, ct);
         async Task Text(string? value)
         {
@@ -305,6 +310,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             else await copy.WriteNullAsync(ct);
             if (item.Conversation is { } conversation) await copy.WriteAsync(conversation, NpgsqlDbType.Jsonb, ct);
             else await copy.WriteNullAsync(ct);
+            await copy.WriteAsync(item.TaxonomyVersion, NpgsqlDbType.Bigint, ct);
         }
         await copy.CompleteAsync(ct);
     }
@@ -375,7 +381,8 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                    i.customer_id as CustomerId, i.audience, i.erased_at as ErasedAt,
                    i.touchpoint_key as TouchpointKey, i.product_id as ProductId, i.lot_id as LotId, i.store_id as StoreId,
                    i.segment::text as Segment, i.source_system as SourceSystem, i.survey_id as SurveyId, i.external_id as ExternalId,
-                   i.duplicate_of as DuplicateOf, c.key_id as KeyId, c.nonce, c.ciphertext, c.tag, i.conversation::text as Conversation
+                   i.duplicate_of as DuplicateOf, c.key_id as KeyId, c.nonce, c.ciphertext, c.tag, i.conversation::text as Conversation,
+                   i.taxonomy_version as TaxonomyVersion
             from feedback_items i left join contact_details c on c.feedback_id = i.id
             where i.id = @id
             """, new { id }, cancellationToken: ct));
@@ -389,6 +396,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                 JsonSerializer.Deserialize<Dictionary<string, string>>(found.Segment) ?? [], found.SourceSystem, found.SurveyId, found.ExternalId),
             DuplicateOf = found.DuplicateOf,
             Conversation = found.Conversation,
+            TaxonomyVersion = found.TaxonomyVersion,
         };
         var ratings = await connection.QueryAsync<RatingRow>(new CommandDefinition(
             "select question_id as QuestionId, value from feedback_ratings where feedback_id = @id order by question_id",
@@ -396,7 +404,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
         return row with { Ratings = ratings.ToList() };
     }
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>
     /// Deletes the customer's contact details and words (raw and redacted verbatims) and their items' idempotency keys,
@@ -536,5 +544,5 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
     private sealed record ItemRow(Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, DateTime ReceivedAt,
         string? RedactedVerbatim, string? Language, double? Sentiment, string Themes, string? CustomerId, string Audience, DateTime? ErasedAt,
         string? TouchpointKey, string? ProductId, string? LotId, string? StoreId, string Segment, string? SourceSystem, string? SurveyId,
-        string? ExternalId, Guid? DuplicateOf, string? KeyId, byte[]? Nonce, byte[]? Ciphertext, byte[]? Tag, string? Conversation);
+        string? ExternalId, Guid? DuplicateOf, string? KeyId, byte[]? Nonce, byte[]? Ciphertext, byte[]? Tag, string? Conversation, long TaxonomyVersion);
 }

@@ -3,36 +3,50 @@ using CxMesh.Platform.Errors;
 using CxMesh.Platform.Postgres;
 using Dapper;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace CxMesh.Feedback.Data;
 
+/// <summary>The themes of one taxonomy version.</summary>
+public sealed record Taxonomy(long Version, IReadOnlyList<Theme> Themes);
+
 /// <summary>
-/// The theme taxonomy, from Postgres, cached in memory and reloaded every 30 seconds (or at once after a change
-/// made through this replica). The default CX drivers are added on first use without overwriting edits.
+/// The theme taxonomy, from Postgres, cached in memory and reloaded every <c>Feedback:Retag:TaxonomyRefresh</c> (or at
+/// once after a change made through this replica). Every change is a new version, recorded with the re-tag of the stored
+/// items it starts (<see cref="RetagStore"/>), in one write. The default CX drivers are added on first use of a database
+/// whose taxonomy was never changed, without overwriting edits.
 /// </summary>
-public sealed class ThemeCatalog([FromKeyedServices(FeedbackModule.Name)] ServiceDatabase database, TimeProvider clock)
+public sealed class ThemeCatalog([FromKeyedServices(FeedbackModule.Name)] ServiceDatabase database, TimeProvider clock, IOptions<FeedbackOptions> options)
 {
-    private static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(30);
     private readonly SemaphoreSlim _loading = new(1, 1);
-    private IReadOnlyList<Theme>? _themes;
+    private Taxonomy? _taxonomy;
     private DateTimeOffset _loadedAt;
     private bool _seeded;
 
-    public async Task<IReadOnlyList<Theme>> CurrentAsync(CancellationToken ct)
+    /// <summary>Raised after a change committed through this replica (the re-tag worker wakes on it).</summary>
+    public event Action? Changed;
+
+    public async Task<IReadOnlyList<Theme>> CurrentAsync(CancellationToken ct) => (await CurrentTaxonomyAsync(ct)).Themes;
+
+    public async Task<Taxonomy> CurrentTaxonomyAsync(CancellationToken ct)
     {
-        if (_themes is { } themes && clock.GetUtcNow() - _loadedAt < RefreshEvery) return themes;
+        var refresh = options.Value.Retag.TaxonomyRefresh;
+        if (_taxonomy is { } taxonomy && clock.GetUtcNow() - _loadedAt < refresh) return taxonomy;
         await _loading.WaitAsync(ct);
         try
         {
-            if (_themes is { } fresh && clock.GetUtcNow() - _loadedAt < RefreshEvery) return fresh;
+            if (_taxonomy is { } fresh && clock.GetUtcNow() - _loadedAt < refresh) return fresh;
             await using var connection = await database.OpenConnectionAsync(ct);
             if (!_seeded)
             {
+                // Only while the taxonomy was never changed: a deleted default stays deleted.
                 await connection.ExecuteAsync(new CommandDefinition(
                     """
                     insert into themes (key, name, keywords, phrases)
                     select k, n, string_to_array(kw, chr(31)), string_to_array(ph, chr(31))
                     from unnest(@keys, @names, @keywords, @phrases) as t(k, n, kw, ph)
+                    where not exists (select 1 from taxonomy_versions where version > 1)
                     on conflict (key) do nothing
                     """,
                     new
@@ -44,11 +58,9 @@ public sealed class ThemeCatalog([FromKeyedServices(FeedbackModule.Name)] Servic
                     }, cancellationToken: ct));
                 _seeded = true;
             }
-            var rows = await connection.QueryAsync<Row>(new CommandDefinition(
-                "select key, name, keywords, phrases from themes order by key", cancellationToken: ct));
-            _themes = rows.Select(r => new Theme(r.Key, r.Name, r.Keywords, r.Phrases)).ToList();
+            _taxonomy = await LoadAsync(connection, null, ct);
             _loadedAt = clock.GetUtcNow();
-            return _themes;
+            return _taxonomy;
         }
         finally
         {
@@ -56,23 +68,65 @@ public sealed class ThemeCatalog([FromKeyedServices(FeedbackModule.Name)] Servic
         }
     }
 
-    public async Task<Theme> SaveAsync(Theme theme, bool create, CancellationToken ct)
+    /// <summary>
+    /// The taxonomy as stored. The version is read first: should a change commit between the two reads, items matched
+    /// against the newer themes are labelled with the older version, and the change's re-tag matches them again.
+    /// </summary>
+    public static async Task<Taxonomy> LoadAsync(NpgsqlConnection connection, NpgsqlTransaction? transaction, CancellationToken ct)
+    {
+        var version = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "select coalesce(max(version), 0) from taxonomy_versions", transaction: transaction, cancellationToken: ct));
+        var rows = await connection.QueryAsync<Row>(new CommandDefinition(
+            "select key, name, keywords, phrases from themes order by key", transaction: transaction, cancellationToken: ct));
+        return new Taxonomy(version, rows.Select(r => new Theme(r.Key, r.Name, r.Keywords, r.Phrases)).ToList());
+    }
+
+    /// <summary>Creates or replaces a theme; returns the re-tag the new version starts.</summary>
+    public async Task<RetagJobRow> SaveAsync(Theme theme, bool create, CancellationToken ct)
     {
         await CurrentAsync(ct); // defaults first, so "create" of a default key conflicts as it should
-        await using var connection = await database.OpenConnectionAsync(ct);
-        var changed = create
-            ? await connection.ExecuteAsync(new CommandDefinition(
-                "insert into themes (key, name, keywords, phrases) values (@Key, @Name, @keywords, @phrases) on conflict (key) do nothing",
-                new { theme.Key, theme.Name, keywords = theme.Keywords.ToArray(), phrases = theme.Phrases.ToArray() }, cancellationToken: ct))
-            : await connection.ExecuteAsync(new CommandDefinition(
-                "update themes set name = @Name, keywords = @keywords, phrases = @phrases, updated_at = now() where key = @Key",
-                new { theme.Key, theme.Name, keywords = theme.Keywords.ToArray(), phrases = theme.Phrases.ToArray() }, cancellationToken: ct));
-        if (changed == 0)
+        return await ChangeAsync($"{(create ? "created" : "updated")} theme {theme.Key}", async write =>
         {
-            throw create ? new AlreadyExistsException($"Theme '{theme.Key}' exists already; update it instead.") : new NotFoundException("theme", theme.Key);
-        }
-        _themes = null; // reload on next use
-        return theme;
+            var changed = create
+                ? await write.Connection.ExecuteAsync(new CommandDefinition(
+                    "insert into themes (key, name, keywords, phrases) values (@Key, @Name, @keywords, @phrases) on conflict (key) do nothing",
+                    new { theme.Key, theme.Name, keywords = theme.Keywords.ToArray(), phrases = theme.Phrases.ToArray() }, write.Transaction, cancellationToken: ct))
+                : await write.Connection.ExecuteAsync(new CommandDefinition(
+                    "update themes set name = @Name, keywords = @keywords, phrases = @phrases, updated_at = now() where key = @Key",
+                    new { theme.Key, theme.Name, keywords = theme.Keywords.ToArray(), phrases = theme.Phrases.ToArray() }, write.Transaction, cancellationToken: ct));
+            if (changed == 0)
+            {
+                throw create ? new AlreadyExistsException($"Theme '{theme.Key}' exists already; update it instead.") : new NotFoundException("theme", theme.Key);
+            }
+        }, ct);
+    }
+
+    /// <summary>Removes a theme; returns the re-tag the new version starts.</summary>
+    public async Task<RetagJobRow> DeleteAsync(string key, CancellationToken ct)
+    {
+        await CurrentAsync(ct);
+        return await ChangeAsync($"deleted theme {key}", async write =>
+        {
+            var deleted = await write.Connection.ExecuteAsync(new CommandDefinition(
+                "delete from themes where key = @key", new { key }, write.Transaction, cancellationToken: ct));
+            if (deleted == 0) throw new NotFoundException("theme", key);
+        }, ct);
+    }
+
+    private async Task<RetagJobRow> ChangeAsync(string change, Func<WriteScope, Task> apply, CancellationToken ct)
+    {
+        await using var write = await database.BeginWriteAsync(ct);
+        await RetagStore.LockTaxonomyAsync(write, ct);
+        await apply(write);
+        var job = await RetagStore.StartAsync(write, change, ct);
+        write.AfterCommit(_ =>
+        {
+            _taxonomy = null; // reload on next use
+            Changed?.Invoke();
+            return Task.CompletedTask;
+        });
+        await write.CommitAsync(ct);
+        return job;
     }
 
     // Setters, not a record constructor: Dapper fills text[] columns into properties.

@@ -15,7 +15,6 @@ using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Microsoft.Extensions.DependencyInjection;
 using static CxMesh.Platform.Validation.Identifiers;
-using Theme = CxMesh.Feedback.Domain.Text.Theme;
 
 namespace CxMesh.Feedback.UseCases;
 
@@ -119,7 +118,7 @@ public sealed class SubmitFeedback(
     {
         await questions.LoadAsync(entries.Where(e => e.Request is not null).SelectMany(e => e.Request!.Ratings.Select(r => r.QuestionId))
             .Where(id => Identifiers.Key().IsMatch(id)), ct);
-        var taxonomy = await themes.CurrentAsync(ct);
+        var taxonomy = await themes.CurrentTaxonomyAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
         // Before the known contacts are read: the person may have given their details before.
         Complete(entries.Select(e => e.Request).OfType<SubmitFeedbackRequest>());
@@ -266,11 +265,11 @@ public sealed class SubmitFeedback(
         await write.CommitAsync(ct);
     }
 
-    private NewFeedback ToNewFeedback(SubmitFeedbackRequest request, IReadOnlyList<Theme> taxonomy, DateTime now, IReadOnlyList<OwnDetails>? known)
+    private NewFeedback ToNewFeedback(SubmitFeedbackRequest request, Taxonomy taxonomy, DateTime now, IReadOnlyList<OwnDetails>? known)
     {
         var contact = request.Contact is { } c && (c.Name.Length + c.Email.Length + c.Phone.Length + c.Address.Length) > 0 ? c : null;
         var own = contact is null ? null : Own(contact);
-        var analysis = request.Verbatim.Length > 0 ? TextAnalyzer.Analyze(request.Verbatim, own, taxonomy, sentiment, phones, known) : null;
+        var analysis = request.Verbatim.Length > 0 ? TextAnalyzer.Analyze(request.Verbatim, own, taxonomy.Themes, sentiment, phones, known) : null;
         var id = Guid.CreateVersion7();
         return new NewFeedback(
             id,
@@ -294,6 +293,7 @@ public sealed class SubmitFeedback(
             Conversation = request.Conversation is { Turns.Count: > 0 } conversation
                 ? ProtoMapping.StoredConversation(conversation.Turns.Select(t => ProtoMapping.ToTurn(t) with { Text = Redactor.Redact(t.Text, own, phones, known) }))
                 : null,
+            TaxonomyVersion = taxonomy.Version,
             TextHash = TextNormalizer.Normalize(request.Verbatim) is { Length: > 0 } normalized
                 ? Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(normalized)))
                 : null,
@@ -329,6 +329,7 @@ public sealed class SubmitFeedback(
             StoreId = row.Links.StoreId ?? "",
             SourceSystem = row.Links.SourceSystem ?? "",
             DuplicateOf = row.DuplicateOf?.ToString() ?? "",
+            TaxonomyVersion = row.TaxonomyVersion,
         };
         evt.Themes.AddRange(row.Themes.Select(ProtoMapping.ToProto));
         foreach (var (key, value) in row.Links.Segment) evt.Segment[key] = value;

@@ -122,6 +122,17 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
             """, new { old, redacted, feedbackId }, write.Transaction, cancellationToken: ct));
     }
 
+    /// <summary>
+    /// A taxonomy change re-tagged the item: copies whose agreement shares themes get the new ones (a copy of an older
+    /// version only). Reports published already stay as they were sent.
+    /// </summary>
+    public static Task ReplaceThemesAsync(WriteScope write, Guid feedbackId, long version, string themesJson, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
+            """
+            update partner_items set themes = @themesJson::jsonb, taxonomy_version = @version
+            where feedback_id = @feedbackId and themes is not null and taxonomy_version < @version
+            """, new { feedbackId, version, themesJson }, write.Transaction, cancellationToken: ct));
+
     /// <summary>Deletes the partner copies older than their agreement version's retention. Returns how many went.</summary>
     public async Task<int> PurgeExpiredAsync(CancellationToken ct)
     {

@@ -59,3 +59,15 @@ public sealed class FeedbackRedactedHandler : IEventHandler<FeedbackRedacted>
             ? ReportStore.ReplaceRedactedAsync(context, feedbackId, evt.RedactedVerbatim, ct)
             : throw new InvalidEventException("feedback_id is missing or not a UUID.");
 }
+
+/// <summary>A taxonomy change re-tagged the item: the partner copies that share themes follow.</summary>
+public sealed class FeedbackRetaggedHandler : IEventHandler<FeedbackRetagged>
+{
+    public Task HandleAsync(FeedbackRetagged evt, EventContext context, CancellationToken ct)
+    {
+        if (!Guid.TryParse(evt.FeedbackId, out var feedbackId) || evt.TaxonomyVersion < 1) throw new InvalidEventException("feedback_id (a UUID) and taxonomy_version are required.");
+        if (evt.Themes.Any(t => t.ThemeKey.Length == 0 || !double.IsFinite(t.SentimentScore))) throw new InvalidEventException("every theme needs a key and a sentiment score.");
+        var themes = System.Text.Json.JsonSerializer.Serialize(evt.Themes.Select(t => new { key = t.ThemeKey, sentiment = t.SentimentScore }));
+        return ReportStore.ReplaceThemesAsync(context, feedbackId, evt.TaxonomyVersion, themes, ct);
+    }
+}

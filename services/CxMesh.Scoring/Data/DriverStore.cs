@@ -10,7 +10,17 @@ public readonly record struct DriverKey(string Scope, string Outcome, DateOnly D
 public readonly record struct DriverDelta(long Cnt, long Neg, double S1, double S2, double S3)
 {
     public static DriverDelta operator +(DriverDelta a, DriverDelta b) => new(a.Cnt + b.Cnt, a.Neg + b.Neg, a.S1 + b.S1, a.S2 + b.S2, a.S3 + b.S3);
+
+    public static DriverDelta operator *(int sign, DriverDelta d) => new(sign * d.Cnt, sign * d.Neg, sign * d.S1, sign * d.S2, sign * d.S3);
 }
+
+/// <summary>
+/// What one feedback item added to the driver rows (driver_items, migration 0004): the scopes it counts in, the
+/// outcomes of a rated response, the text sentiment of an item with a verbatim, and the themes it was summed with.
+/// </summary>
+public sealed record DriverItem(
+    Guid FeedbackId, DateOnly Day, IReadOnlyList<string> Scopes, IReadOnlyList<(string Outcome, double Y)> Outcomes, double? TextSentiment,
+    IReadOnlyList<(string Theme, double X)> Themes, long TaxonomyVersion);
 
 /// <summary>
 /// Key-driver sums per scope, outcome and day (see migration 0002): upserted with commutative increments in the
@@ -35,11 +45,11 @@ public sealed class DriverStore([FromKeyedServices(ScoringModule.Name)] ServiceD
     /// The outcome row's <c>neg</c> counts negative outcomes (only the sentiment outcome can be negative).
     /// </summary>
     public static void Accumulate(Dictionary<DriverKey, DriverDelta> rows, IEnumerable<string> scopeKeys, DateOnly day,
-        IReadOnlyList<(string Outcome, double Y)> outcomes, IReadOnlyList<(string Theme, double X)> themes, string pairs = Pairs)
+        IReadOnlyList<(string Outcome, double Y)> outcomes, IReadOnlyList<(string Theme, double X)> themes, string pairs = Pairs, int sign = 1)
     {
         if (outcomes.Count == 0) return;
         var sorted = themes.DistinctBy(t => t.Theme).OrderBy(t => t.Theme, StringComparer.Ordinal).ToList();
-        void Add(DriverKey key, DriverDelta delta) => rows[key] = rows.GetValueOrDefault(key) + delta;
+        void Add(DriverKey key, DriverDelta delta) => rows[key] = rows.GetValueOrDefault(key) + sign * delta;
         foreach (var scope in scopeKeys)
         {
             foreach (var (outcome, y) in outcomes)
@@ -55,6 +65,140 @@ public sealed class DriverStore([FromKeyedServices(ScoringModule.Name)] ServiceD
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// An item's whole contribution (<paramref name="sign"/> 1), or its removal (−1): as a rated response to its outcomes,
+    /// and as a voice with text to the sentiment outcome.
+    /// </summary>
+    public static void AccumulateItem(Dictionary<DriverKey, DriverDelta> rows, DriverItem item, int sign = 1)
+    {
+        Accumulate(rows, item.Scopes, item.Day, item.Outcomes, item.Themes, Pairs, sign);
+        if (item.TextSentiment is { } y) Accumulate(rows, item.Scopes, item.Day, [(DriverOutcomes.Sentiment, y)], item.Themes, TextPairs, sign);
+    }
+
+    /// <summary>
+    /// Records what the items added, in the write that added it. An item waiting with a re-tag (no day yet) is completed,
+    /// and the themes it was summed with are recorded; returns the ids of those.
+    /// </summary>
+    public static async Task<IReadOnlySet<Guid>> RecordItemsAsync(WriteScope write, IReadOnlyList<DriverItem> items, CancellationToken ct)
+    {
+        if (items.Count == 0) return new HashSet<Guid>();
+        var completed = await write.Connection.QueryAsync<Guid?>(new CommandDefinition(
+            """
+            insert into driver_items as d (feedback_id, day, scopes, outcomes, outcome_values, text_sentiment, themes, theme_scores, taxonomy_version)
+            select * from jsonb_to_recordset(@items::jsonb) as r(feedback_id uuid, day date, scopes text[], outcomes text[], outcome_values float8[],
+                text_sentiment float8, themes text[], theme_scores float8[], taxonomy_version bigint)
+            on conflict (feedback_id) do update set day = excluded.day, scopes = excluded.scopes, outcomes = excluded.outcomes,
+                outcome_values = excluded.outcome_values, text_sentiment = excluded.text_sentiment, themes = excluded.themes,
+                theme_scores = excluded.theme_scores, taxonomy_version = excluded.taxonomy_version
+            where d.day is null
+            returning case when xmax <> 0 then feedback_id end
+            """, new { items = ItemsJson(items) }, write.Transaction, cancellationToken: ct));
+        return completed.OfType<Guid>().ToHashSet();
+    }
+
+    /// <summary>The items' records, locked for this write (ids in order, so concurrent writes lock alike).</summary>
+    public static async Task<Dictionary<Guid, (DriverItem Item, bool Pending)>> LockItemsAsync(WriteScope write, IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    {
+        var rows = await write.Connection.QueryAsync<ItemRow>(new CommandDefinition(
+            """
+            select feedback_id as FeedbackId, day as Day, scopes as Scopes, outcomes as Outcomes, outcome_values as OutcomeValues,
+                   text_sentiment as TextSentiment, themes as Themes, theme_scores as ThemeScores, taxonomy_version as TaxonomyVersion
+            from driver_items where feedback_id = any(@ids) order by feedback_id for update
+            """, new { ids = ids.Order().ToArray() }, write.Transaction, cancellationToken: ct));
+        return rows.ToDictionary(r => r.FeedbackId, r => (r.ToItem(), r.Day is null));
+    }
+
+    /// <summary>The items that wait with a re-tag (one arrived before them): their themes and version.</summary>
+    public static async Task<Dictionary<Guid, (IReadOnlyList<(string Theme, double X)> Themes, long Version)>> PendingAsync(
+        WriteScope write, IReadOnlyCollection<Guid> ids, CancellationToken ct)
+    {
+        var rows = await write.Connection.QueryAsync<ItemRow>(new CommandDefinition(
+            """
+            select feedback_id as FeedbackId, themes as Themes, theme_scores as ThemeScores, taxonomy_version as TaxonomyVersion
+            from driver_items where feedback_id = any(@ids) and day is null
+            """, new { ids = ids.ToArray() }, write.Transaction, cancellationToken: ct));
+        return rows.ToDictionary(r => r.FeedbackId, r => (r.ThemesOf(), r.TaxonomyVersion));
+    }
+
+    /// <summary>
+    /// Replaces the themes of scored items (their sums moved in this write) and stores re-tags that came before their
+    /// item. Returns false when an item was scored meanwhile (the write must go round again).
+    /// </summary>
+    public static async Task<bool> RetagItemsAsync(WriteScope write, IReadOnlyList<DriverItem> scored, IReadOnlyList<DriverItem> waiting, CancellationToken ct)
+    {
+        if (scored.Count > 0)
+        {
+            await write.Connection.ExecuteAsync(new CommandDefinition(
+                """
+                update driver_items d set themes = r.themes, theme_scores = r.theme_scores, taxonomy_version = r.taxonomy_version
+                from jsonb_to_recordset(@items::jsonb) as r(feedback_id uuid, themes text[], theme_scores float8[], taxonomy_version bigint)
+                where d.feedback_id = r.feedback_id
+                """, new { items = ItemsJson(scored) }, write.Transaction, cancellationToken: ct));
+        }
+        if (waiting.Count == 0) return true;
+        var stored = await write.Connection.ExecuteAsync(new CommandDefinition(
+            """
+            insert into driver_items as d (feedback_id, themes, theme_scores, taxonomy_version)
+            select r.feedback_id, r.themes, r.theme_scores, r.taxonomy_version
+            from jsonb_to_recordset(@items::jsonb) as r(feedback_id uuid, themes text[], theme_scores float8[], taxonomy_version bigint)
+            on conflict (feedback_id) do update set themes = excluded.themes, theme_scores = excluded.theme_scores, taxonomy_version = excluded.taxonomy_version
+            where d.day is null and d.taxonomy_version < excluded.taxonomy_version
+            """, new { items = ItemsJson(waiting) }, write.Transaction, cancellationToken: ct));
+        return stored == waiting.Count;
+    }
+
+    /// <summary>Deletes driver rows a removal emptied (no response left in them).</summary>
+    public static async Task DropEmptyAsync(WriteScope write, IEnumerable<DriverKey> keys, CancellationToken ct)
+    {
+        var rows = keys.ToList();
+        if (rows.Count == 0) return;
+        await write.Connection.ExecuteAsync(new CommandDefinition(
+            """
+            delete from driver_daily d using unnest(@scopes, @outcomes, @days, @as, @bs) as k(scope_key, outcome, day, a, b)
+            where d.scope_key = k.scope_key and d.outcome = k.outcome and d.day = k.day and d.a = k.a and d.b = k.b and d.cnt = 0
+            """,
+            new
+            {
+                scopes = rows.Select(r => r.Scope).ToArray(),
+                outcomes = rows.Select(r => r.Outcome).ToArray(),
+                days = rows.Select(r => r.Day).ToArray(),
+                @as = rows.Select(r => r.A).ToArray(),
+                bs = rows.Select(r => r.B).ToArray(),
+            }, write.Transaction, cancellationToken: ct));
+    }
+
+    private static string ItemsJson(IEnumerable<DriverItem> items) => System.Text.Json.JsonSerializer.Serialize(items.Select(i => new Dictionary<string, object?>
+    {
+        ["feedback_id"] = i.FeedbackId,
+        ["day"] = i.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+        ["scopes"] = i.Scopes,
+        ["outcomes"] = i.Outcomes.Select(o => o.Outcome),
+        ["outcome_values"] = i.Outcomes.Select(o => o.Y),
+        ["text_sentiment"] = i.TextSentiment,
+        ["themes"] = i.Themes.Select(t => t.Theme),
+        ["theme_scores"] = i.Themes.Select(t => t.X),
+        ["taxonomy_version"] = i.TaxonomyVersion,
+    }));
+
+    // Setters: Dapper fills array columns into properties.
+    private sealed class ItemRow
+    {
+        public Guid FeedbackId { get; set; }
+        public DateTime? Day { get; set; }
+        public string[] Scopes { get; set; } = [];
+        public string[] Outcomes { get; set; } = [];
+        public double[] OutcomeValues { get; set; } = [];
+        public double? TextSentiment { get; set; }
+        public string[] Themes { get; set; } = [];
+        public double[] ThemeScores { get; set; } = [];
+        public long TaxonomyVersion { get; set; }
+
+        public IReadOnlyList<(string Theme, double X)> ThemesOf() => Themes.Zip(ThemeScores).ToList();
+
+        public DriverItem ToItem() => new(FeedbackId, Day is { } d ? DateOnly.FromDateTime(d) : default, Scopes, Outcomes.Zip(OutcomeValues).ToList(),
+            TextSentiment, ThemesOf(), TaxonomyVersion);
     }
 
     /// <summary>Adds summed rows with commutative increments, inside the handler's transaction.</summary>

@@ -191,8 +191,14 @@ public sealed class ScoreStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
         public RatingStats ToStats() => new(N, TopBox, Passives, Detractors, Sum, SumSquares);
     }
 
-    /// <summary>Drops the daily rating and driver rows older than <paramref name="cutoff"/> (beyond the retention).</summary>
+    /// <summary>
+    /// Drops the daily rating and driver rows older than <paramref name="cutoff"/> (beyond the retention), with the
+    /// records of the items summed in them, and re-tags whose item never came within a week.
+    /// </summary>
     public static Task PurgeAsync(WriteScope write, DateOnly cutoff, CancellationToken ct) =>
         write.Connection.ExecuteAsync(new CommandDefinition(
-            "delete from rating_daily where day < @cutoff; delete from driver_daily where day < @cutoff", new { cutoff }, write.Transaction, cancellationToken: ct));
+            """
+            delete from rating_daily where day < @cutoff; delete from driver_daily where day < @cutoff;
+            delete from driver_items where day < @cutoff or (day is null and created_on < current_date - 7)
+            """, new { cutoff }, write.Transaction, cancellationToken: ct));
 }

@@ -34,6 +34,11 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
             {
                 if (string.IsNullOrEmpty(evt.FeedbackId)) throw new InvalidEventException("feedback_id is missing.");
                 if (evt.GivenAt is null) throw new InvalidEventException("given_at is missing.");
+                if (!Guid.TryParse(evt.FeedbackId, out _)) throw new InvalidEventException("feedback_id is not a UUID.");
+                if (!double.IsFinite(evt.SentimentScore) || evt.Themes.Any(t => !double.IsFinite(t.SentimentScore)))
+                {
+                    throw new InvalidEventException("sentiment scores must be numbers from -1 to 1.");
+                }
                 var ratings = evt.Ratings.Select(r => Definition(r)).Select((q, n) => (q, q.Of(evt.Ratings[n].Value))).ToList();
                 // A repeated saying of the same customer (a syndicated review) counts once: the first time.
                 if (evt.DuplicateOf.Length == 0) accepted.Add(new Accepted(evt, ratings, evt.GivenAt.ToDateTime()));
@@ -61,8 +66,12 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
         var mappings = await PartnerMappings.FindAsync(write,
             accepted.SelectMany(a => Links(a.Event, attribution.TryGetValue(a, out var f) ? f.JourneyKey : a.Event.Journey, a.Event.TouchpointKey)).Distinct().ToList(), ct);
 
+        // A re-tag that came before its item: the item is summed with the re-tag's themes.
+        var pending = await DriverStore.PendingAsync(write, accepted.Select(a => Guid.Parse(a.Event.FeedbackId)).ToList(), ct);
+
         var ratingDeltas = new Dictionary<(string Scope, string Question, DateOnly Day), (QuestionDefinition Question, RatingStats Stats)>();
         var driverDeltas = new Dictionary<DriverKey, DriverDelta>();
+        var driverItems = new List<DriverItem>();
         var alerts = new List<(string, AlertRaised)>();
         var touched = new HashSet<string>(StringComparer.Ordinal);
         foreach (var a in accepted)
@@ -88,13 +97,17 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
                     }
                 }
             }
-            var themes = evt.Themes.Where(t => t.ThemeKey.Length > 0).Select(t => (t.ThemeKey, Math.Clamp(t.SentimentScore, -1, 1))).ToList();
-            var driverScopes = ScoreScope.DriverScopesOf(parts).Select(s => s.Key).ToList();
-            if (a.Ratings.Count > 0) DriverStore.Accumulate(driverDeltas, driverScopes, day, Outcomes(evt), themes);
+            var id = Guid.Parse(evt.FeedbackId);
+            var (themes, version) = pending.TryGetValue(id, out var retag) && retag.Version > evt.TaxonomyVersion
+                ? (retag.Themes, retag.Version)
+                : (evt.Themes.Where(t => t.ThemeKey.Length > 0).Select(t => (t.ThemeKey, Math.Clamp(t.SentimentScore, -1, 1))).ToList(), evt.TaxonomyVersion);
             // Every voice with text, rated or not, counts in the text population: volumes, theme and sentiment trends, text drivers.
-            if (evt.RedactedVerbatim.Length > 0)
+            var item = new DriverItem(id, day, ScoreScope.DriverScopesOf(parts).Select(s => s.Key).ToList(), a.Ratings.Count > 0 ? Outcomes(evt) : [],
+                evt.RedactedVerbatim.Length > 0 ? Math.Clamp(evt.SentimentScore, -1, 1) : null, themes, version);
+            if (item.Outcomes.Count > 0 || item.TextSentiment is not null)
             {
-                DriverStore.Accumulate(driverDeltas, driverScopes, day, [(DriverOutcomes.Sentiment, Math.Clamp(evt.SentimentScore, -1, 1))], themes, DriverStore.TextPairs);
+                DriverStore.AccumulateItem(driverDeltas, item);
+                driverItems.Add(item);
             }
             if (AlertOf(evt, journey, touchpoint, a.Ratings, write.Now) is { } alert) alerts.Add(($"item:{evt.FeedbackId}", alert));
         }
@@ -102,6 +115,12 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
         await ScoreStore.AddRatingsAsync(write,
             ratingDeltas.Select(r => (r.Key.Scope, r.Value.Question, r.Key.Day, r.Value.Stats)).ToList(), ct);
         await DriverStore.AddAsync(write, driverDeltas, ct);
+        // Recorded, so a re-tag can move each item's sums exactly; a re-tag stored meanwhile means going round again.
+        var completed = await DriverStore.RecordItemsAsync(write, driverItems, ct);
+        if (!completed.SetEquals(pending.Keys.Intersect(driverItems.Select(i => i.FeedbackId))))
+        {
+            throw new InvalidOperationException("A re-tag of items in this batch arrived while they were scored; the batch is scored again.");
+        }
         // One alert per feedback item, however often the event is delivered.
         await RaiseAlerts.RaiseAsync(write, alerts, ct);
         if (touched.Count > 0)
