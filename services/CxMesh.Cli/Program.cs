@@ -204,9 +204,10 @@ layout.AcceptOnlyFromAmong("auto", "plain", "qualtrics", "surveymonkey");
 var requires = new Option<string[]>("--require") { Description = "A field whose cell must not be empty (repeatable), e.g. rating:nps", AllowMultipleArgumentsPerToken = true };
 var dateFields = new Option<string[]>("--date-field") { Description = "A mapped segment field whose cells are dates (repeatable), e.g. segment:visit_date: each is checked", AllowMultipleArgumentsPerToken = true };
 var dateFormats = new Option<string[]>("--date-format") { Description = "A .NET date format of the given_at column (repeatable), e.g. \"dd/MM/yyyy HH:mm\"", AllowMultipleArgumentsPerToken = true };
+var restart = new Option<bool>("--restart") { Description = "Read the file from its first row even if an earlier run of this import was cut off (it resumes after its last stored row by default)" };
 var import = new Command("import", "Import feedback from an export (CSV in a plain, Qualtrics or SurveyMonkey layout, XLSX or JSON Lines), with a progress bar; re-importing the same export changes nothing")
 {
-    csvFile, source, profileName, fileFormat, maps, importChannel, delimiter, timeZone, rejectsOut, layout, requires, dateFormats, dateFields,
+    csvFile, source, profileName, fileFormat, maps, importChannel, delimiter, timeZone, rejectsOut, layout, requires, dateFormats, dateFields, restart,
 };
 CsvImportOptions ImportOptions(ParseResult result)
 {
@@ -250,6 +251,13 @@ import.SetAction((result, ct) => Run(async () =>
     };
 
     var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
+    // An earlier run of this very import that was cut off (client or server): resume after the rows it got through.
+    var resume = ImportResume.For(file, options, result.GetValue(grpc)!);
+    if (!result.GetValue(restart) && resume.RowsDone() is > 0 and var done)
+    {
+        options.ResumeAfterRows = done;
+        Console.WriteLine($"Resuming {file.Name} after row {done:N0}, where an earlier run of this import stopped (--restart reads it all again).");
+    }
     ImportFeedbackCsvResponse? last = null;
     await AnsiConsole.Progress()
         .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferSpeedColumn(), new RemainingTimeColumn())
@@ -263,9 +271,11 @@ import.SetAction((result, ct) => Run(async () =>
                 await foreach (var response in call.ResponseStream.ReadAllAsync(ct))
                 {
                     last = response;
-                    // Rows per second so far; the bar's own columns give the bytes per second and the time left.
-                    var rate = response.RowsRead / Math.Max(0.001, clock.Elapsed.TotalSeconds);
-                    task.Description = $"{file.Name}: {response.RowsRead:N0} rows, {rate:N0}/s: {response.Stored:N0} stored, {response.Replayed:N0} already there, {response.Rejected:N0} rejected";
+                    resume.Save(response.RowsRead);
+                    // Rows per second so far (not counting rows resumed past); the bar's own columns give the bytes per second and the time left.
+                    var rate = (response.RowsRead - response.RowsResumed) / Math.Max(0.001, clock.Elapsed.TotalSeconds);
+                    task.Description = $"{file.Name}: {response.RowsRead:N0} rows, {rate:N0}/s: {response.Stored:N0} stored, {response.Replayed:N0} already there, {response.Rejected:N0} rejected"
+                        + (response.RowsResumed > 0 ? $", {response.RowsResumed:N0} resumed past" : "");
                     task.Value = Math.Max(task.Value, Math.Min(file.Length, response.BytesRead));
                 }
             }, ct);
@@ -283,6 +293,7 @@ import.SetAction((result, ct) => Run(async () =>
         });
 
     var summary = last ?? throw new InvalidOperationException("The server ended the import without a summary.");
+    if (summary.Done) resume.Forget();
     var read = (summary.Format, summary.HeaderLayout) switch
     {
         (ImportFormat.JsonLines, _) => "a JSON Lines file",
@@ -293,7 +304,8 @@ import.SetAction((result, ct) => Run(async () =>
         (_, HeaderLayout.Surveymonkey) => "a SurveyMonkey export",
         _ => "a plain CSV",
     };
-    Console.WriteLine($"{summary.RowsRead:N0} rows of {read}: {summary.Stored:N0} stored, {summary.Replayed:N0} already there, {summary.Rejected:N0} rejected.");
+    Console.WriteLine($"{summary.RowsRead:N0} rows of {read}: {summary.Stored:N0} stored, {summary.Replayed:N0} already there, {summary.Rejected:N0} rejected"
+        + (summary.RowsResumed > 0 ? $", {summary.RowsResumed:N0} stored by the earlier run (resumed past)." : "."));
     if (summary.Rejections.Count > 0)
     {
         var table = new Table().AddColumns("row", "column", "reason");

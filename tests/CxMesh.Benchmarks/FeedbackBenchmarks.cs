@@ -6,6 +6,7 @@ using CxMesh.Platform.Auth;
 using CxMesh.TestKit;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -285,6 +286,69 @@ internal static class FeedbackBenchmarks
         Console.WriteLine($"raw binary COPY     {raws[0],10:N0} and {raws[1],10:N0} rows/s (mean {raw:N0}; {items.Count:N0} items with {ratings.Count:N0} ratings)");
         Console.WriteLine($"ImportFeedbackCsv   {ours,10:N0} rows/s ({summary.Stored:N0} stored, {summary.Rejected:N0} rejected, {new FileInfo(path).Length / 1048576.0:N0} MiB, {summary.HeaderLayout})");
         Console.WriteLine($"ratio               {ours / raw:0.00}x");
+    }
+
+    /// <summary>
+    /// The re-tag of stored feedback after a taxonomy change, unthrottled, against text analysis alone of the same items on
+    /// one thread (the re-tag runs on one thread too); then ingest with the default throttled re-tag running beside it,
+    /// against the same ingest with none.
+    /// </summary>
+    public static async Task RetagAsync(int count, int textPercent)
+    {
+        Console.WriteLine($"# Re-tag of {count:N0} stored items ({textPercent}% with a verbatim of ~300 characters) vs text analysis alone of the same items, one thread each");
+        var items = Items("retag", count, textPercent: textPercent).ToList();
+        var sentiment = new LexiconSentiment();
+        var phones = new CxMesh.Feedback.LibPhoneNumberFinder();
+        foreach (var item in items.Take(500).Where(i => i.Verbatim.Length > 0)) TextAnalyzer.Analyze(item.Verbatim, null, DefaultTaxonomy.Themes, sentiment, phones);
+        var analysis = Stopwatch.StartNew();
+        foreach (var item in items.Where(i => i.Verbatim.Length > 0)) TextAnalyzer.Analyze(item.Verbatim, null, DefaultTaxonomy.Themes, sentiment, phones);
+        var analysed = count / analysis.Elapsed.TotalSeconds;
+
+        var settings = new Dictionary<string, string?>
+        {
+            ["Feedback:Retag:ItemsPerSecond"] = "0",
+            ["Feedback:Retag:Settle"] = "00:00:00",
+            ["Feedback:Retag:TaxonomyRefresh"] = "00:00:00.1",
+            ["Feedback:Retag:PollInterval"] = "00:00:00.1",
+        };
+        await using var host = await BenchHost.StartAsync("feedback", settings);
+        var client = new FeedbackService.FeedbackServiceClient(host.Channel(Roles.App));
+        var analyst = new FeedbackService.FeedbackServiceClient(host.Channel(Roles.Analyst));
+        await SubmitAsync(client, items.Chunk(1000).ToList(), 2);
+        items.Clear();
+
+        async Task<RetagJob> ChangeAndWaitAsync(Func<Task<RetagJob>> change)
+        {
+            var job = await change();
+            while (job.State == RetagState.Running)
+            {
+                await Task.Delay(100);
+                job = (await analyst.GetRetagStatusAsync(new GetRetagStatusRequest { TaxonomyVersion = job.TaxonomyVersion })).Retag;
+            }
+            return job;
+        }
+        var theme = new CxMesh.Feedback.V1.Theme { Key = "roast-aroma", Name = "Roast and aroma", Keywords = { "aroma", "roast" }, Phrases = { "香味", "烘焙" } };
+        var stopwatch = Stopwatch.StartNew();
+        var done = await ChangeAndWaitAsync(async () => (await analyst.CreateThemeAsync(new CreateThemeRequest { Theme = theme })).Retag);
+        var retagged = done.ItemsScanned / stopwatch.Elapsed.TotalSeconds;
+        Console.WriteLine($"text analysis alone {analysed,10:N0} items/s (redaction, language, sentiment, themes of each verbatim; items without one cost nothing)");
+        Console.WriteLine($"re-tag              {retagged,10:N0} items/s ({done.ItemsScanned:N0} scanned, {done.ItemsChanged:N0} re-tagged and published, in {stopwatch.Elapsed.TotalSeconds:N1} s)");
+        Console.WriteLine($"ratio               {retagged / analysed:0.00}x");
+
+        // Ingest keeps its speed beside a re-tag at the default rate.
+        var more = Items("retag-more", Math.Max(10_000, count / 4), count, textPercent).Chunk(1000).ToList();
+        var half = more.Count / 2;
+        var alone = await SubmitAsync(client, more.Take(half).ToList(), 2);
+        theme.Keywords.Add("beans");
+        var throttled = new CxMesh.Feedback.RetagSettings().ItemsPerSecond;
+        // The worker reads its settings before each batch: from now on, the default rate.
+        host.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<CxMesh.Feedback.FeedbackOptions>>().Value.Retag.ItemsPerSecond = throttled;
+        var job = (await analyst.UpdateThemeAsync(new UpdateThemeRequest { Theme = theme })).Retag;
+        var beside = await SubmitAsync(client, more.Skip(half).ToList(), 2);
+        var during = (await analyst.GetRetagStatusAsync(new GetRetagStatusRequest { TaxonomyVersion = job.TaxonomyVersion })).Retag;
+        Console.WriteLine($"ingest alone        {alone,10:N0} items/s");
+        Console.WriteLine($"ingest beside re-tag{beside,10:N0} items/s (re-tag at Feedback:Retag:ItemsPerSecond {throttled:N0}: {during.ItemsScanned:N0} scanned meanwhile, {during.ItemsPerSecond:N0}/s)");
+        Console.WriteLine($"ratio               {beside / alone:0.00}x");
     }
 
     /// <summary>Memory of the process hosting the service while a million items go through it in batches.</summary>

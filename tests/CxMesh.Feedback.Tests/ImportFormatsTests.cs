@@ -44,6 +44,74 @@ public sealed class ImportFormatsTests(HostFixture fixture) : IClassFixture<Host
         Required = { "rating:nps" },
     };
 
+    private static byte[] PlainExport(int rows, Func<int, string>? idOf = null)
+    {
+        var csv = new StringBuilder("response_id,nps,comment\r\n");
+        for (var i = 1; i <= rows; i++) csv.Append(idOf?.Invoke(i) ?? $"r-{i}").Append(',').Append(i % 11).Append(",\"Cup ").Append(i).Append(", fine\"\r\n");
+        return Encoding.UTF8.GetBytes(csv.ToString());
+    }
+
+    private static CsvImportOptions Plain(string system, long resumeAfter = 0) => new()
+    {
+        SourceSystem = system,
+        DefaultChannel = Channel.Survey,
+        Columns = { ["external_id"] = "response_id", ["rating:nps"] = "nps", ["verbatim"] = "comment" },
+        ResumeAfterRows = resumeAfter,
+    };
+
+    [Fact]
+    public async Task An_import_cut_off_mid_way_resumes_after_its_last_done_row_and_every_row_is_stored_once()
+    {
+        var system = $"resume-{Guid.NewGuid():N}"[..20];
+        var file = PlainExport(1_300);
+        // The first run got through the rows of its first two chunks before it was cut off (as its rows_read said).
+        var cut = Encoding.UTF8.GetBytes(string.Join("\r\n", Encoding.UTF8.GetString(file).Split("\r\n").Take(1 + 1_000)) + "\r\n");
+        var first = (await ImportAsync(Plain(system), cut, chunkSize: 64 * 1024))[^1];
+        Assert.Equal((1_000L, 1_000L), (first.RowsRead, first.Stored));
+
+        // The same command again resumes after row 1,000: those rows are passed over, the rest stored.
+        var resumed = await ImportAsync(Plain(system, resumeAfter: 1_000), file, chunkSize: 64 * 1024);
+        var done = resumed[^1];
+        Assert.Equal((1_300L, 1_000L, 300L, 0L, 0L), (done.RowsRead, done.RowsResumed, done.Stored, done.Replayed, done.Rejected));
+        Assert.All(resumed, r => Assert.True(r.RowsRead >= 1_000, "progress counts the rows resumed past"));
+        // Resuming from too early a row changes nothing: the rows stored since come back as replayed.
+        var early = (await ImportAsync(Plain(system, resumeAfter: 700), file, chunkSize: 64 * 1024))[^1];
+        Assert.Equal((1_300L, 700L, 0L, 600L), (early.RowsRead, early.RowsResumed, early.Stored, early.Replayed));
+
+        var db = fixture.Host.Services.GetRequiredKeyedService<ServiceDatabase>("feedback");
+        await using var connection = await db.OpenConnectionAsync();
+        Assert.Equal((1_300L, 1_300L), await connection.QuerySingleAsync<(long, long)>(
+            "select count(*), count(distinct external_id) from feedback_items where source_system = @system", new { system }));
+    }
+
+    [Fact]
+    public async Task A_resumed_import_still_refuses_a_later_row_repeating_the_id_of_a_row_it_passed_over()
+    {
+        var system = $"resume-dup-{Guid.NewGuid():N}"[..24];
+        var file = PlainExport(600, i => i == 580 ? "r-12" : $"r-{i}");
+        var done = (await ImportAsync(Plain(system, resumeAfter: 500), file, chunkSize: 64 * 1024))[^1];
+        Assert.Equal((500L, 99L, 1L), (done.RowsResumed, done.Stored, done.Rejected));
+        var rejection = Assert.Single(done.Rejections);
+        Assert.Equal((581, "response_id"), (rejection.Row, rejection.Column));
+        Assert.Contains("row 13", rejection.Message);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(5_000_001)]
+    public async Task A_resume_row_outside_the_file_limit_is_refused_naming_it(long resumeAfter)
+    {
+        await RpcAssert.InvalidArgumentAsync(() => ImportAsync(Plain("resume-bad", resumeAfter), PlainExport(3)), "options.resume_after_rows");
+    }
+
+    [Fact]
+    public async Task A_profile_never_keeps_a_resume_row()
+    {
+        var name = $"resume-{Guid.NewGuid():N}"[..24];
+        var put = await Client().PutImportProfileAsync(new PutImportProfileRequest { Profile = new ImportProfile { Name = name, Options = Plain("resume-profile", 40) } });
+        Assert.Equal(0, put.Profile.Options.ResumeAfterRows);
+    }
+
     [Fact]
     public async Task A_stored_profile_imports_a_monthly_export_with_one_name_and_options_given_win()
     {

@@ -219,6 +219,26 @@ public sealed class PartnerServiceTests(PartnerFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_re_tag_replaces_the_themes_of_partner_copies_and_a_late_older_one_does_not()
+    {
+        var (partnerId, product, _) = await ActivePartnerAsync();
+        var item = Feedback(product, "lot", 3, "Stale beans, tasted burnt");
+        await DeliverAsync(Topics.FeedbackReceived, item.EventId, item);
+        FeedbackRetagged Retag(long version, params (string Key, double Score)[] themes)
+        {
+            var evt = new FeedbackRetagged { EventId = $"{item.FeedbackId}/v{version}", OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow), FeedbackId = item.FeedbackId, TaxonomyVersion = version };
+            foreach (var (key, score) in themes) evt.Themes.Add(new CxMesh.Common.V1.ThemeMention { ThemeKey = key, SentimentScore = score });
+            return evt;
+        }
+        await DeliverAsync(Topics.FeedbackRetagged, $"{item.FeedbackId}/v3", Retag(3, ("freshness", -0.6), ("roast-level", -0.7)));
+        await DeliverAsync(Topics.FeedbackRetagged, $"{item.FeedbackId}/v2", Retag(2, ("packaging", 0.9)));
+
+        await using var connection = await Database.OpenConnectionAsync();
+        var themes = await connection.QuerySingleAsync<string>("select themes::text from partner_items where partner_id = @partnerId", new { partnerId });
+        Assert.Equal(["freshness", "roast-level"], System.Text.Json.JsonDocument.Parse(themes).RootElement.EnumerateArray().Select(t => t.GetProperty("key").GetString()!).ToArray());
+    }
+
+    [Fact]
     public async Task A_removed_mapping_no_longer_brings_feedback_to_the_partner_and_scoring_is_told()
     {
         var (partnerId, product, _) = await ActivePartnerAsync();

@@ -70,6 +70,12 @@ public static class FeedbackRows
     /// <summary>A value shown in a rejection: enough to find the row, not the whole of what may be personal data.</summary>
     public static string Redact(string value) => value.Length <= 4 ? new string('*', value.Length) : value[..2] + new string('*', Math.Min(value.Length - 4, 12)) + value[^2..];
 
+    /// <summary>The external id of a well-formed row (its cell, trimmed), or null.</summary>
+    public static string? ExternalIdOf(SourceRow source, Columns columns) =>
+        source is { Problem: null, Broken: false } && source.Record.Length == columns.Width && columns.Fields.TryGetValue("external_id", out var c)
+            ? source.Record[c.Index].Trim()
+            : null;
+
     public static (IngestEntry Entry, string[]? RatingColumns) ToEntry(SourceRow source, Columns columns, string sourceSystem, Channel defaultChannel)
     {
         var record = source.Record;

@@ -134,6 +134,8 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest, ImportProfiles prof
         var entryInfo = new ConcurrentDictionary<int, (int Row, string[]? RatingColumns)>();
         // The first row of each external id in this file: a repeat is refused naming it (64-bit hashes keep 5 million ids small).
         var firstRowOf = new Dictionary<ulong, int>();
+        // Rows a resumed import passes over (options.resume_after_rows): read for their ids, neither checked nor stored.
+        var resumed = 0L;
         async IAsyncEnumerable<IngestEntry> Entries()
         {
             var index = 0;
@@ -144,9 +146,15 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest, ImportProfiles prof
                 if (pending.Count > 0) source = pending.Dequeue();
                 else if (await rest.MoveNextAsync()) source = rest.Current;
                 else yield break;
-                if (index >= MaxRows)
+                if (index + resumed >= MaxRows)
                 {
                     throw new FieldViolationException("chunk", $"a file may hold at most {MaxRows:N0} rows; the first {MaxRows:N0} were imported, split the rest off.");
+                }
+                if (resumed < options.ResumeAfterRows)
+                {
+                    resumed++;
+                    if (ExternalIdOf(source, columns) is { Length: > 0 } seen) firstRowOf.TryAdd(Fnv64(seen), source.Row);
+                    continue;
                 }
                 var (entry, ratingColumns) = ToEntry(source, columns, options.SourceSystem, options.DefaultChannel);
                 if (entry.Request?.Source.ExternalId is { Length: > 0 } externalId)
@@ -192,11 +200,14 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest, ImportProfiles prof
                         break;
                 }
             }
-            progress.RowsRead = first + outcomes.Count;
+            progress.RowsResumed = resumed;
+            progress.RowsRead = resumed + first + outcomes.Count;
             progress.BytesRead = Interlocked.Read(ref bytesRead);
             await responses.WriteAsync(progress, ct);
         }, ct);
         await pump;
+        progress.RowsResumed = resumed;
+        progress.RowsRead = resumed + progress.Stored + progress.Replayed + progress.Rejected;
 
         progress.BytesRead = Interlocked.Read(ref bytesRead);
         progress.Done = true;
@@ -571,6 +582,7 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest, ImportProfiles prof
             }
             if (column.Trim().Length is 0 or > 200) check.Add($"options.columns[{field}]", "the column header must be 1-200 characters.");
         }
+        check.Check(options.ResumeAfterRows is >= 0 and <= MaxRows, $"{prefix}.resume_after_rows", $"{prefix}.resume_after_rows must be 0 to {MaxRows:N0}.");
         if (options.Delimiter is not ("" or "," or ";" or "|" or "\t"))
         {
             check.Add("options.delimiter", "options.delimiter must be ',', ';', '|' or a tab.");

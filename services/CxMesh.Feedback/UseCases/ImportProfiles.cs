@@ -26,6 +26,7 @@ public sealed class ImportProfiles(ImportProfileStore store, QuestionRegistry qu
         check.ThrowIfAny();
         var options = profile.Options!.Clone();
         options.Profile = "";
+        options.ResumeAfterRows = 0; // a property of one run of one file
         await CheckAsync(options, "profile.options", ct);
         var (stored, created) = await store.PutAsync(profile.Name, profile.Description, options.ToByteArray(), updatedBy, ct);
         return (ToProto(stored), created);
@@ -64,6 +65,7 @@ public sealed class ImportProfiles(ImportProfileStore store, QuestionRegistry qu
     {
         var merged = profile.Clone();
         merged.Profile = request.Profile;
+        merged.ResumeAfterRows = request.ResumeAfterRows;
         if (request.SourceSystem.Length > 0) merged.SourceSystem = request.SourceSystem;
         if (request.DefaultChannel != Common.V1.Channel.Unspecified) merged.DefaultChannel = request.DefaultChannel;
         if (request.Delimiter.Length > 0) merged.Delimiter = request.Delimiter;

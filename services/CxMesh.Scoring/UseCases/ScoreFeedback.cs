@@ -104,11 +104,9 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
             // Every voice with text, rated or not, counts in the text population: volumes, theme and sentiment trends, text drivers.
             var item = new DriverItem(id, day, ScoreScope.DriverScopesOf(parts).Select(s => s.Key).ToList(), a.Ratings.Count > 0 ? Outcomes(evt) : [],
                 evt.RedactedVerbatim.Length > 0 ? Math.Clamp(evt.SentimentScore, -1, 1) : null, themes, version);
-            if (item.Outcomes.Count > 0 || item.TextSentiment is not null)
-            {
-                DriverStore.AccumulateItem(driverDeltas, item);
-                driverItems.Add(item);
-            }
+            DriverStore.AccumulateItem(driverDeltas, item);
+            // Kept so a re-tag can move its sums; an item without words never has themes, so is never re-tagged.
+            if (item.TextSentiment is not null) driverItems.Add(item);
             if (AlertOf(evt, journey, touchpoint, a.Ratings, write.Now) is { } alert) alerts.Add(($"item:{evt.FeedbackId}", alert));
         }
 
