@@ -25,12 +25,12 @@ internal sealed class BenchHost : IAsyncDisposable
     public Dictionary<string, string> Databases { get; }
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<BenchHost> StartAsync(string services, IDictionary<string, string?>? extra = null)
+    public static async Task<BenchHost> StartAsync(string services, IDictionary<string, string?>? extra = null, IReadOnlyDictionary<string, string>? databasesOf = null)
     {
         var databases = new Dictionary<string, string>();
         foreach (var service in services.Split(','))
         {
-            databases[service] = await TestServers.Postgres.CreateDatabaseAsync(service, CxMeshTestHost.MigrationAssemblies[service]);
+            databases[service] = databasesOf?.GetValueOrDefault(service) ?? await TestServers.Postgres.CreateDatabaseAsync(service, CxMeshTestHost.MigrationAssemblies[service]);
         }
         var grpcPort = Ports.Free();
         var config = new Dictionary<string, string?>
@@ -72,6 +72,13 @@ internal sealed class BenchHost : IAsyncDisposable
             UnsafeUseInsecureChannelCallCredentials = true,
             MaxReceiveMessageSize = 64 * 1024 * 1024,
         });
+    }
+
+    /// <summary>Stops at once, as a killed process would: calls in flight are aborted, not waited for.</summary>
+    public async Task KillAsync()
+    {
+        await _app.StopAsync(new CancellationToken(canceled: true));
+        await _app.DisposeAsync();
     }
 
     public async ValueTask DisposeAsync()

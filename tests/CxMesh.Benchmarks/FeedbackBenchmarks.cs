@@ -351,6 +351,93 @@ internal static class FeedbackBenchmarks
         Console.WriteLine($"ratio               {beside / alone:0.00}x");
     }
 
+    /// <summary>
+    /// A big Qualtrics export imported in three goes: the client killed a third of the way in, the host killed two
+    /// thirds of the way in, then finished by a new host; each go resumes after the last row the server reported done,
+    /// as `cxmesh import` does. Every row must end up stored once.
+    /// </summary>
+    public static async Task ImportResumeAsync(int rows, int textPercent)
+    {
+        Console.WriteLine($"# ImportFeedbackCsv of {rows:N0} Qualtrics rows ({textPercent}% with a comment), cut off twice and resumed");
+        var path = await QualtricsExportAsync(rows, textPercent);
+        var options = new CsvImportOptions
+        {
+            SourceSystem = "qualtrics-resume",
+            DefaultChannel = Channel.Survey,
+            Columns = { ["rating:nps"] = "QID1", ["verbatim"] = "Q2", ["rating:csat"] = "QID3", ["customer_id"] = "ExternalReference", ["external_id"] = "ResponseId" },
+        };
+        async Task<ImportFeedbackCsvResponse?> GoAsync(BenchHost host, long resumeAfter, long cutAt, Func<CancellationTokenSource, Task> cut)
+        {
+            var client = new FeedbackService.FeedbackServiceClient(host.Channel(Roles.App));
+            using var cts = new CancellationTokenSource();
+            var resumed = options.Clone();
+            resumed.ResumeAfterRows = resumeAfter;
+            var stopwatch = Stopwatch.StartNew();
+            ImportFeedbackCsvResponse? last = null;
+            var cutting = Task.CompletedTask;
+            try
+            {
+                using var call = client.ImportFeedbackCsv(cancellationToken: cts.Token);
+                var reading = Task.Run(async () =>
+                {
+                    await foreach (var response in call.ResponseStream.ReadAllAsync(cts.Token))
+                    {
+                        last = response;
+                        if (response.RowsRead >= cutAt && cutting.IsCompleted && !cts.IsCancellationRequested) cutting = cut(cts);
+                    }
+                });
+                await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Options = resumed });
+                await using (var file = File.OpenRead(path))
+                {
+                    var buffer = new byte[256 * 1024];
+                    int read;
+                    while ((read = await file.ReadAsync(buffer, cts.Token)) > 0)
+                    {
+                        await call.RequestStream.WriteAsync(new ImportFeedbackCsvRequest { Chunk = Google.Protobuf.ByteString.CopyFrom(buffer, 0, read) }, cts.Token);
+                    }
+                }
+                await call.RequestStream.CompleteAsync();
+                await reading;
+            }
+            catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or InvalidOperationException)
+            {
+                Console.WriteLine($"  cut off: {ex.GetType().Name} {(ex as RpcException)?.StatusCode}");
+            }
+            await cutting;
+            var done = last?.RowsRead - resumeAfter ?? 0;
+            Console.WriteLine($"  resumed after row {resumeAfter,10:N0}: reported {last?.RowsRead ?? 0,10:N0} rows done ({last?.Stored ?? 0:N0} stored, {last?.Replayed ?? 0:N0} already there, " +
+                $"{last?.Rejected ?? 0:N0} rejected) in {stopwatch.Elapsed.TotalSeconds:N0} s, {done / stopwatch.Elapsed.TotalSeconds:N0} rows/s{(last?.Done == true ? ", done" : "")}");
+            return last;
+        }
+
+        var total = Stopwatch.StartNew();
+        var first = await BenchHost.StartAsync("feedback");
+        var databases = new Dictionary<string, string>(first.Databases);
+        var one = await GoAsync(first, 0, rows / 3, cts =>
+        {
+            cts.Cancel(); // the client is killed
+            return Task.CompletedTask;
+        });
+        BenchHost? killed = first;
+        var two = await GoAsync(first, one?.RowsRead ?? 0, 2L * rows / 3, async _ =>
+        {
+            await first.KillAsync(); // the host is killed under the import
+            killed = null;
+        });
+        if (killed is not null) await first.DisposeAsync();
+        await using var second = await BenchHost.StartAsync("feedback", databasesOf: databases);
+        var three = await GoAsync(second, two?.RowsRead ?? one?.RowsRead ?? 0, long.MaxValue, _ => Task.CompletedTask);
+
+        await using var connection = new NpgsqlConnection(databases["feedback"]);
+        await connection.OpenAsync();
+        var (items, distinct) = await Dapper.SqlMapper.QuerySingleAsync<(long, long)>(connection,
+            "select count(*), count(distinct external_id) from feedback_items where source_system = 'qualtrics-resume'");
+        var stored = (one?.Stored ?? 0) + (two?.Stored ?? 0) + (three?.Stored ?? 0);
+        Console.WriteLine($"stored items        {items:N0} of {rows:N0} rows ({distinct:N0} distinct response ids; {stored:N0} reported stored, " +
+            $"{(two?.Replayed ?? 0) + (three?.Replayed ?? 0):N0} rows stored by a go that was cut before it reported them)");
+        Console.WriteLine($"total               {total.Elapsed.TotalMinutes:N1} min, {rows / total.Elapsed.TotalSeconds:N0} rows/s over the three goes{(items == rows && distinct == rows && three?.Done == true ? "" : "  ** NOT EVERY ROW ONCE **")}");
+    }
+
     /// <summary>Memory of the process hosting the service while a million items go through it in batches.</summary>
     public static async Task MemoryAsync(int total, int batchSize)
     {

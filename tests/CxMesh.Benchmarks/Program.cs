@@ -8,6 +8,7 @@ using CxMesh.Benchmarks;
 //   feedback-memory [items=1000000] [batch=10000]
 //   feedback-import [rows=1000000] [percent-with-comment=60]
 //   feedback-retag [items=200000] [percent-with-verbatim=60]
+//   feedback-import-resume [rows=5000000] [percent-with-comment=10]
 //   scoring-history [days=1095] [per-day=1000] [calls=200]
 //   scoring-hot [concurrency=32] [seconds=10]
 //   scoring-freshness [items-per-second=1000] [seconds=20]
@@ -34,6 +35,9 @@ switch (name)
         break;
     case "feedback-import":
         await FeedbackBenchmarks.ImportAsync(Arg(1, 1_000_000), Arg(2, 60));
+        break;
+    case "feedback-import-resume":
+        await FeedbackBenchmarks.ImportResumeAsync(Arg(1, 5_000_000), Arg(2, 10));
         break;
     case "feedback-retag":
         await FeedbackBenchmarks.RetagAsync(Arg(1, 200_000), Arg(2, 60));
@@ -67,7 +71,7 @@ switch (name)
         await JourneyBenchmarks.FunnelAsync(checkpoints, Arg(2, 2000));
         break;
     default:
-        Console.WriteLine("benchmarks: journey-ingest [rows] [batch] [streams] [paused] | journey-funnel [checkpoints] [calls] | feedback-text [seconds] | feedback-ingest [items] [batch] [streams] | feedback-memory [items] [batch] | feedback-import [rows] [percent] | feedback-retag [items] [percent] | scoring-history [days] [per-day] [calls] | scoring-hot [concurrency] [seconds] | scoring-freshness [rate] [seconds] | scoring-drivers [calls] | partner-report [items] | governance-audit [entries] [writers] [changes] | hostile-memory | fuzz [per-method] [seeds]");
+        Console.WriteLine("benchmarks: journey-ingest [rows] [batch] [streams] [paused] | journey-funnel [checkpoints] [calls] | feedback-text [seconds] | feedback-ingest [items] [batch] [streams] | feedback-memory [items] [batch] | feedback-import [rows] [percent] | feedback-retag [items] [percent] | feedback-import-resume [rows] [percent] | scoring-history [days] [per-day] [calls] | scoring-hot [concurrency] [seconds] | scoring-freshness [rate] [seconds] | scoring-drivers [calls] | partner-report [items] | governance-audit [entries] [writers] [changes] | hostile-memory | fuzz [per-method] [seeds]");
         return 64;
 }
 return 0;

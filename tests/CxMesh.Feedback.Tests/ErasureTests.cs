@@ -78,6 +78,36 @@ public sealed class ErasureTests(HostFixture fixture) : IClassFixture<HostFixtur
     }
 
     [Fact]
+    public async Task A_person_known_only_by_their_e_mail_or_phone_is_erased_by_it()
+    {
+        SubmitFeedbackRequest Anonymous(string email, string phone = "") => new()
+        {
+            IdempotencyKey = $"pseudo-{Guid.NewGuid():N}",
+            Channel = Channel.Review,
+            Verbatim = "Bitter and stale.",
+            Contact = new ContactDetails { Email = email, Phone = phone },
+        };
+        var mine = (await _app.SubmitFeedbackAsync(Anonymous("cara.erase@example.org"))).Item;
+        await _app.SubmitFeedbackAsync(Anonymous("Cara.Erase@Example.org"));
+        var called = (await _app.SubmitFeedbackAsync(Anonymous("", "+44 20 7946 0777"))).Item;
+        var other = (await _app.SubmitFeedbackAsync(Anonymous("dan.keep@example.org"))).Item;
+
+        // As the person writes it: case and spaces do not matter, as when the id was derived.
+        var erased = await _admin.EraseCustomerAsync(new EraseCustomerRequest { Email = " CARA.ERASE@example.org" });
+        Assert.Equal(2, erased.ContactsErased);
+        Assert.True((await _admin.GetFeedbackAsync(new GetFeedbackRequest { Id = mine.Id })).Item.Erased);
+        // A phone by its digits, however it is punctuated.
+        Assert.Equal(1, (await _admin.EraseCustomerAsync(new EraseCustomerRequest { Phone = "+44 (20) 7946-0777" })).ContactsErased);
+        Assert.True((await _admin.GetFeedbackAsync(new GetFeedbackRequest { Id = called.Id })).Item.Erased);
+        Assert.False((await _admin.GetFeedbackAsync(new GetFeedbackRequest { Id = other.Id })).Item.Erased);
+
+        await RpcAssert.InvalidArgumentAsync(() => _admin.EraseCustomerAsync(new EraseCustomerRequest { CustomerId = "c-1", Email = "a@example.org" }).ResponseAsync, "email");
+        await RpcAssert.InvalidArgumentAsync(() => _admin.EraseCustomerAsync(new EraseCustomerRequest { Email = "not an address" }).ResponseAsync, "email");
+        await RpcAssert.InvalidArgumentAsync(() => _admin.EraseCustomerAsync(new EraseCustomerRequest { Phone = "12" }).ResponseAsync, "phone");
+        await RpcAssert.InvalidArgumentAsync(() => _admin.EraseCustomerAsync(new EraseCustomerRequest()).ResponseAsync, "customer_id");
+    }
+
+    [Fact]
     public async Task Erasing_a_customer_removes_contacts_and_words_keeps_the_ratings_publishes_once_per_call_and_can_be_repeated()
     {
         var first = (await _app.SubmitFeedbackAsync(WithContact("cust-erase-1"))).Item;

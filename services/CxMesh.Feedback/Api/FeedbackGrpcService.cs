@@ -267,7 +267,7 @@ public sealed class FeedbackGrpcService(
     public override async Task<EraseCustomerResponse> EraseCustomer(EraseCustomerRequest request, ServerCallContext context)
     {
         if (request.WaitSeconds is < 0 or > 30) throw new FieldViolationException("wait_seconds", "wait_seconds must be 0-30.");
-        var erasure = await eraseCustomer.EraseAsync(request.CustomerId, context.CancellationToken);
+        var erasure = await eraseCustomer.EraseAsync(eraseCustomer.CustomerIdOf(request.CustomerId, request.Email, request.Phone), context.CancellationToken);
         var receipt = await ReceiptAsync(erasure.EventId, context.CancellationToken);
         var until = clock.GetUtcNow().AddSeconds(request.WaitSeconds);
         while (!receipt.Complete && clock.GetUtcNow() < until)
