@@ -46,16 +46,18 @@ public sealed class ErasureTests(HostFixture fixture) : IClassFixture<HostFixtur
         Assert.All(events, e => Assert.DoesNotContain("thornbury", e, StringComparison.OrdinalIgnoreCase));
     }
 
+    /// <summary>Feedback with an e-mail or phone and no customer id (a survey export's, a review's).</summary>
+    private static SubmitFeedbackRequest Anonymous(string email, string phone = "") => new()
+    {
+        IdempotencyKey = $"pseudo-{Guid.NewGuid():N}",
+        Channel = Channel.Survey,
+        Verbatim = "Lovely beans.",
+        Contact = new ContactDetails { Email = email, Phone = phone },
+    };
+
     [Fact]
     public async Task Contact_details_without_a_customer_id_get_one_pseudonymous_id_per_person_and_are_erasable_by_it()
     {
-        SubmitFeedbackRequest Anonymous(string email, string phone = "") => new()
-        {
-            IdempotencyKey = $"pseudo-{Guid.NewGuid():N}",
-            Channel = Channel.Survey,
-            Verbatim = "Lovely beans.",
-            Contact = new ContactDetails { Email = email, Phone = phone },
-        };
         var first = (await _app.SubmitFeedbackAsync(Anonymous("Ann.Example@Example.org "))).Item;
         var again = (await _app.SubmitFeedbackAsync(Anonymous("ann.example@example.org"))).Item;
         var someoneElse = (await _app.SubmitFeedbackAsync(Anonymous("bob@example.org"))).Item;
@@ -80,13 +82,6 @@ public sealed class ErasureTests(HostFixture fixture) : IClassFixture<HostFixtur
     [Fact]
     public async Task A_person_known_only_by_their_e_mail_or_phone_is_erased_by_it()
     {
-        SubmitFeedbackRequest Anonymous(string email, string phone = "") => new()
-        {
-            IdempotencyKey = $"pseudo-{Guid.NewGuid():N}",
-            Channel = Channel.Review,
-            Verbatim = "Bitter and stale.",
-            Contact = new ContactDetails { Email = email, Phone = phone },
-        };
         var mine = (await _app.SubmitFeedbackAsync(Anonymous("cara.erase@example.org"))).Item;
         await _app.SubmitFeedbackAsync(Anonymous("Cara.Erase@Example.org"));
         var called = (await _app.SubmitFeedbackAsync(Anonymous("", "+44 20 7946 0777"))).Item;
