@@ -4,6 +4,7 @@ using CxMesh.Benchmarks;
 //   journey-ingest [rows=200000] [batch=1000] [streams=4] [projector=running|paused]
 //   journey-funnel [checkpoints=100000,1000000] [calls=2000]
 //   feedback-text [seconds=5]
+//   text-eval [seconds=3]
 //   feedback-ingest [items=100000] [batch=1000] [streams=4] [relay=running|paused] [percent-with-verbatim=60]
 //   feedback-memory [items=1000000] [batch=10000]
 //   feedback-import [rows=1000000] [percent-with-comment=60]
@@ -26,6 +27,9 @@ switch (name)
         break;
     case "feedback-text":
         FeedbackBenchmarks.Text(Arg(1, 5));
+        break;
+    case "text-eval":
+        TextEvalBenchmarks.Run(Arg(1, 3));
         break;
     case "feedback-ingest":
         await FeedbackBenchmarks.IngestAsync(Arg(1, 100_000), Arg(2, 1000), Arg(3, 4), args.ElementAtOrDefault(4) != "paused", Arg(5, 60));
@@ -71,7 +75,7 @@ switch (name)
         await JourneyBenchmarks.FunnelAsync(checkpoints, Arg(2, 2000));
         break;
     default:
-        Console.WriteLine("benchmarks: journey-ingest [rows] [batch] [streams] [paused] | journey-funnel [checkpoints] [calls] | feedback-text [seconds] | feedback-ingest [items] [batch] [streams] | feedback-memory [items] [batch] | feedback-import [rows] [percent] | feedback-retag [items] [percent] | feedback-import-resume [rows] [percent] | scoring-history [days] [per-day] [calls] | scoring-hot [concurrency] [seconds] | scoring-freshness [rate] [seconds] | scoring-drivers [calls] | partner-report [items] | governance-audit [entries] [writers] [changes] | hostile-memory | fuzz [per-method] [seeds]");
+        Console.WriteLine("benchmarks: journey-ingest [rows] [batch] [streams] [paused] | journey-funnel [checkpoints] [calls] | feedback-text [seconds] | text-eval [seconds] | feedback-ingest [items] [batch] [streams] | feedback-memory [items] [batch] | feedback-import [rows] [percent] | feedback-retag [items] [percent] | feedback-import-resume [rows] [percent] | scoring-history [days] [per-day] [calls] | scoring-hot [concurrency] [seconds] | scoring-freshness [rate] [seconds] | scoring-drivers [calls] | partner-report [items] | governance-audit [entries] [writers] [changes] | hostile-memory | fuzz [per-method] [seeds]");
         return 64;
 }
 return 0;
