@@ -96,6 +96,7 @@ public static partial class Redactor
         foreach (var m in Candidates(IbanPattern(), text, m => IsIban(m.Value))) Add(m.Index, m.Length, PersonalDataKind.Iban);
         foreach (var m in Candidates(ChineseIdPattern(), text, m => IsChineseId(m.Value))) Add(m.Index, m.Length, PersonalDataKind.NationalId);
         foreach (var (start, length) in CardNumbers(text)) Add(start, length, PersonalDataKind.Card);
+        foreach (var (start, length) in NameCues.Find(text)) Add(start, length, PersonalDataKind.Name);
         // Phone finders look at the text with what was found so far blanked out, so a phone number that runs
         // into a card number or an email is still seen as the number it is.
         // Repeated until nothing new turns up: each number found can uncover its neighbour.
@@ -188,7 +189,8 @@ public static partial class Redactor
                     if (digits is < 13 or > 19) continue;
                     var start = groups[from].Start;
                     var length = groups[to].Start + groups[to].Length - start;
-                    if (IsLuhn(Digits(text.Substring(start, length))))
+                    var number = Digits(text.Substring(start, length));
+                    if (IsLuhn(number) && IsCardPrefix(number) && (!IsReference(text, start) || IsCardContext(text, start)))
                     {
                         best = (start, length);
                         bestEnd = to;
@@ -205,6 +207,40 @@ public static partial class Redactor
                 }
             }
         }
+    }
+
+    [GeneratedRegex(@"(?i:\b(?:order|ticket|invoice|tracking|membership|member|customer|reference|ref|booking|case|parcel|shipment|consignment)[ ]*(?:no\.?|number|num|nr\.?|#|ref(?:erence)?|id|code)?[ ]*[:#.]?[ ]*|(?:订单|单号|编号|运单|工单|会员|发票|客户|快递单|物流单)(?:号|编号|号码)?[ ]*[:：#]?[ ]*)$")]
+    private static partial Regex ReferenceCue();
+
+    // Not the [card] marker of a number redacted before it: redacting again must find what the first pass found.
+    [GeneratedRegex(@"(?i:(?<!\[)\b(?:card|visa|mastercard|amex|credit|debit|cc)\b(?!\])|卡)")]
+    private static partial Regex CardCue();
+
+    /// <summary>A number introduced as an order, ticket, invoice, tracking or member number (订单号, 会员号…) is no card.</summary>
+    private static bool IsReference(string text, int start) => ReferenceCue().IsMatch(text.AsSpan(Math.Max(0, start - 40), start - Math.Max(0, start - 40)).ToString());
+
+    /// <summary>…unless the words just before it speak of a card ("my card 4111…", "信用卡…").</summary>
+    private static bool IsCardContext(string text, int start) => CardCue().IsMatch(text.AsSpan(Math.Max(0, start - 30), start - Math.Max(0, start - 30)).ToString());
+
+    /// <summary>
+    /// Card numbers start as the schemes issue them: Visa 4 (13, 16, 19 digits), Mastercard 51-55 and 2221-2720 (16),
+    /// American Express 34/37 (15), Discover 6011/644-649/65, JCB 3528-3589, UnionPay 62, Maestro 50/56-69, Diners 30/36/38/39.
+    /// </summary>
+    public static bool IsCardPrefix(string digits)
+    {
+        int Prefix(int n) => int.Parse(digits.AsSpan(0, n), System.Globalization.CultureInfo.InvariantCulture);
+        var length = digits.Length;
+        return digits[0] switch
+        {
+            '4' => length is 13 or 16 or 19,
+            '5' => Prefix(2) is >= 51 and <= 55 ? length == 16 : length is >= 13 and <= 19, // Mastercard, else Maestro 50/56-59
+            '2' => Prefix(4) is >= 2221 and <= 2720 && length == 16,
+            '3' => Prefix(2) is 34 or 37 ? length == 15
+                : Prefix(4) is >= 3528 and <= 3589 ? length is >= 16 and <= 19
+                : Prefix(2) is 30 or 36 or 38 or 39 && length is >= 14 and <= 19,
+            '6' => length is >= 13 and <= 19,
+            _ => false,
+        };
     }
 
     private static IEnumerable<(string Value, PersonalDataKind Kind)> OwnValues(OwnDetails own)
