@@ -57,6 +57,10 @@ internal static class TextEvalBenchmarks
             double p = tp + fp == 0 ? 1 : (double)tp / (tp + fp), r = tp + fn == 0 ? 1 : (double)tp / (tp + fn);
             Console.WriteLine($"themes {name,-8} precision {p:0.000}  recall {r:0.000}  micro-F1 {2 * p * r / Math.Max(1e-9, p + r):0.000}  ({tp} right, {fp} extra, {fn} missed)");
         }
+        var themeMisses = results.Select(r => (r.Item, Found: r.Analysis.Themes.Select(t => t.ThemeKey).ToHashSet()))
+            .Where(r => !r.Found.SetEquals(r.Item.Themes))
+            .Select(r => $"  {r.Item.Id}: missed [{string.Join(",", r.Item.Themes.Where(t => !r.Found.Contains(t)))}] extra [{string.Join(",", r.Found.Where(t => !r.Item.Themes.Contains(t)))}] {r.Item.Text}");
+        if (Environment.GetEnvironmentVariable("CXMESH_TEXT_EVAL_VERBOSE") == "1") foreach (var miss in themeMisses) Console.WriteLine(miss);
         Themes("all", results);
         Themes("English", results.Where(r => r.Item.Lang == "en").ToList());
         Themes("Chinese", results.Where(r => r.Item.Lang == "zh").ToList());
