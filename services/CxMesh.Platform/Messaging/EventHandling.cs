@@ -22,6 +22,13 @@ public interface IEventHandler<in TEvent> where TEvent : IMessage<TEvent>, new()
 public interface IBatchEventHandler<TEvent> : IEventHandler<TEvent> where TEvent : IMessage<TEvent>, new()
 {
     Task<IReadOnlyDictionary<int, string>> HandleManyAsync(IReadOnlyList<TEvent> events, EventContext context, CancellationToken ct);
+
+    /// <summary>One event is a batch of one: its error makes it unusable (dead-lettered).</summary>
+    async Task IEventHandler<TEvent>.HandleAsync(TEvent evt, EventContext context, CancellationToken ct)
+    {
+        var errors = await HandleManyAsync([evt], context, ct);
+        if (errors.TryGetValue(0, out var error)) throw new InvalidEventException(error);
+    }
 }
 
 /// <summary>

@@ -7,12 +7,6 @@ namespace CxMesh.Scoring.Events;
 /// <summary>Every feedback item is scored (<see cref="ScoreFeedback"/>); the in-process transport's batches at once.</summary>
 public sealed class FeedbackReceivedHandler(ScoreFeedback score) : IBatchEventHandler<FeedbackReceived>
 {
-    public async Task HandleAsync(FeedbackReceived evt, EventContext context, CancellationToken ct)
-    {
-        var errors = await score.ScoreManyAsync(context, [evt], ct);
-        if (errors.TryGetValue(0, out var error)) throw new InvalidEventException(error);
-    }
-
     public Task<IReadOnlyDictionary<int, string>> HandleManyAsync(IReadOnlyList<FeedbackReceived> events, EventContext context, CancellationToken ct) =>
         score.ScoreManyAsync(context, events, ct);
 }
@@ -20,12 +14,6 @@ public sealed class FeedbackReceivedHandler(ScoreFeedback score) : IBatchEventHa
 /// <summary>A taxonomy change re-tagged stored items: their driver sums move (<see cref="RetagDrivers"/>).</summary>
 public sealed class FeedbackRetaggedHandler(RetagDrivers retag) : IBatchEventHandler<FeedbackRetagged>
 {
-    public async Task HandleAsync(FeedbackRetagged evt, EventContext context, CancellationToken ct)
-    {
-        var errors = await retag.ApplyManyAsync(context, [evt], ct);
-        if (errors.TryGetValue(0, out var error)) throw new InvalidEventException(error);
-    }
-
     public Task<IReadOnlyDictionary<int, string>> HandleManyAsync(IReadOnlyList<FeedbackRetagged> events, EventContext context, CancellationToken ct) =>
         retag.ApplyManyAsync(context, events, ct);
 }
