@@ -116,8 +116,8 @@ public sealed class FeedbackGrpcService(
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst}")]
     public override async Task<DeleteThemeResponse> DeleteTheme(DeleteThemeRequest request, ServerCallContext context)
     {
-        if (!Identifiers.Key().IsMatch(request.Key)) throw new FieldViolationException("key", "key must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
-        return new() { Retag = ProtoMapping.ToProto(await themes.DeleteAsync(request.Key, context.CancellationToken), clock.GetUtcNow()) };
+        var key = Violations.FailFast.Key(request.Key, "key");
+        return new() { Retag = ProtoMapping.ToProto(await themes.DeleteAsync(key, context.CancellationToken), clock.GetUtcNow()) };
     }
 
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.App}")]

@@ -85,9 +85,6 @@ public sealed class DriverStore([FromKeyedServices(ScoringModule.Name)] ServiceD
     public static async Task<IReadOnlySet<Guid>> RecordItemsAsync(WriteScope write, IReadOnlyList<DriverItem> items, CancellationToken ct)
     {
         if (items.Count == 0) return new HashSet<Guid>();
-        // Flat arrays (lists joined by U+001F), the cheapest way in for the hot path: one row per item scored.
-        static string Join(IEnumerable<string> values) => string.Join('\u001f', values);
-        static string Numbers(IEnumerable<double> values) => string.Join('\u001f', values.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
         var completed = await write.Connection.QueryAsync<Guid?>(new CommandDefinition(
             """
             insert into driver_items as d (feedback_id, day, scopes, outcomes, outcome_values, text_sentiment, themes, theme_scores, taxonomy_version)
@@ -108,8 +105,8 @@ public sealed class DriverStore([FromKeyedServices(ScoringModule.Name)] ServiceD
                 outcomes = items.Select(i => Join(i.Outcomes.Select(o => o.Outcome))).ToArray(),
                 values = items.Select(i => Numbers(i.Outcomes.Select(o => o.Y))).ToArray(),
                 sentiments = items.Select(i => i.TextSentiment).ToArray(),
-                themes = items.Select(i => Join(i.Themes.Select(t => t.Theme))).ToArray(),
-                scores = items.Select(i => Numbers(i.Themes.Select(t => t.X))).ToArray(),
+                themes = items.Select(i => ThemeKeys(i)).ToArray(),
+                scores = items.Select(i => ThemeScores(i)).ToArray(),
                 versions = items.Select(i => i.TaxonomyVersion).ToArray(),
             }, write.Transaction, cancellationToken: ct));
         return completed.OfType<Guid>().ToHashSet();
@@ -131,6 +128,7 @@ public sealed class DriverStore([FromKeyedServices(ScoringModule.Name)] ServiceD
     public static async Task<Dictionary<Guid, (IReadOnlyList<(string Theme, double X)> Themes, long Version)>> PendingAsync(
         WriteScope write, IReadOnlyCollection<Guid> ids, CancellationToken ct)
     {
+        if (ids.Count == 0) return [];
         var rows = await write.Connection.QueryAsync<ItemRow>(new CommandDefinition(
             """
             select feedback_id as FeedbackId, themes as Themes, theme_scores as ThemeScores, taxonomy_version as TaxonomyVersion
@@ -145,24 +143,31 @@ public sealed class DriverStore([FromKeyedServices(ScoringModule.Name)] ServiceD
     /// </summary>
     public static async Task<bool> RetagItemsAsync(WriteScope write, IReadOnlyList<DriverItem> scored, IReadOnlyList<DriverItem> waiting, CancellationToken ct)
     {
+        object Themes(IReadOnlyList<DriverItem> items) => new
+        {
+            ids = items.Select(i => i.FeedbackId).ToArray(),
+            themes = items.Select(ThemeKeys).ToArray(),
+            scores = items.Select(ThemeScores).ToArray(),
+            versions = items.Select(i => i.TaxonomyVersion).ToArray(),
+        };
+        const string Rows = "unnest(@ids, @themes, @scores, @versions) as r(id, th, tx, v)";
         if (scored.Count > 0)
         {
             await write.Connection.ExecuteAsync(new CommandDefinition(
-                """
-                update driver_items d set themes = r.themes, theme_scores = r.theme_scores, taxonomy_version = r.taxonomy_version
-                from jsonb_to_recordset(@items::jsonb) as r(feedback_id uuid, themes text[], theme_scores float8[], taxonomy_version bigint)
-                where d.feedback_id = r.feedback_id
-                """, new { items = ItemsJson(scored) }, write.Transaction, cancellationToken: ct));
+                $"""
+                update driver_items d set themes = string_to_array(r.th, chr(31)), theme_scores = string_to_array(r.tx, chr(31))::float8[], taxonomy_version = r.v
+                from {Rows}
+                where d.feedback_id = r.id
+                """, Themes(scored), write.Transaction, cancellationToken: ct));
         }
         if (waiting.Count == 0) return true;
         var stored = await write.Connection.ExecuteAsync(new CommandDefinition(
-            """
+            $"""
             insert into driver_items as d (feedback_id, themes, theme_scores, taxonomy_version)
-            select r.feedback_id, r.themes, r.theme_scores, r.taxonomy_version
-            from jsonb_to_recordset(@items::jsonb) as r(feedback_id uuid, themes text[], theme_scores float8[], taxonomy_version bigint)
+            select r.id, string_to_array(r.th, chr(31)), string_to_array(r.tx, chr(31))::float8[], r.v from {Rows}
             on conflict (feedback_id) do update set themes = excluded.themes, theme_scores = excluded.theme_scores, taxonomy_version = excluded.taxonomy_version
             where d.day is null and d.taxonomy_version < excluded.taxonomy_version
-            """, new { items = ItemsJson(waiting) }, write.Transaction, cancellationToken: ct));
+            """, Themes(waiting), write.Transaction, cancellationToken: ct));
         return stored == waiting.Count;
     }
 
@@ -186,18 +191,14 @@ public sealed class DriverStore([FromKeyedServices(ScoringModule.Name)] ServiceD
             }, write.Transaction, cancellationToken: ct));
     }
 
-    private static string ItemsJson(IEnumerable<DriverItem> items) => System.Text.Json.JsonSerializer.Serialize(items.Select(i => new Dictionary<string, object?>
-    {
-        ["feedback_id"] = i.FeedbackId,
-        ["day"] = i.Day.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
-        ["scopes"] = i.Scopes,
-        ["outcomes"] = i.Outcomes.Select(o => o.Outcome),
-        ["outcome_values"] = i.Outcomes.Select(o => o.Y),
-        ["text_sentiment"] = i.TextSentiment,
-        ["themes"] = i.Themes.Select(t => t.Theme),
-        ["theme_scores"] = i.Themes.Select(t => t.X),
-        ["taxonomy_version"] = i.TaxonomyVersion,
-    }));
+    // Lists as flat text (joined by U+001F), split by Postgres: the cheapest way in, one row per item.
+    private static string Join(IEnumerable<string> values) => string.Join('\u001f', values);
+
+    private static string Numbers(IEnumerable<double> values) => string.Join('\u001f', values.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+
+    private static string ThemeKeys(DriverItem item) => Join(item.Themes.Select(t => t.Theme));
+
+    private static string ThemeScores(DriverItem item) => Numbers(item.Themes.Select(t => t.X));
 
     // Setters: Dapper fills array columns into properties.
     private sealed class ItemRow

@@ -67,7 +67,9 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
             accepted.SelectMany(a => Links(a.Event, attribution.TryGetValue(a, out var f) ? f.JourneyKey : a.Event.Journey, a.Event.TouchpointKey)).Distinct().ToList(), ct);
 
         // A re-tag that came before its item: the item is summed with the re-tag's themes.
-        var pending = await DriverStore.PendingAsync(write, accepted.Select(a => Guid.Parse(a.Event.FeedbackId)).ToList(), ct);
+        // Only an item with words has themes, so only such an item can be waiting with one.
+        var pending = await DriverStore.PendingAsync(write,
+            accepted.Where(a => a.Event.RedactedVerbatim.Length > 0).Select(a => Guid.Parse(a.Event.FeedbackId)).ToList(), ct);
 
         var ratingDeltas = new Dictionary<(string Scope, string Question, DateOnly Day), (QuestionDefinition Question, RatingStats Stats)>();
         var driverDeltas = new Dictionary<DriverKey, DriverDelta>();
