@@ -14,6 +14,7 @@ internal static class TextEvalBenchmarks
     {
         Polarity.Positive => "positive",
         Polarity.Negative => "negative",
+        Polarity.Mixed => "mixed",
         _ => "neutral",
     };
 
@@ -22,8 +23,51 @@ internal static class TextEvalBenchmarks
         var items = TextEvalSet.Load();
         var sentiment = new LexiconSentiment();
         var phones = new CxMesh.Feedback.LibPhoneNumberFinder();
+        Report("Text evaluation (the set the lexicons were tuned on)", TextEvalSet.Path, items, sentiment, phones);
+        Console.WriteLine();
+        Report("Held-out set (written after tuning, never tuned on)", TextEvalSet.HoldoutPath, TextEvalSet.LoadHoldout(), sentiment, phones);
+        Console.WriteLine();
+        Console.WriteLine("# External English sentences (UCI Sentiment Labelled Sentences; tests/text-eval/external)");
+        foreach (var name in new[] { "amazon", "yelp" }) External(name, sentiment);
+        Console.WriteLine();
+
+        // Throughput of the main set's items, one thread.
+        var count = 0;
+        var stopwatch = Stopwatch.StartNew();
+        while (stopwatch.Elapsed.TotalSeconds < seconds)
+        {
+            foreach (var item in items) TextAnalyzer.Analyze(item.Text, null, DefaultTaxonomy.Themes, sentiment, phones);
+            count += items.Count;
+        }
+        Console.WriteLine($"throughput          {count / stopwatch.Elapsed.TotalSeconds:N0} items/s per core (these short comments)");
+    }
+
+    /// <summary>Accuracy on a positive / negative set (a neutral or mixed reading is a miss) and the share read as polar at all.</summary>
+    private static void External(string name, ISentimentAnalyzer sentiment)
+    {
+        var path = System.IO.Path.Combine(RepoFiles.Root, "tests", "text-eval", "external", $"{name}.jsonl");
+        var rows = File.ReadLines(path).Where(l => l.Trim().Length > 0)
+            .Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement)
+            .Select(e => (Text: e.GetProperty("text").GetString()!, Positive: e.GetProperty("positive").GetBoolean()))
+            .ToList();
+        int right = 0, polar = 0, wrongSign = 0;
+        var verbose = Environment.GetEnvironmentVariable("CXMESH_TEXT_EVAL_VERBOSE") == "2";
+        foreach (var (text, positive) in rows)
+        {
+            var polarity = sentiment.Score(text, LanguageDetector.English).Polarity;
+            if (polarity is Polarity.Positive or Polarity.Negative) polar++;
+            if (polarity == (positive ? Polarity.Positive : Polarity.Negative)) right++;
+            else if (polarity is Polarity.Positive or Polarity.Negative) wrongSign++;
+            if (verbose && polarity != (positive ? Polarity.Positive : Polarity.Negative)) Console.WriteLine($"  {(positive ? "positive" : "negative")} read as {polarity}: {text}");
+        }
+        Console.WriteLine($"{name,-8} {100.0 * right / rows.Count,5:0.0}% right ({right}/{rows.Count}); read as polar {100.0 * polar / rows.Count:0.0}%, " +
+            $"of those right {100.0 * (polar - wrongSign) / Math.Max(1, polar):0.0}%");
+    }
+
+    private static void Report(string title, string path, IReadOnlyList<TextEvalItem> items, ISentimentAnalyzer sentiment, CxMesh.Feedback.LibPhoneNumberFinder phones)
+    {
         var results = items.Select(i => (Item: i, Analysis: TextAnalyzer.Analyze(i.Text, null, DefaultTaxonomy.Themes, sentiment, phones))).ToList();
-        Console.WriteLine($"# Text evaluation: {items.Count} labelled items ({items.Count(i => i.Lang == "en")} English, {items.Count(i => i.Lang == "zh")} Chinese), {TextEvalSet.Path}");
+        Console.WriteLine($"# {title}: {items.Count} labelled items ({items.Count(i => i.Lang == "en")} English, {items.Count(i => i.Lang == "zh")} Chinese), {path}");
 
         // Sentiment: the item's label against the analyser's polarity of the redacted text.
         bool Right((TextEvalItem Item, TextAnalysis Analysis) r) => Label(r.Analysis.Sentiment.Polarity) == r.Item.Sentiment;
@@ -42,6 +86,13 @@ internal static class TextEvalBenchmarks
         var confusion = results.Where(r => !Right(r)).GroupBy(r => $"{r.Item.Sentiment} read as {Label(r.Analysis.Sentiment.Polarity)}")
             .OrderByDescending(g => g.Count()).Select(g => $"{g.Key} {g.Count()}");
         Console.WriteLine($"misses: {string.Join(", ", confusion)}");
+        if (Environment.GetEnvironmentVariable("CXMESH_TEXT_EVAL_VERBOSE") == "1")
+        {
+            foreach (var (item, analysis) in results.Where(r => !Right(r)))
+            {
+                Console.WriteLine($"  {item.Id}: {item.Sentiment} read as {Label(analysis.Sentiment.Polarity)} ({analysis.Sentiment.Score:0.00}) {item.Text}");
+            }
+        }
 
         // Themes: micro precision, recall and F1 over (item, theme) pairs.
         void Themes(string name, IReadOnlyList<(TextEvalItem Item, TextAnalysis Analysis)> rs)
@@ -76,15 +127,5 @@ internal static class TextEvalBenchmarks
             $"{string.Join(", ", personal.Where(x => x.RedactedText.Contains(x.p, StringComparison.Ordinal)).Select(x => x.p).Take(12))})");
         Console.WriteLine($"false redaction     {100.0 * touched / Math.Max(1, clean.Count):0.0}% of items without personal data changed ({touched}/{clean.Count}); " +
             $"numbers to keep lost {lost}/{keep.Count}");
-
-        // Throughput of the same items, one thread.
-        var count = 0;
-        var stopwatch = Stopwatch.StartNew();
-        while (stopwatch.Elapsed.TotalSeconds < seconds)
-        {
-            foreach (var item in items) TextAnalyzer.Analyze(item.Text, null, DefaultTaxonomy.Themes, sentiment, phones);
-            count += items.Count;
-        }
-        Console.WriteLine($"throughput          {count / stopwatch.Elapsed.TotalSeconds:N0} items/s per core (these short comments)");
     }
 }

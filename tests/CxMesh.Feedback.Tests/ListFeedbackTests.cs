@@ -1,8 +1,13 @@
 using CxMesh.Common.V1;
+using CxMesh.Events.V1;
 using CxMesh.Feedback.V1;
 using CxMesh.Platform.Auth;
+using CxMesh.Platform.Messaging;
+using CxMesh.Platform.Postgres;
 using CxMesh.TestKit;
+using Dapper;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CxMesh.Feedback.Tests;
 
@@ -19,6 +24,7 @@ public sealed class ListFeedbackTests(HostFixture fixture) : IAsyncLifetime, ICl
         (Channel.Survey, 7, "Fine, nothing special", "sku-a"),
         (Channel.Web, 0, "Terrible support, rude agent", "sku-c"),
         (Channel.Survey, 8, "Delivery on time", "sku-c"),
+        (Channel.Review, 6, "Delicious coffee. Terrible packaging.", "sku-d"),
     ];
 
     public async Task InitializeAsync()
@@ -68,8 +74,18 @@ public sealed class ListFeedbackTests(HostFixture fixture) : IAsyncLifetime, ICl
     {
         Assert.Equal(2, (await AllAsync(new ListFeedbackRequest { JourneyKey = "list-journey", Channel = Channel.Complaint })).Count);
         Assert.Equal(3, (await AllAsync(new ListFeedbackRequest { JourneyKey = "list-journey", ProductId = "sku-a" })).Count);
+        // MIXED is its own reading: found by its filter, by no other, and its theme mentions keep their own clause's feeling.
+        var mixed = Assert.Single(await AllAsync(new ListFeedbackRequest { JourneyKey = "list-journey", Polarity = Polarity.Mixed }));
+        Assert.Equal("sku-d", mixed.Links.ProductId);
+        Assert.Equal(Polarity.Mixed, mixed.Polarity);
+        Assert.Equal(Polarity.Positive, mixed.Themes.Single(t => t.ThemeKey == "taste").Polarity);
+        Assert.Equal(Polarity.Negative, mixed.Themes.Single(t => t.ThemeKey == "packaging").Polarity);
+        foreach (var other in new[] { Polarity.Positive, Polarity.Negative, Polarity.Neutral })
+        {
+            Assert.DoesNotContain(await AllAsync(new ListFeedbackRequest { JourneyKey = "list-journey", Polarity = other }), i => i.Links.ProductId == "sku-d");
+        }
         var detractors = await AllAsync(new ListFeedbackRequest { JourneyKey = "list-journey", QuestionId = "nps", MaxRating = 6 });
-        Assert.Equal(3, detractors.Count);
+        Assert.Equal(4, detractors.Count);
         var delivery = await AllAsync(new ListFeedbackRequest { JourneyKey = "list-journey", ThemeKey = "delivery" });
         Assert.Equal(3, delivery.Count);
         var negativeDelivery = await AllAsync(new ListFeedbackRequest { JourneyKey = "list-journey", ThemeKey = "delivery", Polarity = Polarity.Negative });
@@ -77,6 +93,26 @@ public sealed class ListFeedbackTests(HostFixture fixture) : IAsyncLifetime, ICl
         var text = await AllAsync(new ListFeedbackRequest { JourneyKey = "list-journey", TextContains = "BEANS" });
         Assert.Single(text);
         Assert.Empty(await AllAsync(new ListFeedbackRequest { JourneyKey = "list-journey", TextContains = "%_" }));
+    }
+
+    [Fact]
+    public async Task A_mixed_verbatim_is_answered_stored_and_published_as_MIXED()
+    {
+        var app = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.App);
+        var item = (await app.SubmitFeedbackAsync(new SubmitFeedbackRequest
+        {
+            IdempotencyKey = $"mixed-{Guid.NewGuid():N}",
+            Channel = Channel.Survey,
+            Verbatim = "咖啡很好喝。包装太差。",
+        })).Item;
+        Assert.Equal(Polarity.Mixed, item.Polarity);
+        Assert.Equal(Polarity.Mixed, (await _analyst.GetFeedbackAsync(new GetFeedbackRequest { Id = item.Id })).Item.Polarity);
+
+        var db = fixture.Host.Services.GetRequiredKeyedService<ServiceDatabase>("feedback");
+        await using var connection = await db.OpenConnectionAsync();
+        var evt = EventJson.Parse<FeedbackReceived>((await connection.ExecuteScalarAsync<string>(
+            "select payload from outbox where payload like @id", new { id = $"%{item.Id}%" }))!);
+        Assert.Equal(Polarity.Mixed, evt.Polarity);
     }
 
     [Fact]

@@ -1,7 +1,6 @@
 using CxMesh.Common.V1;
 using CxMesh.Feedback.Data;
 using CxMesh.Feedback.Domain;
-using CxMesh.Feedback.Domain.Text;
 using CxMesh.Feedback.UseCases;
 using CxMesh.Feedback.V1;
 using CxMesh.Platform.Api;
@@ -195,13 +194,7 @@ public sealed class FeedbackGrpcService(
             NullIfEmpty(request.Journey), NullIfEmpty(request.TouchpointKey), NullIfEmpty(request.ProductId), NullIfEmpty(request.LotId),
             NullIfEmpty(request.QuestionId), request.HasMinRating ? request.MinRating : null, request.HasMaxRating ? request.MaxRating : null,
             NullIfEmpty(request.ThemeKey),
-            request.Polarity switch
-            {
-                Polarity.Negative => (-1.0, -0.05 - 1e-9),
-                Polarity.Neutral => (-0.05, 0.05),
-                Polarity.Positive => (0.05 + 1e-9, 1.0),
-                _ => null,
-            },
+            request.Polarity == Polarity.Unspecified ? null : ProtoMapping.FromProto(request.Polarity),
             NullIfEmpty(request.TextContains),
             request.HasDuplicate ? request.Duplicate : null);
         var (page, next) = await queries.ListAsync(filter, cursor, request.PageSize == 0 ? 50 : request.PageSize, context.CancellationToken);
@@ -368,7 +361,7 @@ public sealed class FeedbackGrpcService(
             RedactedVerbatim = row.RedactedVerbatim ?? "",
             Language = row.Language ?? "",
             SentimentScore = row.Sentiment ?? 0,
-            Polarity = row.Sentiment is { } score ? ProtoMapping.ToProto(new SentimentScore(score).Polarity) : Polarity.Unspecified,
+            Polarity = ProtoMapping.PolarityOf(row),
             GivenAt = Timestamp.FromDateTime(row.GivenAt),
             ReceivedAt = Timestamp.FromDateTime(row.ReceivedAt),
         };

@@ -103,10 +103,23 @@ internal static class ProtoMapping
         Polarity = ToProto(new SentimentScore(theme.Sentiment).Polarity),
     };
 
+    /// <summary>An item's polarity as stored: unspecified without words, mixed when its clauses were.</summary>
+    public static Polarity PolarityOf(FeedbackRow row) =>
+        row.Sentiment is { } score ? ToProto(new SentimentScore(score, row.SentimentMixed).Polarity) : Polarity.Unspecified;
+
+    public static Domain.Text.Polarity FromProto(Polarity polarity) => polarity switch
+    {
+        Polarity.Negative => Domain.Text.Polarity.Negative,
+        Polarity.Positive => Domain.Text.Polarity.Positive,
+        Polarity.Mixed => Domain.Text.Polarity.Mixed,
+        _ => Domain.Text.Polarity.Neutral,
+    };
+
     public static Polarity ToProto(Domain.Text.Polarity polarity) => polarity switch
     {
         Domain.Text.Polarity.Negative => Polarity.Negative,
         Domain.Text.Polarity.Positive => Polarity.Positive,
+        Domain.Text.Polarity.Mixed => Polarity.Mixed,
         _ => Polarity.Neutral,
     };
 }

@@ -10,7 +10,7 @@ namespace CxMesh.Feedback.Data;
 public sealed record FeedbackFilter(
     DateTime? ReceivedAfter, DateTime? ReceivedBefore, string? Channel, string? Audience, string? JourneyId, string? TouchpointKey,
     string? ProductId, string? LotId, string? QuestionId, int? MinRating, int? MaxRating, string? ThemeKey,
-    (double Low, double High)? SentimentRange, string? TextContains, bool? Duplicate = null);
+    Domain.Text.Polarity? Polarity, string? TextContains, bool? Duplicate = null);
 
 /// <summary>Keyset position: the last item of the previous page, newest first.</summary>
 public sealed record FeedbackCursor(DateTime ReceivedAt, Guid Id);
@@ -41,11 +41,15 @@ public sealed class FeedbackQueries([FromKeyedServices(FeedbackModule.Name)] Ser
         Add("i.themes @> jsonb_build_array(jsonb_build_object('key', @themeKey::text))", "themeKey", f.ThemeKey);
         Add("i.redacted_verbatim ilike '%' || @text || '%' escape '\\'", "text", f.TextContains?.Replace("\\", "\\\\").Replace("%", "\\%").Replace("_", "\\_"));
         if (f.Duplicate is { } duplicate) where.Append(duplicate ? " and i.duplicate_of is not null" : " and i.duplicate_of is null");
-        if (f.SentimentRange is { } range)
+        // The same reading as SentimentScore.Polarity: mixed first, then the score against ±0.05.
+        where.Append(f.Polarity switch
         {
-            Add("i.sentiment >= @sentimentLow", "sentimentLow", range.Low);
-            Add("i.sentiment <= @sentimentHigh", "sentimentHigh", range.High);
-        }
+            Domain.Text.Polarity.Mixed => " and i.sentiment_mixed",
+            Domain.Text.Polarity.Negative => " and not i.sentiment_mixed and i.sentiment < -0.05",
+            Domain.Text.Polarity.Neutral => " and not i.sentiment_mixed and i.sentiment between -0.05 and 0.05",
+            Domain.Text.Polarity.Positive => " and not i.sentiment_mixed and i.sentiment > 0.05",
+            _ => "",
+        });
         if (f.QuestionId is not null)
         {
             where.Append(" and exists (select 1 from feedback_ratings r where r.feedback_id = i.id and r.question_id = @questionId");
@@ -78,7 +82,7 @@ public sealed class FeedbackQueries([FromKeyedServices(FeedbackModule.Name)] Ser
                    i.customer_id as CustomerId, i.audience, i.erased_at as ErasedAt,
                    i.touchpoint_key as TouchpointKey, i.product_id as ProductId, i.lot_id as LotId, i.store_id as StoreId,
                    i.segment::text as Segment, i.source_system as SourceSystem, i.survey_id as SurveyId, i.external_id as ExternalId,
-                   i.duplicate_of as DuplicateOf, i.conversation::text as Conversation
+                   i.duplicate_of as DuplicateOf, i.conversation::text as Conversation, i.sentiment_mixed as SentimentMixed
             from feedback_items i
             where {where}
             order by i.received_at desc, i.id desc
@@ -98,6 +102,7 @@ public sealed class FeedbackQueries([FromKeyedServices(FeedbackModule.Name)] Ser
                 JsonSerializer.Deserialize<Dictionary<string, string>>(r.Segment) ?? [], r.SourceSystem, r.SurveyId, r.ExternalId),
             DuplicateOf = r.DuplicateOf,
             Conversation = r.Conversation,
+            SentimentMixed = r.SentimentMixed,
         }).ToList();
         var next = rows.Count > pageSize ? new FeedbackCursor(page[^1].ReceivedAt, page[^1].Id) : null;
         return (items, next);
@@ -106,5 +111,5 @@ public sealed class FeedbackQueries([FromKeyedServices(FeedbackModule.Name)] Ser
     private sealed record ListRow(Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, DateTime ReceivedAt,
         string? RedactedVerbatim, string? Language, double? Sentiment, string Themes, string? CustomerId, string Audience, DateTime? ErasedAt,
         string? TouchpointKey, string? ProductId, string? LotId, string? StoreId, string Segment, string? SourceSystem, string? SurveyId,
-        string? ExternalId, Guid? DuplicateOf, string? Conversation);
+        string? ExternalId, Guid? DuplicateOf, string? Conversation, bool SentimentMixed);
 }

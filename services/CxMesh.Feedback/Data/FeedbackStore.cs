@@ -28,6 +28,8 @@ public sealed record FeedbackRow(
     public string? Conversation { get; init; }
     /// <summary>The taxonomy version the themes were matched against.</summary>
     public long TaxonomyVersion { get; init; }
+    /// <summary>The verbatim holds clearly positive and clearly negative clauses side by side (polarity MIXED).</summary>
+    public bool SentimentMixed { get; init; }
 }
 
 public sealed record NewFeedback(
@@ -42,6 +44,8 @@ public sealed record NewFeedback(
     public string? Conversation { get; init; }
     /// <summary>The taxonomy version the themes were matched against.</summary>
     public long TaxonomyVersion { get; init; }
+    /// <summary>The verbatim holds clearly positive and clearly negative clauses side by side (polarity MIXED).</summary>
+    public bool SentimentMixed { get; init; }
 }
 
 public sealed record Erasure(int Verbatims, int Contacts, int Items, string EventId);
@@ -108,6 +112,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                 DuplicateOf = duplicateOf.TryGetValue(item.Id, out var d) ? d : null,
                 Conversation = item.Conversation,
                 TaxonomyVersion = item.TaxonomyVersion,
+                SentimentMixed = item.SentimentMixed,
             };
             results[n] = new StoreResult(item.Id, StoreOutcome.Stored, stored);
         }
@@ -274,7 +279,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             """
             copy feedback_items (id, channel, journey_id, verbatim, given_at, received_at, redacted_verbatim, language, sentiment, themes,
                 customer_id, audience, touchpoint_key, product_id, lot_id, store_id, segment, source_system, survey_id, external_id,
-                text_hash, duplicate_of, conversation, taxonomy_version) from stdin (format binary)
+                text_hash, duplicate_of, conversation, taxonomy_version, sentiment_mixed) from stdin (format binary)
             """, ct);
         async Task Text(string? value)
         {
@@ -311,6 +316,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             if (item.Conversation is { } conversation) await copy.WriteAsync(conversation, NpgsqlDbType.Jsonb, ct);
             else await copy.WriteNullAsync(ct);
             await copy.WriteAsync(item.TaxonomyVersion, NpgsqlDbType.Bigint, ct);
+            await copy.WriteAsync(item.SentimentMixed, NpgsqlDbType.Boolean, ct);
         }
         await copy.CompleteAsync(ct);
     }
@@ -382,7 +388,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                    i.touchpoint_key as TouchpointKey, i.product_id as ProductId, i.lot_id as LotId, i.store_id as StoreId,
                    i.segment::text as Segment, i.source_system as SourceSystem, i.survey_id as SurveyId, i.external_id as ExternalId,
                    i.duplicate_of as DuplicateOf, c.key_id as KeyId, c.nonce, c.ciphertext, c.tag, i.conversation::text as Conversation,
-                   i.taxonomy_version as TaxonomyVersion
+                   i.taxonomy_version as TaxonomyVersion, i.sentiment_mixed as SentimentMixed
             from feedback_items i left join contact_details c on c.feedback_id = i.id
             where i.id = @id
             """, new { id }, cancellationToken: ct));
@@ -397,6 +403,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             DuplicateOf = found.DuplicateOf,
             Conversation = found.Conversation,
             TaxonomyVersion = found.TaxonomyVersion,
+            SentimentMixed = found.SentimentMixed,
         };
         var ratings = await connection.QueryAsync<RatingRow>(new CommandDefinition(
             "select question_id as QuestionId, value from feedback_ratings where feedback_id = @id order by question_id",
@@ -544,5 +551,5 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
     private sealed record ItemRow(Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, DateTime ReceivedAt,
         string? RedactedVerbatim, string? Language, double? Sentiment, string Themes, string? CustomerId, string Audience, DateTime? ErasedAt,
         string? TouchpointKey, string? ProductId, string? LotId, string? StoreId, string Segment, string? SourceSystem, string? SurveyId,
-        string? ExternalId, Guid? DuplicateOf, string? KeyId, byte[]? Nonce, byte[]? Ciphertext, byte[]? Tag, string? Conversation, long TaxonomyVersion);
+        string? ExternalId, Guid? DuplicateOf, string? KeyId, byte[]? Nonce, byte[]? Ciphertext, byte[]? Tag, string? Conversation, long TaxonomyVersion, bool SentimentMixed);
 }

@@ -294,6 +294,7 @@ public sealed class SubmitFeedback(
                 ? ProtoMapping.StoredConversation(conversation.Turns.Select(t => ProtoMapping.ToTurn(t) with { Text = Redactor.Redact(t.Text, own, phones, known) }))
                 : null,
             TaxonomyVersion = taxonomy.Version,
+            SentimentMixed = analysis?.Sentiment.Mixed ?? false,
             TextHash = TextNormalizer.Normalize(request.Verbatim) is { Length: > 0 } normalized
                 ? Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(normalized)))
                 : null,
@@ -322,7 +323,7 @@ public sealed class SubmitFeedback(
             RedactedVerbatim = row.RedactedVerbatim ?? "",
             Language = row.Language ?? "",
             SentimentScore = row.Sentiment ?? 0,
-            Polarity = row.Sentiment is { } score ? ProtoMapping.ToProto(new SentimentScore(score).Polarity) : CxMesh.Common.V1.Polarity.Unspecified,
+            Polarity = ProtoMapping.PolarityOf(row),
             TouchpointKey = row.Links.TouchpointKey ?? "",
             ProductId = row.Links.ProductId ?? "",
             LotId = row.Links.LotId ?? "",

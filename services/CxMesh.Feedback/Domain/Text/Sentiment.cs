@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace CxMesh.Feedback.Domain.Text;
 
 public enum Polarity
@@ -7,254 +5,268 @@ public enum Polarity
     Negative,
     Neutral,
     Positive,
+
+    /// <summary>A clearly positive and a clearly negative clause side by side, neither outweighing the other.</summary>
+    Mixed,
 }
 
-public readonly record struct SentimentScore(double Score)
+/// <summary>A sentiment score from −1 to 1; <see cref="Mixed"/> when the text holds both feelings (its score is then their balance).</summary>
+public readonly record struct SentimentScore(double Score, bool Mixed = false)
 {
-    /// <summary>Below −0.05 negative, above 0.05 positive.</summary>
-    public Polarity Polarity => Score < -0.05 ? Polarity.Negative : Score > 0.05 ? Polarity.Positive : Polarity.Neutral;
+    /// <summary>The score's reading: below −0.05 negative, above 0.05 positive, unless the text is mixed.</summary>
+    public Polarity Polarity => Mixed ? Polarity.Mixed : Score < -0.05 ? Polarity.Negative : Score > 0.05 ? Polarity.Positive : Polarity.Neutral;
 }
 
-/// <summary>Scores text from −1 (negative) to 1 (positive). An interface so a stronger model can replace the lexicon.</summary>
+/// <summary>One clause of a text (characters <c>[Start, Start + Length)</c>), its own sentiment, and the weight its place gives it.</summary>
+/// <remarks>The weight is ½ for a clause a contrast concedes ("although …", the part before "but") and 1½ for the one it stresses.</remarks>
+public readonly record struct ScoredClause(int Start, int Length, SentimentScore Sentiment, double Weight);
+
+public sealed record SentimentAnalysis(SentimentScore Overall, IReadOnlyList<ScoredClause> Clauses);
+
+/// <summary>Scores text from −1 (negative) to 1 (positive), clause by clause. An interface so a stronger model can replace the lexicon.</summary>
 public interface ISentimentAnalyzer
 {
-    SentimentScore Score(string text, string language);
+    SentimentAnalysis Analyze(string text, string language);
+
+    SentimentScore Score(string text, string language) => Analyze(text, language).Overall;
 }
 
 /// <summary>
-/// Lexicon-based sentiment for English and Chinese. A negator shortly before a sentiment word flips it
-/// ("not good", "不好"), so "没有问题" and "no problem" read as positive; intensifiers scale it.
-/// Scores are squashed to [−1, 1] with x / √(x² + 15), as VADER does.
+/// Lexicon sentiment for English and Chinese, clause by clause. The text is cut into clauses at punctuation and at contrast
+/// markers (but / however / although / 但是 / 不过 / 虽然 …); inside a clause a negation reaches to the clause's end (so
+/// "I don't think it was good" and 我不认为这次服务很好 are negative), two negations cancel, degree words scale the next
+/// sentiment word, and idioms (couldn't be happier, 挑不出毛病) and non-negating uses (not only, 不仅, 没想到) are words of
+/// their own. The item's score is the weighted sum of its clauses (a conceded clause counts ½, a stressed one 1½), squashed
+/// to [−1, 1] with x / √(x² + 15) as VADER does; it is <see cref="Polarity.Mixed"/> when a clearly positive and a clearly
+/// negative clause coexist and neither side outweighs the other more than <see cref="Dominance"/> times.
+/// Lexicons: VADER's (C.J. Hutto, MIT; the JavaScript port's copy, Apache-2.0) and CxMesh's own customer-experience
+/// lexicons for English and Chinese (<c>Domain/Text/Lexicons</c>).
 /// </summary>
-public sealed partial class LexiconSentiment : ISentimentAnalyzer
+public sealed class LexiconSentiment : ISentimentAnalyzer
 {
-    private static readonly Dictionary<string, double> English = new(StringComparer.Ordinal)
+    /// <summary>Clauses of one sign at least this strong together (raw valence, about a plain "good" or "slow") make the text clearly positive or negative.</summary>
+    public const double ClearValence = 1.0;
+
+    /// <summary>A text with clear clauses of both signs is mixed unless one side outweighs the other by more than this (unweighted).</summary>
+    public const double Dominance = 2.0;
+
+    public SentimentScore Score(string text, string language) => Analyze(text, language).Overall;
+
+    public SentimentAnalysis Analyze(string text, string language)
     {
-        ["good"] = 1.9,
-        ["great"] = 3.1,
-        ["excellent"] = 3.2,
-        ["amazing"] = 3.1,
-        ["love"] = 3.2,
-        ["loved"] = 2.9,
-        ["perfect"] = 3.0,
-        ["fresh"] = 1.5,
-        ["friendly"] = 2.2,
-        ["helpful"] = 2.0,
-        ["fast"] = 1.2,
-        ["quick"] = 1.2,
-        ["easy"] = 1.9,
-        ["delicious"] = 2.8,
-        ["happy"] = 2.7,
-        ["nice"] = 1.8,
-        ["smooth"] = 1.4,
-        ["recommend"] = 1.8,
-        ["best"] = 3.0,
-        ["polite"] = 1.8,
-        ["tasty"] = 2.3,
-        ["on time"] = 1.5,
-        ["well"] = 1.1,
-        ["satisfied"] = 2.0,
-        ["pleased"] = 2.1,
-        ["worth"] = 1.3,
-        ["reliable"] = 1.9,
-        ["bad"] = -2.5,
-        ["terrible"] = -3.1,
-        ["awful"] = -3.1,
-        ["poor"] = -2.1,
-        ["slow"] = -1.6,
-        ["late"] = -1.6,
-        ["broken"] = -2.3,
-        ["damaged"] = -2.2,
-        ["rude"] = -2.6,
-        ["stale"] = -2.0,
-        ["bitter"] = -1.2,
-        ["expensive"] = -1.4,
-        ["problem"] = -1.7,
-        ["problems"] = -1.7,
-        ["issue"] = -1.2,
-        ["wrong"] = -2.1,
-        ["hate"] = -3.0,
-        ["disappointed"] = -2.3,
-        ["disappointing"] = -2.3,
-        ["never"] = 0,
-        ["waiting"] = -0.8,
-        ["wait"] = -0.6,
-        ["delay"] = -1.5,
-        ["delayed"] = -1.6,
-        ["missing"] = -1.8,
-        ["refund"] = -0.8,
-        ["complaint"] = -1.5,
-        ["worst"] = -3.1,
-        ["confusing"] = -1.7,
-        ["difficult"] = -1.5,
-        ["unhelpful"] = -2.0,
-        ["overpriced"] = -2.0,
-        ["cold"] = -0.9,
-        ["leaking"] = -1.8,
-        ["lost"] = -1.8,
-        ["angry"] = -2.7,
-        ["useless"] = -2.6,
-    };
-
-    private static readonly HashSet<string> EnglishNegators = new(StringComparer.Ordinal)
-    {
-        "not", "no", "never", "n't", "dont", "don't", "didn't", "didnt", "isn't", "isnt", "wasn't", "wasnt", "aren't", "won't", "without", "hardly", "nothing", "nor", "cannot", "can't",
-    };
-
-    private static readonly Dictionary<string, double> EnglishIntensifiers = new(StringComparer.Ordinal)
-    {
-        ["very"] = 1.3,
-        ["really"] = 1.3,
-        ["extremely"] = 1.5,
-        ["so"] = 1.2,
-        ["super"] = 1.4,
-        ["too"] = 1.2,
-        ["quite"] = 1.1,
-        ["slightly"] = 0.6,
-        ["a bit"] = 0.7,
-    };
-
-    private static readonly Dictionary<string, double> Chinese = new(StringComparer.Ordinal)
-    {
-        ["好"] = 1.8,
-        ["很好"] = 2.4,
-        ["非常好"] = 3.0,
-        ["满意"] = 2.2,
-        ["喜欢"] = 2.5,
-        ["新鲜"] = 1.6,
-        ["好喝"] = 2.6,
-        ["好吃"] = 2.6,
-        ["香"] = 1.4,
-        ["快"] = 1.2,
-        ["及时"] = 1.6,
-        ["热情"] = 2.0,
-        ["友好"] = 2.0,
-        ["耐心"] = 1.8,
-        ["方便"] = 1.8,
-        ["推荐"] = 1.8,
-        ["完美"] = 3.0,
-        ["棒"] = 2.6,
-        ["不错"] = 1.9,
-        ["实惠"] = 1.6,
-        ["值得"] = 1.5,
-        ["专业"] = 1.6,
-        ["贴心"] = 2.0,
-        ["顺利"] = 1.5,
-        ["准时"] = 1.6,
-        ["差"] = -2.4,
-        ["很差"] = -3.0,
-        ["糟糕"] = -3.0,
-        ["慢"] = -1.6,
-        ["太慢"] = -2.2,
-        ["晚"] = -1.2,
-        ["迟到"] = -1.8,
-        ["延误"] = -1.8,
-        ["问题"] = -1.6,
-        ["坏"] = -2.2,
-        ["破损"] = -2.3,
-        ["损坏"] = -2.3,
-        ["失望"] = -2.4,
-        ["贵"] = -1.3,
-        ["太贵"] = -2.0,
-        ["难喝"] = -2.6,
-        ["难吃"] = -2.6,
-        ["苦"] = -1.0,
-        ["不新鲜"] = -2.0,
-        ["态度差"] = -2.8,
-        ["投诉"] = -1.8,
-        ["退款"] = -0.8,
-        ["等待"] = -0.8,
-        ["麻烦"] = -1.5,
-        ["生气"] = -2.6,
-        ["丢失"] = -1.9,
-        ["错"] = -1.8,
-        ["漏"] = -1.4,
-        ["冷"] = -0.8,
-        ["难用"] = -2.2,
-        ["复杂"] = -1.3,
-    };
-
-    private static readonly string[] ChineseNegators = ["没有", "并不", "不是", "不太", "从不", "不", "没", "别", "未", "无"];
-
-    private static readonly Dictionary<string, double> ChineseIntensifiers = new(StringComparer.Ordinal)
-    {
-        ["非常"] = 1.5,
-        ["特别"] = 1.4,
-        ["很"] = 1.3,
-        ["太"] = 1.3,
-        ["真"] = 1.2,
-        ["超级"] = 1.5,
-        ["有点"] = 0.7,
-        ["比较"] = 0.9,
-    };
-
-    private static readonly int MaxChineseTerm = Chinese.Keys.Max(k => k.Length);
-
-    // Looked up by slices of the text, without allocating a string for every candidate.
-    private static readonly Dictionary<string, double>.AlternateLookup<ReadOnlySpan<char>> ChineseBySpan = Chinese.GetAlternateLookup<ReadOnlySpan<char>>();
-
-    [GeneratedRegex(@"[a-z]+(?:'[a-z]+)?")]
-    private static partial Regex EnglishWord();
-
-    public SentimentScore Score(string text, string language)
-    {
-        var total = language == LanguageDetector.Chinese ? ScoreChinese(text) : ScoreEnglish(text.ToLowerInvariant());
-        return new SentimentScore(total / Math.Sqrt(total * total + 15));
-    }
-
-    private static double ScoreEnglish(string text)
-    {
-        var words = EnglishWord().Matches(text).Select(m => m.Value).ToList();
-        double total = 0;
-        for (var i = 0; i < words.Count; i++)
+        var raw = language == LanguageDetector.Chinese ? ChineseSentiment.Clauses(text) : EnglishSentiment.Clauses(text);
+        ClauseWeights.Apply(raw);
+        double total = 0, positive = 0, negative = 0;
+        var clauses = new ScoredClause[raw.Count];
+        for (var i = 0; i < raw.Count; i++)
         {
-            var two = i + 1 < words.Count ? $"{words[i]} {words[i + 1]}" : null;
-            double value;
-            var width = 1;
-            if (two is not null && English.TryGetValue(two, out value)) width = 2;
-            else if (!English.TryGetValue(words[i], out value) || value == 0) continue;
-
-            var scale = 1.0;
-            var negated = false;
-            for (var back = 1; back <= 3 && i - back >= 0; back++)
-            {
-                var w = words[i - back];
-                if (EnglishNegators.Contains(w) || w.EndsWith("n't", StringComparison.Ordinal)) negated = true;
-                if (back == 1 && EnglishIntensifiers.TryGetValue(w, out var k)) scale = k;
-            }
-            total += (negated ? -0.74 : 1) * scale * value;
-            i += width - 1;
+            var c = raw[i];
+            var weighted = c.Valence * c.Weight;
+            total += weighted;
+            if (c.Valence > 0) positive += c.Valence;
+            else negative -= c.Valence;
+            clauses[i] = new ScoredClause(c.Start, c.Length, new SentimentScore(Squash(c.Valence)), c.Weight);
         }
-        return total;
+        var mixed = positive >= ClearValence && negative >= ClearValence && Math.Max(positive, negative) <= Dominance * Math.Min(positive, negative);
+        return new SentimentAnalysis(new SentimentScore(Squash(total), mixed), clauses);
     }
 
-    private static double ScoreChinese(string text)
+    internal static double Squash(double x) => x / Math.Sqrt(x * x + 15);
+}
+
+/// <summary>What a clause's first word says about its place in a contrast.</summary>
+internal enum ClauseRole
+{
+    Plain,
+
+    /// <summary>Starts with but / however / 但是 / 不过: the clauses before it in its sentence are conceded, it and what follows stressed.</summary>
+    Adversative,
+
+    /// <summary>Starts with although / 虽然 / 尽管: it is conceded, the rest of its sentence stressed.</summary>
+    Concessive,
+}
+
+internal sealed class RawClause(int start, int sentence, ClauseRole role)
+{
+    public int Start { get; } = start;
+    public int Length { get; set; }
+    public int Sentence { get; } = sentence;
+    public ClauseRole Role { get; } = role;
+    public double Valence { get; set; }
+    public double Weight { get; set; } = 1;
+}
+
+internal static class ClauseWeights
+{
+    public const double Conceded = 0.5;
+    public const double Stressed = 1.5;
+
+    public static void Apply(List<RawClause> clauses)
     {
-        double total = 0;
-        for (var i = 0; i < text.Length;)
+        var stress = false;
+        var segmentStart = 0;
+        for (var k = 0; k < clauses.Count; k++)
         {
-            // Longest lexicon term starting here ("不新鲜" before "新鲜", "很好" before "好").
-            string? term = null;
-            for (var len = Math.Min(MaxChineseTerm, text.Length - i); len >= 1; len--)
+            var c = clauses[k];
+            var firstInSentence = k == 0 || clauses[k - 1].Sentence != c.Sentence;
+            if (firstInSentence)
             {
-                if (ChineseBySpan.TryGetValue(text.AsSpan(i, len), out var found, out _))
-                {
-                    term = found;
+                stress = false;
+                segmentStart = k;
+            }
+            switch (c.Role)
+            {
+                case ClauseRole.Adversative:
+                    // "X. But Y" concedes the sentence before; "X, but Y" the clauses since the last contrast.
+                    var from = firstInSentence && k > 0 ? FirstOfSentence(clauses, k - 1) : segmentStart;
+                    for (var j = from; j < k; j++) clauses[j].Weight = Conceded;
+                    c.Weight = Stressed;
+                    stress = true;
+                    segmentStart = k;
                     break;
-                }
+                case ClauseRole.Concessive:
+                    c.Weight = Conceded;
+                    stress = true;
+                    break;
+                default:
+                    c.Weight = stress ? Stressed : 1;
+                    break;
             }
-            if (term is null)
-            {
-                i++;
-                continue;
-            }
-            var before = text[Math.Max(0, i - 3)..i];
-            var negated = !term.StartsWith('不') && ChineseNegators.Any(n => before.EndsWith(n, StringComparison.Ordinal)
-                || before.Length >= n.Length + 1 && before[..^1].EndsWith(n, StringComparison.Ordinal));
-            var scale = ChineseIntensifiers.Where(k => before.EndsWith(k.Key, StringComparison.Ordinal)).Select(k => k.Value).DefaultIfEmpty(1).First();
-            total += (negated ? -0.74 : 1) * scale * Chinese[term];
-            i += term.Length;
         }
-        return total;
+    }
+
+    private static int FirstOfSentence(List<RawClause> clauses, int k)
+    {
+        while (k > 0 && clauses[k - 1].Sentence == clauses[k].Sentence) k--;
+        return k;
+    }
+}
+
+/// <summary>What a lexicon entry does in a clause.</summary>
+internal enum WordKind
+{
+    /// <summary>Carries a valence (which may be 0: a word that only hides a sentiment word inside it, like 快递).</summary>
+    Sentiment,
+
+    /// <summary>Reverses the next sentiment word, however far on in the clause ("I don't think it was good").</summary>
+    Negator,
+
+    /// <summary>"I don't think", 不觉得: reverses every sentiment word of the rest of its clause (negation raising).</summary>
+    RaisingNegator,
+
+    /// <summary>"or" / "nor": carries a negation on to the next sentiment word ("not friendly or helpful").</summary>
+    Coordinator,
+
+    /// <summary>A service event whose absence hurts: no valence of its own, its value when negated (never responded, 没发货).</summary>
+    Expected,
+
+    /// <summary>Scales the next sentiment word (very ×1.3, slightly ×0.6).</summary>
+    Degree,
+
+    /// <summary>A degree word when a sentiment word follows (pretty good, 好快), a sentiment word otherwise.</summary>
+    DegreeOrSentiment,
+
+    Adversative,
+    Concessive,
+
+    /// <summary>Concessive at the start of a sentence, adversative inside one ("though").</summary>
+    ConcessiveAtStart,
+
+    /// <summary>Adversative only at the start of a clause (只是 / 就是 …: "only, it was stale").</summary>
+    AdversativeAtStart,
+}
+
+internal readonly record struct Word(WordKind Kind, double Value, double Degree = 1);
+
+/// <summary>
+/// The shared clause walk. A negation waits for the next sentiment word in its clause, however far ("I don't think the
+/// coffee was good", 我不认为这次服务很好), and is spent on it, so "not informed about the delay" does not make the delay
+/// good; two negations before one word cancel ("not unreasonable" is mildly positive, 并非不合理). A degree word scales
+/// the next sentiment word.
+/// </summary>
+internal struct ClauseState
+{
+    /// <summary>VADER's factor for a negated sentiment word.</summary>
+    public const double NegationFactor = -0.74;
+
+    private int negations;
+    private bool raised;
+    private int spent;
+    private bool carry;
+    private double pendingDegree;
+    private int degreeAge;
+
+    public void Reset()
+    {
+        negations = 0;
+        raised = false;
+        spent = 0;
+        carry = false;
+        pendingDegree = 1;
+        degreeAge = 0;
+    }
+
+    /// <summary>Feeds one word; returns the valence it adds to the clause.</summary>
+    public double Feed(Word word, bool sentimentFollows)
+    {
+        var carried = carry;
+        carry = false;
+        switch (word.Kind)
+        {
+            case WordKind.Negator:
+                negations++;
+                if (word.Degree != 1) SetDegree(word.Degree);
+                return 0;
+            case WordKind.RaisingNegator:
+                raised = !raised;
+                return 0;
+            case WordKind.Coordinator:
+                if (carried || spent > 0 && negations == 0) (negations, carry) = (spent, true);
+                return Age();
+            case WordKind.Degree:
+                SetDegree(word.Value);
+                return 0;
+            case WordKind.DegreeOrSentiment when sentimentFollows:
+                SetDegree(word.Degree);
+                return 0;
+            case WordKind.Expected:
+                var reversals = negations + (raised ? 1 : 0);
+                var absent = reversals == 0 ? 0 : reversals % 2 == 1 ? word.Value : word.Value * NegationFactor;
+                Spend();
+                return absent;
+            case WordKind.Sentiment or WordKind.DegreeOrSentiment:
+                if (word.Value == 0) return Age();
+                var value = word.Value * (degreeAge > 0 ? pendingDegree : 1);
+                pendingDegree = 1;
+                degreeAge = 0;
+                var negated = (negations + (raised ? 1 : 0)) % 2 == 1 ? value * NegationFactor : value;
+                Spend();
+                return negated;
+            default:
+                return Age();
+        }
+    }
+
+    private void Spend()
+    {
+        spent = negations;
+        negations = 0;
+    }
+
+    /// <summary>A word with no sentiment: a degree word reaches over at most two of them ("very, very good", "太不好").</summary>
+    public double Age()
+    {
+        if (degreeAge > 0 && ++degreeAge > 3)
+        {
+            pendingDegree = 1;
+            degreeAge = 0;
+        }
+        return 0;
+    }
+
+    private void SetDegree(double degree)
+    {
+        pendingDegree = degreeAge > 0 ? pendingDegree * degree : degree;
+        degreeAge = 1;
     }
 }

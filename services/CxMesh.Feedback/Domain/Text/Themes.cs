@@ -1,5 +1,3 @@
-using System.Text.RegularExpressions;
-
 namespace CxMesh.Feedback.Domain.Text;
 
 /// <summary>A driver of satisfaction, recognised in text by English keywords (word prefixes) and Chinese phrases (substrings).</summary>
@@ -31,22 +29,29 @@ public static class DefaultTaxonomy
 /// English keywords match at word starts ("deliver" matches "delivery"); Chinese phrases match anywhere,
 /// since Chinese text has no spaces.
 /// </summary>
-public static partial class ThemeMatcher
+public static class ThemeMatcher
 {
-    [GeneratedRegex(@"[.!?;。！？；,，\n]+")]
-    private static partial Regex ClauseBreak();
+    public static IReadOnlyList<ThemeMention> Match(string text, string language, IReadOnlyList<Theme> taxonomy, ISentimentAnalyzer sentiment) =>
+        string.IsNullOrWhiteSpace(text) ? [] : Match(text, sentiment.Analyze(text, language), taxonomy);
 
-    public static IReadOnlyList<ThemeMention> Match(string text, string language, IReadOnlyList<Theme> taxonomy, ISentimentAnalyzer sentiment)
+    /// <summary>Each theme once, at the first clause that mentions it, with that clause's own sentiment.</summary>
+    public static IReadOnlyList<ThemeMention> Match(string text, SentimentAnalysis analysis, IReadOnlyList<Theme> taxonomy)
     {
         var mentions = new List<ThemeMention>();
-        if (string.IsNullOrWhiteSpace(text)) return mentions;
-        var clauses = ClauseBreak().Split(text).Where(c => c.Trim().Length > 0).Select(c => (Text: c, Lower: c.ToLowerInvariant())).ToList();
+        if (analysis.Clauses.Count == 0) return mentions;
+        var clauses = new (string Text, string Lower, SentimentScore Sentiment)[analysis.Clauses.Count];
+        for (var i = 0; i < clauses.Length; i++)
+        {
+            var c = analysis.Clauses[i];
+            var clause = text.Substring(c.Start, c.Length);
+            clauses[i] = (clause, clause.ToLowerInvariant(), c.Sentiment);
+        }
         foreach (var theme in taxonomy)
         {
-            foreach (var (clause, lower) in clauses)
+            foreach (var (clause, lower, score) in clauses)
             {
                 if (!Mentions(clause, lower, theme)) continue;
-                mentions.Add(new ThemeMention(theme.Key, clause.Trim(), sentiment.Score(clause, language)));
+                mentions.Add(new ThemeMention(theme.Key, clause.Trim(), score));
                 break;
             }
         }
@@ -82,6 +87,7 @@ public static class TextAnalyzer
     {
         var redacted = Redactor.Redact(text, own, phones, known);
         var language = LanguageDetector.Detect(redacted);
-        return new TextAnalysis(language, redacted, sentiment.Score(redacted, language), ThemeMatcher.Match(redacted, language, taxonomy, sentiment));
+        var feeling = sentiment.Analyze(redacted, language);
+        return new TextAnalysis(language, redacted, feeling.Overall, ThemeMatcher.Match(redacted, feeling, taxonomy));
     }
 }
