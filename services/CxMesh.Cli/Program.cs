@@ -382,22 +382,28 @@ var profile = new Command("profile", "Stored import profiles: save, list, show, 
 
 var themeKey = new Argument<string>("key") { Description = "The theme's key, e.g. roast-level" };
 var themeName = new Option<string?>("--name") { Description = "The theme's name (default: the key)" };
-var themeKeywords = new Option<string[]>("--keyword") { Description = "An English keyword, matched at word starts (repeatable)" };
+var themeKeywords = new Option<string[]>("--keyword") { Description = "An English keyword, matched at word starts and as its inflections (repeatable)" };
 var themePhrases = new Option<string[]>("--phrase") { Description = "A phrase matched anywhere, e.g. Chinese (repeatable)" };
+var themeGenericKeywords = new Option<string[]>("--generic-keyword") { Description = "A generic keyword: names the theme only where no specific term does (repeatable)" };
+var themeGenericPhrases = new Option<string[]>("--generic-phrase") { Description = "A generic phrase: names the theme only where no specific term does (repeatable)" };
 var themeWatch = new Option<bool>("--no-wait") { Description = "Start the re-tag and return, without following it" };
 var themeList = new Command("list", "The theme taxonomy and its version");
 themeList.SetAction((result, ct) => Run(async () =>
 {
     var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
     var response = await client.ListThemesAsync(new ListThemesRequest(), deadline: Connection.Deadline(), cancellationToken: ct);
-    var table = new Table().AddColumns("key", "name", "keywords", "phrases");
-    foreach (var t in response.Themes) table.AddRow(Markup.Escape(t.Key), Markup.Escape(t.Name), Markup.Escape(string.Join(", ", t.Keywords)), Markup.Escape(string.Join(", ", t.Phrases)));
+    var table = new Table().AddColumns("key", "name", "keywords", "phrases", "generic");
+    foreach (var t in response.Themes)
+    {
+        table.AddRow(Markup.Escape(t.Key), Markup.Escape(t.Name), Markup.Escape(string.Join(", ", t.Keywords)), Markup.Escape(string.Join(", ", t.Phrases)),
+            Markup.Escape(string.Join(", ", t.GenericKeywords.Concat(t.GenericPhrases))));
+    }
     AnsiConsole.Write(table);
     Console.WriteLine($"Taxonomy version {response.TaxonomyVersion}.");
 }));
 var themeSave = new Command("save", "Create or replace a theme; stored feedback is re-tagged to the new taxonomy, with a progress bar")
 {
-    themeKey, themeName, themeKeywords, themePhrases, themeWatch,
+    themeKey, themeName, themeKeywords, themePhrases, themeGenericKeywords, themeGenericPhrases, themeWatch,
 };
 themeSave.SetAction((result, ct) => Run(async () =>
 {
@@ -405,6 +411,8 @@ themeSave.SetAction((result, ct) => Run(async () =>
     var theme = new Theme { Key = result.GetValue(themeKey)!, Name = result.GetValue(themeName) ?? result.GetValue(themeKey)! };
     theme.Keywords.AddRange(result.GetValue(themeKeywords) ?? []);
     theme.Phrases.AddRange(result.GetValue(themePhrases) ?? []);
+    theme.GenericKeywords.AddRange(result.GetValue(themeGenericKeywords) ?? []);
+    theme.GenericPhrases.AddRange(result.GetValue(themeGenericPhrases) ?? []);
     RetagJob job;
     try
     {
@@ -453,12 +461,7 @@ score.SetAction((result, ct) => Run(async () =>
     if (result.GetValue(scoreJourney) is { Length: > 0 } j) request.Scope.Dimensions.Add(new Dimension { Kind = DimensionKind.Journey, Value = j });
     if (result.GetValue(scoreTouchpoint) is { Length: > 0 } t) request.Scope.Dimensions.Add(new Dimension { Kind = DimensionKind.Touchpoint, Value = t });
     var s = (await client.GetScoreAsync(request, deadline: Connection.Deadline(), cancellationToken: ct)).Score;
-    Console.WriteLine(metric switch
-    {
-        Metric.Nps or Metric.Enps => $"{metric.ToString().ToUpperInvariant()} {s.Value:+0.0;-0.0;0} ± {s.MarginOfError:0.0} (n={s.N}: {s.Promoters} promoters, {s.Passives} passives, {s.Detractors} detractors)",
-        Metric.Csat => $"CSAT {s.Value:0.0}% satisfied ± {s.MarginOfError:0.0} (n={s.N}; mean {s.Mean:0.00} ± {s.MeanMarginOfError:0.00} on question '{s.QuestionId}')",
-        _ => $"CES mean {s.Value:0.00} ± {s.MarginOfError:0.00} ({(s.HigherIsBetter ? "higher" : "lower")} is easier; {s.TopBoxShare:0.0}% agreeing; n={s.N}, question '{s.QuestionId}')",
-    } + $" {s.StartDate}..{s.EndDate} [{s.Source}]");
+    Console.WriteLine(ScoreLine.Of(metric, s));
 }));
 
 var driversJourney = new Option<string?>("--journey") { Description = "Key drivers within one journey (default: all feedback)" };

@@ -1,4 +1,7 @@
 using System.Diagnostics;
+using CxMesh.Cli;
+using CxMesh.Common.V1;
+using CxMesh.Scoring.V1;
 
 namespace CxMesh.EndToEnd.Tests;
 
@@ -29,5 +32,29 @@ public sealed class CliTests
         Assert.DoesNotContain("do-not-print-me", output);
         Assert.DoesNotContain("c2VjcmV0", output);
         if (output.Contains("--token", StringComparison.Ordinal)) Assert.Contains("$CXMESH_TOKEN, set", output);
+    }
+
+    [Fact]
+    public void A_score_without_responses_reads_no_responses_and_a_thin_one_says_it_is_thin()
+    {
+        var none = new Score { N = 0, HasValue = false, StartDate = "2026-11-01", EndDate = "2026-11-30", Source = "store", LowConfidence = true, LowConfidenceReason = "no responses" };
+        Assert.Equal("NPS: no responses 2026-11-01..2026-11-30 [store]", ScoreLine.Of(Metric.Nps, none));
+
+        var one = new Score
+        {
+            N = 1,
+            HasValue = true,
+            HasMargin = false,
+            Value = 100,
+            Promoters = 1,
+            StartDate = "2026-11-01",
+            EndDate = "2026-11-30",
+            Source = "store",
+            LowConfidence = true,
+            LowConfidenceReason = "too few responses: 1, fewer than the 30 a figure needs to stand on its own"
+        };
+        var line = ScoreLine.Of(Metric.Nps, one);
+        Assert.StartsWith("NPS +100.0 (n=1:", line); // no "± 0.0": one response has no spread
+        Assert.Contains("too few responses to read on its own", line);
     }
 }

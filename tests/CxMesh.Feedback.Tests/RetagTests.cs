@@ -5,7 +5,10 @@ using CxMesh.TestKit;
 using Dapper;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using DefaultTaxonomy = CxMesh.Feedback.Domain.Text.DefaultTaxonomy;
+using ShippedDefaults = CxMesh.Feedback.Domain.Text.ShippedDefaults;
 
 namespace CxMesh.Feedback.Tests;
 
@@ -98,6 +101,41 @@ public sealed class RetagTests
         Assert.DoesNotContain((await analyst.ListThemesAsync(new ListThemesRequest())).Themes, t => t.Key == "roast-level");
         Assert.Equal(4, (await analyst.ListThemesAsync(new ListThemesRequest())).TaxonomyVersion);
         Assert.Equal((8L + 15 + 6, 8L + 6 + 1), await RetaggedEventsAsync(host));
+    }
+
+    [Fact]
+    public async Task Unedited_defaults_of_an_earlier_release_are_upgraded_once_with_a_re_tag_and_edited_ones_are_left_alone()
+    {
+        await using var host = await CxMeshTestHost.StartAsync(s => s.Services = "feedback");
+        var analyst = host.Client<FeedbackService.FeedbackServiceClient>(Roles.Analyst);
+        Assert.Equal(1, (await analyst.ListThemesAsync(new ListThemesRequest())).TaxonomyVersion);
+        // As an install of the earlier release would hold them: two defaults as shipped, one edited since.
+        await using (var connection = new NpgsqlConnection(host.Settings.Databases["feedback"]))
+        {
+            foreach (var old in ShippedDefaults.Previous.Where(t => t.Key is "waiting-time" or "packaging"))
+            {
+                await connection.ExecuteAsync(
+                    "update themes set keywords = @keywords, phrases = @phrases, generic_keywords = '{}', generic_phrases = '{}' where key = @Key",
+                    new { old.Key, keywords = old.Keywords.ToArray(), phrases = old.Phrases.ToArray() });
+            }
+            await connection.ExecuteAsync("update themes set keywords = '{taste,crema}', phrases = '{}', generic_keywords = '{}', generic_phrases = '{}' where key = 'taste'");
+        }
+        var catalog = ActivatorUtilities.CreateInstance<Data.ThemeCatalog>(host.Services);
+        var upgraded = await catalog.CurrentTaxonomyAsync(CancellationToken.None);
+        Assert.Equal(2, upgraded.Version);
+        var current = DefaultTaxonomy.Themes.ToDictionary(t => t.Key);
+        foreach (var key in new[] { "waiting-time", "packaging" })
+        {
+            var theme = upgraded.Themes.Single(t => t.Key == key);
+            Assert.Equal(current[key].Keywords, theme.Keywords);
+            Assert.Equal(current[key].GenericPhrases, theme.GenericPhrases);
+        }
+        Assert.Equal(["taste", "crema"], upgraded.Themes.Single(t => t.Key == "taste").Keywords);
+        var job = await FinishedAsync(host, 2);
+        Assert.Equal("upgraded 2 unedited default themes to this release's vocabulary", job.Change);
+
+        // Another replica starting later finds nothing left to upgrade.
+        Assert.Equal(2, (await ActivatorUtilities.CreateInstance<Data.ThemeCatalog>(host.Services).CurrentTaxonomyAsync(CancellationToken.None)).Version);
     }
 
     [Fact]

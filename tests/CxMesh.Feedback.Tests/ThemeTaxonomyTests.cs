@@ -47,6 +47,29 @@ public sealed class ThemeTaxonomyTests(HostFixture fixture) : IClassFixture<Host
     }
 
     [Fact]
+    public async Task Generic_terms_are_kept_and_name_a_theme_only_where_no_specific_term_explains_the_clause()
+    {
+        var theme = new Theme { Key = "grind-size", Name = "Grind size", Keywords = { "grind" }, GenericKeywords = { "powder" }, GenericPhrases = { "粉" } };
+        await _analyst.CreateThemeAsync(new CreateThemeRequest { Theme = theme });
+        var listed = (await _analyst.ListThemesAsync(new ListThemesRequest())).Themes.Single(t => t.Key == "grind-size");
+        Assert.Equal(["powder"], listed.GenericKeywords);
+        Assert.Equal(["粉"], listed.GenericPhrases);
+
+        async Task<List<string>> Themes(string text) => (await _app.SubmitFeedbackAsync(new SubmitFeedbackRequest
+        {
+            IdempotencyKey = $"generic-{Guid.NewGuid():N}",
+            Channel = Channel.Review,
+            Verbatim = text,
+        })).Item.Themes.Select(t => t.ThemeKey).ToList();
+        Assert.Contains("grind-size", await Themes("It was like powder this time"));
+        Assert.DoesNotContain("grind-size", await Themes("The courier spilled powder everywhere")); // delivery explains it
+        Assert.Contains("grind-size", await Themes("The grinds were too coarse")); // an inflection of the keyword
+
+        var blank = new Theme { Key = "blank-generic", Name = "Blank", GenericKeywords = { " " } };
+        await RpcAssert.InvalidArgumentAsync(() => _analyst.CreateThemeAsync(new CreateThemeRequest { Theme = blank }).ResponseAsync, "theme.generic_keywords");
+    }
+
+    [Fact]
     public async Task Bad_or_unknown_themes_are_refused_and_apps_may_not_edit_the_taxonomy()
     {
         var badKey = RoastLevel("Roast Level!");

@@ -262,6 +262,80 @@ public sealed class ScoringApiTests(ScoringFixture fixture) : IClassFixture<Scor
     }
 
     [Fact]
+    public async Task No_responses_is_no_value_one_response_has_no_margin_and_a_thin_score_says_so()
+    {
+        var empty = (await _client.GetScoreAsync(new GetScoreRequest { Metric = Metric.Nps, Scope = Journey(Unique("empty")), Window = Store })).Score;
+        Assert.Equal((0L, false, false, true), (empty.N, empty.HasValue, empty.HasMargin, empty.LowConfidence));
+        Assert.Equal("no responses", empty.LowConfidenceReason);
+
+        var single = Unique("single");
+        await DeliverAsync(Feedback(single, Today.AddHours(1), Nps(10)));
+        var one = (await _client.GetScoreAsync(new GetScoreRequest { Metric = Metric.Nps, Scope = Journey(single), Window = Store })).Score;
+        Assert.Equal((1L, true, false, true, 100.0), (one.N, one.HasValue, one.HasMargin, one.LowConfidence, one.Value));
+        Assert.StartsWith("too few responses: 1", one.LowConfidenceReason);
+        // Wilson: one promoter of one is 20.7%..100%, not 100% ± 0.
+        Assert.Equal(100 / (1 + 1.96 * 1.96), one.TopBoxShareLow, 6); // n / (n + z²) for a share of 1
+        Assert.Equal(100, one.TopBoxShareHigh, 6);
+
+        // 40 responses, all promoters but four detractors: enough responses, yet the interval runs past +100.
+        var extreme = Unique("extreme");
+        for (var i = 0; i < 40; i++) await DeliverAsync(Feedback(extreme, Today.AddHours(1), Nps(i < 38 ? 10 : 0)));
+        var high = (await _client.GetScoreAsync(new GetScoreRequest { Metric = Metric.Nps, Scope = Journey(extreme), Window = Store })).Score;
+        Assert.True(high.Value + high.MarginOfError > 100);
+        Assert.True(high.LowConfidence);
+        Assert.StartsWith("the 95% interval runs past the scale", high.LowConfidenceReason);
+
+        var plenty = Unique("plenty");
+        for (var i = 0; i < 40; i++) await DeliverAsync(Feedback(plenty, Today.AddHours(1), Nps(i % 3 == 0 ? 3 : i % 3 == 1 ? 8 : 10)));
+        var fine = (await _client.GetScoreAsync(new GetScoreRequest { Metric = Metric.Nps, Scope = Journey(plenty), Window = Store })).Score;
+        Assert.Equal((true, true, false, ""), (fine.HasValue, fine.HasMargin, fine.LowConfidence, fine.LowConfidenceReason));
+    }
+
+    [Fact]
+    public async Task Comparisons_without_responses_or_spread_have_no_p_and_every_figure_can_be_compared()
+    {
+        var week = new V1.Window { LastDays = 7 };
+        var (one, other, nobody) = (Unique("cmp-one"), Unique("cmp-other"), Unique("cmp-nobody"));
+        await DeliverAsync(Feedback(one, Today.AddHours(1), Nps(10)));
+        await DeliverAsync(Feedback(other, Today.AddHours(1), Nps(0)));
+        var noSpread = await _client.CompareScoresAsync(new CompareScoresRequest
+        {
+            Metric = Metric.Nps,
+            A = new ScoreQuery { Scope = Journey(one), Window = week },
+            B = new ScoreQuery { Scope = Journey(other), Window = week },
+        });
+        Assert.Equal((true, 200.0, false, false), (noSpread.HasDifference, noSpread.Difference, noSpread.HasPValue, noSpread.Significant));
+        var empty = await _client.CompareScoresAsync(new CompareScoresRequest
+        {
+            Metric = Metric.Nps,
+            A = new ScoreQuery { Scope = Journey(one), Window = week },
+            B = new ScoreQuery { Scope = Journey(nobody), Window = week },
+        });
+        Assert.Equal((false, false, false), (empty.HasDifference, empty.HasPValue, empty.Significant));
+
+        // The mean and the promoters' share of two groups that differ in both.
+        var (better, worse) = (Unique("cmp-better"), Unique("cmp-worse"));
+        for (var i = 0; i < 50; i++)
+        {
+            await DeliverAsync(Feedback(better, Today.AddHours(1), Nps(i % 2 == 0 ? 10 : 8)));
+            await DeliverAsync(Feedback(worse, Today.AddHours(1), Nps(i % 5 == 0 ? 9 : 5)));
+        }
+        foreach (var (figure, expected) in new[] { (Figure.Mean, 9.0 - (0.2 * 9 + 0.8 * 5)), (Figure.TopBoxShare, 50.0 - 20.0), (Figure.Nps, 50.0 - (20.0 - 80.0)), (Figure.Unspecified, 110.0) })
+        {
+            var compared = await _client.CompareScoresAsync(new CompareScoresRequest
+            {
+                Metric = Metric.Nps,
+                Figure = figure,
+                A = new ScoreQuery { Scope = Journey(better), Window = week },
+                B = new ScoreQuery { Scope = Journey(worse), Window = week },
+            });
+            Assert.Equal(expected, compared.Difference, 9);
+            Assert.True(compared.HasPValue && compared.Significant, $"{figure}: p = {compared.PValue}");
+            Assert.Equal(figure == Figure.Unspecified ? Figure.Nps : figure, compared.Figure);
+        }
+    }
+
+    [Fact]
     public async Task Ranking_the_touchpoints_of_a_journey_flags_the_one_significantly_below_the_rest()
     {
         var journey = Unique("rank");
@@ -399,6 +473,8 @@ public sealed class ScoringApiTests(ScoringFixture fixture) : IClassFixture<Scor
         { "trend with an unknown granularity", "granularity" },
         { "alerts with a forged page token", "page_token" },
         { "alerts with page size 500", "page_size" },
+        { "compare the NPS of a CSAT question", "figure" },
+        { "compare an unknown figure", "figure" },
     };
 
     [Theory]
@@ -423,6 +499,20 @@ public sealed class ScoringApiTests(ScoringFixture fixture) : IClassFixture<Scor
                 Metric = Metric.Nps,
                 A = new ScoreQuery { Scope = journey, Window = week },
                 B = new ScoreQuery { Scope = journey, Window = week },
+            }).ResponseAsync,
+            "compare the NPS of a CSAT question" => () => _client.CompareScoresAsync(new CompareScoresRequest
+            {
+                Metric = Metric.Csat,
+                Figure = Figure.Nps,
+                A = new ScoreQuery { Scope = journey, Window = week },
+                B = new ScoreQuery { Window = week },
+            }).ResponseAsync,
+            "compare an unknown figure" => () => _client.CompareScoresAsync(new CompareScoresRequest
+            {
+                Metric = Metric.Nps,
+                Figure = (Figure)9,
+                A = new ScoreQuery { Scope = journey, Window = week },
+                B = new ScoreQuery { Window = week },
             }).ResponseAsync,
             "compare at alpha 0.7" => () => _client.CompareScoresAsync(new CompareScoresRequest
             {

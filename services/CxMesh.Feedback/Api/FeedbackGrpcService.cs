@@ -143,14 +143,20 @@ public sealed class FeedbackGrpcService(
         var check = new Violations();
         if (!Identifiers.Key().IsMatch(t.Key)) check.Add("theme.key", "theme.key must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
         if (t.Name.Length is 0 or > 100) check.Add("theme.name", "theme.name is required, at most 100 characters.");
-        if (t.Keywords.Count + t.Phrases.Count == 0) check.Add("theme.keywords", "a theme needs at least one keyword or phrase.");
-        foreach (var (field, values) in new[] { ("theme.keywords", t.Keywords), ("theme.phrases", t.Phrases) })
+        if (t.Keywords.Count + t.Phrases.Count + t.GenericKeywords.Count + t.GenericPhrases.Count == 0) check.Add("theme.keywords", "a theme needs at least one keyword or phrase.");
+        foreach (var (field, values) in new[] { ("theme.keywords", t.Keywords), ("theme.phrases", t.Phrases), ("theme.generic_keywords", t.GenericKeywords), ("theme.generic_phrases", t.GenericPhrases) })
         {
             if (values.Count > 50) check.Add(field, $"{field} may hold at most 50 entries.");
             if (values.Any(v => v.Trim().Length is 0 or > 50 || !Violations.IsCleanText(v, refuseReplacement: true))) check.Add(field, $"each of {field} must be 1-50 characters of clean text.");
         }
         check.ThrowIfAny();
-        return new Domain.Text.Theme(t.Key, t.Name, t.Keywords.Select(k => k.Trim().ToLowerInvariant()).ToList(), t.Phrases.Select(p => p.Trim()).ToList());
+        static List<string> Keywords(IEnumerable<string> keywords) => keywords.Select(k => k.Trim().ToLowerInvariant()).ToList();
+        static List<string> Phrases(IEnumerable<string> phrases) => phrases.Select(p => p.Trim()).ToList();
+        return new Domain.Text.Theme(t.Key, t.Name, Keywords(t.Keywords), Phrases(t.Phrases))
+        {
+            GenericKeywords = Keywords(t.GenericKeywords),
+            GenericPhrases = Phrases(t.GenericPhrases),
+        };
     }
 
     private static V1.Theme ToProto(Domain.Text.Theme theme)
@@ -158,6 +164,8 @@ public sealed class FeedbackGrpcService(
         var proto = new V1.Theme { Key = theme.Key, Name = theme.Name };
         proto.Keywords.AddRange(theme.Keywords);
         proto.Phrases.AddRange(theme.Phrases);
+        proto.GenericKeywords.AddRange(theme.GenericKeywords);
+        proto.GenericPhrases.AddRange(theme.GenericPhrases);
         return proto;
     }
 

@@ -170,7 +170,7 @@ public sealed partial class GovernanceGrpcService
                     ? "no responses to compare yet"
                     : progress.TargetMet ? progress.Significant ? "met" : "met, not yet significant" : "not met";
                 summary.AppendLine(CultureInfo.InvariantCulture,
-                    $"{p.Title}: {Signed(compared.Difference)} (±{compared.DifferenceMarginOfError:0.0}, p={compared.PValue:0.###}) vs target {Signed(p.TargetChange)} — {verdict}");
+                    $"{p.Title}: {Signed(compared.Difference)} (±{compared.DifferenceMarginOfError:0.0}, {(compared.HasPValue ? $"p={compared.PValue:0.###}" : "no test: no spread")}) vs target {Signed(p.TargetChange)} — {verdict}");
             }
             response.Priorities.Add(progress);
         }

@@ -69,12 +69,24 @@ public sealed class ScoringGrpcService(
         var windowB = checks.Window(request.B?.Window, "b.window");
         var alpha = checks.Alpha(request.Alpha, "alpha");
         checks.Check(scopeA.Key != scopeB.Key || windowA != windowB, "b", "b must differ from a in its scope or its window.");
+        checks.Check(System.Enum.IsDefined(request.Figure), "figure", "figure is not a known figure.");
+        checks.Check(request.Figure != Figure.Nps || kind is MetricKind.Nps or MetricKind.Enps, "figure",
+            "figure NPS needs metric NPS or ENPS: other scales have no promoters and detractors.");
         checks.ThrowIfAny();
 
+        var figure = request.Figure switch
+        {
+            Figure.Nps => ScoreFigure.Nps,
+            Figure.Mean => ScoreFigure.Mean,
+            Figure.TopBoxShare => ScoreFigure.TopBoxShare,
+            _ => (ScoreFigure?)null,
+        };
         var a = (await store.SumAsync(scopeA.Key, metric, windowA, context.CancellationToken)).Stats;
         var shape = await ShapeAsync(kind, metric, context.CancellationToken);
         var b = (await store.SumAsync(scopeB.Key, metric, windowB, context.CancellationToken)).Stats;
-        var comparison = Comparison.Of(a.Headline(kind), a.N, b.Headline(kind), b.N, alpha);
+        var comparison = figure is { } f
+            ? Comparison.Of(a.Figure(f), a.N, b.Figure(f), b.N, alpha)
+            : Comparison.Of(a.Headline(kind), a.N, b.Headline(kind), b.N, alpha);
         return new CompareScoresResponse
         {
             A = shape.Of(a, windowA),
@@ -83,6 +95,15 @@ public sealed class ScoringGrpcService(
             DifferenceMarginOfError = comparison.Margin,
             PValue = comparison.PValue,
             Significant = comparison.Significant,
+            HasDifference = comparison.HasDifference,
+            HasPValue = comparison.HasPValue,
+            Figure = figure switch
+            {
+                ScoreFigure.Nps => Figure.Nps,
+                ScoreFigure.Mean => Figure.Mean,
+                ScoreFigure.TopBoxShare => Figure.TopBoxShare,
+                _ => kind switch { MetricKind.Nps or MetricKind.Enps => Figure.Nps, MetricKind.Csat => Figure.TopBoxShare, _ => Figure.Mean },
+            },
         };
     }
 
@@ -125,6 +146,7 @@ public sealed class ScoringGrpcService(
                 Scope = ToProto(ScoreScope.Parse(key)),
                 Score = shape.Of(stats, window),
                 PValue = comparison.PValue,
+                HasPValue = comparison.HasPValue,
                 SignificantlyBelow = comparison.Significant && comparison.Difference < 0,
                 SignificantlyAbove = comparison.Significant && comparison.Difference > 0,
             });
@@ -267,14 +289,31 @@ public sealed class ScoringGrpcService(
         return response;
     }
 
-    /// <summary>How a request's scores are written: the question's direction is looked up once per request, not per score.</summary>
-    private sealed record ScoreShape(MetricKind Kind, MetricKey Metric, bool HigherIsBetter, DateTimeOffset ComputedAt)
+    /// <summary>
+    /// How a request's scores are written: the question's direction and scale are looked up once per request, not per
+    /// score. A score says when it has no value (n = 0), no margin (n &lt; 2), and when it should not be read on its own.
+    /// </summary>
+    private sealed record ScoreShape(MetricKind Kind, MetricKey Metric, bool HigherIsBetter, DateTimeOffset ComputedAt, int MinResponses, (int Min, int Max)? Scale)
     {
         public Score Of(RatingStats stats, DayWindow window, string source = "store")
         {
             var (value, se) = stats.Headline(Kind);
+            var (low, high) = Kind switch
+            {
+                MetricKind.Nps or MetricKind.Enps => (-100.0, 100.0),
+                MetricKind.Csat => (0.0, 100.0),
+                _ => Scale is { } scale ? ((double?)scale.Min, (double?)scale.Max) : (null, null),
+            };
+            var concern = Confidence.Concern(stats.N, MinResponses, value, stats.N >= 2 ? 1.96 * se : 0, low, high);
+            var (shareLow, shareHigh) = stats.TopBoxInterval;
             return new Score
             {
+                HasValue = stats.N > 0,
+                HasMargin = stats.N >= 2,
+                TopBoxShareLow = shareLow,
+                TopBoxShareHigh = shareHigh,
+                LowConfidence = concern is not null,
+                LowConfidenceReason = concern ?? "",
                 Metric = MetricKinds.ToProto(Kind),
                 Value = value,
                 N = stats.N,
@@ -299,12 +338,14 @@ public sealed class ScoringGrpcService(
     private async Task<ScoreShape> ShapeAsync(MetricKind kind, MetricKey metric, CancellationToken ct)
     {
         var higherIsBetter = true;
+        (int, int)? scale = null;
         if (metric.QuestionId != ScoreStore.AllQuestions && kind is not (MetricKind.Nps or MetricKind.Enps)
             && await store.QuestionAsync(metric.QuestionId, ct) is { } question)
         {
             higherIsBetter = question.HigherIsBetter;
+            scale = (question.ScaleMin, question.ScaleMax);
         }
-        return new ScoreShape(kind, metric, higherIsBetter, clock.GetUtcNow());
+        return new ScoreShape(kind, metric, higherIsBetter, clock.GetUtcNow(), options.Value.MinResponses, scale);
     }
 
     private static Scope ToProto(ScoreScope scope)

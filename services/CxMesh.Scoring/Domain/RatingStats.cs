@@ -73,24 +73,82 @@ public readonly record struct RatingStats(long N, long TopBox, long Passives, lo
         }
     }
 
+    /// <summary>
+    /// The Wilson score 95% interval of the top-box share, in percent: inside 0..100 at every n (the normal
+    /// approximation's share ± margin is not, and is ±0 at a share of 0 or 100). 0..100 without responses.
+    /// </summary>
+    public (double Low, double High) TopBoxInterval
+    {
+        get
+        {
+            if (N == 0) return (0, 100);
+            const double z = 1.96;
+            double n = N, p = (double)TopBox / N, z2 = z * z;
+            var denominator = 1 + z2 / n;
+            var centre = (p + z2 / (2 * n)) / denominator;
+            var half = z * Math.Sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator;
+            return (100 * Math.Max(0, centre - half), 100 * Math.Min(1, centre + half));
+        }
+    }
+
     /// <summary>The metric's headline figure and its standard error: NPS/eNPS the net score, CSAT the top-box share, CES and custom the mean.</summary>
     public (double Value, double StandardError) Headline(MetricKind metric) => metric switch
     {
-        MetricKind.Nps or MetricKind.Enps => (Nps.Value, Nps.MarginOfError / 1.96),
-        MetricKind.Csat => (TopBoxShare, TopBoxMargin / 1.96),
+        MetricKind.Nps or MetricKind.Enps => Figure(ScoreFigure.Nps),
+        MetricKind.Csat => Figure(ScoreFigure.TopBoxShare),
+        _ => Figure(ScoreFigure.Mean),
+    };
+
+    /// <summary>One figure of the score and its standard error.</summary>
+    public (double Value, double StandardError) Figure(ScoreFigure figure) => figure switch
+    {
+        ScoreFigure.Nps => (Nps.Value, Nps.MarginOfError / 1.96),
+        ScoreFigure.TopBoxShare => (TopBoxShare, TopBoxMargin / 1.96),
         _ => (Mean, MeanMargin / 1.96),
     };
 }
 
-/// <summary>A difference between two independent scores, tested two-sided under the normal approximation.</summary>
-public sealed record Comparison(double Difference, double Margin, double PValue, bool Significant)
+/// <summary>The figures a score carries.</summary>
+public enum ScoreFigure
+{
+    Nps,
+    Mean,
+    TopBoxShare,
+}
+
+/// <summary>When a figure should not be read on its own, and why (in words for the person reading it).</summary>
+public static class Confidence
+{
+    /// <summary>
+    /// Null when the figure stands; otherwise no responses, fewer than <paramref name="minResponses"/>, or a 95%
+    /// interval (value ± margin) that runs past the scale [<paramref name="low"/>, <paramref name="high"/>].
+    /// </summary>
+    public static string? Concern(long n, int minResponses, double value, double margin, double? low, double? high)
+    {
+        if (n == 0) return "no responses";
+        if (n < minResponses) return $"too few responses: {n}, fewer than the {minResponses} a figure needs to stand on its own";
+        if (low is { } l && value - margin < l - 1e-9 || high is { } h && value + margin > h + 1e-9)
+        {
+            return "the 95% interval runs past the scale: too few responses for a figure this extreme";
+        }
+        return null;
+    }
+}
+
+/// <summary>
+/// A difference between two independent scores, tested two-sided under the normal approximation. Without responses on
+/// either side there is no difference; with no spread on both sides (standard error 0) there is no test: the p-value is
+/// then absent (1 as a placeholder) and nothing is significant, rather than p = 0 claiming certainty.
+/// </summary>
+public sealed record Comparison(double Difference, double Margin, double PValue, bool Significant, bool HasDifference = true, bool HasPValue = true)
 {
     public static Comparison Of((double Value, double StandardError) a, long nA, (double Value, double StandardError) b, long nB, double alpha)
     {
+        if (nA == 0 || nB == 0) return new Comparison(0, 0, 1, false, HasDifference: false, HasPValue: false);
         var difference = a.Value - b.Value;
-        if (nA == 0 || nB == 0) return new Comparison(difference, 0, 1, false);
         var se = Math.Sqrt(a.StandardError * a.StandardError + b.StandardError * b.StandardError);
-        var p = se == 0 ? (difference == 0 ? 1 : 0) : Statistics.TwoSidedP(difference / se);
+        if (se == 0) return new Comparison(difference, 0, 1, false, HasPValue: false);
+        var p = Statistics.TwoSidedP(difference / se);
         return new Comparison(difference, Statistics.NormalQuantile(1 - alpha / 2) * se, p, p < alpha);
     }
 }

@@ -9,48 +9,31 @@ internal static class ChineseSentiment
 {
     public static List<RawClause> Clauses(string text)
     {
-        var clauses = new List<RawClause>();
-        var state = new ClauseState();
-        state.Reset();
-        var sentence = 0;
-        RawClause? clause = null;
-
-        void Close(int end)
-        {
-            if (clause is null) return;
-            clause.Length = end - clause.Start;
-            clauses.Add(clause);
-            clause = null;
-            state.Reset();
-        }
-
+        var clauses = new ClauseCollector();
         for (var i = 0; i < text.Length;)
         {
             var c = text[i];
             var punctuation = Punctuation(c);
             if (punctuation != EnglishSentiment.Break.None)
             {
-                Close(i);
-                if (punctuation == EnglishSentiment.Break.Sentence) sentence++;
+                clauses.Close(i, endsSentence: punctuation == EnglishSentiment.Break.Sentence);
                 i++;
                 continue;
             }
             if (char.IsAsciiLetterOrDigit(c) || char.IsWhiteSpace(c))
             {
-                clause ??= new RawClause(i, sentence, ClauseRole.Plain);
+                clauses.Skip(i);
                 while (i < text.Length && (char.IsAsciiLetterOrDigit(text[i]) || char.IsWhiteSpace(text[i]) && text[i] != '\n')) i++;
-                state.Age();
                 continue;
             }
             var (word, length) = SentimentLexicon.ChineseAt(text, i);
             if (length == 0)
             {
-                clause ??= new RawClause(i, sentence, ClauseRole.Plain);
+                clauses.Skip(i);
                 i++;
-                state.Age();
                 continue;
             }
-            var atClauseStart = clause is null || clause.Start == i;
+            var atClauseStart = clauses.Current is null || clauses.Current.Start == i;
             var role = word.Kind switch
             {
                 WordKind.Adversative => ClauseRole.Adversative,
@@ -60,19 +43,16 @@ internal static class ChineseSentiment
             };
             if (role != ClauseRole.Plain)
             {
-                Close(i);
-                clause = new RawClause(i + length, sentence, role);
+                clauses.Open(i + length, role);
                 i += length;
                 continue;
             }
-            clause ??= new RawClause(i, sentence, ClauseRole.Plain);
             var (next, _) = i + length < text.Length ? SentimentLexicon.ChineseAt(text, i + length) : (default, 0);
-            var follows = next is { Kind: WordKind.Sentiment or WordKind.DegreeOrSentiment, Value: not 0 };
-            clause.Valence += state.Feed(word, follows);
+            clauses.Feed(i, word, next is { Kind: WordKind.Sentiment or WordKind.DegreeOrSentiment, Value: not 0 });
             i += length;
         }
-        Close(text.Length);
-        return clauses;
+        clauses.Close(text.Length);
+        return clauses.Clauses;
     }
 
     private static EnglishSentiment.Break Punctuation(char c) => c switch

@@ -11,22 +11,9 @@ internal static class EnglishSentiment
     {
         var lower = Lower(text);
         var words = Tokenize(lower);
-        var clauses = new List<RawClause>();
-        var state = new ClauseState();
-        state.Reset();
-        var sentence = 0;
-        RawClause? clause = null;
+        var clauses = new ClauseCollector();
         var entries = new (Word Word, int Start, int End)[words.Count];
         var count = 0;
-
-        void Close(int end)
-        {
-            if (clause is null) return;
-            clause.Length = end - clause.Start;
-            clauses.Add(clause);
-            clause = null;
-            state.Reset();
-        }
 
         // First pass: the lexicon's words (longest phrase first) with the punctuation between them.
         for (var i = 0; i < words.Count;)
@@ -49,34 +36,29 @@ internal static class EnglishSentiment
             if (end < 0)
             {
                 // Punctuation: a comma ends the clause, a full stop also the sentence.
-                var strong = -end == (int)Break.Sentence;
-                Close(start);
-                if (strong) sentence++;
+                clauses.Close(start, endsSentence: -end == (int)Break.Sentence);
                 continue;
             }
-            var sentenceStart = clause is null && (clauses.Count == 0 || clauses[^1].Sentence != sentence);
             var role = word.Kind switch
             {
                 WordKind.Adversative => ClauseRole.Adversative,
                 WordKind.Concessive => ClauseRole.Concessive,
                 // "Though it was late, …" concedes; "…, though the queue was slow" stresses.
-                WordKind.ConcessiveAtStart => sentenceStart ? ClauseRole.Concessive : ClauseRole.Adversative,
+                WordKind.ConcessiveAtStart => clauses.AtSentenceStart ? ClauseRole.Concessive : ClauseRole.Adversative,
                 _ => ClauseRole.Plain,
             };
             // "though" / "however" closing a sentence ("Dreadful though.") marks nothing after it.
             if (role != ClauseRole.Plain && (e + 1 == count || entries[e + 1].End < 0)) continue;
             if (role != ClauseRole.Plain)
             {
-                Close(start);
-                clause = new RawClause(end, sentence, role);
+                clauses.Open(end, role);
                 continue;
             }
-            clause ??= new RawClause(start, sentence, ClauseRole.Plain);
             var follows = e + 1 < count && entries[e + 1].End >= 0 && entries[e + 1].Word is { Kind: WordKind.Sentiment or WordKind.DegreeOrSentiment, Value: not 0 };
-            clause.Valence += state.Feed(word, follows);
+            clauses.Feed(start, word, follows);
         }
-        Close(text.Length);
-        return clauses;
+        clauses.Close(text.Length);
+        return clauses.Clauses;
     }
 
     internal enum Break

@@ -96,10 +96,63 @@ internal sealed class RawClause(int start, int sentence, ClauseRole role)
     public double Weight { get; set; } = 1;
 }
 
+/// <summary>The clauses of one text as a language's reader finds them: one open at a time, closed at punctuation or a contrast.</summary>
+internal sealed class ClauseCollector
+{
+    private ClauseState _state;
+
+    public ClauseCollector() => _state.Reset();
+
+    public List<RawClause> Clauses { get; } = [];
+
+    public int Sentence { get; private set; }
+
+    public RawClause? Current { get; private set; }
+
+    /// <summary>Nothing read yet in this sentence (so "Though …" concedes and "… though" stresses).</summary>
+    public bool AtSentenceStart => Current is null && (Clauses.Count == 0 || Clauses[^1].Sentence != Sentence);
+
+    public void Close(int end, bool endsSentence = false)
+    {
+        if (Current is { } clause)
+        {
+            clause.Length = end - clause.Start;
+            Clauses.Add(clause);
+            Current = null;
+            _state.Reset();
+        }
+        if (endsSentence) Sentence++;
+    }
+
+    /// <summary>Closes the open clause and opens one after a contrast marker.</summary>
+    public void Open(int start, ClauseRole role)
+    {
+        Close(start);
+        Current = new RawClause(start, Sentence, role);
+    }
+
+    /// <summary>Feeds a word at <paramref name="start"/> into the open clause (opening a plain one if none is).</summary>
+    public void Feed(int start, Word word, bool sentimentFollows)
+    {
+        Current ??= new RawClause(start, Sentence, ClauseRole.Plain);
+        Current.Valence += _state.Feed(word, sentimentFollows);
+    }
+
+    /// <summary>A stretch without sentiment words (digits, Latin letters in Chinese text): it opens a clause and ages a pending degree word.</summary>
+    public void Skip(int start)
+    {
+        Current ??= new RawClause(start, Sentence, ClauseRole.Plain);
+        _state.Age();
+    }
+}
+
 internal static class ClauseWeights
 {
     public const double Conceded = 0.5;
     public const double Stressed = 1.5;
+
+    /// <summary>A stressed clause weaker than this said nothing the lexicons could read.</summary>
+    public const double Unread = 0.3;
 
     public static void Apply(List<RawClause> clauses)
     {
@@ -119,7 +172,15 @@ internal static class ClauseWeights
                 case ClauseRole.Adversative:
                     // "X. But Y" concedes the sentence before; "X, but Y" the clauses since the last contrast.
                     var from = firstInSentence && k > 0 ? FirstOfSentence(clauses, k - 1) : segmentStart;
-                    for (var j = from; j < k; j++) clauses[j].Weight = Conceded;
+                    double conceded = 0;
+                    for (var j = from; j < k; j++)
+                    {
+                        clauses[j].Weight = Conceded;
+                        conceded += clauses[j].Valence;
+                    }
+                    // "Lovely staff, however the queue barely moved": a contrast says the stressed clause goes against
+                    // the conceded one, even in words no lexicon holds. Read it as the mirror of what it contrasts with.
+                    if (Math.Abs(c.Valence) < Unread && Math.Abs(conceded) >= LexiconSentiment.ClearValence) c.Valence = -conceded;
                     c.Weight = Stressed;
                     stress = true;
                     segmentStart = k;
