@@ -11,6 +11,10 @@ public sealed class GovernanceOptions : IValidatableObject
     [Required(ErrorMessage = "Governance:CxTeam is required.")]
     public string CxTeam { get; set; } = "cx";
 
+    /// <summary>The team that gets actions raised from employees' feedback (an eNPS detractor, an eNPS drop); created when missing.</summary>
+    [Required(ErrorMessage = "Governance:PeopleTeam is required.")]
+    public string PeopleTeam { get; set; } = "people";
+
     /// <summary>Time to act on an alert, by the channel of the feedback behind it (channel names as in feedback).</summary>
     public Dictionary<string, TimeSpan> ChannelSla { get; set; } = new(StringComparer.OrdinalIgnoreCase)
     {

@@ -39,6 +39,35 @@ public sealed class QuestionRegistryTests(HostFixture fixture) : IClassFixture<H
     }
 
     [Fact]
+    public async Task A_question_declares_its_audience_and_a_rating_from_the_other_audience_is_refused_naming_the_rating()
+    {
+        var questions = (await _admin.ListQuestionsAsync(new ListQuestionsRequest())).Questions;
+        Assert.Equal(Audience.Employee, questions.Single(q => q.Id == "enps").Audience);
+        Assert.All(questions.Where(q => q.Id is "nps" or "csat" or "ces"), q => Assert.Equal(Audience.Customer, q.Audience));
+
+        var app = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.App);
+        SubmitFeedbackRequest Rated(Audience audience, params (string Question, int Value)[] ratings)
+        {
+            var request = new SubmitFeedbackRequest { IdempotencyKey = $"aud-{Guid.NewGuid():N}", Channel = Channel.Survey, Audience = audience };
+            request.Ratings.AddRange(ratings.Select(r => new Rating { QuestionId = r.Question, Value = r.Value }));
+            return request;
+        }
+        // A customer's eNPS and an employee's NPS would land in the other group's figure.
+        await RpcAssert.InvalidArgumentAsync(() => app.SubmitFeedbackAsync(Rated(Audience.Customer, ("csat", 4), ("enps", 9))).ResponseAsync, "ratings[1].question_id");
+        await RpcAssert.InvalidArgumentAsync(() => app.SubmitFeedbackAsync(Rated(Audience.Unspecified, ("enps", 9))).ResponseAsync, "ratings[0].question_id");
+        await RpcAssert.InvalidArgumentAsync(() => app.SubmitFeedbackAsync(Rated(Audience.Employee, ("nps", 3))).ResponseAsync, "ratings[0].question_id");
+        Assert.Equal(Audience.Employee, (await app.SubmitFeedbackAsync(Rated(Audience.Employee, ("enps", 3)))).Item.Audience);
+
+        // NPS questions are customers', eNPS employees'; a custom question may be either and binds its ratings.
+        var npsForStaff = new Question { Id = "nps-staff", Text = "Recommend us?", Metric = Metric.Nps, ScaleMin = 0, ScaleMax = 10, HigherIsBetter = true, TopBoxValues = { 9, 10 }, Audience = Audience.Employee };
+        await RpcAssert.InvalidArgumentAsync(() => _admin.RegisterQuestionAsync(new RegisterQuestionRequest { Question = npsForStaff }).ResponseAsync, "question.audience");
+        var tools = new Question { Id = "tools-ok", Text = "I have the tools I need", Metric = Metric.Custom, ScaleMin = 1, ScaleMax = 5, HigherIsBetter = true, TopBoxValues = { 4, 5 }, Audience = Audience.Employee };
+        Assert.Equal(Audience.Employee, (await _admin.RegisterQuestionAsync(new RegisterQuestionRequest { Question = tools })).Question.Audience);
+        await RpcAssert.InvalidArgumentAsync(() => app.SubmitFeedbackAsync(Rated(Audience.Customer, ("tools-ok", 4))).ResponseAsync, "ratings[0].question_id");
+        await app.SubmitFeedbackAsync(Rated(Audience.Employee, ("tools-ok", 4), ("enps", 10)));
+    }
+
+    [Fact]
     public async Task A_registered_question_is_rated_on_its_own_scale_and_its_definition_travels_with_the_rating()
     {
         var registered = (await _admin.RegisterQuestionAsync(new RegisterQuestionRequest { Question = LegacyCes("ces-legacy") })).Question;

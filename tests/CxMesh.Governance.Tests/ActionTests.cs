@@ -94,6 +94,35 @@ public sealed class ActionTests(HostFixture fixture) : IClassFixture<HostFixture
     }
 
     [Fact]
+    public async Task An_employee_s_alert_goes_to_the_people_team_as_an_employee_follow_up_not_a_customer_call_back()
+    {
+        var p = await PeopleAsync(_admin);
+        var alert = Detractor(p.Journey, "", Channel.Survey);
+        (alert.Metric, alert.QuestionId, alert.Audience) = (Metric.Enps, "enps", "employee");
+        await DeliverAsync(fixture.Host, Topics.AlertRaised, alert.EventId, alert);
+        var action = await ActionForAlertAsync(alert.AlertId);
+        Assert.Equal(("", "people"), (action.OwnerId, action.TeamId)); // not the journey's owner, though the journey has one
+        Assert.StartsWith("Follow up an unhappy employee (eNPS 2)", action.Title);
+        Assert.DoesNotContain("Call back", action.Title);
+
+        var drop = new AlertRaised
+        {
+            EventId = Guid.NewGuid().ToString(),
+            OccurredAt = Timestamp.FromDateTime(DateTime.UtcNow),
+            AlertId = Guid.NewGuid().ToString(),
+            Kind = AlertKind.ScoreDrop,
+            ScopeKey = "store=leeds",
+            Metric = Metric.Enps,
+            Value = -20,
+            PreviousValue = 15,
+            WindowDays = 7,
+            Audience = "employee",
+        };
+        await DeliverAsync(fixture.Host, Topics.AlertRaised, drop.EventId, drop);
+        Assert.Equal("people", (await ActionForAlertAsync(drop.AlertId)).TeamId);
+    }
+
+    [Fact]
     public async Task Actions_move_open_in_progress_resolved_and_refuse_other_moves()
     {
         var p = await PeopleAsync(_admin);

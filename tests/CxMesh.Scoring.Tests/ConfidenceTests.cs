@@ -35,11 +35,57 @@ public sealed class ConfidenceTests
         Assert.Null(Confidence.Concern(40, 30, 35, 20, -100, 100));
 
     [Fact]
+    public void Samples_without_spread_of_their_own_are_tested_on_the_pooled_spread_and_only_identical_ones_have_no_test()
+    {
+        RatingStats All(int n, int value) => Enumerable.Range(0, n).Aggregate(new RatingStats(0, 0, 0, 0, 0, 0),
+            (s, _) => s + new QuestionDefinition("nps", MetricKind.Nps, 0, 10, true, [9, 10]).Of(value));
+        var drop = Comparison.Of(All(30, 2), All(30, 10), ScoreFigure.Nps, 0.01);
+        Assert.True(drop.HasPValue && drop.Significant && drop.Difference == -200, $"p = {drop.PValue}");
+        var same = Comparison.Of(All(30, 10), All(20, 10), ScoreFigure.Nps, 0.01);
+        Assert.Equal((true, 0.0, false, false), (same.HasDifference, same.Difference, same.HasPValue, same.Significant));
+        var means = Comparison.Of(All(10, 3), All(10, 8), ScoreFigure.Mean, 0.05);
+        Assert.True(means.HasPValue && means.Significant);
+    }
+
+    [Fact]
     public void Without_spread_on_either_side_there_is_a_difference_but_no_test()
     {
         var comparison = Comparison.Of((100, 0), 1, (-100, 0), 1, 0.05);
         Assert.Equal((200.0, true, false, false), (comparison.Difference, comparison.HasDifference, comparison.HasPValue, comparison.Significant));
         var empty = Comparison.Of((50, 10), 40, (0, 0), 0, 0.05);
         Assert.Equal((false, false, false), (empty.HasDifference, empty.HasPValue, empty.Significant));
+    }
+}
+
+/// <summary>One drop, one alert (#17): nested scopes that drop together raise one alert, at the most specific.</summary>
+public sealed class DropAlertTests
+{
+    [Fact]
+    public void Nested_drops_raise_one_alert_at_the_most_specific_scope_linking_the_broader_ones()
+    {
+        var drops = new[] { ("all", 900L, 950L), ("journey=coffee", 120L, 130L), ("channel=web|journey=coffee", 50L, 60L), ("channel=web", 300L, 310L) };
+        var (scope, broader) = Assert.Single(AlertRules.MostSpecificDrops(drops, []));
+        Assert.Equal("channel=web|journey=coffee", scope);
+        Assert.Equal(["all", "channel=web", "journey=coffee"], broader);
+    }
+
+    [Fact]
+    public void Two_unrelated_specific_drops_are_two_alerts_and_a_narrower_scope_with_the_same_responses_gives_way()
+    {
+        var drops = new[] { ("journey=coffee", 120L, 130L), ("channel=web|journey=coffee", 50L, 60L), ("journey=coffee|touchpoint=delivered", 40L, 44L) };
+        Assert.Equal(["channel=web|journey=coffee", "journey=coffee|touchpoint=delivered"], AlertRules.MostSpecificDrops(drops, []).Select(d => d.ScopeKey).Order());
+
+        // Every answer of the journey came by survey: the journey is the scope to name.
+        var same = new[] { ("journey=tea", 80L, 75L), ("channel=survey|journey=tea", 80L, 75L) };
+        Assert.Equal("journey=tea", Assert.Single(AlertRules.MostSpecificDrops(same, [])).ScopeKey);
+    }
+
+    [Fact]
+    public void A_drop_explained_by_one_raised_earlier_today_and_language_or_audience_scopes_raise_nothing()
+    {
+        Assert.Empty(AlertRules.MostSpecificDrops([("journey=coffee", 120L, 130L)], ["channel=web|journey=coffee"]));
+        Assert.Empty(AlertRules.MostSpecificDrops([("channel=web|journey=coffee", 50L, 60L)], ["journey=coffee"])); // the same drop, seen again
+        Assert.Single(AlertRules.MostSpecificDrops([("channel=web|journey=coffee", 50L, 60L)], ["journey=tea"]));
+        Assert.Empty(AlertRules.MostSpecificDrops([("audience=customer", 900L, 950L), ("language=zh", 200L, 210L)], []));
     }
 }

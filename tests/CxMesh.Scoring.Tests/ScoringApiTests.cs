@@ -292,7 +292,7 @@ public sealed class ScoringApiTests(ScoringFixture fixture) : IClassFixture<Scor
     }
 
     [Fact]
-    public async Task Comparisons_without_responses_or_spread_have_no_p_and_every_figure_can_be_compared()
+    public async Task Comparisons_without_responses_have_no_difference_without_spread_use_the_pooled_one_and_every_figure_can_be_compared()
     {
         var week = new V1.Window { LastDays = 7 };
         var (one, other, nobody) = (Unique("cmp-one"), Unique("cmp-other"), Unique("cmp-nobody"));
@@ -304,7 +304,9 @@ public sealed class ScoringApiTests(ScoringFixture fixture) : IClassFixture<Scor
             A = new ScoreQuery { Scope = Journey(one), Window = week },
             B = new ScoreQuery { Scope = Journey(other), Window = week },
         });
-        Assert.Equal((true, 200.0, false, false), (noSpread.HasDifference, noSpread.Difference, noSpread.HasPValue, noSpread.Significant));
+        // One answer each has no spread of its own: the test uses the pooled spread, and one answer each proves nothing.
+        Assert.Equal((true, 200.0, true, false), (noSpread.HasDifference, noSpread.Difference, noSpread.HasPValue, noSpread.Significant));
+        Assert.Equal(2 * (1 - 0.9213504), noSpread.PValue, 4); // z = 200 / (100·√2) = √2
         var empty = await _client.CompareScoresAsync(new CompareScoresRequest
         {
             Metric = Metric.Nps,
@@ -428,6 +430,52 @@ public sealed class ScoringApiTests(ScoringFixture fixture) : IClassFixture<Scor
     }
 
     [Fact]
+    public async Task A_drop_in_one_channel_of_a_journey_raises_one_alert_there_linking_the_journey()
+    {
+        var journey = Unique("nested");
+        FeedbackReceived Via(Channel channel, DateTime at, int nps)
+        {
+            var evt = Feedback(journey, at, Nps(nps));
+            evt.Channel = channel;
+            return evt;
+        }
+        // Both weeks in one delivery, so one refresh sees every scope the drop shows in (journey, journey × web, web, all).
+        var events = new List<FeedbackReceived>();
+        for (var i = 0; i < 40; i++)
+        {
+            events.Add(Via(Channel.Web, Today.AddDays(-9).AddHours(1), 10));
+            events.Add(Via(Channel.Review, Today.AddDays(-9).AddHours(1), 10));
+            events.Add(Via(Channel.Web, Today.AddHours(1), 2));
+            events.Add(Via(Channel.Review, Today.AddHours(1), 10));
+        }
+        // Web answers of another journey, as content in both weeks: the web channel is more than this journey's web answers.
+        var other = Unique("other");
+        for (var i = 0; i < 30; i++)
+        {
+            foreach (var at in new[] { Today.AddDays(-9).AddHours(1), Today.AddHours(1) })
+            {
+                var evt = Feedback(other, at, Nps(i % 2 == 0 ? 9 : 10));
+                evt.Channel = Channel.Web;
+                events.Add(evt);
+            }
+        }
+        var subscription = fixture.Host.Services.GetServices<EventSubscription>().Single(s => s.Service == "scoring" && s.Topic.Name == Topics.FeedbackReceived.Name);
+        var outcomes = await fixture.Host.Services.GetRequiredService<EventDispatcher>().DeliverManyAsync(subscription,
+            events.Select(e => new IncomingEvent(e.EventId, Topics.FeedbackReceived.Name, Topics.FeedbackReceived.EventType, EventJson.Format(e), null)).ToList(), default);
+        Assert.DoesNotContain(DeliveryOutcome.DeadLettered, outcomes);
+        var db = fixture.Host.Services.GetRequiredKeyedService<ServiceDatabase>("scoring");
+        await using var connection = await db.OpenConnectionAsync();
+        var web = $"journey={journey}|channel=web";
+        await Eventually.Until(() => connection.ExecuteScalarAsync<long>(
+            "select count(*) from alerts where kind = 'ScoreDrop' and scope_key = @web", new { web }), n => n == 1);
+        // The journey dropped significantly too, but the web channel explains it: no alert of its own.
+        Assert.Equal(0, await connection.ExecuteScalarAsync<long>("select count(*) from alerts where kind = 'ScoreDrop' and scope_key = @scope", new { scope = $"journey={journey}" }));
+        var alert = (await _client.ListAlertsAsync(new ListAlertsRequest { Kind = AlertKind.ScoreDrop, PageSize = 200 })).Alerts.Single(a => a.ScopeKey == web);
+        Assert.Contains($"journey={journey}", alert.BroaderScopeKeys);
+        Assert.Equal("customer", alert.Audience);
+    }
+
+    [Fact]
     public async Task A_significant_drop_raises_one_alert_for_the_scope_and_hot_scores_publish_score_changed()
     {
         var journey = Unique("drop");
@@ -537,6 +585,52 @@ public sealed class ScoringApiTests(ScoringFixture fixture) : IClassFixture<Scor
         evt.SentimentScore = sentiment;
         evt.Themes.AddRange(themes.Select(t => new ThemeMention { ThemeKey = t.Theme, SentimentScore = t.Sentiment }));
         return evt;
+    }
+
+    [Fact]
+    public async Task Employees_and_customers_never_mix_and_language_and_audience_are_scopes_of_their_own()
+    {
+        var (store, journey) = (Unique("store"), Unique("aud"));
+        var employee = Voice(journey, Today.AddHours(1), Channel.Survey, -0.6, ("staff-friendliness", -0.6));
+        (employee.Audience, employee.StoreId, employee.Language) = ("employee", store, "en");
+        employee.Ratings.Add(new RatingValue { QuestionId = "enps", Metric = Metric.Enps, Value = 2, ScaleMin = 0, ScaleMax = 10, TopBoxValues = { 9, 10 } });
+        await DeliverAsync(employee);
+        var customer = Voice(journey, Today.AddHours(1), Channel.Survey, 0.5, ("taste", 0.5));
+        (customer.StoreId, customer.Language) = (store, "zh");
+        customer.Ratings.Add(Nps(9));
+        await DeliverAsync(customer);
+        // A customer's eNPS, from a publisher before feedback refused such ratings: not scored.
+        var stray = Feedback(journey, Today.AddHours(1), new RatingValue { QuestionId = "enps", Metric = Metric.Enps, Value = 10, ScaleMin = 0, ScaleMax = 10, TopBoxValues = { 9, 10 } });
+        stray.StoreId = store;
+        await DeliverAsync(stray);
+
+        Scope Of(DimensionKind kind, string value) => new() { Dimensions = { new Dimension { Kind = kind, Value = value } } };
+        var atStore = Of(DimensionKind.Store, store);
+        var enps = (await _client.GetScoreAsync(new GetScoreRequest { Metric = Metric.Enps, Scope = atStore, Window = Store })).Score;
+        Assert.Equal((1L, -100.0), (enps.N, enps.Value));
+        Assert.Equal(1, (await _client.GetScoreAsync(new GetScoreRequest { Metric = Metric.Nps, Scope = atStore, Window = Store })).Score.N);
+        // The store's voice is its customers': the employee's words are not in it, nor in all.
+        var voice = await _client.GetVoiceTrendAsync(new GetVoiceTrendRequest { Scope = atStore, Window = Store });
+        Assert.Equal(1, voice.Total.Items);
+        Assert.Equal(["taste"], voice.Total.Themes.Select(t => t.ThemeKey));
+        var all = await _client.GetVoiceTrendAsync(new GetVoiceTrendRequest { Window = Store });
+        Assert.DoesNotContain(all.Total.Themes, t => t.ThemeKey == "staff-friendliness");
+        var staff = await _client.GetVoiceTrendAsync(new GetVoiceTrendRequest { Scope = Of(DimensionKind.Audience, "employee"), Window = Store });
+        Assert.Contains(staff.Total.Themes, t => t.ThemeKey == "staff-friendliness");
+        var chinese = await _client.GetVoiceTrendAsync(new GetVoiceTrendRequest { Scope = Of(DimensionKind.Language, "zh"), Window = Store });
+        Assert.Contains(chinese.Total.Themes, t => t.ThemeKey == "taste");
+
+        // The employee's detractor alert says whose voice it is, so governance routes it to the people team.
+        await using var connection = new Npgsql.NpgsqlConnection(fixture.Host.Settings.Databases["scoring"]);
+        var payload = await Dapper.SqlMapper.ExecuteScalarAsync<string>(connection,
+            "select payload from outbox where topic = 'alert.raised.v1' and payload like @id", new { id = $"%{employee.FeedbackId}%" });
+        Assert.Equal("employee", EventJson.Parse<AlertRaised>(payload!).Audience);
+
+        await RpcAssert.InvalidArgumentAsync(() => _client.GetScoreAsync(new GetScoreRequest
+        {
+            Metric = Metric.Nps,
+            Scope = new Scope { Dimensions = { new Dimension { Kind = DimensionKind.Language, Value = "zh" }, new Dimension { Kind = DimensionKind.Journey, Value = journey } } },
+        }).ResponseAsync, "scope.dimensions");
     }
 
     [Fact]

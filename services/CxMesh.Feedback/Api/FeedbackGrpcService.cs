@@ -232,7 +232,17 @@ public sealed class FeedbackGrpcService(
         if (!Identifiers.Key().IsMatch(q.Id)) check.Add("question.id", "question.id must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.");
         if (q.Text.Length is 0 or > Question.MaxTextLength) check.Add("question.text", $"question.text is required, at most {Question.MaxTextLength} characters.");
         if (q.Metric == Metric.Unspecified || !System.Enum.IsDefined(q.Metric)) check.Add("question.metric", "question.metric is required.");
-        var question = new Question(q.Id, q.Text, ProtoMapping.FromProto(q.Metric), q.ScaleMin, q.ScaleMax, q.HigherIsBetter, q.TopBoxValues.ToList());
+        if (!System.Enum.IsDefined(q.Audience)) check.Add("question.audience", "question.audience is not a known audience.");
+        var metric = ProtoMapping.FromProto(q.Metric);
+        var question = new Question(q.Id, q.Text, metric, q.ScaleMin, q.ScaleMax, q.HigherIsBetter, q.TopBoxValues.ToList())
+        {
+            Audience = q.Audience switch
+            {
+                Audience.Employee => Question.Employees,
+                Audience.Customer => Question.Customers,
+                _ => Question.AudienceOf(metric) ?? Question.Customers,
+            },
+        };
         if (check.IsEmpty)
         {
             foreach (var p in question.Problems()) check.Add("question." + p.Field, p.Problem);
@@ -258,7 +268,16 @@ public sealed class FeedbackGrpcService(
 
     private static V1.Question ToProto(Question q)
     {
-        var proto = new V1.Question { Id = q.Id, Text = q.Text, Metric = ProtoMapping.ToProto(q.Metric), ScaleMin = q.ScaleMin, ScaleMax = q.ScaleMax, HigherIsBetter = q.HigherIsBetter };
+        var proto = new V1.Question
+        {
+            Id = q.Id,
+            Text = q.Text,
+            Metric = ProtoMapping.ToProto(q.Metric),
+            ScaleMin = q.ScaleMin,
+            ScaleMax = q.ScaleMax,
+            HigherIsBetter = q.HigherIsBetter,
+            Audience = q.Audience == Question.Employees ? Audience.Employee : Audience.Customer,
+        };
         proto.TopBoxValues.AddRange(q.TopBox);
         return proto;
     }

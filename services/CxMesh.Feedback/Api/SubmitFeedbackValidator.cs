@@ -62,6 +62,20 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
                     : "value cannot be checked against an unknown question.");
         });
 
+        // A rating belongs to its question's audience: employees' eNPS never counts as customers' and the other way round.
+        RuleFor(r => r).Custom((request, context) =>
+        {
+            var audience = request.Audience == Audience.Employee ? Domain.Question.Employees : Domain.Question.Customers;
+            for (var i = 0; i < request.Ratings.Count; i++)
+            {
+                if (questions.Cached(request.Ratings[i].QuestionId) is { } q && q.Audience != audience)
+                {
+                    context.AddFailure($"ratings[{i}].question_id",
+                        $"question '{q.Id}' is asked of {q.Audience}s and this item's audience is {audience}: set audience to AUDIENCE_{q.Audience.ToUpperInvariant()}, or rate a question asked of {audience}s.");
+                }
+            }
+        });
+
         RuleFor(r => r.Verbatim)
             .MaximumLength(FeedbackLimits.MaxVerbatimLength)
             .WithMessage($"verbatim must be at most {FeedbackLimits.MaxVerbatimLength} characters.")

@@ -15,6 +15,8 @@ public sealed class QuestionRegistry([FromKeyedServices(FeedbackModule.Name)] Se
 {
     private readonly ConcurrentDictionary<string, Question> _cache = new(StringComparer.Ordinal);
 
+    private const string Columns = "id, text, metric, scale_min as ScaleMin, scale_max as ScaleMax, higher_is_better as HigherIsBetter, top_box as TopBox, audience";
+
     public Question? Cached(string id) => _cache.GetValueOrDefault(id);
 
     public async Task<Question?> FindAsync(string id, CancellationToken ct)
@@ -22,7 +24,7 @@ public sealed class QuestionRegistry([FromKeyedServices(FeedbackModule.Name)] Se
         if (_cache.TryGetValue(id, out var cached)) return cached;
         await using var connection = await database.OpenConnectionAsync(ct);
         var row = await connection.QuerySingleOrDefaultAsync<Row>(new CommandDefinition(
-            "select id, text, metric, scale_min as ScaleMin, scale_max as ScaleMax, higher_is_better as HigherIsBetter, top_box as TopBox from questions where id = @id",
+            $"select {Columns} from questions where id = @id",
             new { id }, cancellationToken: ct));
         return row is null ? null : _cache.GetOrAdd(id, row.ToQuestion());
     }
@@ -34,7 +36,7 @@ public sealed class QuestionRegistry([FromKeyedServices(FeedbackModule.Name)] Se
         if (missing.Length == 0) return;
         await using var connection = await database.OpenConnectionAsync(ct);
         var rows = await connection.QueryAsync<Row>(new CommandDefinition(
-            "select id, text, metric, scale_min as ScaleMin, scale_max as ScaleMax, higher_is_better as HigherIsBetter, top_box as TopBox from questions where id = any(@missing)",
+            $"select {Columns} from questions where id = any(@missing)",
             new { missing }, cancellationToken: ct));
         foreach (var row in rows) _cache.TryAdd(row.Id, row.ToQuestion());
     }
@@ -43,7 +45,7 @@ public sealed class QuestionRegistry([FromKeyedServices(FeedbackModule.Name)] Se
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         var rows = await connection.QueryAsync<Row>(new CommandDefinition(
-            "select id, text, metric, scale_min as ScaleMin, scale_max as ScaleMax, higher_is_better as HigherIsBetter, top_box as TopBox from questions order by id",
+            $"select {Columns} from questions order by id",
             cancellationToken: ct));
         return rows.Select(r => _cache.GetOrAdd(r.Id, r.ToQuestion())).ToList();
     }
@@ -53,8 +55,8 @@ public sealed class QuestionRegistry([FromKeyedServices(FeedbackModule.Name)] Se
         await using var connection = await database.OpenConnectionAsync(ct);
         var inserted = await connection.ExecuteAsync(new CommandDefinition(
             """
-            insert into questions (id, text, metric, scale_min, scale_max, higher_is_better, top_box)
-            values (@Id, @Text, @metric, @ScaleMin, @ScaleMax, @HigherIsBetter, @topBox)
+            insert into questions (id, text, metric, scale_min, scale_max, higher_is_better, top_box, audience)
+            values (@Id, @Text, @metric, @ScaleMin, @ScaleMax, @HigherIsBetter, @topBox, @Audience)
             on conflict (id) do nothing
             """,
             new
@@ -66,6 +68,7 @@ public sealed class QuestionRegistry([FromKeyedServices(FeedbackModule.Name)] Se
                 question.ScaleMax,
                 question.HigherIsBetter,
                 topBox = question.TopBox.ToArray(),
+                question.Audience,
             }, cancellationToken: ct));
         if (inserted == 0) throw new AlreadyExistsException($"Question '{question.Id}' is registered already; questions do not change, register a new id.");
         return _cache.GetOrAdd(question.Id, question);
@@ -81,7 +84,8 @@ public sealed class QuestionRegistry([FromKeyedServices(FeedbackModule.Name)] Se
         public int ScaleMax { get; set; }
         public bool HigherIsBetter { get; set; }
         public int[] TopBox { get; set; } = [];
+        public string Audience { get; set; } = Question.Customers;
 
-        public Question ToQuestion() => new(Id, Text, Enum.Parse<MetricKind>(Metric, ignoreCase: true), ScaleMin, ScaleMax, HigherIsBetter, TopBox);
+        public Question ToQuestion() => new(Id, Text, Enum.Parse<MetricKind>(Metric, ignoreCase: true), ScaleMin, ScaleMax, HigherIsBetter, TopBox) { Audience = Audience };
     }
 }

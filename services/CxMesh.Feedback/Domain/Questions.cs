@@ -14,6 +14,19 @@ public sealed record Question(string Id, string Text, MetricKind Metric, int Sca
 {
     public const int MaxPoints = 101;
     public const int MaxTextLength = 500;
+    public const string Customers = "customer";
+    public const string Employees = "employee";
+
+    /// <summary>Who answers it: "employee" for eNPS, "customer" for NPS, CSAT and CES; either for a custom question.</summary>
+    public string Audience { get; init; } = Metric == MetricKind.Enps ? Employees : Customers;
+
+    /// <summary>The audience a metric's questions are asked of, or null when its questions may be asked of either (custom).</summary>
+    public static string? AudienceOf(MetricKind metric) => metric switch
+    {
+        MetricKind.Enps => Employees,
+        MetricKind.Custom => null,
+        _ => Customers,
+    };
 
     public bool InScale(int value) => value >= ScaleMin && value <= ScaleMax;
 
@@ -25,6 +38,10 @@ public sealed record Question(string Id, string Text, MetricKind Metric, int Sca
         if (Metric is MetricKind.Nps or MetricKind.Enps && (ScaleMin != 0 || ScaleMax != 10 || !HigherIsBetter))
         {
             yield return ("metric", "NPS and eNPS questions use the 0-10 scale, higher is better: the promoter and detractor bands are defined on it.");
+        }
+        if (AudienceOf(Metric) is { } audience && Audience != audience)
+        {
+            yield return ("audience", $"{Metric.ToString().ToUpperInvariant()} questions are asked of {audience}s: eNPS of employees, NPS, CSAT and CES of customers (a custom question may be either).");
         }
         if (TopBox.Count == 0) yield return ("top_box_values", "top_box_values must name at least one value.");
         if (TopBox.Any(v => !InScale(v))) yield return ("top_box_values", $"top_box_values must lie within the scale {ScaleMin}-{ScaleMax}.");

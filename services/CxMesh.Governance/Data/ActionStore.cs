@@ -83,9 +83,9 @@ public sealed class ActionStore(
         return (null, cxTeam);
     }
 
-    public static Task EnsureTeamAsync(WriteScope write, string teamId, CancellationToken ct) =>
+    public static Task EnsureTeamAsync(WriteScope write, string teamId, CancellationToken ct, string name = "Customer experience") =>
         write.Connection.ExecuteAsync(new CommandDefinition(
-            "insert into teams (id, name) values (@teamId, 'Customer experience') on conflict (id) do nothing", new { teamId }, write.Transaction, cancellationToken: ct));
+            "insert into teams (id, name) values (@teamId, @name) on conflict (id) do nothing", new { teamId, name }, write.Transaction, cancellationToken: ct));
 
     /// <summary>Inserts the action with its first history entry; null when an action for the same alert or partner response
     /// exists already (at most one each).</summary>

@@ -57,11 +57,17 @@ public static class ActionTitles
         ScoreDrop,
     }
 
-    public static string OfAlert(AlertKind kind, string metric, int rating, string? channel, double value, double previousValue, string scopeKey, int windowDays) => kind switch
-    {
-        AlertKind.Detractor => $"Call back a detractor ({metric} {rating}) via {channel ?? "an unknown channel"}",
-        AlertKind.NegativeComplaint => "Answer a strongly negative complaint",
-        AlertKind.ScoreDrop => $"Find why {metric} fell to {value:0.#} (from {previousValue:0.#}) for {scopeKey} over {windowDays} days",
-        _ => "Look into an alert",
-    };
+    /// <remarks>An employee's alert asks for what a people team does — a conversation through their manager or HR that
+    /// respects anonymity — never a customer call-back.</remarks>
+    public static string OfAlert(AlertKind kind, string metric, int rating, string? channel, double value, double previousValue, string scopeKey, int windowDays,
+        bool employee = false) => (kind, employee) switch
+        {
+            (AlertKind.Detractor, true) => $"Follow up an unhappy employee ({metric} {rating}) through their manager or HR, keeping their answer anonymous",
+            (AlertKind.NegativeComplaint, true) => "Look into an employee's strongly negative comment with their manager or HR, keeping it anonymous",
+            (AlertKind.ScoreDrop, true) => $"Find why {metric} fell to {value:0.#} (from {previousValue:0.#}) for {scopeKey} over {windowDays} days: talk to the teams concerned",
+            (AlertKind.Detractor, _) => $"Call back a detractor ({metric} {rating}) via {channel ?? "an unknown channel"}",
+            (AlertKind.NegativeComplaint, _) => "Answer a strongly negative complaint",
+            (AlertKind.ScoreDrop, _) => $"Find why {metric} fell to {value:0.#} (from {previousValue:0.#}) for {scopeKey} over {windowDays} days",
+            _ => "Look into an alert",
+        };
 }

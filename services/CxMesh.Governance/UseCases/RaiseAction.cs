@@ -29,14 +29,17 @@ public sealed class RaiseAction([FromKeyedServices(GovernanceModule.Name)] Servi
         var drop = evt.Kind == AlertKind.ScoreDrop;
         var journey = NullIfEmpty(drop ? ScopeKeys.Value(evt.ScopeKey, "journey") ?? "" : evt.Journey);
         var touchpoint = NullIfEmpty(drop ? ScopeKeys.Value(evt.ScopeKey, "touchpoint") ?? "" : evt.TouchpointKey);
-        var (owner, team) = await ActionStore.ResolveOwnerAsync(write, journey, touchpoint, options.Value.CxTeam, ct);
+        // An employee's voice goes to the people team, never to a journey's owner as a customer call-back.
+        var employee = evt.Audience == "employee";
+        var (owner, team) = employee ? (null, options.Value.PeopleTeam) : await ActionStore.ResolveOwnerAsync(write, journey, touchpoint, options.Value.CxTeam, ct);
+        if (employee) await ActionStore.EnsureTeamAsync(write, team, ct, name: "People");
         var raisedAt = evt.OccurredAt?.ToDateTime() ?? write.Now.UtcDateTime;
         await InsertAsync(write, new ActionRow
         {
             Id = Guid.CreateVersion7(),
             Source = "alert",
             Title = ActionTitles.OfAlert(ToAlertKind(evt.Kind), MetricName(evt.Metric), evt.Rating, ChannelNames.Name(evt.Channel), evt.Value, evt.PreviousValue,
-                evt.ScopeKey, evt.WindowDays),
+                evt.ScopeKey, evt.WindowDays, employee),
             Detail = NullIfEmpty(evt.RedactedVerbatim),
             OwnerId = owner,
             TeamId = team,
@@ -178,6 +181,6 @@ public sealed class RaiseAction([FromKeyedServices(GovernanceModule.Name)] Servi
         _ => ActionTitles.AlertKind.Other,
     };
 
-    private static string MetricName(Metric metric) => metric == Metric.Unspecified ? "score" : metric.ToString().ToUpperInvariant();
+    private static string MetricName(Metric metric) => metric switch { Metric.Unspecified => "score", Metric.Enps => "eNPS", _ => metric.ToString().ToUpperInvariant() };
 
 }

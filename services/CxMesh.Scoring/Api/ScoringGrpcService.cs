@@ -84,9 +84,7 @@ public sealed class ScoringGrpcService(
         var a = (await store.SumAsync(scopeA.Key, metric, windowA, context.CancellationToken)).Stats;
         var shape = await ShapeAsync(kind, metric, context.CancellationToken);
         var b = (await store.SumAsync(scopeB.Key, metric, windowB, context.CancellationToken)).Stats;
-        var comparison = figure is { } f
-            ? Comparison.Of(a.Figure(f), a.N, b.Figure(f), b.N, alpha)
-            : Comparison.Of(a.Headline(kind), a.N, b.Headline(kind), b.N, alpha);
+        var comparison = Comparison.Of(a, b, figure ?? RatingStats.HeadlineFigure(kind), alpha);
         return new CompareScoresResponse
         {
             A = shape.Of(a, windowA),
@@ -121,6 +119,8 @@ public sealed class ScoringGrpcService(
         {
             var name = new ScopePart(d, "", d == ScopeDimension.Segment ? request.Attribute : null).Name;
             checks.Check(parent.Parts.All(p => p.Name != name), "dimension", "dimension must differ from the parent's.");
+            checks.Check(parent.Parts.Count == 0 || d is not (ScopeDimension.Language or ScopeDimension.Audience) && parent.Parts.All(p => !p.StandsAlone), "dimension",
+                "language and audience stand alone: rank them under all feedback, and nothing under them.");
         }
         checks.ThrowIfAny();
 
@@ -140,7 +140,7 @@ public sealed class ScoringGrpcService(
         {
             // Against the rest of the parent, so the two samples are independent.
             var rest = parentStats - stats;
-            var comparison = Comparison.Of(stats.Headline(kind), stats.N, rest.Headline(kind), rest.N, alpha);
+            var comparison = Comparison.Of(stats, rest, RatingStats.HeadlineFigure(kind), alpha);
             ranked.Add(new RankedScope
             {
                 Scope = ToProto(ScoreScope.Parse(key)),
@@ -285,6 +285,8 @@ public sealed class ScoringGrpcService(
             PreviousN = a.PreviousN,
             PValue = a.PValue,
             WindowDays = a.WindowDays,
+            Audience = a.Audience,
+            BroaderScopeKeys = { a.BroaderScopeKeys },
         }));
         return response;
     }

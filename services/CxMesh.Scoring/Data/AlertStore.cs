@@ -23,9 +23,12 @@ public sealed class AlertStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
         var inserted = (await write.Connection.QueryAsync<Guid>(new CommandDefinition(
             """
             insert into alerts (id, dedupe_key, kind, raised_at, feedback_id, customer_id, journey_id, touchpoint_key, channel, redacted_verbatim,
-                metric, question_id, rating, scope_key, value, n, previous_value, previous_n, p_value, window_days)
-            select * from unnest(@ids, @keys, @kinds, @raisedAt, @feedbackIds, @customers, @journeys, @touchpoints, @channels, @verbatims,
-                @metrics, @questions, @ratings, @scopes, @values, @ns, @previousValues, @previousNs, @pValues, @windowDays)
+                metric, question_id, rating, scope_key, value, n, previous_value, previous_n, p_value, window_days, audience, broader_scope_keys)
+            select id, k, kind, at, f, c, j, t, ch, v, m, q, r, s, val, n, pv, pn, p, w, aud,
+                   case when b = '' then '{}'::text[] else string_to_array(b, chr(31)) end
+            from unnest(@ids, @keys, @kinds, @raisedAt, @feedbackIds, @customers, @journeys, @touchpoints, @channels, @verbatims,
+                @metrics, @questions, @ratings, @scopes, @values, @ns, @previousValues, @previousNs, @pValues, @windowDays, @audiences, @broader)
+                as u(id, k, kind, at, f, c, j, t, ch, v, m, q, r, s, val, n, pv, pn, p, w, aud, b)
             on conflict (dedupe_key) do nothing
             returning id
             """,
@@ -51,9 +54,18 @@ public sealed class AlertStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
                 previousNs = list.Select(a => a.Alert.PreviousN).ToArray(),
                 pValues = list.Select(a => a.Alert.PValue).ToArray(),
                 windowDays = list.Select(a => a.Alert.WindowDays).ToArray(),
+                audiences = list.Select(a => a.Alert.Audience == "employee" ? "employee" : "customer").ToArray(),
+                broader = list.Select(a => string.Join('\u001f', a.Alert.BroaderScopeKeys)).ToArray(),
             }, write.Transaction, cancellationToken: ct))).ToHashSet();
         return list.Where(a => inserted.Contains(Guid.Parse(a.Alert.AlertId))).Select(a => a.Alert).ToList();
     }
+
+    /// <summary>The scopes of score drops raised since <paramref name="since"/>, by metric and question.</summary>
+    public static async Task<IReadOnlyList<(Metric Metric, string QuestionId, string ScopeKey)>> DropScopesSinceAsync(WriteScope write, DateTime since, CancellationToken ct) =>
+        (await write.Connection.QueryAsync<(string Metric, string? QuestionId, string ScopeKey)>(new CommandDefinition(
+            "select metric, question_id, scope_key from alerts where kind = 'ScoreDrop' and raised_at >= @since and scope_key is not null",
+            new { since }, write.Transaction, cancellationToken: ct)))
+        .Select(r => (System.Enum.Parse<Metric>(r.Metric), r.QuestionId ?? "", r.ScopeKey)).ToList();
 
     public static Task<int> EraseAsync(WriteScope write, string customerId, CancellationToken ct) =>
         write.Connection.ExecuteAsync(new CommandDefinition(
@@ -72,7 +84,7 @@ public sealed class AlertStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
             select id, kind, raised_at as RaisedAt, feedback_id as FeedbackId, customer_id as CustomerId, journey_id as JourneyId,
                    touchpoint_key as TouchpointKey, channel, redacted_verbatim as RedactedVerbatim, metric, question_id as QuestionId,
                    rating, scope_key as ScopeKey, value, n, previous_value as PreviousValue, previous_n as PreviousN, p_value as PValue,
-                   window_days as WindowDays
+                   window_days as WindowDays, audience, broader_scope_keys as BroaderScopeKeys
             from alerts
             where (@kind::text is null or kind = @kind) and (@journey::text is null or journey_id = @journey)
               and (@raisedAfter::timestamptz is null or raised_at > @raisedAfter)
@@ -115,6 +127,8 @@ public sealed class AlertStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
         public long? PreviousN { get; set; }
         public double? PValue { get; set; }
         public int? WindowDays { get; set; }
+        public string Audience { get; set; } = "customer";
+        public string[] BroaderScopeKeys { get; set; } = [];
 
         public AlertRaised ToAlert() => new()
         {
@@ -137,6 +151,8 @@ public sealed class AlertStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
             PreviousN = PreviousN ?? 0,
             PValue = PValue ?? 0,
             WindowDays = WindowDays ?? 0,
+            Audience = Audience,
+            BroaderScopeKeys = { BroaderScopeKeys },
         };
     }
 }

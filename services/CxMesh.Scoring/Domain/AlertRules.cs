@@ -36,4 +36,32 @@ public static class AlertRules
     /// </summary>
     public static bool IsDrop(long currentN, long previousN, int minN, Comparison comparison) =>
         currentN >= minN && previousN >= minN && comparison.Significant && comparison.Difference < 0;
+
+    /// <summary>
+    /// One drop, one alert: of the drops of one metric found together, those at the most specific scopes, each with the
+    /// broader scopes whose drop it explains (a scope is broader when its parts are a subset: all, then a journey, then
+    /// the journey with a channel). A drop nested with one already raised today (<paramref name="raised"/>: today's drop
+    /// scopes of the same metric, broader or narrower) is the same drop seen again and raises nothing: within a refresh
+    /// the most specific scope names the alert, across refreshes the first one found does. A narrower scope holding exactly the
+    /// broader one's responses (the same n in both weeks: a journey all of whose answers came by survey) adds nothing and
+    /// gives way to it. Language and audience scopes, which repeat all feedback in other words, are not watched at all.
+    /// </summary>
+    public static IReadOnlyList<(string ScopeKey, IReadOnlyList<string> Broader)> MostSpecificDrops(
+        IReadOnlyCollection<(string ScopeKey, long N, long PreviousN)> drops, IReadOnlyCollection<string> raised)
+    {
+        static HashSet<string> Parts(string key) => key == ScoreScope.AllKey ? [] : key.Split('|').ToHashSet(StringComparer.Ordinal);
+        var found = drops.Where(d => ScoreScope.Parse(d.ScopeKey).Parts.All(p => !p.StandsAlone)).DistinctBy(d => d.ScopeKey)
+            .Select(d => (Key: d.ScopeKey, Parts: Parts(d.ScopeKey), d.N, d.PreviousN)).ToList();
+        var watched = found.Where(t => !found.Any(s => s.Parts.IsProperSubsetOf(t.Parts) && s.N == t.N && s.PreviousN == t.PreviousN))
+            .Select(t => (t.Key, t.Parts)).ToList();
+        var already = raised.Select(Parts).ToList();
+        var result = new List<(string, IReadOnlyList<string>)>();
+        foreach (var (key, parts) in watched)
+        {
+            var explained = watched.Any(o => o.Key != key && parts.IsProperSubsetOf(o.Parts)) || already.Any(r => parts.IsSubsetOf(r) || r.IsSubsetOf(parts));
+            if (explained) continue;
+            result.Add((key, watched.Where(o => o.Key != key && o.Parts.IsProperSubsetOf(parts)).Select(o => o.Key).Order(StringComparer.Ordinal).ToList()));
+        }
+        return result;
+    }
 }

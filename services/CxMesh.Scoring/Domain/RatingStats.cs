@@ -92,12 +92,31 @@ public readonly record struct RatingStats(long N, long TopBox, long Passives, lo
     }
 
     /// <summary>The metric's headline figure and its standard error: NPS/eNPS the net score, CSAT the top-box share, CES and custom the mean.</summary>
-    public (double Value, double StandardError) Headline(MetricKind metric) => metric switch
+    public (double Value, double StandardError) Headline(MetricKind metric) => Figure(HeadlineFigure(metric));
+
+    public static ScoreFigure HeadlineFigure(MetricKind metric) => metric switch
     {
-        MetricKind.Nps or MetricKind.Enps => Figure(ScoreFigure.Nps),
-        MetricKind.Csat => Figure(ScoreFigure.TopBoxShare),
-        _ => Figure(ScoreFigure.Mean),
+        MetricKind.Nps or MetricKind.Enps => ScoreFigure.Nps,
+        MetricKind.Csat => ScoreFigure.TopBoxShare,
+        _ => ScoreFigure.Mean,
     };
+
+    /// <summary>The variance one response contributes to a figure (its standard error squared times n).</summary>
+    public double ResponseVariance(ScoreFigure figure)
+    {
+        if (N == 0) return 0;
+        switch (figure)
+        {
+            case ScoreFigure.Nps:
+                double p = (double)TopBox / N, d = (double)Detractors / N;
+                return 100 * 100 * Math.Max(0, p + d - (p - d) * (p - d));
+            case ScoreFigure.TopBoxShare:
+                var s = (double)TopBox / N;
+                return 100 * 100 * s * (1 - s);
+            default:
+                return N < 2 ? 0 : StandardDeviation * StandardDeviation;
+        }
+    }
 
     /// <summary>One figure of the score and its standard error.</summary>
     public (double Value, double StandardError) Figure(ScoreFigure figure) => figure switch
@@ -142,6 +161,22 @@ public static class Confidence
 /// </summary>
 public sealed record Comparison(double Difference, double Margin, double PValue, bool Significant, bool HasDifference = true, bool HasPValue = true)
 {
+    /// <summary>
+    /// Compares one figure of two independent samples. The standard error is the samples' own (unpooled); when both
+    /// samples have no spread (ten 10s against ten 2s, or one answer each) it is 0 and says nothing, so the test falls
+    /// back to the pooled sample's spread — the null hypothesis's, as a two-proportion z-test uses. Only two identical,
+    /// spreadless samples have no test.
+    /// </summary>
+    public static Comparison Of(RatingStats a, RatingStats b, ScoreFigure figure, double alpha)
+    {
+        if (a.N == 0 || b.N == 0) return new Comparison(0, 0, 1, false, HasDifference: false, HasPValue: false);
+        var (valueA, seA) = a.Figure(figure);
+        var (valueB, seB) = b.Figure(figure);
+        var se = Math.Sqrt(seA * seA + seB * seB);
+        if (se == 0) se = Math.Sqrt((a + b).ResponseVariance(figure) * (1.0 / a.N + 1.0 / b.N));
+        return Of((valueA, se), a.N, (valueB, 0), b.N, alpha);
+    }
+
     public static Comparison Of((double Value, double StandardError) a, long nA, (double Value, double StandardError) b, long nB, double alpha)
     {
         if (nA == 0 || nB == 0) return new Comparison(0, 0, 1, false, HasDifference: false, HasPValue: false);

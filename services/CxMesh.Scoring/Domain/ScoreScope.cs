@@ -11,6 +11,12 @@ public enum ScopeDimension
     Store,
     Segment,
     Partner,
+
+    /// <summary>The verbatim's language. Stands alone: never paired with another dimension.</summary>
+    Language,
+
+    /// <summary>customer or employee. Stands alone.</summary>
+    Audience,
 }
 
 /// <summary>One dimension of a scope; <paramref name="Attribute"/> names the segment attribute for segment dimensions.</summary>
@@ -20,6 +26,9 @@ public sealed record ScopePart(ScopeDimension Dimension, string Value, string? A
     public string Key => $"{Name}={Escape(Value)}";
 
     public string Name => Dimension == ScopeDimension.Segment ? $"segment.{Attribute}" : Dimension.ToString().ToLowerInvariant();
+
+    /// <summary>Language and audience are scopes of their own, not combined with another dimension (they would double every pair).</summary>
+    public bool StandsAlone => Dimension is ScopeDimension.Language or ScopeDimension.Audience;
 
     public static string Escape(string value) => value.Replace("%", "%25").Replace("|", "%7C").Replace("=", "%3D");
 
@@ -33,6 +42,8 @@ public sealed record ScopePart(ScopeDimension Dimension, string Value, string? A
 public sealed record ScoreScope
 {
     public const int MaxParts = 2;
+    public const string Employees = "employee";
+    public const string Customers = "customer";
     public const string AllKey = "all";
 
     public ScoreScope(IEnumerable<ScopePart> parts)
@@ -77,16 +88,20 @@ public sealed record ScoreScope
             scopes.Add(new ScoreScope(new List<ScopePart> { parts[i] }));
             for (var j = i + 1; j < parts.Count; j++)
             {
-                // Two parts of one kind (a response concerning two partners) make no scope together.
-                if (parts[i].Name != parts[j].Name) scopes.Add(new ScoreScope(new List<ScopePart> { parts[i], parts[j] }));
+                // Two parts of one kind (a response concerning two partners) make no scope together; language and audience stand alone.
+                if (parts[i].Name != parts[j].Name && !parts[i].StandsAlone && !parts[j].StandsAlone) scopes.Add(new ScoreScope(new List<ScopePart> { parts[i], parts[j] }));
             }
         }
         return scopes;
     }
 
-    /// <summary>Key-driver statistics are kept for all and for each single dimension (not pairs).</summary>
+    /// <summary>
+    /// Key-driver and voice statistics are kept for all and for each single dimension (not pairs). An employee's words
+    /// count only in the employee scope (audience=employee): all and every other scope are customers' voice.
+    /// </summary>
     public static IReadOnlyList<ScoreScope> DriverScopesOf(IReadOnlyList<ScopePart> parts)
     {
+        if (parts.FirstOrDefault(p => p.Dimension == ScopeDimension.Audience) is { Value: Employees } employees) return [new ScoreScope(new List<ScopePart> { employees })];
         var scopes = new List<ScoreScope> { All };
         scopes.AddRange(parts.DistinctBy(p => p.Key).Select(p => new ScoreScope(new List<ScopePart> { p })));
         return scopes;

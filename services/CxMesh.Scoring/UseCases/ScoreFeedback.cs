@@ -40,6 +40,8 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
                     throw new InvalidEventException("sentiment scores must be numbers from -1 to 1.");
                 }
                 var ratings = evt.Ratings.Select(r => Definition(r)).Select((q, n) => (q, q.Of(evt.Ratings[n].Value))).ToList();
+                // Customers' and employees' figures never mix: feedback refuses such ratings; an event from before it did is scored without them.
+                ratings.RemoveAll(r => !FitsAudience(r.q.Metric, evt.Audience));
                 // A repeated saying of the same customer (a syndicated review) counts once: the first time.
                 if (evt.DuplicateOf.Length == 0) accepted.Add(new Accepted(evt, ratings, evt.GivenAt.ToDateTime()));
             }
@@ -155,8 +157,20 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
         {
             if (value.Length > 0) parts.Add(new ScopePart(ScopeDimension.Segment, value, attribute));
         }
+        if (evt.RedactedVerbatim.Length > 0 && evt.Language.Length > 0) parts.Add(new ScopePart(ScopeDimension.Language, evt.Language));
+        parts.Add(new ScopePart(ScopeDimension.Audience, IsEmployee(evt) ? ScoreScope.Employees : ScoreScope.Customers));
         return parts;
     }
+
+    private static bool IsEmployee(FeedbackReceived evt) => evt.Audience == ScoreScope.Employees;
+
+    /// <summary>eNPS is employees', NPS, CSAT and CES customers'; custom questions belong to whoever their items come from.</summary>
+    private static bool FitsAudience(MetricKind metric, string audience) => metric switch
+    {
+        MetricKind.Enps => audience == ScoreScope.Employees,
+        MetricKind.Custom => true,
+        _ => audience != ScoreScope.Employees,
+    };
 
     private static QuestionDefinition Definition(RatingValue r)
     {
@@ -206,6 +220,7 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
             TouchpointKey = touchpoint,
             Channel = evt.Channel,
             RedactedVerbatim = evt.RedactedVerbatim,
+            Audience = IsEmployee(evt) ? ScoreScope.Employees : ScoreScope.Customers,
         };
         if (detractor.Question is { } q)
         {

@@ -73,6 +73,32 @@ public sealed class HotScoreRefresher(
         }
     }
 
+    /// <summary>
+    /// One drop, one alert (<see cref="AlertRules.MostSpecificDrops"/>): per metric and question, only the most specific
+    /// scopes that dropped raise an alert, linking the broader ones; a drop already explained by a more specific alert
+    /// raised earlier today raises nothing.
+    /// </summary>
+    private static async Task<List<(string DedupeKey, AlertRaised Alert)>> MostSpecificAsync(WriteScope write,
+        List<(string DedupeKey, AlertRaised Alert)> candidates, DateOnly today, CancellationToken ct)
+    {
+        if (candidates.Count == 0) return candidates;
+        var raisedToday = await AlertStore.DropScopesSinceAsync(write, today.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), ct);
+        var kept = new List<(string, AlertRaised)>();
+        foreach (var group in candidates.GroupBy(c => (c.Alert.Metric, c.Alert.QuestionId)))
+        {
+            var byScope = group.ToDictionary(c => c.Alert.ScopeKey, StringComparer.Ordinal);
+            var raised = raisedToday.Where(r => r.Metric == group.Key.Metric && r.QuestionId == group.Key.QuestionId).Select(r => r.ScopeKey).ToList();
+            var found = group.Select(c => (c.Alert.ScopeKey, c.Alert.N, c.Alert.PreviousN)).ToList();
+            foreach (var (scope, broader) in AlertRules.MostSpecificDrops(found, raised))
+            {
+                var (key, alert) = byScope[scope];
+                alert.BroaderScopeKeys.AddRange(broader);
+                kept.Add((key, alert));
+            }
+        }
+        return kept;
+    }
+
     private async Task RefreshAsync(IReadOnlyCollection<string> keys, CancellationToken ct)
     {
         var today = hotScores.Today();
@@ -81,7 +107,7 @@ public sealed class HotScoreRefresher(
 
         var now = clock.GetUtcNow();
         var changed = new List<ScoreChanged>();
-        var drops = new List<(string DedupeKey, AlertRaised Alert)>();
+        var candidates = new List<(string DedupeKey, AlertRaised Alert)>();
         var o = options.Value;
         foreach (var row in rows)
         {
@@ -118,10 +144,10 @@ public sealed class HotScoreRefresher(
             if (!AlertRules.WatchedForDrops(kind, row.Metric.QuestionId == ScoreStore.AllQuestions) || o.DropAlertWindowDays != 7) continue;
             var (current, previous) = (row.Last7, row.Previous7);
             if (current.N == 0 || previous.N == 0) continue;
-            var comparison = Comparison.Of(current.Headline(kind), current.N, previous.Headline(kind), previous.N, o.DropAlertAlpha);
+            var comparison = Comparison.Of(current, previous, RatingStats.HeadlineFigure(kind), o.DropAlertAlpha);
             if (!AlertRules.IsDrop(current.N, previous.N, o.DropAlertMinN, comparison)) continue;
             var alertId = Guid.CreateVersion7();
-            drops.Add(($"drop:{row.ScopeKey}:{row.Metric.Metric}:{row.Metric.QuestionId}:{today:yyyy-MM-dd}", new AlertRaised
+            candidates.Add(($"drop:{row.ScopeKey}:{row.Metric.Metric}:{row.Metric.QuestionId}:{today:yyyy-MM-dd}", new AlertRaised
             {
                 AlertId = alertId.ToString(),
                 OccurredAt = Timestamp.FromDateTimeOffset(now),
@@ -135,11 +161,13 @@ public sealed class HotScoreRefresher(
                 PreviousN = previous.N,
                 PValue = comparison.PValue,
                 WindowDays = 7,
+                Audience = kind == MetricKind.Enps ? ScoreScope.Employees : ScoreScope.Customers,
             }));
         }
-        if (changed.Count == 0 && drops.Count == 0) return;
+        if (changed.Count == 0 && candidates.Count == 0) return;
 
         await using var write = await database.BeginWriteAsync(ct);
+        var drops = await MostSpecificAsync(write, candidates, today, ct);
         await write.PublishManyAsync(Topics.ScoreChanged, changed, _ => Guid.CreateVersion7().ToString(), ct);
         await RaiseAlerts.RaiseAsync(write, drops, ct);
         await write.CommitAsync(ct);
