@@ -170,7 +170,7 @@ public static class ThemeMatcher
         private readonly Dictionary<string, List<(int Theme, bool Generic)>> _bases = new(StringComparer.Ordinal);
         private readonly Dictionary<string, List<(int Theme, bool Generic)>> _phrases = new(StringComparer.Ordinal);
         private readonly List<(string[] Parts, int Theme, bool Generic)> _phraseKeywords = [];
-        private readonly int _longestPhrase;
+        private readonly int[] _phraseLengths;
         private readonly int _longestKeyword;
 
         public CompiledTaxonomy(IReadOnlyList<Theme> taxonomy)
@@ -196,13 +196,11 @@ public static class ThemeMatcher
                         // A keyword written as an inflected form ("ordering", "roasted") means that form: prefix only.
                         if (!EnglishInflection.IsInflected(keyword)) Add(_bases, EnglishInflection.Base(keyword), t, generic);
                     }
-                    foreach (var phrase in phrases)
-                    {
-                        Add(_phrases, phrase, t, generic);
-                        _longestPhrase = Math.Max(_longestPhrase, phrase.Length);
-                    }
+                    foreach (var phrase in phrases) Add(_phrases, phrase, t, generic);
                 }
             }
+            // Only the lengths some phrase has are looked up: one long custom phrase does not make every position costly.
+            _phraseLengths = _phrases.Keys.Select(p => p.Length).Distinct().Order().ToArray();
         }
 
         public void Find(ReadOnlySpan<char> clause, bool[] specific, bool[] generic)
@@ -212,10 +210,11 @@ public static class ThemeMatcher
                 foreach (var (theme, isGeneric) in hits) (isGeneric ? generic : specific)[theme] = true;
             }
             var phrases = _phrases.GetAlternateLookup<ReadOnlySpan<char>>();
-            for (var i = 0; i < clause.Length && _longestPhrase > 0; i++)
+            for (var i = 0; i < clause.Length; i++)
             {
-                for (var len = Math.Min(_longestPhrase, clause.Length - i); len >= 1; len--)
+                foreach (var len in _phraseLengths)
                 {
+                    if (len > clause.Length - i) break;
                     if (phrases.TryGetValue(clause.Slice(i, len), out var hits)) Mark(hits);
                 }
             }
