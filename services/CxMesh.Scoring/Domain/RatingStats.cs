@@ -174,14 +174,17 @@ public sealed record Comparison(double Difference, double Margin, double PValue,
         var (valueB, seB) = b.Figure(figure);
         var se = Math.Sqrt(seA * seA + seB * seB);
         if (se == 0) se = Math.Sqrt((a + b).ResponseVariance(figure) * (1.0 / a.N + 1.0 / b.N));
-        return Of((valueA, se), a.N, (valueB, 0), b.N, alpha);
+        return Tested(valueA - valueB, se, alpha);
     }
 
     public static Comparison Of((double Value, double StandardError) a, long nA, (double Value, double StandardError) b, long nB, double alpha)
     {
         if (nA == 0 || nB == 0) return new Comparison(0, 0, 1, false, HasDifference: false, HasPValue: false);
-        var difference = a.Value - b.Value;
-        var se = Math.Sqrt(a.StandardError * a.StandardError + b.StandardError * b.StandardError);
+        return Tested(a.Value - b.Value, Math.Sqrt(a.StandardError * a.StandardError + b.StandardError * b.StandardError), alpha);
+    }
+
+    private static Comparison Tested(double difference, double se, double alpha)
+    {
         if (se == 0) return new Comparison(difference, 0, 1, false, HasPValue: false);
         var p = Statistics.TwoSidedP(difference / se);
         return new Comparison(difference, Statistics.NormalQuantile(1 - alpha / 2) * se, p, p < alpha);

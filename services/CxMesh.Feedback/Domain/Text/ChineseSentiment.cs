@@ -14,9 +14,9 @@ internal static class ChineseSentiment
         {
             var c = text[i];
             var punctuation = Punctuation(c);
-            if (punctuation != EnglishSentiment.Break.None)
+            if (punctuation != TextBreak.None)
             {
-                clauses.Close(i, endsSentence: punctuation == EnglishSentiment.Break.Sentence);
+                clauses.Close(i, endsSentence: punctuation == TextBreak.Sentence);
                 i++;
                 continue;
             }
@@ -55,10 +55,10 @@ internal static class ChineseSentiment
         return clauses.Clauses;
     }
 
-    private static EnglishSentiment.Break Punctuation(char c) => c switch
+    private static TextBreak Punctuation(char c) => c switch
     {
-        '。' or '！' or '？' or '；' or '.' or '!' or '?' or ';' or '\n' or '…' => EnglishSentiment.Break.Sentence,
-        '，' or ',' or '：' or ':' or '（' or '）' or '(' or ')' or '—' or '~' or '～' => EnglishSentiment.Break.Clause,
-        _ => EnglishSentiment.Break.None,
+        '。' or '！' or '？' or '；' or '.' or '!' or '?' or ';' or '\n' or '…' => TextBreak.Sentence,
+        '，' or ',' or '：' or ':' or '（' or '）' or '(' or ')' or '—' or '~' or '～' => TextBreak.Clause,
+        _ => TextBreak.None,
     };
 }

@@ -19,7 +19,7 @@ internal static class EnglishSentiment
         for (var i = 0; i < words.Count;)
         {
             var token = words[i];
-            if (token.Break != Break.None)
+            if (token.Break != TextBreak.None)
             {
                 entries[count++] = (new Word(WordKind.Sentiment, 0), token.Start, -(int)token.Break);
                 i++;
@@ -36,7 +36,7 @@ internal static class EnglishSentiment
             if (end < 0)
             {
                 // Punctuation: a comma ends the clause, a full stop also the sentence.
-                clauses.Close(start, endsSentence: -end == (int)Break.Sentence);
+                clauses.Close(start, endsSentence: -end == (int)TextBreak.Sentence);
                 continue;
             }
             var role = word.Kind switch
@@ -61,14 +61,7 @@ internal static class EnglishSentiment
         return clauses.Clauses;
     }
 
-    internal enum Break
-    {
-        None = 0,
-        Clause = 1,
-        Sentence = 2,
-    }
-
-    internal readonly record struct Token(int Start, int End, Break Break);
+    internal readonly record struct Token(int Start, int End, TextBreak Break);
 
     /// <summary>Lower case of the same length, with typographic apostrophes made plain.</summary>
     private static string Lower(string text) => string.Create(text.Length, text, static (span, source) =>
@@ -94,21 +87,21 @@ internal static class EnglishSentiment
                 {
                     i++;
                 }
-                tokens.Add(new Token(start, i, Break.None));
+                tokens.Add(new Token(start, i, TextBreak.None));
                 continue;
             }
             var kind = c switch
             {
-                '.' or '!' or '?' or ';' or '\n' or '\u3002' or '\uff01' or '\uff1f' => Break.Sentence,
-                ',' or ':' or '(' or ')' or '"' or '\u2014' or '\u2026' or '\uff0c' => Break.Clause,
-                '-' when i + 1 < lower.Length && lower[i + 1] == '-' => Break.Clause,
-                _ => Break.None,
+                '.' or '!' or '?' or ';' or '\n' or '\u3002' or '\uff01' or '\uff1f' => TextBreak.Sentence,
+                ',' or ':' or '(' or ')' or '"' or '\u2014' or '\u2026' or '\uff0c' => TextBreak.Clause,
+                '-' when i + 1 < lower.Length && lower[i + 1] == '-' => TextBreak.Clause,
+                _ => TextBreak.None,
             };
             // A dot inside a number or an abbreviation ("3.5", "e.g.") is no sentence end.
-            if (kind == Break.Sentence && c == '.' && i + 1 < lower.Length && char.IsLetterOrDigit(lower[i + 1])) kind = Break.None;
-            if (kind != Break.None && (tokens.Count == 0 || tokens[^1].Break < kind))
+            if (kind == TextBreak.Sentence && c == '.' && i + 1 < lower.Length && char.IsLetterOrDigit(lower[i + 1])) kind = TextBreak.None;
+            if (kind != TextBreak.None && (tokens.Count == 0 || tokens[^1].Break < kind))
             {
-                if (tokens.Count > 0 && tokens[^1].Break != Break.None) tokens[^1] = tokens[^1] with { Break = kind };
+                if (tokens.Count > 0 && tokens[^1].Break != TextBreak.None) tokens[^1] = tokens[^1] with { Break = kind };
                 else tokens.Add(new Token(i, i + 1, kind));
             }
             i++;

@@ -74,6 +74,14 @@ public sealed class LexiconSentiment : ISentimentAnalyzer
     internal static double Squash(double x) => x / Math.Sqrt(x * x + 15);
 }
 
+/// <summary>What punctuation does to the clause being read: nothing, ends it (a comma), or ends it and its sentence.</summary>
+internal enum TextBreak
+{
+    None = 0,
+    Clause = 1,
+    Sentence = 2,
+}
+
 /// <summary>What a clause's first word says about its place in a contrast.</summary>
 internal enum ClauseRole
 {

@@ -32,7 +32,7 @@ internal static class SentimentLexicon
         if (EnglishPhraseStartsBySpan.Contains(span))
         {
             var last = i;
-            while (last + 1 < words.Count && last - i + 1 < MaxEnglishWords && words[last + 1].Break == EnglishSentiment.Break.None) last++;
+            while (last + 1 < words.Count && last - i + 1 < MaxEnglishWords && words[last + 1].Break == TextBreak.None) last++;
             for (var j = last; j > i; j--)
             {
                 if (EnglishBySpan.TryGetValue(lower.AsSpan(first.Start, words[j].End - first.Start), out var phrase)) return (phrase, j - i + 1);
