@@ -54,6 +54,17 @@ internal static class DemoData
         return new Links { ProductId = product, LotId = lots[random.Next(lots.Length)], TouchpointKey = journey == "delivery" ? "delivered" : "" };
     }
 
+    /// <summary>The survey's attribute questions, registered as drivers of NPS: `cxmesh drivers --kind attribute` ranks them.</summary>
+    public static readonly Question[] AttributeQuestions =
+    [
+        Attribute("delivery-speed", "How satisfied are you with the speed of delivery?"),
+        Attribute("bean-freshness", "How satisfied are you with the freshness of the beans?"),
+        Attribute("app-ease", "How easy is it to manage your subscription in the app?"),
+    ];
+
+    private static Question Attribute(string id, string text) =>
+        new() { Id = id, Text = text, Metric = Metric.Custom, ScaleMin = 1, ScaleMax = 5, HigherIsBetter = true, TopBoxValues = { 4, 5 }, DriverOf = "nps" };
+
     public static IEnumerable<SubmitFeedbackRequest> Generate(DateOnly anchor, int count)
     {
         var random = new Random(anchor.DayNumber);
@@ -67,7 +78,7 @@ internal static class DemoData
             var said = rating >= 9 || rating >= 7 && random.NextDouble() < 0.5 ? Praise : Complaints;
             var item = new SubmitFeedbackRequest
             {
-                IdempotencyKey = $"demo-v3-{anchor:yyyyMMdd}-{i:D5}", // v3: with customers, products, lots, touchpoints and CSAT
+                IdempotencyKey = $"demo-v4-{anchor:yyyyMMdd}-{i:D5}", // v4: with customers, products, lots, touchpoints, CSAT and attribute ratings
                 Channel = channel,
                 Journey = random.NextDouble() < 0.9 ? journey : "",
                 Ratings = { new Rating { QuestionId = "nps", Value = rating } },
@@ -78,6 +89,14 @@ internal static class DemoData
                 GivenAt = Timestamp.FromDateTime(anchorTime.AddDays(-random.Next(1, 30)).AddMinutes(random.Next(0, 24 * 60))),
             };
             if (i % 3 == 0) item.Ratings.Add(new Rating { QuestionId = "csat", Value = Math.Clamp(rating / 2, 1, 5) });
+            // Survey answers rate the attributes (the app one is optional); delivery speed follows the rating most closely.
+            if (channel == Channel.Survey)
+            {
+                int Near(double center, double spread) => Math.Clamp((int)Math.Round(center + spread * (random.NextDouble() * 2 - 1)), 1, 5);
+                item.Ratings.Add(new Rating { QuestionId = "delivery-speed", Value = Near(1 + rating * 0.4, 0.8) });
+                item.Ratings.Add(new Rating { QuestionId = "bean-freshness", Value = Near(2 + rating * 0.25, 1.5) });
+                if (random.NextDouble() < 0.6) item.Ratings.Add(new Rating { QuestionId = "app-ease", Value = Near(3.5, 1.5) });
+            }
             yield return item;
         }
     }

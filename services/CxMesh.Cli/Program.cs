@@ -79,6 +79,16 @@ seed.SetAction((result, ct) => Run(async () =>
     Console.WriteLine($"Demo journeys: {recorded} touchpoints recorded, {replayed} already there.");
 
     var client = new FeedbackService.FeedbackServiceClient(channel);
+    foreach (var question in DemoData.AttributeQuestions)
+    {
+        try
+        {
+            await client.RegisterQuestionAsync(new RegisterQuestionRequest { Question = question }, deadline: Connection.Deadline(), cancellationToken: ct);
+        }
+        catch (RpcException e) when (e.StatusCode == StatusCode.AlreadyExists)
+        {
+        }
+    }
     var items = DemoData.Generate(DateOnly.FromDateTime(DateTime.UtcNow), result.GetValue(count)).ToList();
     int stored = 0, alreadyStored = 0;
     string? review = null;
@@ -465,11 +475,40 @@ score.SetAction((result, ct) => Run(async () =>
 }));
 
 var driversJourney = new Option<string?>("--journey") { Description = "Key drivers within one journey (default: all feedback)" };
-var drivers = new Command("drivers", "Which themes move NPS most: importance, significance and share of negative mentions") { driversJourney, days };
+var driversKind = new Option<string>("--kind")
+{
+    Description = "What the drivers are: sentiment (how customers speak of each theme), presence (whether they mention it), attribute (ratings of questions registered as drivers)",
+    DefaultValueFactory = _ => "sentiment",
+};
+driversKind.AcceptOnlyFromAmong("sentiment", "presence", "attribute");
+var driversOutcome = new Option<string>("--outcome") { Description = "What they explain", DefaultValueFactory = _ => "nps" };
+driversOutcome.AcceptOnlyFromAmong("nps", "detractor", "promoter", "csat", "sentiment");
+var drivers = new Command("drivers", "What moves NPS (or another outcome) most: importance, significance and performance of each theme or attribute")
+{
+    driversJourney, driversKind, driversOutcome, days,
+};
 drivers.SetAction((result, ct) => Run(async () =>
 {
     var client = new ScoringService.ScoringServiceClient(Connect(result).Channel());
-    var request = new GetKeyDriversRequest { Outcome = Outcome.NpsRating, Window = new Window { LastDays = result.GetValue(days) }, Scope = new Scope() };
+    var request = new GetKeyDriversRequest
+    {
+        Outcome = result.GetValue(driversOutcome) switch
+        {
+            "detractor" => Outcome.Detractor,
+            "promoter" => Outcome.Promoter,
+            "csat" => Outcome.CsatRating,
+            "sentiment" => Outcome.Sentiment,
+            _ => Outcome.NpsRating,
+        },
+        DriverKind = result.GetValue(driversKind) switch
+        {
+            "presence" => DriverKind.ThemePresence,
+            "attribute" => DriverKind.AttributeRating,
+            _ => DriverKind.ThemeSentiment,
+        },
+        Window = new Window { LastDays = result.GetValue(days) },
+        Scope = new Scope(),
+    };
     if (result.GetValue(driversJourney) is { Length: > 0 } j) request.Scope.Dimensions.Add(new Dimension { Kind = DimensionKind.Journey, Value = j });
     var model = await client.GetKeyDriversAsync(request, deadline: Connection.Deadline(), cancellationToken: ct);
     if (model.Drivers.Count == 0)
@@ -477,11 +516,14 @@ drivers.SetAction((result, ct) => Run(async () =>
         Console.WriteLine($"No model: {model.Note} (n={model.N}).");
         return;
     }
-    var table = new Table().AddColumns("theme", "importance", "shapley", "correlation", "p", "mentions", "negative");
+    var attributes = model.DriverKind == DriverKind.AttributeRating;
+    var table = attributes
+        ? new Table().AddColumns("question", "importance", "shapley", "correlation", "p", "ratings", "mean")
+        : new Table().AddColumns("theme", "importance", "shapley", "correlation", "p", "mentions", "negative");
     foreach (var d in model.Drivers)
     {
-        table.AddRow(d.ThemeKey, $"{d.RelativeWeightPercent:0}%", model.ShapleyComputed ? $"{d.Shapley:0.000}" : "-", $"{d.Correlation:+0.00;-0.00}",
-            d.Significant ? $"{d.PValue:0.000}" : $"{d.PValue:0.000} (n.s.)", $"{d.Mentions}", $"{d.NegativePercent:0}%");
+        table.AddRow(attributes ? d.QuestionId : d.ThemeKey, $"{d.RelativeWeightPercent:0}%", model.ShapleyComputed ? $"{d.Shapley:0.000}" : "-", $"{d.Correlation:+0.00;-0.00}",
+            d.Significant ? $"{d.PValue:0.000}" : $"{d.PValue:0.000} (n.s.)", $"{d.Mentions}", attributes ? $"{d.MeanRating:0.00}" : $"{d.NegativePercent:0}%");
     }
     AnsiConsole.Write(table);
     Console.WriteLine($"R² {model.RSquared:0.000} over {model.N} responses, {model.StartDate}..{model.EndDate}");

@@ -39,6 +39,34 @@ public sealed class IntakeTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_demo_survey_registers_attribute_questions_and_key_drivers_rank_them_from_their_ratings()
+    {
+        var feedback = _host.Client<FeedbackService.FeedbackServiceClient>();
+        foreach (var question in CxMesh.Cli.DemoData.AttributeQuestions) await feedback.RegisterQuestionAsync(new RegisterQuestionRequest { Question = question });
+        var anchor = DateOnly.FromDateTime(DateTime.UtcNow);
+        // A customer saying the same thing again counts once: only first sayings are scored.
+        var items = new List<SubmitFeedbackRequest>();
+        foreach (var item in CxMesh.Cli.DemoData.Generate(anchor, 400))
+        {
+            if ((await feedback.SubmitFeedbackAsync(item)).Item.DuplicateOf.Length == 0) items.Add(item);
+        }
+
+        var scoring = _host.Client<ScoringService.ScoringServiceClient>();
+        var window = new Window { Range = new DateRange { StartDate = anchor.AddDays(-30).ToString("yyyy-MM-dd"), EndDate = anchor.ToString("yyyy-MM-dd") } };
+        var rated = items.Count(i => i.Ratings.Any(r => r.QuestionId == "delivery-speed"));
+        var model = await Eventually.Until(() => scoring.GetKeyDriversAsync(new GetKeyDriversRequest
+        {
+            Window = window,
+            Outcome = Outcome.NpsRating,
+            DriverKind = DriverKind.AttributeRating,
+        }).ResponseAsync, m => m.Drivers.Count == 3 && m.Drivers.Single(d => d.QuestionId == "delivery-speed").Mentions == rated, because: "the demo's attribute ratings are scored");
+        Assert.Equal("delivery-speed", model.Drivers[0].QuestionId);
+        Assert.True(model.Drivers[0].Significant);
+        Assert.Equal(items.Count(i => i.Ratings.Any(r => r.QuestionId == "app-ease")), model.N);
+        Assert.False(model.Drivers.Single(d => d.QuestionId == "app-ease").Significant, "the app's ease is rated at random");
+    }
+
+    [Fact]
     public async Task Two_survey_tools_exports_with_history_import_as_exported_and_score_as_recomputed_and_an_unrated_complaint_is_heard()
     {
         // Each tool's mapping is stored once as a profile; each monthly export then imports by the profile's name alone.
@@ -160,12 +188,24 @@ public sealed class IntakeTests : IAsyncLifetime
         // Its negative mentions go with the low scores: a strong, significant driver, over the two years' rows.
         var roast = drivers.Drivers.Single(d => d.ThemeKey == "roast-level");
         Assert.True(roast is { Correlation: > 0.5, Significant: true, Mentions: 20, NegativePercent: 100 }, drivers.ToString());
+        // As presence, the re-tag moved the sums of its mentions' ratings too: mentioning charred beans goes with detractors.
+        Task<GetKeyDriversResponse> Presence(Outcome outcome) => scoring.GetKeyDriversAsync(new GetKeyDriversRequest
+        {
+            Window = window,
+            MinMentions = 1,
+            Outcome = outcome,
+            DriverKind = DriverKind.ThemePresence,
+        }).ResponseAsync;
+        Assert.True((await Presence(Outcome.NpsRating)).Drivers.Single(d => d.ThemeKey == "roast-level") is { Correlation: < -0.8, Significant: true, Mentions: 20 });
+        Assert.True((await Presence(Outcome.Detractor)).Drivers.Single(d => d.ThemeKey == "roast-level") is { Correlation: > 0.8, Significant: true });
+        Assert.True((await Presence(Outcome.Promoter)).Drivers.Single(d => d.ThemeKey == "roast-level").Correlation < 0);
 
         await analyst.DeleteThemeAsync(new DeleteThemeRequest { Key = "roast-level" });
         voice = await Eventually.Until(Voice, v => v.Total.Themes.All(t => t.ThemeKey != "roast-level"), because: "a deleted theme leaves the sums");
         Assert.Equal(40, voice.Total.Items);
         Assert.Contains(voice.Total.Themes, t => t.ThemeKey == "taste" && t.Mentions == 20); // the other themes stay as they were
         Assert.DoesNotContain((await scoring.GetKeyDriversAsync(new GetKeyDriversRequest { Window = window, MinMentions = 1, Outcome = Outcome.NpsRating })).Drivers, d => d.ThemeKey == "roast-level");
+        Assert.DoesNotContain((await Presence(Outcome.NpsRating)).Drivers, d => d.ThemeKey == "roast-level");
     }
 
     [Fact]

@@ -97,6 +97,28 @@ public sealed class QuestionRegistryTests(HostFixture fixture) : IClassFixture<H
         Assert.Equal([1, 2], ces.TopBoxValues);
     }
 
+    [Fact]
+    public async Task An_attribute_question_names_the_outcome_it_explains_and_its_ratings_carry_it_to_scoring()
+    {
+        var id = $"speed-{Guid.NewGuid():N}"[..20];
+        var speed = new Question { Id = id, Text = "How fast did your order arrive?", Metric = Metric.Custom, ScaleMin = 1, ScaleMax = 5, HigherIsBetter = true, TopBoxValues = { 4, 5 }, DriverOf = "nps" };
+        Assert.Equal("nps", (await _admin.RegisterQuestionAsync(new RegisterQuestionRequest { Question = speed })).Question.DriverOf);
+        Assert.Equal("nps", (await _admin.GetQuestionAsync(new GetQuestionRequest { Id = id })).Question.DriverOf);
+        Assert.Equal("", (await _admin.GetQuestionAsync(new GetQuestionRequest { Id = "csat" })).Question.DriverOf);
+
+        var app = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.App);
+        var item = (await app.SubmitFeedbackAsync(new SubmitFeedbackRequest
+        {
+            IdempotencyKey = $"attr-{Guid.NewGuid():N}",
+            Channel = Channel.Survey,
+            Ratings = { new Rating { QuestionId = "nps", Value = 9 }, new Rating { QuestionId = id, Value = 5 } },
+        })).Item;
+        var db = fixture.Host.Services.GetRequiredKeyedService<ServiceDatabase>("feedback");
+        await using var connection = await db.OpenConnectionAsync();
+        var evt = EventJson.Parse<FeedbackReceived>((await connection.ExecuteScalarAsync<string>("select payload from outbox where payload like @id", new { id = $"%{item.Id}%" }))!);
+        Assert.Equal(("nps", ""), (evt.Ratings.Single(r => r.QuestionId == id).DriverOf, evt.Ratings.Single(r => r.QuestionId == "nps").DriverOf));
+    }
+
     public static TheoryData<string, string> BadQuestions => new()
     {
         { "bad id", "question.id" },
@@ -106,6 +128,12 @@ public sealed class QuestionRegistryTests(HostFixture fixture) : IClassFixture<H
         { "top box off the scale", "question.top_box_values" },
         { "no top box", "question.top_box_values" },
         { "NPS on a 1-5 scale", "question.metric" },
+        { "driver of an unregistered question", "question.driver_of" },
+        { "driver of a CES question", "question.driver_of" },
+        { "driver of itself", "question.driver_of" },
+        { "driver of the other audience's outcome", "question.driver_of" },
+        { "an NPS question as a driver", "question.driver_of" },
+        { "driver_of that is no id", "question.driver_of" },
     };
 
     [Theory]
@@ -122,6 +150,16 @@ public sealed class QuestionRegistryTests(HostFixture fixture) : IClassFixture<H
             case "top box off the scale": q.TopBoxValues.Add(9); break;
             case "no top box": q.TopBoxValues.Clear(); break;
             case "NPS on a 1-5 scale": q.Metric = Metric.Nps; break;
+            case "driver of an unregistered question": q.DriverOf = "no-such-question"; break;
+            case "driver of a CES question": q.DriverOf = "ces"; break;
+            case "driver of itself": q.DriverOf = q.Id; break;
+            case "driver of the other audience's outcome": q.DriverOf = "enps"; break;
+            case "an NPS question as a driver":
+                (q.Metric, q.ScaleMin, q.ScaleMax, q.HigherIsBetter, q.DriverOf) = (Metric.Nps, 0, 10, true, "csat");
+                q.TopBoxValues.Clear();
+                q.TopBoxValues.Add([9, 10]);
+                break;
+            case "driver_of that is no id": q.DriverOf = "Delivery Speed!"; break;
         }
         await RpcAssert.InvalidArgumentAsync(() => _admin.RegisterQuestionAsync(new RegisterQuestionRequest { Question = q }).ResponseAsync, field);
     }

@@ -96,11 +96,11 @@ public sealed class AggregationTests(HostFixture fixture) : IClassFixture<HostFi
 
         // The recomputation: every event once, through the Domain's own definitions.
         var expectedRatings = new Dictionary<(string Scope, string Question, DateOnly Day), RatingStats>();
-        var expectedDrivers = new Dictionary<(string Scope, string Outcome, DateOnly Day, string A, string B), (long Cnt, long Neg, double S1, double S2, double S3)>();
-        void AddDriver((string, string, DateOnly, string, string) key, long cnt, long neg, double s1, double s2, double s3)
+        var expectedDrivers = new Dictionary<(string Scope, string Outcome, DateOnly Day, string A, string B), (long Cnt, long Neg, double S1, double S2, double S3, double S4, double S5)>();
+        void AddDriver((string, string, DateOnly, string, string) key, long cnt, long neg, double s1, double s2, double s3, double s4 = 0, double s5 = 0)
         {
-            var (c, n, a, b, d) = expectedDrivers.GetValueOrDefault(key);
-            expectedDrivers[key] = (c + cnt, n + neg, a + s1, b + s2, d + s3);
+            var (c, n, a, b, d, e, f) = expectedDrivers.GetValueOrDefault(key);
+            expectedDrivers[key] = (c + cnt, n + neg, a + s1, b + s2, d + s3, e + s4, f + s5);
         }
         foreach (var e in events)
         {
@@ -115,15 +115,14 @@ public sealed class AggregationTests(HostFixture fixture) : IClassFixture<HostFi
                 }
             }
             var themes = e.Themes.OrderBy(t => t.ThemeKey, StringComparer.Ordinal).ToList();
-            // Two populations: rated responses (NPS, detractor, CSAT; pairs under "*") and voices with words, rated or not
-            // (their overall sentiment; pairs under "*text").
+            // Three populations: NPS-rated responses (NPS, detractor, promoter; pairs under "*nps"), CSAT-rated ones (pairs
+            // under "*csat") and voices with words, rated or not (their overall sentiment; pairs under "*text").
             var populations = new List<(List<(string, double)> Outcomes, string Pairs)>();
             if (e.Ratings.Count > 0)
             {
                 var nps = e.Ratings[0].Value;
-                var rated = new List<(string, double)> { ("nps", nps), ("detractor", nps <= 6 ? 1 : 0) };
-                if (e.Ratings.Count > 1) rated.Add(("csat", e.Ratings[1].Value));
-                populations.Add((rated, "*"));
+                populations.Add(([("nps", nps), ("detractor", nps <= 6 ? 1 : 0), ("promoter", nps >= 9 ? 1 : 0)], "*nps"));
+                if (e.Ratings.Count > 1) populations.Add(([("csat", e.Ratings[1].Value)], "*csat"));
             }
             if (e.RedactedVerbatim.Length > 0) populations.Add(([("sentiment", e.SentimentScore)], "*text"));
             foreach (var scope in ScoreScope.DriverScopesOf(parts))
@@ -133,7 +132,10 @@ public sealed class AggregationTests(HostFixture fixture) : IClassFixture<HostFi
                     foreach (var (outcome, y) in outcomes)
                     {
                         AddDriver((scope.Key, outcome, day, "", ""), 1, y < -0.05 ? 1 : 0, y, y * y, 0);
-                        foreach (var t in themes) AddDriver((scope.Key, outcome, day, t.ThemeKey, ""), 1, t.SentimentScore < -0.05 ? 1 : 0, t.SentimentScore, t.SentimentScore * t.SentimentScore, t.SentimentScore * y);
+                        foreach (var t in themes)
+                        {
+                            AddDriver((scope.Key, outcome, day, t.ThemeKey, ""), 1, t.SentimentScore < -0.05 ? 1 : 0, t.SentimentScore, t.SentimentScore * t.SentimentScore, t.SentimentScore * y, y, y * y);
+                        }
                     }
                     for (var i = 0; i < themes.Count; i++)
                     {
@@ -151,19 +153,21 @@ public sealed class AggregationTests(HostFixture fixture) : IClassFixture<HostFi
             .ToDictionary(r => (r.Scope, r.Question, DateOnly.FromDateTime(r.Day)), r => new RatingStats(r.N, r.Top, r.Passives, r.Detractors, r.Sum, r.Squares));
         Assert.Equal(expectedRatings.Where(k => Ours(k.Key.Scope)).OrderBy(k => k.Key.ToString()), storedRatings.OrderBy(k => k.Key.ToString()));
 
-        var storedDrivers = (await connection.QueryAsync<(string Scope, string Outcome, DateTime Day, string A, string B, long Cnt, long Neg, double S1, double S2, double S3)>(
-            "select scope_key, outcome, day::timestamp, a, b, cnt, neg, s1, s2, s3 from driver_daily where scope_key like @a or scope_key like @b",
+        var storedDrivers = (await connection.QueryAsync<(string Scope, string Outcome, DateTime Day, string A, string B, long Cnt, long Neg, double S1, double S2, double S3, double S4, double S5)>(
+            "select scope_key, outcome, day::timestamp, a, b, cnt, neg, s1, s2, s3, s4, s5 from driver_daily where scope_key like @a or scope_key like @b",
             new { a = $"%{journey}%", b = $"%{product}%" }))
-            .ToDictionary(r => (r.Scope, r.Outcome, DateOnly.FromDateTime(r.Day), r.A, r.B), r => (r.Cnt, r.Neg, r.S1, r.S2, r.S3));
+            .ToDictionary(r => (r.Scope, r.Outcome, DateOnly.FromDateTime(r.Day), r.A, r.B), r => (r.Cnt, r.Neg, r.S1, r.S2, r.S3, r.S4, r.S5));
         var expectedOurs = expectedDrivers.Where(k => Ours(k.Key.Scope)).ToDictionary();
         Assert.Equal(expectedOurs.Keys.OrderBy(k => k.ToString()), storedDrivers.Keys.OrderBy(k => k.ToString()));
-        foreach (var (key, (cnt, neg, s1, s2, s3)) in expectedOurs)
+        foreach (var (key, (cnt, neg, s1, s2, s3, s4, s5)) in expectedOurs)
         {
             var stored = storedDrivers[key];
             Assert.Equal((cnt, neg), (stored.Cnt, stored.Neg));
             Assert.Equal(s1, stored.S1, 9);
             Assert.Equal(s2, stored.S2, 9);
             Assert.Equal(s3, stored.S3, 9);
+            Assert.Equal(s4, stored.S4, 9);
+            Assert.Equal(s5, stored.S5, 9);
         }
 
         var store = fixture.Host.Services.GetRequiredService<ScoreStore>();

@@ -1,3 +1,4 @@
+using CxMesh.Scoring.Data;
 using CxMesh.Scoring.Domain;
 
 namespace CxMesh.Scoring.Tests;
@@ -29,22 +30,29 @@ public sealed class KeyDriverTests
 
     private static string Theme(int j) => $"theme-{j:D2}";
 
-    /// <summary>The sums exactly as the scoring handler keeps them.</summary>
-    private static DriverSums Sums(double[][] x, double[] y)
+    /// <summary>
+    /// The sums exactly as the scoring handler keeps them, read back as the store does. Themes: x ≠ 0 is a mention.
+    /// Attributes: NaN is a skipped rating.
+    /// </summary>
+    private static DriverSums Sums(double[][] x, double[] y, DriverKindUnderTest kind = DriverKindUnderTest.Themes, string outcome = DriverOutcomes.Nps)
     {
-        var k = x[0].Length;
-        var themes = new Dictionary<string, ThemeSums>();
-        var cross = new Dictionary<(string, string), double>();
-        for (var j = 0; j < k; j++)
+        var rows = new Dictionary<DriverKey, DriverDelta>();
+        var day = new DateOnly(2026, 11, 30);
+        for (var i = 0; i < y.Length; i++)
         {
-            var mentioned = Enumerable.Range(0, y.Length).Where(i => x[i][j] != 0).ToList();
-            themes[Theme(j)] = new ThemeSums(mentioned.Count, mentioned.Count(i => x[i][j] < -0.05),
-                mentioned.Sum(i => x[i][j]), mentioned.Sum(i => x[i][j] * x[i][j]), mentioned.Sum(i => x[i][j] * y[i]));
-            for (var l = j + 1; l < k; l++) cross[(Theme(j), Theme(l))] = Enumerable.Range(0, y.Length).Sum(i => x[i][j] * x[i][l]);
-            cross[(Theme(j), Theme(j))] = themes[Theme(j)].SumXX;
+            var present = Enumerable.Range(0, x[i].Length).Where(j => kind == DriverKindUnderTest.Attributes ? !double.IsNaN(x[i][j]) : x[i][j] != 0).ToList();
+            var item = kind == DriverKindUnderTest.Attributes
+                ? new DriverItem(Guid.NewGuid(), day, ["all"], [(outcome, y[i])], null, [], 0,
+                    present.Select(j => (DriverOutcomes.PopulationOf(outcome), Attribute(j), x[i][j])).ToList())
+                : new DriverItem(Guid.NewGuid(), day, ["all"], [(outcome, y[i])], null, present.Select(j => (Theme(j), x[i][j])).ToList(), 0);
+            DriverStore.AccumulateItem(rows, item);
         }
-        return new DriverSums(y.Length, y.Sum(), y.Sum(v => v * v), themes, cross);
+        return DriverStore.SumsOf(outcome, rows.Select(r => (r.Key.Outcome, r.Key.A, r.Key.B, r.Value.ToRow())));
     }
+
+    private enum DriverKindUnderTest { Themes, Attributes }
+
+    private static string Attribute(int j) => $"attribute-{j:D2}";
 
     /// <summary>Ordinary least squares with an intercept, by Gaussian elimination on the raw data's normal equations.</summary>
     private static (double[] Slopes, double RSquared) DirectRegression(double[][] x, double[] y)
@@ -107,7 +115,7 @@ public sealed class KeyDriverTests
         {
             // Standardised coefficient = raw slope · sd(x) / sd(y).
             var expected = slopes[j] * Sd(x.Select(r => r[j])) / sdY;
-            Assert.Equal(expected, model.Drivers.Single(d => d.ThemeKey == Theme(j)).Beta, 9);
+            Assert.Equal(expected, model.Drivers.Single(d => d.Key == Theme(j)).Beta, 9);
         }
     }
 
@@ -120,8 +128,8 @@ public sealed class KeyDriverTests
         Assert.True(model.ShapleyComputed);
         Assert.Equal(model.RSquared, model.Drivers.Sum(d => d.RelativeWeight), 9);
         Assert.Equal(model.RSquared, model.Drivers.Sum(d => d.Shapley!.Value), 9);
-        Assert.Equal(Theme(0), model.Drivers[0].ThemeKey);
-        Assert.Equal(model.Drivers.Select(d => d.ThemeKey).Take(3), model.Drivers.OrderByDescending(d => d.Shapley).Select(d => d.ThemeKey).Take(3));
+        Assert.Equal(Theme(0), model.Drivers[0].Key);
+        Assert.Equal(model.Drivers.Select(d => d.Key).Take(3), model.Drivers.OrderByDescending(d => d.Shapley).Select(d => d.Key).Take(3));
     }
 
     [Fact]
@@ -130,8 +138,8 @@ public sealed class KeyDriverTests
         // LMG (1980) for two regressors: φ₁ = (R² + r₁² − r₂²) / 2, φ₂ = (R² + r₂² − r₁²) / 2.
         var (x, y) = Responses(600, [1.5, 0.7], seed: 11);
         var model = KeyDriverAnalysis.Analyze(Sums(x, y), 10, 0.05);
-        var d1 = model.Drivers.Single(d => d.ThemeKey == Theme(0));
-        var d2 = model.Drivers.Single(d => d.ThemeKey == Theme(1));
+        var d1 = model.Drivers.Single(d => d.Key == Theme(0));
+        var d2 = model.Drivers.Single(d => d.Key == Theme(1));
         Assert.Equal((model.RSquared + d1.Correlation * d1.Correlation - d2.Correlation * d2.Correlation) / 2, d1.Shapley!.Value, 9);
         Assert.Equal((model.RSquared + d2.Correlation * d2.Correlation - d1.Correlation * d1.Correlation) / 2, d2.Shapley!.Value, 9);
     }
@@ -164,9 +172,9 @@ public sealed class KeyDriverTests
         var (x, y) = Responses(2_000, [2.5, 0.0, 0.0], seed: 5);
         var model = KeyDriverAnalysis.Analyze(Sums(x, y), 10, 0.05);
         Assert.Equal(3, model.Drivers.Count);
-        Assert.True(model.Drivers.Single(d => d.ThemeKey == Theme(0)).Significant);
-        Assert.True(model.Drivers.Single(d => d.ThemeKey == Theme(0)).PValue < 1e-6);
-        Assert.False(model.Drivers.Single(d => d.ThemeKey == Theme(2)).Significant);
+        Assert.True(model.Drivers.Single(d => d.Key == Theme(0)).Significant);
+        Assert.True(model.Drivers.Single(d => d.Key == Theme(0)).PValue < 1e-6);
+        Assert.False(model.Drivers.Single(d => d.Key == Theme(2)).Significant);
     }
 
     [Fact]
@@ -200,7 +208,7 @@ public sealed class KeyDriverTests
         foreach (var row in x) row[2] = row[0];
         var model = KeyDriverAnalysis.Analyze(Sums(x, y), 10, 0.05);
         Assert.Equal(2, model.Drivers.Count);
-        Assert.DoesNotContain(model.Drivers, d => d.ThemeKey == Theme(2));
+        Assert.DoesNotContain(model.Drivers, d => d.Key == Theme(2));
     }
 
     [Fact]
@@ -208,9 +216,117 @@ public sealed class KeyDriverTests
     {
         var (x, y) = Responses(500, [1.0, 0.5], seed: 8);
         var model = KeyDriverAnalysis.Analyze(Sums(x, y), 10, 0.05);
-        var d = model.Drivers.Single(d => d.ThemeKey == Theme(0));
+        var d = model.Drivers.Single(d => d.Key == Theme(0));
         var mentions = x.Where(r => r[0] != 0).ToList();
         Assert.Equal(mentions.Count, d.Mentions);
         Assert.Equal(100.0 * mentions.Count(r => r[0] < -0.05) / mentions.Count, d.NegativePercent, 9);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void The_presence_model_is_the_regression_on_whether_each_theme_is_mentioned(int seed)
+    {
+        var (x, y) = Responses(900, [1.5, -0.6, 0.9, 0.0], seed, mentionRate: 0.3);
+        // Whether a theme is mentioned moves the outcome too: mentions of theme 1 go with lower ratings.
+        for (var i = 0; i < y.Length; i++) y[i] += x[i][1] != 0 ? -1.0 : 0;
+        var model = KeyDriverAnalysis.Analyze(Sums(x, y), DriverKind.ThemePresence, minMentions: 10, alpha: 0.05);
+        var mentioned = x.Select(r => r.Select(v => v != 0 ? 1.0 : 0.0).ToArray()).ToArray();
+        var (slopes, rSquared) = DirectRegression(mentioned, y);
+
+        Assert.Equal(rSquared, model.RSquared, 9);
+        for (var j = 0; j < 4; j++)
+        {
+            Assert.Equal(slopes[j] * Sd(mentioned.Select(r => r[j])) / Sd(y), model.Drivers.Single(d => d.Key == Theme(j)).Beta, 9);
+            Assert.Equal(mentioned.Count(r => r[j] == 1), model.Drivers.Single(d => d.Key == Theme(j)).Mentions);
+        }
+        Assert.True(model.Drivers.Single(d => d.Key == Theme(1)).Correlation < 0, "mentioning theme 1 goes with a lower rating");
+        Assert.NotEqual(KeyDriverAnalysis.Analyze(Sums(x, y), DriverKind.ThemeSentiment, 10, 0.05).RSquared, model.RSquared, 3);
+    }
+
+    /// <summary>Attribute ratings on a 1-5 scale that the outcome (0-10) depends on; NaN where a response skipped one.</summary>
+    private static (double[][] X, double[] Y) Ratings(int n, double[] effects, int seed, double skipRate = 0)
+    {
+        var random = new Random(seed);
+        var x = new double[n][];
+        var y = new double[n];
+        for (var i = 0; i < n; i++)
+        {
+            var mood = Gaussian(random);
+            x[i] = effects.Select(_ => (double)Math.Clamp((int)Math.Round(3 + mood + Gaussian(random)), 1, 5)).ToArray();
+            y[i] = Math.Clamp(Math.Round(5 + Enumerable.Range(0, effects.Length).Sum(j => effects[j] * (x[i][j] - 3)) + Gaussian(random)), 0, 10);
+            for (var j = 0; j < effects.Length; j++)
+            {
+                if (random.NextDouble() < skipRate) x[i][j] = double.NaN;
+            }
+        }
+        return (x, y);
+    }
+
+    [Fact]
+    public void Attribute_ratings_that_every_response_gives_are_the_regression_on_the_raw_ratings()
+    {
+        var (x, y) = Ratings(700, [1.2, 0.4, 0.0], seed: 21);
+        var model = KeyDriverAnalysis.Analyze(Sums(x, y, DriverKindUnderTest.Attributes), DriverKind.AttributeRating, 10, 0.05);
+        var (slopes, rSquared) = DirectRegression(x, y);
+
+        Assert.Equal(700, model.N);
+        Assert.Equal(rSquared, model.RSquared, 9);
+        for (var j = 0; j < 3; j++)
+        {
+            var d = model.Drivers.Single(d => d.Key == Attribute(j));
+            Assert.Equal(slopes[j] * Sd(x.Select(r => r[j])) / Sd(y), d.Beta, 9);
+            Assert.Equal(x.Average(r => r[j]), d.MeanRating!.Value, 9);
+            Assert.Equal(700, d.Mentions);
+        }
+        Assert.Equal(Attribute(0), model.Drivers[0].Key);
+        Assert.False(model.Drivers.Single(d => d.Key == Attribute(2)).Significant);
+    }
+
+    [Fact]
+    public void Skipped_attribute_ratings_leave_each_correlation_to_the_responses_that_gave_both_and_n_to_the_fewest()
+    {
+        var (x, y) = Ratings(900, [1.0, 0.6, 0.3], seed: 22, skipRate: 0.2);
+        var model = KeyDriverAnalysis.Analyze(Sums(x, y, DriverKindUnderTest.Attributes), DriverKind.AttributeRating, 10, 0.05);
+
+        static double Pearson(IReadOnlyList<(double U, double V)> pairs)
+        {
+            double mu = pairs.Average(p => p.U), mv = pairs.Average(p => p.V);
+            return pairs.Sum(p => (p.U - mu) * (p.V - mv)) / Math.Sqrt(pairs.Sum(p => (p.U - mu) * (p.U - mu)) * pairs.Sum(p => (p.V - mv) * (p.V - mv)));
+        }
+        IReadOnlyList<(double, double)> Both(Func<int, double> u, Func<int, double> v) =>
+            Enumerable.Range(0, y.Length).Where(i => !double.IsNaN(u(i)) && !double.IsNaN(v(i))).Select(i => (u(i), v(i))).ToList();
+
+        var counts = new List<int>();
+        for (var j = 0; j < 3; j++)
+        {
+            var withY = Both(i => x[i][j], i => y[i]);
+            Assert.Equal(Pearson(withY), model.Drivers.Single(d => d.Key == Attribute(j)).Correlation, 9);
+            Assert.Equal(withY.Count, model.Drivers.Single(d => d.Key == Attribute(j)).Mentions);
+            counts.Add(withY.Count);
+            for (var l = j + 1; l < 3; l++) counts.Add(Both(i => x[i][j], i => x[i][l]).Count);
+        }
+        Assert.Equal(counts.Min(), model.N);
+        Assert.True(model.N < 900);
+        Assert.Equal(model.RSquared, model.Drivers.Sum(d => d.RelativeWeight), 9);
+        Assert.Equal(model.RSquared, model.Drivers.Sum(d => d.Shapley!.Value), 9);
+    }
+
+    [Fact]
+    public void Attributes_never_rated_together_cannot_share_a_model_so_the_second_is_left_out()
+    {
+        // Two surveys: one asks attribute 0 and 1, the other attribute 2 only.
+        var (x, y) = Ratings(600, [1.0, 0.5, 0.8], seed: 23);
+        for (var i = 0; i < x.Length; i++)
+        {
+            if (i % 2 == 0) x[i][2] = double.NaN;
+            else x[i][0] = x[i][1] = double.NaN;
+        }
+        var model = KeyDriverAnalysis.Analyze(Sums(x, y, DriverKindUnderTest.Attributes), DriverKind.AttributeRating, 10, 0.05);
+        Assert.Equal([Attribute(0), Attribute(1)], model.Drivers.Select(d => d.Key).Order());
+
+        var themes = KeyDriverAnalysis.Analyze(Sums(x, y, DriverKindUnderTest.Attributes), DriverKind.ThemeSentiment, 10, 0.05);
+        Assert.Empty(themes.Drivers);
+        Assert.Contains("no theme", themes.Note);
     }
 }

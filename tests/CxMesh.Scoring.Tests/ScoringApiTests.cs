@@ -515,6 +515,8 @@ public sealed class ScoringApiTests(ScoringFixture fixture) : IClassFixture<Scor
         { "rank without a dimension", "dimension" },
         { "drivers of a pair", "scope.dimensions" },
         { "drivers without an outcome", "outcome" },
+        { "attribute drivers of the text's sentiment", "driver_kind" },
+        { "drivers of an unknown kind", "driver_kind" },
         { "compare without a", "a" },
         { "compare a scope with itself", "b" },
         { "compare at alpha 0.7", "alpha" },
@@ -541,6 +543,13 @@ public sealed class ScoringApiTests(ScoringFixture fixture) : IClassFixture<Scor
                 Outcome = Outcome.NpsRating,
             }).ResponseAsync,
             "drivers without an outcome" => () => _client.GetKeyDriversAsync(new GetKeyDriversRequest { Scope = journey }).ResponseAsync,
+            "attribute drivers of the text's sentiment" => () => _client.GetKeyDriversAsync(new GetKeyDriversRequest
+            {
+                Scope = journey,
+                Outcome = Outcome.Sentiment,
+                DriverKind = DriverKind.AttributeRating,
+            }).ResponseAsync,
+            "drivers of an unknown kind" => () => _client.GetKeyDriversAsync(new GetKeyDriversRequest { Scope = journey, Outcome = Outcome.NpsRating, DriverKind = (DriverKind)9 }).ResponseAsync,
             "compare without a" => () => _client.CompareScoresAsync(new CompareScoresRequest { Metric = Metric.Nps, B = new ScoreQuery { Scope = journey } }).ResponseAsync,
             "compare a scope with itself" => () => _client.CompareScoresAsync(new CompareScoresRequest
             {
@@ -722,5 +731,105 @@ public sealed class ScoringApiTests(ScoringFixture fixture) : IClassFixture<Scor
         // The rated third alone is the NPS population, with its own sums.
         var nps = await _client.GetKeyDriversAsync(new GetKeyDriversRequest { Scope = Journey(journey), Outcome = Outcome.NpsRating, Window = Store });
         Assert.Equal(40, nps.N);
+    }
+
+    private static RatingValue Attribute(string question, int value, string driverOf = "nps") =>
+        new() { QuestionId = question, Metric = Metric.Custom, Value = value, ScaleMin = 1, ScaleMax = 5, HigherIsBetter = true, TopBoxValues = { 4, 5 }, DriverOf = driverOf };
+
+    [Fact]
+    public async Task Key_drivers_by_attribute_ratings_by_theme_presence_and_of_the_promoter_outcome_in_any_scope_including_language()
+    {
+        var (journey, language) = (Unique("kinds"), "x-" + Guid.NewGuid().ToString("N")[..8]);
+        var random = new Random(29);
+        var said = new List<(double Rating, double Packaging)>();
+        for (var i = 0; i < 240; i++)
+        {
+            int speed = random.Next(1, 6), staff = random.Next(1, 6), price = random.Next(1, 6);
+            var rating = Math.Clamp(2 * speed - 1 + (staff >= 4 ? 1 : 0) + random.Next(-1, 2), 0, 10);
+            var evt = Voice(journey, Today.AddHours(1).AddDays(-random.Next(0, 5)), Channel.Survey, 0, []);
+            evt.Language = language;
+            evt.Ratings.Add(Nps(rating));
+            // Every response rates the speed; a fifth skips the staff; price is registered against CSAT, which no one rated.
+            evt.Ratings.Add(Attribute("delivery-speed", speed));
+            if (i % 5 != 0) evt.Ratings.Add(Attribute("staff-manner", staff));
+            evt.Ratings.Add(Attribute("price-fairness", price, driverOf: "csat"));
+            // Customers who bring up the packaging at all are the unhappy ones, whatever they say about it.
+            var packaging = rating <= 6 && i % 2 == 0 || i % 7 == 0;
+            if (packaging) evt.Themes.Add(new ThemeMention { ThemeKey = "packaging", SentimentScore = 0.1 });
+            said.Add((rating, packaging ? 1 : 0));
+            if (i % 3 == 0) evt.Themes.Add(new ThemeMention { ThemeKey = "taste", SentimentScore = 0.2 });
+            await DeliverAsync(evt);
+        }
+        var window = new V1.Window { LastDays = 30 };
+
+        var attributes = await _client.GetKeyDriversAsync(new GetKeyDriversRequest { Scope = Journey(journey), Outcome = Outcome.NpsRating, Window = window, DriverKind = DriverKind.AttributeRating });
+        Assert.Equal(DriverKind.AttributeRating, attributes.DriverKind);
+        Assert.Equal(["delivery-speed", "staff-manner"], attributes.Drivers.Select(d => d.QuestionId));
+        Assert.All(attributes.Drivers, d => Assert.Equal("", d.ThemeKey));
+        Assert.True(attributes.Drivers[0].Significant);
+        Assert.True(attributes.Drivers[0].HasMeanRating);
+        Assert.InRange(attributes.Drivers[0].MeanRating, 1, 5);
+        Assert.Equal(240, attributes.Drivers[0].Mentions);
+        Assert.Equal(192, attributes.Drivers[1].Mentions);
+        Assert.Equal(192, attributes.N);
+
+        var promoters = await _client.GetKeyDriversAsync(new GetKeyDriversRequest { Scope = Journey(journey), Outcome = Outcome.Promoter, Window = window, DriverKind = DriverKind.AttributeRating });
+        Assert.Equal("delivery-speed", promoters.Drivers[0].QuestionId);
+        Assert.True(promoters.Drivers[0].Correlation > 0, "a faster delivery makes a promoter more likely");
+
+        // Packaging mentions carry a mildly positive sentiment, so as sentiment they explain little; their presence explains much.
+        var presence = await _client.GetKeyDriversAsync(new GetKeyDriversRequest { Scope = Journey(journey), Outcome = Outcome.NpsRating, Window = window, DriverKind = DriverKind.ThemePresence });
+        Assert.Equal(DriverKind.ThemePresence, presence.DriverKind);
+        var packagingDriver = presence.Drivers.Single(d => d.ThemeKey == "packaging");
+        double meanR = said.Average(s => s.Rating), meanP = said.Average(s => s.Packaging);
+        var r = said.Sum(s => (s.Rating - meanR) * (s.Packaging - meanP))
+            / Math.Sqrt(said.Sum(s => (s.Rating - meanR) * (s.Rating - meanR)) * said.Sum(s => (s.Packaging - meanP) * (s.Packaging - meanP)));
+        Assert.Equal(r, packagingDriver.Correlation, 9);
+        Assert.True(packagingDriver.Correlation < -0.2 && packagingDriver.Significant, $"presence correlation {packagingDriver.Correlation}");
+        var detractors = await _client.GetKeyDriversAsync(new GetKeyDriversRequest { Scope = Journey(journey), Outcome = Outcome.Detractor, Window = window, DriverKind = DriverKind.ThemePresence });
+        Assert.True(detractors.Drivers.Single(d => d.ThemeKey == "packaging").Correlation > 0.2);
+        var sentiment = await _client.GetKeyDriversAsync(new GetKeyDriversRequest { Scope = Journey(journey), Outcome = Outcome.NpsRating, Window = window });
+        Assert.Equal(DriverKind.ThemeSentiment, sentiment.DriverKind);
+
+        // The same model in the language's scope (the scope's responses are this test's alone).
+        var inLanguage = await _client.GetKeyDriversAsync(new GetKeyDriversRequest
+        {
+            Scope = new Scope { Dimensions = { new Dimension { Kind = DimensionKind.Language, Value = language } } },
+            Outcome = Outcome.NpsRating,
+            Window = window,
+            DriverKind = DriverKind.AttributeRating,
+        });
+        Assert.Equal(attributes.N, inLanguage.N);
+        Assert.Equal(attributes.RSquared, inLanguage.RSquared, 9);
+    }
+
+    [Fact]
+    public async Task CSAT_only_responses_do_not_enter_the_NPS_model_through_the_themes_they_mention_together()
+    {
+        var (alone, mixed) = (Unique("nps-only"), Unique("nps-csat"));
+        var random = new Random(31);
+        for (var i = 0; i < 200; i++)
+        {
+            var delivery = random.Next(-100, 101) / 100.0;
+            var taste = i % 2 == 0 ? random.Next(-100, 101) / 100.0 : 0;
+            var rating = Math.Clamp((int)Math.Round(6 + 3 * delivery + taste + random.Next(-1, 2)), 0, 10);
+            foreach (var journey in new[] { alone, mixed })
+            {
+                var evt = Voice(journey, Today.AddHours(1), Channel.Survey, 0, ("delivery", delivery));
+                if (taste != 0) evt.Themes.Add(new ThemeMention { ThemeKey = "taste", SentimentScore = taste });
+                evt.Ratings.Add(Nps(rating));
+                await DeliverAsync(evt);
+            }
+            // The other journey also hears from CSAT-only responses that speak of both themes.
+            var csatOnly = Voice(mixed, Today.AddHours(1), Channel.Survey, 0, ("delivery", -0.9), ("taste", 0.9));
+            csatOnly.Ratings.Add(new RatingValue { QuestionId = "csat", Metric = Metric.Csat, Value = 3, ScaleMin = 1, ScaleMax = 5, HigherIsBetter = true, TopBoxValues = { 4, 5 } });
+            await DeliverAsync(csatOnly);
+        }
+        async Task<GetKeyDriversResponse> NpsModel(string journey) =>
+            await _client.GetKeyDriversAsync(new GetKeyDriversRequest { Scope = Journey(journey), Outcome = Outcome.NpsRating, Window = Store });
+        var (a, b) = (await NpsModel(alone), await NpsModel(mixed));
+        Assert.Equal(200, b.N);
+        Assert.Equal(a.RSquared, b.RSquared, 9);
+        foreach (var d in a.Drivers) Assert.Equal(d.Beta, b.Drivers.Single(x => x.ThemeKey == d.ThemeKey).Beta, 9);
     }
 }

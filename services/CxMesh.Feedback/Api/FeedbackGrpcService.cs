@@ -242,10 +242,13 @@ public sealed class FeedbackGrpcService(
                 Audience.Customer => Question.Customers,
                 _ => Question.AudienceOf(metric) ?? Question.Customers,
             },
+            DriverOf = q.DriverOf.Length > 0 ? q.DriverOf : null,
         };
+        if (q.DriverOf.Length > 0 && !Identifiers.Key().IsMatch(q.DriverOf)) check.Add("question.driver_of", "question.driver_of must be the id of a registered question (1-64 characters of a-z, 0-9, '.', '_' or '-').");
         if (check.IsEmpty)
         {
-            foreach (var p in question.Problems()) check.Add("question." + p.Field, p.Problem);
+            var outcome = question.DriverOf is { } of ? await questions.FindAsync(of, context.CancellationToken) : null;
+            foreach (var p in question.Problems().Concat(question.DriverProblems(outcome))) check.Add("question." + p.Field, p.Problem);
         }
         check.ThrowIfAny();
         return new RegisterQuestionResponse { Question = ToProto(await questions.RegisterAsync(question, context.CancellationToken)) };
@@ -277,6 +280,7 @@ public sealed class FeedbackGrpcService(
             ScaleMax = q.ScaleMax,
             HigherIsBetter = q.HigherIsBetter,
             Audience = q.Audience == Question.Employees ? Audience.Employee : Audience.Customer,
+            DriverOf = q.DriverOf ?? "",
         };
         proto.TopBoxValues.AddRange(q.TopBox);
         return proto;

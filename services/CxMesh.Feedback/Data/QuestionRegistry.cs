@@ -15,7 +15,7 @@ public sealed class QuestionRegistry([FromKeyedServices(FeedbackModule.Name)] Se
 {
     private readonly ConcurrentDictionary<string, Question> _cache = new(StringComparer.Ordinal);
 
-    private const string Columns = "id, text, metric, scale_min as ScaleMin, scale_max as ScaleMax, higher_is_better as HigherIsBetter, top_box as TopBox, audience";
+    private const string Columns = "id, text, metric, scale_min as ScaleMin, scale_max as ScaleMax, higher_is_better as HigherIsBetter, top_box as TopBox, audience, driver_of as DriverOf";
 
     public Question? Cached(string id) => _cache.GetValueOrDefault(id);
 
@@ -55,8 +55,8 @@ public sealed class QuestionRegistry([FromKeyedServices(FeedbackModule.Name)] Se
         await using var connection = await database.OpenConnectionAsync(ct);
         var inserted = await connection.ExecuteAsync(new CommandDefinition(
             """
-            insert into questions (id, text, metric, scale_min, scale_max, higher_is_better, top_box, audience)
-            values (@Id, @Text, @metric, @ScaleMin, @ScaleMax, @HigherIsBetter, @topBox, @Audience)
+            insert into questions (id, text, metric, scale_min, scale_max, higher_is_better, top_box, audience, driver_of)
+            values (@Id, @Text, @metric, @ScaleMin, @ScaleMax, @HigherIsBetter, @topBox, @Audience, @DriverOf)
             on conflict (id) do nothing
             """,
             new
@@ -69,6 +69,7 @@ public sealed class QuestionRegistry([FromKeyedServices(FeedbackModule.Name)] Se
                 question.HigherIsBetter,
                 topBox = question.TopBox.ToArray(),
                 question.Audience,
+                question.DriverOf,
             }, cancellationToken: ct));
         if (inserted == 0) throw new AlreadyExistsException($"Question '{question.Id}' is registered already; questions do not change, register a new id.");
         return _cache.GetOrAdd(question.Id, question);
@@ -85,7 +86,12 @@ public sealed class QuestionRegistry([FromKeyedServices(FeedbackModule.Name)] Se
         public bool HigherIsBetter { get; set; }
         public int[] TopBox { get; set; } = [];
         public string Audience { get; set; } = Question.Customers;
+        public string? DriverOf { get; set; }
 
-        public Question ToQuestion() => new(Id, Text, Enum.Parse<MetricKind>(Metric, ignoreCase: true), ScaleMin, ScaleMax, HigherIsBetter, TopBox) { Audience = Audience };
+        public Question ToQuestion() => new(Id, Text, Enum.Parse<MetricKind>(Metric, ignoreCase: true), ScaleMin, ScaleMax, HigherIsBetter, TopBox)
+        {
+            Audience = Audience,
+            DriverOf = DriverOf,
+        };
     }
 }

@@ -20,6 +20,23 @@ public sealed record Question(string Id, string Text, MetricKind Metric, int Sca
     /// <summary>Who answers it: "employee" for eNPS, "customer" for NPS, CSAT and CES; either for a custom question.</summary>
     public string Audience { get; init; } = Metric == MetricKind.Enps ? Employees : Customers;
 
+    /// <summary>The outcome question an attribute question explains (an NPS, eNPS or CSAT question), or null.</summary>
+    public string? DriverOf { get; init; }
+
+    /// <summary>Whether a question of this metric can be the outcome attribute questions explain.</summary>
+    public static bool IsOutcome(MetricKind metric) => metric is MetricKind.Nps or MetricKind.Enps or MetricKind.Csat;
+
+    /// <summary>What is wrong with naming <paramref name="outcome"/> (null: not registered) as the question this one explains.</summary>
+    public IEnumerable<(string Field, string Problem)> DriverProblems(Question? outcome)
+    {
+        if (DriverOf is null) yield break;
+        if (Metric is MetricKind.Nps or MetricKind.Enps) yield return ("driver_of", "an NPS or eNPS question is an outcome: it cannot be registered as a driver of another question.");
+        else if (DriverOf == Id) yield return ("driver_of", "a question cannot be a driver of itself.");
+        else if (outcome is null) yield return ("driver_of", $"driver_of names '{DriverOf}', which is not a registered question: register the outcome question first.");
+        else if (!IsOutcome(outcome.Metric)) yield return ("driver_of", $"driver_of must name an NPS, eNPS or CSAT question; '{outcome.Id}' is {outcome.Metric.ToString().ToUpperInvariant()}.");
+        else if (outcome.Audience != Audience) yield return ("driver_of", $"'{outcome.Id}' is asked of {outcome.Audience}s and this question of {Audience}s: an attribute explains an outcome of its own audience.");
+    }
+
     /// <summary>The audience a metric's questions are asked of, or null when its questions may be asked of either (custom).</summary>
     public static string? AudienceOf(MetricKind metric) => metric switch
     {

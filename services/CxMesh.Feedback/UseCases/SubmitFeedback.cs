@@ -348,6 +348,7 @@ public sealed class SubmitFeedback(
                 ScaleMax = question.ScaleMax,
                 HigherIsBetter = question.HigherIsBetter,
                 TopBoxValues = { question.TopBox },
+                DriverOf = question.DriverOf ?? "",
             });
         }
         return evt;

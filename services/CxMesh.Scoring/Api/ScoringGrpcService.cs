@@ -204,19 +204,37 @@ public sealed class ScoringGrpcService(
         {
             Outcome.NpsRating => DriverOutcomes.Nps,
             Outcome.Detractor => DriverOutcomes.Detractor,
+            Outcome.Promoter => DriverOutcomes.Promoter,
             Outcome.CsatRating => DriverOutcomes.Csat,
             Outcome.Sentiment => DriverOutcomes.Sentiment,
             _ => null,
         };
-        checks.Check(outcome is not null, "outcome", "outcome must be OUTCOME_NPS_RATING, OUTCOME_DETRACTOR, OUTCOME_CSAT_RATING or OUTCOME_SENTIMENT.");
+        checks.Check(outcome is not null, "outcome", "outcome must be OUTCOME_NPS_RATING, OUTCOME_DETRACTOR, OUTCOME_PROMOTER, OUTCOME_CSAT_RATING or OUTCOME_SENTIMENT.");
+        Domain.DriverKind? kind = request.DriverKind switch
+        {
+            V1.DriverKind.Unspecified or V1.DriverKind.ThemeSentiment => Domain.DriverKind.ThemeSentiment,
+            V1.DriverKind.ThemePresence => Domain.DriverKind.ThemePresence,
+            V1.DriverKind.AttributeRating => Domain.DriverKind.AttributeRating,
+            _ => null,
+        };
+        checks.Check(kind is not null, "driver_kind", "driver_kind must be DRIVER_KIND_THEME_SENTIMENT, DRIVER_KIND_THEME_PRESENCE or DRIVER_KIND_ATTRIBUTE_RATING.");
+        checks.Check(!(kind == Domain.DriverKind.AttributeRating && outcome == DriverOutcomes.Sentiment), "driver_kind",
+            "attribute ratings explain the rating of the question they are registered against: use an NPS or CSAT outcome, or theme drivers for OUTCOME_SENTIMENT.");
         checks.Check(request.MinMentions is >= 0 and <= 1_000_000, "min_mentions", "min_mentions must be 0 to 1,000,000 (0 means 10).");
         var alpha = checks.Alpha(request.Alpha, "alpha");
         checks.ThrowIfAny();
 
         var sums = await drivers.SumsAsync(scope.Key, outcome!, window, context.CancellationToken);
-        var model = KeyDriverAnalysis.Analyze(sums, request.MinMentions == 0 ? 10 : request.MinMentions, alpha);
+        var model = KeyDriverAnalysis.Analyze(sums, kind!.Value, request.MinMentions == 0 ? 10 : request.MinMentions, alpha);
+        var attributes = kind == Domain.DriverKind.AttributeRating;
         var response = new GetKeyDriversResponse
         {
+            DriverKind = kind switch
+            {
+                Domain.DriverKind.ThemePresence => V1.DriverKind.ThemePresence,
+                Domain.DriverKind.AttributeRating => V1.DriverKind.AttributeRating,
+                _ => V1.DriverKind.ThemeSentiment,
+            },
             N = model.N,
             RSquared = model.RSquared,
             ShapleyComputed = model.ShapleyComputed,
@@ -224,19 +242,25 @@ public sealed class ScoringGrpcService(
             EndDate = window.End.ToString("yyyy-MM-dd"),
             Note = model.Note ?? "",
         };
-        response.Drivers.AddRange(model.Drivers.Select(d => new Driver
+        response.Drivers.AddRange(model.Drivers.Select(d =>
         {
-            ThemeKey = d.ThemeKey,
-            Correlation = d.Correlation,
-            RelativeWeight = d.RelativeWeight,
-            RelativeWeightPercent = model.RSquared > 0 ? 100 * d.RelativeWeight / model.RSquared : 0,
-            Shapley = d.Shapley ?? 0,
-            Beta = d.Beta,
-            T = double.IsFinite(d.T) ? d.T : 0,
-            PValue = d.PValue,
-            Significant = d.Significant,
-            Mentions = d.Mentions,
-            NegativePercent = d.NegativePercent,
+            var driver = new Driver
+            {
+                ThemeKey = attributes ? "" : d.Key,
+                QuestionId = attributes ? d.Key : "",
+                Correlation = d.Correlation,
+                RelativeWeight = d.RelativeWeight,
+                RelativeWeightPercent = model.RSquared > 0 ? 100 * d.RelativeWeight / model.RSquared : 0,
+                Shapley = d.Shapley ?? 0,
+                Beta = d.Beta,
+                T = double.IsFinite(d.T) ? d.T : 0,
+                PValue = d.PValue,
+                Significant = d.Significant,
+                Mentions = d.Mentions,
+                NegativePercent = d.NegativePercent,
+            };
+            if (d.MeanRating is { } mean) driver.MeanRating = mean;
+            return driver;
         }));
         return response;
     }

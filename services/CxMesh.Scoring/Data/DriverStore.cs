@@ -8,20 +8,25 @@ namespace CxMesh.Scoring.Data;
 
 public readonly record struct DriverKey(string Scope, string Outcome, DateOnly Day, string A, string B);
 
-public readonly record struct DriverDelta(long Cnt, long Neg, double S1, double S2, double S3)
+public readonly record struct DriverDelta(long Cnt, long Neg, double S1, double S2, double S3, double S4 = 0, double S5 = 0)
 {
-    public static DriverDelta operator +(DriverDelta a, DriverDelta b) => new(a.Cnt + b.Cnt, a.Neg + b.Neg, a.S1 + b.S1, a.S2 + b.S2, a.S3 + b.S3);
+    public static DriverDelta operator +(DriverDelta a, DriverDelta b) =>
+        new(a.Cnt + b.Cnt, a.Neg + b.Neg, a.S1 + b.S1, a.S2 + b.S2, a.S3 + b.S3, a.S4 + b.S4, a.S5 + b.S5);
 
-    public static DriverDelta operator *(int sign, DriverDelta d) => new(sign * d.Cnt, sign * d.Neg, sign * d.S1, sign * d.S2, sign * d.S3);
+    public static DriverDelta operator *(int sign, DriverDelta d) => new(sign * d.Cnt, sign * d.Neg, sign * d.S1, sign * d.S2, sign * d.S3, sign * d.S4, sign * d.S5);
+
+    public DriverRow ToRow() => new(Cnt, Neg, S1, S2, S3, S4, S5);
 }
 
 /// <summary>
 /// What one feedback item added to the driver rows (driver_items, migration 0004): the scopes it counts in, the
 /// outcomes of a rated response, the text sentiment of an item with a verbatim, and the themes it was summed with.
+/// <paramref name="Attributes"/> are its ratings of attribute questions, each with the population (<see cref="DriverOutcomes.PopulationOf"/>)
+/// of the outcome it explains; they are not recorded (a re-tag leaves them where they are).
 /// </summary>
 public sealed record DriverItem(
     Guid FeedbackId, DateOnly Day, IReadOnlyList<string> Scopes, IReadOnlyList<(string Outcome, double Y)> Outcomes, double? TextSentiment,
-    IReadOnlyList<(string Theme, double X)> Themes, long TaxonomyVersion);
+    IReadOnlyList<(string Theme, double X)> Themes, long TaxonomyVersion, IReadOnlyList<(string Population, string Question, double X)>? Attributes = null);
 
 /// <summary>
 /// Key-driver sums per scope, outcome and day (see migration 0002): upserted with commutative increments in the
@@ -29,40 +34,45 @@ public sealed record DriverItem(
 /// </summary>
 public sealed class DriverStore([FromKeyedServices(ScoringModule.Name)] ServiceDatabase database)
 {
-    /// <summary>
-    /// The outcome under which pair rows of rated responses are kept: Σxₐx_b does not depend on the outcome, only on
-    /// the responses summed, so the text outcome (every item with a verbatim, rated or not) keeps its own.
-    /// </summary>
-    public const string Pairs = "*";
-
     /// <summary>The pair rows of the text population (<see cref="DriverOutcomes.Sentiment"/>).</summary>
     public const string TextPairs = "*text";
 
-    /// <summary>Where the pair rows of an outcome's population are.</summary>
-    public static string PairsOf(string outcome) => outcome == DriverOutcomes.Sentiment ? TextPairs : Pairs;
+    /// <summary>
+    /// Where the pair rows of an outcome's population are ("*nps", "*csat", "*text"): a pair's sums do not depend on
+    /// the outcome, only on the responses summed, so the outcomes of one population share them.
+    /// </summary>
+    public static string PairsOf(string outcome) =>
+        outcome == DriverOutcomes.Sentiment ? TextPairs : "*" + DriverOutcomes.PopulationOf(outcome);
 
     /// <summary>
-    /// One response's contribution to the rows of each of its scopes (see migration 0002), added into <paramref name="rows"/>.
-    /// The outcome row's <c>neg</c> counts negative outcomes (only the sentiment outcome can be negative).
+    /// One response's contribution to the rows of each of its scopes (see migrations 0002 and 0006), for the outcomes
+    /// of one population, added into <paramref name="rows"/>. The outcome row's <c>neg</c> counts negative outcomes
+    /// (only the sentiment outcome can be negative).
     /// </summary>
-    public static void Accumulate(Dictionary<DriverKey, DriverDelta> rows, IEnumerable<string> scopeKeys, DateOnly day,
-        IReadOnlyList<(string Outcome, double Y)> outcomes, IReadOnlyList<(string Theme, double X)> themes, string pairs = Pairs, int sign = 1)
+    private static void Accumulate(Dictionary<DriverKey, DriverDelta> rows, IReadOnlyList<string> scopeKeys, DateOnly day,
+        IReadOnlyList<(string Outcome, double Y)> outcomes, IReadOnlyList<(string Key, double X)> themes,
+        IReadOnlyList<(string Key, double X)> attributes, string pairs, int sign)
     {
-        if (outcomes.Count == 0) return;
-        var sorted = themes.DistinctBy(t => t.Theme).OrderBy(t => t.Theme, StringComparer.Ordinal).ToList();
         void Add(DriverKey key, DriverDelta delta) => rows[key] = rows.GetValueOrDefault(key) + sign * delta;
         foreach (var scope in scopeKeys)
         {
             foreach (var (outcome, y) in outcomes)
             {
                 Add(new DriverKey(scope, outcome, day, "", ""), new DriverDelta(1, y < -DriverOutcomes.Neutral ? 1 : 0, y, y * y, 0));
-                foreach (var (theme, x) in sorted) Add(new DriverKey(scope, outcome, day, theme, ""), new DriverDelta(1, x < -DriverOutcomes.Neutral ? 1 : 0, x, x * x, x * y));
+                foreach (var (theme, x) in themes) Add(new DriverKey(scope, outcome, day, theme, ""), new DriverDelta(1, x < -DriverOutcomes.Neutral ? 1 : 0, x, x * x, x * y, y, y * y));
+                foreach (var (attribute, x) in attributes) Add(new DriverKey(scope, outcome, day, attribute, ""), new DriverDelta(1, 0, x, x * x, x * y, y, y * y));
             }
-            for (var i = 0; i < sorted.Count; i++)
+            for (var i = 0; i < themes.Count; i++)
             {
-                for (var j = i + 1; j < sorted.Count; j++)
+                for (var j = i + 1; j < themes.Count; j++) Add(new DriverKey(scope, pairs, day, themes[i].Key, themes[j].Key), new DriverDelta(1, 0, 0, 0, themes[i].X * themes[j].X));
+            }
+            for (var i = 0; i < attributes.Count; i++)
+            {
+                var (a, xa) = attributes[i];
+                for (var j = i + 1; j < attributes.Count; j++)
                 {
-                    Add(new DriverKey(scope, pairs, day, sorted[i].Theme, sorted[j].Theme), new DriverDelta(1, 0, 0, 0, sorted[i].X * sorted[j].X));
+                    var (b, xb) = attributes[j];
+                    Add(new DriverKey(scope, pairs, day, a, b), new DriverDelta(1, 0, xa, xa * xa, xa * xb, xb, xb * xb));
                 }
             }
         }
@@ -70,12 +80,19 @@ public sealed class DriverStore([FromKeyedServices(ScoringModule.Name)] ServiceD
 
     /// <summary>
     /// An item's whole contribution (<paramref name="sign"/> 1), or its removal (−1): as a rated response to its outcomes,
-    /// and as a voice with text to the sentiment outcome.
+    /// population by population, and as a voice with text to the sentiment outcome.
     /// </summary>
     public static void AccumulateItem(Dictionary<DriverKey, DriverDelta> rows, DriverItem item, int sign = 1)
     {
-        Accumulate(rows, item.Scopes, item.Day, item.Outcomes, item.Themes, Pairs, sign);
-        if (item.TextSentiment is { } y) Accumulate(rows, item.Scopes, item.Day, [(DriverOutcomes.Sentiment, y)], item.Themes, TextPairs, sign);
+        var themes = item.Themes.DistinctBy(t => t.Theme).OrderBy(t => t.Theme, StringComparer.Ordinal).ToList();
+        foreach (var population in item.Outcomes.Select(o => DriverOutcomes.PopulationOf(o.Outcome)).Distinct())
+        {
+            var attributes = (item.Attributes ?? []).Where(a => a.Population == population)
+                .Select(a => (Key: DriverSums.AttributeKey(a.Question), a.X)).DistinctBy(a => a.Key).OrderBy(a => a.Key, StringComparer.Ordinal).ToList();
+            Accumulate(rows, item.Scopes, item.Day, item.Outcomes.Where(o => DriverOutcomes.PopulationOf(o.Outcome) == population).ToList(),
+                themes, attributes, PairsOf(population), sign);
+        }
+        if (item.TextSentiment is { } y) Accumulate(rows, item.Scopes, item.Day, [(DriverOutcomes.Sentiment, y)], themes, [], TextPairs, sign);
     }
 
     /// <summary>
@@ -228,11 +245,11 @@ public sealed class DriverStore([FromKeyedServices(ScoringModule.Name)] ServiceD
             .ThenBy(r => r.Key.A, StringComparer.Ordinal).ThenBy(r => r.Key.B, StringComparer.Ordinal).ToList();
         await write.Connection.ExecuteAsync(new CommandDefinition(
             """
-            insert into driver_daily as d (scope_key, outcome, day, a, b, cnt, neg, s1, s2, s3)
-            select * from unnest(@scopes, @outcomes, @days, @as, @bs, @cnts, @negs, @s1, @s2, @s3)
+            insert into driver_daily as d (scope_key, outcome, day, a, b, cnt, neg, s1, s2, s3, s4, s5)
+            select * from unnest(@scopes, @outcomes, @days, @as, @bs, @cnts, @negs, @s1, @s2, @s3, @s4, @s5)
             on conflict (scope_key, outcome, day, a, b) do update set
                 cnt = d.cnt + excluded.cnt, neg = d.neg + excluded.neg,
-                s1 = d.s1 + excluded.s1, s2 = d.s2 + excluded.s2, s3 = d.s3 + excluded.s3
+                s1 = d.s1 + excluded.s1, s2 = d.s2 + excluded.s2, s3 = d.s3 + excluded.s3, s4 = d.s4 + excluded.s4, s5 = d.s5 + excluded.s5
             """,
             new
             {
@@ -246,6 +263,8 @@ public sealed class DriverStore([FromKeyedServices(ScoringModule.Name)] ServiceD
                 s1 = rows.Select(r => r.Value.S1).ToArray(),
                 s2 = rows.Select(r => r.Value.S2).ToArray(),
                 s3 = rows.Select(r => r.Value.S3).ToArray(),
+                s4 = rows.Select(r => r.Value.S4).ToArray(),
+                s5 = rows.Select(r => r.Value.S5).ToArray(),
             }, write.Transaction, cancellationToken: ct));
     }
 
@@ -253,26 +272,30 @@ public sealed class DriverStore([FromKeyedServices(ScoringModule.Name)] ServiceD
     public async Task<DriverSums> SumsAsync(string scopeKey, string outcome, DayWindow window, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
-        var rows = await connection.QueryAsync<(string Outcome, string A, string B, long Cnt, long Neg, double S1, double S2, double S3)>(new CommandDefinition(
+        var rows = await connection.QueryAsync<(string Outcome, string A, string B, long Cnt, long Neg, double S1, double S2, double S3, double S4, double S5)>(new CommandDefinition(
             """
-            select outcome, a, b, sum(cnt)::bigint, sum(neg)::bigint, sum(s1), sum(s2), sum(s3)
+            select outcome, a, b, sum(cnt)::bigint, sum(neg)::bigint, sum(s1), sum(s2), sum(s3), sum(s4), sum(s5)
             from driver_daily
             where scope_key = @scopeKey and outcome in (@outcome, @pairs) and day between @start and @end
             group by outcome, a, b
             """, new { scopeKey, outcome, pairs = PairsOf(outcome), start = window.Start, end = window.End }, cancellationToken: ct));
+        return SumsOf(outcome, rows.Select(r => (r.Outcome, r.A, r.B, new DriverRow(r.Cnt, r.Neg, r.S1, r.S2, r.S3, r.S4, r.S5))));
+    }
+
+    /// <summary>An outcome's sums from its rows and its population's pair rows, summed over the window.</summary>
+    public static DriverSums SumsOf(string outcome, IEnumerable<(string Outcome, string A, string B, DriverRow Row)> rows)
+    {
         long n = 0;
         double sumY = 0, sumYY = 0;
-        var themes = new Dictionary<string, ThemeSums>(StringComparer.Ordinal);
-        var cross = new Dictionary<(string, string), double>();
-        foreach (var r in rows)
+        var drivers = new Dictionary<string, DriverRow>(StringComparer.Ordinal);
+        var pairs = new Dictionary<(string, string), DriverRow>();
+        foreach (var (rowOutcome, a, b, row) in rows)
         {
-            if (r.Outcome != outcome) cross[(r.A, r.B)] = r.S3;
-            else if (r.A.Length == 0) (n, sumY, sumYY) = (r.Cnt, r.S1, r.S2);
-            else themes[r.A] = new ThemeSums(r.Cnt, r.Neg, r.S1, r.S2, r.S3);
+            if (rowOutcome != outcome) pairs[(a, b)] = row;
+            else if (a.Length == 0) (n, sumY, sumYY) = (row.Count, row.S1, row.S2);
+            else drivers[a] = row;
         }
-        // Σx² of a theme is its own cross product.
-        foreach (var (theme, sums) in themes) cross[(theme, theme)] = sums.SumXX;
-        return new DriverSums(n, sumY, sumYY, themes, cross);
+        return new DriverSums(n, sumY, sumYY, drivers, pairs);
     }
 
     /// <summary>

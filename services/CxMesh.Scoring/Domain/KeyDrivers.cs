@@ -1,70 +1,106 @@
 namespace CxMesh.Scoring.Domain;
 
-/// <summary>A theme's running sums: x is the sentiment of its mention (-1..1), 0 when the response does not mention it.</summary>
-public sealed record ThemeSums(long Mentions, long Negatives, double SumX, double SumXX, double SumXY);
-
-/// <summary>
-/// Everything key-driver analysis needs, as sums that add across days: n, Σy, Σy², each theme's sums, and Σxⱼxₖ
-/// for every pair of themes mentioned together. Its size depends on the number of themes, not of responses.
-/// </summary>
-public sealed record DriverSums(long N, double SumY, double SumYY, IReadOnlyDictionary<string, ThemeSums> Themes,
-    IReadOnlyDictionary<(string A, string B), double> CrossProducts)
+/// <summary>What the drivers (x) of a model are: see the scoring proto's <c>DriverKind</c>.</summary>
+public enum DriverKind
 {
-    public double Cross(string a, string b) =>
-        string.CompareOrdinal(a, b) < 0
-            ? CrossProducts.GetValueOrDefault((a, b))
-            : CrossProducts.GetValueOrDefault((b, a));
+    /// <summary>x = the sentiment of the theme's mention (−1..1), 0 when the response does not mention it.</summary>
+    ThemeSentiment,
+
+    /// <summary>x = 1 when the response mentions the theme, 0 when not.</summary>
+    ThemePresence,
+
+    /// <summary>x = the rating of an attribute question registered as a driver of the outcome's question; pairwise deletion.</summary>
+    AttributeRating,
 }
 
+/// <summary>
+/// One row of key-driver sums (migration 0006). A driver's row sums over the responses where the driver is present
+/// (a theme mentioned, an attribute rated): count, negatives (mentions below neutral), Σx, Σx², Σxy, Σy, Σy². A pair's
+/// row sums over the responses where both are present: count, Σxₐ, Σxₐ², Σxₐx_b, Σx_b, Σx_b² (themes keep only the
+/// count and Σxₐx_b: a theme's x is 0, not missing, where it is absent).
+/// </summary>
+public readonly record struct DriverRow(long Count, long Negatives, double S1, double S2, double S3, double S4, double S5);
+
+/// <summary>
+/// Everything key-driver analysis needs, as sums that add across days: n, Σy, Σy² of the outcome's responses, each
+/// driver's row and each pair's row. Its size depends on the number of drivers, not of responses. Attribute drivers
+/// are keyed by <see cref="AttributePrefix"/> and the question id, themes by their key.
+/// </summary>
+public sealed record DriverSums(long N, double SumY, double SumYY, IReadOnlyDictionary<string, DriverRow> Drivers,
+    IReadOnlyDictionary<(string A, string B), DriverRow> Pairs)
+{
+    public const string AttributePrefix = "@";
+
+    public static string AttributeKey(string questionId) => AttributePrefix + questionId;
+
+    public static bool IsAttribute(string key) => key.StartsWith(AttributePrefix, StringComparison.Ordinal);
+
+    /// <summary>The row of two drivers, in either order; null when no response had both.</summary>
+    public DriverRow? Pair(string a, string b) =>
+        Pairs.TryGetValue(string.CompareOrdinal(a, b) < 0 ? (a, b) : (b, a), out var row) ? row : null;
+}
+
+/// <summary>
+/// One driver of a model: <paramref name="Key"/> is the theme or the attribute question; <paramref name="Mentions"/> the
+/// responses where it is present; <paramref name="MeanRating"/> an attribute's mean rating (null for a theme).
+/// </summary>
 public sealed record DriverResult(
-    string ThemeKey, double Correlation, double RelativeWeight, double? Shapley, double Beta, double T, double PValue, bool Significant,
-    long Mentions, double NegativePercent);
+    string Key, double Correlation, double RelativeWeight, double? Shapley, double Beta, double T, double PValue, bool Significant,
+    long Mentions, double NegativePercent, double? MeanRating = null);
 
 public sealed record DriverModel(long N, double RSquared, IReadOnlyList<DriverResult> Drivers, bool ShapleyComputed, string? Note);
 
 /// <summary>
-/// Key-driver analysis from sufficient statistics: the regression of the outcome on the themes' mention sentiment,
-/// in standardised form (the correlation matrix), with Johnson's (2000) relative weights and exact Shapley values
-/// (Lindeman, Merenda and Gold's averaging over orderings, i.e. general dominance) for up to 15 drivers.
+/// Key-driver analysis from sufficient statistics: the regression of the outcome on the drivers, in standardised form
+/// (the correlation matrix), with Johnson's (2000) relative weights and exact Shapley values (Lindeman, Merenda and
+/// Gold's averaging over orderings, i.e. general dominance) for up to 15 drivers. Theme drivers are complete for every
+/// response (x is 0 where a theme is absent); attribute ratings may be skipped, so their correlations are pairwise
+/// (each from the responses that rated both of its variables) and the model's n is the smallest such count.
 /// </summary>
 public static class KeyDriverAnalysis
 {
     public const int MaxShapleyDrivers = 15;
     private const double Singular = 1e-10;
 
-    public static DriverModel Analyze(DriverSums sums, long minMentions, double alpha)
+    /// <summary>The correlations of the candidate drivers: with the outcome, among themselves (NaN: undefined), and the responses behind each.</summary>
+    private sealed record Correlations(IReadOnlyList<string> Keys, double[] WithY, double[,] Among, long[] CountY, long[,] CountAmong);
+
+    public static DriverModel Analyze(DriverSums sums, long minMentions, double alpha) => Analyze(sums, DriverKind.ThemeSentiment, minMentions, alpha);
+
+    public static DriverModel Analyze(DriverSums sums, DriverKind kind, long minMentions, double alpha)
     {
         var n = sums.N;
-        var candidates = sums.Themes
-            .Where(t => t.Value.Mentions >= minMentions && Variance(t.Value.SumX, t.Value.SumXX, n) > Singular)
-            .Select(t => t.Key).Order(StringComparer.Ordinal).ToList();
-        var varY = Variance(sums.SumY, sums.SumYY, n);
         if (n < 3) return Empty(n, "too few responses in the scope and window");
-        if (varY <= Singular) return Empty(n, "the outcome does not vary in the scope and window");
-        if (candidates.Count == 0) return Empty(n, $"no theme is mentioned at least {minMentions} times with varying sentiment");
-
-        // Correlations among the themes and with the outcome.
-        double Cov(string a, string b) => (sums.Cross(a, b) - sums.Themes[a].SumX * sums.Themes[b].SumX / n) / (n - 1);
-        double SdX(string a) => Math.Sqrt(Variance(sums.Themes[a].SumX, sums.Themes[a].SumXX, n));
-        var sdY = Math.Sqrt(varY);
-        double CorrY(string a) => (sums.Themes[a].SumXY - sums.Themes[a].SumX * sums.SumY / n) / (n - 1) / (SdX(a) * sdY);
-
-        // Themes that are exact combinations of others cannot be told apart: keep the first of them.
-        var drivers = new List<string>();
-        foreach (var theme in candidates)
+        if (Variance(sums.SumY, sums.SumYY, n) <= Singular) return Empty(n, "the outcome does not vary in the scope and window");
+        var c = kind == DriverKind.AttributeRating ? Pairwise(sums, minMentions) : Complete(sums, kind, minMentions);
+        if (c.Keys.Count == 0)
         {
-            var trial = drivers.Append(theme).ToList();
-            if (Cholesky(CorrelationMatrix(trial, SdX, Cov)) is not null) drivers = trial;
+            return Empty(n, kind switch
+            {
+                DriverKind.ThemeSentiment => $"no theme is mentioned at least {minMentions} times with varying sentiment",
+                DriverKind.ThemePresence => $"no theme is mentioned at least {minMentions} times and left unmentioned in other responses",
+                _ => $"no attribute question registered as a driver of this outcome was rated at least {minMentions} times with varying ratings",
+            });
         }
-        var k = drivers.Count;
-        if (n <= k + 1) return Empty(n, $"{n} responses cannot support a model of {k} drivers");
 
-        var rxx = CorrelationMatrix(drivers, SdX, Cov);
-        var rxy = drivers.Select(CorrY).ToArray();
+        // Drivers that are exact combinations of others cannot be told apart (nor can two never seen together): keep the first.
+        var chosen = new List<int>();
+        foreach (var i in Enumerable.Range(0, c.Keys.Count))
+        {
+            var trial = chosen.Append(i).ToList();
+            if (trial.All(a => trial.All(b => !double.IsNaN(c.Among[a, b]))) && Cholesky(Submatrix(c.Among, trial)) is not null) chosen = trial;
+        }
+        var k = chosen.Count;
+        // Pairwise: the model rests on the fewest responses behind any of its correlations.
+        var modelN = chosen.Min(a => Math.Min(c.CountY[a], chosen.Min(b => c.CountAmong[a, b])));
+        if (modelN <= k + 1) return Empty(modelN, $"{modelN} responses cannot support a model of {k} drivers");
+
+        var rxx = Submatrix(c.Among, chosen);
+        var rxy = chosen.Select(i => c.WithY[i]).ToArray();
         var inverse = Invert(rxx);
         var beta = Multiply(inverse, rxy);
         var rSquared = Math.Clamp(Dot(rxy, beta), 0, 1);
-        var df = n - k - 1;
+        var df = modelN - k - 1;
 
         // Johnson's relative weights: regress on the orthogonal counterpart Z of X, and share R² back through Λ = R^(1/2).
         var (values, vectors) = Eigen(rxx);
@@ -97,31 +133,111 @@ public static class KeyDriverAnalysis
         var results = new List<DriverResult>(k);
         for (var j = 0; j < k; j++)
         {
-            var theme = sums.Themes[drivers[j]];
+            var key = c.Keys[chosen[j]];
+            var row = sums.Drivers[key];
             var se = Math.Sqrt(Math.Max(0, (1 - rSquared) / df * inverse[j, j]));
             var t = se > 0 ? beta[j] / se : double.PositiveInfinity;
             var p = double.IsInfinity(t) ? 0 : Statistics.StudentTwoSidedP(t, df);
-            results.Add(new DriverResult(drivers[j], rxy[j], weights[j], shapley?[j], beta[j], t, p, p < alpha,
-                theme.Mentions, theme.Mentions == 0 ? 0 : 100.0 * theme.Negatives / theme.Mentions));
+            var attribute = DriverSums.IsAttribute(key);
+            results.Add(new DriverResult(attribute ? key[DriverSums.AttributePrefix.Length..] : key, rxy[j], weights[j], shapley?[j], beta[j], t, p, p < alpha,
+                row.Count, attribute || row.Count == 0 ? 0 : 100.0 * row.Negatives / row.Count, attribute ? row.S1 / row.Count : null));
         }
-        return new DriverModel(n, rSquared, results.OrderByDescending(r => r.RelativeWeight).ToList(), shapley is not null, null);
+        return new DriverModel(modelN, rSquared, results.OrderByDescending(r => r.RelativeWeight).ToList(), shapley is not null, null);
+    }
+
+    /// <summary>
+    /// Themes: every response has every x (0 where a theme is absent), so the correlations come from the outcome's n
+    /// responses: Σx, Σx², Σxy from the theme's row (sentiment: s1, s2, s3; presence: count, count, s4) and Σxₐx_b
+    /// from the pair's (sentiment: s3; presence: count).
+    /// </summary>
+    private static Correlations Complete(DriverSums sums, DriverKind kind, long minMentions)
+    {
+        var n = sums.N;
+        var presence = kind == DriverKind.ThemePresence;
+        (double X, double XX, double XY) Of(DriverRow r) => presence ? (r.Count, r.Count, r.S4) : (r.S1, r.S2, r.S3);
+        var keys = sums.Drivers
+            .Where(d => !DriverSums.IsAttribute(d.Key) && d.Value.Count >= minMentions && Variance(Of(d.Value).X, Of(d.Value).XX, n) > Singular)
+            .Select(d => d.Key).Order(StringComparer.Ordinal).ToList();
+        var k = keys.Count;
+        double Sd(int i) => Math.Sqrt(Variance(Of(sums.Drivers[keys[i]]).X, Of(sums.Drivers[keys[i]]).XX, n));
+        var sdY = Math.Sqrt(Variance(sums.SumY, sums.SumYY, n));
+        var withY = new double[k];
+        var among = new double[k, k];
+        var countY = new long[k];
+        var countAmong = new long[k, k];
+        for (var i = 0; i < k; i++)
+        {
+            var xi = Of(sums.Drivers[keys[i]]);
+            withY[i] = (xi.XY - xi.X * sums.SumY / n) / (n - 1) / (Sd(i) * sdY);
+            countY[i] = n;
+            for (var j = 0; j <= i; j++)
+            {
+                countAmong[i, j] = countAmong[j, i] = n;
+                if (i == j)
+                {
+                    among[i, i] = 1;
+                    continue;
+                }
+                var pair = sums.Pair(keys[i], keys[j]);
+                var cross = pair is { } p ? presence ? p.Count : p.S3 : 0;
+                among[i, j] = among[j, i] = (cross - xi.X * Of(sums.Drivers[keys[j]]).X / n) / (n - 1) / (Sd(i) * Sd(j));
+            }
+        }
+        return new Correlations(keys, withY, among, countY, countAmong);
+    }
+
+    /// <summary>Attributes: each correlation from the responses that rated both of its variables (the driver's row, the pair's row).</summary>
+    private static Correlations Pairwise(DriverSums sums, long minMentions)
+    {
+        var keys = sums.Drivers
+            .Where(d => DriverSums.IsAttribute(d.Key) && d.Value.Count >= Math.Max(minMentions, 3) && !double.IsNaN(Pearson(d.Value)))
+            .Select(d => d.Key).Order(StringComparer.Ordinal).ToList();
+        var k = keys.Count;
+        var withY = new double[k];
+        var among = new double[k, k];
+        var countY = new long[k];
+        var countAmong = new long[k, k];
+        for (var i = 0; i < k; i++)
+        {
+            withY[i] = Pearson(sums.Drivers[keys[i]]);
+            countY[i] = sums.Drivers[keys[i]].Count;
+            among[i, i] = 1;
+            countAmong[i, i] = countY[i];
+            for (var j = 0; j < i; j++)
+            {
+                // The pair's row is kept with the smaller key's sums first.
+                var pair = sums.Pair(keys[j], keys[i]);
+                among[i, j] = among[j, i] = pair is { Count: >= 3 } p ? Pearson(p) : double.NaN;
+                countAmong[i, j] = countAmong[j, i] = pair?.Count ?? 0;
+            }
+        }
+        return new Correlations(keys, withY, among, countY, countAmong);
+    }
+
+    /// <summary>Pearson's r of a row's two variables (count, Σu, Σu², Σuv, Σv, Σv²); NaN when either does not vary.</summary>
+    private static double Pearson(DriverRow r)
+    {
+        var n = r.Count;
+        var varU = Variance(r.S1, r.S2, n);
+        var varV = Variance(r.S4, r.S5, n);
+        if (n < 3 || varU <= Singular || varV <= Singular) return double.NaN;
+        return Math.Clamp((r.S3 - r.S1 * r.S4 / n) / (n - 1) / Math.Sqrt(varU * varV), -1, 1);
+    }
+
+    private static double[,] Submatrix(double[,] m, IReadOnlyList<int> rows)
+    {
+        var k = rows.Count;
+        var result = new double[k, k];
+        for (var i = 0; i < k; i++)
+        {
+            for (var j = 0; j < k; j++) result[i, j] = m[rows[i], rows[j]];
+        }
+        return result;
     }
 
     private static DriverModel Empty(long n, string note) => new(n, 0, new List<DriverResult>(), false, note);
 
     private static double Variance(double sum, double sumSquares, long n) => n < 2 ? 0 : (sumSquares - sum * sum / n) / (n - 1);
-
-    private static double[,] CorrelationMatrix(IReadOnlyList<string> themes, Func<string, double> sd, Func<string, string, double> cov)
-    {
-        var k = themes.Count;
-        var r = new double[k, k];
-        for (var i = 0; i < k; i++)
-        {
-            r[i, i] = 1;
-            for (var j = 0; j < i; j++) r[i, j] = r[j, i] = cov(themes[i], themes[j]) / (sd(themes[i]) * sd(themes[j]));
-        }
-        return r;
-    }
 
     /// <summary>Exact Shapley values of R²: each driver's gain averaged over every subset of the others, weighted by orderings.</summary>
     public static double[] Shapley(double[,] rxx, double[] rxy)

@@ -106,8 +106,9 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
                 ? (retag.Themes, retag.Version)
                 : (evt.Themes.Where(t => t.ThemeKey.Length > 0).Select(t => (t.ThemeKey, Math.Clamp(t.SentimentScore, -1, 1))).ToList(), evt.TaxonomyVersion);
             // Every voice with text, rated or not, counts in the text population: volumes, theme and sentiment trends, text drivers.
-            var item = new DriverItem(id, day, ScoreScope.DriverScopesOf(parts).Select(s => s.Key).ToList(), a.Ratings.Count > 0 ? Outcomes(evt) : [],
-                evt.RedactedVerbatim.Length > 0 ? Math.Clamp(evt.SentimentScore, -1, 1) : null, themes, version);
+            var (outcomes, attributes) = Outcomes(evt);
+            var item = new DriverItem(id, day, ScoreScope.DriverScopesOf(parts).Select(s => s.Key).ToList(), outcomes,
+                evt.RedactedVerbatim.Length > 0 ? Math.Clamp(evt.SentimentScore, -1, 1) : null, themes, version, attributes);
             DriverStore.AccumulateItem(driverDeltas, item);
             // Kept so a re-tag can move its sums; an item without words never has themes, so is never re-tagged.
             if (item.TextSentiment is not null) driverItems.Add(item);
@@ -176,6 +177,7 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
     {
         var metric = MetricKinds.FromProto(r.Metric) ?? throw new InvalidEventException($"rating of question '{r.QuestionId}' has no metric.");
         if (r.QuestionId.Length is 0 or > 64) throw new InvalidEventException("a rating's question_id is missing or too long.");
+        if (r.DriverOf.Length > 64 || r.DriverOf == r.QuestionId) throw new InvalidEventException($"rating of question '{r.QuestionId}' names no usable driver_of question.");
         if (r.ScaleMin >= r.ScaleMax) throw new InvalidEventException($"question '{r.QuestionId}' has no scale ({r.ScaleMin}-{r.ScaleMax}).");
         if (metric is MetricKind.Nps or MetricKind.Enps && (r.ScaleMin != 0 || r.ScaleMax != 10))
         {
@@ -188,17 +190,32 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
         return new QuestionDefinition(r.QuestionId, metric, r.ScaleMin, r.ScaleMax, r.HigherIsBetter, r.TopBoxValues.ToList());
     }
 
-    /// <summary>The outcomes a response gives key-driver analysis: its NPS rating and detractor flag, and its CSAT rating.</summary>
-    private static List<(string, double)> Outcomes(FeedbackReceived evt)
+    /// <summary>
+    /// The outcomes a response gives key-driver analysis (its first NPS or eNPS rating with the detractor and promoter
+    /// flags, its first CSAT rating; only ratings that fit its audience), and its ratings of the attribute questions
+    /// registered as drivers of those two questions, each with the population of the outcome it explains.
+    /// </summary>
+    private static (List<(string, double)> Outcomes, List<(string, string, double)> Attributes) Outcomes(FeedbackReceived evt)
     {
         var outcomes = new List<(string, double)>();
-        if (evt.Ratings.FirstOrDefault(r => r.Metric is Metric.Nps or Metric.Enps) is { } nps)
+        var attributes = new List<(string, string, double)>();
+        var fitting = evt.Ratings.Where(r => FitsAudience(MetricKinds.FromProto(r.Metric)!.Value, evt.Audience)).ToList();
+        var nps = fitting.FirstOrDefault(r => r.Metric is Metric.Nps or Metric.Enps);
+        var csat = fitting.FirstOrDefault(r => r.Metric == Metric.Csat);
+        if (nps is not null)
         {
+            var category = NpsTally.Classify(nps.Value);
             outcomes.Add((DriverOutcomes.Nps, nps.Value));
-            outcomes.Add((DriverOutcomes.Detractor, NpsTally.Classify(nps.Value) == NpsCategory.Detractor ? 1 : 0));
+            outcomes.Add((DriverOutcomes.Detractor, category == NpsCategory.Detractor ? 1 : 0));
+            outcomes.Add((DriverOutcomes.Promoter, category == NpsCategory.Promoter ? 1 : 0));
         }
-        if (evt.Ratings.FirstOrDefault(r => r.Metric == Metric.Csat) is { } csat) outcomes.Add((DriverOutcomes.Csat, csat.Value));
-        return outcomes;
+        if (csat is not null) outcomes.Add((DriverOutcomes.Csat, csat.Value));
+        foreach (var r in fitting.Where(r => r.DriverOf.Length > 0))
+        {
+            if (nps is not null && r.DriverOf == nps.QuestionId) attributes.Add((DriverOutcomes.Nps, r.QuestionId, r.Value));
+            else if (csat is not null && r.DriverOf == csat.QuestionId) attributes.Add((DriverOutcomes.Csat, r.QuestionId, r.Value));
+        }
+        return (outcomes, attributes);
     }
 
     private AlertRaised? AlertOf(FeedbackReceived evt, string journey, string touchpoint, IReadOnlyList<(QuestionDefinition Question, RatingStats Stats)> ratings,
