@@ -74,6 +74,8 @@ export Feedback__Sources__reviews__Mapping=trustpilot-review Feedback__Sources__
 export Feedback__Sources__appstore__Mapping=app-store-review Feedback__Sources__appstore__Token="$(cat "$DATA/source-token")"
 export CxMesh__BindAddress=127.0.0.1 CxMesh__GrpcPort=$GRPC_PORT CxMesh__HttpPort=$HTTP_PORT
 export ASPNETCORE_ENVIRONMENT=Development
+# The console's development sign-in: pick a member of the demo programme (never on in production; OIDC there).
+export Web__DevelopmentSignIn=true
 # The demo courier's webhook goes to a local sink on loopback, which only allow-listed hosts may use.
 export Partner__WebhookAllowList__0=127.0.0.1
 
@@ -110,6 +112,8 @@ CXMESH_GRPC="http://127.0.0.1:$GRPC_PORT" CXMESH_TOKEN="$ADMIN_TOKEN" CXMESH_APP
 
 echo
 echo "CxMesh is up: grpc=http://127.0.0.1:$GRPC_PORT http=http://127.0.0.1:$HTTP_PORT"
+echo
+echo "CX console: open http://127.0.0.1:$HTTP_PORT/ and sign in as a member of the demo programme"
 echo
 echo "Development tokens (who, bearer token):"
 dotnet "$DATA/bin/server/cxmesh-server.dll" dev-tokens

@@ -9,6 +9,7 @@ source scripts/servers.sh
 cx_ensure_dotnet
 cx_ensure_postgres
 cx_ensure_redis
+cx_ensure_chromium
 command -v npx >/dev/null 2>&1 || cx_apt_install "Node.js (for buf)" npm
 
 WORK=$(mktemp -d /tmp/cxmesh-test.XXXXXX)
@@ -24,6 +25,9 @@ CX_PG_FSYNC=off cx_start_postgres "$WORK/pg"
 cx_start_redis "$WORK/redis"
 export CXMESH_TEST_POSTGRES="Host=127.0.0.1;Port=$CX_PG_PORT;Username=postgres;Database=postgres"
 export CXMESH_TEST_REDIS="127.0.0.1:$CX_REDIS_PORT"
+export CXMESH_CHROMIUM="$(command -v chromium)"
+# Screenshots of every console page (1280 and 390 px wide), kept after the run.
+export CXMESH_TEST_ARTEFACTS="$ROOT/test-artefacts"
 
 passed=0
 failed=0

@@ -45,6 +45,12 @@ cx_ensure_redis() {
   command -v redis-server >/dev/null 2>&1 || cx_apt_install "Redis" redis-server
 }
 
+# The web console's tests drive Debian's Chromium; Chinese text needs a CJK font to render (not as boxes).
+cx_ensure_chromium() {
+  command -v chromium >/dev/null 2>&1 || cx_apt_install "Chromium" chromium
+  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || cx_apt_install "a CJK font" fonts-noto-cjk
+}
+
 # Postgres refuses to run as root: run its binaries as the postgres OS user then.
 cx_as_pg() {
   if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi

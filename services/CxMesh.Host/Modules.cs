@@ -4,6 +4,7 @@ using CxMesh.Journey;
 using CxMesh.Partner;
 using CxMesh.Platform.Hosting;
 using CxMesh.Scoring;
+using CxMesh.Web;
 
 namespace CxMesh.Host;
 
@@ -17,5 +18,6 @@ public static class Modules
         new(ScoringModule.Name, b => b.AddScoringService(), a => a.MapScoringService()),
         new(PartnerModule.Name, b => b.AddPartnerService(), a => a.MapPartnerService()),
         new(GovernanceModule.Name, b => b.AddGovernanceService(), a => a.MapGovernanceService()),
+        new(WebModule.Name, b => b.AddWebService(), a => a.MapWebService()),
     ];
 }

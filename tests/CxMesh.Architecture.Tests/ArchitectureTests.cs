@@ -18,11 +18,28 @@ public sealed class ArchitectureTests
 
     public static TheoryData<string> Services => new(ServiceAssemblies.Select(a => a.GetName().Name!));
 
-    private static Assembly Service(string name) => ServiceAssemblies.Single(a => a.GetName().Name == name);
+    /// <summary>The service assemblies and the web module's, which owns no database.</summary>
+    public static IReadOnlyList<Assembly> ModuleAssemblies { get; } = [.. ServiceAssemblies, typeof(CxMesh.Web.WebModule).Assembly];
+
+    public static TheoryData<string> Modules_ => new(ModuleAssemblies.Select(a => a.GetName().Name!));
+
+    private static Assembly Service(string name) => ModuleAssemblies.Single(a => a.GetName().Name == name);
 
     [Fact]
-    public void Every_hosted_module_has_a_service_assembly_under_test() =>
-        Assert.Equal(Modules.All.Count, ServiceAssemblies.Count);
+    public void Every_hosted_module_has_an_assembly_under_test() =>
+        Assert.Equal(Modules.All.Count, ModuleAssemblies.Count);
+
+    /// <summary>The web module is a client like any internal app: no service's code, no database, no cache of its own.</summary>
+    [Fact]
+    public void The_web_module_calls_the_services_and_reads_no_database()
+    {
+        var web = typeof(CxMesh.Web.WebModule).Assembly;
+        var referenced = web.GetReferencedAssemblies().Select(r => r.Name!).ToList();
+        Assert.Empty(referenced.Intersect(ServiceAssemblies.Select(a => a.GetName().Name!)));
+        Assert.DoesNotContain(referenced, r => r is "Npgsql" or "Dapper" or "StackExchange.Redis");
+        var result = Types.InAssembly(web).Should().NotHaveDependencyOnAny("CxMesh.Platform.Postgres", "CxMesh.Platform.Redis", "CxMesh.Platform.Messaging").GetResult();
+        Assert.True(result.IsSuccessful, $"web types touching data or events: {string.Join(", ", result.FailingTypeNames ?? [])}");
+    }
 
     [Theory]
     [MemberData(nameof(Services))]
@@ -206,7 +223,7 @@ public sealed class ArchitectureTests
 
     /// <summary>Options live beside the module, and every one of them is checked when the process starts.</summary>
     [Theory]
-    [MemberData(nameof(Services))]
+    [MemberData(nameof(Modules_))]
     public void Options_live_beside_the_module_and_are_validated_at_start(string service)
     {
         var options = Service(service).GetTypes().Where(t => t.Name.EndsWith("Options", StringComparison.Ordinal) && t.IsClass && t.IsPublic).ToList();
@@ -257,14 +274,23 @@ public sealed class ArchitectureTests
             .Select(e => e.RoutePattern.RawText!)
             .Select(r => r.TrimStart('/'))
             .Select(r => r.StartsWith("grpc.", StringComparison.Ordinal) || r.StartsWith("{unimplemented", StringComparison.Ordinal) ? "/" + r[..r.IndexOf('/')] : "/" + r)
+            .Select(r => r.StartsWith("/_framework/", StringComparison.Ordinal) ? "/_framework/*" : r)
             .Distinct().Order(StringComparer.Ordinal).ToList();
         Assert.Equal(
         [
+            // The framework's scripts of the console, and its sign-in, sign-out and language choice (its pages and circuit
+            // need the console's cookie).
+            "/_framework/*",
+            "/culture/{name}",
             "/grpc.health.v1.Health",
             "/grpc.reflection.v1.ServerReflection",
             "/grpc.reflection.v1alpha.ServerReflection",
             "/healthz/live",
             "/healthz/ready",
+            "/signin",
+            "/signin/development",
+            "/signin/oidc",
+            "/signout",
             "/v1/sources/{source}/events",
             // grpc-dotnet's answer to a method no service has: UNIMPLEMENTED, whoever asks.
             "/{unimplementedService}",

@@ -18,7 +18,7 @@ written once, here.
 {{- end -}}
 {{- end -}}
 
-{{/* The five services, in start-up order. */}}
+{{/* The five services, in start-up order (the web module, which owns no data, is deployed by web.yaml). */}}
 {{- define "cxmesh.serviceNames" -}}
 journey feedback scoring partner governance
 {{- end -}}
@@ -122,6 +122,30 @@ start. helm template and helm lint, which have no cluster, skip the check. dict 
   value: {{ $root.Values.global.grpcPort | quote }}
 - name: CxMesh__HttpPort
   value: {{ $root.Values.global.httpPort | quote }}
+{{- if eq $name "web" }}
+{{- /* The web module publishes and consumes no event: no sidecar, no database. */}}
+- name: CxMesh__Delivery
+  value: InProcess
+{{- with $root.Values.services.web.oidc }}
+{{- if .authority }}
+- name: Web__OidcAuthority
+  value: {{ .authority | quote }}
+- name: Web__OidcClientId
+  value: {{ .clientId | quote }}
+{{- if .clientSecretSecret }}
+- name: Web__OidcClientSecret
+  valueFrom:
+    secretKeyRef:
+      name: {{ .clientSecretSecret }}
+      key: client-secret
+{{- end }}
+{{- range $i, $scope := .scopes }}
+- name: Web__OidcScopes__{{ $i }}
+  value: {{ $scope | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- else }}
 - name: CxMesh__Delivery
   value: Dapr
 - name: CxMesh__MigrateOnStart
@@ -134,9 +158,11 @@ start. helm template and helm lint, which have no cluster, skip the check. dict 
     secretKeyRef:
       name: {{ $root.Values.dapr.appTokenSecret }}
       key: token
+{{- end }}
 - name: Logging__LogLevel__CxMesh
   value: {{ $root.Values.global.logLevel | quote }}
-{{- if $root.Values.postgres.cloudnativepg.enabled }}
+{{- if eq $name "web" }}
+{{- else if $root.Values.postgres.cloudnativepg.enabled }}
 {{- /* CloudNativePG's app secret holds the parts; Npgsql wants a key=value connection string. */}}
 {{- range $part := list "host" "port" "username" "password" "dbname" }}
 - name: {{ printf "CXMESH_PG_%s" ($part | upper) }}
@@ -226,8 +252,9 @@ start. helm template and helm lint, which have no cluster, skip the check. dict 
       key: {{ . }}
 {{- end }}
 {{- end }}
-{{- /* The services each one reads over gRPC: governance reads scores, feedback and journeys; journey reads ownership. */}}
-{{- $reads := dict "governance" (list "scoring" "feedback" "journey") "journey" (list "governance") }}
+{{- /* The services each one reads over gRPC: governance reads scores, feedback and journeys; journey reads ownership;
+the console calls all five. */}}
+{{- $reads := dict "governance" (list "scoring" "feedback" "journey") "journey" (list "governance") "web" (splitList " " (include "cxmesh.serviceNames" $root)) }}
 {{- range (index $reads $name | default (list)) }}
 - name: CxMesh__Endpoints__{{ . }}
   value: {{ printf "dns:///%s-%s-headless.%s.svc.cluster.local:%v" (include "cxmesh.fullname" $root) . $root.Release.Namespace $root.Values.global.grpcPort | quote }}
@@ -307,6 +334,7 @@ spec:
         {{- toYaml . | nindent 8 }}
         {{- end }}
       annotations:
+        {{- if ne $name "web" }}
         dapr.io/enabled: "true"
         dapr.io/app-id: {{ include "cxmesh.appId" $name | quote }}
         dapr.io/app-port: {{ $root.Values.global.httpPort | quote }}
@@ -323,6 +351,7 @@ spec:
         dapr.io/sidecar-memory-request: {{ $root.Values.dapr.sidecarMemoryRequest | quote }}
         dapr.io/sidecar-memory-limit: {{ $root.Values.dapr.sidecarMemoryLimit | quote }}
         dapr.io/enable-metrics: "true"
+        {{- end }}
         {{- with $root.Values.podAnnotations }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -482,8 +511,10 @@ spec:
 ---
 {{ include "cxmesh.networkPolicy" (dict "root" $root "name" $name) }}
 {{- end }}
+{{- if ne $name "web" }}
 ---
 {{ include "cxmesh.migrationJob" (dict "root" $root "name" $name) }}
+{{- end }}
 {{- end }}
 {{- end -}}
 
@@ -554,6 +585,19 @@ spec:
             matchLabels:
               {{- include "cxmesh.selectorLabels" (dict "root" $root "name" .) | nindent 14 }}
         {{- end }}
+    {{- end }}
+    {{- if eq $name "web" }}
+    # The console calls every service over gRPC, and its OIDC provider over HTTPS.
+    - ports:
+        - { port: {{ $root.Values.global.grpcPort }}, protocol: TCP }
+      to:
+        {{- range splitList " " (include "cxmesh.serviceNames" $root) }}
+        - podSelector:
+            matchLabels:
+              {{- include "cxmesh.selectorLabels" (dict "root" $root "name" .) | nindent 14 }}
+        {{- end }}
+    - ports:
+        - { port: 443, protocol: TCP }
     {{- end }}
     {{- if eq $name "partner" }}
     # Partner webhooks: HTTPS to the partners' endpoints.

@@ -23,7 +23,19 @@ public static class ServiceClients
     /// <summary>The deadline a call gets when the incoming call carries none (or a later one).</summary>
     public static readonly TimeSpan DefaultDeadline = TimeSpan.FromSeconds(10);
 
-    public static IHttpClientBuilder AddServiceClient<TClient>(this WebApplicationBuilder builder, string service) where TClient : ClientBase
+    public static IHttpClientBuilder AddServiceClient<TClient>(this WebApplicationBuilder builder, string service) where TClient : ClientBase =>
+        builder.AddServiceClient<TClient>(service, sp => Task.FromResult<string?>(sp.GetRequiredService<ServiceTokens>().Current()));
+
+    /// <summary>
+    /// A client whose calls carry the token <paramref name="token"/> gives, read from the provider the client was resolved
+    /// from (the web module passes the signed-in person's, so every rule of the called service holds for that person);
+    /// no token, no authorization header (the call is then refused as unauthenticated). A <paramref name="name"/> keeps
+    /// this configuration apart from the service-token client of the same type another module registers; such a client
+    /// is created by name (<c>GrpcClientFactory.CreateClient&lt;TClient&gt;(name)</c>).
+    /// </summary>
+    public static IHttpClientBuilder AddServiceClient<TClient>(this WebApplicationBuilder builder, string service, Func<IServiceProvider, Task<string?>> token,
+        string? name = null)
+        where TClient : ClientBase
     {
         var hosted = (HostedServices?)builder.Services.LastOrDefault(d => d.ServiceType == typeof(HostedServices))?.ImplementationInstance
             ?? throw new InvalidOperationException("AddServiceClient runs after the platform is added.");
@@ -41,15 +53,17 @@ public static class ServiceClients
         builder.Services.TryAddSingleton<ServiceTokens>();
         var balanced = configured?.StartsWith("dns:", StringComparison.OrdinalIgnoreCase) == true;
 
-        return builder.Services
-            .AddGrpcClient<TClient>((sp, o) =>
-            {
-                o.Address = new Uri(string.IsNullOrWhiteSpace(configured)
-                    ? $"http://127.0.0.1:{sp.GetRequiredService<IOptions<CxMeshOptions>>().Value.GrpcPort}"
-                    : configured);
-                o.InterceptorRegistrations.Add(new Grpc.Net.ClientFactory.InterceptorRegistration(
-                    Grpc.Net.ClientFactory.InterceptorScope.Client, _ => new DefaultDeadlineInterceptor(DefaultDeadline)));
-            })
+        void Configure(IServiceProvider sp, Grpc.Net.ClientFactory.GrpcClientFactoryOptions o)
+        {
+            o.Address = new Uri(string.IsNullOrWhiteSpace(configured)
+                ? $"http://127.0.0.1:{sp.GetRequiredService<IOptions<CxMeshOptions>>().Value.GrpcPort}"
+                : configured);
+            o.InterceptorRegistrations.Add(new Grpc.Net.ClientFactory.InterceptorRegistration(
+                Grpc.Net.ClientFactory.InterceptorScope.Client, _ => new DefaultDeadlineInterceptor(DefaultDeadline)));
+        }
+
+        var before = builder.Services.Count;
+        var client = (name is null ? builder.Services.AddGrpcClient<TClient>(Configure) : builder.Services.AddGrpcClient<TClient>(name, Configure))
             .ConfigureChannel(o =>
             {
                 o.Credentials = ChannelCredentials.Insecure;
@@ -84,11 +98,17 @@ public static class ServiceClients
             .ConfigurePrimaryHttpMessageHandler(sp =>
                 sp.GetService<IServiceCallHandlerFactory>()?.Create(service) ?? NewSocketsHandler())
             .EnableCallContextPropagation(o => o.SuppressContextNotFoundErrors = true)
-            .AddCallCredentials((_, metadata, sp) =>
+            .AddCallCredentials(async (_, metadata, sp) =>
             {
-                metadata.Add("Authorization", "Bearer " + sp.GetRequiredService<ServiceTokens>().Current());
-                return Task.CompletedTask;
+                if (await token(sp) is { Length: > 0 } bearer) metadata.Add("Authorization", "Bearer " + bearer);
             });
+
+        if (name is not null)
+        {
+            // A named client is created by name only: the plain TClient registration stays the one with the service token.
+            foreach (var added in builder.Services.Skip(before).Where(d => d.ServiceType == typeof(TClient)).ToList()) builder.Services.Remove(added);
+        }
+        return client;
     }
 
     private static SocketsHttpHandler NewSocketsHandler() => new()

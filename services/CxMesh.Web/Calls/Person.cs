@@ -1,0 +1,39 @@
+using System.Security.Claims;
+using CxMesh.Platform.Auth;
+using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace CxMesh.Web.Calls;
+
+/// <summary>What the console keeps of a signed-in person, as claims of its cookie.</summary>
+public static class WebClaims
+{
+    /// <summary>The access token the services are called with.</summary>
+    public const string AccessToken = "cxmesh:access_token";
+    public const string Name = "name";
+    public const string Role = "role";
+    public const string Subject = "sub";
+
+    /// <summary>
+    /// The cookie's identity for an access token: its subject, roles and partner from the token itself (what the services
+    /// will see), the display name given, and the token.
+    /// </summary>
+    public static ClaimsIdentity IdentityOf(string accessToken, string? displayName, string scheme)
+    {
+        var token = new JsonWebToken(accessToken);
+        var claims = new List<Claim> { new(AccessToken, accessToken) };
+        var subject = token.Claims.FirstOrDefault(c => c.Type == Subject)?.Value ?? "";
+        claims.Add(new Claim(Subject, subject));
+        claims.Add(new Claim(Name, string.IsNullOrWhiteSpace(displayName) ? subject : displayName));
+        claims.AddRange(token.Claims.Where(c => c.Type is Role or Roles.PartnerIdClaim).Select(c => new Claim(c.Type, c.Value)));
+        return new ClaimsIdentity(claims, scheme, Name, Role);
+    }
+}
+
+/// <summary>The signed-in person of this request or circuit: their token for the services, and who they are.</summary>
+public sealed class Person(AuthenticationStateProvider authentication)
+{
+    public async Task<ClaimsPrincipal> UserAsync() => (await authentication.GetAuthenticationStateAsync()).User;
+
+    public async Task<string?> TokenAsync() => (await UserAsync()).FindFirst(WebClaims.AccessToken)?.Value;
+}

@@ -1,0 +1,49 @@
+using Google.Rpc;
+using Grpc.Core;
+
+namespace CxMesh.Web.Calls;
+
+/// <summary>
+/// A service's refusal, as the console shows it: a message for the page, and the field violations to put beside the
+/// fields they name (<c>BadRequest</c> details of an INVALID_ARGUMENT).
+/// </summary>
+public sealed record CallError(StatusCode Status, string Message, IReadOnlyDictionary<string, string> Fields)
+{
+    /// <summary>The violation of a field (proto path, e.g. <c>resolution</c>), if the service named it.</summary>
+    public string? For(string field) => Fields.GetValueOrDefault(field);
+}
+
+/// <summary>The outcome of one call: its value, or why there is none.</summary>
+public readonly record struct Outcome<T>(T? Value, CallError? Error)
+{
+    public bool Ok => Error is null;
+}
+
+/// <summary>
+/// The one way pages call a service: every failure becomes a <see cref="CallError"/> the page shows (never an
+/// exception that ends the circuit), with the service's own words and field violations.
+/// </summary>
+public static class ServiceCall
+{
+    public static async Task<Outcome<T>> RunAsync<T>(Func<Task<T>> call)
+    {
+        try
+        {
+            return new Outcome<T>(await call(), null);
+        }
+        catch (RpcException e)
+        {
+            return new Outcome<T>(default, ErrorOf(e));
+        }
+    }
+
+    public static CallError ErrorOf(RpcException e)
+    {
+        var fields = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (e.GetRpcStatus()?.GetDetail<BadRequest>() is { } bad)
+        {
+            foreach (var v in bad.FieldViolations) fields.TryAdd(v.Field, v.Description);
+        }
+        return new CallError(e.StatusCode, e.Status.Detail, fields);
+    }
+}

@@ -1,0 +1,190 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using CxMesh.Platform.Auth;
+using CxMesh.TestKit;
+using Grpc.Core;
+using Grpc.Net.Client;
+using Microsoft.Playwright;
+
+namespace CxMesh.Web.Tests;
+
+/// <summary>
+/// The one binary, all-in-one with the web module, on loopback ports against the test Postgres and Redis, seeded with
+/// the demo data by the CLI (as ./run.sh does), and a headless Chromium to drive it.
+/// </summary>
+public sealed class ConsoleHost : IAsyncLifetime
+{
+    public const string SigningKey = "cxmesh-web-test-signing-key-0123456789abcdef";
+    private Process? _server;
+    private readonly List<string> _log = [];
+
+    public string BaseUrl { get; private set; } = "";
+    public string GrpcUrl { get; private set; } = "";
+    public IPlaywright Playwright { get; private set; } = null!;
+    public IBrowser Browser { get; private set; } = null!;
+
+    /// <summary>Where screenshots go: a test artefact folder beside the results.</summary>
+    public static string Artefacts { get; } = Path.Combine(Environment.GetEnvironmentVariable("CXMESH_TEST_ARTEFACTS") ?? Path.Combine(AppContext.BaseDirectory, "artefacts"), "screenshots");
+
+    public string Token(string role, string subject) => DevelopmentTokens.Create(new AuthOptions { SigningKey = SigningKey }, role, subject);
+
+    public T Client<T>(string role, string subject) where T : ClientBase<T>
+    {
+        var token = Token(role, subject);
+        var credentials = CallCredentials.FromInterceptor((_, metadata) =>
+        {
+            metadata.Add("Authorization", "Bearer " + token);
+            return Task.CompletedTask;
+        });
+        var channel = GrpcChannel.ForAddress(GrpcUrl, new GrpcChannelOptions
+        {
+            Credentials = ChannelCredentials.Create(ChannelCredentials.Insecure, credentials),
+            UnsafeUseInsecureChannelCallCredentials = true,
+        });
+        return (T)Activator.CreateInstance(typeof(T), channel)!;
+    }
+
+    public async Task InitializeAsync()
+    {
+        var root = RepositoryRoot();
+        var configuration = Path.GetFileName(Path.GetDirectoryName(AppContext.BaseDirectory.TrimEnd('/'))) ?? "Debug";
+        var server = Path.Combine(root, "services/CxMesh.Host/bin", configuration, "net10.0/cxmesh-server.dll");
+        var cli = Path.Combine(root, "services/CxMesh.Cli/bin", configuration, "net10.0/cxmesh.dll");
+        var (grpcPort, httpPort) = (FreePort(), FreePort());
+        (GrpcUrl, BaseUrl) = ($"http://127.0.0.1:{grpcPort}", $"http://127.0.0.1:{httpPort}");
+
+        var environment = new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["CxMesh__BindAddress"] = "127.0.0.1",
+            ["CxMesh__GrpcPort"] = grpcPort.ToString(),
+            ["CxMesh__HttpPort"] = httpPort.ToString(),
+            ["Auth__SigningKey"] = SigningKey,
+            ["Web__DevelopmentSignIn"] = "true",
+            ["Feedback__ActiveContactKey"] = "test1",
+            ["Feedback__ContactKeys__test1"] = CxMeshTestHost.ContactKey,
+            ["Feedback__PseudonymKey"] = CxMeshTestHost.PseudonymKey,
+            ["Partner__ActiveSecretKey"] = "test1",
+            ["Partner__SecretKeys__test1"] = CxMeshTestHost.ContactKey,
+            ["ConnectionStrings__redis"] = TestServers.Redis.Endpoint,
+            ["Redis__KeyPrefix"] = $"web-{Guid.NewGuid():N}",
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var service in new[] { "journey", "feedback", "scoring", "partner", "governance" })
+        {
+            environment[$"ConnectionStrings__{service}"] = await TestServers.Postgres.CreateEmptyDatabaseAsync();
+        }
+        _server = Start(server, ["--services", "all"], environment);
+        await WaitReadyAsync();
+
+        // The demo data set, by the CLI, as ./run.sh loads it (fewer customers and items: the pages read aggregates).
+        var seed = Start(cli, ["seed-demo", "--count", "600", "--customers", "300"], new Dictionary<string, string>
+        {
+            ["CXMESH_GRPC"] = GrpcUrl,
+            ["CXMESH_TOKEN"] = Token(Roles.Admin, "mei.chen"),
+            ["CXMESH_APPROVER_TOKEN"] = Token(Roles.Admin, "tom.reyes"),
+        });
+        if (!seed.WaitForExit(TimeSpan.FromMinutes(4)) || seed.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"seed-demo failed ({(seed.HasExited ? seed.ExitCode : "timed out")}):\n{string.Join('\n', _log.TakeLast(40))}");
+        }
+
+        Playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        Browser = await Playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Environment.GetEnvironmentVariable("CXMESH_CHROMIUM") ?? "/usr/bin/chromium",
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        Directory.CreateDirectory(Artefacts);
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Browser is not null) await Browser.DisposeAsync();
+        Playwright?.Dispose();
+        if (_server is { HasExited: false })
+        {
+            _server.Kill(entireProcessTree: true);
+            await _server.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>A fresh browser context (no cookies), signed in as one of the demo's people by the development sign-in page.</summary>
+    public async Task<IPage> SignInAsync(string person, int width = 1280, string? locale = "en-US")
+    {
+        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = 900 }, Locale = locale });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(BaseUrl + "/");
+        await page.Locator($"button[data-person='{person}']").ClickAsync();
+        await page.WaitForURLAsync(u => !u.Contains("/signin", StringComparison.Ordinal));
+        await Interactive(page);
+        return page;
+    }
+
+    /// <summary>Waits until the page's Blazor circuit is up, so clicks reach the server.</summary>
+    public static async Task Interactive(IPage page)
+    {
+        await page.WaitForFunctionAsync("() => window.Blazor !== undefined && document.querySelector('.mud-layout') !== null");
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+    }
+
+    private Process Start(string dll, string[] args, IReadOnlyDictionary<string, string> environment)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(dll);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (k, v) in environment) info.Environment[k] = v;
+        var process = new Process { StartInfo = info };
+        void Log(object _, DataReceivedEventArgs e)
+        {
+            if (e.Data is null) return;
+            lock (_log) _log.Add(e.Data);
+        }
+        process.OutputDataReceived += Log;
+        process.ErrorDataReceived += Log;
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private async Task WaitReadyAsync()
+    {
+        using var http = new HttpClient();
+        for (var i = 0; i < 240; i++)
+        {
+            if (_server!.HasExited) throw new InvalidOperationException($"cxmesh-server exited:\n{string.Join('\n', _log.TakeLast(40))}");
+            try
+            {
+                if ((await http.GetAsync(BaseUrl + "/healthz/ready")).StatusCode == HttpStatusCode.OK) return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(500);
+        }
+        throw new TimeoutException($"cxmesh-server did not become ready:\n{string.Join('\n', _log.TakeLast(40))}");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string RepositoryRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "CxMesh.sln"))) dir = dir.Parent;
+        return dir?.FullName ?? throw new InvalidOperationException("CxMesh.sln not found above the test's folder.");
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class ConsoleCollection : ICollectionFixture<ConsoleHost>
+{
+    public const string Name = "console";
+}

@@ -1,0 +1,167 @@
+using CxMesh.Platform.Auth;
+using CxMesh.Scoring.V1;
+using Deque.AxeCore.Playwright;
+using Microsoft.Playwright;
+
+namespace CxMesh.Web.Tests;
+
+/// <summary>The CX console in Chromium, against the one binary with the demo data.</summary>
+[Collection(ConsoleCollection.Name)]
+public sealed class ConsoleTests(ConsoleHost host)
+{
+    /// <summary>Empty when the page does not scroll sideways, else the first elements that stick out (wide tables scroll in their own region).</summary>
+    private const string SidewaysScript =
+        "() => document.documentElement.scrollWidth <= window.innerWidth + 1 ? '' : [...document.querySelectorAll('body *')]" +
+        ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-scroll'))" +
+        ".slice(0, 5).map(e => e.tagName + '.' + e.className).join(', ')";
+
+    private static async Task ScreenshotAsync(IPage page, string name)
+    {
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleHost.Artefacts, $"{name}.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task Without_signing_in_every_page_leads_to_the_sign_in_page_and_back_after_it()
+    {
+        var context = await host.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(host.BaseUrl + "/actions");
+        Assert.Contains("/signin", page.Url);
+        await page.Locator("button[data-person='analyst']").ClickAsync();
+        await page.WaitForURLAsync(u => u.EndsWith("/actions", StringComparison.Ordinal));
+        await ConsoleHost.Interactive(page);
+        Assert.Contains("raj.patel", await page.Locator("[data-testid=person]").InnerTextAsync());
+        await context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task The_overview_shows_each_journey_s_NPS_as_scoring_gives_it_with_n_and_the_open_actions()
+    {
+        var page = await host.SignInAsync("analyst");
+        await page.Locator("[data-testid=journeys] tr[data-journey]").First.WaitForAsync();
+        var scoring = host.Client<ScoringService.ScoringServiceClient>(Roles.Analyst, "raj.patel");
+        var ranked = await scoring.RankScopesAsync(new RankScopesRequest
+        {
+            Parent = new Scope(),
+            Dimension = DimensionKind.Journey,
+            Metric = CxMesh.Common.V1.Metric.Nps,
+            Window = new Window { LastDays = 30 },
+        });
+        Assert.NotEmpty(ranked.Ranked);
+        foreach (var r in ranked.Ranked)
+        {
+            var key = r.Scope.Dimensions.Single().Value;
+            var score = page.Locator($"tr[data-journey='{key}'] [data-testid=score]");
+            Assert.Equal(r.Score.N.ToString(), await score.GetAttributeAsync("data-n"));
+            Assert.Equal(r.Score.Value.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture), await score.GetAttributeAsync("data-value"));
+        }
+        var governance = host.Client<CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient>(Roles.Analyst, "raj.patel");
+        var open = await governance.ListActionsAsync(new CxMesh.Governance.V1.ListActionsRequest
+        {
+            States = { CxMesh.Governance.V1.ActionState.Open, CxMesh.Governance.V1.ActionState.InProgress },
+            PageSize = 200,
+        });
+        Assert.Equal(open.Actions.Count + (open.NextPageToken.Length > 0 ? "+" : ""), (await page.Locator("[data-testid=open-actions]").InnerTextAsync()).Replace(",", ""));
+        await ScreenshotAsync(page, "overview-1280");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task A_journey_page_shows_its_score_drivers_touchpoints_and_funnel()
+    {
+        var page = await host.SignInAsync("journey-owner");
+        await page.GotoAsync(host.BaseUrl + "/journeys/coffee-subscription");
+        await ConsoleHost.Interactive(page);
+        await page.Locator("[data-testid=funnel] tr[data-stage]").First.WaitForAsync();
+        Assert.NotEqual("—", await page.Locator("[data-testid=owner]").InnerTextAsync());
+        await ScreenshotAsync(page, "journey-1280");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task An_admin_resolves_an_action_and_a_missing_root_cause_is_shown_beside_its_field()
+    {
+        var page = await host.SignInAsync("admin");
+        await page.GotoAsync(host.BaseUrl + "/actions");
+        await ConsoleHost.Interactive(page);
+        var first = page.Locator("[data-action]").First;
+        var id = await first.GetAttributeAsync("data-action");
+        await first.Locator(".mud-expand-panel-header").ClickAsync();
+        var panel = page.Locator($"[data-action='{id}']");
+        await panel.Locator("[data-testid=resolve]").ClickAsync();
+        // The service names the field; the console shows it there.
+        await panel.Locator(".mud-input-helper-text.mud-input-error").First.WaitForAsync();
+        await panel.Locator("input[data-testid=root-cause]").FillAsync("Courier missed the slot");
+        await panel.Locator("textarea[data-testid=resolution]").FillAsync("Called the customer back and re-sent the beans");
+        await panel.Locator("[data-testid=resolve]").ClickAsync();
+        await panel.Locator("text=Called the customer back and re-sent the beans").WaitForAsync();
+
+        var governance = host.Client<CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient>(Roles.Admin, "mei.chen");
+        var action = (await governance.GetActionAsync(new CxMesh.Governance.V1.GetActionRequest { ActionId = id })).Action;
+        Assert.Equal((CxMesh.Governance.V1.ActionState.Resolved, "Courier missed the slot"), (action.State, action.RootCause));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task An_analyst_may_read_actions_but_the_service_refuses_their_resolving_one()
+    {
+        var page = await host.SignInAsync("analyst");
+        await page.GotoAsync(host.BaseUrl + "/actions");
+        await ConsoleHost.Interactive(page);
+        var first = page.Locator("[data-action]").First;
+        await first.Locator(".mud-expand-panel-header").ClickAsync();
+        await first.Locator("input[data-testid=root-cause]").FillAsync("Because");
+        await first.Locator("textarea[data-testid=resolution]").FillAsync("Something");
+        await first.Locator("[data-testid=resolve]").ClickAsync();
+        await Assertions.Expect(first.Locator("[data-testid=error]")).ToContainTextAsync("does not allow");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Switching_to_Chinese_and_back_changes_every_label_and_keeps_the_page()
+    {
+        var page = await host.SignInAsync("analyst");
+        await page.Locator("a[data-culture='zh-CN']").ClickAsync();
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("概览");
+        await ConsoleHost.Interactive(page);
+        await ScreenshotAsync(page, "overview-zh-1280");
+        await page.Locator("a[data-culture='en']").ClickAsync();
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Overview");
+        await page.Context.CloseAsync();
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/journeys/coffee-subscription")]
+    [InlineData("/actions")]
+    public async Task Every_page_has_no_serious_accessibility_violation_and_is_usable_at_390_px(string path)
+    {
+        foreach (var width in new[] { 1280, 390 })
+        {
+            var page = await host.SignInAsync("admin", width);
+            await page.GotoAsync(host.BaseUrl + path);
+            await ConsoleHost.Interactive(page);
+            var result = await page.RunAxe();
+            var serious = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
+            Assert.True(serious.Count == 0, string.Join("\n", serious.Select(v => $"{v.Id} ({v.Impact}): {v.Help} — {string.Join(", ", v.Nodes.Take(3).Select(n => n.Html))}")));
+            var name = path == "/" ? "overview" : path.Trim('/').Replace('/', '-');
+            await ScreenshotAsync(page, $"{name}-{width}");
+            // Nothing runs off the side of a phone: the page does not scroll sideways (wide tables scroll within their region).
+            var wider = await page.EvaluateAsync<string>(SidewaysScript);
+            Assert.True(wider.Length == 0, $"{path} scrolls sideways at {width} px: {wider}");
+            await page.Context.CloseAsync();
+        }
+    }
+
+    [Fact]
+    public async Task The_sign_in_page_has_no_serious_accessibility_violation()
+    {
+        var context = await host.Browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(host.BaseUrl + "/signin");
+        var result = await page.RunAxe();
+        Assert.DoesNotContain(result.Violations, v => v.Impact is "serious" or "critical");
+        await ScreenshotAsync(page, "signin-1280");
+        await context.CloseAsync();
+    }
+}
