@@ -130,6 +130,8 @@ public static class WebModule
             endpoint.Metadata.Add(framework ? new AllowAnonymousAttribute() : new AuthorizeAttribute { AuthenticationSchemes = CookieScheme });
         });
 
+        app.MapGet("/feedback/export.csv", CxMesh.Web.Pages.Feedback.FeedbackCsv.ExportAsync)
+            .RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = CookieScheme });
         app.MapPost("/signin/development", async (HttpContext http, [FromForm] string person, [FromForm] string? returnUrl,
             IOptions<WebOptions> web, IOptions<AuthOptions> auth) =>
         {

@@ -29,16 +29,21 @@ public sealed class ArchitectureTests
     public void Every_hosted_module_has_an_assembly_under_test() =>
         Assert.Equal(Modules.All.Count, ModuleAssemblies.Count);
 
-    /// <summary>The web module is a client like any internal app: no service's code, no database, no cache of its own.</summary>
+    /// <summary>
+    /// The web module is a client like any internal app: no service's code, no database, no cache of its own, no events.
+    /// Its wiring alone names Redis, where the replicas share the keys that seal sign-in cookies.
+    /// </summary>
     [Fact]
     public void The_web_module_calls_the_services_and_reads_no_database()
     {
         var web = typeof(CxMesh.Web.WebModule).Assembly;
         var referenced = web.GetReferencedAssemblies().Select(r => r.Name!).ToList();
         Assert.Empty(referenced.Intersect(ServiceAssemblies.Select(a => a.GetName().Name!)));
-        Assert.DoesNotContain(referenced, r => r is "Npgsql" or "Dapper" or "StackExchange.Redis");
+        Assert.DoesNotContain(referenced, r => r is "Npgsql" or "Dapper");
         var result = Types.InAssembly(web).Should().NotHaveDependencyOnAny("CxMesh.Platform.Postgres", "CxMesh.Platform.Redis", "CxMesh.Platform.Messaging").GetResult();
         Assert.True(result.IsSuccessful, $"web types touching data or events: {string.Join(", ", result.FailingTypeNames ?? [])}");
+        var redis = Types.InAssembly(web).That().DoNotHaveName(nameof(CxMesh.Web.WebModule)).ShouldNot().HaveDependencyOn("StackExchange.Redis").GetResult();
+        Assert.True(redis.IsSuccessful, $"web types using Redis: {string.Join(", ", redis.FailingTypeNames ?? [])}");
     }
 
     [Theory]

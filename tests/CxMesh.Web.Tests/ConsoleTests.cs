@@ -134,6 +134,7 @@ public sealed class ConsoleTests(ConsoleHost host)
     [InlineData("/")]
     [InlineData("/journeys/coffee-subscription")]
     [InlineData("/actions")]
+    [InlineData("/feedback")]
     public async Task Every_page_has_no_serious_accessibility_violation_and_is_usable_at_390_px(string path)
     {
         foreach (var width in new[] { 1280, 390 })

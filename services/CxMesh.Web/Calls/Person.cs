@@ -33,7 +33,12 @@ public static class WebClaims
 /// <summary>The signed-in person of this request or circuit: their token for the services, and who they are.</summary>
 public sealed class Person(AuthenticationStateProvider authentication)
 {
-    public async Task<ClaimsPrincipal> UserAsync() => (await authentication.GetAuthenticationStateAsync()).User;
+    private ClaimsPrincipal? _user;
+
+    /// <summary>An endpoint outside the components (a download) names the request's person here.</summary>
+    public void Use(ClaimsPrincipal user) => _user = user;
+
+    public async Task<ClaimsPrincipal> UserAsync() => _user ?? (await authentication.GetAuthenticationStateAsync()).User;
 
     public async Task<string?> TokenAsync() => (await UserAsync()).FindFirst(WebClaims.AccessToken)?.Value;
 }
