@@ -48,7 +48,8 @@ cx_ensure_redis() {
 # The web console's tests drive Debian's Chromium; Chinese text needs a CJK font to render (not as boxes).
 cx_ensure_chromium() {
   command -v chromium >/dev/null 2>&1 || cx_apt_install "Chromium" chromium
-  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || cx_apt_install "a CJK font" fonts-noto-cjk
+  # grep reads all of fc-list's output (no -q): an early exit would be a SIGPIPE, a failure under pipefail.
+  fc-list 2>/dev/null | grep -i "Noto Sans CJK" >/dev/null || cx_apt_install "a CJK font" fonts-noto-cjk
 }
 
 # Postgres refuses to run as root: run its binaries as the postgres OS user then.

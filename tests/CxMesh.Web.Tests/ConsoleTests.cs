@@ -67,6 +67,32 @@ public sealed class ConsoleTests(ConsoleHost host)
     }
 
     [Fact]
+    public async Task The_overview_shows_the_CX_code_measured_by_its_themes_and_the_running_sprint_as_governance_reads_it()
+    {
+        var page = await host.SignInAsync("journey-owner");
+        var governance = host.Client<CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient>(Roles.JourneyOwner, "ana.silva");
+        var code = (await governance.GetCxCodeAsync(new CxMesh.Governance.V1.GetCxCodeRequest())).Code;
+        Assert.InRange(code.Drivers.Count, 3, 5);
+        var voice = await host.Client<ScoringService.ScoringServiceClient>(Roles.JourneyOwner, "ana.silva").GetVoiceTrendAsync(new GetVoiceTrendRequest
+        {
+            Window = new Window { LastDays = 30 },
+            Granularity = Granularity.Month,
+            ThemeKeys = { code.Drivers.Select(d => d.ThemeKey) },
+        });
+        foreach (var driver in code.Drivers)
+        {
+            var mentions = voice.Total.Themes.FirstOrDefault(t => t.ThemeKey == driver.ThemeKey)?.Mentions ?? 0;
+            await Assertions.Expect(page.Locator($"[data-testid=cx-code] tr[data-driver='{driver.ThemeKey}'] [data-testid=mentions]")).ToHaveTextAsync(mentions.ToString("N0"));
+        }
+        var running = (await governance.ListSprintsAsync(new CxMesh.Governance.V1.ListSprintsRequest())).Sprints
+            .Single(s => string.CompareOrdinal(s.StartDate, DateTime.UtcNow.ToString("yyyy-MM-dd")) <= 0 && string.CompareOrdinal(DateTime.UtcNow.ToString("yyyy-MM-dd"), s.EndDate) <= 0);
+        var progress = await governance.GetSprintProgressAsync(new CxMesh.Governance.V1.GetSprintProgressRequest { SprintId = running.Id });
+        await Assertions.Expect(page.Locator("[data-testid=sprint] tr[data-priority]")).ToHaveCountAsync(progress.Priorities.Count);
+        await Assertions.Expect(page.Locator("[data-testid=sprint]")).ToContainTextAsync(running.Name);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task A_journey_page_shows_its_score_drivers_touchpoints_and_funnel()
     {
         var page = await host.SignInAsync("journey-owner");
