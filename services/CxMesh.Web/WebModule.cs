@@ -132,15 +132,28 @@ public static class WebModule
 
         app.MapGet("/feedback/export.csv", CxMesh.Web.Pages.Feedback.FeedbackCsv.ExportAsync)
             .RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = CookieScheme });
-        app.MapPost("/signin/development", async (HttpContext http, [FromForm] string person, [FromForm] string? returnUrl,
+        app.MapPost("/signin/development", async (HttpContext http, [FromForm] string person, [FromForm] string? returnUrl, [FromForm] string? sessionSeconds,
             IOptions<WebOptions> web, IOptions<AuthOptions> auth) =>
         {
             var who = DevelopmentTokens.People.FirstOrDefault(p => p.Name == person && ConsolePeople.Contains(p.Name));
             if (!web.Value.DevelopmentSignIn || who.Name is null) return Results.Redirect("/signin?error=unknown");
-            var token = DevelopmentTokens.Create(auth.Value, who.Role, who.Subject, lifetime: web.Value.SessionLifetime);
-            await http.SignInAsync(CookieScheme, new ClaimsPrincipal(WebClaims.IdentityOf(token, who.Subject, CookieScheme)));
+            // A developer may ask for a short session, to see what happens when one ends (never longer than the configured one).
+            var lifetime = int.TryParse(sessionSeconds, NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? TimeSpan.FromSeconds(Math.Clamp(s, 10, (int)web.Value.SessionLifetime.TotalSeconds)) : web.Value.SessionLifetime;
+            var token = DevelopmentTokens.Create(auth.Value, who.Role, who.Subject, lifetime: lifetime);
+            await http.SignInAsync(CookieScheme, new ClaimsPrincipal(WebClaims.IdentityOf(token, who.Subject, CookieScheme)),
+                new AuthenticationProperties { ExpiresUtc = DateTimeOffset.UtcNow + lifetime });
             return Results.LocalRedirect(LocalOrHome(returnUrl));
         }).AllowAnonymous();
+        // A page whose session ended keeps what the person typed: they sign in again in another tab, and the page's circuit
+        // takes the new token from here (sealed for the server: the browser's script only carries it across).
+        app.MapGet("/session/renew", (HttpContext http, IDataProtectionProvider protection) =>
+        {
+            http.Response.Headers.CacheControl = "no-store";
+            var user = http.User;
+            var token = user.FindFirst(WebClaims.AccessToken)?.Value;
+            if (token is null) return Results.Unauthorized();
+            return Results.Json(new { @sealed = SessionRenewal.Seal(protection, token, user.Identity?.Name) });
+        }).RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = CookieScheme });
         app.MapGet("/signin/oidc", (string? returnUrl, IOptions<WebOptions> web) => web.Value.Oidc
             ? Results.Challenge(new AuthenticationProperties { RedirectUri = LocalOrHome(returnUrl) }, [OidcScheme])
             : Results.Redirect("/signin")).AllowAnonymous();

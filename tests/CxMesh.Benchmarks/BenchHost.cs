@@ -14,32 +14,35 @@ internal sealed class BenchHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private BenchHost(WebApplication app, int grpcPort, Dictionary<string, string> databases)
+    private BenchHost(WebApplication app, int grpcPort, int httpPort, Dictionary<string, string> databases)
     {
         _app = app;
         GrpcAddress = $"http://127.0.0.1:{grpcPort}";
+        HttpAddress = $"http://127.0.0.1:{httpPort}";
         Databases = databases;
     }
 
     public string GrpcAddress { get; }
+    public string HttpAddress { get; }
     public Dictionary<string, string> Databases { get; }
     public IServiceProvider Services => _app.Services;
 
     public static async Task<BenchHost> StartAsync(string services, IDictionary<string, string?>? extra = null, IReadOnlyDictionary<string, string>? databasesOf = null)
     {
         var databases = new Dictionary<string, string>();
-        foreach (var service in services.Split(','))
+        // The web module owns no database.
+        foreach (var service in services.Split(',').Where(CxMeshTestHost.MigrationAssemblies.ContainsKey))
         {
             databases[service] = databasesOf?.GetValueOrDefault(service) ?? await TestServers.Postgres.CreateDatabaseAsync(service, CxMeshTestHost.MigrationAssemblies[service]);
         }
-        var grpcPort = Ports.Free();
+        var (grpcPort, httpPort) = (Ports.Free(), Ports.Free());
         var config = new Dictionary<string, string?>
         {
             ["CxMesh:Services"] = services,
             ["CxMesh:Delivery"] = "InProcess",
             ["CxMesh:BindAddress"] = "127.0.0.1",
             ["CxMesh:GrpcPort"] = grpcPort.ToString(),
-            ["CxMesh:HttpPort"] = Ports.Free().ToString(),
+            ["CxMesh:HttpPort"] = httpPort.ToString(),
             ["Auth:SigningKey"] = CxMeshTestHost.SigningKey,
             ["Feedback:ActiveContactKey"] = "bench",
             ["Feedback:ContactKeys:bench"] = CxMeshTestHost.ContactKey,
@@ -54,7 +57,7 @@ internal sealed class BenchHost : IAsyncDisposable
         foreach (var (k, v) in extra ?? new Dictionary<string, string?>()) config[k] = v;
         var app = CxMeshServer.Build([], Modules.All, b => b.Configuration.AddInMemoryCollection(config));
         await app.StartAsync();
-        return new BenchHost(app, grpcPort, databases);
+        return new BenchHost(app, grpcPort, httpPort, databases);
     }
 
     /// <summary>A new channel (its own HTTP/2 connection) with a token for the role.</summary>

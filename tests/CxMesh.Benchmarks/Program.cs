@@ -16,6 +16,7 @@ using CxMesh.Benchmarks;
 //   scoring-drivers [calls=500]
 //   partner-report [items=1000000]
 //   governance-audit [entries=1000000] [writers=8] [changes=2000]
+//   web-pages [scales=1,100] [requests=40]
 //   hostile-memory
 //   fuzz [per-method=400] [seeds=5]
 var name = args.FirstOrDefault() ?? "help";
@@ -64,6 +65,9 @@ switch (name)
     case "governance-audit":
         await GovernanceBenchmarks.AuditAsync(Arg(1, 1_000_000), Arg(2, 8), Arg(3, 2000));
         break;
+    case "web-pages":
+        await WebBenchmarks.PagesAsync(args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToArray() : [1, 100], Arg(2, 40));
+        break;
     case "hostile-memory":
         await HostileBenchmarks.MemoryAsync();
         break;
@@ -75,7 +79,7 @@ switch (name)
         await JourneyBenchmarks.FunnelAsync(checkpoints, Arg(2, 2000));
         break;
     default:
-        Console.WriteLine("benchmarks: journey-ingest [rows] [batch] [streams] [paused] | journey-funnel [checkpoints] [calls] | feedback-text [seconds] | text-eval [seconds] | feedback-ingest [items] [batch] [streams] | feedback-memory [items] [batch] | feedback-import [rows] [percent] | feedback-retag [items] [percent] | feedback-import-resume [rows] [percent] | scoring-history [days] [per-day] [calls] | scoring-hot [concurrency] [seconds] | scoring-freshness [rate] [seconds] | scoring-drivers [calls] | partner-report [items] | governance-audit [entries] [writers] [changes] | hostile-memory | fuzz [per-method] [seeds]");
+        Console.WriteLine("benchmarks: journey-ingest [rows] [batch] [streams] [paused] | journey-funnel [checkpoints] [calls] | feedback-text [seconds] | text-eval [seconds] | feedback-ingest [items] [batch] [streams] | feedback-memory [items] [batch] | feedback-import [rows] [percent] | feedback-retag [items] [percent] | feedback-import-resume [rows] [percent] | scoring-history [days] [per-day] [calls] | scoring-hot [concurrency] [seconds] | scoring-freshness [rate] [seconds] | scoring-drivers [calls] | partner-report [items] | governance-audit [entries] [writers] [changes] | web-pages [scales] [requests] | hostile-memory | fuzz [per-method] [seeds]");
         return 64;
 }
 return 0;

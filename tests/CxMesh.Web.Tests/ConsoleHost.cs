@@ -62,6 +62,8 @@ public sealed class ConsoleHost : IAsyncLifetime
             ["CxMesh__HttpPort"] = httpPort.ToString(),
             ["Auth__SigningKey"] = SigningKey,
             ["Web__DevelopmentSignIn"] = "true",
+            // Sessions the tests shorten end within seconds, not a minute after.
+            ["Auth__ClockSkew"] = "00:00:02",
             ["Feedback__ActiveContactKey"] = "test1",
             ["Feedback__ContactKeys__test1"] = CxMeshTestHost.ContactKey,
             ["Feedback__PseudonymKey"] = CxMeshTestHost.PseudonymKey,
@@ -112,15 +114,26 @@ public sealed class ConsoleHost : IAsyncLifetime
     }
 
     /// <summary>A fresh browser context (no cookies), signed in as one of the demo's people by the development sign-in page.</summary>
-    public async Task<IPage> SignInAsync(string person, int width = 1280, string? locale = "en-US")
+    public async Task<IPage> SignInAsync(string person, int width = 1280, string? locale = "en-US", bool shortSession = false)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = 900 }, Locale = locale });
         var page = await context.NewPageAsync();
         await page.GotoAsync(BaseUrl + "/");
+        if (shortSession) await page.Locator("[data-testid=session-length]").SelectOptionAsync("15");
         await page.Locator($"button[data-person='{person}']").ClickAsync();
         await page.WaitForURLAsync(u => !u.Contains("/signin", StringComparison.Ordinal));
         await Interactive(page);
         return page;
+    }
+
+    public static Task ScreenshotAsync(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(Artefacts, $"{name}.png"), FullPage = true });
+
+    /// <summary>Goes to a page of the console and waits for its circuit.</summary>
+    public async Task GoAsync(IPage page, string path)
+    {
+        await page.GotoAsync(BaseUrl + path);
+        await Interactive(page);
     }
 
     /// <summary>Waits until the page's Blazor circuit is up, so clicks reach the server.</summary>

@@ -15,10 +15,7 @@ public sealed class ConsoleTests(ConsoleHost host)
         ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-scroll'))" +
         ".slice(0, 5).map(e => e.tagName + '.' + e.className).join(', ')";
 
-    private static async Task ScreenshotAsync(IPage page, string name)
-    {
-        await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(ConsoleHost.Artefacts, $"{name}.png"), FullPage = true });
-    }
+    private static Task ScreenshotAsync(IPage page, string name) => ConsoleHost.ScreenshotAsync(page, name);
 
     [Fact]
     public async Task Without_signing_in_every_page_leads_to_the_sign_in_page_and_back_after_it()
@@ -114,6 +111,7 @@ public sealed class ConsoleTests(ConsoleHost host)
         var id = await first.GetAttributeAsync("data-action");
         await first.Locator(".mud-expand-panel-header").ClickAsync();
         var panel = page.Locator($"[data-action='{id}']");
+        await panel.GetByRole(AriaRole.Tab, new() { Name = "Resolve" }).ClickAsync();
         await panel.Locator("[data-testid=resolve]").ClickAsync();
         // The service names the field; the console shows it there.
         await panel.Locator(".mud-input-helper-text.mud-input-error").First.WaitForAsync();
@@ -136,6 +134,7 @@ public sealed class ConsoleTests(ConsoleHost host)
         await ConsoleHost.Interactive(page);
         var first = page.Locator("[data-action]").First;
         await first.Locator(".mud-expand-panel-header").ClickAsync();
+        await first.GetByRole(AriaRole.Tab, new() { Name = "Resolve" }).ClickAsync();
         await first.Locator("input[data-testid=root-cause]").FillAsync("Because");
         await first.Locator("textarea[data-testid=resolution]").FillAsync("Something");
         await first.Locator("[data-testid=resolve]").ClickAsync();
@@ -161,6 +160,12 @@ public sealed class ConsoleTests(ConsoleHost host)
     [InlineData("/journeys/coffee-subscription")]
     [InlineData("/actions")]
     [InlineData("/feedback")]
+    [InlineData("/sprints")]
+    [InlineData("/ideas")]
+    [InlineData("/case-studies")]
+    [InlineData("/governance/sharing")]
+    [InlineData("/governance/audit")]
+    [InlineData("/governance/vision")]
     public async Task Every_page_has_no_serious_accessibility_violation_and_is_usable_at_390_px(string path)
     {
         foreach (var width in new[] { 1280, 390 })

@@ -26,6 +26,9 @@ public sealed class AuthOptions
     /// </summary>
     public string[]? Algorithms { get; set; }
 
+    /// <summary>How far a token's expiry (and not-before) may be off the service's clock; 0 to 5 minutes.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromMinutes(1);
+
     public string[] AcceptedAlgorithms => Algorithms is { Length: > 0 } set ? set
         : string.IsNullOrWhiteSpace(Authority) ? ["HS256"] : ["RS256", "PS256", "ES256"];
 
@@ -51,6 +54,10 @@ internal sealed class AuthOptionsValidator : IValidateOptions<AuthOptions>
         if (options.Algorithms?.FirstOrDefault(a => a is not ("HS256" or "RS256" or "PS256" or "ES256" or "RS384" or "RS512" or "ES384" or "ES512" or "PS384" or "PS512")) is { } unknown)
         {
             return ValidateOptionsResult.Fail($"Auth:Algorithms: '{unknown}' is not a JWS algorithm CxMesh accepts (HS256, RS256/384/512, PS256/384/512, ES256/384/512).");
+        }
+        if (options.ClockSkew < TimeSpan.Zero || options.ClockSkew > TimeSpan.FromMinutes(5))
+        {
+            return ValidateOptionsResult.Fail($"Auth:ClockSkew must be 0 to 5 minutes, got {options.ClockSkew}.");
         }
         if (string.IsNullOrWhiteSpace(options.Audience))
         {

@@ -42,7 +42,7 @@ internal static class AuthSetup
                     ValidAudience = o.Audience,
                     RoleClaimType = "role",
                     NameClaimType = "sub",
-                    ClockSkew = TimeSpan.FromMinutes(1),
+                    ClockSkew = o.ClockSkew,
                 };
                 if (!string.IsNullOrWhiteSpace(o.Authority))
                 {

@@ -1,6 +1,7 @@
 using System.Security.Claims;
 using CxMesh.Platform.Auth;
 using Microsoft.AspNetCore.Components.Authorization;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace CxMesh.Web.Calls;
@@ -41,4 +42,40 @@ public sealed class Person(AuthenticationStateProvider authentication)
     public async Task<ClaimsPrincipal> UserAsync() => _user ?? (await authentication.GetAuthenticationStateAsync()).User;
 
     public async Task<string?> TokenAsync() => (await UserAsync()).FindFirst(WebClaims.AccessToken)?.Value;
+
+    /// <summary>
+    /// Takes the token of a new sign-in (sealed by <c>/session/renew</c>) into this circuit, so a page whose session ended
+    /// goes on with what the person typed. Only the same person: a different one gets false (the page must be reloaded).
+    /// </summary>
+    public async Task<bool> RenewAsync(IDataProtectionProvider protection, string sealedSession)
+    {
+        if (SessionRenewal.Open(protection, sealedSession) is not { } renewed) return false;
+        var current = (await UserAsync()).FindFirst(WebClaims.Subject)?.Value;
+        if (renewed.FindFirst(WebClaims.Subject)?.Value != current) return false;
+        _user = renewed;
+        return true;
+    }
+}
+
+/// <summary>An access token sealed for a moment: readable only by this application's servers, for two minutes.</summary>
+public static class SessionRenewal
+{
+    private const string Purpose = "CxMesh.Web.SessionRenewal";
+
+    public static string Seal(IDataProtectionProvider protection, string accessToken, string? displayName) =>
+        protection.CreateProtector(Purpose).ToTimeLimitedDataProtector()
+            .Protect(System.Text.Json.JsonSerializer.Serialize(new[] { accessToken, displayName ?? "" }), TimeSpan.FromMinutes(2));
+
+    public static ClaimsPrincipal? Open(IDataProtectionProvider protection, string sealedSession)
+    {
+        try
+        {
+            var parts = System.Text.Json.JsonSerializer.Deserialize<string[]>(protection.CreateProtector(Purpose).ToTimeLimitedDataProtector().Unprotect(sealedSession));
+            return parts is [var token, var name] ? new ClaimsPrincipal(WebClaims.IdentityOf(token, name, WebModule.CookieScheme)) : null;
+        }
+        catch (Exception e) when (e is System.Security.Cryptography.CryptographicException or System.Text.Json.JsonException or FormatException or ArgumentException)
+        {
+            return null;
+        }
+    }
 }

@@ -5,9 +5,10 @@ namespace CxMesh.Web.Calls;
 
 /// <summary>
 /// A service's refusal, as the console shows it: a message for the page, and the field violations to put beside the
-/// fields they name (<c>BadRequest</c> details of an INVALID_ARGUMENT).
+/// fields they name (<c>BadRequest</c> details of an INVALID_ARGUMENT), and the machine-readable reason of a refused
+/// precondition (<c>ErrorInfo</c>, e.g. <c>FOUR_EYES</c>) for pages that explain it in the person's language.
 /// </summary>
-public sealed record CallError(StatusCode Status, string Message, IReadOnlyDictionary<string, string> Fields)
+public sealed record CallError(StatusCode Status, string Message, IReadOnlyDictionary<string, string> Fields, string? Reason = null)
 {
     /// <summary>The violation of a field (proto path, e.g. <c>resolution</c>), if the service named it.</summary>
     public string? For(string field) => Fields.GetValueOrDefault(field);
@@ -44,6 +45,6 @@ public static class ServiceCall
         {
             foreach (var v in bad.FieldViolations) fields.TryAdd(v.Field, v.Description);
         }
-        return new CallError(e.StatusCode, e.Status.Detail, fields);
+        return new CallError(e.StatusCode, e.Status.Detail, fields, e.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason);
     }
 }
