@@ -101,7 +101,7 @@ internal static partial class WebBenchmarks
     {
         var http = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer(), AllowAutoRedirect = true }) { BaseAddress = new Uri(address) };
         var form = await http.GetStringAsync("/signin");
-        var antiforgery = AntiforgeryField().Match(form).Groups[1].Value;
+        var antiforgery = ValueOf().Match(AntiforgeryField().Match(form).Value).Groups[1].Value;
         using var response = await http.PostAsync("/signin/development", new FormUrlEncodedContent(new Dictionary<string, string>
         {
             ["__RequestVerificationToken"] = WebUtility.HtmlDecode(antiforgery),
@@ -119,8 +119,11 @@ internal static partial class WebBenchmarks
         return dir?.FullName ?? throw new InvalidOperationException("run from the repository");
     }
 
-    [GeneratedRegex("name=\"__RequestVerificationToken\" type=\"hidden\" value=\"([^\"]+)\"")]
+    [GeneratedRegex("<input[^>]*name=\"__RequestVerificationToken\"[^>]*>")]
     private static partial Regex AntiforgeryField();
+
+    [GeneratedRegex("value=\"([^\"]+)\"")]
+    private static partial Regex ValueOf();
 
     [GeneratedRegex("data-testid=\"error\"[^<]*<[^<]*<[^<]*")]
     private static partial Regex ErrorText();
