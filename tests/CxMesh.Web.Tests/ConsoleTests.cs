@@ -97,6 +97,16 @@ public sealed class ConsoleTests(ConsoleHost host)
         await ConsoleHost.Interactive(page);
         await page.Locator("[data-testid=funnel] tr[data-stage]").First.WaitForAsync();
         Assert.NotEqual("—", await page.Locator("[data-testid=owner]").InnerTextAsync());
+        // Themes with their sentiment as scoring gives them; a journey owner does not read single feedback items.
+        var voice = await host.Client<ScoringService.ScoringServiceClient>(Roles.JourneyOwner, "ana.silva").GetVoiceTrendAsync(new GetVoiceTrendRequest
+        {
+            Scope = new Scope { Dimensions = { new Dimension { Kind = DimensionKind.Journey, Value = "coffee-subscription" } } },
+            Window = new Window { LastDays = 30 },
+            Granularity = Granularity.Month,
+        });
+        var top = voice.Total.Themes.OrderByDescending(t => t.Mentions).First();
+        await Assertions.Expect(page.Locator($"[data-testid=themes] tr[data-theme='{top.ThemeKey}'] [data-testid=mentions]")).ToContainTextAsync(top.Mentions.ToString("N0"));
+        await Assertions.Expect(page.Locator("[data-testid=verbatims]")).ToContainTextAsync("does not read individual feedback");
         await ScreenshotAsync(page, "journey-1280");
         await page.Context.CloseAsync();
     }

@@ -10,14 +10,9 @@ public sealed record CaseStudyRead(CaseStudy? Study, IReadOnlyList<CxMesh.Govern
     {
         var got = await ServiceCall.RunAsync(async () => await clients.Governance.GetCaseStudyAsync(new GetCaseStudyRequest { CaseStudyId = id }));
         if (got.Value?.CaseStudy is not { } study) return new CaseStudyRead(null, [], got.Error);
-        var steps = new List<CxMesh.Governance.V1.Action>();
-        CallError? error = null;
-        foreach (var actionId in study.NextStepActionIds)
-        {
-            var action = await ServiceCall.RunAsync(async () => await clients.Governance.GetActionAsync(new GetActionRequest { ActionId = actionId }));
-            if (action.Value?.Action is { } a) steps.Add(a);
-            error ??= action.Error;
-        }
-        return new CaseStudyRead(study, steps, error);
+        var steps = await Task.WhenAll(study.NextStepActionIds.Select(actionId =>
+            ServiceCall.RunAsync(async () => await clients.Governance.GetActionAsync(new GetActionRequest { ActionId = actionId }))));
+        return new CaseStudyRead(study, steps.Where(s => s.Value?.Action is not null).Select(s => s.Value!.Action).ToList(),
+            steps.Select(s => s.Error).FirstOrDefault(e => e is not null));
     }
 }
