@@ -51,6 +51,15 @@ public sealed class ConsoleTests(ConsoleHost host)
             var score = page.Locator($"tr[data-journey='{key}'] [data-testid=score]");
             Assert.Equal(r.Score.N.ToString(), await score.GetAttributeAsync("data-n"));
             Assert.Equal(r.Score.Value.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture), await score.GetAttributeAsync("data-value"));
+            // The change against the 30 days before, marked when scoring finds it significant.
+            var today = DateOnly.FromDateTime(DateTime.UtcNow);
+            var change = await scoring.CompareScoresAsync(new CompareScoresRequest
+            {
+                Metric = CxMesh.Common.V1.Metric.Nps,
+                A = new ScoreQuery { Scope = r.Scope, Window = new Window { LastDays = 30 } },
+                B = new ScoreQuery { Scope = r.Scope, Window = new Window { Range = new DateRange { StartDate = today.AddDays(-59).ToString("yyyy-MM-dd"), EndDate = today.AddDays(-30).ToString("yyyy-MM-dd") } } },
+            });
+            Assert.Equal(change.Significant ? "true" : "false", await page.Locator($"tr[data-journey='{key}'] [data-testid=change]").GetAttributeAsync("data-significant"));
         }
         var governance = host.Client<CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient>(Roles.Analyst, "raj.patel");
         var open = await governance.ListActionsAsync(new CxMesh.Governance.V1.ListActionsRequest

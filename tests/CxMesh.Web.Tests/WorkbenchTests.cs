@@ -69,6 +69,14 @@ public sealed class WorkbenchTests(ConsoleHost host)
             States = { ActionState.Open, ActionState.InProgress },
             PageSize = 200,
         });
+        Assert.Empty(expected.NextPageToken);
+        // Pages of 50: the console loads more until the list is whole.
+        await Assertions.Expect(page.Locator("[data-action]")).ToHaveCountAsync(Math.Min(expected.Actions.Count, 50));
+        for (var shown = 0; shown < expected.Actions.Count && await page.Locator("[data-testid=more]").IsVisibleAsync(); shown += 50)
+        {
+            await page.Locator("[data-testid=more]").ClickAsync();
+            await Assertions.Expect(page.Locator("[data-action]")).ToHaveCountAsync(Math.Min(expected.Actions.Count, shown + 100));
+        }
         await Assertions.Expect(page.Locator("[data-action]")).ToHaveCountAsync(expected.Actions.Count);
         foreach (var a in expected.Actions.Take(10))
         {
