@@ -61,6 +61,21 @@ public sealed class ConsoleTests(ConsoleHost host)
             });
             Assert.Equal(change.Significant ? "true" : "false", await page.Locator($"tr[data-journey='{key}'] [data-testid=change]").GetAttributeAsync("data-significant"));
         }
+        // CSAT per journey, as scoring ranks it.
+        await page.Locator("[data-metric=csat]").ClickAsync();
+        var csat = await scoring.RankScopesAsync(new RankScopesRequest
+        {
+            Parent = new Scope(),
+            Dimension = DimensionKind.Journey,
+            Metric = CxMesh.Common.V1.Metric.Csat,
+            Window = new Window { LastDays = 30 },
+        });
+        foreach (var r in csat.Ranked.Where(r => r.Score.HasValue))
+        {
+            var score = page.Locator($"tr[data-journey='{r.Scope.Dimensions.Single().Value}'] [data-testid=score]");
+            await Assertions.Expect(score).ToHaveAttributeAsync("data-value", r.Score.Value.ToString("0.0", System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(r.Score.N.ToString(), await score.GetAttributeAsync("data-n"));
+        }
         var governance = host.Client<CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient>(Roles.Analyst, "raj.patel");
         var open = await governance.ListActionsAsync(new CxMesh.Governance.V1.ListActionsRequest
         {
