@@ -114,6 +114,8 @@ echo
 echo "CxMesh is up: grpc=http://127.0.0.1:$GRPC_PORT http=http://127.0.0.1:$HTTP_PORT"
 echo
 echo "CX console: open http://127.0.0.1:$HTTP_PORT/ and sign in as a member of the demo programme"
+echo "Supplier portal: open http://127.0.0.1:$HTTP_PORT/portal and sign in as kofi.mensah (the demo courier's admin, partner"
+echo "  'demo-partner') or lucia.mora (a farm's user): the courier's report, its answers and settings"
 echo
 echo "Development tokens (who, bearer token):"
 dotnet "$DATA/bin/server/cxmesh-server.dll" dev-tokens

@@ -15,6 +15,25 @@ internal static class PartnerDemo
         ("demo-partner", "Swift Courier", PartnerKind.Logistics, MappingKind.Touchpoint, ["delivered"]),
     ];
 
+    /// <summary>Each demo partner's portal admin; kofi.mensah and lucia.mora are the development sign-in's partner users.</summary>
+    public static readonly (string PartnerId, string Subject, string Name, string Email)[] Users =
+    [
+        ("demo-partner", "kofi.mensah", "Kofi Mensah", "kofi.mensah@swift-courier.example"),
+        ("finca-la-esperanza", "lucia.mora", "Lucía Mora", "lucia@finca-la-esperanza.example"),
+        ("finca-el-mirador", "diego.ramos", "Diego Ramos", "diego@finca-el-mirador.example"),
+        ("roastworks", "hannah.berg", "Hannah Berg", "hannah@roastworks.example"),
+    ];
+
+    /// <summary>The supplier portal's people: each demo partner's admin (the development sign-in's partner users among them).</summary>
+    private static async Task AddUsersAsync(PartnerService.PartnerServiceClient client, string partnerId, CancellationToken ct)
+    {
+        foreach (var (_, subject, name, email) in Users.Where(u => u.PartnerId == partnerId))
+        {
+            await client.AddPartnerUserAsync(new AddPartnerUserRequest { PartnerId = partnerId, User = new PartnerUser { Subject = subject, Name = name, Email = email, Admin = true } },
+                deadline: Connection.Deadline(), cancellationToken: ct);
+        }
+    }
+
     /// <summary>Registers the partners with approved agreements; a partner already there is left as it is. Returns the courier's webhook secret when new.</summary>
     public static async Task<string?> SeedAsync(PartnerService.PartnerServiceClient client, Governance.V1.GovernanceService.GovernanceServiceClient governance,
         string? courierWebhook, CancellationToken ct)
@@ -33,8 +52,10 @@ internal static class PartnerDemo
             }
             catch (RpcException e) when (e.StatusCode == StatusCode.AlreadyExists)
             {
+                await AddUsersAsync(client, id, ct);
                 continue;
             }
+            await AddUsersAsync(client, id, ct);
             if (id == "demo-partner") secret = registered.WebhookSecret;
             var agreement = new Agreement
             {

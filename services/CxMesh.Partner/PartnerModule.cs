@@ -42,6 +42,7 @@ public static class PartnerModule
         builder.Services.AddSingleton<ReportStore>();
         builder.Services.AddSingleton<ReportRenderer>();
         builder.Services.AddSingleton<AlignmentStore>();
+        builder.Services.AddSingleton<PartnerUserStore>();
         builder.Services.AddSingleton<PublishReport>();
         builder.Services.AddSingleton<SubmitResponse>();
         builder.Services.AddSingleton<ManagePartners>();

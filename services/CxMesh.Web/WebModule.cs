@@ -132,6 +132,8 @@ public static class WebModule
 
         app.MapGet("/feedback/export.csv", CxMesh.Web.Pages.Feedback.FeedbackCsv.ExportAsync)
             .RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = CookieScheme });
+        app.MapGet("/portal/reports/{reportId}/download.{format}", CxMesh.Web.Pages.Portal.ReportDownload.DownloadAsync)
+            .RequireAuthorization(new AuthorizeAttribute { AuthenticationSchemes = CookieScheme });
         app.MapPost("/signin/development", async (HttpContext http, [FromForm] string person, [FromForm] string? returnUrl, [FromForm] string? sessionSeconds,
             IOptions<WebOptions> web, IOptions<AuthOptions> auth) =>
         {
@@ -139,10 +141,11 @@ public static class WebModule
             if (!web.Value.DevelopmentSignIn || who.Name is null) return Results.Redirect("/signin?error=unknown");
             // A developer may ask for a short session, to see what happens when one ends (never longer than the configured one).
             var lifetime = int.TryParse(sessionSeconds, NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? TimeSpan.FromSeconds(Math.Clamp(s, 10, (int)web.Value.SessionLifetime.TotalSeconds)) : web.Value.SessionLifetime;
-            var token = DevelopmentTokens.Create(auth.Value, who.Role, who.Subject, lifetime: lifetime);
+            var token = DevelopmentTokens.Create(auth.Value, who.Role, who.Subject, who.PartnerId, lifetime);
             await http.SignInAsync(CookieScheme, new ClaimsPrincipal(WebClaims.IdentityOf(token, who.Subject, CookieScheme)),
                 new AuthenticationProperties { ExpiresUtc = DateTimeOffset.UtcNow + lifetime });
-            return Results.LocalRedirect(LocalOrHome(returnUrl));
+            // A partner's user belongs in the supplier portal, whatever page they came from.
+            return Results.LocalRedirect(who.Role == Roles.Partner && !LocalOrHome(returnUrl).StartsWith("/portal", StringComparison.Ordinal) ? "/portal" : LocalOrHome(returnUrl));
         }).AllowAnonymous();
         // A page whose session ended keeps what the person typed: they sign in again in another tab, and the page's circuit
         // takes the new token from here (sealed for the server: the browser's script only carries it across).
@@ -175,8 +178,11 @@ public static class WebModule
         return app;
     }
 
-    /// <summary>Who may sign in to the console in development: the programme's people (the app and the partner are not people of the console).</summary>
-    public static readonly IReadOnlySet<string> ConsolePeople = new HashSet<string>(["admin", "approver", "analyst", "journey-owner"], StringComparer.Ordinal);
+    /// <summary>
+    /// Who may sign in in development: the programme's people (to the console) and the demo partners' users (to the
+    /// supplier portal); the app is no person.
+    /// </summary>
+    public static readonly IReadOnlySet<string> ConsolePeople = new HashSet<string>(["admin", "approver", "analyst", "journey-owner", "partner", "farm"], StringComparer.Ordinal);
 
     private static string LocalOrHome(string? url) =>
         !string.IsNullOrEmpty(url) && url.StartsWith('/') && !url.StartsWith("//", StringComparison.Ordinal) && !url.StartsWith("/\\", StringComparison.Ordinal) ? url : "/";

@@ -44,7 +44,7 @@ public sealed class DisclosureTests(PartnerFixture fixture) : IClassFixture<Part
         Assert.Equal(6, rows.Count);
         Assert.All(rows, r => Assert.Equal(("", product), (r["lot"], r["product"])));
         var html = await PartnerScenario.DownloadAsync(partner, report.ReportId, ReportFormat.Html);
-        var itemsTable = html[html.IndexOf("<h2>Items</h2>", StringComparison.Ordinal)..];
+        var itemsTable = html[html.IndexOf("<h2>Responses in this report</h2>", StringComparison.Ordinal)..];
         Assert.DoesNotContain("lot-", itemsTable);
         Assert.Contains("awful 1", itemsTable);
         // And the JSON the partner reads is the same document.

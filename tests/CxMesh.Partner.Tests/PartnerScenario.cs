@@ -33,7 +33,7 @@ public sealed class PartnerScenario(PartnerFixture fixture)
         Assert.NotEqual(DeliveryOutcome.DeadLettered, outcome);
     }
 
-    public static FeedbackReceived Feedback(string product, string lot, int nps, string verbatim = "", string customer = "", int daysAgo = 1)
+    public static FeedbackReceived Feedback(string product, string lot, int nps, string verbatim = "", string customer = "", int daysAgo = 1, string touchpoint = "")
     {
         var evt = new FeedbackReceived
         {
@@ -44,6 +44,7 @@ public sealed class PartnerScenario(PartnerFixture fixture)
             GivenAt = Timestamp.FromDateTime(Today.AddDays(-daysAgo).AddHours(10)),
             ProductId = product,
             LotId = lot,
+            TouchpointKey = touchpoint,
             CustomerId = customer,
             RedactedVerbatim = verbatim,
             SentimentScore = nps >= 9 ? 0.6 : -0.6,
@@ -54,18 +55,20 @@ public sealed class PartnerScenario(PartnerFixture fixture)
     }
 
     /// <summary>A partner with a product mapped and an approved agreement sharing ratings, verbatims and themes with k = 3.</summary>
-    public async Task<(string PartnerId, string Product, Agreement Agreement)> ActivePartnerAsync(PartnerKind kind = PartnerKind.Producer, int k = 3)
+    /// <summary>A partner mapped (by a product, or by what <paramref name="scope"/> says) to a new value; returns it.</summary>
+    public async Task<(string PartnerId, string Product, Agreement Agreement)> ActivePartnerAsync(PartnerKind kind = PartnerKind.Producer, int k = 3,
+        MappingKind scope = MappingKind.Product, string name = "Finca Test")
     {
         var partnerId = Unique("farm");
-        var product = Unique("sku");
-        await _admin.RegisterPartnerAsync(new RegisterPartnerRequest { Partner = new V1.Partner { Id = partnerId, Name = "Finca Test", Kind = kind } });
-        await _admin.AddMappingAsync(new AddMappingRequest { Mapping = new Mapping { PartnerId = partnerId, Kind = MappingKind.Product, Value = product } });
+        var product = Unique(scope == MappingKind.Product ? "sku" : "tp");
+        await _admin.RegisterPartnerAsync(new RegisterPartnerRequest { Partner = new V1.Partner { Id = partnerId, Name = name, Kind = kind } });
+        await _admin.AddMappingAsync(new AddMappingRequest { Mapping = new Mapping { PartnerId = partnerId, Kind = scope, Value = product } });
         var draft = (await _admin.ProposeAgreementAsync(new ProposeAgreementRequest
         {
             Agreement = new Agreement
             {
                 PartnerId = partnerId,
-                Scope = { new Mapping { Kind = MappingKind.Product, Value = product } },
+                Scope = { new Mapping { Kind = scope, Value = product } },
                 Fields = { SharedField.Ratings, SharedField.RedactedVerbatims, SharedField.Themes },
                 MinGroupSize = k,
                 Cadence = "0 6 1 * *",

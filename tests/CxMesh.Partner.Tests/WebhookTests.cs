@@ -215,4 +215,37 @@ public sealed class WebhookTests : IAsyncLifetime
         Assert.True(WebhookSignature.Verify(again.Signature, secret, again.Body, DateTimeOffset.UtcNow));
 
     }
+
+    [Fact]
+    public async Task A_partner_s_admin_points_the_webhook_sends_a_test_event_and_reads_it_in_the_delivery_log()
+    {
+        var (partnerId, _, _) = await PublishAsync();
+        var admin = _host.Client<PartnerService.PartnerServiceClient>(Roles.Admin);
+        await admin.AddPartnerUserAsync(new AddPartnerUserRequest { PartnerId = partnerId, User = new PartnerUser { Subject = "ops", Name = "Ops lead", Admin = true } });
+        var partner = _host.ClientWithToken<PartnerService.PartnerServiceClient>(_host.Token(Roles.Partner, partnerId, "ops"));
+
+        var internalAddress = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => partner.SetMyWebhookAsync(new SetMyWebhookRequest { WebhookUrl = "https://169.254.169.254/latest" }).ResponseAsync);
+        Assert.Equal(Grpc.Core.StatusCode.InvalidArgument, internalAddress.StatusCode);
+        Assert.Equal(["webhook_url"], RpcErrors.Fields(internalAddress));
+
+        await partner.SetMyWebhookAsync(new SetMyWebhookRequest());
+        var none = await Assert.ThrowsAsync<Grpc.Core.RpcException>(() => partner.SendMyTestEventAsync(new SendMyTestEventRequest()).ResponseAsync);
+        Assert.Equal("NO_WEBHOOK", RpcErrors.Reason(none));
+
+        Assert.Equal(_receiver.Url, (await partner.SetMyWebhookAsync(new SetMyWebhookRequest { WebhookUrl = _receiver.Url })).Partner.WebhookUrl);
+        var secret = (await partner.RotateMyWebhookSecretAsync(new RotateMyWebhookSecretRequest())).WebhookSecret;
+        var test = (await partner.SendMyTestEventAsync(new SendMyTestEventRequest())).Delivery;
+        Assert.Equal(("test", "", "pending"), (test.Type, test.ReportId, test.State));
+        var delivered = await Eventually.Until(
+            async () => (await partner.ListMyWebhookDeliveriesAsync(new ListMyWebhookDeliveriesRequest())).Deliveries.Single(d => d.DeliveryId == test.DeliveryId),
+            d => d.State == "delivered", TimeSpan.FromSeconds(30));
+        Assert.Equal(1, delivered.Attempts);
+        var received = _receiver.Requests.Single(r => r.DeliveryId == test.DeliveryId);
+        Assert.True(WebhookSignature.Verify(received.Signature, secret, received.Body, DateTimeOffset.UtcNow));
+        Assert.Contains("\"type\":\"test\"", received.Body);
+        // The report's own notification is in the log too, and another partner reads none of them.
+        Assert.Contains((await partner.ListMyWebhookDeliveriesAsync(new ListMyWebhookDeliveriesRequest())).Deliveries, d => d.Type == "report.published");
+        Assert.Empty((await _host.ClientWithToken<PartnerService.PartnerServiceClient>(_host.Token(Roles.Partner, "another", "x"))
+            .ListMyWebhookDeliveriesAsync(new ListMyWebhookDeliveriesRequest())).Deliveries);
+    }
 }

@@ -27,11 +27,11 @@ public sealed class ConsoleHost : IAsyncLifetime
     /// <summary>Where screenshots go: a test artefact folder beside the results.</summary>
     public static string Artefacts { get; } = Path.Combine(Environment.GetEnvironmentVariable("CXMESH_TEST_ARTEFACTS") ?? Path.Combine(AppContext.BaseDirectory, "artefacts"), "screenshots");
 
-    public string Token(string role, string subject) => DevelopmentTokens.Create(new AuthOptions { SigningKey = SigningKey }, role, subject);
+    public string Token(string role, string subject, string? partnerId = null) => DevelopmentTokens.Create(new AuthOptions { SigningKey = SigningKey }, role, subject, partnerId);
 
-    public T Client<T>(string role, string subject) where T : ClientBase<T>
+    public T Client<T>(string role, string subject, string? partnerId = null) where T : ClientBase<T>
     {
-        var token = Token(role, subject);
+        var token = Token(role, subject, partnerId);
         var credentials = CallCredentials.FromInterceptor((_, metadata) =>
         {
             metadata.Add("Authorization", "Bearer " + token);

@@ -10,7 +10,7 @@ namespace CxMesh.Web.Tests;
 public sealed class ConsoleTests(ConsoleHost host)
 {
     /// <summary>Empty when the page does not scroll sideways, else the first elements that stick out (wide tables scroll in their own region).</summary>
-    private const string SidewaysScript =
+    internal const string SidewaysScript =
         "() => document.documentElement.scrollWidth <= window.innerWidth + 1 ? '' : [...document.querySelectorAll('body *')]" +
         ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-scroll'))" +
         ".slice(0, 5).map(e => e.tagName + '.' + e.className).join(', ')";

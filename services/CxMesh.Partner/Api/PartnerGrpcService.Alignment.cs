@@ -42,32 +42,58 @@ public sealed partial class PartnerGrpcService
         new() { Questionnaire = ToProto(await alignment.QuestionnaireAsync(request.Version, context.CancellationToken) ?? throw new NotFoundException("questionnaire", $"version {request.Version}")) };
 
     [Authorize(Roles = Readers)]
-    public override async Task<RecordAssessmentResponse> RecordAssessment(RecordAssessmentRequest request, ServerCallContext context)
+    public override async Task<RecordAssessmentResponse> RecordAssessment(RecordAssessmentRequest request, ServerCallContext context) =>
+        new() { Assessment = ToProto(await RecordAssessmentAsync(request.PartnerId, request.QuestionnaireVersion, request.Answers, request.AssessedOn, request.Notes, Actor(context), false, context.CancellationToken)) };
+
+    [Authorize(Roles = Roles.Partner)]
+    public override async Task<GetMyQuestionnaireResponse> GetMyQuestionnaire(GetMyQuestionnaireRequest request, ServerCallContext context)
     {
-        var questionnaire = await alignment.QuestionnaireAsync(request.QuestionnaireVersion, context.CancellationToken);
-        if (request.QuestionnaireVersion < 1 || questionnaire is null || questionnaire.Version != request.QuestionnaireVersion)
+        _ = await CallerAsync(context);
+        return new() { Questionnaire = ToProto(await alignment.QuestionnaireAsync(0, context.CancellationToken) ?? throw new NotFoundException("questionnaire", "latest")) };
+    }
+
+    [Authorize(Roles = Roles.Partner)]
+    public override async Task<RecordMyAssessmentResponse> RecordMyAssessment(RecordMyAssessmentRequest request, ServerCallContext context)
+    {
+        var caller = await CallerAsync(context);
+        return new() { Assessment = ToProto(await RecordAssessmentAsync(caller.PartnerId, request.QuestionnaireVersion, request.Answers, "", request.Notes, caller.Subject, true, context.CancellationToken)) };
+    }
+
+    [Authorize(Roles = Roles.Partner)]
+    public override async Task<ListMyAssessmentsResponse> ListMyAssessments(ListMyAssessmentsRequest request, ServerCallContext context)
+    {
+        var caller = await CallerAsync(context);
+        return new() { Assessments = { (await alignment.ListAsync(caller.PartnerId, context.CancellationToken)).Select(ToProto) } };
+    }
+
+    private async Task<StoredAssessment> RecordAssessmentAsync(string partnerId, int version, IReadOnlyDictionary<string, int> answers, string assessedOn, string notes,
+        string actor, bool selfAssessed, CancellationToken ct)
+    {
+        var questionnaire = await alignment.QuestionnaireAsync(version, ct);
+        if (version < 1 || questionnaire is null || questionnaire.Version != version)
         {
-            throw new FieldViolationException("questionnaire_version", $"questionnaire_version {request.QuestionnaireVersion} is not a published questionnaire.");
+            throw new FieldViolationException("questionnaire_version", $"questionnaire_version {version} is not a published questionnaire.");
         }
         var today = DateOnly.FromDateTime(clock.GetUtcNow().UtcDateTime);
-        var on = request.AssessedOn.Length == 0 ? today : ParseDate(request.AssessedOn);
+        var on = assessedOn.Length == 0 ? today : ParseDate(assessedOn);
         var check = new Violations();
-        foreach (var problem in Domain.AlignmentScore.Problems(questionnaire.Questions, request.Answers)) check.Add("answers", problem);
+        foreach (var problem in Domain.AlignmentScore.Problems(questionnaire.Questions, answers)) check.Add("answers", problem);
         if (on is null || on > today) check.Add("assessed_on", "assessed_on must be a date (yyyy-MM-dd), not in the future.");
-        if (request.Notes.Length > 2000) check.Add("notes", "notes are at most 2000 characters.");
+        if (notes.Length > 2000) check.Add("notes", "notes are at most 2000 characters.");
         check.ThrowIfAny();
-        var (score, byPrinciple) = Domain.AlignmentScore.Of(questionnaire.Questions, request.Answers);
-        var stored = await alignment.RecordAsync(new StoredAssessment
+        var (score, byPrinciple) = Domain.AlignmentScore.Of(questionnaire.Questions, answers);
+        return await alignment.RecordAsync(new StoredAssessment
         {
             AssessmentId = Guid.CreateVersion7(),
-            PartnerId = request.PartnerId,
+            PartnerId = partnerId,
             QuestionnaireVersion = questionnaire.Version,
             AssessedOn = on!.Value,
             Score = score,
             PrincipleScores = JsonSerializer.Serialize(byPrinciple),
-            Notes = NullIfEmpty(request.Notes),
-        }, request.Answers, context.CancellationToken);
-        return new RecordAssessmentResponse { Assessment = ToProto(stored) };
+            Notes = NullIfEmpty(notes.Trim()),
+            AssessedBy = actor,
+            SelfAssessed = selfAssessed,
+        }, answers, ct);
     }
 
     [Authorize(Roles = Readers)]
@@ -96,6 +122,8 @@ public sealed partial class PartnerGrpcService
             AssessedOn = a.AssessedOn.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
             Score = a.Score,
             Notes = a.Notes ?? "",
+            AssessedBy = a.AssessedBy ?? "",
+            SelfAssessed = a.SelfAssessed,
         };
         foreach (var (principle, score) in JsonSerializer.Deserialize<Dictionary<string, double>>(a.PrincipleScores)!) proto.PrincipleScores[principle] = score;
         return proto;

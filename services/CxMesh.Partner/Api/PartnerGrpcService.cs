@@ -19,7 +19,7 @@ namespace CxMesh.Partner.Api;
 
 public sealed partial class PartnerGrpcService(
     PartnerStore partners, ReportStore reports, ReportRenderer renderer, PublishReport publisher, SubmitResponse submitResponse, ManagePartners managePartners, WebhookStore webhooks, AlignmentStore alignment,
-    TimeProvider clock, IOptions<PartnerOptions> options)
+    PartnerUserStore partnerUsers, TimeProvider clock, IOptions<PartnerOptions> options)
     : PartnerService.PartnerServiceBase
 {
     private const string Readers = $"{Roles.Admin},{Roles.Analyst}";
@@ -59,13 +59,14 @@ public sealed partial class PartnerGrpcService(
             ? new RedeliverWebhookResponse { Delivery = ToProto(await webhooks.RedeliverAsync(id, context.CancellationToken)) }
             : throw new FieldViolationException("delivery_id", "delivery_id must be a delivery id (a UUID).");
 
-    private static WebhookDelivery ToProto(DeliveryRow d)
+    internal static WebhookDelivery ToProto(DeliveryRow d)
     {
         static Timestamp? At(DateTime? t) => t is { } v ? Timestamp.FromDateTime(DateTime.SpecifyKind(v, DateTimeKind.Utc)) : null;
         return new WebhookDelivery
         {
             DeliveryId = d.DeliveryId.ToString(),
-            ReportId = d.ReportId.ToString(),
+            ReportId = d.ReportId?.ToString() ?? "",
+            Type = d.Type ?? "",
             Url = d.Url,
             State = d.State,
             Attempts = d.Attempts,
@@ -164,7 +165,7 @@ public sealed partial class PartnerGrpcService(
             if (c.Name.Length is 0 or > 200) check.Add($"partner.contacts[{i}].name", "a contact's name is required, at most 200 characters.");
             if (c.Email.Length > 0 && (c.Email.Length > 254 || !c.Email.Contains('@'))) check.Add($"partner.contacts[{i}].email", "a contact's email must be an email address.");
         }
-        if (partner.WebhookUrl.Length > 0 && await WebhookProblemAsync(partner.WebhookUrl, ct) is { } problem) check.Add("partner.webhook_url", problem);
+        if (partner.WebhookUrl.Length > 0 && await WebhookProblemAsync(partner.WebhookUrl, "partner.webhook_url", ct) is { } problem) check.Add("partner.webhook_url", problem);
         check.ThrowIfAny();
         return new PartnerRow
         {
@@ -177,14 +178,14 @@ public sealed partial class PartnerGrpcService(
     }
 
     /// <summary>https only, and never into our own network (loopback, private, link-local, metadata), unless the host is allow-listed.</summary>
-    private async Task<string?> WebhookProblemAsync(string url, CancellationToken ct)
+    private async Task<string?> WebhookProblemAsync(string url, string field, CancellationToken ct)
     {
         if (url.Length > 2000 || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") || uri.UserInfo.Length > 0)
         {
-            return "partner.webhook_url must be an absolute https URL without credentials.";
+            return $"{field} must be an absolute https URL without credentials.";
         }
         if (options.Value.WebhookAllowList.Contains(uri.Host, StringComparer.OrdinalIgnoreCase)) return null;
-        if (uri.Scheme != "https") return "partner.webhook_url must use https (plain http only for hosts in Partner:WebhookAllowList).";
+        if (uri.Scheme != "https") return $"{field} must use https (plain http only for hosts in Partner:WebhookAllowList).";
         IPAddress[] addresses;
         try
         {
@@ -192,10 +193,10 @@ public sealed partial class PartnerGrpcService(
         }
         catch (SocketException)
         {
-            return $"partner.webhook_url: host '{uri.Host}' does not resolve.";
+            return $"{field}: host '{uri.Host}' does not resolve.";
         }
         return addresses.Length == 0 || addresses.Any(WebhookAddress.IsForbidden)
-            ? $"partner.webhook_url: '{uri.Host}' resolves to a loopback, private, link-local or metadata address; webhooks must go to the partner's public endpoint."
+            ? $"{field}: '{uri.Host}' resolves to a loopback, private, link-local or metadata address; webhooks must go to the partner's public endpoint."
             : null;
     }
 

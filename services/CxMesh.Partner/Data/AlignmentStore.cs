@@ -18,6 +18,8 @@ public sealed class StoredAssessment
     public double Score { get; set; }
     public string PrincipleScores { get; set; } = "{}";
     public string? Notes { get; set; }
+    public string? AssessedBy { get; set; }
+    public bool SelfAssessed { get; set; }
 }
 
 /// <summary>CX-alignment questionnaires and partners' assessments.</summary>
@@ -55,8 +57,9 @@ public sealed class AlignmentStore([FromKeyedServices(PartnerModule.Name)] Servi
         }
         await connection.ExecuteAsync(new CommandDefinition(
             """
-            insert into alignment_assessments (assessment_id, partner_id, questionnaire_version, answers, score, principle_scores, assessed_on, notes)
-            values (@AssessmentId, @PartnerId, @QuestionnaireVersion, @answers::jsonb, @Score, @PrincipleScores::jsonb, @AssessedOn, @Notes)
+            insert into alignment_assessments (assessment_id, partner_id, questionnaire_version, answers, score, principle_scores, assessed_on, notes,
+                assessed_by, self_assessed)
+            values (@AssessmentId, @PartnerId, @QuestionnaireVersion, @answers::jsonb, @Score, @PrincipleScores::jsonb, @AssessedOn, @Notes, @AssessedBy, @SelfAssessed)
             """,
             new
             {
@@ -68,6 +71,8 @@ public sealed class AlignmentStore([FromKeyedServices(PartnerModule.Name)] Servi
                 assessment.PrincipleScores,
                 assessment.AssessedOn,
                 assessment.Notes,
+                assessment.AssessedBy,
+                assessment.SelfAssessed,
             }, cancellationToken: ct));
         return assessment;
     }
@@ -78,7 +83,7 @@ public sealed class AlignmentStore([FromKeyedServices(PartnerModule.Name)] Servi
         return (await connection.QueryAsync<StoredAssessment>(new CommandDefinition(
             """
             select assessment_id as assessmentid, partner_id as partnerid, questionnaire_version as questionnaireversion, assessed_on as assessedon,
-                   score, principle_scores::text as principlescores, notes
+                   score, principle_scores::text as principlescores, notes, assessed_by as assessedby, self_assessed as selfassessed
             from alignment_assessments where partner_id = @partnerId order by assessed_on, created_at
             """, new { partnerId }, cancellationToken: ct))).ToList();
     }

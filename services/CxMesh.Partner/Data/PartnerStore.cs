@@ -88,6 +88,15 @@ public sealed class PartnerStore([FromKeyedServices(PartnerModule.Name)] Service
             """, partner, cancellationToken: ct)) ?? throw new NotFoundException("partner", partner.Id);
     }
 
+    /// <summary>Sets or clears the partner's webhook endpoint only.</summary>
+    public async Task<PartnerRow> SetWebhookAsync(string id, string? url, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<PartnerRow>(new CommandDefinition(
+            $"update partners set webhook_url = @url, updated_at = now() where id = @id returning {PartnerColumns}", new { id, url }, cancellationToken: ct))
+            ?? throw new NotFoundException("partner", id);
+    }
+
     /// <summary>Suspends the partner and its active agreements: nothing more is copied for it or reported to it.</summary>
     public static async Task<PartnerRow> SuspendAsync(WriteScope write, string id, CancellationToken ct)
     {

@@ -182,31 +182,36 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
     }
 
     /// <summary>
-    /// The period's groups: each product, and each lot within its product (Parent is the product, null for lots of
-    /// items without one). Products come first.
+    /// The period's groups of the dimensions asked for, in this order: each product, each lot within its product (Parent
+    /// is the product, null for lots of items without one), each journey, each touchpoint.
     /// </summary>
-    public async Task<IReadOnlyList<GroupTotals>> GroupsAsync(string partnerId, DateOnly start, DateOnly end, CancellationToken ct)
+    public async Task<IReadOnlyList<GroupTotals>> GroupsAsync(string partnerId, DateOnly start, DateOnly end, IReadOnlyCollection<string> dimensions, CancellationToken ct)
     {
+        var parts = new List<string>();
+        if (dimensions.Contains("product")) parts.Add($"select 1 as o, 'product' as dimension, product_id as value, null::text as parent, nps from partner_items where {Period} and product_id is not null");
+        if (dimensions.Contains("lot")) parts.Add($"select 2 as o, 'lot' as dimension, lot_id as value, product_id as parent, nps from partner_items where {Period} and lot_id is not null");
+        if (dimensions.Contains("journey")) parts.Add($"select 3 as o, 'journey' as dimension, journey_id as value, null::text as parent, nps from partner_items where {Period} and journey_id is not null");
+        if (dimensions.Contains("touchpoint")) parts.Add($"select 4 as o, 'touchpoint' as dimension, touchpoint_key as value, null::text as parent, nps from partner_items where {Period} and touchpoint_key is not null");
+        if (parts.Count == 0) return [];
         await using var connection = await database.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<GroupTotals>(new CommandDefinition(
             $"""
             select dimension, value, parent, count(*) as items, count(*) filter (where nps >= @promoterFrom) as promoters,
                    count(*) filter (where nps > @detractorUpTo and nps < @promoterFrom) as passives, count(*) filter (where nps <= @detractorUpTo) as detractors
-            from (select 'product' as dimension, product_id as value, null::text as parent, nps from partner_items where {Period} and product_id is not null
-                  union all
-                  select 'lot', lot_id, product_id, nps from partner_items where {Period} and lot_id is not null) g
-            group by dimension, value, parent order by dimension desc, parent nulls first, value
+            from ({string.Join(" union all ", parts)}) g
+            group by o, dimension, value, parent order by o, parent nulls first, value
             """, Args(partnerId, start, end), cancellationToken: ct))).ToList();
     }
 
-    /// <summary>Up to <paramref name="count"/> verbatims, a stable pseudo-random sample of the period.</summary>
+    /// <summary>Up to <paramref name="count"/> different verbatims, a stable pseudo-random sample of the period.</summary>
     public async Task<IReadOnlyList<string>> SampleAsync(string partnerId, DateOnly start, DateOnly end, int count, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<string>(new CommandDefinition(
             $"""
-            select redacted_verbatim from partner_items where {Period} and redacted_verbatim is not null and redacted_verbatim <> ''
-            order by md5(feedback_id::text) limit @count
+            select v from (select redacted_verbatim as v, min(md5(feedback_id::text)) as h from partner_items
+                           where {Period} and redacted_verbatim is not null and btrim(redacted_verbatim) <> '' group by redacted_verbatim) s
+            order by h limit @count
             """, new { partnerId, from = start.ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), to = end.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc), count },
             cancellationToken: ct))).ToList();
     }
@@ -231,7 +236,7 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
     /// The items a report disclosed (its ledger entry), with the agreed fields as they are now — an erased customer's
     /// words are gone, copies past retention are deleted — streamed in order of time (for CSV and HTML downloads).
     /// </summary>
-    public async IAsyncEnumerable<PartnerItem> ItemsAsync(string partnerId, Guid reportId, [EnumeratorCancellation] CancellationToken ct)
+    public async IAsyncEnumerable<PartnerItem> ItemsAsync(string partnerId, Guid reportId, [EnumeratorCancellation] CancellationToken ct, (DateTime GivenAt, Guid FeedbackId)? after = null)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         var reader = await connection.ExecuteReaderAsync(new CommandDefinition(
@@ -240,9 +245,9 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
                    i.nps, i.csat, i.csat_top, i.ces, i.sentiment, i.themes::text, i.redacted_verbatim
             from report_items r cross join lateral unnest(r.feedback_ids) as l(feedback_id)
             join partner_items i on i.partner_id = @partnerId and i.feedback_id = l.feedback_id
-            where r.report_id = @reportId
+            where r.report_id = @reportId and (@afterAt::timestamptz is null or (i.given_at, i.feedback_id) > (@afterAt, @afterId))
             order by i.given_at, i.feedback_id
-            """, new { partnerId, reportId }, flags: CommandFlags.None, cancellationToken: ct));
+            """, new { partnerId, reportId, afterAt = after?.GivenAt, afterId = after?.FeedbackId ?? Guid.Empty }, flags: CommandFlags.None, cancellationToken: ct));
         await using (reader)
         {
             T? Or<T>(int i, Func<int, T> get) where T : struct => reader.IsDBNull(i) ? null : get(i);
@@ -405,7 +410,7 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
                 status,
                 links = new { json = "/v1/me/responses", grpc = "cxmesh.partner.v1.PartnerService/ListMyResponses" },
             });
-            await WebhookStore.EnqueueAsync(write, Guid.CreateVersion7(), partnerId, s.ReportId, url, payload, ct);
+            await WebhookStore.EnqueueAsync(write, Guid.CreateVersion7(), partnerId, s.ReportId, "response.updated", url, payload, ct);
         }
         return true;
     }

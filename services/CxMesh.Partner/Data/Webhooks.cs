@@ -13,7 +13,8 @@ public sealed class DeliveryRow
 {
     public Guid DeliveryId { get; set; }
     public string PartnerId { get; set; } = "";
-    public Guid ReportId { get; set; }
+    public Guid? ReportId { get; set; }
+    public string? Type { get; set; }
     public string Url { get; set; } = "";
     public string Payload { get; set; } = "";
     public string State { get; set; } = "";
@@ -35,7 +36,7 @@ public sealed class WebhookStore(
         Encoding.UTF8.GetBytes($"webhook-secret|{partnerId}|{createdAt.Ticks - createdAt.Ticks % 10}");
 
     private const string Columns =
-        "delivery_id as deliveryid, partner_id as partnerid, report_id as reportid, url, payload, state, attempts, last_error as lasterror, " +
+        "delivery_id as deliveryid, partner_id as partnerid, report_id as reportid, type, url, payload, state, attempts, last_error as lasterror, " +
         "created_at as createdat, delivered_at as deliveredat, next_attempt_at as nextattemptat";
 
     public static string NewSecret() => "whsec_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
@@ -72,17 +73,36 @@ public sealed class WebhookStore(
         return (secret, retires);
     }
 
-    /// <summary>Queues the notification of a report, in the caller's transaction.</summary>
-    public static Task EnqueueAsync(WriteScope write, Guid deliveryId, string partnerId, Guid reportId, string url, string payload, CancellationToken ct) =>
+    /// <summary>Queues a notification (of a report, a response, or a test), in the caller's transaction.</summary>
+    public static Task EnqueueAsync(WriteScope write, Guid deliveryId, string partnerId, Guid? reportId, string type, string url, string payload, CancellationToken ct) =>
         write.Connection.ExecuteAsync(new CommandDefinition(
-            "insert into webhook_deliveries (delivery_id, partner_id, report_id, url, payload) values (@deliveryId, @partnerId, @reportId, @url, @payload)",
-            new { deliveryId, partnerId, reportId, url, payload }, write.Transaction, cancellationToken: ct));
+            "insert into webhook_deliveries (delivery_id, partner_id, report_id, type, url, payload) values (@deliveryId, @partnerId, @reportId, @type, @url, @payload)",
+            new { deliveryId, partnerId, reportId, type, url, payload }, write.Transaction, cancellationToken: ct));
 
-    public async Task<IReadOnlyList<DeliveryRow>> ListAsync(string partnerId, CancellationToken ct)
+    /// <summary>Queues a signed test notification to the partner's endpoint. Returns the delivery.</summary>
+    public async Task<DeliveryRow> EnqueueTestAsync(string partnerId, string url, CancellationToken ct)
+    {
+        var deliveryId = Guid.CreateVersion7();
+        var payload = System.Text.Json.JsonSerializer.Serialize(new
+        {
+            type = "test",
+            delivery_id = deliveryId.ToString(),
+            partner_id = partnerId,
+            sent_at = clock.GetUtcNow().UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture),
+        });
+        await using var write = await database.BeginWriteAsync(ct);
+        await EnqueueAsync(write, deliveryId, partnerId, null, "test", url, payload, ct);
+        var row = await write.Connection.QuerySingleAsync<DeliveryRow>(new CommandDefinition(
+            $"select {Columns} from webhook_deliveries where delivery_id = @deliveryId", new { deliveryId }, write.Transaction, cancellationToken: ct));
+        await write.CommitAsync(ct);
+        return row;
+    }
+
+    public async Task<IReadOnlyList<DeliveryRow>> ListAsync(string partnerId, CancellationToken ct, int limit = 200)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<DeliveryRow>(new CommandDefinition(
-            $"select {Columns} from webhook_deliveries where partner_id = @partnerId order by created_at desc limit 200", new { partnerId }, cancellationToken: ct))).ToList();
+            $"select {Columns} from webhook_deliveries where partner_id = @partnerId order by created_at desc limit @limit", new { partnerId, limit }, cancellationToken: ct))).ToList();
     }
 
     public async Task<DeliveryRow> RedeliverAsync(Guid deliveryId, CancellationToken ct)

@@ -77,7 +77,7 @@ public sealed class PublishReport(
                     grpc = "cxmesh.partner.v1.PartnerService/DownloadMyReport",
                 },
             });
-            await WebhookStore.EnqueueAsync(write, Guid.CreateVersion7(), partner.Id, Guid.Parse(report.ReportId), url, payload, ct);
+            await WebhookStore.EnqueueAsync(write, Guid.CreateVersion7(), partner.Id, Guid.Parse(report.ReportId), "report.published", url, payload, ct);
         }
         await write.CommitAsync(ct);
         return report;

@@ -9,16 +9,18 @@ public static class DevelopmentTokens
 {
     /// <summary>
     /// Who the printed development tokens are: members of the demo's CX programme (the journey-owner owns the demo's
-    /// coffee-subscription journey; the approver is the second admin sharing decisions need), an app, and the demo courier.
+    /// coffee-subscription journey; the approver is the second admin sharing decisions need), an app, the demo courier's
+    /// admin (partner "demo-partner") and a user of one of the demo's farms (partner "finca-la-esperanza").
     /// </summary>
-    public static readonly IReadOnlyList<(string Name, string Role, string Subject)> People =
+    public static readonly IReadOnlyList<(string Name, string Role, string Subject, string? PartnerId)> People =
     [
-        ("admin", Roles.Admin, "mei.chen"),
-        ("approver", Roles.Admin, "tom.reyes"),
-        ("analyst", Roles.Analyst, "raj.patel"),
-        ("journey-owner", Roles.JourneyOwner, "ana.silva"),
-        ("app", Roles.App, "web-shop"),
-        ("partner", Roles.Partner, "courier-dispatch"),
+        ("admin", Roles.Admin, "mei.chen", null),
+        ("approver", Roles.Admin, "tom.reyes", null),
+        ("analyst", Roles.Analyst, "raj.patel", null),
+        ("journey-owner", Roles.JourneyOwner, "ana.silva", null),
+        ("app", Roles.App, "web-shop", null),
+        ("partner", Roles.Partner, "kofi.mensah", "demo-partner"),
+        ("farm", Roles.Partner, "lucia.mora", "finca-la-esperanza"),
     ];
 
     public static string Create(AuthOptions options, string role, string subject, string? partnerId = null, TimeSpan? lifetime = null)

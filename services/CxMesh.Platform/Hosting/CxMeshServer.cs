@@ -181,9 +181,9 @@ public static class CxMeshServer
     private static int PrintDevelopmentTokens(WebApplication app)
     {
         var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
-        foreach (var (name, role, subject) in DevelopmentTokens.People)
+        foreach (var (name, role, subject, partnerId) in DevelopmentTokens.People)
         {
-            var token = DevelopmentTokens.Create(auth, role, subject, partnerId: role == Roles.Partner ? "demo-partner" : null);
+            var token = DevelopmentTokens.Create(auth, role, subject, partnerId: partnerId);
             Console.WriteLine($"{name,-14} {token}");
         }
         return 0;
