@@ -21,6 +21,7 @@ COPY services/CxMesh.Feedback/CxMesh.Feedback.csproj services/CxMesh.Feedback/
 COPY services/CxMesh.Scoring/CxMesh.Scoring.csproj services/CxMesh.Scoring/
 COPY services/CxMesh.Partner/CxMesh.Partner.csproj services/CxMesh.Partner/
 COPY services/CxMesh.Governance/CxMesh.Governance.csproj services/CxMesh.Governance/
+COPY services/CxMesh.Notifications/CxMesh.Notifications.csproj services/CxMesh.Notifications/
 COPY services/CxMesh.Web/CxMesh.Web.csproj services/CxMesh.Web/
 COPY services/CxMesh.Host/CxMesh.Host.csproj services/CxMesh.Host/
 RUN dotnet restore services/CxMesh.Host/CxMesh.Host.csproj

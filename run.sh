@@ -9,7 +9,7 @@ ROOT=$(pwd)
 source scripts/servers.sh
 
 DATA="$ROOT/.data"
-SERVICES=(journey feedback scoring partner governance)
+SERVICES=(journey feedback scoring partner governance notifications)
 mkdir -p "$DATA"
 
 if [ -f "$DATA/run.pid" ] && kill -0 "$(cat "$DATA/run.pid")" 2>/dev/null; then
@@ -78,6 +78,8 @@ export ASPNETCORE_ENVIRONMENT=Development
 export Web__DevelopmentSignIn=true
 # The demo courier's webhook goes to a local sink on loopback, which only allow-listed hosts may use.
 export Partner__WebhookAllowList__0=127.0.0.1
+# Notifications link into this console; e-mail channels need an SMTP relay (Notifications__Smtp__Host), chat ones only a URL.
+export Notifications__ConsoleUrl="http://127.0.0.1:$HTTP_PORT"
 
 # The sink keeps its port across runs: the courier was registered with its URL.
 SINK_PORT=$(cat "$DATA/webhook-sink-port" 2>/dev/null || cx_free_port)

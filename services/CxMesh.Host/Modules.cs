@@ -1,6 +1,7 @@
 using CxMesh.Feedback;
 using CxMesh.Governance;
 using CxMesh.Journey;
+using CxMesh.Notifications;
 using CxMesh.Partner;
 using CxMesh.Platform.Hosting;
 using CxMesh.Scoring;
@@ -18,6 +19,7 @@ public static class Modules
         new(ScoringModule.Name, b => b.AddScoringService(), a => a.MapScoringService()),
         new(PartnerModule.Name, b => b.AddPartnerService(), a => a.MapPartnerService()),
         new(GovernanceModule.Name, b => b.AddGovernanceService(), a => a.MapGovernanceService()),
+        new(NotificationsModule.Name, b => b.AddNotificationsService(), a => a.MapNotificationsService()),
         new(WebModule.Name, b => b.AddWebService(), a => a.MapWebService()),
     ];
 }

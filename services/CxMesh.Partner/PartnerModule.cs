@@ -1,9 +1,6 @@
-using System.Net;
-using System.Net.Sockets;
 using CxMesh.Events.V1;
 using CxMesh.Partner.Api;
 using CxMesh.Partner.Data;
-using CxMesh.Partner.Domain;
 using CxMesh.Partner.Events;
 using CxMesh.Partner.UseCases;
 using CxMesh.Partner.Workers;
@@ -12,6 +9,7 @@ using CxMesh.Platform.Auth;
 using CxMesh.Platform.Hosting;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
+using CxMesh.Platform.Security;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -52,36 +50,8 @@ public static class PartnerModule
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReportScheduler>());
         builder.Services.AddValidatedOptions<WebhookOptions>(WebhookOptions.Section);
         builder.Services.AddSingleton<WebhookStore>();
-        builder.Services.AddHttpClient(WebhookSender.Client).ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
-        {
-            // Webhooks never follow redirects: a redirect could lead into our own network.
-            AllowAutoRedirect = false,
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            // The address is checked again when connecting, so a name that resolved to a public address at registration
-            // cannot be re-pointed at a private one later (DNS rebinding).
-            ConnectCallback = async (context, ct) =>
-            {
-                var host = context.DnsEndPoint.Host;
-                var allowed = sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<PartnerOptions>>().Value.WebhookAllowList
-                    .Contains(host, StringComparer.OrdinalIgnoreCase);
-                var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct);
-                if (addresses.Length == 0 || !allowed && addresses.Any(WebhookAddress.IsForbidden))
-                {
-                    throw new HttpRequestException($"refused to connect to {host}: it resolves to a loopback, private, link-local or metadata address.");
-                }
-                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-                try
-                {
-                    await socket.ConnectAsync(addresses, context.DnsEndPoint.Port, ct);
-                    return new NetworkStream(socket, ownsSocket: true);
-                }
-                catch
-                {
-                    socket.Dispose();
-                    throw;
-                }
-            },
-        });
+        builder.Services.AddHttpClient(WebhookSender.Client).ConfigurePrimaryHttpMessageHandler(sp =>
+            OutboundWebhooks.Handler(() => sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<PartnerOptions>>().Value.WebhookAllowList));
         builder.Services.AddHostedService<WebhookSender>();
         return builder;
     }

@@ -102,6 +102,7 @@ public static class WebModule
         builder.AddServiceClient<CxMesh.Scoring.V1.ScoringService.ScoringServiceClient>("scoring", PersonToken, ConsoleClients.NameOf<CxMesh.Scoring.V1.ScoringService.ScoringServiceClient>());
         builder.AddServiceClient<CxMesh.Partner.V1.PartnerService.PartnerServiceClient>("partner", PersonToken, ConsoleClients.NameOf<CxMesh.Partner.V1.PartnerService.PartnerServiceClient>());
         builder.AddServiceClient<CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient>("governance", PersonToken, ConsoleClients.NameOf<CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient>());
+        builder.AddServiceClient<CxMesh.Notifications.V1.NotificationService.NotificationServiceClient>("notifications", PersonToken, ConsoleClients.NameOf<CxMesh.Notifications.V1.NotificationService.NotificationServiceClient>());
         return builder;
     }
 

@@ -1,5 +1,6 @@
 using System.Net;
 using CxMesh.Partner.Domain;
+using CxMesh.Platform.Security;
 
 namespace CxMesh.Partner.Tests;
 

@@ -83,6 +83,7 @@ public sealed class CxMeshTestHost : IAsyncDisposable
         [ScoringModule.Name] = typeof(ScoringModule).Assembly,
         [PartnerModule.Name] = typeof(PartnerModule).Assembly,
         [GovernanceModule.Name] = typeof(GovernanceModule).Assembly,
+        [CxMesh.Notifications.NotificationsModule.Name] = typeof(CxMesh.Notifications.NotificationsModule).Assembly,
     };
 
     private CxMeshTestHost(WebApplication app, TestHostSettings settings)

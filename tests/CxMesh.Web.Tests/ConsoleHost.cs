@@ -73,7 +73,7 @@ public sealed class ConsoleHost : IAsyncLifetime
             ["Redis__KeyPrefix"] = $"web-{Guid.NewGuid():N}",
             ["Logging__LogLevel__Default"] = "Warning",
         };
-        foreach (var service in new[] { "journey", "feedback", "scoring", "partner", "governance" })
+        foreach (var service in CxMeshTestHost.MigrationAssemblies.Keys)
         {
             environment[$"ConnectionStrings__{service}"] = await TestServers.Postgres.CreateEmptyDatabaseAsync();
         }
@@ -134,6 +134,17 @@ public sealed class ConsoleHost : IAsyncLifetime
     {
         await page.GotoAsync(BaseUrl + path);
         await Interactive(page);
+    }
+
+    /// <summary>A value a service has once an event went through (20 s at most).</summary>
+    public static async Task<T> Eventually<T>(Func<Task<T?>> read) where T : class
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            if (await read() is { } value) return value;
+            await Task.Delay(200);
+        }
+        throw new TimeoutException("the value did not arrive in 20 s.");
     }
 
     /// <summary>Waits until the page's Blazor circuit is up, so clicks reach the server.</summary>

@@ -200,6 +200,7 @@ public sealed class ConsoleTests(ConsoleHost host)
     [InlineData("/governance/sharing")]
     [InlineData("/governance/audit")]
     [InlineData("/governance/vision")]
+    [InlineData("/notifications")]
     public async Task Every_page_has_no_serious_accessibility_violation_and_is_usable_at_390_px(string path)
     {
         foreach (var width in new[] { 1280, 390 })

@@ -40,7 +40,7 @@ public sealed class PortalTests(ConsoleHost host)
 
         // The dispute becomes an action of the CX programme; an admin opens it in the console and settles it.
         var governance = host.Client<GovernanceService.GovernanceServiceClient>(Roles.Admin, "mei.chen");
-        var action = await Eventually(async () => (await governance.ListActionsAsync(new ListActionsRequest { PageSize = 200 })).Actions
+        var action = await ConsoleHost.Eventually(async () => (await governance.ListActionsAsync(new ListActionsRequest { PageSize = 200 })).Actions
             .FirstOrDefault(a => a.Source == "partner-dispute" && a.Title.Contains(feedbackId!, StringComparison.Ordinal)));
         var console = await host.SignInAsync("admin");
         await host.GoAsync(console, $"/actions?open={action.Id}");
@@ -54,7 +54,7 @@ public sealed class PortalTests(ConsoleHost host)
         await console.Context.CloseAsync();
 
         // The courier reads the CX team's answer beside its dispute.
-        await Eventually(async () => (await Courier.ListMyResponsesAsync(new ListMyResponsesRequest())).Responses
+        await ConsoleHost.Eventually(async () => (await Courier.ListMyResponsesAsync(new ListMyResponsesRequest())).Responses
             .FirstOrDefault(r => r.FeedbackId == feedbackId && r.Outcome.Length > 0));
         await host.GoAsync(page, "/portal/answers");
         var answered = page.Locator("[data-kind=dispute]", new() { HasText = "another carrier" });
@@ -118,15 +118,5 @@ public sealed class PortalTests(ConsoleHost host)
             Assert.True(wider.Length == 0, $"{path} scrolls sideways at {width} px: {wider}");
             await page.Context.CloseAsync();
         }
-    }
-
-    private static async Task<T> Eventually<T>(Func<Task<T?>> read) where T : class
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            if (await read() is { } value) return value;
-            await Task.Delay(200);
-        }
-        throw new TimeoutException("the value did not arrive in 20 s.");
     }
 }

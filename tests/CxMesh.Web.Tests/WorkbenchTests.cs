@@ -303,4 +303,30 @@ public sealed class WorkbenchTests(ConsoleHost host)
         Assert.Equal(("raj.patel", "Half of our customers asked for them"), (idea.SubmittedBy, idea.Description));
         await page.Context.CloseAsync();
     }
+
+    [Fact]
+    public async Task A_journey_owner_sets_up_an_email_channel_sees_a_refused_address_beside_its_field_and_reads_the_delivery_log()
+    {
+        var page = await host.SignInAsync("journey-owner");
+        await host.GoAsync(page, "/notifications");
+        await page.Locator("input[data-testid=channel-address]").FillAsync("ana at example");
+        await page.Locator("[data-testid=save-channel]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=channel-form] .mud-input-helper-text.mud-input-error")).ToContainTextAsync("channel.address");
+
+        await page.Locator("input[data-testid=channel-address]").FillAsync("ana.silva@example.test");
+        await page.Locator("input[data-topic=PartnerResponse]").CheckAsync();
+        await page.Locator("[data-testid=save-channel]").ClickAsync();
+        var channel = page.Locator("[data-channel]", new() { HasText = "ana.silva@example.test" });
+        await Assertions.Expect(channel).ToContainTextAsync("partner responses");
+
+        // The console's test host has no SMTP relay: the test message is tried and the log says why it did not go.
+        await channel.Locator("[data-testid=test-channel]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=notification-deliveries] tr[data-delivery]").First).ToContainTextAsync("CxMesh test notification");
+        var notifications = host.Client<CxMesh.Notifications.V1.NotificationService.NotificationServiceClient>(Roles.JourneyOwner, "ana.silva");
+        var attempted = await ConsoleHost.Eventually(async () => (await notifications.ListNotificationDeliveriesAsync(new())).Deliveries.FirstOrDefault(d => d.Attempts > 0));
+        Assert.Contains("Notifications:Smtp:Host", attempted.LastError);
+        await page.Locator("[data-testid=refresh-deliveries]").ClickAsync();
+        await Assertions.Expect(page.Locator("[data-testid=notification-deliveries]")).ToContainTextAsync("Notifications:Smtp:Host");
+        await page.Context.CloseAsync();
+    }
 }

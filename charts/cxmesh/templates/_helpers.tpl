@@ -18,9 +18,9 @@ written once, here.
 {{- end -}}
 {{- end -}}
 
-{{/* The five services, in start-up order (the web module, which owns no data, is deployed by web.yaml). */}}
+{{/* The services, in start-up order (the web module, which owns no data, is deployed by web.yaml). */}}
 {{- define "cxmesh.serviceNames" -}}
-journey feedback scoring partner governance
+journey feedback scoring partner governance notifications
 {{- end -}}
 
 {{/* Dapr app id of a service: fixed, because the pub/sub component's scopes name them (files/dapr). */}}
@@ -250,6 +250,34 @@ start. helm template and helm lint, which have no cluster, skip the check. dict 
     secretKeyRef:
       name: {{ $root.Values.webhookKeys.existingSecret }}
       key: {{ . }}
+{{- end }}
+{{- end }}
+{{- if eq $name "notifications" }}
+{{- with $root.Values.services.notifications }}
+- name: Notifications__ConsoleUrl
+  value: {{ .consoleUrl | quote }}
+{{- if .smtp.host }}
+- name: Notifications__Smtp__Host
+  value: {{ .smtp.host | quote }}
+- name: Notifications__Smtp__Port
+  value: {{ .smtp.port | quote }}
+- name: Notifications__Smtp__Security
+  value: {{ .smtp.security | quote }}
+- name: Notifications__Smtp__From
+  value: {{ .smtp.from | quote }}
+{{- if .smtp.existingSecret }}
+- name: Notifications__Smtp__Username
+  valueFrom:
+    secretKeyRef:
+      name: {{ .smtp.existingSecret }}
+      key: username
+- name: Notifications__Smtp__Password
+  valueFrom:
+    secretKeyRef:
+      name: {{ .smtp.existingSecret }}
+      key: password
+{{- end }}
+{{- end }}
 {{- end }}
 {{- end }}
 {{- /* The services each one reads over gRPC: governance reads scores, feedback and journeys; journey reads ownership;
@@ -598,6 +626,23 @@ spec:
         {{- end }}
     - ports:
         - { port: 443, protocol: TCP }
+    {{- end }}
+    {{- if eq $name "notifications" }}
+    # Chat tools' incoming webhooks (HTTPS) and the SMTP relay.
+    - ports:
+        - { port: 443, protocol: TCP }
+      to:
+        {{- range $root.Values.services.notifications.webhookEgressCidrs }}
+        - ipBlock: { cidr: {{ . | quote }} }
+        {{- end }}
+    {{- if $root.Values.services.notifications.smtp.host }}
+    - ports:
+        - { port: {{ $root.Values.services.notifications.smtp.port }}, protocol: TCP }
+      to:
+        {{- range $root.Values.services.notifications.smtp.egressCidrs }}
+        - ipBlock: { cidr: {{ . | quote }} }
+        {{- end }}
+    {{- end }}
     {{- end }}
     {{- if eq $name "partner" }}
     # Partner webhooks: HTTPS to the partners' endpoints.

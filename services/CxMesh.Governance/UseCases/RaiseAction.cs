@@ -169,6 +169,11 @@ public sealed class RaiseAction([FromKeyedServices(GovernanceModule.Name)] Servi
             TouchpointKey = created.TouchpointKey ?? "",
             DueAt = Timestamp.FromDateTime(created.DueAt),
             PartnerId = created.PartnerId ?? "",
+            Title = created.Title,
+            // Only words that went through redaction (an alert's verbatim): never free text typed by a person.
+            Summary = created.Source == "alert" && created.Detail is { Length: > 0 } detail
+                ? (detail.Length <= 500 ? detail : detail[..499] + "…")
+                : "",
         }, created.Id.ToString(), ct);
         return created;
     }

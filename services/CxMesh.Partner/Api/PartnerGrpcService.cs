@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using CxMesh.Partner.Data;
 using CxMesh.Partner.Domain;
@@ -8,6 +6,7 @@ using CxMesh.Partner.UseCases;
 using CxMesh.Partner.V1;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Errors;
+using CxMesh.Platform.Security;
 using CxMesh.Platform.Validation;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
@@ -178,27 +177,8 @@ public sealed partial class PartnerGrpcService(
     }
 
     /// <summary>https only, and never into our own network (loopback, private, link-local, metadata), unless the host is allow-listed.</summary>
-    private async Task<string?> WebhookProblemAsync(string url, string field, CancellationToken ct)
-    {
-        if (url.Length > 2000 || !Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") || uri.UserInfo.Length > 0)
-        {
-            return $"{field} must be an absolute https URL without credentials.";
-        }
-        if (options.Value.WebhookAllowList.Contains(uri.Host, StringComparer.OrdinalIgnoreCase)) return null;
-        if (uri.Scheme != "https") return $"{field} must use https (plain http only for hosts in Partner:WebhookAllowList).";
-        IPAddress[] addresses;
-        try
-        {
-            addresses = IPAddress.TryParse(uri.Host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(uri.Host, ct);
-        }
-        catch (SocketException)
-        {
-            return $"{field}: host '{uri.Host}' does not resolve.";
-        }
-        return addresses.Length == 0 || addresses.Any(WebhookAddress.IsForbidden)
-            ? $"{field}: '{uri.Host}' resolves to a loopback, private, link-local or metadata address; webhooks must go to the partner's public endpoint."
-            : null;
-    }
+    private Task<string?> WebhookProblemAsync(string url, string field, CancellationToken ct) =>
+        OutboundWebhooks.ProblemAsync(url, field, options.Value.WebhookAllowList, ct);
 
     // ---- Mappings ---------------------------------------------------------------------------------------------------
 

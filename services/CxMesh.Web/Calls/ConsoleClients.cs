@@ -15,6 +15,7 @@ public sealed class ConsoleClients(GrpcClientFactory factory)
     public CxMesh.Scoring.V1.ScoringService.ScoringServiceClient Scoring => Create<CxMesh.Scoring.V1.ScoringService.ScoringServiceClient>();
     public CxMesh.Partner.V1.PartnerService.PartnerServiceClient Partner => Create<CxMesh.Partner.V1.PartnerService.PartnerServiceClient>();
     public CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient Governance => Create<CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient>();
+    public CxMesh.Notifications.V1.NotificationService.NotificationServiceClient Notifications => Create<CxMesh.Notifications.V1.NotificationService.NotificationServiceClient>();
 
     public static string NameOf<TClient>() => Prefix + typeof(TClient).Name;
 
