@@ -30,9 +30,12 @@ public sealed class NotificationsOptions : IValidatableObject
                 yield return new ValidationResult($"Notifications:{key} must be an absolute http(s) URL, not '{url}'.");
             }
         }
-        foreach (var host in WebhookAllowList)
+        for (var i = 0; i < WebhookAllowList.Count; i++)
         {
-            if (Uri.CheckHostName(host) == UriHostNameType.Unknown) yield return new ValidationResult($"Notifications:WebhookAllowList holds '{host}', which is not a host name or address.");
+            if (Uri.CheckHostName(WebhookAllowList[i]) == UriHostNameType.Unknown)
+            {
+                yield return new ValidationResult($"Notifications:WebhookAllowList:{i} is '{WebhookAllowList[i]}', which is not a host name or address.");
+            }
         }
         if (PollInterval <= TimeSpan.Zero) yield return new ValidationResult("Notifications:PollInterval must be positive.");
         if (Timeout <= TimeSpan.Zero) yield return new ValidationResult("Notifications:Timeout must be positive.");

@@ -18,6 +18,7 @@ public sealed class ConfigurationTests
         ["ConnectionStrings:journey"] = "Host=127.0.0.1;Port=1;Database=j;Username=u",
         ["ConnectionStrings:partner"] = "Host=127.0.0.1;Port=1;Database=p;Username=u",
         ["ConnectionStrings:governance"] = "Host=127.0.0.1;Port=1;Database=g;Username=u",
+        ["ConnectionStrings:notifications"] = "Host=127.0.0.1;Port=1;Database=n;Username=u",
         ["ConnectionStrings:redis"] = "127.0.0.1:1",
         ["Auth:SigningKey"] = CxMeshTestHost.SigningKey,
         ["Feedback:ActiveContactKey"] = "k1",
@@ -71,6 +72,10 @@ public sealed class ConfigurationTests
     [InlineData("Partner:Schedule:Interval", "00:00:00")]
     [InlineData("Partner:Webhooks:PollInterval", "00:00:00")]
     [InlineData("Governance:DefaultSla", "00:00:00")]
+    [InlineData("Notifications:ConsoleUrl", "not a url")]
+    [InlineData("Notifications:Smtp:Security", "maybe")]
+    [InlineData("Notifications:Smtp:From", "not-an-address")]
+    [InlineData("Notifications:WebhookAllowList:0", "has space")]
     [InlineData("Messaging:MaxAttempts", "0")]
     [InlineData("Redis:KeyPrefix", "has spaces and : colons")]
     public async Task A_bad_setting_fails_start_up_with_a_message_naming_its_key(string key, string? value)

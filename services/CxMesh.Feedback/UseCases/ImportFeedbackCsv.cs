@@ -42,6 +42,29 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest, ImportProfiles prof
 
     public async Task RunAsync(IAsyncStreamReader<ImportFeedbackCsvRequest> requests, IServerStreamWriter<ImportFeedbackCsvResponse> responses, CancellationToken ct)
     {
+        try
+        {
+            await ImportAsync(requests, responses, ct);
+        }
+        catch (Exception e) when (e is not FieldViolationException && DecodeFailure(e))
+        {
+            // The rows' reader names the row where bytes stop being UTF-8; a reader that meets them elsewhere (reading
+            // ahead, at the end of the stream) says the same, without a row.
+            throw new FieldViolationException("chunk", "the file is not UTF-8 text (a GBK, Big5 or Latin-1 export?): " +
+                "save it as UTF-8, or UTF-16 with a byte order mark; the rows before it were imported.");
+        }
+    }
+
+    private static bool DecodeFailure(Exception? e) => e switch
+    {
+        null => false,
+        DecoderFallbackException => true,
+        AggregateException a => a.InnerExceptions.Any(DecodeFailure),
+        _ => DecodeFailure(e.InnerException),
+    };
+
+    private async Task ImportAsync(IAsyncStreamReader<ImportFeedbackCsvRequest> requests, IServerStreamWriter<ImportFeedbackCsvResponse> responses, CancellationToken ct)
+    {
         if (!await requests.MoveNext(ct) || requests.Current.PartCase != ImportFeedbackCsvRequest.PartOneofCase.Options)
         {
             throw new FieldViolationException("options", "the first message must carry the import options.");
