@@ -12,6 +12,7 @@ using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
+using static CxMesh.Platform.Validation.Identifiers;
 
 namespace CxMesh.Notifications.Api;
 
@@ -31,8 +32,7 @@ public sealed class NotificationsGrpcService(ChannelStore channels, DeliveryStor
         var admin = IsAdmin(context);
         var caller = Caller(context);
         var check = new Violations();
-        Guid channelId = Guid.Empty;
-        if (c.ChannelId.Length > 0 && !Guid.TryParse(c.ChannelId, out channelId)) check.Add("channel.channel_id", "channel.channel_id must be a channel id (a UUID), or empty for a new channel.");
+        var channelId = check.OptionalId(c.ChannelId, "channel.channel_id");
         var ownerKind = c.OwnerKind switch { OwnerKind.Person or OwnerKind.Unspecified => "person", OwnerKind.Team => "team", _ => null };
         if (ownerKind is null) check.Add("channel.owner_kind", "channel.owner_kind must be person or team.");
         var ownerId = c.OwnerId.Length == 0 && ownerKind == "person" ? caller : c.OwnerId;
@@ -72,7 +72,7 @@ public sealed class NotificationsGrpcService(ChannelStore channels, DeliveryStor
         }
         var saved = await channels.SaveAsync(new ChannelRow
         {
-            ChannelId = channelId == Guid.Empty ? Guid.CreateVersion7() : channelId,
+            ChannelId = channelId ?? Guid.CreateVersion7(),
             OwnerKind = ownerKind!,
             OwnerId = ownerId,
             Kind = kind!,
@@ -136,19 +136,22 @@ public sealed class NotificationsGrpcService(ChannelStore channels, DeliveryStor
     [Authorize(Roles = People)]
     public override async Task<ListNotificationDeliveriesResponse> ListNotificationDeliveries(ListNotificationDeliveriesRequest request, ServerCallContext context)
     {
-        if (request.PageSize is < 0 or > 200) throw new FieldViolationException("page_size", "page_size must be 0-200 (0 means 50).");
+        var check = new Violations();
+        var size = check.PageSize(request.PageSize, "page_size", 200, 50);
+        check.ThrowIfAny();
         Guid[]? scope;
         if (request.ChannelId.Length > 0) scope = [(await OwnChannelAsync(request.ChannelId, context)).ChannelId];
         else if (IsAdmin(context)) scope = null;
         else scope = [.. (await channels.ListAsync("person", Caller(context), context.CancellationToken)).Select(c => c.ChannelId)];
-        var rows = await deliveries.ListAsync(scope, request.PageSize == 0 ? 50 : request.PageSize, context.CancellationToken);
+        var rows = await deliveries.ListAsync(scope, size, context.CancellationToken);
         return new ListNotificationDeliveriesResponse { Deliveries = { rows.Select(ToProto) } };
     }
 
     /// <summary>A channel the caller may act on: their own, or any for an admin; another's is not found.</summary>
     private async Task<ChannelRow> OwnChannelAsync(string channelId, ServerCallContext context)
     {
-        if (!Guid.TryParse(channelId, out var id)) throw new FieldViolationException("channel_id", "channel_id must be a channel id (a UUID).");
+        var check = Violations.FailFast;
+        var id = check.Id(channelId, "channel_id");
         var channel = await channels.GetAsync(id, context.CancellationToken);
         return channel is not null && (IsAdmin(context) || channel.OwnerKind == "person" && channel.OwnerId == Caller(context))
             ? channel
@@ -156,8 +159,6 @@ public sealed class NotificationsGrpcService(ChannelStore channels, DeliveryStor
     }
 
     private static string? Clock(string hhmm) => TimeOnly.TryParseExact(hhmm, "HH:mm", CultureInfo.InvariantCulture, DateTimeStyles.None, out var t) ? t.ToString("HH:mm", CultureInfo.InvariantCulture) : null;
-
-    private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
 
     private static string? KindName(ChannelKind kind) => kind switch
     {

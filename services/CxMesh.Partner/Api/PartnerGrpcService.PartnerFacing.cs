@@ -128,19 +128,18 @@ public sealed partial class PartnerGrpcService
     public override async Task<ListMyReportItemsResponse> ListMyReportItems(ListMyReportItemsRequest request, ServerCallContext context)
     {
         var check = new Violations();
-        if (request.PageSize is < 0 or > 500) check.Add("page_size", "page_size must be 0-500 (0 means 100).");
-        var after = PageToken.Parse(request.PageToken);
-        if (request.PageToken.Length > 0 && after is null) check.Add("page_token", "page_token is not one this method gave.");
+        var size = check.PageSize(request.PageSize, "page_size", 500, 100);
+        var after = AfterItem(request.PageToken);
+        check.Check(request.PageToken.Length == 0 || after is not null, "page_token", "page_token is not one this method gave.");
         check.ThrowIfAny();
         var report = Report.Parser.ParseJson((await OwnReportAsync(request.ReportId, context)).Content);
-        var size = request.PageSize == 0 ? 100 : request.PageSize;
         var response = new ListMyReportItemsResponse();
         PartnerItem? last = null;
         await foreach (var item in renderer.ItemsAsync(report, context.CancellationToken, after))
         {
             if (response.Items.Count == size)
             {
-                response.NextPageToken = PageToken.Of(last!.GivenAt, last.FeedbackId);
+                response.NextPageToken = PageTokens.Encode($"{last!.GivenAt.Ticks}:{last.FeedbackId}");
                 break;
             }
             response.Items.Add(ToProto(item));
@@ -148,6 +147,13 @@ public sealed partial class PartnerGrpcService
         }
         return response;
     }
+
+    /// <summary>The item a page token points after: its time (ticks) and id, as <see cref="PageTokens"/> carries them.</summary>
+    private static (DateTime GivenAt, Guid FeedbackId)? AfterItem(string token) =>
+        token.Length > 0 && PageTokens.TryDecode(token, out var position) && position.Split(':') is [var ticks, var id]
+            && long.TryParse(ticks, out var t) && t >= 0 && t <= DateTime.MaxValue.Ticks && Guid.TryParse(id, out var feedbackId)
+            ? (new DateTime(t, DateTimeKind.Utc), feedbackId)
+            : null;
 
     private static ReportItem ToProto(PartnerItem item)
     {
@@ -200,9 +206,11 @@ public sealed partial class PartnerGrpcService
     [Authorize(Roles = Roles.Partner)]
     public override async Task<ListMyWebhookDeliveriesResponse> ListMyWebhookDeliveries(ListMyWebhookDeliveriesRequest request, ServerCallContext context)
     {
-        if (request.PageSize is < 0 or > 200) throw new FieldViolationException("page_size", "page_size must be 0-200 (0 means 50).");
+        var check = new Violations();
+        var size = check.PageSize(request.PageSize, "page_size", 200, 50);
+        check.ThrowIfAny();
         var caller = await CallerAsync(context);
-        return new() { Deliveries = { (await webhooks.ListAsync(caller.PartnerId, context.CancellationToken, request.PageSize == 0 ? 50 : request.PageSize)).Select(ToProto) } };
+        return new() { Deliveries = { (await webhooks.ListAsync(caller.PartnerId, context.CancellationToken, size)).Select(ToProto) } };
     }
 
     [Authorize(Roles = Roles.Partner)]
@@ -275,29 +283,4 @@ public sealed partial class PartnerGrpcService
         AddedBy = u.AddedBy,
         RemovedAt = u.RemovedAt is { } r ? Timestamp.FromDateTime(DateTime.SpecifyKind(r, DateTimeKind.Utc)) : null,
     };
-}
-
-/// <summary>Where the next page of a report's items starts: the last item's time and id, opaque to the caller.</summary>
-internal static class PageToken
-{
-    public static string Of(DateTime givenAt, Guid feedbackId) =>
-        Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes($"{givenAt.Ticks}:{feedbackId}")).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-
-    public static (DateTime GivenAt, Guid FeedbackId)? Parse(string token)
-    {
-        if (token.Length is 0 or > 200) return null;
-        try
-        {
-            var padded = token.Replace('-', '+').Replace('_', '/');
-            var text = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(padded + new string('=', (4 - padded.Length % 4) % 4)));
-            var parts = text.Split(':');
-            return parts.Length == 2 && long.TryParse(parts[0], out var ticks) && ticks >= 0 && ticks <= DateTime.MaxValue.Ticks && Guid.TryParse(parts[1], out var id)
-                ? (new DateTime(ticks, DateTimeKind.Utc), id)
-                : null;
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-    }
 }

@@ -26,6 +26,25 @@ public readonly record struct Outcome<T>(T? Value, CallError? Error)
 /// </summary>
 public static class ServiceCall
 {
+    /// <summary>
+    /// A refusal as the answer of an HTTP endpoint of the console (a download): the service's words, or the fields it
+    /// named, with the HTTP status of its gRPC status.
+    /// </summary>
+    public static Microsoft.AspNetCore.Http.IResult ProblemOf(RpcException e)
+    {
+        var error = ErrorOf(e);
+        return Microsoft.AspNetCore.Http.Results.Problem(string.Join(" ", error.Fields.Select(f => $"{f.Key}: {f.Value}").DefaultIfEmpty(error.Message)),
+            statusCode: e.StatusCode switch
+            {
+                StatusCode.InvalidArgument => 400,
+                StatusCode.Unauthenticated => 401,
+                StatusCode.PermissionDenied => 403,
+                StatusCode.NotFound => 404,
+                StatusCode.ResourceExhausted => 429,
+                _ => 503,
+            });
+    }
+
     public static async Task<Outcome<T>> RunAsync<T>(Func<Task<T>> call)
     {
         try

@@ -29,15 +29,7 @@ public static class FeedbackCsv
         }
         catch (RpcException e)
         {
-            var error = ServiceCall.ErrorOf(e);
-            var detail = string.Join(" ", error.Fields.Select(f => $"{f.Key}: {f.Value}").DefaultIfEmpty(error.Message));
-            return Results.Problem(detail, statusCode: e.StatusCode switch
-            {
-                StatusCode.InvalidArgument => StatusCodes.Status400BadRequest,
-                StatusCode.Unauthenticated => StatusCodes.Status401Unauthorized,
-                StatusCode.PermissionDenied => StatusCodes.Status403Forbidden,
-                _ => StatusCodes.Status503ServiceUnavailable,
-            });
+            return ServiceCall.ProblemOf(e);
         }
         return Results.Stream(async stream =>
         {

@@ -32,16 +32,7 @@ public static class ReportDownload
         catch (RpcException e)
         {
             call.Dispose();
-            var error = ServiceCall.ErrorOf(e);
-            return Results.Problem(string.Join(" ", error.Fields.Select(f => $"{f.Key}: {f.Value}").DefaultIfEmpty(error.Message)), statusCode: e.StatusCode switch
-            {
-                StatusCode.InvalidArgument => StatusCodes.Status400BadRequest,
-                StatusCode.NotFound => StatusCodes.Status404NotFound,
-                StatusCode.Unauthenticated => StatusCodes.Status401Unauthorized,
-                StatusCode.PermissionDenied => StatusCodes.Status403Forbidden,
-                StatusCode.ResourceExhausted => StatusCodes.Status429TooManyRequests,
-                _ => StatusCodes.Status503ServiceUnavailable,
-            });
+            return ServiceCall.ProblemOf(e);
         }
         http.Response.Headers.ContentDisposition = $"attachment; filename=\"cxmesh-report-{SafeName(reportId)}.{format}\"";
         http.Response.Headers.CacheControl = "no-store";
