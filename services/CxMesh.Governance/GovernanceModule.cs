@@ -8,6 +8,7 @@ using CxMesh.Platform.Clients;
 using CxMesh.Platform.Hosting;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
+using CxMesh.Platform.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -22,6 +23,10 @@ public static class GovernanceModule
     public static WebApplicationBuilder AddGovernanceService(this WebApplicationBuilder builder)
     {
         builder.AddServiceDatabase(Name, typeof(GovernanceModule).Assembly);
+        builder.Services.AddDatabaseGauge(Name, "cxmesh.governance.open_actions", "{action}",
+            "Actions not yet resolved or closed.", "select count(*) from actions where state in ('open', 'in_progress')");
+        builder.Services.AddDatabaseGauge(Name, "cxmesh.governance.overdue_actions", "{action}",
+            "Open actions past their due date.", "select count(*) from actions where state in ('open', 'in_progress') and due_at < now()");
         builder.AddOutboxRelay(Name);
         builder.AddEventHandler<AlertRaised, AlertRaisedHandler>(Name, Topics.AlertRaised);
         builder.AddEventHandler<PartnerAgreementSubmitted, PartnerAgreementSubmittedHandler>(Name, Topics.PartnerAgreementSubmitted);

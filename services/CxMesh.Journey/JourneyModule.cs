@@ -9,6 +9,7 @@ using CxMesh.Platform.Clients;
 using CxMesh.Platform.Hosting;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
+using CxMesh.Platform.Telemetry;
 using FluentValidation;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,6 +25,11 @@ public static class JourneyModule
     public static WebApplicationBuilder AddJourneyService(this WebApplicationBuilder builder)
     {
         builder.AddServiceDatabase(Name, typeof(JourneyModule).Assembly);
+        builder.Services.AddDatabaseGauge(Name, "cxmesh.journey.projection_backlog", "{customer}",
+            "Customers' journeys waiting to be projected into instances.", "select count(*) from pending_projections");
+        builder.Services.AddDatabaseGauge(Name, "cxmesh.journey.projection_lag", "s",
+            "Age of the oldest journey waiting to be projected; 0 when none waits.",
+            "select coalesce(extract(epoch from now() - min(enqueued_at)), 0) from pending_projections");
         builder.AddOutboxRelay(Name);
         builder.AddEventHandler<FeedbackErased, FeedbackErasedHandler>(Name, Topics.FeedbackErased);
         builder.Services.AddValidatedOptions<JourneyOptions>(JourneyOptions.Section);

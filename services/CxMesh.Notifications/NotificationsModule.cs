@@ -8,6 +8,7 @@ using CxMesh.Platform.Hosting;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
 using CxMesh.Platform.Security;
+using CxMesh.Platform.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,6 +25,11 @@ public static class NotificationsModule
     public static WebApplicationBuilder AddNotificationsService(this WebApplicationBuilder builder)
     {
         builder.AddServiceDatabase(Name, typeof(NotificationsModule).Assembly);
+        builder.Services.AddDatabaseGauge(Name, "cxmesh.notifications.pending", "{message}",
+            "Notifications waiting to be sent (held for quiet hours included; digests excluded).", "select count(*) from deliveries where state = 'pending'");
+        builder.Services.AddDatabaseGauge(Name, "cxmesh.notifications.retrying", "{message}",
+            "Notifications that failed at least once and are still retried: a channel is failing.",
+            "select count(*) from deliveries where state = 'pending' and attempts > 0");
         builder.AddEventHandler<ActionCreated, ActionCreatedHandler>(Name, Topics.ActionCreated);
         builder.AddEventHandler<ActionOverdue, ActionOverdueHandler>(Name, Topics.ActionOverdue);
         builder.AddEventHandler<PartnerResponseReceived, PartnerResponseReceivedHandler>(Name, Topics.PartnerResponseReceived);

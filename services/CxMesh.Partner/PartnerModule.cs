@@ -10,6 +10,7 @@ using CxMesh.Platform.Hosting;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
 using CxMesh.Platform.Security;
+using CxMesh.Platform.Telemetry;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -26,6 +27,11 @@ public static class PartnerModule
     public static WebApplicationBuilder AddPartnerService(this WebApplicationBuilder builder)
     {
         builder.AddServiceDatabase(Name, typeof(PartnerModule).Assembly);
+        builder.Services.AddDatabaseGauge(Name, "cxmesh.partner.webhooks_pending", "{delivery}",
+            "Webhook deliveries not yet delivered (new or being retried).", "select count(*) from webhook_deliveries where state = 'pending'");
+        builder.Services.AddDatabaseGauge(Name, "cxmesh.partner.webhooks_retrying", "{delivery}",
+            "Webhook deliveries that failed at least once and are still retried: a partner's endpoint is failing.",
+            "select count(*) from webhook_deliveries where state = 'pending' and attempts > 0");
         builder.AddOutboxRelay(Name);
         builder.AddEventHandler<FeedbackReceived, FeedbackReceivedHandler>(Name, Topics.FeedbackReceived);
         builder.AddEventHandler<FeedbackErased, FeedbackErasedHandler>(Name, Topics.FeedbackErased);

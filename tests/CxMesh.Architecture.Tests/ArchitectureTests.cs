@@ -293,6 +293,9 @@ public sealed class ArchitectureTests
             "/grpc.reflection.v1alpha.ServerReflection",
             "/healthz/live",
             "/healthz/ready",
+            // Prometheus' scrape: figures only, never a person's data (Telemetry:Prometheus=false turns it off; a
+            // NetworkPolicy keeps the port inside the cluster).
+            "/metrics",
             // The unsubscribe link of notification e-mails: its token is the key, and it switches off that one channel.
             "/notifications/unsubscribe",
             "/signin",

@@ -200,6 +200,8 @@ public sealed class SubmitFeedback(
                 // Keyed by the new items' ids: one feedback.received per item, by construction.
                 await write.PublishNewAsync(Topics.FeedbackReceived, stored, e => e.FeedbackId, ct);
                 await write.CommitAsync(ct);
+                FeedbackMetrics.Stored.Add(stored.Count);
+                FeedbackMetrics.Repeated.Add(results.Count(r => r.Outcome == StoreOutcome.Replayed));
                 return results;
             }
             if (attempt == 3) throw new InvalidOperationException("A batch kept racing another import of the same external ids.");

@@ -157,6 +157,11 @@ public sealed class RaiseAction([FromKeyedServices(GovernanceModule.Name)] Servi
     {
         var created = await ActionStore.InsertAsync(write, action, actor, ct);
         if (created is null) return null;
+        write.AfterCommit(_ =>
+        {
+            GovernanceMetrics.ActionsCreated.Add(1, new KeyValuePair<string, object?>("source", created.Source));
+            return Task.CompletedTask;
+        });
         await write.PublishAsync(Topics.ActionCreated, new ActionCreated
         {
             OccurredAt = Timestamp.FromDateTime(created.CreatedAt),

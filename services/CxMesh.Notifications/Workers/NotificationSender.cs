@@ -73,6 +73,8 @@ public sealed class NotificationSender(DeliveryStore store, IHttpClientFactory h
             var giveUp = error is not null && (!delivery.Enabled || at + backoff - delivery.CreatedAt > o.GiveUpAfter);
             if (error is not null) logger.LogInformation("Notification {Delivery} to a {Kind} channel failed (attempt {Attempt}): {Error}", delivery.DeliveryId, delivery.Kind, attempt, error);
             await store.RecordAsync(delivery.DeliveryId, error is null, error, at + backoff, giveUp, ct);
+            NotificationsMetrics.SendAttempts.Add(1, new KeyValuePair<string, object?>("kind", delivery.Kind),
+                new KeyValuePair<string, object?>("outcome", error is null ? "sent" : giveUp ? "gave_up" : "failed"));
         }
         return due.Count;
     }

@@ -196,6 +196,7 @@ public sealed class WebhookStore(
                     ok,
                     next = at + backoff,
                 }, cancellationToken: ct));
+            PartnerMetrics.WebhookAttempts.Add(1, new KeyValuePair<string, object?>("outcome", ok ? "delivered" : giveUp ? "gave_up" : "failed"));
         }
         return due.Count;
     }

@@ -27,7 +27,11 @@ public sealed class PublishReport(
         {
             try
             {
-                return await PublishOnceAsync(partnerId, start, end, scheduledFor, ct);
+                var started = System.Diagnostics.Stopwatch.GetTimestamp();
+                var report = await PublishOnceAsync(partnerId, start, end, scheduledFor, ct);
+                PartnerMetrics.ReportPublishDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
+                PartnerMetrics.ReportsPublished.Add(1);
+                return report;
             }
             catch (ReportOutdatedException) when (attempt < 3)
             {

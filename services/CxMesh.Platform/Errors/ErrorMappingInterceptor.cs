@@ -31,6 +31,10 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
         {
             throw Map(ex, context);
         }
+        catch (RpcException ex) when (ex.StatusCode != StatusCode.OK)
+        {
+            throw Explained(ex);
+        }
     }
 
     public override async Task<TResponse> ClientStreamingServerHandler<TRequest, TResponse>(
@@ -43,6 +47,10 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
         catch (Exception ex) when (ex is not RpcException)
         {
             throw Map(ex, context);
+        }
+        catch (RpcException ex) when (ex.StatusCode != StatusCode.OK)
+        {
+            throw Explained(ex);
         }
     }
 
@@ -58,6 +66,10 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
         {
             throw Map(ex, context);
         }
+        catch (RpcException ex) when (ex.StatusCode != StatusCode.OK)
+        {
+            throw Explained(ex);
+        }
     }
 
     public override async Task DuplexStreamingServerHandler<TRequest, TResponse>(
@@ -70,6 +82,10 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
         catch (Exception ex) when (ex is not RpcException)
         {
             throw Map(ex, context);
+        }
+        catch (RpcException ex) when (ex.StatusCode != StatusCode.OK)
+        {
+            throw Explained(ex);
         }
     }
 
@@ -91,7 +107,7 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
         var code = (StatusCode)status.Code;
         if (code is StatusCode.Internal)
         {
-            logger.LogError(ex, "Unhandled error in {Method}", context.Method);
+            logger.LogError(ex, "Unhandled error in {Method} (trace {TraceId})", context.Method, Activity.Current?.TraceId.ToHexString());
         }
         else if (code is StatusCode.Unavailable)
         {
@@ -103,8 +119,59 @@ public sealed class ErrorMappingInterceptor(ILogger<ErrorMappingInterceptor> log
             activity.AddException(ex);
             activity.SetStatus(ActivityStatusCode.Error, code.ToString());
         }
-        return status.ToRpcException();
+        return WithErrorInfo(status).ToRpcException();
     }
+
+    /// <summary>An RpcException a method raised itself (a refusal): given the same ErrorInfo as mapped errors.</summary>
+    private static RpcException Explained(RpcException ex)
+    {
+        var status = ex.GetRpcStatus() ?? new Status { Code = (int)ex.StatusCode, Message = ex.Status.Detail };
+        var explained = WithErrorInfo(status).ToRpcException();
+        foreach (var entry in ex.Trailers)
+        {
+            if (entry.Key != "grpc-status-details-bin") explained.Trailers.Add(entry);
+        }
+        return explained;
+    }
+
+    /// <summary>
+    /// Every error carries a google.rpc.ErrorInfo (AIP-193): a stable reason callers can switch on (the specific one a rule
+    /// gave, or one per code) and the trace id to quote when asking an operator, who finds the logs and spans by it.
+    /// </summary>
+    internal static Status WithErrorInfo(Status status)
+    {
+        var any = status.Details.FirstOrDefault(d => d.Is(ErrorInfo.Descriptor));
+        var info = any is not null ? any.Unpack<ErrorInfo>() : new ErrorInfo { Reason = DefaultReason((Code)status.Code), Domain = ErrorDomain };
+        if (Activity.Current is { } activity) info.Metadata["trace_id"] = activity.TraceId.ToHexString();
+        if (any is not null)
+        {
+            any.Value = info.ToByteString();
+        }
+        else
+        {
+            status.Details.Add(Any.Pack(info));
+        }
+        return status;
+    }
+
+    /// <summary>The reason of an error no rule named more precisely: one per status code, stable across versions.</summary>
+    public static string DefaultReason(Code code) => code switch
+    {
+        Code.InvalidArgument => "INVALID_FIELD",
+        Code.NotFound => "NOT_FOUND",
+        Code.AlreadyExists => "ALREADY_EXISTS",
+        Code.PermissionDenied => "PERMISSION_DENIED",
+        Code.Unauthenticated => "UNAUTHENTICATED",
+        Code.FailedPrecondition => "FAILED_PRECONDITION",
+        Code.ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code.Unavailable => "DEPENDENCY_UNAVAILABLE",
+        Code.Cancelled => "CANCELLED",
+        Code.DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code.OutOfRange => "OUT_OF_RANGE",
+        Code.Aborted => "ABORTED",
+        Code.Unimplemented => "UNIMPLEMENTED",
+        _ => "INTERNAL_ERROR",
+    };
 
     /// <summary>The status of an exception, with its message and details bounded whatever values the exception carries.</summary>
     internal static Status ToStatus(Exception ex, bool callCancelled)

@@ -81,6 +81,7 @@ internal static class PlatformSetup
 
     public static void UseCxMeshPlatform(this WebApplication app, HostedServices hosted)
     {
+        app.UseCxMeshTelemetry();
         if (hosted.Delivery == EventDelivery.Dapr)
         {
             app.UseCloudEvents(new CloudEventsMiddlewareOptions { ForwardCloudEventPropertiesAsHeaders = true });

@@ -17,6 +17,17 @@ public static class RaiseAlerts
     {
         var raised = await AlertStore.InsertNewAsync(write, alerts, ct);
         await write.PublishManyAsync(Topics.AlertRaised, raised, a => a.AlertId, ct);
+        if (raised.Count > 0)
+        {
+            write.AfterCommit(_ =>
+            {
+                foreach (var kind in raised.GroupBy(a => a.Kind))
+                {
+                    ScoringMetrics.AlertsRaised.Add(kind.Count(), new KeyValuePair<string, object?>("kind", kind.Key.ToString()));
+                }
+                return Task.CompletedTask;
+            });
+        }
         return raised.Count;
     }
 }

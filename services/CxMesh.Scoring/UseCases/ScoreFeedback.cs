@@ -128,9 +128,11 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
         await RaiseAlerts.RaiseAsync(write, alerts, ct);
         if (touched.Count > 0)
         {
+            var acknowledged = accepted.Where(a => a.Ratings.Count > 0 && a.Event.OccurredAt is not null)
+                .Select(a => a.Event.OccurredAt.ToDateTimeOffset()).ToList();
             write.AfterCommit(_ =>
             {
-                refresher.MarkDirty(touched);
+                refresher.MarkDirty(touched, acknowledged);
                 return Task.CompletedTask;
             });
         }

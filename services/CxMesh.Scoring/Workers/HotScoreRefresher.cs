@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
 using CxMesh.Events.V1;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Messaging;
@@ -19,22 +20,55 @@ namespace CxMesh.Scoring.Workers;
 /// writes them to Redis, publishes score.changed (throttled per scope) and raises score-drop alerts. Also deletes
 /// statistics older than the retention and touchpoints too old to attribute to, once an hour.
 /// </summary>
-public sealed class HotScoreRefresher(
-    ScoreStore store, HotScores hotScores, [FromKeyedServices(ScoringModule.Name)] ServiceDatabase database, TimeProvider clock,
-    IOptions<ScoringOptions> options, ILogger<HotScoreRefresher> logger) : BackgroundService
+public sealed class HotScoreRefresher : BackgroundService
 {
     private const int MaxScopesPerRound = 2_000;
+    private readonly ScoreStore store;
+    private readonly HotScores hotScores;
+    private readonly ServiceDatabase database;
+    private readonly TimeProvider clock;
+    private readonly IOptions<ScoringOptions> options;
+    private readonly ILogger<HotScoreRefresher> logger;
     private readonly ConcurrentDictionary<string, byte> _dirty = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _signal = new(0);
     private readonly ConcurrentDictionary<(string Scope, MetricKey Metric, int Days), Published> _published = new();
     private DateTimeOffset _lastMaintenance = DateTimeOffset.MinValue;
+    // When the rated items whose scopes wait for a refresh were acknowledged, oldest first: the freshness figures.
+    private readonly ConcurrentQueue<DateTimeOffset> _acknowledged = new();
 
     private sealed record Published(long N, double Value, DateTimeOffset At);
 
-    public void MarkDirty(IEnumerable<string> scopeKeys)
+    public HotScoreRefresher(ScoreStore store, HotScores hotScores, [FromKeyedServices(ScoringModule.Name)] ServiceDatabase database, TimeProvider clock,
+        IOptions<ScoringOptions> options, ILogger<HotScoreRefresher> logger, IMeterFactory meters)
+    {
+        (this.store, this.hotScores, this.database, this.clock, this.options, this.logger) = (store, hotScores, database, clock, options, logger);
+        meters.Create(ScoringMetrics.Meter.Name).CreateObservableGauge("cxmesh.scoring.hot_refresh_pending_age",
+            () => _acknowledged.TryPeek(out var oldest) ? Math.Max(0, (clock.GetUtcNow() - oldest).TotalSeconds) : 0, "s",
+            "Age of the oldest acknowledged rating whose hot scores are not refreshed yet; 0 when all are.");
+    }
+
+    /// <summary>
+    /// The scopes to refresh; <paramref name="acknowledged"/>: when the items that touched them were acknowledged
+    /// (their freshness is recorded once a round has refreshed every scope dirty before them).
+    /// </summary>
+    public void MarkDirty(IEnumerable<string> scopeKeys, IReadOnlyList<DateTimeOffset>? acknowledged = null)
     {
         foreach (var key in scopeKeys) _dirty.TryAdd(key, 0);
+        if (acknowledged is not null)
+        {
+            foreach (var at in acknowledged) _acknowledged.Enqueue(at);
+        }
         if (_signal.CurrentCount == 0) _signal.Release();
+    }
+
+    /// <summary>Records the freshness of the first <paramref name="count"/> acknowledged items: their scopes are refreshed.</summary>
+    private void RecordFreshness(int count)
+    {
+        var now = clock.GetUtcNow();
+        for (var i = 0; i < count && _acknowledged.TryDequeue(out var at); i++)
+        {
+            ScoringMetrics.Freshness.Record(Math.Max(0, (now - at).TotalSeconds));
+        }
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -45,6 +79,9 @@ public sealed class HotScoreRefresher(
             try
             {
                 await _signal.WaitAsync(TimeSpan.FromMinutes(1), stoppingToken);
+                // Items queued so far had their scopes marked before they were queued: a round that takes every dirty
+                // scope refreshes them all.
+                var acknowledged = _acknowledged.Count;
                 var keys = _dirty.Keys.Take(MaxScopesPerRound).ToList();
                 foreach (var key in keys) _dirty.TryRemove(key, out _);
                 if (keys.Count > 0)
@@ -52,6 +89,7 @@ public sealed class HotScoreRefresher(
                     try
                     {
                         await RefreshAsync(keys, stoppingToken);
+                        if (keys.Count < MaxScopesPerRound) RecordFreshness(acknowledged);
                         backoff = TimeSpan.FromMilliseconds(100);
                     }
                     catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
