@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check: buf lint of protos/ and every test project, against real PostgreSQL and Redis
-# that it starts (and installs with apt-get when run as root and missing). Ends with "N passed, N failed".
+# that it starts (and installs with apt-get when run as root and missing), and the Helm chart with real Helm,
+# promtool and the Kubernetes schemas. Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -10,7 +11,11 @@ cx_ensure_dotnet
 cx_ensure_postgres
 cx_ensure_redis
 cx_ensure_chromium
-command -v npx >/dev/null 2>&1 || cx_apt_install "Node.js (for buf)" npm
+command -v npx >/dev/null 2>&1 || cx_apt_install "Node.js (for buf and the chart checks)" npm
+# The chart is checked with real Helm, Prometheus' promtool and an offline Kubernetes schema validator (cached).
+cx_ensure_helm
+cx_ensure_promtool
+cx_ensure_manifest_validator
 
 WORK=$(mktemp -d /tmp/cxmesh-test.XXXXXX)
 [ "$(id -u)" -eq 0 ] && chmod 755 "$WORK"

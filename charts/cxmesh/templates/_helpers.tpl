@@ -287,6 +287,10 @@ the console calls all five. */}}
 - name: CxMesh__Endpoints__{{ . }}
   value: {{ printf "dns:///%s-%s-headless.%s.svc.cluster.local:%v" (include "cxmesh.fullname" $root) . $root.Release.Namespace $root.Values.global.grpcPort | quote }}
 {{- end }}
+- name: Telemetry__Prometheus
+  value: {{ $root.Values.metrics.enabled | quote }}
+- name: Telemetry__LogFormat
+  value: {{ $root.Values.telemetry.logFormat | quote }}
 {{- if $root.Values.telemetry.otlpEndpoint }}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
   value: {{ $root.Values.telemetry.otlpEndpoint | quote }}
@@ -575,6 +579,14 @@ spec:
         - namespaceSelector:
             {{- toYaml . | nindent 12 }}
         {{- end }}
+    {{- with $np.metricsNamespaceSelector }}
+    # Prometheus scraping /metrics.
+    - ports:
+        - { port: {{ $root.Values.global.httpPort }}, protocol: TCP }
+      from:
+        - namespaceSelector:
+            {{- toYaml . | nindent 12 }}
+    {{- end }}
     # Dapr's sidecar metrics (Prometheus) and the control plane reaching the sidecar.
     - ports:
         - { port: 9090, protocol: TCP }
