@@ -298,6 +298,9 @@ public sealed class ArchitectureTests
             "/metrics",
             // The unsubscribe link of notification e-mails: its token is the key, and it switches off that one channel.
             "/notifications/unsubscribe",
+            // The JSON API's OpenAPI document: it describes the API, never data.
+            "/openapi",
+            "/openapi/{documentName}.json",
             "/signin",
             "/signin/development",
             "/signin/oidc",

@@ -64,4 +64,24 @@ public sealed class JsonOverHttpTests(HostFixture fixture) : IClassFixture<HostF
         var anonymous = await Client(null).PostAsJsonAsync("/v1/feedback", new { idempotencyKey = "json-0003" });
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
     }
+
+    [Fact]
+    public async Task The_JSON_API_is_described_by_an_OpenAPI_document_at_openapi_with_every_service_s_routes_and_their_comments()
+    {
+        var anonymous = Client(role: null);
+        using var redirect = await anonymous.GetAsync("/openapi");
+        Assert.Equal(HttpStatusCode.Redirect, redirect.StatusCode);
+        Assert.Equal("/openapi/v1.json", redirect.Headers.Location!.OriginalString);
+        var document = await anonymous.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        Assert.StartsWith("3.", document.GetProperty("openapi").GetString());
+        var paths = document.GetProperty("paths");
+        foreach (var route in new[] { "/v1/feedback/{id}", "/v1/journeys", "/v1/actions/{actionId}", "/v1/partners/{partnerId}/webhook-deliveries", "/v1/notification-channels/{channelId}" })
+        {
+            Assert.True(paths.TryGetProperty(route, out _), $"{route} is described");
+        }
+        // Described from the protos' comments, and secured by a bearer token.
+        var get = paths.GetProperty("/v1/feedback/{id}").GetProperty("get");
+        Assert.False(string.IsNullOrWhiteSpace(get.GetProperty("summary").GetString() ?? get.GetProperty("description").GetString()));
+        Assert.Equal("bearer", document.GetProperty("components").GetProperty("securitySchemes").GetProperty("bearer").GetProperty("scheme").GetString());
+    }
 }

@@ -62,4 +62,44 @@ public sealed class AuthTests(AuthFixture fixture) : IClassFixture<AuthFixture>
         var fine = fixture.Host.ClientWithToken<FeedbackService.FeedbackServiceClient>(CxMeshTestHost.ForgedToken([("sub", "x"), ("role", Roles.Analyst)], signingKey: AuthFixture.LongKey));
         await fine.ListFeedbackAsync(new ListFeedbackRequest());
     }
+
+    [Fact]
+    public async Task A_role_the_method_does_not_allow_is_PERMISSION_DENIED_naming_the_allowed_roles_and_the_token_s()
+    {
+        var analyst = fixture.Host.ClientWithToken<FeedbackService.FeedbackServiceClient>(
+            CxMeshTestHost.ForgedToken([("sub", "x"), ("role", Roles.Analyst)], signingKey: AuthFixture.LongKey));
+        var refused = await RpcAssert.StatusAsync(() => analyst.DeleteImportProfileAsync(new DeleteImportProfileRequest { Name = "any" }).ResponseAsync,
+            StatusCode.PermissionDenied);
+        Assert.Contains("DeleteImportProfile needs the role admin; the token has analyst.", refused.Status.Detail);
+        var info = refused.GetRpcStatus()!.GetDetail<Google.Rpc.ErrorInfo>();
+        Assert.Equal(("ROLE_NOT_ALLOWED", "admin", "analyst"), (info.Reason, info.Metadata["allowed_roles"], info.Metadata["token_roles"]));
+    }
+
+    [Fact]
+    public async Task JSON_calls_refused_get_a_status_body_saying_what_was_missing_or_which_roles_are_allowed()
+    {
+        var http = fixture.Host.Http();
+        using var anonymous = await http.GetAsync("/v1/questions");
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal("Bearer", anonymous.Headers.WwwAuthenticate.Single().Scheme);
+        var body = System.Text.Json.JsonDocument.Parse(await anonymous.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(16, body.GetProperty("code").GetInt32());
+        Assert.Contains("bearer token", body.GetProperty("message").GetString());
+        Assert.Equal("UNAUTHENTICATED", body.GetProperty("details")[0].GetProperty("reason").GetString());
+
+        using var expired = new HttpRequestMessage(HttpMethod.Get, "/v1/questions");
+        expired.Headers.Authorization = new("Bearer", CxMeshTestHost.ForgedToken([("sub", "x"), ("role", Roles.Admin)], signingKey: AuthFixture.LongKey, lifetime: TimeSpan.FromHours(-2)));
+        using var expiredResponse = await http.SendAsync(expired);
+        Assert.Equal(System.Net.HttpStatusCode.Unauthorized, expiredResponse.StatusCode);
+        Assert.Contains("expired", await expiredResponse.Content.ReadAsStringAsync());
+
+        using var partner = new HttpRequestMessage(HttpMethod.Delete, "/v1/import-profiles/any");
+        partner.Headers.Authorization = new("Bearer", CxMeshTestHost.ForgedToken([("sub", "x"), ("role", Roles.Partner), (Roles.PartnerIdClaim, "farm")], signingKey: AuthFixture.LongKey));
+        using var forbidden = await http.SendAsync(partner);
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, forbidden.StatusCode);
+        var denied = System.Text.Json.JsonDocument.Parse(await forbidden.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal(7, denied.GetProperty("code").GetInt32());
+        Assert.Contains("needs the role admin; the token has partner", denied.GetProperty("message").GetString());
+        Assert.Equal("admin", denied.GetProperty("details")[0].GetProperty("metadata").GetProperty("allowed_roles").GetString());
+    }
 }

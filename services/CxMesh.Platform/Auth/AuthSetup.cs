@@ -72,19 +72,24 @@ internal static class AuthSetup
                     OnChallenge = context =>
                     {
                         // gRPC clients read a reason from grpc-message, never from an HTTP 401: answer gRPC calls with a
-                        // trailers-only UNAUTHENTICATED that says why.
-                        if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) != true) return Task.CompletedTask;
+                        // trailers-only UNAUTHENTICATED that says why. JSON calls get a body saying the same (Refusals).
+                        var why = CallerRejectedException.Reason(context.AuthenticateFailure, SignedWith(context.Request.Headers.Authorization), o.AcceptedAlgorithms);
+                        if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) != true)
+                        {
+                            context.HttpContext.Items[Refusals.ChallengeReasonKey] = why;
+                            return Task.CompletedTask;
+                        }
                         context.HandleResponse();
                         context.Response.StatusCode = StatusCodes.Status200OK;
                         context.Response.ContentType = "application/grpc";
                         context.Response.Headers["grpc-status"] = "16";
-                        context.Response.Headers["grpc-message"] = Uri.EscapeDataString(
-                            CallerRejectedException.Reason(context.AuthenticateFailure, SignedWith(context.Request.Headers.Authorization), o.AcceptedAlgorithms));
+                        context.Response.Headers["grpc-message"] = Uri.EscapeDataString(why);
                         return Task.CompletedTask;
                     },
                 };
             });
 
+        builder.Services.AddSingleton<Microsoft.AspNetCore.Authorization.IAuthorizationMiddlewareResultHandler, Refusals>();
         // Anything not marked otherwise needs an authenticated caller; RPCs add their roles on top.
         builder.Services.AddAuthorizationBuilder()
             .SetFallbackPolicy(new AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build());

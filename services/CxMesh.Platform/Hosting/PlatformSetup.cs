@@ -60,6 +60,7 @@ internal static class PlatformSetup
                 BadRequest.Descriptor, ErrorInfo.Descriptor, ResourceInfo.Descriptor, RetryInfo.Descriptor);
         });
         builder.Services.AnswerMalformedRequestsWithInvalidArgument();
+        builder.Services.AddCxMeshOpenApi(hosted.Names);
         builder.Services.AddGrpcReflection();
         // Liveness is the process answering at all ("self"); readiness adds Postgres and Redis.
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [HealthTags.Live]);
@@ -94,6 +95,7 @@ internal static class PlatformSetup
         app.MapHealthChecks("/healthz/ready", new HealthCheckOptions { Predicate = r => r.Tags.Contains(HealthTags.Ready) }).AllowAnonymous();
         app.MapGrpcHealthChecksService().AllowAnonymous();
         app.MapGrpcReflectionService().AllowAnonymous();
+        app.MapCxMeshOpenApi();
         if (hosted.Delivery == EventDelivery.Dapr)
         {
             app.MapDaprSubscriptions();

@@ -3,9 +3,7 @@ using CxMesh.Platform.Postgres;
 using Google.Protobuf;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -25,7 +23,6 @@ public static class MessagingSetup
             // Event routes take calls from the sidecar only: it sends the app API token as dapr-api-token.
             builder.Services.AddAuthentication().AddDapr(o => o.Token = appApiToken);
             builder.Services.AddAuthorization(o => o.AddDapr(DaprSubscriptions.SidecarPolicy));
-            builder.Services.AddSingleton<IAuthorizationMiddlewareResultHandler, RejectedEventCounter>();
             builder.Services.AddDaprClient();
             builder.Services.TryAddSingleton<IEventTransport, DaprTransport>();
         }
@@ -61,21 +58,6 @@ public static class MessagingSetup
                     .HandleManyAsync(messages.Cast<TEvent>().ToList(), context, ct)
                 : null,
         });
-    }
-}
-
-/// <summary>Counts calls to event routes refused for lack of the sidecar's token (cxmesh.events.rejected), then answers as usual (401).</summary>
-internal sealed class RejectedEventCounter : IAuthorizationMiddlewareResultHandler
-{
-    private readonly AuthorizationMiddlewareResultHandler _default = new();
-
-    public Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
-    {
-        if (!authorizeResult.Succeeded && context.GetEndpoint()?.Metadata.GetMetadata<EventRoute>() is { } route)
-        {
-            MessagingTelemetry.Rejected.Add(1, new KeyValuePair<string, object?>("topic", route.Topic));
-        }
-        return _default.HandleAsync(next, context, policy, authorizeResult);
     }
 }
 
