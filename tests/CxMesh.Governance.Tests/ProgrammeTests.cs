@@ -183,6 +183,19 @@ public sealed class ProgrammeTests(HostFixture fixture) : IClassFixture<HostFixt
 
         var listed = (await _admin.ListIdeasAsync(new ListIdeasRequest { ThemeKey = theme })).Ideas;
         Assert.Equal([quick.Id, popular.Id, big.Id], listed.Select(i => i.Id));
+        // Page by page (AIP-158) in the same order: the keyset follows quick wins, then votes, then age.
+        var paged = new List<string>();
+        var token = "";
+        do
+        {
+            var page = await _admin.ListIdeasAsync(new ListIdeasRequest { ThemeKey = theme, PageSize = 1, PageToken = token });
+            Assert.True(page.Ideas.Count <= 1);
+            paged.AddRange(page.Ideas.Select(i => i.Id));
+            token = page.NextPageToken;
+        }
+        while (token.Length > 0);
+        Assert.Equal([quick.Id, popular.Id, big.Id], paged);
+        await RpcAssert.InvalidArgumentAsync(() => _admin.ListIdeasAsync(new ListIdeasRequest { PageToken = "not-a-token!" }).ResponseAsync, "page_token");
 
         // Implemented, then measured with its result (required).
         await _admin.AdvanceIdeaAsync(new AdvanceIdeaRequest { IdeaId = quick.Id, To = IdeaState.Implemented });

@@ -146,4 +146,55 @@ public sealed class SharingAndAuditTests(HostFixture fixture) : IClassFixture<Ho
         Assert.Equal(touched.Sequence, tampered.FirstBrokenSequence);
         Assert.Contains("changed after it was written", tampered.Problem);
     }
+
+    [Fact]
+    public async Task The_audit_log_and_the_teams_page_with_tokens_without_repeating_or_skipping_anything()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            await _admin.CreateTeamAsync(new CreateTeamRequest { Team = new Team { Id = Unique($"paged{i}"), Name = $"Paged team {i}" } });
+        }
+        var allTeams = (await _admin.ListTeamsAsync(new ListTeamsRequest())).Teams.Select(t => t.Id).ToList();
+        Assert.Equal(allTeams.Order(StringComparer.Ordinal), allTeams);
+        Assert.Equal(allTeams, await AllPagesAsync(async token =>
+        {
+            var page = await _admin.ListTeamsAsync(new ListTeamsRequest { PageSize = 2, PageToken = token });
+            return (page.Teams.Select(t => t.Id).ToList(), page.NextPageToken);
+        }));
+
+        // Three audited changes, so the log has pages to turn whatever ran before.
+        CodeDriver Driver(string theme) => new() { Name = theme, ThemeKey = theme, Definition = $"{theme}, as the customer sees it.", Target = "better" };
+        for (var i = 0; i < 3; i++)
+        {
+            await _admin.SetCxCodeAsync(new SetCxCodeRequest { Drivers = { Driver("delivery"), Driver("freshness"), Driver(i % 2 == 0 ? "taste" : "price-value") } });
+        }
+        var all = (await _admin.ListAuditEntriesAsync(new ListAuditEntriesRequest { PageSize = 1000 })).Entries.Select(e => e.Sequence).ToList();
+        Assert.True(all.Count >= 3);
+        Assert.Equal(all, await AllPagesAsync(async token =>
+        {
+            var page = await _admin.ListAuditEntriesAsync(new ListAuditEntriesRequest { PageSize = 2, PageToken = token });
+            return (page.Entries.Select(e => e.Sequence).ToList(), page.NextPageToken);
+        }));
+        await RpcAssert.InvalidArgumentAsync(() => _admin.ListAuditEntriesAsync(new ListAuditEntriesRequest { PageToken = "%%%" }).ResponseAsync, "page_token");
+        await RpcAssert.InvalidArgumentAsync(() => _admin.ListAuditEntriesAsync(new ListAuditEntriesRequest
+        {
+            PageToken = Platform.Api.PageTokens.Encode("not a sequence"),
+        }).ResponseAsync, "page_token");
+        await RpcAssert.InvalidArgumentAsync(() => _admin.ListTeamsAsync(new ListTeamsRequest { PageSize = 1001 }).ResponseAsync, "page_size");
+    }
+
+    /// <summary>Every item of a list, following next_page_token to the end.</summary>
+    private static async Task<List<T>> AllPagesAsync<T>(Func<string, Task<(List<T> Items, string Next)>> page)
+    {
+        var items = new List<T>();
+        var token = "";
+        do
+        {
+            var (some, next) = await page(token);
+            items.AddRange(some);
+            token = next;
+        }
+        while (token.Length > 0);
+        return items;
+    }
 }

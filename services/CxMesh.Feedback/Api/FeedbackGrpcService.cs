@@ -87,8 +87,12 @@ public sealed class FeedbackGrpcService(
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.App}")]
     public override async Task<ListImportProfilesResponse> ListImportProfiles(ListImportProfilesRequest request, ServerCallContext context)
     {
+        var check = new Violations();
+        var page = check.Page(request.PageSize, request.PageToken, 1000, 1000);
+        check.ThrowIfAny();
         var response = new ListImportProfilesResponse();
-        response.Profiles.AddRange(await importProfiles.ListAsync(context.CancellationToken));
+        response.Profiles.AddRange(Pages.Slice(await importProfiles.ListAsync(context.CancellationToken), p => p.Name, page, out var next));
+        response.NextPageToken = next;
         return response;
     }
 
@@ -122,9 +126,13 @@ public sealed class FeedbackGrpcService(
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.App}")]
     public override async Task<ListThemesResponse> ListThemes(ListThemesRequest request, ServerCallContext context)
     {
+        var check = new Violations();
+        var page = check.Page(request.PageSize, request.PageToken, 1000, 1000);
+        check.ThrowIfAny();
         var taxonomy = await themes.CurrentTaxonomyAsync(context.CancellationToken);
         var response = new ListThemesResponse { TaxonomyVersion = taxonomy.Version };
-        response.Themes.AddRange(taxonomy.Themes.Select(ToProto));
+        response.Themes.AddRange(Pages.Slice(taxonomy.Themes.Select(ToProto), t => t.Key, page, out var next));
+        response.NextPageToken = next;
         return response;
     }
 
@@ -264,8 +272,12 @@ public sealed class FeedbackGrpcService(
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.App}")]
     public override async Task<ListQuestionsResponse> ListQuestions(ListQuestionsRequest request, ServerCallContext context)
     {
+        var check = new Violations();
+        var page = check.Page(request.PageSize, request.PageToken, 1000, 1000);
+        check.ThrowIfAny();
         var response = new ListQuestionsResponse();
-        response.Questions.AddRange((await questions.ListAsync(context.CancellationToken)).Select(ToProto));
+        response.Questions.AddRange(Pages.Slice((await questions.ListAsync(context.CancellationToken)).Select(ToProto), q => q.Id, page, out var next));
+        response.NextPageToken = next;
         return response;
     }
 
@@ -318,10 +330,14 @@ public sealed class FeedbackGrpcService(
             feedbackId = id;
         }
         if (request.Actor.Length > 200) throw new FieldViolationException("actor", "actor is at most 200 characters.");
-        if (request.PageSize is < 0 or > 500) throw new FieldViolationException("page_size", "page_size must be 0-500 (0 means 100).");
-        var reads = await store.PersonalDataReadsAsync(NullIfEmpty(request.Actor), feedbackId, request.PageSize == 0 ? 100 : request.PageSize, context.CancellationToken);
+        var check = Violations.FailFast;
+        var page = check.Page(request.PageSize, request.PageToken, 500, 100);
+        var before = check.Number(page);
+        var reads = Pages.Trim((await store.PersonalDataReadsAsync(NullIfEmpty(request.Actor), feedbackId, before, page.Size + 1, context.CancellationToken)).ToList(),
+            page, r => r.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), out var next);
         return new ListPersonalDataReadsResponse
         {
+            NextPageToken = next,
             Reads =
             {
                 reads.Select(r => new PersonalDataRead

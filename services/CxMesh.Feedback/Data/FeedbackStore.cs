@@ -507,16 +507,18 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             new { actor, ids = reads.Select(r => r.FeedbackId).ToArray(), fields = reads.Select(r => string.Join(',', r.Fields)).ToArray() }, cancellationToken: ct));
     }
 
-    public async Task<IReadOnlyList<(string Actor, Guid FeedbackId, string[] Fields, DateTime ReadAt)>> PersonalDataReadsAsync(string? actor, Guid? feedbackId, int limit,
-        CancellationToken ct)
+    /// <summary>Newest first; <paramref name="beforeId"/>: the page starts below that row (the last of the previous page).</summary>
+    public async Task<IReadOnlyList<(long Id, string Actor, Guid FeedbackId, string[] Fields, DateTime ReadAt)>> PersonalDataReadsAsync(string? actor, Guid? feedbackId,
+        long? beforeId, int limit, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<(string, Guid, string[], DateTime)>(new CommandDefinition(
+        return (await connection.QueryAsync<(long, string, Guid, string[], DateTime)>(new CommandDefinition(
             """
-            select actor, feedback_id, fields, read_at from personal_data_reads
+            select id, actor, feedback_id, fields, read_at from personal_data_reads
             where (@actor::text is null or actor = @actor) and (@feedbackId::uuid is null or feedback_id = @feedbackId)
+              and (@beforeId::bigint is null or id < @beforeId)
             order by id desc limit @limit
-            """, new { actor, feedbackId, limit }, cancellationToken: ct))).ToList();
+            """, new { actor, feedbackId, beforeId, limit }, cancellationToken: ct))).ToList();
     }
 
     /// <summary>Records what another service removed for an erasure; a redelivered report changes nothing.</summary>

@@ -4,6 +4,7 @@ using CxMesh.Common.V1;
 using CxMesh.Governance.Data;
 using CxMesh.Governance.Domain;
 using CxMesh.Governance.V1;
+using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Clients;
 using CxMesh.Platform.Errors;
@@ -95,8 +96,13 @@ public sealed partial class GovernanceGrpcService
         new() { Sprint = ProtoMapping.ToProto(await programme.SprintAsync(Check.Id(request.SprintId, "sprint_id"), context.CancellationToken)) };
 
     [Authorize(Roles = Readers)]
-    public override async Task<ListSprintsResponse> ListSprints(ListSprintsRequest request, ServerCallContext context) =>
-        new() { Sprints = { (await programme.SprintsAsync(context.CancellationToken)).Select(ProtoMapping.ToProto) } };
+    public override async Task<ListSprintsResponse> ListSprints(ListSprintsRequest request, ServerCallContext context)
+    {
+        var page = Check.Page(request.PageSize, request.PageToken, 1000, 1000);
+        // Newest first: sprint ids are UUIDv7, ordered by creation.
+        var sprints = Pages.Slice((await programme.SprintsAsync(context.CancellationToken)).Select(ProtoMapping.ToProto), s => s.Id, page, out var next, descending: true);
+        return new() { Sprints = { sprints }, NextPageToken = next };
+    }
 
     [Authorize(Roles = Actors)]
     public override async Task<LinkToPriorityResponse> LinkToPriority(LinkToPriorityRequest request, ServerCallContext context)
@@ -241,8 +247,11 @@ public sealed partial class GovernanceGrpcService
     public override async Task<ListIdeasResponse> ListIdeas(ListIdeasRequest request, ServerCallContext context)
     {
         var states = request.States.Select((s, i) => ProtoMapping.IdeaStateName(s) ?? throw new FieldViolationException($"states[{i}]", "states[] must name a state.")).ToList();
-        var rows = await programme.IdeasAsync(states, Check.OptionalKey(request.ThemeKey, "theme_key"), Check.OptionalKey(request.JourneyKey, "journey_key"),
-            Check.PageSize(request.PageSize, "page_size", 200, 50), context.CancellationToken);
-        return new ListIdeasResponse { Ideas = { rows.Select(ProtoMapping.ToProto) } };
+        var page = Check.Page(request.PageSize, request.PageToken, 200, 50);
+        var after = page.After is null ? null : ProgrammeStore.IdeaPosition.Parse(page.After)
+            ?? throw new FieldViolationException("page_token", "page_token is not one this method gave (list again from the first page).");
+        var rows = Pages.Trim((await programme.IdeasAsync(states, Check.OptionalKey(request.ThemeKey, "theme_key"), Check.OptionalKey(request.JourneyKey, "journey_key"),
+            after, page.Size + 1, context.CancellationToken)).ToList(), page, i => ProgrammeStore.IdeaPosition.Of(i).ToString(), out var next);
+        return new ListIdeasResponse { Ideas = { rows.Select(ProtoMapping.ToProto) }, NextPageToken = next };
     }
 }

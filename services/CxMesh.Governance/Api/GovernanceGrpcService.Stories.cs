@@ -2,6 +2,7 @@ using System.Text.Json;
 using CxMesh.Governance.Data;
 using CxMesh.Governance.Domain;
 using CxMesh.Governance.V1;
+using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Clients;
 using CxMesh.Platform.Errors;
@@ -121,15 +122,13 @@ public sealed partial class GovernanceGrpcService
         new() { CaseStudy = ProtoMapping.ToProto(await caseStudies.GetAsync(Check.Id(request.CaseStudyId, "case_study_id"), context.CancellationToken)) };
 
     [Authorize(Roles = Readers)]
-    public override async Task<ListCaseStudiesResponse> ListCaseStudies(ListCaseStudiesRequest request, ServerCallContext context) =>
-        new()
-        {
-            CaseStudies =
-            {
-                (await caseStudies.ListAsync(Check.OptionalKey(request.JourneyKey, "journey_key"), Check.OptionalKey(request.ThemeKey, "theme_key"),
-                    context.CancellationToken)).Select(ProtoMapping.ToProto),
-            },
-        };
+    public override async Task<ListCaseStudiesResponse> ListCaseStudies(ListCaseStudiesRequest request, ServerCallContext context)
+    {
+        var page = Check.Page(request.PageSize, request.PageToken, 1000, 1000);
+        var all = await caseStudies.ListAsync(Check.OptionalKey(request.JourneyKey, "journey_key"), Check.OptionalKey(request.ThemeKey, "theme_key"), context.CancellationToken);
+        // Newest first: case study ids are UUIDv7, ordered by creation.
+        return new() { CaseStudies = { Pages.Slice(all.Select(ProtoMapping.ToProto), c => c.Id, page, out var next, descending: true) }, NextPageToken = next };
+    }
 
     // ---- Culture scorecard ----
 
@@ -214,7 +213,10 @@ public sealed partial class GovernanceGrpcService
         var states = request.States.Count == 0
             ? ["pending"]
             : request.States.Select((s, i) => ProtoMapping.ApprovalStateName(s) ?? throw new FieldViolationException($"states[{i}]", "states[] must name a state.")).ToList();
-        return new() { Approvals = { (await sharing.ListAsync(states, context.CancellationToken)).Select(ProtoMapping.ToProto) } };
+        var page = Check.Page(request.PageSize, request.PageToken, 1000, 1000);
+        var approvals = Pages.Slice((await sharing.ListAsync(states, context.CancellationToken)).Select(ProtoMapping.ToProto),
+            a => $"{a.AgreementId}|{a.Version:D10}", page, out var next);
+        return new() { Approvals = { approvals }, NextPageToken = next };
     }
 
     [Authorize(Roles = Roles.Admin)]
@@ -231,9 +233,12 @@ public sealed partial class GovernanceGrpcService
     public override async Task<ListAuditEntriesResponse> ListAuditEntries(ListAuditEntriesRequest request, ServerCallContext context)
     {
         if (request.AfterSequence < 0) throw new FieldViolationException("after_sequence", "after_sequence is 0 or more.");
-        var entries = await audit.ListAsync(request.Kind.Length == 0 ? null : request.Kind, request.AfterSequence,
-            Check.PageSize(request.PageSize, "page_size", 1000, 100), context.CancellationToken);
-        return new ListAuditEntriesResponse { Entries = { entries.Select(ProtoMapping.ToProto) } };
+        var page = Check.Page(request.PageSize, request.PageToken, 1000, 100);
+        // A page token carries the last sequence returned; after_sequence stays for callers that keep their own place.
+        var after = Math.Max(request.AfterSequence, Check.Number(page) ?? 0);
+        var entries = Pages.Trim((await audit.ListAsync(request.Kind.Length == 0 ? null : request.Kind, after, page.Size + 1, context.CancellationToken)).ToList(),
+            page, e => e.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), out var next);
+        return new ListAuditEntriesResponse { Entries = { entries.Select(ProtoMapping.ToProto) }, NextPageToken = next };
     }
 
     [Authorize(Roles = Roles.Admin)]

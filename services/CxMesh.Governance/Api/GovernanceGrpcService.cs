@@ -2,6 +2,7 @@ using CxMesh.Governance.Data;
 using CxMesh.Governance.Domain;
 using CxMesh.Governance.UseCases;
 using CxMesh.Governance.V1;
+using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Clients;
 using CxMesh.Platform.Errors;
@@ -48,8 +49,11 @@ public sealed partial class GovernanceGrpcService(
     }
 
     [Authorize(Roles = Internal)]
-    public override async Task<ListTeamsResponse> ListTeams(ListTeamsRequest request, ServerCallContext context) =>
-        new() { Teams = { (await people.TeamsAsync(context.CancellationToken)).Select(ProtoMapping.ToProto) } };
+    public override async Task<ListTeamsResponse> ListTeams(ListTeamsRequest request, ServerCallContext context)
+    {
+        var page = Check.Page(request.PageSize, request.PageToken, 1000, 1000);
+        return new() { Teams = { Pages.Slice((await people.TeamsAsync(context.CancellationToken)).Select(ProtoMapping.ToProto), t => t.Id, page, out var next) }, NextPageToken = next };
+    }
 
     [Authorize(Roles = Roles.Admin)]
     public override async Task<SaveMemberResponse> SaveMember(SaveMemberRequest request, ServerCallContext context)
@@ -67,8 +71,12 @@ public sealed partial class GovernanceGrpcService(
     }
 
     [Authorize(Roles = Internal)]
-    public override async Task<ListMembersResponse> ListMembers(ListMembersRequest request, ServerCallContext context) =>
-        new() { Members = { (await people.MembersAsync(Check.OptionalKey(request.TeamId, "team_id"), context.CancellationToken)).Select(ProtoMapping.ToProto) } };
+    public override async Task<ListMembersResponse> ListMembers(ListMembersRequest request, ServerCallContext context)
+    {
+        var page = Check.Page(request.PageSize, request.PageToken, 1000, 1000);
+        var members = await people.MembersAsync(Check.OptionalKey(request.TeamId, "team_id"), context.CancellationToken);
+        return new() { Members = { Pages.Slice(members.Select(ProtoMapping.ToProto), m => m.Id, page, out var next) }, NextPageToken = next };
+    }
 
     [Authorize(Roles = Roles.Admin)]
     public override async Task<AssignJourneyOwnersResponse> AssignJourneyOwners(AssignJourneyOwnersRequest request, ServerCallContext context)

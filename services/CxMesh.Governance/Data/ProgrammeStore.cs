@@ -344,7 +344,28 @@ public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] Se
     }
 
     /// <summary>Quick wins first (accepted and low effort), then by votes, then oldest first.</summary>
-    public async Task<IReadOnlyList<IdeaRow>> IdeasAsync(IReadOnlyList<string> states, string? themeKey, string? journeyKey, int limit, CancellationToken ct)
+    /// <summary>
+    /// Where an idea stands in the backlog's order (accepted quick wins first, then by votes, then oldest), as a keyset:
+    /// every part ascending, so one row comparison finds the ideas after it.
+    /// </summary>
+    public sealed record IdeaPosition(int Rank, int NegativeVotes, DateTime CreatedAt, Guid Id)
+    {
+        public static IdeaPosition Of(IdeaRow idea) => new(idea.State == "accepted" && idea.Effort == 1 ? 0 : 1, -idea.Votes, idea.CreatedAt, idea.Id);
+
+        public override string ToString() => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{Rank}|{NegativeVotes}|{CreatedAt.Ticks}|{Id}");
+
+        public static IdeaPosition? Parse(string text)
+        {
+            var parts = text.Split('|');
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            return parts.Length == 4 && int.TryParse(parts[0], inv, out var rank) && rank is 0 or 1 && int.TryParse(parts[1], System.Globalization.NumberStyles.AllowLeadingSign, inv, out var votes)
+                && long.TryParse(parts[2], System.Globalization.NumberStyles.None, inv, out var ticks) && ticks <= DateTime.MaxValue.Ticks && Guid.TryParse(parts[3], out var id)
+                ? new IdeaPosition(rank, votes, new DateTime(ticks, DateTimeKind.Utc), id)
+                : null;
+        }
+    }
+
+    public async Task<IReadOnlyList<IdeaRow>> IdeasAsync(IReadOnlyList<string> states, string? themeKey, string? journeyKey, IdeaPosition? after, int limit, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<IdeaRow>(new CommandDefinition(
@@ -352,9 +373,21 @@ public sealed class ProgrammeStore([FromKeyedServices(GovernanceModule.Name)] Se
             select {IdeaColumns} from ideas
             where (cardinality(@states) = 0 or state = any(@states))
               and (@themeKey::text is null or theme_key = @themeKey) and (@journeyKey::text is null or journey_key = @journeyKey)
-            order by (state = 'accepted' and effort = 1) desc, votes desc, created_at, id
+              and (not @paged or ((case when state = 'accepted' and effort = 1 then 0 else 1 end), -votes, created_at, id) > (@rank, @negativeVotes, @createdAt, @id))
+            order by (case when state = 'accepted' and effort = 1 then 0 else 1 end), -votes, created_at, id
             limit @limit
-            """, new { states = states.ToArray(), themeKey, journeyKey, limit }, cancellationToken: ct))).ToList();
+            """, new
+            {
+                states = states.ToArray(),
+                themeKey,
+                journeyKey,
+                limit,
+                paged = after is not null,
+                rank = after?.Rank ?? 0,
+                negativeVotes = after?.NegativeVotes ?? 0,
+                createdAt = after?.CreatedAt ?? DateTime.UnixEpoch,
+                id = after?.Id ?? Guid.Empty,
+            }, cancellationToken: ct))).ToList();
     }
 
     // ---- Culture ----

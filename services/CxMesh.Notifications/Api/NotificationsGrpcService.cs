@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using CxMesh.Notifications.Data;
 using CxMesh.Notifications.Domain;
 using CxMesh.Notifications.V1;
+using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Security;
@@ -99,10 +100,11 @@ public sealed class NotificationsGrpcService(ChannelStore channels, DeliveryStor
         }
         if (!System.Enum.IsDefined(request.OwnerKind)) throw new FieldViolationException("owner_kind", "owner_kind must be person or team.");
         if (request.OwnerId.Length > 0 && !Identifiers.IsToken(request.OwnerId)) throw new FieldViolationException("owner_id", "owner_id must be a member or team id.");
+        var page = Violations.FailFast.Page(request.PageSize, request.PageToken, 1000, 1000);
         var rows = admin
             ? await channels.ListAsync(request.OwnerKind switch { OwnerKind.Person => "person", OwnerKind.Team => "team", _ => null }, NullIfEmpty(request.OwnerId), context.CancellationToken)
             : await channels.ListAsync("person", Caller(context), context.CancellationToken);
-        return new ListChannelsResponse { Channels = { rows.Select(ToProto) } };
+        return new ListChannelsResponse { Channels = { Pages.Slice(rows.Select(ToProto), c => c.ChannelId, page, out var next, descending: true) }, NextPageToken = next };
     }
 
     [Authorize(Roles = People)]
@@ -137,14 +139,16 @@ public sealed class NotificationsGrpcService(ChannelStore channels, DeliveryStor
     public override async Task<ListNotificationDeliveriesResponse> ListNotificationDeliveries(ListNotificationDeliveriesRequest request, ServerCallContext context)
     {
         var check = new Violations();
-        var size = check.PageSize(request.PageSize, "page_size", 200, 50);
+        var page = check.Page(request.PageSize, request.PageToken, 200, 50);
+        var before = check.TimeAndGuid(page);
         check.ThrowIfAny();
         Guid[]? scope;
         if (request.ChannelId.Length > 0) scope = [(await OwnChannelAsync(request.ChannelId, context)).ChannelId];
         else if (IsAdmin(context)) scope = null;
         else scope = [.. (await channels.ListAsync("person", Caller(context), context.CancellationToken)).Select(c => c.ChannelId)];
-        var rows = await deliveries.ListAsync(scope, size, context.CancellationToken);
-        return new ListNotificationDeliveriesResponse { Deliveries = { rows.Select(ToProto) } };
+        var rows = Pages.Trim((await deliveries.ListAsync(scope, before, page.Size + 1, context.CancellationToken)).ToList(), page,
+            d => Pages.TimeKey(d.CreatedAt, d.DeliveryId.ToString()), out var next);
+        return new ListNotificationDeliveriesResponse { Deliveries = { rows.Select(ToProto) }, NextPageToken = next };
     }
 
     /// <summary>A channel the caller may act on: their own, or any for an admin; another's is not found.</summary>

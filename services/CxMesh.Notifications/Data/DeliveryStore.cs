@@ -53,15 +53,17 @@ public sealed class DeliveryStore([FromKeyedServices(NotificationsModule.Name)] 
     }
 
     /// <summary>Deliveries of the given channels (null: all), newest first.</summary>
-    public async Task<IReadOnlyList<DeliveryRow>> ListAsync(Guid[]? channels, int limit, CancellationToken ct)
+    /// <summary>Newest first; <paramref name="before"/>: the page starts below that delivery (the last of the previous page).</summary>
+    public async Task<IReadOnlyList<DeliveryRow>> ListAsync(Guid[]? channels, (DateTime At, Guid Id)? before, int limit, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<DeliveryRow>(new CommandDefinition(
             $"""
             select {Columns} from deliveries d join channels c on c.channel_id = d.channel_id
-            where @channels::uuid[] is null or d.channel_id = any(@channels)
+            where (@channels::uuid[] is null or d.channel_id = any(@channels))
+              and (not @paged or (d.created_at, d.delivery_id) < (@at, @id))
             order by d.created_at desc, d.delivery_id desc limit @limit
-            """, new { channels, limit }, cancellationToken: ct))).ToList();
+            """, new { channels, limit, paged = before is not null, at = before?.At ?? DateTime.UnixEpoch, id = before?.Id ?? Guid.Empty }, cancellationToken: ct))).ToList();
     }
 
     /// <summary>

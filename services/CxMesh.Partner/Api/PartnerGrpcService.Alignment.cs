@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using CxMesh.Partner.Data;
 using CxMesh.Partner.V1;
+using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Validation;
@@ -62,8 +63,10 @@ public sealed partial class PartnerGrpcService
     [Authorize(Roles = Roles.Partner)]
     public override async Task<ListMyAssessmentsResponse> ListMyAssessments(ListMyAssessmentsRequest request, ServerCallContext context)
     {
+        var page = Violations.FailFast.Page(request.PageSize, request.PageToken, 1000, 1000);
         var caller = await CallerAsync(context);
-        return new() { Assessments = { (await alignment.ListAsync(caller.PartnerId, context.CancellationToken)).Select(ToProto) } };
+        var assessments = Pages.Slice((await alignment.ListAsync(caller.PartnerId, context.CancellationToken)).Select(ToProto), a => a.AssessmentId, page, out var next, descending: true);
+        return new() { Assessments = { assessments }, NextPageToken = next };
     }
 
     private async Task<StoredAssessment> RecordAssessmentAsync(string partnerId, int version, IReadOnlyDictionary<string, int> answers, string assessedOn, string notes,
@@ -99,9 +102,11 @@ public sealed partial class PartnerGrpcService
     [Authorize(Roles = Readers)]
     public override async Task<ListAssessmentsResponse> ListAssessments(ListAssessmentsRequest request, ServerCallContext context)
     {
+        var page = Violations.FailFast.Page(request.PageSize, request.PageToken, 1000, 1000);
         _ = await partners.GetAsync(request.PartnerId, context.CancellationToken) ?? throw new NotFoundException("partner", request.PartnerId);
         var response = new ListAssessmentsResponse();
-        response.Assessments.AddRange((await alignment.ListAsync(request.PartnerId, context.CancellationToken)).Select(ToProto));
+        response.Assessments.AddRange(Pages.Slice((await alignment.ListAsync(request.PartnerId, context.CancellationToken)).Select(ToProto), a => a.AssessmentId, page, out var next, descending: true));
+        response.NextPageToken = next;
         return response;
     }
 

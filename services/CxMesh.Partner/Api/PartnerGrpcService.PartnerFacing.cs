@@ -56,14 +56,19 @@ public sealed partial class PartnerGrpcService
     [Authorize(Roles = Roles.Partner)]
     public override async Task<ListMyReportsResponse> ListMyReports(ListMyReportsRequest request, ServerCallContext context)
     {
+        var page = Violations.FailFast.Page(request.PageSize, request.PageToken, 1000, 1000);
         var response = new ListMyReportsResponse();
-        foreach (var stored in await reports.ReportsAsync((await CallerAsync(context)).PartnerId, context.CancellationToken))
+        var all = await reports.ReportsAsync((await CallerAsync(context)).PartnerId, context.CancellationToken);
+        // Newest first: report ids are UUIDv7, ordered by publication.
+        var reportsPage = Pages.Slice(all, r => r.ReportId.ToString(), page, out var next, descending: true);
+        foreach (var stored in reportsPage)
         {
             var report = Report.Parser.ParseJson(stored.Content);
             report.Breakdowns.Clear();
             report.SampleVerbatims.Clear();
             response.Reports.Add(report);
         }
+        response.NextPageToken = next;
         return response;
     }
 
@@ -103,9 +108,12 @@ public sealed partial class PartnerGrpcService
     [Authorize(Roles = Roles.Partner)]
     public override async Task<ListMyResponsesResponse> ListMyResponses(ListMyResponsesRequest request, ServerCallContext context)
     {
-        if (request.PageSize is < 0 or > 500) throw new FieldViolationException("page_size", "page_size must be 0-500 (0 means 100).");
-        var rows = await reports.ResponsesAsync((await CallerAsync(context)).PartnerId, null, null, request.PageSize == 0 ? 100 : request.PageSize, context.CancellationToken);
-        return new ListMyResponsesResponse { Responses = { rows.Select(ToProto) } };
+        var check = Violations.FailFast;
+        var page = check.Page(request.PageSize, request.PageToken, 500, 100);
+        var before = check.TimeAndGuid(page);
+        var rows = Pages.Trim((await reports.ResponsesAsync((await CallerAsync(context)).PartnerId, null, null, before, page.Size + 1, context.CancellationToken)).ToList(),
+            page, r => Pages.TimeKey(r.CreatedAt, r.ResponseId.ToString()), out var next);
+        return new ListMyResponsesResponse { Responses = { rows.Select(ToProto) }, NextPageToken = next };
     }
 
     [Authorize(Roles = Roles.Partner)]
@@ -207,17 +215,22 @@ public sealed partial class PartnerGrpcService
     public override async Task<ListMyWebhookDeliveriesResponse> ListMyWebhookDeliveries(ListMyWebhookDeliveriesRequest request, ServerCallContext context)
     {
         var check = new Violations();
-        var size = check.PageSize(request.PageSize, "page_size", 200, 50);
+        var page = check.Page(request.PageSize, request.PageToken, 200, 50);
+        var before = check.TimeAndGuid(page);
         check.ThrowIfAny();
         var caller = await CallerAsync(context);
-        return new() { Deliveries = { (await webhooks.ListAsync(caller.PartnerId, context.CancellationToken, size)).Select(ToProto) } };
+        var rows = Pages.Trim((await webhooks.ListAsync(caller.PartnerId, before, page.Size + 1, context.CancellationToken)).ToList(), page,
+            d => Pages.TimeKey(d.CreatedAt, d.DeliveryId.ToString()), out var next);
+        return new() { Deliveries = { rows.Select(ToProto) }, NextPageToken = next };
     }
 
     [Authorize(Roles = Roles.Partner)]
     public override async Task<ListMyUsersResponse> ListMyUsers(ListMyUsersRequest request, ServerCallContext context)
     {
+        var page = Violations.FailFast.Page(request.PageSize, request.PageToken, 1000, 1000);
         var caller = await AdminCallerAsync(context);
-        return new() { Users = { (await partnerUsers.ListAsync(caller.PartnerId, context.CancellationToken)).Select(ToProto) } };
+        var users = Pages.Slice((await partnerUsers.ListAsync(caller.PartnerId, context.CancellationToken)).Select(ToProto), u => u.Subject, page, out var next);
+        return new() { Users = { users }, NextPageToken = next };
     }
 
     [Authorize(Roles = Roles.Partner)]

@@ -4,6 +4,7 @@ using CxMesh.Partner.Data;
 using CxMesh.Partner.Domain;
 using CxMesh.Partner.UseCases;
 using CxMesh.Partner.V1;
+using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Errors;
 using CxMesh.Platform.Security;
@@ -46,10 +47,13 @@ public sealed partial class PartnerGrpcService(
     [Authorize(Roles = Roles.Admin)]
     public override async Task<ListWebhookDeliveriesResponse> ListWebhookDeliveries(ListWebhookDeliveriesRequest request, ServerCallContext context)
     {
+        var check = Violations.FailFast;
+        var page = check.Page(request.PageSize, request.PageToken, 200, 50);
+        var before = check.TimeAndGuid(page);
         _ = await partners.GetAsync(request.PartnerId, context.CancellationToken) ?? throw new NotFoundException("partner", request.PartnerId);
-        var response = new ListWebhookDeliveriesResponse();
-        response.Deliveries.AddRange((await webhooks.ListAsync(request.PartnerId, context.CancellationToken)).Select(ToProto));
-        return response;
+        var rows = Pages.Trim((await webhooks.ListAsync(request.PartnerId, before, page.Size + 1, context.CancellationToken)).ToList(), page,
+            d => Pages.TimeKey(d.CreatedAt, d.DeliveryId.ToString()), out var next);
+        return new ListWebhookDeliveriesResponse { Deliveries = { rows.Select(ToProto) }, NextPageToken = next };
     }
 
     [Authorize(Roles = Roles.Admin)]
@@ -84,9 +88,9 @@ public sealed partial class PartnerGrpcService(
     public override async Task<ListPartnersResponse> ListPartners(ListPartnersRequest request, ServerCallContext context)
     {
         if (!System.Enum.IsDefined(request.Kind)) throw new FieldViolationException("kind", "kind is not a known partner kind.");
-        var response = new ListPartnersResponse();
-        response.Partners.AddRange((await partners.ListAsync(request.Kind == PartnerKind.Unspecified ? null : KindName(request.Kind), context.CancellationToken)).Select(ToProto));
-        return response;
+        var page = Violations.FailFast.Page(request.PageSize, request.PageToken, 1000, 1000);
+        var all = await partners.ListAsync(request.Kind == PartnerKind.Unspecified ? null : KindName(request.Kind), context.CancellationToken);
+        return new ListPartnersResponse { Partners = { Pages.Slice(all.Select(ToProto), x => x.Id, page, out var next) }, NextPageToken = next };
     }
 
     [Authorize(Roles = Roles.Admin)]
@@ -117,11 +121,12 @@ public sealed partial class PartnerGrpcService(
         {
             check.Add("status", "status must be received, open, in-progress, done, resolved or closed.");
         }
-        if (request.PageSize is < 0 or > 500) check.Add("page_size", "page_size must be 0-500 (0 means 100).");
+        var page = check.Page(request.PageSize, request.PageToken, 500, 100);
+        var before = check.TimeAndGuid(page);
         check.ThrowIfAny();
-        var rows = await reports.ResponsesAsync(NullIfEmpty(request.PartnerId), ResponseKindName(request.Kind), NullIfEmpty(request.Status),
-            request.PageSize == 0 ? 100 : request.PageSize, context.CancellationToken);
-        return new ListPartnerResponsesResponse { Responses = { rows.Select(ToProto) } };
+        var rows = Pages.Trim((await reports.ResponsesAsync(NullIfEmpty(request.PartnerId), ResponseKindName(request.Kind), NullIfEmpty(request.Status),
+            before, page.Size + 1, context.CancellationToken)).ToList(), page, r => Pages.TimeKey(r.CreatedAt, r.ResponseId.ToString()), out var next);
+        return new ListPartnerResponsesResponse { Responses = { rows.Select(ToProto) }, NextPageToken = next };
     }
 
     private static string Actor(ServerCallContext context) => context.GetHttpContext().User.Identity?.Name ?? "unknown";
@@ -207,10 +212,13 @@ public sealed partial class PartnerGrpcService(
     [Authorize(Roles = Readers)]
     public override async Task<ListMappingsResponse> ListMappings(ListMappingsRequest request, ServerCallContext context)
     {
+        var page = Violations.FailFast.Page(request.PageSize, request.PageToken, 1000, 1000);
         _ = await partners.GetAsync(request.PartnerId, context.CancellationToken) ?? throw new NotFoundException("partner", request.PartnerId);
+        var mappings = (await partners.MappingsAsync(request.PartnerId, context.CancellationToken));
         var response = new ListMappingsResponse();
-        response.Mappings.AddRange((await partners.MappingsAsync(request.PartnerId, context.CancellationToken))
+        response.Mappings.AddRange(Pages.Slice(mappings, m => $"{m.Kind}|{m.Value}", page, out var next)
             .Select(m => new Mapping { PartnerId = m.PartnerId, Kind = MappingKindOf(m.Kind), Value = m.Value }));
+        response.NextPageToken = next;
         return response;
     }
 

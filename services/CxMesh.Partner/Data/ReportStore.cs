@@ -373,15 +373,17 @@ public sealed class ReportStore([FromKeyedServices(PartnerModule.Name)] ServiceD
         "status, outcome, created_at as createdat, updated_at as updatedat";
 
     /// <summary>Responses, newest first, by any of partner, kind and status.</summary>
-    public async Task<IReadOnlyList<ResponseRow>> ResponsesAsync(string? partnerId, string? kind, string? status, int limit, CancellationToken ct)
+    /// <summary>Newest first; <paramref name="before"/>: the page starts below that response (the last of the previous page).</summary>
+    public async Task<IReadOnlyList<ResponseRow>> ResponsesAsync(string? partnerId, string? kind, string? status, (DateTime At, Guid Id)? before, int limit, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<ResponseRow>(new CommandDefinition(
             $"""
             select {ResponseColumns} from responses
             where (@partnerId::text is null or partner_id = @partnerId) and (@kind::text is null or kind = @kind) and (@status::text is null or status = @status)
-            order by created_at desc, response_id limit @limit
-            """, new { partnerId, kind, status, limit }, cancellationToken: ct))).ToList();
+              and (not @paged or (created_at, response_id) < (@at, @id))
+            order by created_at desc, response_id desc limit @limit
+            """, new { partnerId, kind, status, limit, paged = before is not null, at = before?.At ?? DateTime.UnixEpoch, id = before?.Id ?? Guid.Empty }, cancellationToken: ct))).ToList();
     }
 
     /// <summary>

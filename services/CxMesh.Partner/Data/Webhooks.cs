@@ -98,11 +98,16 @@ public sealed class WebhookStore(
         return row;
     }
 
-    public async Task<IReadOnlyList<DeliveryRow>> ListAsync(string partnerId, CancellationToken ct, int limit = 200)
+    /// <summary>Newest first; <paramref name="before"/>: the page starts below that delivery (the last of the previous page).</summary>
+    public async Task<IReadOnlyList<DeliveryRow>> ListAsync(string partnerId, (DateTime At, Guid Id)? before, int limit, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<DeliveryRow>(new CommandDefinition(
-            $"select {Columns} from webhook_deliveries where partner_id = @partnerId order by created_at desc limit @limit", new { partnerId, limit }, cancellationToken: ct))).ToList();
+            $"""
+            select {Columns} from webhook_deliveries
+            where partner_id = @partnerId and (not @paged or (created_at, delivery_id) < (@at, @id))
+            order by created_at desc, delivery_id desc limit @limit
+            """, new { partnerId, limit, paged = before is not null, at = before?.At ?? DateTime.UnixEpoch, id = before?.Id ?? Guid.Empty }, cancellationToken: ct))).ToList();
     }
 
     public async Task<DeliveryRow> RedeliverAsync(Guid deliveryId, CancellationToken ct)

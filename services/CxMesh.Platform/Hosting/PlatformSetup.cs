@@ -46,6 +46,9 @@ internal static class PlatformSetup
         ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : FieldNames.ToProtoPath(member.Name);
         ValidatorOptions.Global.PropertyNameResolver = (_, member, _) => member is null ? null : FieldNames.ToProtoPath(member.Name);
 
+        // Before AddGrpc(options): AddGrpcSwagger calls AddGrpc() itself, and after ours every gRPC method was bound
+        // twice (AmbiguousMatchException on every call).
+        builder.Services.AddCxMeshOpenApi(hosted.Names);
         builder.Services.AddGrpc(o =>
         {
             o.Interceptors.Add<ErrorMappingInterceptor>();
@@ -60,7 +63,7 @@ internal static class PlatformSetup
                 BadRequest.Descriptor, ErrorInfo.Descriptor, ResourceInfo.Descriptor, RetryInfo.Descriptor);
         });
         builder.Services.AnswerMalformedRequestsWithInvalidArgument();
-        builder.Services.AddCxMeshOpenApi(hosted.Names);
+
         builder.Services.AddGrpcReflection();
         // Liveness is the process answering at all ("self"); readiness adds Postgres and Redis.
         builder.Services.AddHealthChecks().AddCheck("self", () => HealthCheckResult.Healthy(), [HealthTags.Live]);
