@@ -37,11 +37,25 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
-cx_log "building cxmesh-server and cxmesh"
-dotnet build services/CxMesh.Host/CxMesh.Host.csproj -c Release -nologo -v quiet -o "$DATA/bin/server" >"$DATA/build.log" 2>&1 \
-  || { cat "$DATA/build.log" >&2; cx_die "build failed"; }
-dotnet build services/CxMesh.Cli/CxMesh.Cli.csproj -c Release -nologo -v quiet -o "$DATA/bin/cli" >>"$DATA/build.log" 2>&1 \
-  || { cat "$DATA/build.log" >&2; cx_die "build failed"; }
+# Builds a project, printing each project as it is done (a first build restores packages and takes minutes).
+build() {
+  local project=$1; shift
+  dotnet build "$project" -c Release -nologo -v minimal -clp:NoSummary "$@" 2>&1 | tee -a "$DATA/build.log" \
+    | grep --line-buffered -E ' -> ' | sed -u -E 's#^ *([^ ]+) -> .*#    built \1#'
+  [ "${PIPESTATUS[0]}" -eq 0 ] || { grep -E 'error' "$DATA/build.log" >&2; cx_die "build failed (full log: .data/build.log)"; }
+}
+: > "$DATA/build.log"
+cx_log "building cxmesh-server and cxmesh (the first build restores packages: a few minutes)"
+build services/CxMesh.Host/CxMesh.Host.csproj -o "$DATA/bin/server"
+build services/CxMesh.Cli/CxMesh.Cli.csproj -o "$DATA/bin/cli"
+# The CLI as a .NET tool in .data/tools (on PATH below): a fresh version each build, so no stale package is reused.
+CLI_VERSION="0.1.0-dev.$(date -u +%Y%m%d%H%M%S)"
+cx_log "packing cxmesh as a .NET tool ($CLI_VERSION)"
+rm -rf "$DATA/tools/nupkg"
+dotnet pack services/CxMesh.Cli/CxMesh.Cli.csproj -c Release -nologo -v quiet -p:Version="$CLI_VERSION" -o "$DATA/tools/nupkg" >>"$DATA/build.log" 2>&1 \
+  || { tail -20 "$DATA/build.log" >&2; cx_die "dotnet pack failed"; }
+dotnet tool update --tool-path "$DATA/tools/bin" --add-source "$DATA/tools/nupkg" --version "$CLI_VERSION" CxMesh.Cli >>"$DATA/build.log" 2>&1 \
+  || { tail -20 "$DATA/build.log" >&2; cx_die "installing the cxmesh tool failed"; }
 
 cx_log "starting PostgreSQL and Redis"
 cx_start_postgres "$DATA/pg"
@@ -123,20 +137,23 @@ echo "Development tokens (who, bearer token):"
 dotnet "$DATA/bin/server/cxmesh-server.dll" dev-tokens
 echo
 echo "Try:"
+echo "  export PATH=\"$DATA/tools/bin:\$PATH\"   # the cxmesh tool this run installed (or: dotnet tool install -g --add-source .data/tools/nupkg CxMesh.Cli --prerelease)"
 echo "  export CXMESH_GRPC=http://127.0.0.1:$GRPC_PORT CXMESH_TOKEN=<the app or admin token>"
-echo "  dotnet .data/bin/cli/cxmesh.dll submit --nps 9 --journey delivery"
-echo "  dotnet .data/bin/cli/cxmesh.dll score --journey delivery"
-echo "  dotnet .data/bin/cli/cxmesh.dll funnel --journey coffee-subscription   # with the analyst or admin token"
-echo "  dotnet .data/bin/cli/cxmesh.dll drivers                                 # with the analyst or admin token"
-echo "  dotnet .data/bin/cli/cxmesh.dll actions --journey delivery              # closed-loop actions from detractor alerts"
-echo "  dotnet .data/bin/cli/cxmesh.dll sprint                                  # the running 12-week sprint's progress"
-echo "  dotnet .data/bin/cli/cxmesh.dll audit-verify                            # with the admin token"
+echo "  cxmesh submit --nps 9 --journey delivery"
+echo "  cxmesh feedback list --journey delivery --limit 10     # newest first; cxmesh feedback get <id>"
+echo "  cxmesh score --journey delivery -o json                # any read command prints JSON for scripts"
+echo "  cxmesh funnel --journey coffee-subscription   # with the analyst or admin token"
+echo "  cxmesh drivers                                 # with the analyst or admin token"
+echo "  cxmesh actions --journey delivery              # closed-loop actions from detractor alerts"
+echo "  cxmesh sprint                                  # the running 12-week sprint's progress"
+echo "  cxmesh audit-verify                            # with the admin token"
+echo "  curl http://127.0.0.1:$HTTP_PORT/metrics | grep ^cxmesh_   # Prometheus metrics; the JSON API: http://127.0.0.1:$HTTP_PORT/openapi/ui"
 echo "  curl -H \"Authorization: Bearer \$(cat .data/source-token)\" -H 'Content-Type: application/json' \\"
 echo "    --data @samples/connectors/trustpilot-review.json http://127.0.0.1:$HTTP_PORT/v1/sources/reviews/events   # a review by webhook"
 echo
 echo "Partners: the demo courier is 'demo-partner', so the partner token above reads its reports:"
 COURIER_REPORT=$(sed -n 's/.*(demo-partner): \([0-9a-f-]*\).*/\1/p' "$DATA/demo.log" | tail -1)
-echo "  CXMESH_TOKEN=<partner token> dotnet .data/bin/cli/cxmesh.dll report --id ${COURIER_REPORT:-<report id>} --format html --out courier-report.html"
+echo "  CXMESH_TOKEN=<partner token> cxmesh report --id ${COURIER_REPORT:-<report id>} --format html --out courier-report.html"
 echo "  webhooks the courier received, with their signature checks: .data/webhooks.log"
 echo
 echo "Press Ctrl-C to stop."

@@ -33,7 +33,7 @@ var seed = new Command("seed-demo", "Load the demo data set (needs an admin toke
 {
     count, customers, courierWebhook, secretFile, approverToken,
 };
-seed.SetAction((result, ct) => Run(async () =>
+seed.SetAction((result, ct) => Run(result, async () =>
 {
     var channel = Connect(result).Channel();
     var partners = new CxMesh.Partner.V1.PartnerService.PartnerServiceClient(channel);
@@ -146,7 +146,7 @@ var reportId = new Option<string>("--id") { Description = "Report id", Required 
 var reportFormat = new Option<string>("--format") { Description = "html or csv", DefaultValueFactory = _ => "html" };
 var reportOut = new Option<FileInfo>("--out") { Description = "File to write", Required = true };
 var report = new Command("report", "Download one of your reports as the partner you are (needs a partner token)") { reportId, reportFormat, reportOut };
-report.SetAction((result, ct) => Run(async () =>
+report.SetAction((result, ct) => Run(result, async () =>
 {
     var client = new CxMesh.Partner.V1.PartnerService.PartnerServiceClient(Connect(result).Channel());
     var format = result.GetValue(reportFormat) switch
@@ -167,7 +167,7 @@ var sinkPort = new Option<int>("--port") { Description = "Loopback port to liste
 var sinkSecret = new Option<FileInfo>("--secret-file") { Description = "File holding the webhook signing secret (read on every request)", Required = true };
 var sinkLog = new Option<FileInfo>("--log") { Description = "Append each notification and its verification here", Required = true };
 var sink = new Command("webhook-sink", "A local partner endpoint for the demo: receives webhooks, checks their signature, logs them") { sinkPort, sinkSecret, sinkLog };
-sink.SetAction((result, ct) => Run(() => WebhookSink.RunAsync(result.GetValue(sinkPort), result.GetValue(sinkSecret)!, result.GetValue(sinkLog)!, ct)));
+sink.SetAction((result, ct) => Run(result, () => WebhookSink.RunAsync(result.GetValue(sinkPort), result.GetValue(sinkSecret)!, result.GetValue(sinkLog)!, ct)));
 
 var nps = new Option<int>("--nps") { Description = "NPS rating, 0-10", Required = true };
 var journey = new Option<string?>("--journey") { Description = "Journey id the feedback belongs to" };
@@ -175,7 +175,7 @@ var channel = new Option<string>("--channel") { Description = "survey, complaint
 var verbatim = new Option<string?>("--verbatim") { Description = "Free text" };
 var key = new Option<string?>("--key") { Description = "Idempotency key (default: a new one)" };
 var submit = new Command("submit", "Submit one feedback item with an NPS rating") { nps, journey, channel, verbatim, key };
-submit.SetAction((result, ct) => Run(async () =>
+submit.SetAction((result, ct) => Run(result, async () =>
 {
     var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
     var request = new SubmitFeedbackRequest
@@ -187,8 +187,79 @@ submit.SetAction((result, ct) => Run(async () =>
         Ratings = { new Rating { QuestionId = "nps", Value = result.GetValue(nps) } },
     };
     var response = await client.SubmitFeedbackAsync(request, deadline: Connection.Deadline(), cancellationToken: ct);
-    Console.WriteLine($"{(response.Replayed ? "Already stored" : "Stored")}: feedback {response.Item.Id}");
+    Output.Print(result, response, () => Console.WriteLine($"{(response.Replayed ? "Already stored" : "Stored")}: feedback {response.Item.Id}"));
 }));
+
+var feedbackId = new Argument<string>("id") { Description = "The feedback item's id" };
+var feedbackGet = new Command("get", "One feedback item: its ratings, redacted words, themes and links (contact details for admins only)") { feedbackId };
+feedbackGet.SetAction((result, ct) => Run(result, async () =>
+{
+    var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
+    var response = await client.GetFeedbackAsync(new GetFeedbackRequest { Id = result.GetValue(feedbackId)! }, deadline: Connection.Deadline(), cancellationToken: ct);
+    Output.Print(result, response, () =>
+    {
+        var item = response.Item;
+        var table = new Table().HideHeaders().AddColumns("field", "value");
+        table.AddRow("id", item.Id);
+        table.AddRow("channel", item.Channel.ToString());
+        table.AddRow("given / received", $"{item.GivenAt?.ToDateTime():yyyy-MM-dd HH:mm} / {item.ReceivedAt?.ToDateTime():yyyy-MM-dd HH:mm} UTC");
+        if (item.JourneyKey.Length > 0) table.AddRow("journey", Markup.Escape(item.JourneyKey));
+        if (item.CustomerId.Length > 0) table.AddRow("customer", Markup.Escape(item.CustomerId));
+        table.AddRow("ratings", Markup.Escape(string.Join(", ", item.Ratings.Select(r => $"{r.QuestionId} {r.Value}"))));
+        if (item.RedactedVerbatim.Length > 0) table.AddRow("words (redacted)", Markup.Escape(item.RedactedVerbatim));
+        if (item.RedactedVerbatim.Length > 0) table.AddRow("language, sentiment", $"{item.Language}, {item.SentimentScore:+0.00;-0.00;0}");
+        if (item.Themes.Count > 0) table.AddRow("themes", Markup.Escape(string.Join(", ", item.Themes.Select(t => $"{t.ThemeKey} ({t.SentimentScore:+0.00;-0.00;0})"))));
+        if (item.Erased) table.AddRow("erased", "yes");
+        AnsiConsole.Write(table);
+    });
+}));
+
+var listJourney = new Option<string?>("--journey") { Description = "Only this journey (its key)" };
+var listChannel = new Option<string?>("--channel") { Description = "Only this channel: survey, complaint, contact-centre, web, self-service, social, review, other" };
+var listTheme = new Option<string?>("--theme") { Description = "Only items mentioning this theme" };
+var listText = new Option<string?>("--text") { Description = "Only items whose redacted words contain this (2-100 characters)" };
+var listSince = new Option<DateTime?>("--since") { Description = "Received at or after (e.g. 2026-11-01)" };
+var listLimit = new Option<int>("--limit") { Description = "At most this many items, newest first, following pages as needed (1-10000)", DefaultValueFactory = _ => 50 };
+var feedbackList = new Command("list", "Feedback items, newest first, filtered") { listJourney, listChannel, listTheme, listText, listSince, listLimit };
+feedbackList.SetAction((result, ct) => Run(result, async () =>
+{
+    var limit = result.GetValue(listLimit);
+    if (limit is < 1 or > 10_000) throw new ArgumentException("--limit: give 1 to 10000.");
+    var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
+    var request = new ListFeedbackRequest
+    {
+        JourneyKey = result.GetValue(listJourney) ?? "",
+        Channel = result.GetValue(listChannel) is { } c ? ParseChannel(c) : Channel.Unspecified,
+        ThemeKey = result.GetValue(listTheme) ?? "",
+        TextContains = result.GetValue(listText) ?? "",
+    };
+    if (result.GetValue(listSince) is { } since) request.ReceivedAfter = Google.Protobuf.WellKnownTypes.Timestamp.FromDateTime(DateTime.SpecifyKind(since, DateTimeKind.Utc));
+    // Pages never ask for more than the limit leaves, so next_page_token (in --output json) continues exactly after the last item shown.
+    var all = new ListFeedbackResponse();
+    while (true)
+    {
+        request.PageSize = Math.Min(limit - all.Items.Count, 200);
+        var page = await client.ListFeedbackAsync(request, deadline: Connection.Deadline(), cancellationToken: ct);
+        all.Items.AddRange(page.Items);
+        all.NextPageToken = page.NextPageToken;
+        if (page.NextPageToken.Length == 0 || all.Items.Count >= limit) break;
+        request.PageToken = page.NextPageToken;
+    }
+    Output.Print(result, all, () =>
+    {
+        // Ids whole (people copy them into `cxmesh feedback get`); the words wrap.
+        var table = new Table().AddColumn(new TableColumn("id").NoWrap()).AddColumns("received", "channel", "journey", "ratings", "words (redacted)");
+        foreach (var item in all.Items)
+        {
+            var words = item.RedactedVerbatim.Length > 60 ? item.RedactedVerbatim[..59] + "…" : item.RedactedVerbatim;
+            table.AddRow(item.Id, $"{item.ReceivedAt?.ToDateTime():yyyy-MM-dd HH:mm}", item.Channel.ToString().Replace("Channel", ""), Markup.Escape(item.JourneyKey),
+                Markup.Escape(string.Join(" ", item.Ratings.Select(r => $"{r.QuestionId}={r.Value}"))), Markup.Escape(words));
+        }
+        AnsiConsole.Write(table);
+        Console.WriteLine($"{all.Items.Count} items{(all.NextPageToken.Length > 0 ? $" (more: raise --limit)" : "")}.");
+    });
+}));
+var feedback = new Command("feedback", "Read feedback: get one item, list items") { feedbackGet, feedbackList };
 
 var csvFile = new Argument<FileInfo>("file") { Description = "The export: CSV (UTF-8, a plain header row or a survey tool's header rows), an XLSX workbook (its first sheet) or JSON Lines" };
 var source = new Option<string?>("--source") { Description = "The system the export comes from, e.g. shop-reviews (required unless the profile names it)" };
@@ -247,7 +318,7 @@ CsvImportOptions ImportOptions(ParseResult result)
     }
     return options;
 }
-import.SetAction((result, ct) => Run(async () =>
+import.SetAction((result, ct) => Run(result, async () =>
 {
     var file = result.GetValue(csvFile)!;
     if (!file.Exists) throw new ArgumentException($"{file.FullName}: no such file.");
@@ -351,7 +422,7 @@ var profileSave = new Command("save", "Store (or replace) an import profile: the
 {
     profileArgument, profileDescription, source, maps, importChannel, delimiter, timeZone, layout, requires, dateFormats, dateFields,
 };
-profileSave.SetAction((result, ct) => Run(async () =>
+profileSave.SetAction((result, ct) => Run(result, async () =>
 {
     var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
     var options = ImportOptions(result);
@@ -363,26 +434,30 @@ profileSave.SetAction((result, ct) => Run(async () =>
     Console.WriteLine($"{(response.Created ? "Stored" : "Replaced")} import profile '{response.Profile.Name}': cxmesh import <file> --profile {response.Profile.Name}");
 }));
 var profileList = new Command("list", "The stored import profiles");
-profileList.SetAction((result, ct) => Run(async () =>
+profileList.SetAction((result, ct) => Run(result, async () =>
 {
     var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
-    var table = new Table().AddColumns("name", "source", "layout", "columns", "description", "updated");
-    foreach (var p in (await client.ListImportProfilesAsync(new ListImportProfilesRequest(), deadline: Connection.Deadline(), cancellationToken: ct)).Profiles)
+    var response = await client.ListImportProfilesAsync(new ListImportProfilesRequest(), deadline: Connection.Deadline(), cancellationToken: ct);
+    Output.Print(result, response, () =>
     {
-        table.AddRow(Markup.Escape(p.Name), Markup.Escape(p.Options.SourceSystem), p.Options.HeaderLayout.ToString(), $"{p.Options.Columns.Count}", Markup.Escape(p.Description),
-            $"{p.UpdatedAt.ToDateTimeOffset():u} {Markup.Escape(p.UpdatedBy)}");
-    }
-    AnsiConsole.Write(table);
+        var table = new Table().AddColumns("name", "source", "layout", "columns", "description", "updated");
+        foreach (var p in response.Profiles)
+        {
+            table.AddRow(Markup.Escape(p.Name), Markup.Escape(p.Options.SourceSystem), p.Options.HeaderLayout.ToString(), $"{p.Options.Columns.Count}", Markup.Escape(p.Description),
+                $"{p.UpdatedAt.ToDateTimeOffset():u} {Markup.Escape(p.UpdatedBy)}");
+        }
+        AnsiConsole.Write(table);
+    });
 }));
 var profileShow = new Command("show", "One import profile, as JSON") { profileArgument };
-profileShow.SetAction((result, ct) => Run(async () =>
+profileShow.SetAction((result, ct) => Run(result, async () =>
 {
     var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
     var response = await client.GetImportProfileAsync(new GetImportProfileRequest { Name = result.GetValue(profileArgument)! }, deadline: Connection.Deadline(), cancellationToken: ct);
     Console.WriteLine(Google.Protobuf.JsonFormatter.Default.Format(response.Profile));
 }));
 var profileDelete = new Command("delete", "Delete an import profile (admin)") { profileArgument };
-profileDelete.SetAction((result, ct) => Run(async () =>
+profileDelete.SetAction((result, ct) => Run(result, async () =>
 {
     var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
     var response = await client.DeleteImportProfileAsync(new DeleteImportProfileRequest { Name = result.GetValue(profileArgument)! }, deadline: Connection.Deadline(), cancellationToken: ct);
@@ -398,24 +473,27 @@ var themeGenericKeywords = new Option<string[]>("--generic-keyword") { Descripti
 var themeGenericPhrases = new Option<string[]>("--generic-phrase") { Description = "A generic phrase: names the theme only where no specific term does (repeatable)" };
 var themeWatch = new Option<bool>("--no-wait") { Description = "Start the re-tag and return, without following it" };
 var themeList = new Command("list", "The theme taxonomy and its version");
-themeList.SetAction((result, ct) => Run(async () =>
+themeList.SetAction((result, ct) => Run(result, async () =>
 {
     var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
     var response = await client.ListThemesAsync(new ListThemesRequest(), deadline: Connection.Deadline(), cancellationToken: ct);
-    var table = new Table().AddColumns("key", "name", "keywords", "phrases", "generic");
-    foreach (var t in response.Themes)
+    Output.Print(result, response, () =>
     {
-        table.AddRow(Markup.Escape(t.Key), Markup.Escape(t.Name), Markup.Escape(string.Join(", ", t.Keywords)), Markup.Escape(string.Join(", ", t.Phrases)),
-            Markup.Escape(string.Join(", ", t.GenericKeywords.Concat(t.GenericPhrases))));
-    }
-    AnsiConsole.Write(table);
-    Console.WriteLine($"Taxonomy version {response.TaxonomyVersion}.");
+        var table = new Table().AddColumns("key", "name", "keywords", "phrases", "generic");
+        foreach (var t in response.Themes)
+        {
+            table.AddRow(Markup.Escape(t.Key), Markup.Escape(t.Name), Markup.Escape(string.Join(", ", t.Keywords)), Markup.Escape(string.Join(", ", t.Phrases)),
+                Markup.Escape(string.Join(", ", t.GenericKeywords.Concat(t.GenericPhrases))));
+        }
+        AnsiConsole.Write(table);
+        Console.WriteLine($"Taxonomy version {response.TaxonomyVersion}.");
+    });
 }));
 var themeSave = new Command("save", "Create or replace a theme; stored feedback is re-tagged to the new taxonomy, with a progress bar")
 {
     themeKey, themeName, themeKeywords, themePhrases, themeGenericKeywords, themeGenericPhrases, themeWatch,
 };
-themeSave.SetAction((result, ct) => Run(async () =>
+themeSave.SetAction((result, ct) => Run(result, async () =>
 {
     var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
     var theme = new Theme { Key = result.GetValue(themeKey)!, Name = result.GetValue(themeName) ?? result.GetValue(themeKey)! };
@@ -435,7 +513,7 @@ themeSave.SetAction((result, ct) => Run(async () =>
     await FollowRetagAsync(client, job, result.GetValue(themeWatch), ct);
 }));
 var themeDelete = new Command("delete", "Remove a theme; its mentions leave stored feedback and key drivers, with a progress bar") { themeKey, themeWatch };
-themeDelete.SetAction((result, ct) => Run(async () =>
+themeDelete.SetAction((result, ct) => Run(result, async () =>
 {
     var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
     var job = (await client.DeleteThemeAsync(new DeleteThemeRequest { Key = result.GetValue(themeKey)! }, deadline: Connection.Deadline(), cancellationToken: ct)).Retag;
@@ -443,7 +521,7 @@ themeDelete.SetAction((result, ct) => Run(async () =>
 }));
 var retagVersion = new Option<long>("--version") { Description = "A taxonomy version (default: the latest)" };
 var themeRetag = new Command("retag", "Follow the re-tag of stored feedback to the latest taxonomy version (or --version), with a progress bar") { retagVersion, themeWatch };
-themeRetag.SetAction((result, ct) => Run(async () =>
+themeRetag.SetAction((result, ct) => Run(result, async () =>
 {
     var client = new FeedbackService.FeedbackServiceClient(Connect(result).Channel());
     var job = (await client.GetRetagStatusAsync(new GetRetagStatusRequest { TaxonomyVersion = result.GetValue(retagVersion) }, deadline: Connection.Deadline(), cancellationToken: ct)).Retag;
@@ -456,7 +534,7 @@ var scoreTouchpoint = new Option<string?>("--touchpoint") { Description = "Score
 var scoreMetric = new Option<string>("--metric") { Description = "nps, csat, ces or enps", DefaultValueFactory = _ => "nps" };
 var days = new Option<int>("--days") { Description = "Window: the last N days", DefaultValueFactory = _ => 30 };
 var score = new Command("score", "Read a score with its n and 95% margin of error") { scoreJourney, scoreTouchpoint, scoreMetric, days };
-score.SetAction((result, ct) => Run(async () =>
+score.SetAction((result, ct) => Run(result, async () =>
 {
     var client = new ScoringService.ScoringServiceClient(Connect(result).Channel());
     var metric = result.GetValue(scoreMetric)!.ToLowerInvariant() switch
@@ -470,8 +548,8 @@ score.SetAction((result, ct) => Run(async () =>
     var request = new GetScoreRequest { Metric = metric, Window = new Window { LastDays = result.GetValue(days) }, Scope = new Scope() };
     if (result.GetValue(scoreJourney) is { Length: > 0 } j) request.Scope.Dimensions.Add(new Dimension { Kind = DimensionKind.Journey, Value = j });
     if (result.GetValue(scoreTouchpoint) is { Length: > 0 } t) request.Scope.Dimensions.Add(new Dimension { Kind = DimensionKind.Touchpoint, Value = t });
-    var s = (await client.GetScoreAsync(request, deadline: Connection.Deadline(), cancellationToken: ct)).Score;
-    Console.WriteLine(ScoreLine.Of(metric, s));
+    var response = await client.GetScoreAsync(request, deadline: Connection.Deadline(), cancellationToken: ct);
+    Output.Print(result, response, () => Console.WriteLine(ScoreLine.Of(metric, response.Score)));
 }));
 
 var driversJourney = new Option<string?>("--journey") { Description = "Key drivers within one journey (default: all feedback)" };
@@ -487,7 +565,7 @@ var drivers = new Command("drivers", "What moves NPS (or another outcome) most: 
 {
     driversJourney, driversKind, driversOutcome, days,
 };
-drivers.SetAction((result, ct) => Run(async () =>
+drivers.SetAction((result, ct) => Run(result, async () =>
 {
     var client = new ScoringService.ScoringServiceClient(Connect(result).Channel());
     var request = new GetKeyDriversRequest
@@ -511,6 +589,11 @@ drivers.SetAction((result, ct) => Run(async () =>
     };
     if (result.GetValue(driversJourney) is { Length: > 0 } j) request.Scope.Dimensions.Add(new Dimension { Kind = DimensionKind.Journey, Value = j });
     var model = await client.GetKeyDriversAsync(request, deadline: Connection.Deadline(), cancellationToken: ct);
+    if (Output.Json(result))
+    {
+        Output.Print(result, model, () => { });
+        return;
+    }
     if (model.Drivers.Count == 0)
     {
         Console.WriteLine($"No model: {model.Note} (n={model.N}).");
@@ -532,11 +615,16 @@ drivers.SetAction((result, ct) => Run(async () =>
 var funnelJourney = new Option<string>("--journey") { Description = "Journey key", DefaultValueFactory = _ => JourneyDemo.Key };
 var segment = new Option<string?>("--segment") { Description = "Only instances of this segment" };
 var funnel = new Command("funnel", "Show a journey's funnel over the last 30 days") { funnelJourney, segment };
-funnel.SetAction((result, ct) => Run(async () =>
+funnel.SetAction((result, ct) => Run(result, async () =>
 {
     var client = new JourneyService.JourneyServiceClient(Connect(result).Channel());
     var f = await client.GetFunnelAsync(new GetFunnelRequest { JourneyKey = result.GetValue(funnelJourney)!, Segment = result.GetValue(segment) ?? "" },
         deadline: Connection.Deadline(), cancellationToken: ct);
+    if (Output.Json(result))
+    {
+        Output.Print(result, f, () => { });
+        return;
+    }
     var table = new Table().AddColumns("stage", "entered", "completed", "dropped", "from start", "median in stage", "p90 in stage");
     foreach (var s in f.Stages)
     {
@@ -552,7 +640,7 @@ var actionOwner = new Option<string?>("--owner") { Description = "A member's act
 var actionTeam = new Option<string?>("--team") { Description = "A team's actions (cx: those nobody owns)" };
 var actionJourney = new Option<string?>("--journey") { Description = "One journey's actions" };
 var actions = new Command("actions", "Open closed-loop actions, oldest due first, with their owner and SLA") { actionOwner, actionTeam, actionJourney };
-actions.SetAction((result, ct) => Run(async () =>
+actions.SetAction((result, ct) => Run(result, async () =>
 {
     var client = new CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient(Connect(result).Channel());
     var list = await client.ListActionsAsync(new CxMesh.Governance.V1.ListActionsRequest
@@ -562,6 +650,11 @@ actions.SetAction((result, ct) => Run(async () =>
         JourneyKey = result.GetValue(actionJourney) ?? "",
         PageSize = 50,
     }, deadline: Connection.Deadline(), cancellationToken: ct);
+    if (Output.Json(result))
+    {
+        Output.Print(result, list, () => { });
+        return;
+    }
     var table = new Table().AddColumns("due (UTC)", "state", "owner", "journey", "title");
     foreach (var a in list.Actions)
     {
@@ -577,30 +670,35 @@ actions.SetAction((result, ct) => Run(async () =>
 
 var sprintId = new Option<string?>("--id") { Description = "Sprint id (default: the latest)" };
 var sprint = new Command("sprint", "A 12-week improvement sprint's progress, priority by priority, read from scoring") { sprintId };
-sprint.SetAction((result, ct) => Run(async () =>
+sprint.SetAction((result, ct) => Run(result, async () =>
 {
     var client = new CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient(Connect(result).Channel());
     var id = result.GetValue(sprintId);
     if (string.IsNullOrEmpty(id))
     {
         id = (await client.ListSprintsAsync(new CxMesh.Governance.V1.ListSprintsRequest(), deadline: Connection.Deadline(), cancellationToken: ct)).Sprints.FirstOrDefault()?.Id
-            ?? throw new InvalidOperationException("no sprint yet.");
+            ?? throw new NothingFoundException("No sprint yet: create one in the console or with CreateSprint.");
     }
     var progress = await client.GetSprintProgressAsync(new CxMesh.Governance.V1.GetSprintProgressRequest { SprintId = id }, deadline: Connection.Deadline(), cancellationToken: ct);
+    if (Output.Json(result))
+    {
+        Output.Print(result, progress, () => { });
+        return;
+    }
     Console.WriteLine($"{progress.Sprint.Name}: {progress.Sprint.StartDate}..{progress.Sprint.EndDate}, day {progress.DaysElapsed} of 84, " +
         $"{progress.TargetsMet} of {progress.Priorities.Count} targets met ({progress.TargetsMetSignificantly} significantly).");
     Console.WriteLine(progress.Summary);
 }));
 
 var audit = new Command("audit-verify", "Check the governance audit log's hash chain (admin)");
-audit.SetAction((result, ct) => Run(async () =>
+audit.SetAction((result, ct) => Run(result, async () =>
 {
     var client = new CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient(Connect(result).Channel());
     var verdict = await client.VerifyAuditLogAsync(new CxMesh.Governance.V1.VerifyAuditLogRequest(), deadline: Connection.Deadline(60), cancellationToken: ct);
-    Console.WriteLine(verdict.Intact
+    Output.Print(result, verdict, () => Console.WriteLine(verdict.Intact
         ? $"Intact: {verdict.Entries} entries, head {verdict.HeadHash}"
-        : $"BROKEN at entry {verdict.FirstBrokenSequence}: {verdict.Problem}");
-    if (!verdict.Intact) Environment.ExitCode = 1;
+        : $"BROKEN at entry {verdict.FirstBrokenSequence}: {verdict.Problem}"));
+    if (!verdict.Intact) Environment.ExitCode = 65;
 }));
 
 var smokeEndpoints = new Option<string[]>("--endpoint")
@@ -613,7 +711,7 @@ var smoke = new Command("smoke", "End-to-end check of a deployment: touchpoint, 
 {
     smokeEndpoints, smokeTimeout,
 };
-smoke.SetAction((result, ct) => Run(async () =>
+smoke.SetAction((result, ct) => Run(result, async () =>
 {
     var connection = Connect(result);
     var addresses = new Dictionary<string, string>();
@@ -628,10 +726,19 @@ smoke.SetAction((result, ct) => Run(async () =>
     await test.RunAsync(ct);
 }));
 
-var root = new RootCommand("cxmesh: the CxMesh command line") { seed, submit, import, profile, themes, score, drivers, funnel, actions, sprint, audit, report, sink, smoke };
+var root = new RootCommand("cxmesh: the CxMesh command line") { seed, submit, feedback, import, profile, themes, score, drivers, funnel, actions, sprint, audit, report, sink, smoke };
 root.Options.Add(grpc);
 root.Options.Add(token);
-return await root.Parse(args).InvokeAsync();
+root.Options.Add(Output.Option);
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    // A usage mistake: say what, point at --help, exit 64 (EX_USAGE) rather than System.CommandLine's 1.
+    foreach (var error in parsed.Errors) Console.Error.WriteLine(error.Message);
+    Console.Error.WriteLine($"See '{string.Join(' ', (parsed.CommandResult.Command == root ? ["cxmesh"] : new[] { "cxmesh", parsed.CommandResult.Command.Name }))} --help'.");
+    return 64;
+}
+return await parsed.InvokeAsync();
 
 Connection Connect(ParseResult result) => new(result.GetValue(grpc)!, result.GetValue(token) ?? Environment.GetEnvironmentVariable("CXMESH_TOKEN"));
 
@@ -680,8 +787,12 @@ static Channel ParseChannel(string value) =>
         ? c
         : throw new ArgumentException($"--channel: unknown channel '{value}'.");
 
-static async Task<int> Run(Func<Task> action)
+// Exit codes follow sysexits.h: 0 done, 64 usage (a flag or argument is wrong), 65 data (the server refused the input),
+// 66 not found, 69 unavailable (cannot reach the server, or a dependency of it is down), 70 internal error, 75 try again
+// (deadline, rate limit), 77 not allowed (no, a wrong or an expired token; a role the method does not allow).
+async Task<int> Run(ParseResult result, Func<Task> action)
 {
+    var connection = Connect(result);
     try
     {
         await action();
@@ -689,16 +800,48 @@ static async Task<int> Run(Func<Task> action)
     }
     catch (RpcException ex)
     {
-        Console.Error.WriteLine($"{ex.StatusCode}: {ex.Status.Detail}");
-        foreach (var violation in ex.GetRpcStatus()?.GetDetail<BadRequest>()?.FieldViolations ?? [])
+        var status = ex.GetRpcStatus();
+        var reason = status?.GetDetail<ErrorInfo>();
+        var traceId = reason?.Metadata.TryGetValue("trace_id", out var t) == true ? t : null;
+        var (message, code) = ex.StatusCode switch
+        {
+            StatusCode.Unavailable when ex.Status.Detail.StartsWith("Error connecting", StringComparison.Ordinal) || ex.Status.DebugException is System.Net.Http.HttpRequestException =>
+                ($"Cannot reach cxmesh-server at {connection.Address}: {ex.Status.DebugException?.InnerException?.Message ?? ex.Status.DebugException?.Message ?? ex.Status.Detail}. " +
+                    "Is it running, and is that its gRPC address? (--grpc or CXMESH_GRPC)", 69),
+            StatusCode.Unauthenticated =>
+                ($"cxmesh-server at {connection.Address} refused the call: {ex.Status.Detail} " +
+                    (connection.DescribeToken() is { } who ? $"(you sent {who}; --token or CXMESH_TOKEN)" : "(no token was sent: give --token or set CXMESH_TOKEN)"), 77),
+            StatusCode.PermissionDenied =>
+                ($"Not allowed: {ex.Status.Detail}{(connection.DescribeToken() is { } who ? $" (you sent {who})" : "")}", 77),
+            StatusCode.InvalidArgument or StatusCode.FailedPrecondition or StatusCode.AlreadyExists or StatusCode.OutOfRange => ($"{ex.StatusCode}: {ex.Status.Detail}", 65),
+            StatusCode.NotFound => ($"Not found: {ex.Status.Detail}", 66),
+            StatusCode.DeadlineExceeded => ($"cxmesh-server at {connection.Address} did not answer in time; try again.", 75),
+            StatusCode.ResourceExhausted => ($"{ex.Status.Detail}", 75),
+            StatusCode.Unavailable => ($"Unavailable: {ex.Status.Detail}", 69),
+            StatusCode.Cancelled => ("Cancelled.", 75),
+            _ => ($"{ex.StatusCode}: {ex.Status.Detail}", 70),
+        };
+        Console.Error.WriteLine(message);
+        foreach (var violation in status?.GetDetail<BadRequest>()?.FieldViolations ?? [])
         {
             Console.Error.WriteLine($"  {violation.Field}: {violation.Description}");
         }
-        return ex.StatusCode is StatusCode.InvalidArgument or StatusCode.FailedPrecondition ? 65 : 69;
+        if (reason is not null && reason.Reason.Length > 0 && code != 69) Console.Error.WriteLine($"  reason: {reason.Reason}{(traceId is null ? "" : $", trace id {traceId} (quote it to your operator)")}");
+        return code;
     }
     catch (ArgumentException ex)
     {
         Console.Error.WriteLine(ex.Message);
         return 64;
+    }
+    catch (NothingFoundException ex)
+    {
+        Console.Error.WriteLine(ex.Message);
+        return 66;
+    }
+    catch (System.Security.Authentication.AuthenticationException ex)
+    {
+        Console.Error.WriteLine($"TLS with {connection.Address} failed: {ex.Message} (set SSL_CERT_FILE to your CA bundle if the server's certificate is private).");
+        return 69;
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using CxMesh.Cli;
 using CxMesh.Common.V1;
 using CxMesh.Scoring.V1;
 
@@ -8,10 +7,15 @@ namespace CxMesh.EndToEnd.Tests;
 /// <summary>The command line as a person meets it.</summary>
 public sealed class CliTests
 {
+    /// <summary>The CLI as built, from its own output folder (with its own dependencies, as a person runs it).</summary>
+    private static readonly string CliDll = Path.Combine(TestKit.RepoFiles.Root, "services", "CxMesh.Cli", "bin",
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug",
+        "net10.0", "cxmesh.dll");
+
     private static (int Exit, string Output) Cli(IDictionary<string, string> environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "cxmesh.dll"));
+        psi.ArgumentList.Add(CliDll);
         foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var (k, v) in environment) psi.Environment[k] = v;
         using var process = Process.Start(psi)!;
@@ -56,5 +60,66 @@ public sealed class CliTests
         var line = ScoreLine.Of(Metric.Nps, one);
         Assert.StartsWith("NPS +100.0 (n=1:", line); // no "± 0.0": one response has no spread
         Assert.Contains("too few responses to read on its own", line);
+    }
+
+    [Fact]
+    public void A_usage_mistake_exits_64_and_points_at_help_a_bad_address_too()
+    {
+        var (exit, output) = Cli(new Dictionary<string, string>(), "score", "--jorney", "x");
+        Assert.Equal(64, exit);
+        Assert.Contains("See 'cxmesh score --help'.", output);
+        (exit, output) = Cli(new Dictionary<string, string>(), "feedback", "get", "x", "--grpc", "ftp://example.com");
+        Assert.Equal(64, exit);
+        Assert.Contains("--grpc: 'ftp://example.com' is not an address", output);
+        (exit, _) = Cli(new Dictionary<string, string>(), "score", "--output", "yaml");
+        Assert.Equal(64, exit);
+    }
+
+    [Theory]
+    [InlineData("http")]
+    [InlineData("https")]
+    public void A_server_that_is_not_there_is_named_and_exits_69_without_a_stack_trace(string scheme)
+    {
+        var address = $"{scheme}://127.0.0.1:{TestKit.Ports.Free()}";
+        var (exit, output) = Cli(new Dictionary<string, string> { ["CXMESH_GRPC"] = address }, "feedback", "list");
+        Assert.Equal(69, exit);
+        Assert.Contains($"Cannot reach cxmesh-server at {address}", output);
+        Assert.DoesNotContain("   at ", output);
+        Assert.DoesNotContain("Unhandled exception", output);
+    }
+
+    [Fact]
+    public async Task Against_a_server_json_output_auth_failures_and_missing_items_are_clear_and_sysexits()
+    {
+        await using var host = await TestKit.CxMeshTestHost.StartAsync(s => { s.Services = "feedback"; s.ListenOnLoopback = true; });
+        var app = new Dictionary<string, string> { ["CXMESH_GRPC"] = host.GrpcAddress!, ["CXMESH_TOKEN"] = host.Token(Platform.Auth.Roles.Admin) };
+
+        var (exit, output) = Cli(app, "submit", "--nps", "3", "--verbatim", "Late again.", "--output", "json");
+        Assert.True(exit == 0, output);
+        var id = System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("item").GetProperty("id").GetString()!;
+        (exit, output) = Cli(app, "feedback", "get", id, "-o", "json");
+        Assert.True(exit == 0, output);
+        var item = System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("item");
+        Assert.Equal((id, "Late again."), (item.GetProperty("id").GetString(), item.GetProperty("redactedVerbatim").GetString()));
+        (exit, output) = Cli(app, "feedback", "list", "--limit", "5");
+        Assert.True(exit == 0, output);
+        Assert.Contains(id, output);
+        Assert.Contains("1 items.", output);
+
+        (exit, output) = Cli(app, "feedback", "get", Guid.NewGuid().ToString());
+        Assert.Equal(66, exit);
+        Assert.Contains("reason: NOT_FOUND, trace id ", output);
+
+        var anonymous = new Dictionary<string, string> { ["CXMESH_GRPC"] = host.GrpcAddress! };
+        (exit, output) = Cli(anonymous, "feedback", "list");
+        Assert.Equal(77, exit);
+        Assert.Contains($"cxmesh-server at {host.GrpcAddress} refused the call", output);
+        Assert.Contains("no token was sent", output);
+
+        var analyst = new Dictionary<string, string> { ["CXMESH_GRPC"] = host.GrpcAddress!, ["CXMESH_TOKEN"] = host.Token(Platform.Auth.Roles.Analyst, subject: "ana") };
+        (exit, output) = Cli(analyst, "profile", "delete", "any");
+        Assert.Equal(77, exit);
+        Assert.Contains("needs the role admin; the token has analyst", output);
+        Assert.Contains("you sent a token with role analyst for ana", output);
     }
 }

@@ -1,4 +1,3 @@
-using CxMesh.Cli;
 using CxMesh.Governance.V1;
 using CxMesh.Platform.Auth;
 using CxMesh.TestKit;

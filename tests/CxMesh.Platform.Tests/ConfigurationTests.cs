@@ -126,5 +126,50 @@ public sealed class ConfigurationTests
     public async Task An_unknown_command_exits_with_a_usage_error()
     {
         Assert.Equal(64, await CxMeshServer.RunAsync(["frobnicate"], Modules.All));
+        Assert.Equal(64, await CxMeshServer.RunAsync(["run", "--frobnicate"], Modules.All));
+    }
+
+    [Fact]
+    public async Task Help_is_printed_not_served_and_dev_tokens_need_only_the_signing_key()
+    {
+        var (exit, output) = await ConsoleOf(() => CxMeshServer.RunAsync(["--help"], Modules.All));
+        Assert.Equal(0, exit);
+        Assert.Contains("dev-tokens", output);
+        Assert.Contains("dead-letters", output);
+        (exit, output) = await ConsoleOf(() => CxMeshServer.RunAsync(["parked", "--help"], Modules.All));
+        Assert.Equal(0, exit);
+        Assert.Contains("replay", output);
+
+        // No database, no Redis, no other configuration: only the key.
+        (exit, output) = await ConsoleOf(() => CxMeshServer.RunAsync(["dev-tokens", "--signing-key", CxMeshTestHost.SigningKey], Modules.All));
+        Assert.Equal(0, exit);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(Platform.Auth.DevelopmentTokens.People.Count, lines.Length);
+        Assert.StartsWith("admin ", lines[0]);
+        (exit, output) = await ConsoleOf(() => CxMeshServer.RunAsync(["dev-tokens", "--Auth:SigningKey=too-short"], Modules.All));
+        Assert.Equal(78, exit);
+        Assert.Contains("Auth:SigningKey", output);
+    }
+
+    private static readonly SemaphoreSlim ConsoleLock = new(1);
+
+    /// <summary>Runs <paramref name="run"/> with the console's output and error captured (one at a time: the console is process-wide).</summary>
+    private static async Task<(int Exit, string Output)> ConsoleOf(Func<Task<int>> run)
+    {
+        await ConsoleLock.WaitAsync();
+        var (previousOut, previousError) = (Console.Out, Console.Error);
+        var captured = new StringWriter();
+        Console.SetOut(captured);
+        Console.SetError(captured);
+        try
+        {
+            return (await run(), captured.ToString());
+        }
+        finally
+        {
+            Console.SetOut(previousOut);
+            Console.SetError(previousError);
+            ConsoleLock.Release();
+        }
     }
 }

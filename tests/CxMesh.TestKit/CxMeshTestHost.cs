@@ -28,6 +28,11 @@ public sealed class TestHostSettings
     public string RedisKeyPrefix { get; set; } = $"test-{Guid.NewGuid():N}";
     public Dictionary<string, string?> Settings { get; } = new();
     public Action<IServiceCollection>? ConfigureServices { get; set; }
+    /// <summary>
+    /// Listen on real loopback ports (gRPC <see cref="CxMeshTestHost.GrpcAddress"/>) for a client in another process (the
+    /// CLI); the in-memory clients of the host are not available then.
+    /// </summary>
+    public bool ListenOnLoopback { get; set; }
 
     /// <summary>
     /// Lifts the per-caller limits (<c>RateLimits:&lt;limit&gt;</c>) for a host whose one caller makes thousands of calls
@@ -90,8 +95,11 @@ public sealed class CxMeshTestHost : IAsyncDisposable
     {
         App = app;
         Settings = settings;
-        Server = app.GetTestServer();
+        Server = settings.ListenOnLoopback ? null! : app.GetTestServer();
     }
+
+    /// <summary>With <see cref="TestHostSettings.ListenOnLoopback"/>: the gRPC address a client in another process uses.</summary>
+    public string? GrpcAddress { get; private init; }
 
     public WebApplication App { get; }
     public TestServer Server { get; }
@@ -133,17 +141,25 @@ public sealed class CxMeshTestHost : IAsyncDisposable
         // Services calling services not hosted here reach this test server (which answers UNIMPLEMENTED for them)
         // unless a test points them elsewhere.
         foreach (var service in MigrationAssemblies.Keys) config[$"{ServiceClients.EndpointsSection}:{service}"] = TestServerCalls.Address;
+        int? grpcPort = null;
+        if (settings.ListenOnLoopback)
+        {
+            grpcPort = Ports.Free();
+            config["CxMesh:BindAddress"] = "127.0.0.1";
+            config["CxMesh:GrpcPort"] = grpcPort.ToString();
+            config["CxMesh:HttpPort"] = Ports.Free().ToString();
+        }
         foreach (var (key, value) in settings.Settings) config[key] = value;
 
         var app = CxMeshServer.Build([], Modules.All, builder =>
         {
-            builder.WebHost.UseTestServer();
+            if (!settings.ListenOnLoopback) builder.WebHost.UseTestServer();
             builder.Configuration.AddInMemoryCollection(config);
             builder.Services.AddSingleton<IServiceCallHandlerFactory, TestServerCalls>();
         }, builder => settings.ConfigureServices?.Invoke(builder.Services));
         await app.StartAsync();
-        var host = new CxMeshTestHost(app, settings);
-        TestServerCalls.Hosts[host.Address] = host.Server;
+        var host = new CxMeshTestHost(app, settings) { GrpcAddress = grpcPort is { } port ? $"http://127.0.0.1:{port}" : null };
+        if (!settings.ListenOnLoopback) TestServerCalls.Hosts[host.Address] = host.Server;
         return host;
     }
 

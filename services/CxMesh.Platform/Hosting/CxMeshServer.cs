@@ -1,3 +1,4 @@
+using System.CommandLine;
 using CxMesh.Platform.Auth;
 using CxMesh.Platform.Messaging;
 using CxMesh.Platform.Postgres;
@@ -14,40 +15,33 @@ namespace CxMesh.Platform.Hosting;
 /// <code>
 /// cxmesh-server [run] [--services all|feedback,scoring]   serve (default: all, in-process events)
 /// cxmesh-server migrate [--services ...]                  apply migrations and exit
-/// cxmesh-server dev-tokens                                print development tokens of the demo's people (two admins, analyst, journey-owner, app, partner)
+/// cxmesh-server dev-tokens [--signing-key k]             print development tokens of the demo's people (needs only the signing key)
 /// cxmesh-server parked list|replay [--services ...]       show or re-queue parked outbox events
 /// cxmesh-server dead-letters list|redeliver [--services ...]  show consumers' dead letters, or hand them to their handlers again
+/// cxmesh-server --help, cxmesh-server &lt;command&gt; --help  what each takes; a usage mistake exits 64, a configuration error 78
 /// </code>
 /// </summary>
 public static class CxMeshServer
 {
     public static async Task<int> RunAsync(string[] args, IReadOnlyList<ServiceModule> modules)
     {
-        var command = args.Length > 0 && !args[0].StartsWith('-') ? args[0] : "run";
-        var rest = command == "run" && (args.Length == 0 || args[0].StartsWith('-')) ? args : args[1..];
+        var root = Commands(modules);
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var error in parsed.Errors) await Console.Error.WriteLineAsync(error.Message);
+            await Console.Error.WriteLineAsync("See 'cxmesh-server --help'.");
+            return 64;
+        }
         try
         {
-            switch (command)
-            {
-                case "run":
-                    var app = Build(rest, modules);
-                    RequireEventRoutesProtected(app);
-                    await app.RunAsync();
-                    return 0;
-                case "migrate":
-                    return await MigrateAsync(Build(rest, modules));
-                case "dev-tokens":
-                    return PrintDevelopmentTokens(Build(rest, modules));
-                case "parked":
-                    var action = rest.Length > 0 && !rest[0].StartsWith('-') ? rest[0] : "list";
-                    return await ParkedAsync(Build(rest.Length > 0 && !rest[0].StartsWith('-') ? rest[1..] : rest, modules), action);
-                case "dead-letters":
-                    var what = rest.Length > 0 && !rest[0].StartsWith('-') ? rest[0] : "list";
-                    return await DeadLettersAsync(Build(rest.Length > 0 && !rest[0].StartsWith('-') ? rest[1..] : rest, modules), what);
-                default:
-                    await Console.Error.WriteLineAsync($"Unknown command '{command}'. Commands: run, migrate, dev-tokens, parked list|replay, dead-letters list|redeliver.");
-                    return 64;
-            }
+            // Failures reach the handlers below (exit 64/78 with one line), not System.CommandLine's stack-trace printer.
+            return await parsed.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (UsageException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            return 64;
         }
         catch (ConfigurationException ex)
         {
@@ -59,6 +53,91 @@ public static class CxMeshServer
             await Console.Error.WriteLineAsync($"Configuration error: {string.Join(" ", ex.Failures)}");
             return 78;
         }
+    }
+
+    /// <summary>
+    /// The commands, with System.CommandLine: help on every level, 64 for a usage mistake. Any other <c>--Section:Key=value</c>
+    /// is configuration, as for ASP.NET Core (and environment variables with <c>__</c>).
+    /// </summary>
+    private static RootCommand Commands(IReadOnlyList<ServiceModule> modules)
+    {
+        var names = string.Join(",", modules.Select(m => m.Name));
+        Option<string> Services() => new("--services")
+        {
+            Description = $"all (default), or a comma-separated list of: {names}",
+            DefaultValueFactory = _ => "",
+        };
+        string[] ConfigArgs(ParseResult result, Option<string> services)
+        {
+            var given = result.GetValue(services);
+            return [.. string.IsNullOrEmpty(given) ? [] : new[] { $"--CxMesh:Services={given}" }, .. ConfigurationTokens(result.UnmatchedTokens)];
+        }
+        Command Configurable(Command command)
+        {
+            command.TreatUnmatchedTokensAsErrors = false;
+            return command;
+        }
+
+        var runServices = Services();
+        var run = Configurable(new Command("run", "Serve the selected services (the default command); events in-process when all are hosted, through Dapr otherwise") { runServices });
+        Task<int> RunServer(ParseResult result) => ServeAsync(ConfigArgs(result, runServices), modules);
+        run.SetAction((result, _) => RunServer(result));
+
+        var migrateServices = Services();
+        var migrate = Configurable(new Command("migrate", "Apply the selected services' database migrations and exit (waits up to CxMesh:MigrateWaitSeconds for Postgres)") { migrateServices });
+        migrate.SetAction((result, _) => MigrateAsync(Build(ConfigArgs(result, migrateServices), modules)));
+
+        var signingKey = new Option<string?>("--signing-key") { Description = "The development HMAC key (default: Auth:SigningKey from configuration or Auth__SigningKey)" };
+        var devTokens = Configurable(new Command("dev-tokens", "Print development tokens of the demo's people; needs only the signing key") { signingKey });
+        devTokens.SetAction((result, _) => Task.FromResult(PrintDevelopmentTokens(result.GetValue(signingKey), [.. ConfigurationTokens(result.UnmatchedTokens)])));
+
+        var parkedServices = Services();
+        var parkedList = Configurable(new Command("list", "Show parked outbox events (service, parked at, topic, event id, attempts, last error)") { parkedServices });
+        parkedList.SetAction((result, _) => ParkedAsync(Build(ConfigArgs(result, parkedServices), modules), "list"));
+        var replayServices = Services();
+        var parkedReplay = Configurable(new Command("replay", "Re-queue every parked outbox event (once the broker or sidecar is healthy)") { replayServices });
+        parkedReplay.SetAction((result, _) => ParkedAsync(Build(ConfigArgs(result, replayServices), modules), "replay"));
+        var parked = new Command("parked", "Outbox events given up on after Messaging:MaxAttempts failed publishes") { parkedList, parkedReplay };
+
+        var lettersServices = Services();
+        var lettersList = Configurable(new Command("list", "Show the consumers' dead letters") { lettersServices });
+        lettersList.SetAction((result, _) => DeadLettersAsync(Build(ConfigArgs(result, lettersServices), modules), "list"));
+        var redeliverServices = Services();
+        var lettersRedeliver = Configurable(new Command("redeliver", "Hand the dead letters to their handlers again; exits 1 while any still fail") { redeliverServices });
+        lettersRedeliver.SetAction((result, _) => DeadLettersAsync(Build(ConfigArgs(result, redeliverServices), modules), "redeliver"));
+        var deadLetters = new Command("dead-letters", "Events a consumer could not use") { lettersList, lettersRedeliver };
+
+        var rootServices = Services();
+        var root = new RootCommand("cxmesh-server: hosts any set of CxMesh services in one executable (the Loki/Mimir target model)")
+        {
+            rootServices, run, migrate, devTokens, parked, deadLetters,
+        };
+        root.TreatUnmatchedTokensAsErrors = false;
+        root.SetAction((result, _) => ServeAsync(ConfigArgs(result, rootServices), modules));
+        return root;
+    }
+
+    /// <summary>Tokens no command knows must be configuration (--Section:Key=value, or --Section:Key value); anything else is a usage mistake.</summary>
+    private static IReadOnlyList<string> ConfigurationTokens(IReadOnlyList<string> tokens)
+    {
+        for (var i = 0; i < tokens.Count; i++)
+        {
+            var token = tokens[i];
+            if (!token.StartsWith("--", StringComparison.Ordinal) || !token.Contains(':', StringComparison.Ordinal))
+            {
+                throw new UsageException($"Unknown command or option '{token}'. Configuration is given as --Section:Key=value. See 'cxmesh-server --help'.");
+            }
+            if (!token.Contains('=', StringComparison.Ordinal)) i++; // its value follows
+        }
+        return tokens;
+    }
+
+    private static async Task<int> ServeAsync(string[] args, IReadOnlyList<ServiceModule> modules)
+    {
+        var app = Build(args, modules);
+        RequireEventRoutesProtected(app);
+        await app.RunAsync();
+        return 0;
     }
 
     /// <summary>
@@ -178,9 +257,25 @@ public static class CxMeshServer
         return 0;
     }
 
-    private static int PrintDevelopmentTokens(WebApplication app)
+    /// <summary>
+    /// The demo people's tokens, signed with the development key: from --signing-key, else Auth:SigningKey in
+    /// appsettings, the environment (Auth__SigningKey) or a --Auth:SigningKey=... argument. Nothing else is read.
+    /// </summary>
+    private static int PrintDevelopmentTokens(string? signingKey, string[] args)
     {
-        var auth = app.Services.GetRequiredService<IOptions<AuthOptions>>().Value;
+        var configuration = new ConfigurationBuilder()
+            .AddJsonFile("appsettings.json", optional: true)
+            .AddJsonFile($"appsettings.{Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? "Production"}.json", optional: true)
+            .AddEnvironmentVariables()
+            .AddCommandLine(args)
+            .Build();
+        var auth = configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
+        if (!string.IsNullOrEmpty(signingKey)) auth.SigningKey = signingKey;
+        if (string.IsNullOrWhiteSpace(auth.SigningKey))
+        {
+            throw new ConfigurationException("Auth:SigningKey", "is required to sign development tokens: give --signing-key, or set Auth__SigningKey.");
+        }
+        if (auth.SigningKeyBytes.Length < 32) throw new ConfigurationException("Auth:SigningKey", "must be at least 32 bytes long (HMAC-SHA256).");
         foreach (var (name, role, subject, partnerId) in DevelopmentTokens.People)
         {
             var token = DevelopmentTokens.Create(auth, role, subject, partnerId: partnerId);
@@ -230,3 +325,6 @@ public static class CxMeshServer
         return failing == 0 ? 0 : 1;
     }
 }
+
+/// <summary>A mistake in how cxmesh-server was called (exit 64).</summary>
+internal sealed class UsageException(string message) : Exception(message);
