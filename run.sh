@@ -52,7 +52,7 @@ build services/CxMesh.Cli/CxMesh.Cli.csproj -o "$DATA/bin/cli"
 CLI_VERSION="0.1.0-dev.$(date -u +%Y%m%d%H%M%S)"
 cx_log "packing cxmesh as a .NET tool ($CLI_VERSION)"
 rm -rf "$DATA/tools/nupkg"
-dotnet pack services/CxMesh.Cli/CxMesh.Cli.csproj -c Release -nologo -v quiet -p:Version="$CLI_VERSION" -o "$DATA/tools/nupkg" >>"$DATA/build.log" 2>&1 \
+dotnet pack services/CxMesh.Cli/CxMesh.Cli.csproj -c Release -nologo -v quiet -p:PackAsTool=true -p:Version="$CLI_VERSION" -o "$DATA/tools/nupkg" >>"$DATA/build.log" 2>&1 \
   || { tail -20 "$DATA/build.log" >&2; cx_die "dotnet pack failed"; }
 dotnet tool update --tool-path "$DATA/tools/bin" --add-source "$DATA/tools/nupkg" --version "$CLI_VERSION" CxMesh.Cli >>"$DATA/build.log" 2>&1 \
   || { tail -20 "$DATA/build.log" >&2; cx_die "installing the cxmesh tool failed"; }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using CxMesh.Cli;
 using CxMesh.Common.V1;
 using CxMesh.Scoring.V1;
 

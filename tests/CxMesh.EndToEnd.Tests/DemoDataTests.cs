@@ -1,3 +1,5 @@
+using CxMesh.Cli;
+
 namespace CxMesh.EndToEnd.Tests;
 
 /// <summary>The demo data ./run.sh loads must be valid whenever it is loaded, just after midnight UTC too.</summary>

@@ -1,3 +1,4 @@
+using CxMesh.Cli;
 using CxMesh.Governance.V1;
 using CxMesh.Platform.Auth;
 using CxMesh.TestKit;
