@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using CxMesh.TestKit;
-using Grpc.Core;
 
 namespace CxMesh.EndToEnd.Tests;
 
@@ -22,8 +21,11 @@ public sealed class TracingTests(HostFixture fixture) : IClassFixture<HostFixtur
 
         var traceId = ActivityTraceId.CreateRandom();
         var app = new Scenario(fixture.Host);
-        await app.Feedback.SubmitFeedbackAsync(Scenario.Nps(6, journey: "traced"),
-            new Metadata { { "traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom()}-01" } });
+        // The caller's own span: the gRPC client's instrumentation (CxMesh traces outgoing calls) sends its context on.
+        using (new Activity("test-caller").SetParentId(traceId, ActivitySpanId.CreateRandom(), ActivityTraceFlags.Recorded).Start())
+        {
+            await app.Feedback.SubmitFeedbackAsync(Scenario.Nps(6, journey: "traced"));
+        }
         await app.ScoreWithNAsync(1, "traced");
 
         var inTrace = await Eventually.Until(

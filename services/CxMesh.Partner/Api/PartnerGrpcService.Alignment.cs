@@ -65,7 +65,7 @@ public sealed partial class PartnerGrpcService
     {
         var page = Violations.FailFast.Page(request.PageSize, request.PageToken, 1000, 1000);
         var caller = await CallerAsync(context);
-        var assessments = Pages.Slice((await alignment.ListAsync(caller.PartnerId, context.CancellationToken)).Select(ToProto), a => a.AssessmentId, page, out var next, descending: true);
+        var assessments = Pages.Slice((await alignment.ListAsync(caller.PartnerId, context.CancellationToken)).Select(ToProto), a => a.AssessmentId, page, out var next);
         return new() { Assessments = { assessments }, NextPageToken = next };
     }
 
@@ -105,7 +105,7 @@ public sealed partial class PartnerGrpcService
         var page = Violations.FailFast.Page(request.PageSize, request.PageToken, 1000, 1000);
         _ = await partners.GetAsync(request.PartnerId, context.CancellationToken) ?? throw new NotFoundException("partner", request.PartnerId);
         var response = new ListAssessmentsResponse();
-        response.Assessments.AddRange(Pages.Slice((await alignment.ListAsync(request.PartnerId, context.CancellationToken)).Select(ToProto), a => a.AssessmentId, page, out var next, descending: true));
+        response.Assessments.AddRange(Pages.Slice((await alignment.ListAsync(request.PartnerId, context.CancellationToken)).Select(ToProto), a => a.AssessmentId, page, out var next));
         response.NextPageToken = next;
         return response;
     }
