@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using CxMesh.Platform.Errors;
-using Google.Protobuf;
-using Google.Protobuf.Reflection;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Microsoft.AspNetCore.Builder;
@@ -59,9 +57,6 @@ public static class CallerLimits
         [Download] = new() { Permits = 5, Burst = 20, Concurrent = 4 },
         [Source] = new() { Permits = 50, Burst = 200, Concurrent = 8 },
     };
-
-    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithTypeRegistry(
-        TypeRegistry.FromMessages(RetryInfo.Descriptor, ErrorInfo.Descriptor)));
 
     internal static void AddCxMeshCallerLimits(this IServiceCollection services, IConfiguration configuration)
     {
@@ -130,18 +125,6 @@ public static class CallerLimits
             },
         };
         http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        if (http.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true)
-        {
-            // A trailers-only gRPC response: the status travels in the headers of an HTTP 200.
-            http.Response.StatusCode = StatusCodes.Status200OK;
-            http.Response.ContentType = "application/grpc";
-            http.Response.Headers["grpc-status"] = status.Code.ToString(CultureInfo.InvariantCulture);
-            http.Response.Headers["grpc-message"] = Uri.EscapeDataString(status.Message);
-            http.Response.Headers["grpc-status-details-bin"] = Convert.ToBase64String(status.ToByteArray());
-            return;
-        }
-        http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
-        http.Response.ContentType = "application/json";
-        await http.Response.WriteAsync(Json.Format(status), ct);
+        await StatusResponses.WriteAsync(http, ErrorMappingInterceptor.WithErrorInfo(status), StatusCodes.Status429TooManyRequests);
     }
 }

@@ -1,7 +1,4 @@
-using System.Globalization;
 using CxMesh.Platform.Errors;
-using Google.Protobuf;
-using Google.Protobuf.Reflection;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.AspNetCore.Server;
@@ -20,7 +17,6 @@ namespace CxMesh.Platform.Auth;
 /// </summary>
 internal sealed class Refusals : IAuthorizationMiddlewareResultHandler
 {
-    private static readonly JsonFormatter Json = new(JsonFormatter.Settings.Default.WithTypeRegistry(TypeRegistry.FromMessages(ErrorInfo.Descriptor)));
     private readonly AuthorizationMiddlewareResultHandler _default = new();
 
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult result)
@@ -59,27 +55,14 @@ internal sealed class Refusals : IAuthorizationMiddlewareResultHandler
     /// <summary>Where the bearer handler leaves why it refused a token, for the JSON answer.</summary>
     public const string ChallengeReasonKey = "cxmesh.challenge-reason";
 
-    private static bool IsGrpc(HttpContext context) =>
-        context.Request.ContentType?.StartsWith("application/grpc", StringComparison.OrdinalIgnoreCase) == true;
+    private static bool IsGrpc(HttpContext context) => StatusResponses.IsGrpc(context);
 
-    private static async Task WriteAsync(HttpContext context, Code code, string message, string reason, IReadOnlyList<(string Key, string Value)> metadata)
+    private static Task WriteAsync(HttpContext context, Code code, string message, string reason, IReadOnlyList<(string Key, string Value)> metadata)
     {
         var info = new ErrorInfo { Reason = reason, Domain = ErrorMappingInterceptor.ErrorDomain };
         foreach (var (key, value) in metadata) info.Metadata[key] = value;
-        if (System.Diagnostics.Activity.Current is { } activity) info.Metadata["trace_id"] = activity.TraceId.ToHexString();
         var status = new Google.Rpc.Status { Code = (int)code, Message = message, Details = { Any.Pack(info) } };
-        if (IsGrpc(context))
-        {
-            // A trailers-only gRPC response: the status travels in the headers of an HTTP 200.
-            context.Response.StatusCode = StatusCodes.Status200OK;
-            context.Response.ContentType = "application/grpc";
-            context.Response.Headers["grpc-status"] = ((int)code).ToString(CultureInfo.InvariantCulture);
-            context.Response.Headers["grpc-message"] = Uri.EscapeDataString(message);
-            context.Response.Headers["grpc-status-details-bin"] = Convert.ToBase64String(status.ToByteArray());
-            return;
-        }
-        context.Response.StatusCode = code == Code.Unauthenticated ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden;
-        context.Response.ContentType = "application/json";
-        await context.Response.WriteAsync(Json.Format(status), context.RequestAborted);
+        return StatusResponses.WriteAsync(context, ErrorMappingInterceptor.WithErrorInfo(status),
+            code == Code.Unauthenticated ? StatusCodes.Status401Unauthorized : StatusCodes.Status403Forbidden);
     }
 }
