@@ -39,10 +39,13 @@ trap stop_all INT TERM EXIT
 
 # Builds a project, printing each project as it is done (a first build restores packages and takes minutes).
 build() {
-  local project=$1; shift
+  local project=$1 status; shift
+  set +e +o pipefail
   dotnet build "$project" -c Release -nologo -v minimal -clp:NoSummary "$@" 2>&1 | tee -a "$DATA/build.log" \
     | grep --line-buffered -E ' -> ' | sed -u -E 's#^ *([^ ]+) -> .*#    built \1#'
-  [ "${PIPESTATUS[0]}" -eq 0 ] || { grep -E 'error' "$DATA/build.log" >&2; cx_die "build failed (full log: .data/build.log)"; }
+  status=${PIPESTATUS[0]}
+  set -e -o pipefail
+  [ "$status" -eq 0 ] || { grep -E 'error' "$DATA/build.log" >&2; cx_die "build failed (full log: .data/build.log)"; }
 }
 : > "$DATA/build.log"
 cx_log "building cxmesh-server and cxmesh (the first build restores packages: a few minutes)"
