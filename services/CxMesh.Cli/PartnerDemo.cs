@@ -1,3 +1,4 @@
+using CxMesh.Feedback.V1;
 using CxMesh.Partner.V1;
 using Grpc.Core;
 
@@ -86,5 +87,65 @@ internal static class PartnerDemo
             }
         }
         return secret;
+    }
+
+    /// <summary>
+    /// Weekly reports over the last four weeks (oldest first, so each shows the earlier ones as its trend). Each week is
+    /// published once the partner's copies of the feedback just seeded are in: a preview (validate_only) must count at
+    /// least the items of that week that the partner's mapping covers, since a published period can never be published
+    /// again. A partner's reports never overlap: weeks reported by an earlier run stay.
+    /// </summary>
+    public static async Task PublishWeeklyReportsAsync(PartnerService.PartnerServiceClient client, IReadOnlyCollection<FeedbackItem> submitted, CancellationToken ct)
+    {
+        var today = DateTime.UtcNow.Date;
+        foreach (var (id, name, _, mapping, values) in Partners)
+        {
+            for (var week = 3; week >= 0; week--)
+            {
+                var (from, to) = (today.AddDays(-7 * week - 7), today.AddDays(-7 * week - 1));
+                var request = new PublishReportRequest { PartnerId = id, StartDate = from.ToString("yyyy-MM-dd"), EndDate = to.ToString("yyyy-MM-dd") };
+                var expected = submitted.Count(i => i.DuplicateOf.Length == 0 && Covers(mapping, values, i.Links)
+                    && i.GivenAt.ToDateTime() >= from && i.GivenAt.ToDateTime() < to.AddDays(1));
+                try
+                {
+                    if (!await CopiesInAsync(client, request, expected, ct))
+                    {
+                        Console.WriteLine($"Report for {name} ({id}) of {request.StartDate} to {request.EndDate}: the partner's copies are still arriving after a minute; publishing what is there.");
+                    }
+                    var report = (await client.PublishReportAsync(request, deadline: Connection.Deadline(), cancellationToken: ct)).Report;
+                    if (week == 0)
+                    {
+                        Console.WriteLine($"Report for {name} ({id}): {report.ReportId} ({(report.Suppressed ? $"fewer than {report.MinGroupSize}" : report.Items)} items, " +
+                            $"NPS {(report.Nps.Suppressed ? "suppressed" : report.Nps.Value.ToString("+0.0;-0.0;0"))})");
+                    }
+                }
+                catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition)
+                {
+                    if (week == 0) Console.WriteLine($"Report for {name} ({id}) of {request.StartDate} to {request.EndDate}: published by an earlier run.");
+                }
+            }
+        }
+    }
+
+    private static bool Covers(MappingKind mapping, string[] values, Links? links) => links is not null && mapping switch
+    {
+        MappingKind.Lot => values.Contains(links.LotId),
+        MappingKind.Product => values.Contains(links.ProductId),
+        MappingKind.Touchpoint => values.Contains(links.TouchpointKey),
+        _ => false,
+    };
+
+    /// <summary>Whether the period's preview holds the expected items (a preview under k shows none: then it cannot tell), within a minute.</summary>
+    private static async Task<bool> CopiesInAsync(PartnerService.PartnerServiceClient client, PublishReportRequest request, int expected, CancellationToken ct)
+    {
+        var preview = request.Clone();
+        preview.ValidateOnly = true;
+        for (var waited = 0; waited < 120; waited++)
+        {
+            var report = (await client.PublishReportAsync(preview, deadline: Connection.Deadline(), cancellationToken: ct)).Report;
+            if (report.Items >= expected || expected < report.MinGroupSize) return true;
+            await Task.Delay(TimeSpan.FromMilliseconds(500), ct);
+        }
+        return false;
     }
 }

@@ -92,12 +92,14 @@ seed.SetAction((result, ct) => Run(result, async () =>
     var items = DemoData.Generate(DateOnly.FromDateTime(DateTime.UtcNow), result.GetValue(count)).ToList();
     int stored = 0, alreadyStored = 0;
     string? review = null;
+    var submitted = new List<CxMesh.Feedback.V1.FeedbackItem>();
     await AnsiConsole.Progress().AutoClear(true).StartAsync(async progress =>
     {
         var task = progress.AddTask("Seeding demo feedback", maxValue: items.Count);
         foreach (var chunk in items.Chunk(16))
         {
             var responses = await Task.WhenAll(chunk.Select(r => client.SubmitFeedbackAsync(r, deadline: Connection.Deadline(), cancellationToken: ct).ResponseAsync));
+            submitted.AddRange(responses.Select(r => r.Item));
             stored += responses.Count(r => !r.Replayed);
             alreadyStored += responses.Count(r => r.Replayed);
             // The case study's story: a late delivery told by a detractor.
@@ -111,35 +113,7 @@ seed.SetAction((result, ct) => Run(result, async () =>
     var open = await governance.ListActionsAsync(new CxMesh.Governance.V1.ListActionsRequest { PageSize = 200 }, deadline: Connection.Deadline(), cancellationToken: ct);
     Console.WriteLine($"Demo governance: a running sprint, ideas, a case study, culture scores; {open.Actions.Count}{(open.NextPageToken.Length > 0 ? "+" : "")} open actions from detractor alerts.");
 
-    // Weekly reports over the last four weeks (oldest first, so each shows the earlier ones as its trend), once the
-    // partner copies of the new feedback are in. A partner's reports never overlap: weeks reported by an earlier run stay.
-    await Task.Delay(TimeSpan.FromSeconds(2), ct);
-    var today = DateTime.UtcNow.Date;
-    foreach (var (id, name, _, _, _) in PartnerDemo.Partners)
-    {
-        for (var week = 3; week >= 0; week--)
-        {
-            var (from, to) = (today.AddDays(-7 * week - 7), today.AddDays(-7 * week - 1));
-            try
-            {
-                var report = (await partners.PublishReportAsync(new CxMesh.Partner.V1.PublishReportRequest
-                {
-                    PartnerId = id,
-                    StartDate = from.ToString("yyyy-MM-dd"),
-                    EndDate = to.ToString("yyyy-MM-dd"),
-                }, deadline: Connection.Deadline(), cancellationToken: ct)).Report;
-                if (week == 0)
-                {
-                    Console.WriteLine($"Report for {name} ({id}): {report.ReportId} ({(report.Suppressed ? $"fewer than {report.MinGroupSize}" : report.Items)} items, " +
-                        $"NPS {(report.Nps.Suppressed ? "suppressed" : report.Nps.Value.ToString("+0.0;-0.0;0"))})");
-                }
-            }
-            catch (RpcException e) when (e.StatusCode == StatusCode.FailedPrecondition)
-            {
-                if (week == 0) Console.WriteLine($"Report for {name} ({id}) of {from:yyyy-MM-dd} to {to:yyyy-MM-dd}: published by an earlier run.");
-            }
-        }
-    }
+    await PartnerDemo.PublishWeeklyReportsAsync(partners, submitted, ct);
 }));
 
 var reportId = new Option<string>("--id") { Description = "Report id", Required = true };

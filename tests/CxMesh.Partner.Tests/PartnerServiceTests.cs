@@ -100,6 +100,35 @@ public sealed class PartnerServiceTests(PartnerFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task A_preview_shows_the_figures_a_publication_would_and_records_publishes_and_sends_nothing()
+    {
+        var (partnerId, product, _) = await ActivePartnerAsync();
+        for (var i = 0; i < 5; i++) await DeliverAsync(Topics.FeedbackReceived, $"pv{i}-{partnerId}", Feedback(product, "lot-a", i < 4 ? 10 : 3, $"Preview {i}"));
+        var request = new PublishReportRequest { PartnerId = partnerId, StartDate = Day(-7), EndDate = Day(0), ValidateOnly = true };
+
+        var preview = (await _admin.PublishReportAsync(request)).Report;
+        Assert.Equal(5L, preview.Items);
+        Assert.Equal(100.0 * (4 - 1) / 5, preview.Nps.Value, 9);
+        await using (var db = await Database.OpenConnectionAsync())
+        {
+            Assert.Equal(0, await db.ExecuteScalarAsync<long>("select count(*) from reports where partner_id = @partnerId", new { partnerId }));
+            Assert.Equal(0, await db.ExecuteScalarAsync<long>("select count(*) from outbox where topic = 'partner.report.published.v1' and payload like @p", new { p = $"%{partnerId}%" }));
+        }
+        var partner = fixture.Host.PartnerClient<PartnerService.PartnerServiceClient>(partnerId);
+        Assert.Empty((await partner.ListMyReportsAsync(new ListMyReportsRequest())).Reports);
+
+        // A preview can be asked again; the publication that follows shows the same figures.
+        Assert.Equal(preview.Nps.Value, (await _admin.PublishReportAsync(request)).Report.Nps.Value);
+        request.ValidateOnly = false;
+        var published = (await _admin.PublishReportAsync(request)).Report;
+        Assert.Equal((preview.Items, preview.Nps.Value), (published.Items, published.Nps.Value));
+        // Once the period is reported, its preview is refused as the publication would be.
+        request.ValidateOnly = true;
+        var refused = await RpcAssert.StatusAsync(() => _admin.PublishReportAsync(request).ResponseAsync, StatusCode.FailedPrecondition);
+        Assert.Contains(published.ReportId, refused.Status.Detail);
+    }
+
+    [Fact]
     public async Task A_partner_only_ever_sees_its_own_data_every_other_id_is_NOT_FOUND()
     {
         var (a, productA, _) = await ActivePartnerAsync();

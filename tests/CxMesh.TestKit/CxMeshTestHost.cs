@@ -148,6 +148,8 @@ public sealed class CxMeshTestHost : IAsyncDisposable
             config["CxMesh:BindAddress"] = "127.0.0.1";
             config["CxMesh:GrpcPort"] = grpcPort.ToString();
             config["CxMesh:HttpPort"] = Ports.Free().ToString();
+            // As the one binary runs: its services call each other over its own loopback port.
+            foreach (var service in MigrationAssemblies.Keys) config[$"{ServiceClients.EndpointsSection}:{service}"] = $"http://127.0.0.1:{grpcPort}";
         }
         foreach (var (key, value) in settings.Settings) config[key] = value;
 
@@ -209,29 +211,22 @@ public sealed class CxMeshTestHost : IAsyncDisposable
     }
 
     /// <summary>A client whose every call carries this bearer token.</summary>
-    public T ClientWithToken<T>(string token) where T : Grpc.Core.ClientBase<T>
-    {
-        var handler = new BearerHandler(token, Server.CreateHandler());
-        return (T)Activator.CreateInstance(typeof(T), GrpcChannel.ForAddress(Server.BaseAddress, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true }))!;
-    }
+    public T ClientWithToken<T>(string token) where T : Grpc.Core.ClientBase<T> =>
+        (T)Activator.CreateInstance(typeof(T), ChannelOf(new BearerHandler(token, Handler())))!;
 
-    /// <summary>A gRPC channel through the TestServer; with a role, every call carries that role's bearer token.</summary>
-    public GrpcChannel Channel(string? role = Roles.Admin)
-    {
-        HttpMessageHandler handler = Server.CreateHandler();
-        if (role is not null) handler = new BearerHandler(Token(role), handler);
-        return GrpcChannel.ForAddress(Server.BaseAddress, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
-    }
+    /// <summary>A gRPC channel to this host (in memory, or over loopback when it listens there); with a role, every call carries that role's bearer token.</summary>
+    public GrpcChannel Channel(string? role = Roles.Admin) => ChannelOf(role is null ? Handler() : new BearerHandler(Token(role), Handler()));
+
+    private HttpMessageHandler Handler() => GrpcAddress is null ? Server.CreateHandler() : new SocketsHttpHandler();
+
+    private GrpcChannel ChannelOf(HttpMessageHandler handler) =>
+        GrpcChannel.ForAddress(GrpcAddress ?? Server.BaseAddress.ToString(), new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
 
     public T Client<T>(string? role = Roles.Admin) where T : Grpc.Core.ClientBase<T> =>
         (T)Activator.CreateInstance(typeof(T), Channel(role))!;
 
     /// <summary>A client calling as a partner: role partner with the given partner_id claim.</summary>
-    public T PartnerClient<T>(string partnerId) where T : Grpc.Core.ClientBase<T>
-    {
-        var handler = new BearerHandler(Token(Roles.Partner, partnerId), Server.CreateHandler());
-        return (T)Activator.CreateInstance(typeof(T), GrpcChannel.ForAddress(Server.BaseAddress, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true }))!;
-    }
+    public T PartnerClient<T>(string partnerId) where T : Grpc.Core.ClientBase<T> => ClientWithToken<T>(Token(Roles.Partner, partnerId));
 
     public HttpClient Http() => Server.CreateClient();
 

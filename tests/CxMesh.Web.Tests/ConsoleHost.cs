@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using CxMesh.Platform.Auth;
 using CxMesh.TestKit;
+using Deque.AxeCore.Playwright;
 using Grpc.Core;
 using Grpc.Net.Client;
 using Microsoft.Playwright;
@@ -124,6 +125,34 @@ public sealed class ConsoleHost : IAsyncLifetime
         await page.WaitForURLAsync(u => !u.Contains("/signin", StringComparison.Ordinal));
         await Interactive(page);
         return page;
+    }
+
+    /// <summary>Empty when the page does not scroll sideways, else the first elements that stick out (wide tables scroll in their own region).</summary>
+    private const string SidewaysScript =
+        "() => document.documentElement.scrollWidth <= window.innerWidth + 1 ? '' : [...document.querySelectorAll('body *')]" +
+        ".filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-scroll'))" +
+        ".slice(0, 5).map(e => e.tagName + '.' + e.className).join(', ')";
+
+    private readonly Dictionary<(string Person, int Width), IPage> _signedIn = [];
+
+    /// <summary>
+    /// A page at a desktop and at a phone's width: no serious or critical axe violation at either, and nothing that makes
+    /// the page scroll sideways. One signed-in tab per person and width serves every page checked (signing in is not
+    /// what is checked here); a screenshot of each is kept.
+    /// </summary>
+    public async Task AssertUsableAsync(string person, string path, string name)
+    {
+        foreach (var width in new[] { 1280, 390 })
+        {
+            if (!_signedIn.TryGetValue((person, width), out var page)) _signedIn[(person, width)] = page = await SignInAsync(person, width);
+            await GoAsync(page, path);
+            var result = await page.RunAxe();
+            var serious = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
+            Assert.True(serious.Count == 0, $"{path} at {width} px: " + string.Join("\n", serious.Select(v => $"{v.Id} ({v.Impact}): {v.Help} — {string.Join(", ", v.Nodes.Take(3).Select(n => n.Html))}")));
+            await ScreenshotAsync(page, $"{name}-{width}");
+            var wider = await page.EvaluateAsync<string>(SidewaysScript);
+            Assert.True(wider.Length == 0, $"{path} scrolls sideways at {width} px: {wider}");
+        }
     }
 
     public static Task ScreenshotAsync(IPage page, string name) =>

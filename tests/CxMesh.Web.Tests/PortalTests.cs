@@ -1,7 +1,6 @@
 using CxMesh.Governance.V1;
 using CxMesh.Partner.V1;
 using CxMesh.Platform.Auth;
-using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 
 namespace CxMesh.Web.Tests;
@@ -104,19 +103,6 @@ public sealed class PortalTests(ConsoleHost host)
     [InlineData("/portal")]
     [InlineData("/portal/answers")]
     [InlineData("/portal/settings")]
-    public async Task Every_portal_page_has_no_serious_accessibility_violation_and_is_usable_at_390_px(string path)
-    {
-        foreach (var width in new[] { 1280, 390 })
-        {
-            var page = await host.SignInAsync("partner", width);
-            await host.GoAsync(page, path);
-            var result = await page.RunAxe();
-            var serious = result.Violations.Where(v => v.Impact is "serious" or "critical").ToList();
-            Assert.True(serious.Count == 0, string.Join("\n", serious.Select(v => $"{v.Id} ({v.Impact}): {v.Help} — {string.Join(", ", v.Nodes.Take(3).Select(n => n.Html))}")));
-            await ConsoleHost.ScreenshotAsync(page, $"{path.Trim('/').Replace('/', '-')}-{width}");
-            var wider = await page.EvaluateAsync<string>(ConsoleTests.SidewaysScript);
-            Assert.True(wider.Length == 0, $"{path} scrolls sideways at {width} px: {wider}");
-            await page.Context.CloseAsync();
-        }
-    }
+    public Task Every_portal_page_has_no_serious_accessibility_violation_and_is_usable_at_390_px(string path) =>
+        host.AssertUsableAsync("partner", path, path.Trim('/').Replace('/', '-'));
 }

@@ -107,6 +107,6 @@ public sealed partial class PartnerGrpcService
         }
         check.ThrowIfAny();
 
-        return new PublishReportResponse { Report = await publisher.PublishAsync(request.PartnerId, start!.Value, end!.Value, ct) };
+        return new PublishReportResponse { Report = await publisher.PublishAsync(request.PartnerId, start!.Value, end!.Value, ct, validateOnly: request.ValidateOnly) };
     }
 }

@@ -17,18 +17,20 @@ namespace CxMesh.Partner.UseCases;
 /// <summary>
 /// Builds a partner's report, records it in the disclosure ledger, publishes partner.report.published and queues the
 /// webhook notification, all in one write: on demand (PublishReport) and on the agreement's cadence (the report scheduler).
+/// A preview (validate_only) runs the same write and rolls it back: the same checks and figures, nothing recorded or sent.
 /// </summary>
 public sealed class PublishReport(
     [FromKeyedServices(PartnerModule.Name)] ServiceDatabase database, PartnerStore partners, ReportRenderer renderer)
 {
-    public async Task<Report> PublishAsync(string partnerId, DateOnly start, DateOnly end, CancellationToken ct, DateTime? scheduledFor = null)
+    public async Task<Report> PublishAsync(string partnerId, DateOnly start, DateOnly end, CancellationToken ct, DateTime? scheduledFor = null, bool validateOnly = false)
     {
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 var started = System.Diagnostics.Stopwatch.GetTimestamp();
-                var report = await PublishOnceAsync(partnerId, start, end, scheduledFor, ct);
+                var report = await PublishOnceAsync(partnerId, start, end, scheduledFor, validateOnly, ct);
+                if (validateOnly) return report;
                 PartnerMetrics.ReportPublishDuration.Record(System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalSeconds);
                 PartnerMetrics.ReportsPublished.Add(1);
                 return report;
@@ -40,7 +42,7 @@ public sealed class PublishReport(
         }
     }
 
-    private async Task<Report> PublishOnceAsync(string partnerId, DateOnly start, DateOnly end, DateTime? scheduledFor, CancellationToken ct)
+    private async Task<Report> PublishOnceAsync(string partnerId, DateOnly start, DateOnly end, DateTime? scheduledFor, bool validateOnly, CancellationToken ct)
     {
         var partner = await partners.GetAsync(partnerId, ct) ?? throw new NotFoundException("partner", partnerId);
         if (partner.Status != "active") throw new PreconditionFailedException("PARTNER_SUSPENDED", $"partner {partner.Id} is suspended.", "partner_id");
@@ -82,6 +84,12 @@ public sealed class PublishReport(
                 },
             });
             await WebhookStore.EnqueueAsync(write, Guid.CreateVersion7(), partner.Id, Guid.Parse(report.ReportId), "report.published", url, payload, ct);
+        }
+        if (validateOnly)
+        {
+            // A preview ends here: the ledger entry, the event and the webhook are rolled back.
+            await write.RollbackAsync(ct);
+            return report;
         }
         await write.CommitAsync(ct);
         return report;
