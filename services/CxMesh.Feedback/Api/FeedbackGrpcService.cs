@@ -111,7 +111,12 @@ public sealed class FeedbackGrpcService(
     [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst}")]
     public override async Task<UpdateThemeResponse> UpdateTheme(UpdateThemeRequest request, ServerCallContext context)
     {
-        var theme = CheckedTheme(request.Theme);
+        var theme = CheckedTheme(await UpdateMasks.ApplyAsync(request.UpdateMask, request.Theme, "theme", async named =>
+        {
+            var key = Violations.FailFast.Key(named.Key, "theme.key");
+            return (await themes.CurrentAsync(context.CancellationToken)).Where(t => t.Key == key).Select(ToProto).FirstOrDefault()
+                ?? throw new NotFoundException("theme", key);
+        }, "key"));
         var job = await themes.SaveAsync(theme, create: false, context.CancellationToken);
         return new() { Theme = ToProto(theme), Retag = ProtoMapping.ToProto(job, clock.GetUtcNow()) };
     }

@@ -109,7 +109,9 @@ public sealed partial class GovernanceGrpcService
     [Authorize(Roles = Actors)]
     public override async Task<UpdateCaseStudyResponse> UpdateCaseStudy(UpdateCaseStudyRequest request, ServerCallContext context)
     {
-        var c = request.CaseStudy ?? throw new FieldViolationException("case_study", "case_study is required.");
+        var c = await UpdateMasks.ApplyAsync(request.UpdateMask, request.CaseStudy, "case_study", async named =>
+            ProtoMapping.ToProto(await caseStudies.GetAsync(Check.Id(named.Id, "case_study.id"), context.CancellationToken)), "id")
+            ?? throw new FieldViolationException("case_study", "case_study is required.");
         var row = WrittenParts(c, Check.Id(c.Id, "case_study.id"), Actor(context));
         // A journey-owner edits the case studies of their journeys, and cannot move one into another's.
         await RequireJourneyInScopeAsync((await caseStudies.GetAsync(row.Id, context.CancellationToken)).JourneyKey, "case_study.journey_key", context);

@@ -58,7 +58,11 @@ public sealed partial class GovernanceGrpcService(
     [Authorize(Roles = Roles.Admin)]
     public override async Task<SaveMemberResponse> SaveMember(SaveMemberRequest request, ServerCallContext context)
     {
-        var m = request.Member ?? throw new FieldViolationException("member", "member is required.");
+        var m = await UpdateMasks.ApplyAsync(request.UpdateMask, request.Member, "member", async named =>
+        {
+            var id = Check.Key(named.Id, "member.id");
+            return ProtoMapping.ToProto(await people.MemberAsync(id, context.CancellationToken) ?? throw new NotFoundException("member", id));
+        }, "id") ?? throw new FieldViolationException("member", "member is required.");
         if (m.Roles.Count > 10) throw new FieldViolationException("member.roles", "member.roles holds at most 10 roles.");
         var row = await people.SaveMemberAsync(new MemberRow
         {

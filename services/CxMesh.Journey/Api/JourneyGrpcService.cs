@@ -100,10 +100,16 @@ public sealed class JourneyGrpcService(
     [Authorize(Roles = Writers)]
     public override async Task<UpdateJourneyDefinitionResponse> UpdateJourneyDefinition(UpdateJourneyDefinitionRequest request, ServerCallContext context)
     {
+        request.Definition = await UpdateMasks.ApplyAsync(request.UpdateMask, request.Definition, "definition", async named =>
+        {
+            Check.Key(named.Key, "definition.key");
+            return await definitions.GetAsync(named.Key, 0, context.CancellationToken) ?? throw new NotFoundException("journey", named.Key);
+        }, "key");
         var check = new Violations();
         check.Add(await updateValidator.ValidateAsync(request, context.CancellationToken));
         check.ThrowIfAny();
-        await RequireOwnJourneyAsync(request.Definition.Key, context);
+        // The validator refused a request without a definition.
+        await RequireOwnJourneyAsync(request.Definition!.Key, context);
         return new UpdateJourneyDefinitionResponse
         {
             Definition = await definitions.UpdateAsync(request.Definition, request.ExpectedVersion, context.CancellationToken),

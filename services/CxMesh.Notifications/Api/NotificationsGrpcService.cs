@@ -29,9 +29,17 @@ public sealed class NotificationsGrpcService(ChannelStore channels, DeliveryStor
     [Authorize(Roles = People)]
     public override async Task<SaveChannelResponse> SaveChannel(SaveChannelRequest request, ServerCallContext context)
     {
-        var c = request.Channel ?? throw new FieldViolationException("channel", "channel is required.");
         var admin = IsAdmin(context);
         var caller = Caller(context);
+        var c = await UpdateMasks.ApplyAsync(request.UpdateMask, request.Channel, "channel", async named =>
+        {
+            var id = Guid.TryParse(named.ChannelId, out var parsed) ? parsed
+                : throw new FieldViolationException("channel.channel_id", "channel.channel_id must name the channel to update (a UUID).");
+            var stored = await channels.GetAsync(id, context.CancellationToken);
+            // Someone else's channel is not found for a person who is not an admin, as with a whole update.
+            if (stored is null || !admin && (stored.OwnerKind != "person" || stored.OwnerId != caller)) throw new NotFoundException("channel", named.ChannelId);
+            return ToProto(stored);
+        }, "channel_id") ?? throw new FieldViolationException("channel", "channel is required.");
         var check = new Violations();
         var channelId = check.OptionalId(c.ChannelId, "channel.channel_id");
         var ownerKind = c.OwnerKind switch { OwnerKind.Person or OwnerKind.Unspecified => "person", OwnerKind.Team => "team", _ => null };

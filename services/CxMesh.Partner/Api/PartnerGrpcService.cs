@@ -94,8 +94,16 @@ public sealed partial class PartnerGrpcService(
     }
 
     [Authorize(Roles = Roles.Admin)]
-    public override async Task<UpdatePartnerResponse> UpdatePartner(UpdatePartnerRequest request, ServerCallContext context) =>
-        new() { Partner = ToProto(await partners.UpdateAsync(await CheckedAsync(request.Partner, context.CancellationToken), context.CancellationToken)) };
+    public override async Task<UpdatePartnerResponse> UpdatePartner(UpdatePartnerRequest request, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        var partner = await UpdateMasks.ApplyAsync(request.UpdateMask, request.Partner, "partner", async named =>
+        {
+            var id = Violations.FailFast.Key(named.Id, "partner.id");
+            return ToProto(await partners.GetAsync(id, ct) ?? throw new NotFoundException("partner", id));
+        }, "id");
+        return new() { Partner = ToProto(await partners.UpdateAsync(await CheckedAsync(partner, ct), ct)) };
+    }
 
     [Authorize(Roles = Roles.Admin)]
     public override async Task<SuspendPartnerResponse> SuspendPartner(SuspendPartnerRequest request, ServerCallContext context) =>
