@@ -18,6 +18,8 @@ namespace CxMesh.Platform.Hosting;
 /// cxmesh-server dev-tokens [--signing-key k]             print development tokens of the demo's people (needs only the signing key)
 /// cxmesh-server parked list|replay [--services ...]       show or re-queue parked outbox events
 /// cxmesh-server dead-letters list|redeliver [--services ...]  show consumers' dead letters, or hand them to their handlers again
+/// cxmesh-server backup --out DIR [--services ...]      pg_dump each service's database into DIR, with a manifest
+/// cxmesh-server restore --from DIR [--services ...]    pg_restore them into empty databases; in-flight events are sent again
 /// cxmesh-server --help, cxmesh-server &lt;command&gt; --help  what each takes; a usage mistake exits 64, a configuration error 78
 /// </code>
 /// </summary>
@@ -107,10 +109,23 @@ public static class CxMeshServer
         lettersRedeliver.SetAction((result, _) => DeadLettersAsync(Build(ConfigArgs(result, redeliverServices), modules), "redeliver"));
         var deadLetters = new Command("dead-letters", "Events a consumer could not use") { lettersList, lettersRedeliver };
 
+        var backupServices = Services();
+        var backupOut = new Option<DirectoryInfo>("--out") { Description = "A new or empty folder for the dumps and their manifest", Required = true };
+        var backup = Configurable(new Command("backup", "Dump each selected service's database with pg_dump (Backup:PgDump) into a folder, with a manifest of checksums") { backupServices, backupOut });
+        backup.SetAction((result, ct) => BackupAsync(Build(ConfigArgs(result, backupServices), modules), result.GetValue(backupOut)!, restore: false, ct));
+        var restoreServices = Services();
+        var restoreFrom = new Option<DirectoryInfo>("--from") { Description = "A folder written by 'cxmesh-server backup'", Required = true };
+        var restore = Configurable(new Command("restore",
+            "Restore each selected service's database from a backup into its empty database (ConnectionStrings:<service>) with pg_restore (Backup:PgRestore); events sent since the backup began are sent again, and consumers skip those they had")
+        {
+            restoreServices, restoreFrom,
+        });
+        restore.SetAction((result, ct) => BackupAsync(Build(ConfigArgs(result, restoreServices), modules), result.GetValue(restoreFrom)!, restore: true, ct));
+
         var rootServices = Services();
         var root = new RootCommand("cxmesh-server: hosts any set of CxMesh services in one executable (the Loki/Mimir target model)")
         {
-            rootServices, run, migrate, devTokens, parked, deadLetters,
+            rootServices, run, migrate, devTokens, parked, deadLetters, backup, restore,
         };
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction((result, _) => ServeAsync(ConfigArgs(result, rootServices), modules));
@@ -282,6 +297,34 @@ public static class CxMeshServer
             Console.WriteLine($"{name,-14} {token}");
         }
         return 0;
+    }
+
+    private static async Task<int> BackupAsync(WebApplication app, DirectoryInfo folder, bool restore, CancellationToken ct)
+    {
+        var databases = app.Services.GetServices<ServiceDatabaseRegistration>().Select(r => app.Services.GetRequiredKeyedService<ServiceDatabase>(r.Service)).ToList();
+        try
+        {
+            if (restore)
+            {
+                var margin = app.Configuration.GetValue("Backup:ClockMargin", TimeSpan.FromMinutes(5));
+                var resent = await Backups.RestoreAsync(databases, folder.FullName, app.Configuration["Backup:PgRestore"] ?? "pg_restore", margin, Console.Out, ct);
+                Console.WriteLine($"Restored {resent.Count} databases from {folder.FullName}; start cxmesh-server on them: their outboxes send what was in flight.");
+                return 0;
+            }
+            var manifest = await Backups.BackupAsync(databases, folder.FullName, app.Configuration["Backup:PgDump"] ?? "pg_dump", Console.Out, ct);
+            Console.WriteLine($"Backed up {manifest.Databases.Count} databases into {folder.FullName} (begun {manifest.StartedAt:u}). Restore with: cxmesh-server restore --from {folder.FullName}");
+            return 0;
+        }
+        catch (BackupException ex)
+        {
+            await Console.Error.WriteLineAsync(ex.Message);
+            return ex.ExitCode;
+        }
+        catch (Exception ex) when (Errors.TransientFailures.IsTransient(ex) || ex is Npgsql.NpgsqlException)
+        {
+            await Console.Error.WriteLineAsync($"Postgres could not be reached or refused: {ex.Message}");
+            return 69;
+        }
     }
 
     private static async Task<int> ParkedAsync(WebApplication app, string action)

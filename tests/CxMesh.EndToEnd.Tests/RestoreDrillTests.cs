@@ -1,0 +1,127 @@
+using System.Diagnostics;
+using CxMesh.TestKit;
+using Npgsql;
+
+namespace CxMesh.EndToEnd.Tests;
+
+/// <summary>
+/// The restore drill, by the commands an operator runs: <c>cxmesh-server backup</c> of every service's database while
+/// events are in flight, <c>cxmesh-server restore</c> into an empty set of databases, and the services started on them
+/// resume: what waited in an outbox is delivered, what was delivered before is sent again and skipped by its consumer's
+/// inbox, so every acknowledged item counts exactly once.
+/// </summary>
+public sealed class RestoreDrillTests
+{
+    private static readonly string ServerDll = Path.Combine(RepoFiles.Root, "services", "CxMesh.Host", "bin",
+        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug",
+        "net10.0", "cxmesh-server.dll");
+
+    [Fact]
+    public async Task A_backup_restored_into_empty_databases_resumes_without_losing_or_repeating_an_event()
+    {
+        Dictionary<string, string> databases;
+        // First life: three items relayed and applied by every consumer.
+        await using (var first = await CxMeshTestHost.StartAsync())
+        {
+            var app = new Scenario(first);
+            foreach (var rating in new[] { 10, 9, 3 }) await app.Feedback.SubmitFeedbackAsync(Scenario.Nps(rating, journey: "drill"));
+            await app.ScoreWithNAsync(3, "drill");
+            await first.DrainAsync();
+            databases = new Dictionary<string, string>(first.Settings.Databases);
+        }
+        // Second life: two more acknowledged while nothing relays; they wait in feedback's outbox when the backup is taken.
+        await using (var second = await CxMeshTestHost.StartAsync(s =>
+        {
+            foreach (var (k, v) in databases) s.Databases[k] = v;
+            s.Settings["Messaging:RelayEnabled"] = "false";
+        }))
+        {
+            var app = new Scenario(second);
+            foreach (var rating in new[] { 0, 10 }) await app.Feedback.SubmitFeedbackAsync(Scenario.Nps(rating, journey: "drill"));
+        }
+        Assert.Equal(2, await CountAsync(databases["feedback"], "select count(*) from outbox where sent_at is null and topic = 'feedback.received.v1'"));
+
+        var folder = Path.Combine(Path.GetTempPath(), $"cxmesh-backup-{Guid.NewGuid():N}");
+        try
+        {
+            var (exit, output) = await ServerAsync(databases, "backup", "--out", folder);
+            Assert.True(exit == 0, output);
+            Assert.Contains("feedback: feedback.dump", output);
+            Assert.True(File.Exists(Path.Combine(folder, "cxmesh-backup.json")));
+
+            // A second backup into the same folder is refused; so is a restore over databases that hold data.
+            (exit, output) = await ServerAsync(databases, "backup", "--out", folder);
+            Assert.Equal((73, true), (exit, output.Contains("is not empty", StringComparison.Ordinal)));
+            (exit, output) = await ServerAsync(databases, "restore", "--from", folder);
+            Assert.Equal((73, true), (exit, output.Contains("a restore goes into an empty database", StringComparison.Ordinal)));
+
+            // An empty cluster: new databases without a table.
+            var restored = new Dictionary<string, string>();
+            foreach (var service in databases.Keys) restored[service] = await TestServers.Postgres.CreateEmptyDatabaseAsync();
+            (exit, output) = await ServerAsync(restored, "restore", "--from", folder);
+            Assert.True(exit == 0, output);
+            // The three relayed before the backup began are sent again (within the clock margin): their consumers skip them.
+            Assert.Contains("feedback: restored from feedback.dump; 3 events sent since", output);
+
+            // Third life on the restored databases, with nothing in Redis: the two in flight arrive, none counts twice.
+            await using var third = await CxMeshTestHost.StartAsync(s =>
+            {
+                foreach (var (k, v) in restored) s.Databases[k] = v;
+            });
+            var resumed = new Scenario(third);
+            await resumed.ScoreWithNAsync(5, "drill");
+            await third.DrainAsync();
+            var score = await resumed.ScoreAsync("drill");
+            Assert.Equal((5L, 3L, 2L), (score.N, score.Promoters, score.Detractors));
+            Assert.Equal(0, await CountAsync(restored["feedback"], "select count(*) from outbox where sent_at is null"));
+            Assert.Equal(5, await CountAsync(restored["scoring"], "select count(distinct event_id) from inbox where topic = 'feedback.received.v1'"));
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task A_folder_that_is_not_a_backup_and_a_missing_pg_dump_are_named()
+    {
+        var databases = new Dictionary<string, string> { ["feedback"] = await TestServers.Postgres.CreateEmptyDatabaseAsync() };
+        var folder = Directory.CreateTempSubdirectory("cxmesh-not-a-backup").FullName;
+        try
+        {
+            var (exit, output) = await ServerAsync(databases, "restore", "--services", "feedback", "--from", folder);
+            Assert.Equal((66, true), (exit, output.Contains("holds no cxmesh-backup.json", StringComparison.Ordinal)));
+            (exit, output) = await ServerAsync(databases, "backup", "--services", "feedback", "--out", Path.Combine(folder, "new"), "--Backup:PgDump=/nonexistent/pg_dump");
+            Assert.Equal((69, true), (exit, output.Contains("install the PostgreSQL client tools", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static async Task<(int Exit, string Output)> ServerAsync(IReadOnlyDictionary<string, string> databases, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add(ServerDll);
+        foreach (var a in args) info.ArgumentList.Add(a);
+        foreach (var (service, connectionString) in databases) info.Environment[$"ConnectionStrings__{service}"] = connectionString;
+        info.Environment["ConnectionStrings__redis"] = TestServers.Redis.Endpoint;
+        info.Environment["Auth__SigningKey"] = CxMeshTestHost.SigningKey;
+        info.Environment["Logging__LogLevel__Default"] = "Warning";
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await stdout + await stderr);
+    }
+
+    private static async Task<long> CountAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
