@@ -37,7 +37,7 @@ internal sealed class Refusals : IAuthorizationMiddlewareResultHandler
             // The bearer handler's challenge knows why the token was refused: it answers gRPC calls itself, and leaves the
             // reason (and its 401 with WWW-Authenticate) for a JSON call, whose body says it here.
             await _default.HandleAsync(next, context, policy, result);
-            if (IsGrpc(context) || context.Response.HasStarted) return;
+            if (StatusResponses.IsGrpc(context) || context.Response.HasStarted) return;
             var reason = context.Items.TryGetValue(ChallengeReasonKey, out var r) && r is string s ? s : "no valid bearer token: send 'authorization: Bearer <token>'.";
             await WriteAsync(context, Code.Unauthenticated, $"Unauthenticated: {reason}", "UNAUTHENTICATED", []);
             return;
@@ -54,8 +54,6 @@ internal sealed class Refusals : IAuthorizationMiddlewareResultHandler
 
     /// <summary>Where the bearer handler leaves why it refused a token, for the JSON answer.</summary>
     public const string ChallengeReasonKey = "cxmesh.challenge-reason";
-
-    private static bool IsGrpc(HttpContext context) => StatusResponses.IsGrpc(context);
 
     private static Task WriteAsync(HttpContext context, Code code, string message, string reason, IReadOnlyList<(string Key, string Value)> metadata)
     {
