@@ -20,6 +20,7 @@ namespace CxMesh.Platform.Hosting;
 /// cxmesh-server dead-letters list|redeliver [--services ...]  show consumers' dead letters, or hand them to their handlers again
 /// cxmesh-server backup --out DIR [--services ...]      pg_dump each service's database into DIR, with a manifest
 /// cxmesh-server restore --from DIR [--services ...]    pg_restore them into empty databases; in-flight events are sent again
+/// cxmesh-server resend --since TIME [--services ...]   send again what the services sent since then (consumers skip repeats)
 /// cxmesh-server --help, cxmesh-server &lt;command&gt; --help  what each takes; a usage mistake exits 64, a configuration error 78
 /// </code>
 /// </summary>
@@ -121,11 +122,19 @@ public static class CxMeshServer
             restoreServices, restoreFrom,
         });
         restore.SetAction((result, ct) => BackupAsync(Build(ConfigArgs(result, restoreServices), modules), result.GetValue(restoreFrom)!, restore: true, ct));
+        var resendServices = Services();
+        var resendSince = new Option<DateTimeOffset>("--since") { Description = "When, as ISO 8601 (e.g. 2026-12-01T06:00:00Z): events sent from then on are sent again", Required = true };
+        var resend = Configurable(new Command("resend",
+            "Send again the events the selected services sent since a time (kept Messaging:SentRetention): after restoring one service to an earlier point, its producers resend what it consumed since; consumers skip what they had")
+        {
+            resendServices, resendSince,
+        });
+        resend.SetAction((result, ct) => ResendAsync(Build(ConfigArgs(result, resendServices), modules), result.GetValue(resendSince), ct));
 
         var rootServices = Services();
         var root = new RootCommand("cxmesh-server: hosts any set of CxMesh services in one executable (the Loki/Mimir target model)")
         {
-            rootServices, run, migrate, devTokens, parked, deadLetters, backup, restore,
+            rootServices, run, migrate, devTokens, parked, deadLetters, backup, restore, resend,
         };
         root.TreatUnmatchedTokensAsErrors = false;
         root.SetAction((result, _) => ServeAsync(ConfigArgs(result, rootServices), modules));
@@ -325,6 +334,17 @@ public static class CxMeshServer
             await Console.Error.WriteLineAsync($"Postgres could not be reached or refused: {ex.Message}");
             return 69;
         }
+    }
+
+    private static async Task<int> ResendAsync(WebApplication app, DateTimeOffset since, CancellationToken ct)
+    {
+        if (since > DateTimeOffset.UtcNow) throw new UsageException($"--since {since:u} is in the future.");
+        foreach (var registration in app.Services.GetServices<ServiceDatabaseRegistration>())
+        {
+            var database = app.Services.GetRequiredKeyedService<ServiceDatabase>(registration.Service);
+            Console.WriteLine($"{registration.Service}: {await Backups.ResendAsync(database, since, ct):N0} events sent since {since:u} will be sent again");
+        }
+        return 0;
     }
 
     private static async Task<int> ParkedAsync(WebApplication app, string action)

@@ -100,15 +100,25 @@ public static class Backups
         foreach (var (database, path) in plan)
         {
             await RunAsync(pgRestore, ["--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction"], database, path, ct);
-            await using var connection = await database.OpenConnectionAsync(ct);
-            resent[database.Service] = await connection.ExecuteAsync(new CommandDefinition(
-                """
-                update outbox set sent_at = null, attempts = 0, next_attempt_at = now(), last_error = null
-                where sent_at >= @since and parked_at is null
-                """, new { since = since.UtcDateTime }, cancellationToken: ct));
-            await log.WriteLineAsync($"{database.Service}: restored from {Path.GetFileName(path)}; {resent[database.Service]:N0} events sent since {since:u} will be sent again (consumers skip those they had).");
+            resent[database.Service] = await ResendAsync(database, since, ct);
+            await log.WriteLineAsync($"{database.Service}: restored from {Path.GetFileName(path)} (backup begun {manifest.StartedAt:u}); {resent[database.Service]:N0} events sent since {since:u} will be sent again (consumers skip those they had).");
         }
         return resent;
+    }
+
+    /// <summary>
+    /// Marks the events a service sent since <paramref name="since"/> as unsent: its relay sends them again and each
+    /// consumer's inbox skips those it had. After one service is restored to an earlier point, its producers resend
+    /// what it consumed since then (as far back as <c>Messaging:SentRetention</c> keeps sent rows).
+    /// </summary>
+    public static async Task<long> ResendAsync(ServiceDatabase database, DateTimeOffset since, CancellationToken ct)
+    {
+        await using var connection = await database.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            """
+            update outbox set sent_at = null, attempts = 0, next_attempt_at = now(), last_error = null
+            where sent_at >= @since and parked_at is null
+            """, new { since = since.UtcDateTime }, cancellationToken: ct));
     }
 
     private static async Task<DateTimeOffset> NowAsync(ServiceDatabase database, CancellationToken ct)
