@@ -9,9 +9,7 @@ namespace CxMesh.EndToEnd.Tests;
 public sealed class CliTests
 {
     /// <summary>The CLI as built, from its own output folder (with its own dependencies, as a person runs it).</summary>
-    private static readonly string CliDll = Path.Combine(TestKit.RepoFiles.Root, "services", "CxMesh.Cli", "bin",
-        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug",
-        "net10.0", "cxmesh.dll");
+    private static readonly string CliDll = TestKit.RepoFiles.Built("CxMesh.Cli", "cxmesh.dll");
 
     private static (int Exit, string Output) Cli(IDictionary<string, string> environment, params string[] args)
     {

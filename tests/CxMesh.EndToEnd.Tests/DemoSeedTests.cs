@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CxMesh.Feedback.V1;
 using CxMesh.Governance.V1;
 using CxMesh.Partner.V1;
@@ -14,9 +13,7 @@ namespace CxMesh.EndToEnd.Tests;
 /// </summary>
 public sealed class DemoSeedTests
 {
-    private static readonly string CliDll = Path.Combine(RepoFiles.Root, "services", "CxMesh.Cli", "bin",
-        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug",
-        "net10.0", "cxmesh.dll");
+    private static readonly string CliDll = RepoFiles.Built("CxMesh.Cli", "cxmesh.dll");
 
     private sealed record Snapshot(long AuditEntries, int Actions, int Ideas, int Sprints, int CaseStudies, int Members, string Reports, int Deliveries);
 
@@ -57,16 +54,9 @@ public sealed class DemoSeedTests
 
     private static async Task<string> SeedAsync(Dictionary<string, string> environment)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { CliDll, "seed-demo", "--count", "120", "--customers", "40", "--courier-webhook", $"http://127.0.0.1:{Ports.Free()}/hooks/cxmesh" }) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in environment) psi.Environment[k] = v;
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(4));
-        await process.WaitForExitAsync(timeout.Token);
-        var output = await stdout + await stderr;
-        Assert.True(process.ExitCode == 0, output);
+        var (exit, output) = await RepoFiles.RunAsync(CliDll,
+            ["seed-demo", "--count", "120", "--customers", "40", "--courier-webhook", $"http://127.0.0.1:{Ports.Free()}/hooks/cxmesh"], environment, TimeSpan.FromMinutes(4));
+        Assert.True(exit == 0, output);
         return output;
     }
 

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using CxMesh.TestKit;
 using Npgsql;
 
@@ -12,9 +11,7 @@ namespace CxMesh.EndToEnd.Tests;
 /// </summary>
 public sealed class RestoreDrillTests
 {
-    private static readonly string ServerDll = Path.Combine(RepoFiles.Root, "services", "CxMesh.Host", "bin",
-        AppContext.BaseDirectory.Contains($"{Path.DirectorySeparatorChar}Release{Path.DirectorySeparatorChar}", StringComparison.Ordinal) ? "Release" : "Debug",
-        "net10.0", "cxmesh-server.dll");
+    private static readonly string ServerDll = RepoFiles.Built("CxMesh.Host", "cxmesh-server.dll");
 
     [Fact]
     public async Task A_backup_restored_into_empty_databases_resumes_without_losing_or_repeating_an_event()
@@ -149,21 +146,13 @@ public sealed class RestoreDrillTests
         }
     }
 
-    private static async Task<(int Exit, string Output)> ServerAsync(IReadOnlyDictionary<string, string> databases, params string[] args)
+    private static Task<(int Exit, string Output)> ServerAsync(IReadOnlyDictionary<string, string> databases, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add(ServerDll);
-        foreach (var a in args) info.ArgumentList.Add(a);
-        foreach (var (service, connectionString) in databases) info.Environment[$"ConnectionStrings__{service}"] = connectionString;
-        info.Environment["ConnectionStrings__redis"] = TestServers.Redis.Endpoint;
-        info.Environment["Auth__SigningKey"] = CxMeshTestHost.SigningKey;
-        info.Environment["Logging__LogLevel__Default"] = "Warning";
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        await process.WaitForExitAsync(timeout.Token);
-        return (process.ExitCode, await stdout + await stderr);
+        var environment = databases.ToDictionary(d => $"ConnectionStrings__{d.Key}", d => d.Value);
+        environment["ConnectionStrings__redis"] = TestServers.Redis.Endpoint;
+        environment["Auth__SigningKey"] = CxMeshTestHost.SigningKey;
+        environment["Logging__LogLevel__Default"] = "Warning";
+        return RepoFiles.RunAsync(ServerDll, args, environment, TimeSpan.FromMinutes(3));
     }
 
     private static async Task<long> CountAsync(string connectionString, string sql)
