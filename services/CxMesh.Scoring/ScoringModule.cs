@@ -33,6 +33,7 @@ public static class ScoringModule
         builder.Services.AddSingleton<ScoreStore>();
         builder.Services.AddSingleton<DriverStore>();
         builder.Services.AddSingleton<AlertStore>();
+        builder.Services.AddSingleton<ValueStore>();
         builder.Services.AddSingleton<HotScores>();
         builder.Services.AddSingleton<HotScoreRefresher>();
         builder.Services.AddSingleton<ScoreFeedback>();

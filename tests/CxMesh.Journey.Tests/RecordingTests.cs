@@ -43,6 +43,10 @@ public sealed class RecordingTests(HostFixture fixture) : IAsyncLifetime, IClass
         { "too old", "touchpoint.occurred_at" },
         { "too many attributes", "touchpoint.attributes" },
         { "oversized attribute", "touchpoint.attributes" },
+        { "negative revenue", "touchpoint.revenue" },
+        { "revenue not a number", "touchpoint.revenue" },
+        { "infinite cost", "touchpoint.cost_to_serve" },
+        { "cost beyond a billion", "touchpoint.cost_to_serve" },
     };
 
     private static TouchpointEvent Break(string how)
@@ -60,6 +64,10 @@ public sealed class RecordingTests(HostFixture fixture) : IAsyncLifetime, IClass
             case "too old": e.OccurredAt = Timestamp.FromDateTime(Now.AddYears(-2)); break;
             case "too many attributes": foreach (var i in Enumerable.Range(0, 21)) e.Attributes[$"a{i}"] = "x"; break;
             case "oversized attribute": e.Attributes["segment"] = new string('s', 300); break;
+            case "negative revenue": e.Revenue = -0.01; break;
+            case "revenue not a number": e.Revenue = double.NaN; break;
+            case "infinite cost": e.CostToServe = double.PositiveInfinity; break;
+            case "cost beyond a billion": e.CostToServe = 1_000_000_000.01; break;
             default: throw new ArgumentOutOfRangeException(nameof(how));
         }
         return e;
@@ -131,7 +139,7 @@ public sealed class RecordingTests(HostFixture fixture) : IAsyncLifetime, IClass
             JourneyApi.Touchpoint(customer, "delivered", t.AddHours(40)),
             JourneyApi.Touchpoint(customer, "reviewed", t.AddHours(50)),
             JourneyApi.Touchpoint(customer, "roasted", t.AddHours(5)),
-            JourneyApi.Touchpoint(customer, "order-placed", t, segment: "gold"),
+            With(JourneyApi.Touchpoint(customer, "order-placed", t, segment: "gold"), revenue: 42.123456, cost: 1.5),
             JourneyApi.Touchpoint(customer, "shipped", t.AddHours(10)),
         ]);
         Assert.Equal(5, response.Recorded);
@@ -144,11 +152,16 @@ public sealed class RecordingTests(HostFixture fixture) : IAsyncLifetime, IClass
         Assert.Equal("gold", instance.Segment);
         Assert.Equal("review", instance.CurrentStageKey);
         Assert.Equal(t, instance.StartedAt.ToDateTime(), TimeSpan.FromMilliseconds(1));
+        // Revenue and cost to serve are kept to four decimals, shown on the timeline and published with the touchpoint.
+        Assert.Equal((42.1235, 1.5), (instance.Timeline[0].Revenue, instance.Timeline[0].CostToServe));
+        Assert.Equal((0.0, 0.0), (instance.Timeline[1].Revenue, instance.Timeline[1].CostToServe));
 
         await using var connection = await Db.OpenConnectionAsync();
         var events = (await connection.QueryAsync<(string Topic, string Payload)>(
             "select topic, payload from outbox where payload like @customer", new { customer = $"%{customer}%" })).ToList();
         Assert.Equal(5, events.Count(e => e.Topic == "journey.touchpoint.recorded.v1"));
+        Assert.Single(events, e => e.Topic == "journey.touchpoint.recorded.v1" && e.Payload.Replace(" ", "").Contains("\"revenue\":42.1235")
+            && e.Payload.Replace(" ", "").Contains("\"costToServe\":1.5"));
         Assert.Single(events, e => e.Topic == "journey.completed.v1");
     }
 
@@ -185,5 +198,12 @@ public sealed class RecordingTests(HostFixture fixture) : IAsyncLifetime, IClass
     {
         await using var connection = await Db.OpenConnectionAsync();
         return await connection.ExecuteScalarAsync<long>("select count(*) from touchpoints");
+    }
+
+    private static TouchpointEvent With(TouchpointEvent e, double revenue, double cost)
+    {
+        e.Revenue = revenue;
+        e.CostToServe = cost;
+        return e;
     }
 }

@@ -218,6 +218,8 @@ public sealed class JourneyGrpcService(
                     TouchpointKey = t.TouchpointKey,
                     StageKey = spec.Find(t.TouchpointKey) is { } found ? spec.Stages[found.Stage].Key : "",
                     OccurredAt = Timestamp.FromDateTime(t.OccurredAt),
+                    Revenue = (double)t.Revenue,
+                    CostToServe = (double)t.CostToServe,
                 };
                 entry.Attributes.Add(JsonSerializer.Deserialize<Dictionary<string, string>>(t.Attributes) ?? []);
                 instance.Timeline.Add(entry);

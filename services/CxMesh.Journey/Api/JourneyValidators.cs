@@ -120,5 +120,9 @@ public sealed class TouchpointEventValidator : AbstractValidator<TouchpointEvent
             .Must(a => a.Keys.All(k => Identifiers.Key().IsMatch(k))).WithMessage("attribute names must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.")
             .Must(a => a.Values.All(v => v.Length <= JourneyLimits.MaxAttributeValueLength))
             .WithMessage($"attribute values must be at most {JourneyLimits.MaxAttributeValueLength} characters.");
+        RuleFor(t => t.Revenue).Must(v => v is >= 0 and <= JourneyLimits.MaxAmount)
+            .WithMessage($"revenue must be a number from 0 to {JourneyLimits.MaxAmount:N0} (the reporting currency).");
+        RuleFor(t => t.CostToServe).Must(v => v is >= 0 and <= JourneyLimits.MaxAmount)
+            .WithMessage($"cost_to_serve must be a number from 0 to {JourneyLimits.MaxAmount:N0} (the reporting currency).");
     }
 }

@@ -11,7 +11,7 @@ public sealed record InstanceView(
     Guid Id, string JourneyKey, int Version, string State, DateTime StartedAt, DateTime LastActivityAt, DateTime? EndedAt,
     string FurthestStageKey, string Segment);
 
-public sealed record TimelineView(Guid Id, Guid InstanceId, string TouchpointKey, DateTime OccurredAt, string Attributes);
+public sealed record TimelineView(Guid Id, Guid InstanceId, string TouchpointKey, DateTime OccurredAt, string Attributes, decimal Revenue, decimal CostToServe);
 
 public sealed record FunnelRow(string Stage, long Entered, long Completed, long Dropped, string Durations);
 
@@ -36,7 +36,8 @@ public sealed class JourneyReads([FromKeyedServices(JourneyModule.Name)] Service
             ? []
             : (await connection.QueryAsync<TimelineView>(new CommandDefinition(
                 """
-                select id, instance_id as InstanceId, touchpoint_key as TouchpointKey, occurred_at as OccurredAt, attributes::text as Attributes
+                select id, instance_id as InstanceId, touchpoint_key as TouchpointKey, occurred_at as OccurredAt, attributes::text as Attributes,
+                       revenue, cost_to_serve as CostToServe
                 from touchpoints where instance_id = any(@ids) order by occurred_at, id
                 """, new { ids }, cancellationToken: ct))).ToList();
         return (instances, timeline.ToLookup(t => t.InstanceId));

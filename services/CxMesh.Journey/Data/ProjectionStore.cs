@@ -6,7 +6,7 @@ using Dapper;
 namespace CxMesh.Journey.Data;
 
 public sealed record ProjectedTouchpoint(string Customer, string Journey, Guid Id, string TouchpointKey, DateTime OccurredAt, string Attributes, bool Applied,
-    Guid? InstanceId);
+    Guid? InstanceId, decimal Revenue, decimal CostToServe);
 
 public sealed record ProjectedInstance(string Customer, string Journey, Guid Id, int Version, Guid StartTouchpointId, string State, DateTime? EndedAt,
     string Contribution);
@@ -56,7 +56,7 @@ public static class ProjectionStore
         var touchpoints = (await write.Connection.QueryAsync<ProjectedTouchpoint>(new CommandDefinition(
             """
             select t.customer_id as Customer, t.journey_key as Journey, t.id, t.touchpoint_key as TouchpointKey, t.occurred_at as OccurredAt,
-                   t.attributes::text as Attributes, t.applied, t.instance_id as InstanceId
+                   t.attributes::text as Attributes, t.applied, t.instance_id as InstanceId, t.revenue, t.cost_to_serve as CostToServe
             from touchpoints t join unnest(@customers, @journeys) as p(c, j) on t.customer_id = p.c and t.journey_key = p.j
             """, new { customers, journeys }, write.Transaction, cancellationToken: ct))).ToLookup(t => (t.Customer, t.Journey));
         var stored = (await write.Connection.QueryAsync<ProjectedInstance>(new CommandDefinition(

@@ -5,7 +5,7 @@ namespace CxMesh.Journey.Data;
 
 public sealed record TouchpointToStore(
     Guid Id, string IdempotencyKey, byte[] RequestHash, string CustomerId, string JourneyKey, string TouchpointKey,
-    DateTime OccurredAt, string AttributesJson);
+    DateTime OccurredAt, string AttributesJson, decimal Revenue, decimal CostToServe);
 
 public enum StoreOutcome
 {
@@ -28,10 +28,11 @@ public static class TouchpointStore
 
         var count = await write.Connection.ExecuteAsync(new CommandDefinition(
             """
-            insert into touchpoints (id, idempotency_key, request_hash, customer_id, journey_key, touchpoint_key, occurred_at, attributes)
-            select id, key, hash, customer, journey, touchpoint, occurred, attrs::jsonb
-            from unnest(@ids, @keys, @hashes, @customers, @journeys, @touchpoints, @occurred, @attributes)
-                as t(id, key, hash, customer, journey, touchpoint, occurred, attrs)
+            insert into touchpoints (id, idempotency_key, request_hash, customer_id, journey_key, touchpoint_key, occurred_at, attributes,
+                                     revenue, cost_to_serve)
+            select id, key, hash, customer, journey, touchpoint, occurred, attrs::jsonb, revenue, cost
+            from unnest(@ids, @keys, @hashes, @customers, @journeys, @touchpoints, @occurred, @attributes, @revenues, @costs)
+                as t(id, key, hash, customer, journey, touchpoint, occurred, attrs, revenue, cost)
             on conflict (idempotency_key) do nothing
             """,
             new
@@ -44,6 +45,8 @@ public static class TouchpointStore
                 touchpoints = items.Select(i => i.TouchpointKey).ToArray(),
                 occurred = items.Select(i => i.OccurredAt).ToArray(),
                 attributes = items.Select(i => i.AttributesJson).ToArray(),
+                revenues = items.Select(i => i.Revenue).ToArray(),
+                costs = items.Select(i => i.CostToServe).ToArray(),
             }, write.Transaction, cancellationToken: ct));
 
         // The common case: every row went in. Otherwise find out which keys were there already.

@@ -11,6 +11,9 @@ public static partial class JourneyLimits
     public const int MaxAttributes = 20;
     public const int MaxAttributeValueLength = 256;
     public const int MaxIdLength = 128;
+
+    /// <summary>Revenue and cost to serve of one touchpoint, in the reporting currency.</summary>
+    public const double MaxAmount = 1_000_000_000;
     public const int MaxItemsPerCall = 10_000;
     public const long MaxBytesPerCall = 16 * 1024 * 1024;
     public const int MaxPageSize = 100;

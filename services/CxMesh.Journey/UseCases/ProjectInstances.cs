@@ -161,6 +161,8 @@ public sealed class ProjectInstances([FromKeyedServices(JourneyModule.Name)] Ser
                 TouchpointKey = tp.TouchpointKey,
                 InstanceId = placement.GetValueOrDefault(tp.Id)?.ToString() ?? "",
                 StageKey = stageOf.GetValueOrDefault(tp.Id) ?? "",
+                Revenue = (double)tp.Revenue,
+                CostToServe = (double)tp.CostToServe,
             };
             foreach (var (name, value) in attributesById[tp.Id]) evt.Attributes[name] = value;
             events.Recorded.Add(evt);

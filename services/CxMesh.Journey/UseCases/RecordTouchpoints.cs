@@ -58,7 +58,8 @@ public sealed class RecordTouchpoints(
                 var occurred = e.OccurredAt.ToDateTime();
                 toStore.Add((i, new TouchpointToStore(Guid.CreateVersion7(), e.IdempotencyKey, Fingerprint(e), e.CustomerId, e.JourneyKey,
                     e.TouchpointKey, new DateTime(occurred.Ticks - occurred.Ticks % 10, DateTimeKind.Utc),
-                    JsonSerializer.Serialize(e.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal).ToDictionary(a => a.Key, a => a.Value)))));
+                    JsonSerializer.Serialize(e.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal).ToDictionary(a => a.Key, a => a.Value)),
+                    Math.Round((decimal)e.Revenue, 4), Math.Round((decimal)e.CostToServe, 4))));
             }
         }
 

@@ -12,7 +12,7 @@ using Microsoft.Extensions.Options;
 namespace CxMesh.Scoring.Api;
 
 public sealed class ScoringGrpcService(
-    ScoreStore store, HotScores hotScores, DriverStore drivers, AlertStore alerts, TimeProvider clock, IOptions<ScoringOptions> options)
+    ScoreStore store, HotScores hotScores, DriverStore drivers, AlertStore alerts, ValueStore values, TimeProvider clock, IOptions<ScoringOptions> options)
     : ScoringService.ScoringServiceBase
 {
     private const string Readers = $"{Roles.Admin},{Roles.Analyst},{Roles.JourneyOwner}";
@@ -153,6 +153,21 @@ public sealed class ScoringGrpcService(
         }
         response.Ranked.AddRange(ranked.OrderByDescending(r => r.Score.Value).ThenBy(r => r.Scope.ToString(), StringComparer.Ordinal));
         return response;
+    }
+
+    [Authorize(Roles = Readers)]
+    public override async Task<GetValueOfExperienceResponse> GetValueOfExperience(GetValueOfExperienceRequest request, ServerCallContext context)
+    {
+        var checks = Checks();
+        var scope = checks.Scope(request.Scope, "scope", maxParts: 1);
+        checks.Check(scope.Parts.All(p => ValueBases.IsValueDimension(p.Dimension)), "scope.dimensions[0].kind",
+            "the value of experience is kept for all answers and by journey, touchpoint, channel, product, store or segment.");
+        var (from, to) = checks.Months(request.StartMonth, request.EndMonth);
+        checks.ThrowIfAny();
+
+        var (keys, prefixes) = ValueResponses.PredictorBases(scope);
+        var stats = await values.ReadAsync([scope.Key, .. keys], prefixes, from, to, context.CancellationToken);
+        return ValueResponses.Build(scope, from, to, hotScores.Today(), stats);
     }
 
     [Authorize(Roles = Readers)]

@@ -125,6 +125,31 @@ public sealed partial class ScoringRequests(DateOnly today, int retentionDays) :
         return (k, new MetricKey(ScoreStore.MetricName(k), question));
     }
 
+    public const int MaxValueMonths = 120;
+
+    /// <summary>
+    /// The answer months of a value query (first days of months), both inclusive. Neither given: the six months up to
+    /// the last one whose following month has ended.
+    /// </summary>
+    public (DateOnly From, DateOnly To) Months(string start, string end, string startField = "start_month", string endField = "end_month")
+    {
+        var thisMonth = new DateOnly(today.Year, today.Month, 1);
+        if (start.Length == 0 && end.Length == 0) return (thisMonth.AddMonths(-7), thisMonth.AddMonths(-2));
+        var from = ParseMonth(start);
+        var to = ParseMonth(end);
+        Check(from is not null, startField, $"{startField} must be a month (yyyy-MM); give both months or neither.");
+        Check(to is not null, endField, $"{endField} must be a month (yyyy-MM); give both months or neither.");
+        if (from is null || to is null) return (thisMonth, thisMonth);
+        Check(to >= from, endField, $"{endField} must not be before {startField}.");
+        Check(to <= thisMonth, endField, $"{endField} is in the future (this month is {thisMonth:yyyy-MM} UTC).");
+        Check(to < from.Value.AddMonths(MaxValueMonths), endField, $"{startField} to {endField} may span at most {MaxValueMonths} months.");
+        Check(from.Value.AddMonths(1) > today.AddDays(-retentionDays), startField, $"{startField} is older than the {retentionDays} days scores are kept.");
+        return (from.Value, to.Value);
+    }
+
+    public static DateOnly? ParseMonth(string value) =>
+        DateOnly.TryParseExact(value, "yyyy-MM", CultureInfo.InvariantCulture, DateTimeStyles.None, out var month) ? month : null;
+
     public double Alpha(double alpha, string field)
     {
         Check(alpha == 0 || alpha is > 0 and < 0.5, field, $"{field} must be between 0 and 0.5 (0 means 0.05).");

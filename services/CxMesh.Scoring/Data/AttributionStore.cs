@@ -10,14 +10,23 @@ namespace CxMesh.Scoring.Data;
 /// </summary>
 public static class AttributionStore
 {
-    public static Task RecordAsync(WriteScope write, JourneyTouchpointRecorded evt, CancellationToken ct) =>
-        write.Connection.ExecuteAsync(new CommandDefinition(
-            """
-            insert into touchpoint_projection (event_id, customer_id, journey_key, touchpoint_key, occurred_at)
-            values (@EventId, @CustomerId, @JourneyKey, @TouchpointKey, @occurredAt)
-            on conflict (event_id) do nothing
-            """,
-            new { evt.EventId, evt.CustomerId, evt.JourneyKey, evt.TouchpointKey, occurredAt = evt.OccurredAt.ToDateTime() }, write.Transaction, cancellationToken: ct));
+    public static Task RecordManyAsync(WriteScope write, IReadOnlyList<JourneyTouchpointRecorded> events, CancellationToken ct) =>
+        events.Count == 0
+            ? Task.CompletedTask
+            : write.Connection.ExecuteAsync(new CommandDefinition(
+                """
+                insert into touchpoint_projection (event_id, customer_id, journey_key, touchpoint_key, occurred_at)
+                select * from unnest(@ids, @customers, @journeys, @touchpoints, @occurred)
+                on conflict (event_id) do nothing
+                """,
+                new
+                {
+                    ids = events.Select(e => e.EventId).ToArray(),
+                    customers = events.Select(e => e.CustomerId).ToArray(),
+                    journeys = events.Select(e => e.JourneyKey).ToArray(),
+                    touchpoints = events.Select(e => e.TouchpointKey).ToArray(),
+                    occurred = events.Select(e => e.OccurredAt.ToDateTime()).ToArray(),
+                }, write.Transaction, cancellationToken: ct));
 
     /// <summary>For each (customer, time): the latest touchpoint before it within the window, or nothing. One query.</summary>
     public static async Task<IReadOnlyList<(string JourneyKey, string TouchpointKey)?>> FindManyAsync(WriteScope write,

@@ -81,13 +81,7 @@ public readonly record struct RatingStats(long N, long TopBox, long Passives, lo
     {
         get
         {
-            if (N == 0) return (0, 100);
-            const double z = 1.96;
-            double n = N, p = (double)TopBox / N, z2 = z * z;
-            var denominator = 1 + z2 / n;
-            var centre = (p + z2 / (2 * n)) / denominator;
-            var half = z * Math.Sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denominator;
-            return (100 * Math.Max(0, centre - half), 100 * Math.Min(1, centre + half));
+            return Statistics.Wilson(TopBox, N);
         }
     }
 

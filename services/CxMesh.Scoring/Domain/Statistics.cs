@@ -15,6 +15,18 @@ public static class Statistics
         return x >= 0 ? r : 2 - r;
     }
 
+    /// <summary>The Wilson score 95% interval of a share, in percent: inside 0..100 at every n; 0..100 when n = 0.</summary>
+    public static (double Low, double High) Wilson(long count, long n)
+    {
+        if (n == 0) return (0, 100);
+        const double z = 1.96;
+        double size = n, p = (double)count / n, z2 = z * z;
+        var denominator = 1 + z2 / size;
+        var centre = (p + z2 / (2 * size)) / denominator;
+        var half = z * Math.Sqrt(p * (1 - p) / size + z2 / (4 * size * size)) / denominator;
+        return (100 * Math.Max(0, centre - half), 100 * Math.Min(1, centre + half));
+    }
+
     /// <summary>Two-sided p-value of a z statistic.</summary>
     public static double TwoSidedP(double z) => double.IsNaN(z) ? 1 : Math.Min(1, 2 * (1 - NormalCdf(Math.Abs(z))));
 

@@ -4,17 +4,39 @@ using CxMesh.Scoring.Data;
 
 namespace CxMesh.Scoring.Events;
 
-/// <summary>Keeps scoring's projection of where customers were, for attributing feedback without a journey link.</summary>
-public sealed class TouchpointRecordedHandler : IEventHandler<JourneyTouchpointRecorded>
+/// <summary>
+/// Keeps scoring's projection of where customers were (for attributing feedback without a journey link) and what
+/// they did each month (for the value of experience); the in-process transport's batches at once.
+/// </summary>
+public sealed class TouchpointRecordedHandler : IBatchEventHandler<JourneyTouchpointRecorded>
 {
-    public Task HandleAsync(JourneyTouchpointRecorded evt, EventContext context, CancellationToken ct)
+    public async Task<IReadOnlyDictionary<int, string>> HandleManyAsync(IReadOnlyList<JourneyTouchpointRecorded> events, EventContext context, CancellationToken ct)
     {
-        if (evt.CustomerId.Length == 0 || evt.JourneyKey.Length == 0 || evt.TouchpointKey.Length == 0 || evt.OccurredAt is null)
+        var errors = new Dictionary<int, string>();
+        var usable = new List<JourneyTouchpointRecorded>(events.Count);
+        for (var i = 0; i < events.Count; i++)
         {
-            throw new InvalidEventException("customer_id, journey_key, touchpoint_key and occurred_at are required.");
+            var evt = events[i];
+            if (evt.CustomerId.Length == 0 || evt.JourneyKey.Length == 0 || evt.TouchpointKey.Length == 0 || evt.OccurredAt is null)
+            {
+                errors[i] = "customer_id, journey_key, touchpoint_key and occurred_at are required.";
+            }
+            else if (evt.Revenue is not (>= 0 and <= MaxAmount) || evt.CostToServe is not (>= 0 and <= MaxAmount))
+            {
+                errors[i] = "revenue and cost_to_serve must be numbers from 0 to 1,000,000,000.";
+            }
+            else
+            {
+                usable.Add(evt);
+            }
         }
-        return AttributionStore.RecordAsync(context, evt, ct);
+        await AttributionStore.RecordManyAsync(context, usable, ct);
+        await ValueStore.AddTouchpointsAsync(context,
+            usable.Select(e => new ValueTouchpoint(e.CustomerId, e.OccurredAt.ToDateTime(), e.Revenue, e.CostToServe)).ToList(), ct);
+        return errors;
     }
+
+    private const double MaxAmount = 1_000_000_000;
 }
 
 /// <summary>Scores are anonymous and stay; what scoring holds of the customer (touchpoints, alert details) goes.</summary>
@@ -24,10 +46,18 @@ public sealed class FeedbackErasedHandler(TimeProvider clock) : IEventHandler<Fe
     {
         if (evt.CustomerId.Length == 0) throw new InvalidEventException("customer_id is missing.");
         var touchpoints = await AttributionStore.EraseAsync(context, evt.CustomerId, ct);
+        var (answers, months) = await ValueStore.EraseAsync(context, evt.CustomerId, ct);
         var alerts = await AlertStore.EraseAsync(context, evt.CustomerId, ct);
         var messages = await Erasures.ForgetMessagesAsync(context, evt.CustomerId, ct);
         await Erasures.ReportAsync(context, evt, ScoringModule.Name,
-            new Dictionary<string, long> { ["attribution_touchpoints"] = touchpoints, ["alerts"] = alerts, ["messages"] = messages }, clock.GetUtcNow(), ct);
+            new Dictionary<string, long>
+            {
+                ["attribution_touchpoints"] = touchpoints,
+                ["alerts"] = alerts,
+                ["messages"] = messages,
+                ["value_answers"] = answers,
+                ["value_months"] = months,
+            }, clock.GetUtcNow(), ct);
     }
 }
 

@@ -78,6 +78,7 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
         var driverItems = new List<DriverItem>();
         var alerts = new List<(string, AlertRaised)>();
         var touched = new HashSet<string>(StringComparer.Ordinal);
+        var valueAnswers = new List<ValueAnswer>();
         foreach (var a in accepted)
         {
             var evt = a.Event;
@@ -88,6 +89,12 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
             foreach (var partner in Links(evt, journey, touchpoint).SelectMany(l => mappings.TryGetValue(l, out var p) ? p : []).Distinct().Order(StringComparer.Ordinal))
             {
                 parts.Add(new ScopePart(ScopeDimension.Partner, partner));
+            }
+            // A customer's NPS answer: what they do the month after is followed (the value of experience).
+            if (evt.CustomerId.Length > 0 && a.Ratings.FirstOrDefault(r => r.Question.Metric == MetricKind.Nps) is { Question: not null } nps)
+            {
+                valueAnswers.Add(new ValueAnswer(evt.CustomerId, ValueBases.MonthOf(a.GivenAt), ValueBases.Of(parts, evt.Journey, evt.TouchpointKey, journey),
+                    (int)nps.Stats.Sum, a.GivenAt, Guid.Parse(evt.FeedbackId)));
             }
             if (a.Ratings.Count > 0)
             {
@@ -118,6 +125,7 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
         await ScoreStore.AddRatingsAsync(write,
             ratingDeltas.Select(r => (r.Key.Scope, r.Value.Question, r.Key.Day, r.Value.Stats)).ToList(), ct);
         await DriverStore.AddAsync(write, driverDeltas, ct);
+        await ValueStore.AddAnswersAsync(write, valueAnswers, ct);
         // Recorded, so a re-tag can move each item's sums exactly; a re-tag stored meanwhile means going round again.
         var completed = await DriverStore.RecordItemsAsync(write, driverItems, ct);
         if (!completed.SetEquals(pending.Keys.Intersect(driverItems.Select(i => i.FeedbackId))))
