@@ -34,6 +34,10 @@ public static class ScoringModule
         builder.Services.AddSingleton<DriverStore>();
         builder.Services.AddSingleton<AlertStore>();
         builder.Services.AddSingleton<ValueStore>();
+        builder.Services.AddSingleton<StageStore>();
+        builder.Services.AddSingleton<RebuildStages>();
+        builder.Services.AddSingleton<StageRebuilder>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StageRebuilder>());
         builder.Services.AddSingleton<HotScores>();
         builder.Services.AddSingleton<HotScoreRefresher>();
         builder.Services.AddSingleton<ScoreFeedback>();

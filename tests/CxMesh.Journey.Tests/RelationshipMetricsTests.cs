@@ -26,8 +26,11 @@ public sealed class RelationshipMetricsTests
             Tp("b", "order-placed", 15, "gold"), Tp("b", "roasted", 14), Tp("b", "order-placed", 4, "gold"), Tp("b", "reviewed", 1),
             // c: active only in the previous window.
             Tp("c", "order-placed", 16),
-            // d: comes through a referral in this window.
-            Tp("d", "referral-used", 2), Tp("d", "roasted", 1),
+            // d: comes through a referral in this window, naming a as the friend who referred them; e names d themself
+            // (not a referral), f names someone never seen here.
+            Referred(Tp("d", "referral-used", 2), "a"), Tp("d", "roasted", 1),
+            Referred(Tp("e", "referral-used", 12), "a"),
+            Referred(Tp("f", "referral-used", 3), "f"),
         ]);
         var db = host.Services.GetRequiredKeyedService<ServiceDatabase>("journey");
         await Eventually.Until(async () =>
@@ -46,18 +49,22 @@ public sealed class RelationshipMetricsTests
         };
         var all = await analyst.GetRelationshipMetricsAsync(request);
         Assert.Equal(today.AddDays(-19).ToString("yyyy-MM-dd"), all.PreviousStartDate);
-        Assert.Equal((3L, 2L, 1L), (all.ActiveCustomers, all.CompletingCustomers, all.RepeatCustomers));
+        Assert.Equal((4L, 2L, 1L), (all.ActiveCustomers, all.CompletingCustomers, all.RepeatCustomers));
         Assert.Equal(0.5, all.RepeatRate);
-        Assert.Equal((2L, 1L), (all.PreviousActiveCustomers, all.RetainedCustomers));
-        Assert.Equal(0.5, all.RetentionRate);
-        Assert.Equal(1, all.ReferringCustomers);
-        Assert.Equal(1.0 / 3, all.ReferralRate, 9);
+        Assert.Equal((3L, 1L), (all.PreviousActiveCustomers, all.RetainedCustomers));
+        Assert.Equal(1.0 / 3, all.RetentionRate, 9);
+        // The referred newcomers (d, f) and the one who referred (a, once, and active here); f naming themself credits nobody.
+        Assert.Equal((2L, 0.5), (all.ReferredCustomers, all.ReferredRate));
+        Assert.Equal((1L, 1L), (all.Referrers, all.ActiveReferrers));
+#pragma warning disable CS0612
+        Assert.Equal((all.ReferredCustomers, all.ReferredRate), (all.ReferringCustomers, all.ReferralRate));
+#pragma warning restore CS0612
 
         request.Segment = "gold";
         var gold = await analyst.GetRelationshipMetricsAsync(request);
         Assert.Equal((1L, 1L, 0L), (gold.ActiveCustomers, gold.CompletingCustomers, gold.RepeatCustomers));
         Assert.Equal((1L, 1L), (gold.PreviousActiveCustomers, gold.RetainedCustomers));
-        Assert.Equal(0, gold.ReferringCustomers);
+        Assert.Equal((0L, 0L), (gold.ReferredCustomers, gold.Referrers));
 
         await RpcAssert.InvalidArgumentAsync(() => analyst.GetRelationshipMetricsAsync(new GetRelationshipMetricsRequest
         {
@@ -67,5 +74,11 @@ public sealed class RelationshipMetricsTests
         }).ResponseAsync, "end_date");
         await RpcAssert.StatusAsync(() => analyst.GetRelationshipMetricsAsync(new GetRelationshipMetricsRequest { JourneyKey = "unknown" }).ResponseAsync,
             Grpc.Core.StatusCode.NotFound);
+    }
+
+    private static TouchpointEvent Referred(TouchpointEvent e, string by)
+    {
+        e.Attributes["referred_by"] = by;
+        return e;
     }
 }

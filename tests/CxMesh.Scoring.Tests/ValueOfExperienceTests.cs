@@ -85,17 +85,8 @@ public sealed class ValueOfExperienceTests(ValueFixture fixture) : IClassFixture
         return (answers, visits);
     }
 
-    private async Task DeliverAsync<TEvent>(EventTopic<TEvent> topic, IReadOnlyList<TEvent> events, Func<TEvent, string> id) where TEvent : IMessage<TEvent>, new()
-    {
-        var subscription = fixture.Host.Services.GetServices<EventSubscription>().Single(s => s.Service == "scoring" && s.Topic.Name == topic.Name);
-        var dispatcher = fixture.Host.Services.GetRequiredService<EventDispatcher>();
-        foreach (var chunk in events.Chunk(200))
-        {
-            var outcomes = await dispatcher.DeliverManyAsync(subscription,
-                chunk.Select(e => new IncomingEvent(id(e), topic.Name, topic.EventType, EventJson.Format(e), null)).ToList(), default);
-            Assert.DoesNotContain(DeliveryOutcome.DeadLettered, outcomes);
-        }
-    }
+    private Task DeliverAsync<TEvent>(EventTopic<TEvent> topic, IReadOnlyList<TEvent> events, Func<TEvent, string> id) where TEvent : IMessage<TEvent>, new() =>
+        ScoringEvents.DeliverAsync(fixture.Host, topic, events, id);
 
     private static FeedbackReceived ToEvent(Answer a)
     {

@@ -296,8 +296,14 @@ public sealed class JourneyGrpcService(
             PreviousActiveCustomers = counts.PreviousActive,
             RetainedCustomers = counts.Retained,
             RetentionRate = Share(counts.Retained, counts.PreviousActive),
-            ReferringCustomers = counts.Referring,
-            ReferralRate = Share(counts.Referring, counts.Active),
+#pragma warning disable CS0612 // the deprecated fields stay filled for existing clients
+            ReferringCustomers = counts.Referred,
+            ReferralRate = Share(counts.Referred, counts.Active),
+#pragma warning restore CS0612
+            ReferredCustomers = counts.Referred,
+            ReferredRate = Share(counts.Referred, counts.Active),
+            Referrers = counts.Referrers,
+            ActiveReferrers = counts.ActiveReferrers,
         };
     }
 

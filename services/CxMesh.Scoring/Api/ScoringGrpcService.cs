@@ -1,18 +1,23 @@
 using CxMesh.Events.V1;
 using CxMesh.Platform.Api;
 using CxMesh.Platform.Auth;
+using CxMesh.Platform.Errors;
+using CxMesh.Platform.Postgres;
 using CxMesh.Scoring.Data;
 using CxMesh.Scoring.Domain;
 using CxMesh.Scoring.V1;
+using CxMesh.Scoring.Workers;
 using Google.Protobuf.WellKnownTypes;
 using Grpc.Core;
 using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace CxMesh.Scoring.Api;
 
 public sealed class ScoringGrpcService(
-    ScoreStore store, HotScores hotScores, DriverStore drivers, AlertStore alerts, ValueStore values, TimeProvider clock, IOptions<ScoringOptions> options)
+    ScoreStore store, HotScores hotScores, DriverStore drivers, AlertStore alerts, ValueStore values, StageStore stages, StageRebuilder rebuilder,
+    [FromKeyedServices(ScoringModule.Name)] ServiceDatabase database, TimeProvider clock, IOptions<ScoringOptions> options)
     : ScoringService.ScoringServiceBase
 {
     private const string Readers = $"{Roles.Admin},{Roles.Analyst},{Roles.JourneyOwner}";
@@ -168,6 +173,68 @@ public sealed class ScoringGrpcService(
         var (keys, prefixes) = ValueResponses.PredictorBases(scope);
         var stats = await values.ReadAsync([scope.Key, .. keys], prefixes, from, to, context.CancellationToken);
         return ValueResponses.Build(scope, from, to, hotScores.Today(), stats);
+    }
+
+    [Authorize(Roles = Readers)]
+    public override async Task<GetStageModelResponse> GetStageModel(GetStageModelRequest request, ServerCallContext context) =>
+        new() { Model = StageResponses.ToProto(await stages.ModelAsync(context.CancellationToken)) };
+
+    [Authorize(Roles = Roles.Admin)]
+    public override async Task<UpdateStageModelResponse> UpdateStageModel(UpdateStageModelRequest request, ServerCallContext context)
+    {
+        var checks = Checks();
+        checks.StageModel(request.Model);
+        checks.Check(request.ExpectedVersion >= 0, "expected_version", "expected_version must not be negative (0 skips the check).");
+        checks.ThrowIfAny();
+
+        await using var write = await database.BeginWriteAsync(context.CancellationToken);
+        var stored = await StageStore.ReplaceModelAsync(write, request.Model.Stages.Select(StageResponses.FromProto).ToList(), request.ExpectedVersion,
+            context.GetHttpContext().User.Identity?.Name ?? "", context.CancellationToken)
+            ?? throw new PreconditionFailedException("VERSION_MISMATCH",
+                $"The stage model changed since version {request.ExpectedVersion}: read it again and apply your change to the current version.", "expected_version");
+        await write.CommitAsync(context.CancellationToken);
+        rebuilder.Wake();
+        return new UpdateStageModelResponse { Model = StageResponses.ToProto(stored) };
+    }
+
+    [Authorize(Roles = Readers)]
+    public override async Task<GetRelationshipStagesResponse> GetRelationshipStages(GetRelationshipStagesRequest request, ServerCallContext context)
+    {
+        var checks = Checks();
+        var (from, to) = checks.Months(request.StartMonth, request.EndMonth);
+        checks.ThrowIfAny();
+
+        var model = (await stages.ModelAsync(context.CancellationToken)).Model;
+        var transitions = StageTransitions.Of(await stages.MovesAsync(to, context.CancellationToken), from, to);
+        var figures = await stages.FiguresAsync(from, to, context.CancellationToken);
+        return StageResponses.Stages(model, await stages.RebuildingAsync(model.Version, context.CancellationToken), from, to, hotScores.Today(), transitions, figures);
+    }
+
+    [Authorize(Roles = Readers)]
+    public override async Task<GetStagePathsResponse> GetStagePaths(GetStagePathsRequest request, ServerCallContext context)
+    {
+        var checks = Checks();
+        checks.Key(request.StageKey, "stage_key");
+        var (from, to) = checks.Months(request.StartMonth, request.EndMonth);
+        checks.Check(request.MinCustomers is >= 0 and <= 1_000_000, "min_customers", "min_customers must be 0 to 1000000 (0 means 5).");
+        checks.ThrowIfAny();
+
+        var model = (await stages.ModelAsync(context.CancellationToken)).Model;
+        if (model.RankOf(request.StageKey) < 0) throw new NotFoundException("stage", request.StageKey);
+        var experiences = await stages.ExperiencesAsync(request.StageKey, from, to, context.CancellationToken);
+        return StageResponses.Paths(request.StageKey, await stages.RebuildingAsync(model.Version, context.CancellationToken), from, to, experiences,
+            request.MinCustomers == 0 ? 5 : request.MinCustomers);
+    }
+
+    [Authorize(Roles = Readers)]
+    public override async Task<GetCustomerStageResponse> GetCustomerStage(GetCustomerStageRequest request, ServerCallContext context)
+    {
+        var checks = Checks();
+        checks.Token(request.CustomerId, "customer_id", 128);
+        checks.ThrowIfAny();
+
+        var model = (await stages.ModelAsync(context.CancellationToken)).Model;
+        return StageResponses.Customer(request.CustomerId, model, await stages.HistoryAsync(request.CustomerId, context.CancellationToken));
     }
 
     [Authorize(Roles = Readers)]

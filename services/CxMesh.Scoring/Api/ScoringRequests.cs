@@ -150,6 +150,41 @@ public sealed partial class ScoringRequests(DateOnly today, int retentionDays) :
     public static DateOnly? ParseMonth(string value) =>
         DateOnly.TryParseExact(value, "yyyy-MM", CultureInfo.InvariantCulture, DateTimeStyles.None, out var month) ? month : null;
 
+    public const int MinStages = 2;
+    public const int MaxStages = 12;
+    public const int MaxStageTouchpoints = 10;
+
+    /// <summary>A stage model as an admin gives it: 2-12 stages with unique keys, names, and rules within bounds.</summary>
+    public void StageModel(V1.StageModel? model, string field = "model")
+    {
+        if (!Check(model is not null, field, $"{field} is required: its stages, lowest first.")) return;
+        Check(model!.Stages.Count is >= MinStages and <= MaxStages, $"{field}.stages", $"{field}.stages must hold {MinStages} to {MaxStages} stages, lowest first.");
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < model.Stages.Count && i <= MaxStages; i++)
+        {
+            var stage = model.Stages[i];
+            var at = $"{field}.stages[{i}]";
+            if (Identifiers.IsKey(Key(stage.Key, $"{at}.key"))) Check(keys.Add(stage.Key), $"{at}.key", $"stage key '{stage.Key}' is used twice.");
+            Check(stage.Name.Length is > 0 and <= 200, $"{at}.name", $"{at}.name is required, at most 200 characters.");
+            Check(stage.Description.Length <= 2000, $"{at}.description", $"{at}.description must be at most 2000 characters.");
+            var rule = stage.Rule ?? new V1.StageRule();
+            Check(rule.MinPurchases is >= 0 and <= 10_000, $"{at}.rule.min_purchases", $"{at}.rule.min_purchases must be 0 to 10000.");
+            Check(rule.MinPurchaseMonths is >= 0 and <= 1_200, $"{at}.rule.min_purchase_months", $"{at}.rule.min_purchase_months must be 0 to 1200.");
+            Check(rule.MinReferrals is >= 0 and <= 10_000, $"{at}.rule.min_referrals", $"{at}.rule.min_referrals must be 0 to 10000.");
+            Check(rule.Touchpoints.Count <= MaxStageTouchpoints, $"{at}.rule.touchpoints", $"{at}.rule.touchpoints may hold at most {MaxStageTouchpoints}.");
+            var required = new HashSet<(string, string)>();
+            for (var t = 0; t < rule.Touchpoints.Count && t <= MaxStageTouchpoints; t++)
+            {
+                var tp = rule.Touchpoints[t];
+                var tat = $"{at}.rule.touchpoints[{t}]";
+                Key(tp.JourneyKey, $"{tat}.journey_key");
+                Key(tp.TouchpointKey, $"{tat}.touchpoint_key");
+                Check(tp.MinCount is >= 1 and <= 10_000, $"{tat}.min_count", $"{tat}.min_count must be 1 to 10000.");
+                Check(required.Add((tp.JourneyKey, tp.TouchpointKey)), tat, $"{tat} names a touchpoint the rule already asks for.");
+            }
+        }
+    }
+
     public double Alpha(double alpha, string field)
     {
         Check(alpha == 0 || alpha is > 0 and < 0.5, field, $"{field} must be between 0 and 0.5 (0 means 0.05).");

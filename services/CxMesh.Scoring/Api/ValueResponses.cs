@@ -21,11 +21,7 @@ public static class ValueResponses
         response.Spend = ToProto(ExperienceValue.Means(promoters.Spend, detractors.Spend));
         response.CostToServe = ToProto(ExperienceValue.Means(promoters.CostToServe, detractors.CostToServe));
         response.RevenueAtRisk = ToProto(ExperienceValue.RevenueAtRisk(promoters, detractors));
-        var thisMonth = new DateOnly(today.Year, today.Month, 1);
-        for (var month = from; month <= to; month = month.AddMonths(1))
-        {
-            if (month.AddMonths(1) >= thisMonth) response.IncompleteMonths.Add(Month(month));
-        }
+        response.IncompleteMonths.AddRange(IncompleteMonths(from, to, today));
 
         var journeys = Predictors(stats, ValueBases.JourneyPredictorPrefix, PredictorLevel.Journey);
         var touchpoints = Predictors(stats, ValueBases.TouchpointPredictorPrefix, PredictorLevel.Touchpoint);
@@ -69,6 +65,16 @@ public static class ValueResponses
         return pooled;
     }
 
+    /// <summary>The months of the window whose following month has not ended yet.</summary>
+    public static IEnumerable<string> IncompleteMonths(DateOnly from, DateOnly to, DateOnly today)
+    {
+        var thisMonth = new DateOnly(today.Year, today.Month, 1);
+        for (var month = from; month <= to; month = month.AddMonths(1))
+        {
+            if (month.AddMonths(1) >= thisMonth) yield return Month(month);
+        }
+    }
+
     private static string Month(DateOnly month) => month.ToString("yyyy-MM", CultureInfo.InvariantCulture);
 
     private static ClassValue ToProto(ExperienceValue.ClassFigures f) => new()
@@ -81,11 +87,11 @@ public static class ValueResponses
         CostToServe = ToProto(f.CostToServe),
     };
 
-    private static Share ToProto(ShareFigure s) => new() { Count = s.Count, Percent = s.Percent, Low = s.Low, High = s.High };
+    public static Share ToProto(ShareFigure s) => new() { Count = s.Count, Percent = s.Percent, Low = s.Low, High = s.High };
 
-    private static Average ToProto(MeanFigure m) => new() { Mean = m.Mean, MarginOfError = m.HasMargin ? m.Margin : 0, HasMargin = m.HasMargin };
+    public static Average ToProto(MeanFigure m) => new() { Mean = m.Mean, MarginOfError = m.HasMargin ? m.Margin : 0, HasMargin = m.HasMargin };
 
-    private static Difference ToProto(DifferenceFigure d) => new()
+    public static Difference ToProto(DifferenceFigure d) => new()
     {
         Value = d.Value,
         Low = d.Low,

@@ -182,7 +182,8 @@ public sealed class ValueStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
             write.Transaction, cancellationToken: ct)))
         .ToDictionary(m => (m.CustomerId, m.Month), m => new CustomerMonth(m.Touchpoints, m.Purchases, m.Revenue, m.Cost));
 
-    private static Task LockAsync(WriteScope write, IEnumerable<string> customers, CancellationToken ct) =>
+    /// <summary>Locks the customers for this transaction (advisory locks, taken in one order so concurrent writes cannot deadlock).</summary>
+    public static Task LockAsync(WriteScope write, IEnumerable<string> customers, CancellationToken ct) =>
         write.Connection.ExecuteAsync(new CommandDefinition(
             """
             select pg_advisory_xact_lock(h) from (

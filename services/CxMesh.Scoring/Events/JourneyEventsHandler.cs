@@ -1,6 +1,7 @@
 using CxMesh.Events.V1;
 using CxMesh.Platform.Messaging;
 using CxMesh.Scoring.Data;
+using CxMesh.Scoring.Domain;
 
 namespace CxMesh.Scoring.Events;
 
@@ -30,13 +31,23 @@ public sealed class TouchpointRecordedHandler : IBatchEventHandler<JourneyTouchp
                 usable.Add(evt);
             }
         }
+        // A referral is credited to the customer it names, never to the newcomer themself.
+        var referrals = usable.Where(e => e.Attributes.TryGetValue(ReferredBy, out var by) && by.Length is > 0 and <= 128 && by != e.CustomerId)
+            .Select(e => (Referrer: e.Attributes[ReferredBy], Referred: e.CustomerId, Month: ValueBases.MonthOf(e.OccurredAt.ToDateTime()))).ToList();
+        var stages = await StageStore.BeforeAsync(context,
+            usable.Select(e => e.CustomerId).Concat(referrals.Select(r => r.Referrer)).ToHashSet(StringComparer.Ordinal), ct);
         await AttributionStore.RecordManyAsync(context, usable, ct);
         await ValueStore.AddTouchpointsAsync(context,
             usable.Select(e => new ValueTouchpoint(e.CustomerId, e.OccurredAt.ToDateTime(), e.Revenue, e.CostToServe)).ToList(), ct);
+        await StageStore.AddHistoryAsync(context,
+            usable.Select(e => (e.CustomerId, ValueBases.MonthOf(e.OccurredAt.ToDateTime()), StageRule.TouchpointKey(e.JourneyKey, e.TouchpointKey))).ToList(),
+            referrals, ct);
+        await StageStore.AfterAsync(context, stages, ct);
         return errors;
     }
 
     private const double MaxAmount = 1_000_000_000;
+    private const string ReferredBy = "referred_by";
 }
 
 /// <summary>Scores are anonymous and stay; what scoring holds of the customer (touchpoints, alert details) goes.</summary>
@@ -47,6 +58,7 @@ public sealed class FeedbackErasedHandler(TimeProvider clock) : IEventHandler<Fe
         if (evt.CustomerId.Length == 0) throw new InvalidEventException("customer_id is missing.");
         var touchpoints = await AttributionStore.EraseAsync(context, evt.CustomerId, ct);
         var (answers, months) = await ValueStore.EraseAsync(context, evt.CustomerId, ct);
+        var history = await StageStore.EraseAsync(context, evt.CustomerId, ct);
         var alerts = await AlertStore.EraseAsync(context, evt.CustomerId, ct);
         var messages = await Erasures.ForgetMessagesAsync(context, evt.CustomerId, ct);
         await Erasures.ReportAsync(context, evt, ScoringModule.Name,
@@ -57,6 +69,7 @@ public sealed class FeedbackErasedHandler(TimeProvider clock) : IEventHandler<Fe
                 ["messages"] = messages,
                 ["value_answers"] = answers,
                 ["value_months"] = months,
+                ["stage_history"] = history,
             }, clock.GetUtcNow(), ct);
     }
 }

@@ -125,7 +125,10 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
         await ScoreStore.AddRatingsAsync(write,
             ratingDeltas.Select(r => (r.Key.Scope, r.Value.Question, r.Key.Day, r.Value.Stats)).ToList(), ct);
         await DriverStore.AddAsync(write, driverDeltas, ct);
+        // A customer's answers move their value figures and, through their history, their relationship stage.
+        var stages = await StageStore.BeforeAsync(write, valueAnswers.Select(a => a.CustomerId).ToHashSet(StringComparer.Ordinal), ct);
         await ValueStore.AddAnswersAsync(write, valueAnswers, ct);
+        await StageStore.AfterAsync(write, stages, ct);
         // Recorded, so a re-tag can move each item's sums exactly; a re-tag stored meanwhile means going round again.
         var completed = await DriverStore.RecordItemsAsync(write, driverItems, ct);
         if (!completed.SetEquals(pending.Keys.Intersect(driverItems.Select(i => i.FeedbackId))))
