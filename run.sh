@@ -147,6 +147,7 @@ echo "  cxmesh feedback list --journey delivery --limit 10     # newest first; c
 echo "  cxmesh score --journey delivery -o json                # any read command prints JSON for scripts"
 echo "  cxmesh funnel --journey coffee-subscription   # with the analyst or admin token"
 echo "  cxmesh drivers                                 # with the analyst or admin token"
+echo "  cxmesh value; cxmesh stages                    # what a promoter is worth; relationship stages (analyst or admin)"
 echo "  cxmesh actions --journey delivery              # closed-loop actions from detractor alerts"
 echo "  cxmesh sprint                                  # the running 12-week sprint's progress"
 echo "  cxmesh audit-verify                            # with the admin token"

@@ -14,6 +14,7 @@ using CxMesh.Benchmarks;
 //   scoring-hot [concurrency=32] [seconds=10]
 //   scoring-freshness [items-per-second=1000] [seconds=20]
 //   scoring-drivers [calls=500]
+//   scoring-value [customers=10000,10000000] [calls=500]
 //   partner-report [items=1000000]
 //   governance-audit [entries=1000000] [writers=8] [changes=2000]
 //   web-pages [scales=1,100] [requests=40]
@@ -59,6 +60,9 @@ switch (name)
     case "scoring-drivers":
         await ScoringBenchmarks.DriversAsync(Arg(1, 500));
         break;
+    case "scoring-value":
+        await ScoringBenchmarks.ValueAsync(args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToArray() : [10_000, 10_000_000], Arg(2, 500));
+        break;
     case "partner-report":
         await PartnerBenchmarks.ReportAsync(Arg(1, 1_000_000));
         break;
@@ -79,7 +83,7 @@ switch (name)
         await JourneyBenchmarks.FunnelAsync(checkpoints, Arg(2, 2000));
         break;
     default:
-        Console.WriteLine("benchmarks: journey-ingest [rows] [batch] [streams] [paused] | journey-funnel [checkpoints] [calls] | feedback-text [seconds] | text-eval [seconds] | feedback-ingest [items] [batch] [streams] | feedback-memory [items] [batch] | feedback-import [rows] [percent] | feedback-retag [items] [percent] | feedback-import-resume [rows] [percent] | scoring-history [days] [per-day] [calls] | scoring-hot [concurrency] [seconds] | scoring-freshness [rate] [seconds] | scoring-drivers [calls] | partner-report [items] | governance-audit [entries] [writers] [changes] | web-pages [scales] [requests] | hostile-memory | fuzz [per-method] [seeds]");
+        Console.WriteLine("benchmarks: journey-ingest [rows] [batch] [streams] [paused] | journey-funnel [checkpoints] [calls] | feedback-text [seconds] | text-eval [seconds] | feedback-ingest [items] [batch] [streams] | feedback-memory [items] [batch] | feedback-import [rows] [percent] | feedback-retag [items] [percent] | feedback-import-resume [rows] [percent] | scoring-history [days] [per-day] [calls] | scoring-hot [concurrency] [seconds] | scoring-freshness [rate] [seconds] | scoring-drivers [calls] | scoring-value [customers] [calls] | partner-report [items] | governance-audit [entries] [writers] [changes] | web-pages [scales] [requests] | hostile-memory | fuzz [per-method] [seeds]");
         return 64;
 }
 return 0;

@@ -55,7 +55,7 @@ public sealed class DemoSeedTests
     private static async Task<string> SeedAsync(Dictionary<string, string> environment)
     {
         var (exit, output) = await RepoFiles.RunAsync(CliDll,
-            ["seed-demo", "--count", "120", "--customers", "40", "--courier-webhook", $"http://127.0.0.1:{Ports.Free()}/hooks/cxmesh"], environment, TimeSpan.FromMinutes(4));
+            ["seed-demo", "--count", "120", "--customers", "40", "--club-members", "60", "--courier-webhook", $"http://127.0.0.1:{Ports.Free()}/hooks/cxmesh"], environment, TimeSpan.FromMinutes(4));
         Assert.True(exit == 0, output);
         return output;
     }

@@ -9,21 +9,12 @@ using Grpc.Core;
 
 namespace CxMesh.Scoring.Tests;
 
-public sealed class StagesFixture : IAsyncLifetime
-{
-    public CxMeshTestHost Host { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Host = await CxMeshTestHost.StartAsync(s => s.Services = "scoring");
-
-    public async Task DisposeAsync() => await Host.DisposeAsync();
-}
-
 /// <summary>
 /// Relationship stages against a recomputation from the raw events: customers over eight months buy, attend a tasting
 /// workshop (planted: it makes a purchase that month far likelier), refer friends and answer NPS; every figure is then
 /// recomputed here by replaying each customer's events under the model, independently of scoring's code.
 /// </summary>
-public sealed class RelationshipStagesApiTests(StagesFixture fixture) : IClassFixture<StagesFixture>
+public sealed class RelationshipStagesApiTests(OwnScoringHost fixture) : IClassFixture<OwnScoringHost>
 {
     private const string Journey = "coffee-club";
     private readonly ScoringService.ScoringServiceClient _analyst = fixture.Host.Client<ScoringService.ScoringServiceClient>(Roles.Analyst);

@@ -13,22 +13,12 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace CxMesh.Scoring.Tests;
 
-/// <summary>A scoring host of its own: its "all" figures hold only what these tests deliver.</summary>
-public sealed class ValueFixture : IAsyncLifetime
-{
-    public CxMeshTestHost Host { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Host = await CxMeshTestHost.StartAsync(s => s.Services = "scoring");
-
-    public async Task DisposeAsync() => await Host.DisposeAsync();
-}
-
 /// <summary>
 /// GetValueOfExperience against a recomputation from the raw events: a synthetic population with planted effects
 /// (promoters come back more and spend more; the journey answer drives coming back, touchpoint answers only echo it)
 /// delivered in a shuffled order with redeliveries, then every figure recomputed from the events themselves.
 /// </summary>
-public sealed class ValueOfExperienceTests(ValueFixture fixture) : IClassFixture<ValueFixture>
+public sealed class ValueOfExperienceTests(OwnScoringHost fixture) : IClassFixture<OwnScoringHost>
 {
     private const string Journey = "coffee-club";
     private static readonly string[] Touchpoints = ["box-delivered", "support-call"];

@@ -82,7 +82,7 @@ public sealed class ConsoleHost : IAsyncLifetime
         await WaitReadyAsync();
 
         // The demo data set, by the CLI, as ./run.sh loads it (fewer customers and items: the pages read aggregates).
-        var seed = Start(cli, ["seed-demo", "--count", "600", "--customers", "300"], new Dictionary<string, string>
+        var seed = Start(cli, ["seed-demo", "--count", "600", "--customers", "300", "--club-members", "300"], new Dictionary<string, string>
         {
             ["CXMESH_GRPC"] = GrpcUrl,
             ["CXMESH_TOKEN"] = Token(Roles.Admin, "mei.chen"),

@@ -1,5 +1,6 @@
 using CxMesh.Platform.Auth;
 using CxMesh.Scoring.V1;
+using CxMesh.TestKit;
 using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 
@@ -130,6 +131,41 @@ public sealed class ConsoleTests(ConsoleHost host)
     }
 
     [Fact]
+    public async Task The_value_and_stages_pages_show_what_scoring_computes_from_the_demo_club()
+    {
+        var scoring = host.Client<ScoringService.ScoringServiceClient>(Roles.Analyst, "raj.patel");
+        // The club's answers and touchpoints reach scoring through events: wait until its figures are there.
+        var value = await Eventually.Until(() => scoring.GetValueOfExperienceAsync(new GetValueOfExperienceRequest()).ResponseAsync,
+            v => v.Classes.Sum(c => c.Customers) > 100 && v.JourneyMinusTouchpointAuc.HasValue, TimeSpan.FromMinutes(2), "the demo club scored");
+        var page = await host.SignInAsync("analyst");
+        await page.GotoAsync(host.BaseUrl + "/value");
+        await ConsoleHost.Interactive(page);
+        foreach (var c in value.Classes)
+        {
+            await Assertions.Expect(page.Locator($"[data-testid=value-classes] tr[data-class='{c.NpsClass.ToString().ToLowerInvariant()}'] [data-testid=customers]"))
+                .ToHaveTextAsync(c.Customers.ToString("N0"));
+        }
+        await Assertions.Expect(page.Locator("[data-testid=predictors] tr[data-level=journey]")).ToHaveCountAsync(value.Journeys.Count);
+        await Assertions.Expect(page.Locator("[data-testid=verdict]")).ToContainTextAsync(value.JourneysPooled.Auc.ToString("0.000"));
+
+        var stages = await scoring.GetRelationshipStagesAsync(new GetRelationshipStagesRequest());
+        await page.GotoAsync(host.BaseUrl + "/stages?path=first-purchase");
+        await ConsoleHost.Interactive(page);
+        foreach (var s in stages.Stages)
+        {
+            await Assertions.Expect(page.Locator($"[data-testid=stages] tr[data-stage='{s.StageKey}'] [data-testid=customers]")).ToHaveTextAsync(s.Customers.ToString("N0"));
+        }
+        var move = stages.Transitions.First(t => t.FromStage == "first-purchase" && t.ToStage == "repeat");
+        await Assertions.Expect(page.Locator("[data-testid=transitions] tr[data-from='first-purchase'] td[data-to='repeat']")).ToContainTextAsync(move.Customers.ToString("N0"));
+        // The path map leads with the planted experience: the tasting workshop precedes moving up.
+        var paths = await scoring.GetStagePathsAsync(new GetStagePathsRequest { StageKey = "first-purchase" });
+        await Assertions.Expect(page.Locator("[data-testid=path-map] tbody tr").First).ToHaveAttributeAsync("data-experience", paths.Steps[0].Experience);
+        Assert.Equal("tasting-workshop", paths.Steps.First(s => s.DifferencePoints.Significant && s.Lift > 1 && s.TouchpointKey != "referral-order").TouchpointKey);
+        await ScreenshotAsync(page, "stages-1280");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task An_admin_resolves_an_action_and_a_missing_root_cause_is_shown_beside_its_field()
     {
         var page = await host.SignInAsync("admin");
@@ -187,6 +223,8 @@ public sealed class ConsoleTests(ConsoleHost host)
     [InlineData("/")]
     [InlineData("/journeys/coffee-subscription")]
     [InlineData("/actions")]
+    [InlineData("/value")]
+    [InlineData("/stages")]
     [InlineData("/feedback")]
     [InlineData("/sprints")]
     [InlineData("/ideas")]

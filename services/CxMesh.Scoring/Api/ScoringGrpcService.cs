@@ -204,10 +204,10 @@ public sealed class ScoringGrpcService(
         var (from, to) = checks.Months(request.StartMonth, request.EndMonth);
         checks.ThrowIfAny();
 
-        var model = (await stages.ModelAsync(context.CancellationToken)).Model;
+        var stored = await stages.ModelAsync(context.CancellationToken);
         var transitions = StageTransitions.Of(await stages.MovesAsync(to, context.CancellationToken), from, to);
         var figures = await stages.FiguresAsync(from, to, context.CancellationToken);
-        return StageResponses.Stages(model, await stages.RebuildingAsync(model.Version, context.CancellationToken), from, to, hotScores.Today(), transitions, figures);
+        return StageResponses.Stages(stored.Model, stored.Rebuilding, from, to, hotScores.Today(), transitions, figures);
     }
 
     [Authorize(Roles = Readers)]
@@ -219,10 +219,10 @@ public sealed class ScoringGrpcService(
         checks.Check(request.MinCustomers is >= 0 and <= 1_000_000, "min_customers", "min_customers must be 0 to 1000000 (0 means 5).");
         checks.ThrowIfAny();
 
-        var model = (await stages.ModelAsync(context.CancellationToken)).Model;
-        if (model.RankOf(request.StageKey) < 0) throw new NotFoundException("stage", request.StageKey);
+        var stored = await stages.ModelAsync(context.CancellationToken);
+        if (stored.Model.RankOf(request.StageKey) < 0) throw new NotFoundException("stage", request.StageKey);
         var experiences = await stages.ExperiencesAsync(request.StageKey, from, to, context.CancellationToken);
-        return StageResponses.Paths(request.StageKey, await stages.RebuildingAsync(model.Version, context.CancellationToken), from, to, experiences,
+        return StageResponses.Paths(request.StageKey, stored.Rebuilding, from, to, experiences,
             request.MinCustomers == 0 ? 5 : request.MinCustomers);
     }
 

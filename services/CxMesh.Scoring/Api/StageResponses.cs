@@ -99,8 +99,9 @@ public static class StageResponses
         var steps = new List<PathStep>();
         foreach (var (experience, (with, movedWith)) in experiences)
         {
-            if (experience == StageContribution.AllExperiences || with < minCustomers) continue;
             var (without, movedWithout) = (customers - with, movedUp - movedWith);
+            // An experience every customer had (or too few) has nothing to be compared with.
+            if (experience == StageContribution.AllExperiences || with < minCustomers || without == 0) continue;
             var rateWith = ShareFigure.Of(movedWith, with);
             var rateWithout = ShareFigure.Of(movedWithout, without);
             var step = new PathStep

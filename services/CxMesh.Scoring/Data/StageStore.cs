@@ -9,8 +9,8 @@ namespace CxMesh.Scoring.Data;
 /// <summary>The customers a write is about to change, with their part in the stage sums before it (<see cref="StageStore.BeforeAsync"/>).</summary>
 public sealed record StageSnapshot(StageModel Model, IReadOnlyDictionary<string, StageContribution> Before);
 
-/// <summary>A stage model as stored, with who set it.</summary>
-public sealed record StoredStageModel(StageModel Model, DateTime? UpdatedAt, string UpdatedBy);
+/// <summary>A stage model as stored, with who set it, and whether customers are still being replayed under it.</summary>
+public sealed record StoredStageModel(StageModel Model, DateTime? UpdatedAt, string UpdatedBy, bool Rebuilding = false);
 
 /// <summary>
 /// Relationship stages: each customer's history per month (kept by <see cref="ValueStore"/> and here), and the monthly
@@ -22,7 +22,9 @@ public sealed class StageStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    private sealed record ModelRow(int Version, string? Model, DateTime? UpdatedAt, string UpdatedBy);
+    private sealed record ModelRow(int Version, string? Model, DateTime? UpdatedAt, string UpdatedBy, int RebuiltVersion);
+
+    private const string ModelColumns = "version, model::text as model, updated_at as UpdatedAt, updated_by as UpdatedBy, rebuilt_version as RebuiltVersion";
 
     private sealed record OutcomeRow(string CustomerId, DateOnly Month, int Touchpoints, int Purchases, double Revenue, double Cost);
 
@@ -35,13 +37,13 @@ public sealed class StageStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
 
     private static StoredStageModel Parse(ModelRow row) => new(
         row.Model is null ? StageModel.Default : new StageModel(row.Version, JsonSerializer.Deserialize<List<StageDefinition>>(row.Model, Json)!),
-        row.UpdatedAt, row.UpdatedBy);
+        row.UpdatedAt, row.UpdatedBy, row.RebuiltVersion < row.Version);
 
     public async Task<StoredStageModel> ModelAsync(CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
         return Parse(await connection.QuerySingleAsync<ModelRow>(new CommandDefinition(
-            "select version, model::text as model, updated_at as UpdatedAt, updated_by as UpdatedBy from stage_model", cancellationToken: ct)));
+            $"select {ModelColumns} from stage_model", cancellationToken: ct)));
     }
 
     /// <summary>Replaces the model (new version), empties the sums; the rebuilder recomputes every customer under it.</summary>
@@ -52,9 +54,9 @@ public sealed class StageStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
             "select version from stage_model for update", transaction: write.Transaction, cancellationToken: ct));
         if (expectedVersion != 0 && expectedVersion != version) return null;
         var row = await write.Connection.QuerySingleAsync<ModelRow>(new CommandDefinition(
-            """
+            $"""
             update stage_model set version = version + 1, model = @model::jsonb, updated_at = @now, updated_by = @by
-            returning version, model::text as model, updated_at as UpdatedAt, updated_by as UpdatedBy
+            returning {ModelColumns}
             """, new { model = JsonSerializer.Serialize(stages, Json), now = write.Now.UtcDateTime, by }, write.Transaction, cancellationToken: ct));
         await write.Connection.ExecuteAsync(new CommandDefinition(
             "truncate stage_moves, stage_figures, stage_experiences", transaction: write.Transaction, cancellationToken: ct));
@@ -64,10 +66,10 @@ public sealed class StageStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
     /// <summary>Locks the customers and the model (shared), and computes their current parts (none for a customer under an older model).</summary>
     public static async Task<StageSnapshot> BeforeAsync(WriteScope write, IReadOnlyCollection<string> customers, CancellationToken ct)
     {
+        if (customers.Count == 0) return new StageSnapshot(StageModel.Default, new Dictionary<string, StageContribution>());
         var model = Parse(await write.Connection.QuerySingleAsync<ModelRow>(new CommandDefinition(
-            "select version, model::text as model, updated_at as UpdatedAt, updated_by as UpdatedBy from stage_model for share",
+            $"select {ModelColumns} from stage_model for share",
             transaction: write.Transaction, cancellationToken: ct))).Model;
-        if (customers.Count == 0) return new StageSnapshot(model, new Dictionary<string, StageContribution>());
         await ValueStore.LockAsync(write, customers, ct);
         var current = (await write.Connection.QueryAsync<string>(new CommandDefinition(
             "select customer_id from stage_customers where customer_id = any(@customers) and model_version = @version",
@@ -176,15 +178,15 @@ public sealed class StageStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
             "select customer_id from stage_customers where model_version < @version order by customer_id limit @limit",
             new { version, limit }, write.Transaction, cancellationToken: ct))).ToList();
 
-    public static Task<int> VersionAsync(WriteScope write, CancellationToken ct) =>
-        write.Connection.QuerySingleAsync<int>(new CommandDefinition("select version from stage_model", transaction: write.Transaction, cancellationToken: ct));
+    /// <summary>The model's version and the version every customer was last found rebuilt to.</summary>
+    public static Task<(int Version, int RebuiltVersion)> VersionsAsync(WriteScope write, CancellationToken ct) =>
+        write.Connection.QuerySingleAsync<(int, int)>(new CommandDefinition(
+            "select version, rebuilt_version from stage_model", transaction: write.Transaction, cancellationToken: ct));
 
-    public async Task<bool> RebuildingAsync(int version, CancellationToken ct)
-    {
-        await using var connection = await database.OpenConnectionAsync(ct);
-        return await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-            "select exists (select 1 from stage_customers where model_version < @version)", new { version }, cancellationToken: ct));
-    }
+    /// <summary>Records that no customer is left under an older model than <paramref name="version"/> (unless the model changed meanwhile).</summary>
+    public static Task MarkRebuiltAsync(WriteScope write, int version, CancellationToken ct) =>
+        write.Connection.ExecuteAsync(new CommandDefinition(
+            "update stage_model set rebuilt_version = @version where version = @version", new { version }, write.Transaction, cancellationToken: ct));
 
     /// <summary>Every stage move up to <paramref name="to"/>, by month: a few rows per month, however many customers.</summary>
     public async Task<IReadOnlyList<(DateOnly Month, string From, string To, long Customers)>> MovesAsync(DateOnly to, CancellationToken ct)

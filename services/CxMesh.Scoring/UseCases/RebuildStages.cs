@@ -15,8 +15,16 @@ public sealed class RebuildStages([FromKeyedServices(ScoringModule.Name)] Servic
     public async Task<int> RebuildAsync(int batch, CancellationToken ct)
     {
         await using var write = await database.BeginWriteAsync(ct);
-        var stale = await StageStore.StaleAsync(write, await StageStore.VersionAsync(write, ct), batch, ct);
-        if (stale.Count == 0) return 0;
+        var (version, rebuilt) = await StageStore.VersionsAsync(write, ct);
+        if (rebuilt == version) return 0;
+        var stale = await StageStore.StaleAsync(write, version, batch, ct);
+        if (stale.Count == 0)
+        {
+            // Every customer is under the current model: readers stop saying "rebuilding".
+            await StageStore.MarkRebuiltAsync(write, version, ct);
+            await write.CommitAsync(ct);
+            return 0;
+        }
         var snapshot = await StageStore.BeforeAsync(write, stale, ct);
         await StageStore.AfterAsync(write, snapshot, ct);
         await write.CommitAsync(ct);

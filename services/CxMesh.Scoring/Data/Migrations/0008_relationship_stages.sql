@@ -25,7 +25,9 @@ create table stage_model (
     -- null: the default model.
     model      jsonb,
     updated_at timestamptz,
-    updated_by text        not null default ''
+    updated_by text        not null default '',
+    -- The version every customer's part was last found computed under: below version while the rebuilder runs.
+    rebuilt_version integer not null default 1
 );
 insert into stage_model (id, version) values (1, 1);
 
