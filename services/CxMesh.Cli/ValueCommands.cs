@@ -53,7 +53,11 @@ internal static class ValueCommands
         Console.WriteLine($"Promoters vs detractors: came back {Diff(v.RetainedPoints, " pts")}; spend {Diff(v.Spend, "")}; cost to serve {Diff(v.CostToServe, "")}.");
         if (v.RevenueAtRisk.HasValue) Console.WriteLine($"Revenue at risk from detractors (the month after): {v.RevenueAtRisk.Value:N0} ({v.RevenueAtRisk.Low:N0}..{v.RevenueAtRisk.High:N0}).");
         if (v.IncompleteMonths.Count > 0) Console.WriteLine($"Still running, so rates read low: {string.Join(", ", v.IncompleteMonths)}.");
-        if (v.Journeys.Count + v.Touchpoints.Count == 0) return;
+        if (v.Journeys.Count + v.Touchpoints.Count == 0)
+        {
+            Console.WriteLine("Journey vs touchpoint: no answers about a journey or a touchpoint in these months.");
+            return;
+        }
         var power = new Table().AddColumns("predicts coming back", "customers", "AUC (95%)");
         foreach (var p in v.Journeys.Concat(v.Touchpoints))
         {

@@ -121,4 +121,38 @@ public sealed class CliTests
         Assert.Contains("needs the role admin; the token has analyst", output);
         Assert.Contains("you sent a token with role analyst for ana", output);
     }
+
+    [Fact]
+    public async Task Value_and_stages_print_their_tables_and_json_and_refuse_a_bad_month_naming_it()
+    {
+        await using var host = await TestKit.CxMeshTestHost.StartAsync(s => { s.Services = "scoring"; s.ListenOnLoopback = true; });
+        var analyst = new Dictionary<string, string> { ["CXMESH_GRPC"] = host.GrpcAddress!, ["CXMESH_TOKEN"] = host.Token(Platform.Auth.Roles.Analyst) };
+
+        var (exit, output) = Cli(analyst, "value");
+        Assert.True(exit == 0, output);
+        Assert.Contains("each customer followed through the month after", output);
+        Assert.Contains("detractor", output);
+        Assert.Contains("Journey vs touchpoint: no answers about a journey or a touchpoint in these months.", output);
+        (exit, output) = Cli(analyst, "value", "--journey", "coffee-club", "-o", "json");
+        Assert.True(exit == 0, output);
+        Assert.Equal(3, System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("classes").GetArrayLength());
+
+        (exit, output) = Cli(analyst, "stages");
+        Assert.True(exit == 0, output);
+        Assert.Contains("prospect", output);
+        Assert.Contains("partner", output);
+        Assert.Contains("(model version 1)", output);
+        (exit, output) = Cli(analyst, "stages", "paths", "--stage", "repeat");
+        Assert.True(exit == 0, output);
+        Assert.Contains("0 of 0 active customer-months moved up", output);
+        (exit, output) = Cli(analyst, "stages", "customer", "nobody-known");
+        Assert.True(exit == 0, output);
+        Assert.Contains("nobody-known: not known to scoring.", output);
+
+        (exit, output) = Cli(analyst, "value", "--from", "2026-13", "--to", "2026-12");
+        Assert.Equal(65, exit);
+        Assert.Contains("start_month", output);
+        (exit, output) = Cli(analyst, "stages", "paths", "--stage", "no-such-stage");
+        Assert.Equal(66, exit);
+    }
 }
