@@ -118,6 +118,9 @@ public sealed class ConsoleHost : IAsyncLifetime
     public async Task<IPage> SignInAsync(string person, int width = 1280, string? locale = "en-US", bool shortSession = false)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = 900 }, Locale = locale });
+        // A generous upper bound for any wait, not a performance figure: on two shared cores a navigation that calls the
+        // services while the demo's events are still being scored has taken over Playwright's default 30 s.
+        context.SetDefaultTimeout(90_000);
         var page = await context.NewPageAsync();
         await page.GotoAsync(BaseUrl + "/");
         if (shortSession) await page.Locator("[data-testid=session-length]").SelectOptionAsync("15");
