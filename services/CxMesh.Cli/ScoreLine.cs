@@ -10,7 +10,7 @@ public static class ScoreLine
     public static string Of(Metric metric, Score s)
     {
         var period = $"{s.StartDate}..{s.EndDate} [{s.Source}]";
-        var name = metric switch { Metric.Nps or Metric.Enps => metric.ToString().ToUpperInvariant(), Metric.Csat => "CSAT", _ => "CES" };
+        var name = metric switch { Metric.Nps => "NPS", Metric.Enps => "eNPS", Metric.Csat => "CSAT", _ => "CES" };
         if (!s.HasValue) return $"{name}: no responses {period}";
         string Margin(double margin, string format) => s.HasMargin ? $" ± {margin.ToString(format, CultureInfo.InvariantCulture)}" : "";
         var line = metric switch

@@ -38,6 +38,8 @@ public static class FeedbackModule
         builder.Services.AddSingleton<ExpireIdempotencyKeys>();
         builder.Services.AddHostedService<KeyExpiry>();
         builder.Services.AddSingleton<QuestionRegistry>();
+        builder.Services.AddSingleton<UnitRegistry>();
+        builder.Services.AddSingleton<PraiseStore>();
         builder.Services.AddSingleton<FeedbackQueries>();
         builder.Services.AddSingleton<ThemeCatalog>();
         builder.Services.AddSingleton<RetagStore>();

@@ -34,6 +34,7 @@ public static class NotificationsModule
         builder.AddEventHandler<ActionOverdue, ActionOverdueHandler>(Name, Topics.ActionOverdue);
         builder.AddEventHandler<PartnerResponseReceived, PartnerResponseReceivedHandler>(Name, Topics.PartnerResponseReceived);
         builder.AddEventHandler<PartnerReportPublished, PartnerReportPublishedHandler>(Name, Topics.PartnerReportPublished);
+        builder.AddEventHandler<PraiseReceived, PraiseReceivedHandler>(Name, Topics.PraiseReceived);
         builder.Services.AddValidatedOptions<NotificationsOptions>(NotificationsOptions.Section);
         builder.Services.AddValidatedOptions<SmtpOptions>(SmtpOptions.Section);
         builder.Services.TryAddSingleton(TimeProvider.System);

@@ -26,3 +26,23 @@ public static class MetricKinds
         _ => null,
     };
 }
+
+/// <summary>Unit kinds between the contracts and the stored names ("store", "team", "agent").</summary>
+public static class UnitKinds
+{
+    public static string Name(UnitKind kind) => kind switch
+    {
+        UnitKind.Store => "store",
+        UnitKind.Team => "team",
+        UnitKind.Agent => "agent",
+        _ => "unit",
+    };
+
+    public static UnitKind FromName(string name) => name switch
+    {
+        "store" => UnitKind.Store,
+        "team" => UnitKind.Team,
+        "agent" => UnitKind.Agent,
+        _ => UnitKind.Unspecified,
+    };
+}

@@ -35,6 +35,7 @@ public static class ScoringModule
         builder.Services.AddSingleton<AlertStore>();
         builder.Services.AddSingleton<ValueStore>();
         builder.Services.AddSingleton<StageStore>();
+        builder.Services.AddSingleton<UnitStore>();
         builder.Services.AddSingleton<RebuildStages>();
         builder.Services.AddSingleton<StageRebuilder>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<StageRebuilder>());

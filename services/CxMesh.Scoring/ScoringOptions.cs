@@ -36,6 +36,12 @@ public sealed class ScoringOptions : IValidatableObject
     /// <summary>A score on fewer responses than this is marked low_confidence ("too few responses"): readers show it as such.</summary>
     public int MinResponses { get; set; } = 30;
 
+    /// <summary>
+    /// A unit's eNPS on fewer employees' answers than this is withheld (CompareUnits, GetUnitScorecard): in a team of four
+    /// the figure would tell each one's answer to anyone who knows the others'.
+    /// </summary>
+    public int EmployeeMinResponses { get; set; } = 5;
+
     /// <summary>A complaint at or below this sentiment raises an alert whatever its ratings.</summary>
     public double NegativeComplaintSentiment { get; set; } = -0.5;
 
@@ -43,6 +49,7 @@ public sealed class ScoringOptions : IValidatableObject
     {
         if (HotScoreTtl <= TimeSpan.Zero) yield return new ValidationResult("Scoring:HotScoreTtl must be positive.");
         if (MinResponses is < 1 or > 100_000) yield return new ValidationResult("Scoring:MinResponses must be 1 to 100000.");
+        if (EmployeeMinResponses is < 3 or > 1000) yield return new ValidationResult("Scoring:EmployeeMinResponses must be 3 to 1000: fewer would tell who answered what.");
         if (AttributionWindow < TimeSpan.Zero || AttributionWindow > TimeSpan.FromDays(366)) yield return new ValidationResult("Scoring:AttributionWindow must be 0 to 366 days.");
         if (RetentionDays is < 90 or > 36_600) yield return new ValidationResult("Scoring:RetentionDays must be 90 to 36600 (the longest hot window is 90 days).");
         if (ItemAlertMaxAge < TimeSpan.FromHours(1) || ItemAlertMaxAge > TimeSpan.FromDays(366)) yield return new ValidationResult("Scoring:ItemAlertMaxAge must be 01:00:00 to 366.00:00:00.");

@@ -1,4 +1,5 @@
 using CxMesh.Events.V1;
+using CxMesh.Feedback.V1;
 using CxMesh.Governance.V1;
 using CxMesh.Notifications.V1;
 using CxMesh.Platform.Auth;
@@ -26,7 +27,7 @@ public sealed class NotificationsFixture : IAsyncLifetime
         Chat = await ChatReceiver.StartAsync();
         Host = await CxMeshTestHost.StartAsync(s =>
         {
-            s.Services = "governance,notifications";
+            s.Services = "governance,notifications,feedback";
             s.Settings["CxMesh:Delivery"] = "InProcess";
             s.Settings["Notifications:ConsoleUrl"] = "https://cx.example.test";
             s.Settings["Notifications:Smtp:Host"] = "127.0.0.1";
@@ -104,6 +105,48 @@ public sealed class NotificationTests(NotificationsFixture fixture) : IClassFixt
             await Task.Delay(50);
         }
         throw new TimeoutException(because);
+    }
+
+    [Fact]
+    public async Task Praise_naming_an_agent_reaches_the_agent_and_the_store_team_as_recognition()
+    {
+        var agent = Unique("agent");
+        var team = Unique("team");
+        await Governance.CreateTeamAsync(new CreateTeamRequest { Team = new Team { Id = team, Name = "Store managers" } });
+        await Governance.SaveMemberAsync(new SaveMemberRequest { Member = new Member { Id = agent, Name = agent, TeamId = team } });
+        var email = $"{agent}@example.test";
+        await As(Roles.Analyst, agent).SaveChannelAsync(new SaveChannelRequest { Channel = new Channel { Kind = ChannelKind.Email, Address = email } });
+        await As(Roles.Admin, "mei.chen").SaveChannelAsync(new SaveChannelRequest
+        {
+            Channel = new Channel { OwnerKind = OwnerKind.Team, OwnerId = team, Kind = ChannelKind.Slack, Address = fixture.Chat.Url("slack") + "?team=" + team, Topics = { NotificationTopic.Praise } },
+        });
+        var feedback = fixture.Host.Client<FeedbackService.FeedbackServiceClient>(Roles.Admin);
+        var store = Unique("store");
+        await feedback.SaveUnitAsync(new SaveUnitRequest { Unit = new CxMesh.Feedback.V1.Unit { Key = store, Kind = CxMesh.Common.V1.UnitKind.Store, Name = "Jing'an", RecognitionTeamId = team } });
+        await feedback.SaveUnitAsync(new SaveUnitRequest
+        {
+            Unit = new CxMesh.Feedback.V1.Unit { Key = agent, Kind = CxMesh.Common.V1.UnitKind.Agent, Name = "Kai Wu", ParentKey = store, Aliases = { "Kai" }, RecognitionMemberId = agent },
+        });
+        async Task SayAsync(string words) => await feedback.SubmitFeedbackAsync(new SubmitFeedbackRequest
+        {
+            IdempotencyKey = $"praise-{Guid.NewGuid():N}",
+            Channel = CxMesh.Common.V1.Channel.Review,
+            Verbatim = words,
+            CustomerId = "cust-kai-fan",
+            Links = new Links { UnitKey = store },
+        });
+        await SayAsync("Kai was rude to me.");
+        await SayAsync("Kai was brilliant and found my lost order, thank you!");
+
+        var mail = await Seen(() => fixture.Smtp.Messages.FirstOrDefault(m => m.To.Mailboxes.Any(a => a.Address == email)), "an e-mail to the agent praised");
+        Assert.Equal("Praise for Kai Wu", mail.Subject);
+        Assert.Contains("Kai was brilliant and found my lost order, thank you!", mail.TextBody);
+        Assert.Contains($"https://cx.example.test/units?unit={agent}", mail.TextBody);
+        Assert.DoesNotContain("cust-kai-fan", mail.TextBody);
+        await Seen(() => fixture.Chat.Requests.FirstOrDefault(r => r.Tool == "slack" && r.Body.Contains("Kai was brilliant", StringComparison.Ordinal)), "a Slack message to the store's team");
+        await Task.Delay(500);
+        Assert.Single(fixture.Smtp.Messages, m => m.To.Mailboxes.Any(a => a.Address == email));
+        Assert.DoesNotContain(fixture.Chat.Requests, r => r.Body.Contains("rude", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -166,6 +166,37 @@ public sealed class ConsoleTests(ConsoleHost host)
     }
 
     [Fact]
+    public async Task The_stores_page_shows_eNPS_beside_NPS_and_a_shops_scorecard_with_its_praise()
+    {
+        var scoring = host.Client<ScoringService.ScoringServiceClient>(Roles.Analyst, "raj.patel");
+        // The shops' answers reach scoring through events: wait until every shop's are there.
+        var comparison = await Eventually.Until(() => scoring.CompareUnitsAsync(new CompareUnitsRequest { Kind = CxMesh.Common.V1.UnitKind.Store }).ResponseAsync,
+            c => c.Units.Count == 6 && c.Units.All(u => u.Nps.N == 180) && c.Correlation.HasValue, TimeSpan.FromMinutes(2), "the demo shops scored");
+        // Planted: the staff's mood moves the customers' NPS; one shop's eNPS is withheld.
+        Assert.True(comparison.Correlation.R > 0.7, $"r = {comparison.Correlation.R:0.00}");
+        Assert.Single(comparison.Units, u => u.EnpsWithheld);
+
+        var page = await host.SignInAsync("analyst");
+        await page.GotoAsync(host.BaseUrl + "/units");
+        await ConsoleHost.Interactive(page);
+        foreach (var u in comparison.Units)
+        {
+            await Assertions.Expect(page.Locator($"[data-testid=units] tr[data-unit='{u.Unit.Key}'] [data-testid=nps]")).ToContainTextAsync($"n = {u.Nps.N:N0}");
+        }
+        await Assertions.Expect(page.Locator("[data-testid=units] tbody tr").First).ToHaveAttributeAsync("data-unit", comparison.Units[0].Unit.Key);
+        await Assertions.Expect(page.Locator("[data-testid=correlation]")).ToContainTextAsync(comparison.Correlation.R.ToString("0.00"));
+
+        await page.Locator($"[data-testid=units] tr[data-unit='shop-jingan'] a").ClickAsync();
+        var card = await scoring.GetUnitScorecardAsync(new GetUnitScorecardRequest { UnitKey = "shop-jingan" });
+        await Assertions.Expect(page.Locator("[data-testid=card-praise]")).ToHaveTextAsync(card.Praise.ToString("N0"));
+        await Assertions.Expect(page.Locator("[data-testid=card-rank]")).ToContainTextAsync($"{card.NpsRank} of {card.Peers}");
+        Assert.True(card.Praise > 0);
+        await Assertions.Expect(page.Locator("[data-testid=praise] li").First).ToBeVisibleAsync();
+        await ScreenshotAsync(page, "units-1280");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task An_admin_resolves_an_action_and_a_missing_root_cause_is_shown_beside_its_field()
     {
         var page = await host.SignInAsync("admin");
@@ -225,6 +256,7 @@ public sealed class ConsoleTests(ConsoleHost host)
     [InlineData("/actions")]
     [InlineData("/value")]
     [InlineData("/stages")]
+    [InlineData("/units?unit=shop-jingan")]
     [InlineData("/feedback")]
     [InlineData("/sprints")]
     [InlineData("/ideas")]
@@ -234,7 +266,7 @@ public sealed class ConsoleTests(ConsoleHost host)
     [InlineData("/governance/vision")]
     [InlineData("/notifications")]
     public Task Every_page_has_no_serious_accessibility_violation_and_is_usable_at_390_px(string path) =>
-        host.AssertUsableAsync("admin", path, path == "/" ? "overview" : path.Trim('/').Replace('/', '-'));
+        host.AssertUsableAsync("admin", path, path == "/" ? "overview" : path.Trim('/').Split('?')[0].Replace('/', '-'));
 
     [Fact]
     public async Task The_sign_in_page_has_no_serious_accessibility_violation()

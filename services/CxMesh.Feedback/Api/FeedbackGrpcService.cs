@@ -19,7 +19,7 @@ namespace CxMesh.Feedback.Api;
 
 public sealed class FeedbackGrpcService(
     SubmitFeedback ingest, ImportFeedbackCsv csvImport, ImportProfiles importProfiles, EraseCustomer eraseCustomer, FeedbackStore store, TimeProvider clock, ContactVault vault, QuestionRegistry questions, FeedbackQueries queries, ThemeCatalog themes,
-    RetagStore retags, Microsoft.Extensions.Options.IOptions<FeedbackOptions> options)
+    RetagStore retags, UnitRegistry units, PraiseStore praise, Microsoft.Extensions.Options.IOptions<FeedbackOptions> options)
     : FeedbackService.FeedbackServiceBase
 {
     [Authorize(Roles = $"{Roles.Admin},{Roles.App}")]
@@ -357,6 +357,56 @@ public sealed class FeedbackGrpcService(
     }
 
     [Authorize(Roles = Roles.Admin)]
+    public override async Task<SaveUnitResponse> SaveUnit(SaveUnitRequest request, ServerCallContext context)
+    {
+        var unit = UnitProto.FromProto(request.Unit);
+        var (saved, created) = await units.SaveAsync(unit, context.CancellationToken);
+        return new SaveUnitResponse { Unit = UnitProto.ToProto(saved), Created = created };
+    }
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.JourneyOwner},{Roles.App}")]
+    public override async Task<ListUnitsResponse> ListUnits(ListUnitsRequest request, ServerCallContext context)
+    {
+        var check = new Violations();
+        var page = check.Page(request.PageSize, request.PageToken, 1000, 1000);
+        check.Check(request.Kind == Common.V1.UnitKind.Unspecified || System.Enum.IsDefined(request.Kind), "kind", "kind must be UNIT_KIND_STORE, UNIT_KIND_TEAM or UNIT_KIND_AGENT.");
+        var parent = check.OptionalKey(request.ParentKey, "parent_key");
+        check.ThrowIfAny();
+        var tree = await units.CurrentAsync(context.CancellationToken);
+        if (parent is not null && tree.Find(parent) is null) throw new NotFoundException("unit", parent);
+        var listed = tree.All.Where(u => (request.Kind == Common.V1.UnitKind.Unspecified || (int)u.Kind == (int)request.Kind) && (parent is null || u.ParentKey == parent));
+        var response = new ListUnitsResponse();
+        response.Units.AddRange(Pages.Slice(listed, u => u.Key, page, out var next).Select(UnitProto.ToProto));
+        response.NextPageToken = next;
+        return response;
+    }
+
+    [Authorize(Roles = $"{Roles.Admin},{Roles.Analyst},{Roles.JourneyOwner}")]
+    public override async Task<ListPraiseResponse> ListPraise(ListPraiseRequest request, ServerCallContext context)
+    {
+        var check = new Violations();
+        var page = check.Page(request.PageSize, request.PageToken, 200, 50);
+        var unitKey = check.OptionalKey(request.UnitKey, "unit_key");
+        check.Check(unitKey is not null || !request.IncludeDescendants, "include_descendants", "include_descendants needs unit_key.");
+        // Timestamps were checked for range on the way in (WireValues), so they convert.
+        var after = request.GivenAfter?.ToDateTime();
+        var before = request.GivenBefore?.ToDateTime();
+        check.Check(after is null || before is null || after < before, "given_before", "given_before must be after given_after.");
+        var cursor = page.After is null ? ((DateTime, Guid)?)null
+            : Pages.TryTimeKey(page.After, out var at, out var id) && Guid.TryParse(id, out var guid) ? (at, guid) : null;
+        check.Check(page.After is null || cursor is not null, "page_token", "page_token is not one this method gave (list again from the first page).");
+        check.ThrowIfAny();
+        var tree = await units.CurrentAsync(context.CancellationToken);
+        if (unitKey is not null && tree.Find(unitKey) is null) throw new NotFoundException("unit", unitKey);
+        IReadOnlyList<string>? keys = unitKey is null ? null : request.IncludeDescendants ? tree.WithDescendants(unitKey) : [unitKey];
+        var rows = Pages.Trim(await praise.ListAsync(keys, after, before, cursor, page.Size + 1, context.CancellationToken), page,
+            p => Pages.TimeKey(p.GivenAt, p.Id.ToString()), out var next);
+        var response = new ListPraiseResponse { NextPageToken = next };
+        response.Praise.AddRange(rows.Select(UnitProto.ToProto));
+        return response;
+    }
+
+    [Authorize(Roles = Roles.Admin)]
     public override async Task<GetErasureReceiptResponse> GetErasureReceipt(GetErasureReceiptRequest request, ServerCallContext context)
     {
         if (request.ErasureId.Length is 0 or > 200) throw new FieldViolationException("erasure_id", "erasure_id is required (EraseCustomer's erasure_event_id).");
@@ -429,6 +479,7 @@ public sealed class FeedbackGrpcService(
             ProductId = row.Links.ProductId ?? "",
             LotId = row.Links.LotId ?? "",
             StoreId = row.Links.StoreId ?? "",
+            UnitKey = row.Links.UnitKey ?? "",
         };
         foreach (var (key, value) in row.Links.Segment) item.Links.Segment[key] = value;
         item.DuplicateOf = row.DuplicateOf?.ToString() ?? "";

@@ -11,11 +11,11 @@ namespace CxMesh.Feedback.Api;
 
 /// <summary>
 /// Synchronous, so a chunk is checked on every core: questions are looked up against the registry's cache, which
-/// the caller fills first (<see cref="QuestionRegistry.LoadAsync"/>).
+/// the caller fills first (<see cref="QuestionRegistry.LoadAsync"/>), units against the tree it refreshed (<see cref="UnitRegistry.CurrentAsync"/>).
 /// </summary>
 public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRequest>
 {
-    public SubmitFeedbackValidator(TimeProvider clock, QuestionRegistry questions, IOptions<FeedbackOptions> options)
+    public SubmitFeedbackValidator(TimeProvider clock, QuestionRegistry questions, UnitRegistry units, IOptions<FeedbackOptions> options)
     {
         // Checked here as well as for every unary request, so that in a batch or an import one such item is rejected alone.
         RuleFor(r => r).Custom((request, context) =>
@@ -139,6 +139,19 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
                 RuleFor(r => select(r)).Must(BeAnOptionalId).WithMessage($"{name} may hold up to {FeedbackLimits.MaxIdLength} characters of letters, digits and . _ : -")
                     .OverridePropertyName(name);
             }
+            RuleFor(r => r.Links.UnitKey).Custom((key, context) =>
+            {
+                if (key.Length == 0) return;
+                if (units.Cached.Find(key) is not { } unit)
+                {
+                    context.AddFailure("links.unit_key", $"links.unit_key '{Shown(key)}' is not a registered unit (see ListUnits; SaveUnit registers one).");
+                }
+                else if (unit.Kind == Domain.UnitKind.Agent && context.InstanceToValidate.Audience == Audience.Employee)
+                {
+                    context.AddFailure("links.unit_key",
+                        $"an employee's item names their team or store, never an agent: '{key}' is an agent, and an agent's eNPS would be one person's answer.");
+                }
+            });
             RuleFor(r => r.Links.Segment)
                 .Must(a => a.Count <= FeedbackLimits.MaxSegmentAttributes).WithMessage($"links.segment may hold at most {FeedbackLimits.MaxSegmentAttributes} attributes.")
                 .Must(a => a.Keys.All(k => Identifiers.Key().IsMatch(k))).WithMessage("links.segment names must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit.")
@@ -162,6 +175,8 @@ public sealed class SubmitFeedbackValidator : AbstractValidator<SubmitFeedbackRe
 
         RuleFor(r => r.GivenAt).Recent(clock, options.Value.HistoryLimit, FeedbackLimits.MaxClockSkew, "given_at");
     }
+
+    private static string Shown(string key) => key.Length > 64 ? key[..64] + "…" : key;
 
     private static bool BeAnOptionalId(string value) =>
         value.Length == 0 || value.Length <= FeedbackLimits.MaxIdLength && Identifiers.Token().IsMatch(value);

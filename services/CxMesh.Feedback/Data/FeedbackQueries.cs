@@ -82,7 +82,7 @@ public sealed class FeedbackQueries([FromKeyedServices(FeedbackModule.Name)] Ser
                    i.customer_id as CustomerId, i.audience, i.erased_at as ErasedAt,
                    i.touchpoint_key as TouchpointKey, i.product_id as ProductId, i.lot_id as LotId, i.store_id as StoreId,
                    i.segment::text as Segment, i.source_system as SourceSystem, i.survey_id as SurveyId, i.external_id as ExternalId,
-                   i.duplicate_of as DuplicateOf, i.conversation::text as Conversation, i.sentiment_mixed as SentimentMixed
+                   i.duplicate_of as DuplicateOf, i.conversation::text as Conversation, i.sentiment_mixed as SentimentMixed, i.unit_key as UnitKey
             from feedback_items i
             where {where}
             order by i.received_at desc, i.id desc
@@ -99,7 +99,10 @@ public sealed class FeedbackQueries([FromKeyedServices(FeedbackModule.Name)] Ser
             Ratings = ratings[r.Id].Select(x => new RatingRow(x.QuestionId, x.Value)).ToList(),
             Themes = JsonSerializer.Deserialize<List<StoredTheme>>(r.Themes, Json) ?? [],
             Links = new FeedbackLinks(r.TouchpointKey, r.ProductId, r.LotId, r.StoreId,
-                JsonSerializer.Deserialize<Dictionary<string, string>>(r.Segment) ?? [], r.SourceSystem, r.SurveyId, r.ExternalId),
+                JsonSerializer.Deserialize<Dictionary<string, string>>(r.Segment) ?? [], r.SourceSystem, r.SurveyId, r.ExternalId)
+            {
+                UnitKey = r.UnitKey,
+            },
             DuplicateOf = r.DuplicateOf,
             Conversation = r.Conversation,
             SentimentMixed = r.SentimentMixed,
@@ -111,5 +114,5 @@ public sealed class FeedbackQueries([FromKeyedServices(FeedbackModule.Name)] Ser
     private sealed record ListRow(Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, DateTime ReceivedAt,
         string? RedactedVerbatim, string? Language, double? Sentiment, string Themes, string? CustomerId, string Audience, DateTime? ErasedAt,
         string? TouchpointKey, string? ProductId, string? LotId, string? StoreId, string Segment, string? SourceSystem, string? SurveyId,
-        string? ExternalId, Guid? DuplicateOf, string? Conversation, bool SentimentMixed);
+        string? ExternalId, Guid? DuplicateOf, string? Conversation, bool SentimentMixed, string? UnitKey);
 }

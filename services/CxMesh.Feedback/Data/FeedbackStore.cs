@@ -30,6 +30,8 @@ public sealed record FeedbackRow(
     public long TaxonomyVersion { get; init; }
     /// <summary>The verbatim holds clearly positive and clearly negative clauses side by side (polarity MIXED).</summary>
     public bool SentimentMixed { get; init; }
+    /// <summary>Sentences of its words that praise a unit by name (only on the row just stored).</summary>
+    public IReadOnlyList<PraiseRow> Praise { get; init; } = [];
 }
 
 public sealed record NewFeedback(
@@ -46,6 +48,8 @@ public sealed record NewFeedback(
     public long TaxonomyVersion { get; init; }
     /// <summary>The verbatim holds clearly positive and clearly negative clauses side by side (polarity MIXED).</summary>
     public bool SentimentMixed { get; init; }
+    /// <summary>Sentences of its words that praise a unit by name (only on the row just stored).</summary>
+    public IReadOnlyList<PraiseRow> Praise { get; init; } = [];
 }
 
 public sealed record Erasure(int Verbatims, int Contacts, int Items, string EventId);
@@ -59,6 +63,9 @@ public sealed record FeedbackLinks(
     string? TouchpointKey, string? ProductId, string? LotId, string? StoreId, IReadOnlyDictionary<string, string> Segment,
     string? SourceSystem, string? SurveyId, string? ExternalId)
 {
+    /// <summary>The registered unit (store, team, agent) the item concerns.</summary>
+    public string? UnitKey { get; init; }
+
     public static readonly FeedbackLinks None = new(null, null, null, null, new Dictionary<string, string>(), null, null, null);
 }
 
@@ -113,6 +120,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                 Conversation = item.Conversation,
                 TaxonomyVersion = item.TaxonomyVersion,
                 SentimentMixed = item.SentimentMixed,
+                Praise = item.Praise,
             };
             results[n] = new StoreResult(item.Id, StoreOutcome.Stored, stored);
         }
@@ -234,6 +242,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             }
             await copy.CompleteAsync(ct);
         }
+        await PraiseStore.InsertAsync(write, rows, receivedAt, ct);
         var contacts = rows.Where(i => i.Contact is not null).ToList();
         if (contacts.Count > 0)
         {
@@ -279,7 +288,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             """
             copy feedback_items (id, channel, journey_id, verbatim, given_at, received_at, redacted_verbatim, language, sentiment, themes,
                 customer_id, audience, touchpoint_key, product_id, lot_id, store_id, segment, source_system, survey_id, external_id,
-                text_hash, duplicate_of, conversation, taxonomy_version, sentiment_mixed) from stdin (format binary)
+                text_hash, duplicate_of, conversation, taxonomy_version, sentiment_mixed, unit_key) from stdin (format binary)
             """, ct);
         async Task Text(string? value)
         {
@@ -317,6 +326,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             else await copy.WriteNullAsync(ct);
             await copy.WriteAsync(item.TaxonomyVersion, NpgsqlDbType.Bigint, ct);
             await copy.WriteAsync(item.SentimentMixed, NpgsqlDbType.Boolean, ct);
+            await Text(item.Links.UnitKey);
         }
         await copy.CompleteAsync(ct);
     }
@@ -388,7 +398,7 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
                    i.touchpoint_key as TouchpointKey, i.product_id as ProductId, i.lot_id as LotId, i.store_id as StoreId,
                    i.segment::text as Segment, i.source_system as SourceSystem, i.survey_id as SurveyId, i.external_id as ExternalId,
                    i.duplicate_of as DuplicateOf, c.key_id as KeyId, c.nonce, c.ciphertext, c.tag, i.conversation::text as Conversation,
-                   i.taxonomy_version as TaxonomyVersion, i.sentiment_mixed as SentimentMixed
+                   i.taxonomy_version as TaxonomyVersion, i.sentiment_mixed as SentimentMixed, i.unit_key as UnitKey
             from feedback_items i left join contact_details c on c.feedback_id = i.id
             where i.id = @id
             """, new { id }, cancellationToken: ct));
@@ -399,7 +409,10 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             Themes = JsonSerializer.Deserialize<List<StoredTheme>>(found.Themes, Json) ?? [],
             Contact = found.KeyId is null ? null : new SealedContact(found.KeyId, found.Nonce!, found.Ciphertext!, found.Tag!),
             Links = new FeedbackLinks(found.TouchpointKey, found.ProductId, found.LotId, found.StoreId,
-                JsonSerializer.Deserialize<Dictionary<string, string>>(found.Segment) ?? [], found.SourceSystem, found.SurveyId, found.ExternalId),
+                JsonSerializer.Deserialize<Dictionary<string, string>>(found.Segment) ?? [], found.SourceSystem, found.SurveyId, found.ExternalId)
+            {
+                UnitKey = found.UnitKey,
+            },
             DuplicateOf = found.DuplicateOf,
             Conversation = found.Conversation,
             TaxonomyVersion = found.TaxonomyVersion,
@@ -425,6 +438,10 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             new { customerId }, write.Transaction, cancellationToken: ct));
         var contacts = await write.Connection.ExecuteAsync(new CommandDefinition(
             "delete from contact_details where customer_id = @customerId", new { customerId }, write.Transaction, cancellationToken: ct));
+        // Praise quoted their words: it goes with them (a recognition already sent stays with whoever received it).
+        var praise = await write.Connection.ExecuteAsync(new CommandDefinition(
+            "delete from praise p using feedback_items i where i.customer_id = @customerId and p.feedback_id = i.id",
+            new { customerId }, write.Transaction, cancellationToken: ct));
         await write.Connection.ExecuteAsync(new CommandDefinition(
             "delete from idempotency_keys k using feedback_items i where i.customer_id = @customerId and k.feedback_id = i.id",
             new { customerId }, write.Transaction, cancellationToken: ct));
@@ -435,9 +452,9 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
             """, new { customerId, pseudonym = $"erased-{Guid.NewGuid():N}" }, write.Transaction, cancellationToken: ct));
         await write.Connection.ExecuteAsync(new CommandDefinition(
             """
-            insert into erasures (customer_hash, verbatims, contacts, items, event_id)
-            values (encode(sha256(convert_to(@customerId, 'UTF8')), 'hex'), @verbatims, @contacts, @items, @eventId)
-            """, new { customerId, verbatims, contacts, items, eventId }, write.Transaction, cancellationToken: ct));
+            insert into erasures (customer_hash, verbatims, contacts, items, praise, event_id)
+            values (encode(sha256(convert_to(@customerId, 'UTF8')), 'hex'), @verbatims, @contacts, @items, @praise, @eventId)
+            """, new { customerId, verbatims, contacts, items, praise, eventId }, write.Transaction, cancellationToken: ct));
         return new Erasure(verbatims, contacts, items, eventId);
     }
 
@@ -539,19 +556,19 @@ public sealed class FeedbackStore([FromKeyedServices(FeedbackModule.Name)] Servi
     public async Task<ErasureReceiptRow?> ErasureReceiptAsync(string erasureId, CancellationToken ct)
     {
         await using var connection = await database.OpenConnectionAsync(ct);
-        var own = await connection.QuerySingleOrDefaultAsync<(DateTime ErasedAt, int Verbatims, int Contacts, int Items)?>(new CommandDefinition(
-            "select erased_at, verbatims, contacts, items from erasures where event_id = @erasureId", new { erasureId }, cancellationToken: ct));
+        var own = await connection.QuerySingleOrDefaultAsync<(DateTime ErasedAt, int Verbatims, int Contacts, int Items, int Praise)?>(new CommandDefinition(
+            "select erased_at, verbatims, contacts, items, praise from erasures where event_id = @erasureId", new { erasureId }, cancellationToken: ct));
         if (own is not { } o) return null;
         var others = (await connection.QueryAsync<(string Service, string Removed, DateTime AppliedAt)>(new CommandDefinition(
             "select service, removed::text, applied_at from erasure_receipts where erasure_id = @erasureId order by service", new { erasureId }, cancellationToken: ct)))
             .Select(r => new ServiceErasureRow(r.Service, JsonSerializer.Deserialize<Dictionary<string, long>>(r.Removed)!, r.AppliedAt)).ToList();
         others.Insert(0, new ServiceErasureRow(FeedbackModule.Name,
-            new Dictionary<string, long> { ["raw_verbatims"] = o.Verbatims, ["contact_details"] = o.Contacts, ["items_pseudonymised"] = o.Items }, o.ErasedAt));
+            new Dictionary<string, long> { ["raw_verbatims"] = o.Verbatims, ["contact_details"] = o.Contacts, ["items_pseudonymised"] = o.Items, ["praise"] = o.Praise }, o.ErasedAt));
         return new ErasureReceiptRow(erasureId, o.ErasedAt, others);
     }
 
     private sealed record ItemRow(Guid Id, string Channel, string? JourneyId, string? Verbatim, DateTime GivenAt, DateTime ReceivedAt,
         string? RedactedVerbatim, string? Language, double? Sentiment, string Themes, string? CustomerId, string Audience, DateTime? ErasedAt,
         string? TouchpointKey, string? ProductId, string? LotId, string? StoreId, string Segment, string? SourceSystem, string? SurveyId,
-        string? ExternalId, Guid? DuplicateOf, string? KeyId, byte[]? Nonce, byte[]? Ciphertext, byte[]? Tag, string? Conversation, long TaxonomyVersion, bool SentimentMixed);
+        string? ExternalId, Guid? DuplicateOf, string? KeyId, byte[]? Nonce, byte[]? Ciphertext, byte[]? Tag, string? Conversation, long TaxonomyVersion, bool SentimentMixed, string? UnitKey);
 }

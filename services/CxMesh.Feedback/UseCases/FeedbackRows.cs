@@ -20,7 +20,7 @@ public static class FeedbackRows
 {
     public static readonly string[] PlainFields =
     [
-        "customer_id", "channel", "audience", "journey_key", "journey_id", "touchpoint_key", "product_id", "lot_id", "store_id", "given_at", "verbatim",
+        "customer_id", "channel", "audience", "journey_key", "journey_id", "touchpoint_key", "product_id", "lot_id", "store_id", "unit_key", "given_at", "verbatim",
         "external_id", "survey_id", "contact.name", "contact.email", "contact.phone", "contact.address", "conversation",
     ];
 
@@ -97,7 +97,7 @@ public static class FeedbackRows
             CustomerId = Cell("customer_id"),
             Journey = Cell("journey_key") is { Length: > 0 } key ? key : Cell("journey_id"),
             Verbatim = columns.Fields.TryGetValue("verbatim", out var v) ? record[v.Index] : "",
-            Links = new Links { TouchpointKey = Cell("touchpoint_key"), ProductId = Cell("product_id"), LotId = Cell("lot_id"), StoreId = Cell("store_id") },
+            Links = new Links { TouchpointKey = Cell("touchpoint_key"), ProductId = Cell("product_id"), LotId = Cell("lot_id"), StoreId = Cell("store_id"), UnitKey = Cell("unit_key") },
             Source = new Source { System = sourceSystem, ExternalId = Cell("external_id"), SurveyId = Cell("survey_id") },
         };
 
@@ -259,7 +259,7 @@ public static class FeedbackRows
         if (field == "ratings") return string.Join(", ", columns.Ratings.Select(r => r.Header));
         var name = field switch
         {
-            "links.touchpoint_key" or "links.product_id" or "links.lot_id" or "links.store_id" => field["links.".Length..],
+            "links.touchpoint_key" or "links.product_id" or "links.lot_id" or "links.store_id" or "links.unit_key" => field["links.".Length..],
             "source.external_id" => "external_id",
             "source.survey_id" => "survey_id",
             _ when field.StartsWith("conversation", StringComparison.Ordinal) => "conversation",

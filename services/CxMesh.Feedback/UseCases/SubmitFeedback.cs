@@ -35,7 +35,8 @@ public sealed record IngestOutcome(SubmitStatus Status, Guid? Id, ItemError? Err
 /// </summary>
 public sealed class SubmitFeedback(
     [FromKeyedServices(FeedbackModule.Name)] ServiceDatabase database, FeedbackStore store, IValidator<SubmitFeedbackRequest> validator, TimeProvider clock, ISentimentAnalyzer sentiment,
-    IPhoneNumberFinder phones, ContactVault vault, QuestionRegistry questions, ThemeCatalog themes, CustomerPseudonyms pseudonyms)
+    IPhoneNumberFinder phones, ContactVault vault, QuestionRegistry questions, ThemeCatalog themes, CustomerPseudonyms pseudonyms,
+    UnitRegistry units, PraiseStore praiseStore)
 {
     public const int ChunkSize = 500;
 
@@ -80,6 +81,7 @@ public sealed class SubmitFeedback(
     public async Task<IngestOutcome> SubmitAsync(SubmitFeedbackRequest request, CancellationToken ct)
     {
         await questions.LoadAsync(request.Ratings.Select(r => r.QuestionId).Where(id => Identifiers.Key().IsMatch(id)), ct);
+        await units.CurrentAsync(ct);
         Complete([request]);
         var check = new Violations();
         check.Add(validator.Validate(request));
@@ -112,13 +114,15 @@ public sealed class SubmitFeedback(
         }
     }
 
-    private sealed record Prepared(IngestOutcome?[] Outcomes, IReadOnlyList<(int Index, ItemToStore Item)> ToStore);
+    private sealed record Prepared(IngestOutcome?[] Outcomes, IReadOnlyList<(int Index, ItemToStore Item)> ToStore, UnitTree Units);
 
     private async Task<Prepared> PrepareAsync(IReadOnlyList<IngestEntry> entries, CancellationToken ct)
     {
         await questions.LoadAsync(entries.Where(e => e.Request is not null).SelectMany(e => e.Request!.Ratings.Select(r => r.QuestionId))
             .Where(id => Identifiers.Key().IsMatch(id)), ct);
         var taxonomy = await themes.CurrentTaxonomyAsync(ct);
+        // The validator checks unit keys against this tree, and praise is found with it: one tree for the whole chunk.
+        var tree = await units.CurrentAsync(ct);
         var now = clock.GetUtcNow().UtcDateTime;
         // Before the known contacts are read: the person may have given their details before.
         Complete(entries.Select(e => e.Request).OfType<SubmitFeedbackRequest>());
@@ -153,19 +157,19 @@ public sealed class SubmitFeedback(
                 return;
             }
             prepared[i] = new ItemToStore(request.IdempotencyKey, Fingerprint(request),
-                ToNewFeedback(request, taxonomy, now, request.CustomerId.Length > 0 && known.TryGetValue(request.CustomerId, out var theirs) ? theirs : null));
+                ToNewFeedback(request, taxonomy, tree, now, request.CustomerId.Length > 0 && known.TryGetValue(request.CustomerId, out var theirs) ? theirs : null));
         }
         var toStore = new List<(int Index, ItemToStore Item)>(entries.Count);
         for (var i = 0; i < entries.Count; i++)
         {
             if (prepared[i] is { } item) toStore.Add((i, item));
         }
-        return new Prepared(outcomes, toStore);
+        return new Prepared(outcomes, toStore, tree);
     }
 
     private async Task<IReadOnlyList<IngestOutcome>> StoreAsync(Prepared prepared, CancellationToken ct)
     {
-        var results = await StoreManyAsync(prepared.ToStore.Select(p => p.Item).ToList(), ct);
+        var results = await StoreManyAsync(prepared.ToStore.Select(p => p.Item).ToList(), prepared.Units, ct);
         // Replayed items too: a retry after a failure here finishes what the first call could not.
         await RedactEarlierItemsAsync(prepared.ToStore.Where((_, n) => results[n].Outcome != StoreOutcome.KeyReused).Select(p => p.Item.Item).ToList(), ct);
         for (var n = 0; n < results.Count; n++)
@@ -186,7 +190,7 @@ public sealed class SubmitFeedback(
         return prepared.Outcomes!;
     }
 
-    private async Task<IReadOnlyList<StoreResult>> StoreManyAsync(IReadOnlyList<ItemToStore> items, CancellationToken ct)
+    private async Task<IReadOnlyList<StoreResult>> StoreManyAsync(IReadOnlyList<ItemToStore> items, UnitTree tree, CancellationToken ct)
     {
         if (items.Count == 0) return [];
         // A concurrent import of the same external ids can win the race between our check and our insert: then the
@@ -196,9 +200,13 @@ public sealed class SubmitFeedback(
             await using var write = await database.BeginWriteAsync(ct);
             if (await store.TryStoreManyAsync(write, items, ct) is { } results)
             {
-                var stored = results.Where(r => r.Outcome == StoreOutcome.Stored).Select(r => ToEvent(r.Row!)).ToList();
+                var rows = results.Where(r => r.Outcome == StoreOutcome.Stored).Select(r => r.Row!).ToList();
+                var stored = rows.Select(r => ToEvent(r, tree)).ToList();
                 // Keyed by the new items' ids: one feedback.received per item, by construction.
                 await write.PublishNewAsync(Topics.FeedbackReceived, stored, e => e.FeedbackId, ct);
+                // Recognition for the units praised: keyed by the new praise ids.
+                var praise = rows.SelectMany(r => r.Praise.Select(p => Praised(r, p, tree))).ToList();
+                if (praise.Count > 0) await write.PublishNewAsync(Topics.PraiseReceived, praise, e => e.PraiseId, ct);
                 await write.CommitAsync(ct);
                 FeedbackMetrics.Stored.Add(stored.Count);
                 FeedbackMetrics.Repeated.Add(results.Count(r => r.Outcome == StoreOutcome.Replayed));
@@ -252,8 +260,15 @@ public sealed class SubmitFeedback(
             .Select(w => (w.Id, w.Conversation, Now: ProtoMapping.RedactConversation(w.Conversation!, t => Redactor.Redact(t, null, phones, known.GetValueOrDefault(w.CustomerId)))))
             .Where(w => w.Now != w.Conversation).Select(w => (w.Id, w.Now)).ToList();
         if (changes.Count == 0 && conversations.Count == 0) return;
+        // Praise quotes a sentence of the words: it is redacted again from the same raw sentence.
+        var words = earlier.ToDictionary(w => w.Id);
+        var excerpts = (await praiseStore.OfItemsAsync(changes.Select(c => c.Id).ToList(), ct))
+            .Where(p => p.Start + p.Length <= words[p.FeedbackId].Verbatim.Length)
+            .Select(p => (p.Id, Redactor.Redact(words[p.FeedbackId].Verbatim.Substring(p.Start, p.Length), null, phones, known.GetValueOrDefault(words[p.FeedbackId].CustomerId))))
+            .ToList();
         await using var write = await database.BeginWriteAsync(ct);
         await FeedbackStore.UpdateConversationsAsync(write, conversations, ct);
+        await PraiseStore.UpdateExcerptsAsync(write, excerpts, ct);
         var changed = (await FeedbackStore.UpdateRedactedAsync(write, changes, ct)).ToHashSet();
         foreach (var (id, redacted) in changes.Where(c => changed.Contains(c.Id)))
         {
@@ -267,12 +282,16 @@ public sealed class SubmitFeedback(
         await write.CommitAsync(ct);
     }
 
-    private NewFeedback ToNewFeedback(SubmitFeedbackRequest request, Taxonomy taxonomy, DateTime now, IReadOnlyList<OwnDetails>? known)
+    private NewFeedback ToNewFeedback(SubmitFeedbackRequest request, Taxonomy taxonomy, UnitTree tree, DateTime now, IReadOnlyList<OwnDetails>? known)
     {
         var contact = request.Contact is { } c && (c.Name.Length + c.Email.Length + c.Phone.Length + c.Address.Length) > 0 ? c : null;
         var own = contact is null ? null : Own(contact);
         var analysis = request.Verbatim.Length > 0 ? TextAnalyzer.Analyze(request.Verbatim, own, taxonomy.Themes, sentiment, phones, known) : null;
         var id = Guid.CreateVersion7();
+        var unitKey = NullIfEmpty(request.Links?.UnitKey ?? "");
+        var praise = analysis is null ? [] : PraiseFinder.Find(request.Verbatim, analysis.Language, tree, unitKey, sentiment)
+            .Select(p => new PraiseRow(Guid.CreateVersion7(), p.Unit, Redactor.Redact(request.Verbatim.Substring(p.Start, p.Length), own, phones, known), p.Start, p.Length))
+            .ToList();
         return new NewFeedback(
             id,
             ChannelNames.ToStored(request.Channel),
@@ -291,7 +310,11 @@ public sealed class SubmitFeedback(
             Links = new FeedbackLinks(
                 NullIfEmpty(request.Links?.TouchpointKey ?? ""), NullIfEmpty(request.Links?.ProductId ?? ""), NullIfEmpty(request.Links?.LotId ?? ""),
                 NullIfEmpty(request.Links?.StoreId ?? ""), request.Links?.Segment.ToDictionary(p => p.Key, p => p.Value) ?? [],
-                NullIfEmpty(request.Source?.System ?? ""), NullIfEmpty(request.Source?.SurveyId ?? ""), NullIfEmpty(request.Source?.ExternalId ?? "")),
+                NullIfEmpty(request.Source?.System ?? ""), NullIfEmpty(request.Source?.SurveyId ?? ""), NullIfEmpty(request.Source?.ExternalId ?? ""))
+            {
+                UnitKey = unitKey,
+            },
+            Praise = praise,
             Conversation = request.Conversation is { Turns.Count: > 0 } conversation
                 ? ProtoMapping.StoredConversation(conversation.Turns.Select(t => ProtoMapping.ToTurn(t) with { Text = Redactor.Redact(t.Text, own, phones, known) }))
                 : null,
@@ -311,7 +334,30 @@ public sealed class SubmitFeedback(
     private static byte[] Fingerprint(SubmitFeedbackRequest request) => SHA256.HashData(request.ToByteArray());
 
 
-    private FeedbackReceived ToEvent(FeedbackRow row)
+    private static UnitRef ToRef(Domain.Unit unit) => new()
+    {
+        Key = unit.Key,
+        Kind = (Common.V1.UnitKind)unit.Kind,
+        Name = unit.Name,
+        ParentKey = unit.ParentKey ?? "",
+    };
+
+    private static PraiseReceived Praised(FeedbackRow row, PraiseRow praise, UnitTree tree) => new()
+    {
+        AboveMemberIds = { tree.PathOf(praise.Unit.Key).Skip(1).Select(u => u.RecognitionMemberId).OfType<string>().Distinct() },
+        AboveTeamIds = { tree.PathOf(praise.Unit.Key).Skip(1).Select(u => u.RecognitionTeamId).OfType<string>().Distinct() },
+        OccurredAt = Timestamp.FromDateTime(row.ReceivedAt),
+        PraiseId = praise.Id.ToString(),
+        FeedbackId = row.Id.ToString(),
+        Unit = ToRef(praise.Unit),
+        Excerpt = praise.Excerpt,
+        Audience = row.Audience,
+        GivenAt = Timestamp.FromDateTime(row.GivenAt),
+        RecognitionMemberId = praise.Unit.RecognitionMemberId ?? "",
+        RecognitionTeamId = praise.Unit.RecognitionTeamId ?? "",
+    };
+
+    private FeedbackReceived ToEvent(FeedbackRow row, UnitTree tree)
     {
         var evt = new FeedbackReceived
         {
@@ -335,6 +381,8 @@ public sealed class SubmitFeedback(
             TaxonomyVersion = row.TaxonomyVersion,
         };
         evt.Themes.AddRange(row.Themes.Select(ProtoMapping.ToProto));
+        if (row.Links.UnitKey is { } unitKey) evt.Units.AddRange(tree.PathOf(unitKey).Select(ToRef));
+        evt.PraisedUnits.AddRange(row.Praise.Select(p => p.Unit).DistinctBy(u => u.Key).Select(ToRef));
         foreach (var (key, value) in row.Links.Segment) evt.Segment[key] = value;
         foreach (var rating in row.Ratings)
         {

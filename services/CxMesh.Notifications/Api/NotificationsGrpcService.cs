@@ -63,7 +63,7 @@ public sealed class NotificationsGrpcService(ChannelStore channels, DeliveryStor
         foreach (var t in c.Topics)
         {
             if (TopicName(t) is { } name) topics.Add(name);
-            else check.Add("channel.topics", "channel.topics may hold action-created, action-overdue, action-escalated, partner-response and report-published only.");
+            else check.Add("channel.topics", "channel.topics may hold action-created, action-overdue, action-escalated, partner-response, report-published and praise only.");
         }
         if (!System.Enum.IsDefined(c.Mode)) check.Add("channel.mode", "channel.mode must be immediate or daily digest.");
         if (c.DigestHour is < 0 or > 23) check.Add("channel.digest_hour", "channel.digest_hour must be 0-23.");
@@ -198,6 +198,7 @@ public sealed class NotificationsGrpcService(ChannelStore channels, DeliveryStor
         NotificationTopic.ActionEscalated => NotificationTopics.ActionEscalated,
         NotificationTopic.PartnerResponse => NotificationTopics.PartnerResponse,
         NotificationTopic.ReportPublished => NotificationTopics.ReportPublished,
+        NotificationTopic.Praise => NotificationTopics.Praise,
         _ => null,
     };
 

@@ -10,10 +10,11 @@ public static class NotificationTopics
     public const string ActionEscalated = "action.escalated";
     public const string PartnerResponse = "partner.response";
     public const string ReportPublished = "report.published";
+    public const string Praise = "praise";
     public const string Digest = "digest";
     public const string Test = "test";
 
-    /// <summary>The topics about an action, heard by its owner's and team's channels (and an empty topic list means these).</summary>
+    /// <summary>The topics about an action, heard by its owner's and team's channels (an empty topic list means these and praise).</summary>
     public static readonly IReadOnlyList<string> ActionTopics = [ActionCreated, ActionOverdue, ActionEscalated];
 
     /// <summary>Topics without an owner: they go to every channel that lists them.</summary>

@@ -76,3 +76,27 @@ public sealed class PartnerReportPublishedHandler(Notify notify) : IEventHandler
                 notify.Link("/governance/audit")), ct);
     }
 }
+
+/// <summary>
+/// Words of a customer or a colleague praised a unit by name: its recognition member and team, and those of the units
+/// above it, hear them (the redacted sentence), with a link to the unit's page in the console; history older than a week
+/// is not sent.
+/// </summary>
+public sealed class PraiseReceivedHandler(Notify notify) : IEventHandler<PraiseReceived>
+{
+    /// <summary>Recognition is news: praise given longer ago than this (imported history) is listed in the console, not sent.</summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromDays(7);
+
+    public Task HandleAsync(PraiseReceived evt, EventContext context, CancellationToken ct)
+    {
+        if (evt.PraiseId.Length == 0 || evt.Unit is not { Key.Length: > 0 } unit) throw new InvalidEventException("praise_id or unit is missing.");
+        if (evt.GivenAt is { } given && context.Now - given.ToDateTimeOffset() > MaxAge) return Task.CompletedTask;
+        var people = ActionCreatedHandler.Ids(evt.RecognitionMemberId).Concat(evt.AboveMemberIds).Where(id => id.Length > 0).Distinct().ToList();
+        var teams = ActionCreatedHandler.Ids(evt.RecognitionTeamId).Concat(evt.AboveTeamIds).Where(id => id.Length > 0).Distinct().ToList();
+        if (people.Count == 0 && teams.Count == 0) return Task.CompletedTask;
+        var who = evt.Audience == "employee" ? "A colleague" : "A customer";
+        var name = unit.Name.Length > 0 ? unit.Name : unit.Key;
+        return notify.NotifyAsync(context, new Audience(NotificationTopics.Praise, people, teams),
+            new Message($"Praise for {name}", $"{who} said: “{evt.Excerpt}”", notify.Link($"/units?unit={Uri.EscapeDataString(unit.Key)}")), ct);
+    }
+}

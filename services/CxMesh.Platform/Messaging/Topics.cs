@@ -11,6 +11,7 @@ public static class Topics
     public static readonly EventTopic<ErasureApplied> ErasureApplied = new("customer.erasure.applied.v1");
     public static readonly EventTopic<FeedbackRedacted> FeedbackRedacted = new("feedback.redacted.v1");
     public static readonly EventTopic<FeedbackRetagged> FeedbackRetagged = new("feedback.retagged.v1");
+    public static readonly EventTopic<PraiseReceived> PraiseReceived = new("feedback.praise.received.v1");
     public static readonly EventTopic<JourneyTouchpointRecorded> JourneyTouchpointRecorded = new("journey.touchpoint.recorded.v1");
     public static readonly EventTopic<JourneyCompleted> JourneyCompleted = new("journey.completed.v1");
     public static readonly EventTopic<JourneyAbandoned> JourneyAbandoned = new("journey.abandoned.v1");
@@ -29,7 +30,7 @@ public static class Topics
 
     public static IReadOnlyList<IEventTopic> All { get; } =
         [
-            FeedbackReceived, FeedbackErased, ErasureApplied, FeedbackRedacted, FeedbackRetagged, JourneyTouchpointRecorded, JourneyCompleted, JourneyAbandoned, AlertRaised, ScoreChanged,
+            FeedbackReceived, FeedbackErased, ErasureApplied, FeedbackRedacted, FeedbackRetagged, PraiseReceived, JourneyTouchpointRecorded, JourneyCompleted, JourneyAbandoned, AlertRaised, ScoreChanged,
             SharingDecided, PartnerAgreementSubmitted, ActionCreated, ActionOverdue, PartnerReportPublished, PartnerResponseReceived, PartnerMappingChanged,
             PartnerStatusChanged, PartnerResponseUpdated,
         ];

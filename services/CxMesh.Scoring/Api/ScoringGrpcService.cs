@@ -16,7 +16,7 @@ using Microsoft.Extensions.Options;
 namespace CxMesh.Scoring.Api;
 
 public sealed class ScoringGrpcService(
-    ScoreStore store, HotScores hotScores, DriverStore drivers, AlertStore alerts, ValueStore values, StageStore stages, StageRebuilder rebuilder,
+    ScoreStore store, HotScores hotScores, DriverStore drivers, AlertStore alerts, ValueStore values, StageStore stages, StageRebuilder rebuilder, UnitStore units,
     [FromKeyedServices(ScoringModule.Name)] ServiceDatabase database, TimeProvider clock, IOptions<ScoringOptions> options)
     : ScoringService.ScoringServiceBase
 {
@@ -124,8 +124,8 @@ public sealed class ScoringGrpcService(
         {
             var name = new ScopePart(d, "", d == ScopeDimension.Segment ? request.Attribute : null).Name;
             checks.Check(parent.Parts.All(p => p.Name != name), "dimension", "dimension must differ from the parent's.");
-            checks.Check(parent.Parts.Count == 0 || d is not (ScopeDimension.Language or ScopeDimension.Audience) && parent.Parts.All(p => !p.StandsAlone), "dimension",
-                "language and audience stand alone: rank them under all feedback, and nothing under them.");
+            checks.Check(parent.Parts.Count == 0 || d is not (ScopeDimension.Language or ScopeDimension.Audience or ScopeDimension.Unit) && parent.Parts.All(p => !p.StandsAlone), "dimension",
+                "language, audience and unit stand alone: rank them under all feedback, and nothing under them.");
         }
         checks.ThrowIfAny();
 
@@ -159,6 +159,138 @@ public sealed class ScoringGrpcService(
         response.Ranked.AddRange(ranked.OrderByDescending(r => r.Score.Value).ThenBy(r => r.Scope.ToString(), StringComparer.Ordinal));
         return response;
     }
+
+    private static readonly MetricKey NpsKey = new(ScoreStore.MetricName(MetricKind.Nps), ScoreStore.AllQuestions);
+    private static readonly MetricKey EnpsKey = new(ScoreStore.MetricName(MetricKind.Enps), ScoreStore.AllQuestions);
+    private static readonly MetricKey CsatKey = new(ScoreStore.MetricName(MetricKind.Csat), "csat");
+    private const int UnitDefaultDays = 90;
+    private const int UnitMinN = 10;
+
+    [Authorize(Roles = Readers)]
+    public override async Task<CompareUnitsResponse> CompareUnits(CompareUnitsRequest request, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        var checks = Checks();
+        checks.Check(request.Kind is Common.V1.UnitKind.Store or Common.V1.UnitKind.Team or Common.V1.UnitKind.Agent, "kind", "kind is required: UNIT_KIND_STORE, UNIT_KIND_TEAM or UNIT_KIND_AGENT.");
+        var parent = checks.OptionalKey(request.ParentKey, "parent_key");
+        var window = checks.Window(request.Window, "window", UnitDefaultDays);
+        checks.Check(request.MinN is >= 0 and <= 100_000, "min_n", "min_n must be 1 to 100000 (0 means 10).");
+        checks.ThrowIfAny();
+
+        var minN = request.MinN == 0 ? UnitMinN : request.MinN;
+        var all = await units.AllAsync(ct);
+        if (parent is not null && all.All(u => u.Key != parent)) throw new NotFoundException("unit", parent);
+        var kind = UnitKinds.Name(request.Kind);
+        var nps = await store.MatchingAsync(UnitPattern, 1, NpsKey, window, ct);
+        var enps = await store.MatchingAsync(UnitPattern, 1, EnpsKey, window, ct);
+        var (npsShape, enpsShape) = (await ShapeAsync(MetricKind.Nps, NpsKey, ct), await ShapeAsync(MetricKind.Enps, EnpsKey, ct));
+
+        var compared = new List<UnitComparison>();
+        foreach (var unit in all.Where(u => u.Kind == kind && (parent is null || u.ParentKey == parent)))
+        {
+            var key = UnitScope(unit.Key);
+            var (customers, employees) = (nps.GetValueOrDefault(key), enps.GetValueOrDefault(key));
+            var withheld = Withheld(employees);
+            compared.Add(new UnitComparison
+            {
+                Unit = ToProto(unit),
+                Nps = npsShape.Of(customers, window),
+                Enps = enpsShape.Of(withheld ? default : employees, window),
+                EnpsWithheld = withheld,
+                InCorrelation = !withheld && customers.N >= minN && employees.N >= minN,
+            });
+        }
+        var response = new CompareUnitsResponse
+        {
+            Correlation = ToProto(Correlation.Of(compared.Where(c => c.InCorrelation).Select(c => (c.Enps.Value, c.Nps.Value)).ToList())),
+            StartDate = window.Start.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+            EndDate = window.End.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture),
+        };
+        response.Units.AddRange(compared.OrderByDescending(c => c.Nps.HasValue).ThenByDescending(c => c.Nps.Value).ThenBy(c => c.Unit.Key, StringComparer.Ordinal));
+        return response;
+    }
+
+    [Authorize(Roles = Readers)]
+    public override async Task<GetUnitScorecardResponse> GetUnitScorecard(GetUnitScorecardRequest request, ServerCallContext context)
+    {
+        var ct = context.CancellationToken;
+        var checks = Checks();
+        var key = checks.Key(request.UnitKey, "unit_key");
+        var window = checks.Window(request.Window, "window", UnitDefaultDays);
+        checks.ThrowIfAny();
+
+        var all = await units.AllAsync(ct);
+        var unit = all.FirstOrDefault(u => u.Key == key) ?? throw new NotFoundException("unit", key);
+        var (npsShape, enpsShape, csatShape) =
+            (await ShapeAsync(MetricKind.Nps, NpsKey, ct), await ShapeAsync(MetricKind.Enps, EnpsKey, ct), await ShapeAsync(MetricKind.Csat, CsatKey, ct));
+        var scope = UnitScope(key);
+        var employees = (await store.SumAsync(scope, EnpsKey, window, ct)).Stats;
+        var withheld = Withheld(employees);
+        var response = new GetUnitScorecardResponse
+        {
+            Unit = ToProto(unit),
+            Nps = npsShape.Of((await store.SumAsync(scope, NpsKey, window, ct)).Stats, window),
+            Csat = csatShape.Of((await store.SumAsync(scope, CsatKey, window, ct)).Stats, window),
+            Enps = enpsShape.Of(withheld ? default : employees, window),
+            EnpsWithheld = withheld,
+            ParentNps = npsShape.Of(unit.ParentKey is { } p ? (await store.SumAsync(UnitScope(p), NpsKey, window, ct)).Stats : default, window),
+        };
+        // Its peers: the units of its kind under the same parent, with enough customers' answers to be placed.
+        var peers = (await store.MatchingAsync(UnitPattern, 1, NpsKey, window, ct))
+            .Where(s => s.Value.N >= UnitMinN)
+            .Join(all.Where(u => u.Kind == unit.Kind && u.ParentKey == unit.ParentKey), s => s.Key, u => UnitScope(u.Key), (s, u) => (u.Key, Value: s.Value.Headline(MetricKind.Nps).Value))
+            .OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal).ToList();
+        response.Peers = peers.Count;
+        response.NpsRank = peers.FindIndex(p => p.Key == key) + 1;
+        var below = Descendants(all, key);
+        response.UnitsBelow = below.Count;
+        response.Praise = await units.PraiseAsync([key, .. below], window.Start, window.End, ct);
+        return response;
+    }
+
+    // Every unit scope's key: "unit=<key>" (one part; no other dimension's name starts so).
+    private const string UnitPattern = "unit=%";
+
+    private static string UnitScope(string unitKey) => new ScoreScope([new ScopePart(ScopeDimension.Unit, unitKey)]).Key;
+
+    /// <summary>A handful of employees' answers would tell who said what: their eNPS is not shown.</summary>
+    private bool Withheld(RatingStats employees) => employees.N > 0 && employees.N < options.Value.EmployeeMinResponses;
+
+    private static List<string> Descendants(IReadOnlyList<UnitRow> all, string key)
+    {
+        var children = all.Where(u => u.ParentKey is not null).ToLookup(u => u.ParentKey!, u => u.Key);
+        var found = new List<string>();
+        var queue = new Queue<string>([key]);
+        while (queue.Count > 0 && found.Count < all.Count)
+        {
+            foreach (var child in children[queue.Dequeue()])
+            {
+                found.Add(child);
+                queue.Enqueue(child);
+            }
+        }
+        return found;
+    }
+
+    private static UnitSummary ToProto(UnitRow unit) => new()
+    {
+        Key = unit.Key,
+        Kind = UnitKinds.FromName(unit.Kind),
+        Name = unit.Name,
+        ParentKey = unit.ParentKey ?? "",
+    };
+
+    private static V1.UnitCorrelation ToProto(Correlation c) => new()
+    {
+        Units = c.N,
+        R = c.R,
+        RLow = c.Low,
+        RHigh = c.High,
+        PValue = c.PValue,
+        HasValue = c.HasValue,
+        Slope = c.Slope,
+        SpearmanRho = c.Rho,
+    };
 
     [Authorize(Roles = Readers)]
     public override async Task<GetValueOfExperienceResponse> GetValueOfExperience(GetValueOfExperienceRequest request, ServerCallContext context)
@@ -470,6 +602,9 @@ public sealed class ScoringGrpcService(
                 ScopeDimension.Lot => DimensionKind.Lot,
                 ScopeDimension.Store => DimensionKind.Store,
                 ScopeDimension.Partner => DimensionKind.Partner,
+                ScopeDimension.Language => DimensionKind.Language,
+                ScopeDimension.Audience => DimensionKind.Audience,
+                ScopeDimension.Unit => DimensionKind.Unit,
                 _ => DimensionKind.Segment,
             },
             Value = p.Value,

@@ -32,7 +32,7 @@ public sealed partial class ScoringRequests(DateOnly today, int retentionDays) :
         Check(parts.Select(p => p.Name).Distinct().Count() == parts.Count, $"{field}.dimensions",
             $"{field}.dimensions must be of different kinds (a response has one journey, one channel...).");
         Check(parts.Count < 2 || parts.All(p => !p.StandsAlone), $"{field}.dimensions",
-            $"{field}.dimensions: language and audience stand alone, without another dimension.");
+            $"{field}.dimensions: language, audience and unit stand alone, without another dimension.");
         return new ScoreScope(parts);
     }
 
@@ -50,6 +50,7 @@ public sealed partial class ScoringRequests(DateOnly today, int retentionDays) :
             DimensionKind.Partner => ScopeDimension.Partner,
             DimensionKind.Language => ScopeDimension.Language,
             DimensionKind.Audience => ScopeDimension.Audience,
+            DimensionKind.Unit => ScopeDimension.Unit,
             _ => null,
         };
         Check(dimension is not null, kindField, $"{kindField} must be one of {string.Join(", ", Enum.GetNames<DimensionKind>().Skip(1))}; got {(int)kind}.");

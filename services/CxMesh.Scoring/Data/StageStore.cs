@@ -74,7 +74,7 @@ public sealed class StageStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
         var current = (await write.Connection.QueryAsync<string>(new CommandDefinition(
             "select customer_id from stage_customers where customer_id = any(@customers) and model_version = @version",
             new { customers = customers.Distinct().ToArray(), version = model.Version }, write.Transaction, cancellationToken: ct))).ToList();
-        var histories = await HistoriesAsync(write, current, ct);
+        var histories = await HistoriesAsync(write.Connection, write.Transaction, current, ct);
         return new StageSnapshot(model, customers.Distinct().ToDictionary(c => c,
             c => histories.TryGetValue(c, out var h) ? StageContribution.Of(model, h) : new StageContribution()));
     }
@@ -84,7 +84,7 @@ public sealed class StageStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
     {
         if (snapshot.Before.Count == 0) return;
         var customers = snapshot.Before.Keys.ToList();
-        var histories = await HistoriesAsync(write, customers, ct);
+        var histories = await HistoriesAsync(write.Connection, write.Transaction, customers, ct);
         var moves = new Dictionary<(DateOnly, string, string), long>();
         var figures = new Dictionary<(DateOnly, string), StageMonth>();
         var experiences = new Dictionary<(DateOnly, string, string), (long, long)>();
@@ -226,23 +226,25 @@ public sealed class StageStore([FromKeyedServices(ScoringModule.Name)] ServiceDa
     /// <summary>One customer's history, read outside a write.</summary>
     public async Task<IReadOnlyList<HistoryMonth>> HistoryAsync(string customerId, CancellationToken ct)
     {
-        await using var write = await database.BeginWriteAsync(ct);
-        var history = await HistoriesAsync(write, [customerId], ct);
+        // A read: no write transaction (and no outbox) for it.
+        await using var connection = await database.OpenConnectionAsync(ct);
+        var history = await HistoriesAsync(connection, null, [customerId], ct);
         return history.GetValueOrDefault(customerId) ?? [];
     }
 
     /// <summary>The customers' histories by month: activity, touchpoints by key, referrals credited, last NPS answer.</summary>
-    private static async Task<Dictionary<string, List<HistoryMonth>>> HistoriesAsync(WriteScope write, IReadOnlyCollection<string> customers, CancellationToken ct)
+    private static async Task<Dictionary<string, List<HistoryMonth>>> HistoriesAsync(Npgsql.NpgsqlConnection connection, Npgsql.NpgsqlTransaction? transaction,
+        IReadOnlyCollection<string> customers, CancellationToken ct)
     {
         if (customers.Count == 0) return [];
         var ids = customers.ToArray();
-        var grid = await write.Connection.QueryMultipleAsync(new CommandDefinition(
+        var grid = await connection.QueryMultipleAsync(new CommandDefinition(
             """
             select customer_id as CustomerId, month, touchpoints, purchases, revenue, cost from value_outcomes where customer_id = any(@ids);
             select customer_id as CustomerId, month, touchpoint as Key, touchpoints as Count from customer_touchpoints where customer_id = any(@ids);
             select referrer_id as CustomerId, month, '' as Key, count(*)::int as Count from customer_referrals where referrer_id = any(@ids) group by referrer_id, month;
             select customer_id as CustomerId, month, '' as Key, rating::int as Count from value_answers where customer_id = any(@ids) and basis = 'all';
-            """, new { ids }, write.Transaction, cancellationToken: ct));
+            """, new { ids }, transaction, cancellationToken: ct));
         var outcomes = (await grid.ReadAsync<OutcomeRow>()).ToDictionary(o => (o.CustomerId, o.Month));
         var touchpoints = (await grid.ReadAsync<CountRow>()).ToLookup(t => (t.CustomerId, t.Month));
         var referrals = (await grid.ReadAsync<CountRow>()).ToDictionary(r => (r.CustomerId, r.Month), r => r.Count);

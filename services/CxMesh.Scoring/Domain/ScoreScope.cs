@@ -17,18 +17,26 @@ public enum ScopeDimension
 
     /// <summary>customer or employee. Stands alone.</summary>
     Audience,
+
+    /// <summary>A registered store, team or agent; a response counts in its unit and every unit above. Stands alone.</summary>
+    Unit,
 }
 
 /// <summary>One dimension of a scope; <paramref name="Attribute"/> names the segment attribute for segment dimensions.</summary>
 public sealed record ScopePart(ScopeDimension Dimension, string Value, string? Attribute = null)
 {
+    public const int MaxUnitKeyLength = 64;
+
     /// <summary>"journey=coffee", "segment.plan=monthly"; '%', '|' and '=' in values are percent-encoded so keys never collide.</summary>
     public string Key => $"{Name}={Escape(Value)}";
 
     public string Name => Dimension == ScopeDimension.Segment ? $"segment.{Attribute}" : Dimension.ToString().ToLowerInvariant();
 
-    /// <summary>Language and audience are scopes of their own, not combined with another dimension (they would double every pair).</summary>
-    public bool StandsAlone => Dimension is ScopeDimension.Language or ScopeDimension.Audience;
+    /// <summary>
+    /// Language, audience and unit are scopes of their own, not combined with another dimension (they would double every
+    /// pair; a unit comes with the units above it, so would triple them).
+    /// </summary>
+    public bool StandsAlone => Dimension is ScopeDimension.Language or ScopeDimension.Audience or ScopeDimension.Unit;
 
     public static string Escape(string value) => value.Replace("%", "%25").Replace("|", "%7C").Replace("=", "%3D");
 

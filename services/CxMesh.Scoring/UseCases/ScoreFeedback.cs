@@ -35,6 +35,10 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
                 if (string.IsNullOrEmpty(evt.FeedbackId)) throw new InvalidEventException("feedback_id is missing.");
                 if (evt.GivenAt is null) throw new InvalidEventException("given_at is missing.");
                 if (!Guid.TryParse(evt.FeedbackId, out _)) throw new InvalidEventException("feedback_id is not a UUID.");
+                if (evt.Units.Concat(evt.PraisedUnits).Any(u => u.Key.Length is 0 or > ScopePart.MaxUnitKeyLength || u.Name.Length > 256 || u.ParentKey.Length > ScopePart.MaxUnitKeyLength))
+                {
+                    throw new InvalidEventException("a unit has no key, or a key, name or parent too long.");
+                }
                 if (!double.IsFinite(evt.SentimentScore) || evt.Themes.Any(t => !double.IsFinite(t.SentimentScore)))
                 {
                     throw new InvalidEventException("sentiment scores must be numbers from -1 to 1.");
@@ -79,6 +83,8 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
         var alerts = new List<(string, AlertRaised)>();
         var touched = new HashSet<string>(StringComparer.Ordinal);
         var valueAnswers = new List<ValueAnswer>();
+        var units = new List<(UnitRow, DateTime)>();
+        var praise = new Dictionary<(string Unit, DateOnly Day), long>();
         foreach (var a in accepted)
         {
             var evt = a.Event;
@@ -86,6 +92,9 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
             if (attribution.TryGetValue(a, out var f)) (journey, touchpoint) = (f.JourneyKey, touchpoint.Length > 0 ? touchpoint : f.TouchpointKey);
             var day = DateOnly.FromDateTime(a.GivenAt);
             var parts = PartsOf(evt, journey, touchpoint);
+            var describedAt = evt.OccurredAt?.ToDateTime() ?? a.GivenAt;
+            units.AddRange(evt.Units.Concat(evt.PraisedUnits).Select(u => (UnitOf(u), describedAt)));
+            foreach (var u in evt.PraisedUnits.Select(u => u.Key).Distinct()) praise[(u, day)] = praise.GetValueOrDefault((u, day)) + 1;
             foreach (var partner in Links(evt, journey, touchpoint).SelectMany(l => mappings.TryGetValue(l, out var p) ? p : []).Distinct().Order(StringComparer.Ordinal))
             {
                 parts.Add(new ScopePart(ScopeDimension.Partner, partner));
@@ -125,6 +134,7 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
         await ScoreStore.AddRatingsAsync(write,
             ratingDeltas.Select(r => (r.Key.Scope, r.Value.Question, r.Key.Day, r.Value.Stats)).ToList(), ct);
         await DriverStore.AddAsync(write, driverDeltas, ct);
+        await UnitStore.RecordAsync(write, units, praise, ct);
         // A customer's answers move their value figures and, through their history, their relationship stage.
         var stages = await StageStore.BeforeAsync(write, valueAnswers.Select(a => a.CustomerId).ToHashSet(StringComparer.Ordinal), ct);
         await ValueStore.AddAnswersAsync(write, valueAnswers, ct);
@@ -172,11 +182,15 @@ public sealed class ScoreFeedback(HotScoreRefresher refresher, IOptions<ScoringO
             if (value.Length > 0) parts.Add(new ScopePart(ScopeDimension.Segment, value, attribute));
         }
         if (evt.RedactedVerbatim.Length > 0 && evt.Language.Length > 0) parts.Add(new ScopePart(ScopeDimension.Language, evt.Language));
+        // The item's unit and every unit above it: a store's figures hold its teams' and agents'.
+        foreach (var unit in evt.Units.Select(u => u.Key).Distinct()) parts.Add(new ScopePart(ScopeDimension.Unit, unit));
         parts.Add(new ScopePart(ScopeDimension.Audience, IsEmployee(evt) ? ScoreScope.Employees : ScoreScope.Customers));
         return parts;
     }
 
     private static bool IsEmployee(FeedbackReceived evt) => evt.Audience == ScoreScope.Employees;
+
+    private static UnitRow UnitOf(UnitRef unit) => new(unit.Key, UnitKinds.Name(unit.Kind), unit.Name, unit.ParentKey.Length > 0 ? unit.ParentKey : null);
 
     /// <summary>eNPS is employees', NPS, CSAT and CES customers'; custom questions belong to whoever their items come from.</summary>
     private static bool FitsAudience(MetricKind metric, string audience) => metric switch
