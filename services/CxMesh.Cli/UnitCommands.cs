@@ -125,7 +125,7 @@ internal static class UnitCommands
                 Console.WriteLine(card.NpsRank > 0 ? $"  Rank {card.NpsRank} of {card.Peers} by NPS among its peers." : $"  Not ranked: fewer than 10 customers' answers ({card.Peers} peers ranked).");
                 Console.WriteLine("  " + ScoreLine.Of(Metric.Csat, card.Csat));
                 Console.WriteLine("  " + (card.EnpsWithheld ? "eNPS: withheld, too few employees answered to keep their answers apart" : ScoreLine.Of(Metric.Enps, card.Enps)));
-                Console.WriteLine($"  Praise: {card.Praise:N0} in the window{(card.UnitsBelow > 0 ? $" (with the {card.UnitsBelow} units under it)" : "")}.");
+                Console.WriteLine($"  Praise: {card.Praise:N0} in the window{card.UnitsBelow switch { 0 => "", 1 => " (with the unit under it)", var n => $" (with the {n} units under it)" }}.");
                 foreach (var p in praise.Praise) Console.WriteLine($"    {p.GivenAt.ToDateTime():yyyy-MM-dd} {p.UnitName}: “{p.Excerpt}”");
             });
         }));

@@ -155,4 +155,53 @@ public sealed class CliTests
         (exit, output) = Cli(analyst, "stages", "paths", "--stage", "no-such-stage");
         Assert.Equal(66, exit);
     }
+
+    [Fact]
+    public async Task Units_are_saved_compared_and_scored_and_praise_is_listed_from_the_command_line()
+    {
+        await using var host = await TestKit.CxMeshTestHost.StartAsync(s => { s.Services = "feedback,scoring"; s.ListenOnLoopback = true; s.Settings["CxMesh:Delivery"] = "InProcess"; });
+        var admin = new Dictionary<string, string> { ["CXMESH_GRPC"] = host.GrpcAddress!, ["CXMESH_TOKEN"] = host.Token(Platform.Auth.Roles.Admin) };
+
+        var (exit, output) = Cli(admin, "units", "save", "cli-shop", "--kind", "store", "--name", "CLI shop");
+        Assert.True(exit == 0, output);
+        Assert.Contains("Registered store cli-shop (CLI shop).", output);
+        (exit, output) = Cli(admin, "units", "save", "cli-shop-ana", "--kind", "agent", "--name", "Ana Lima", "--parent", "cli-shop", "--alias", "Ana");
+        Assert.True(exit == 0, output);
+        (exit, output) = Cli(admin, "units", "save", "cli-shop-2", "--kind", "agent", "--name", "Bo", "--parent", "cli-shop-ana");
+        Assert.Equal(65, exit);
+        Assert.Contains("unit.parent_key", output);
+        (exit, output) = Cli(admin, "units", "list", "--parent", "cli-shop", "-o", "json");
+        Assert.True(exit == 0, output);
+        Assert.Equal("cli-shop-ana", System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("units")[0].GetProperty("key").GetString());
+
+        var feedback = host.Client<CxMesh.Feedback.V1.FeedbackService.FeedbackServiceClient>(Platform.Auth.Roles.App);
+        await feedback.SubmitFeedbackAsync(new CxMesh.Feedback.V1.SubmitFeedbackRequest
+        {
+            IdempotencyKey = "cli-units-1",
+            Channel = CxMesh.Common.V1.Channel.Survey,
+            Verbatim = "Ana was wonderful, thank you!",
+            Ratings = { new CxMesh.Feedback.V1.Rating { QuestionId = "nps", Value = 10 } },
+            Links = new CxMesh.Feedback.V1.Links { UnitKey = "cli-shop-ana" },
+        });
+        (exit, output) = Cli(admin, "praise", "--unit", "cli-shop", "--below");
+        Assert.True(exit == 0, output);
+        Assert.Contains("Ana Lima (cli-shop-ana), from a customer: “Ana was wonderful, thank you!”", output);
+
+        var scorecard = "";
+        for (var i = 0; i < 50 && !scorecard.Contains("n=1", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(200);
+            (exit, scorecard) = Cli(admin, "units", "scorecard", "cli-shop");
+        }
+        Assert.True(exit == 0, scorecard);
+        Assert.Contains("store cli-shop (CLI shop)", scorecard);
+        Assert.Contains("NPS +100.0 (n=1", scorecard);
+        Assert.Contains("Praise: 1 in the window (with the unit under it).", scorecard);
+        (exit, output) = Cli(admin, "units", "compare");
+        Assert.True(exit == 0, output);
+        Assert.Contains("cli-shop (CLI shop)", output);
+        Assert.Contains("Correlation: needs at least 4 units", output);
+        (exit, output) = Cli(admin, "units", "scorecard", "no-such-unit");
+        Assert.Equal(66, exit);
+    }
 }

@@ -19,7 +19,14 @@ public sealed class UnitsFixture : IAsyncLifetime
 {
     public CxMeshTestHost Host { get; private set; } = null!;
 
-    public sealed record Answer(string Unit, bool Employee, int Rating, DateTime At, IReadOnlyList<UnitRef> Path, IReadOnlyList<UnitRef> Praised, int? Csat);
+    public sealed record Answer(string Unit, bool Employee, int Rating, DateTime At, IReadOnlyList<UnitRef> Path, IReadOnlyList<UnitRef> Praised, int? Csat)
+    {
+        /// <summary>Employees' attribute ratings (1-5, driver_of enps): the workload (planted: it drives eNPS) and the rota app (it does not).</summary>
+        public int? Workload { get; init; }
+        public int? Rota { get; init; }
+        /// <summary>Their words mention short staffing (a theme, said negatively).</summary>
+        public bool ShortStaffed { get; init; }
+    }
 
     public List<Answer> Answers { get; } = [];
 
@@ -64,8 +71,15 @@ public sealed class UnitsFixture : IAsyncLifetime
                 }
                 for (var e = 0; e < (small ? (t == 0 ? 3 : 0) : 6); e++)
                 {
-                    var rating = Math.Clamp((int)Math.Round(6 + 3 * mood + random.NextDouble() * 4 - 2), 0, 10);
-                    Answers.Add(new Answer(team.Key, true, rating, today.AddDays(-random.Next(0, 60)), PathOf(team.Key), [], null));
+                    // Planted: the workload follows the staff mood and drives eNPS; the rota app is noise.
+                    var workload = Math.Clamp((int)Math.Round(3 + 1.6 * mood + random.NextDouble() * 2.4 - 1.2), 1, 5);
+                    var rating = Math.Clamp((int)Math.Round(1.8 * workload + 0.5 + random.NextDouble() * 3 - 1.5), 0, 10);
+                    Answers.Add(new Answer(team.Key, true, rating, today.AddDays(-random.Next(0, 60)), PathOf(team.Key), [], null)
+                    {
+                        Workload = workload,
+                        Rota = random.Next(1, 6),
+                        ShortStaffed = workload <= 2,
+                    });
                 }
             }
             // Employees who name their store, not a team.
@@ -100,6 +114,16 @@ public sealed class UnitsFixture : IAsyncLifetime
                 TopBoxValues = { 9, 10 },
             });
             if (a.Csat is { } csat) evt.Ratings.Add(new RatingValue { QuestionId = "csat", Metric = Metric.Csat, Value = csat, ScaleMin = 1, ScaleMax = 5, TopBoxValues = { 4, 5 } });
+            foreach (var (question, value) in new[] { ("enps-workload", a.Workload), ("enps-rota", a.Rota) })
+            {
+                if (value is { } v) evt.Ratings.Add(new RatingValue { QuestionId = question, Metric = Metric.Custom, Value = v, ScaleMin = 1, ScaleMax = 5, TopBoxValues = { 4, 5 }, DriverOf = "enps" });
+            }
+            if (a.Employee && a.Workload is not null)
+            {
+                evt.RedactedVerbatim = a.ShortStaffed ? "We are short-staffed every weekend." : "Fine shifts this month.";
+                (evt.Language, evt.SentimentScore) = ("en", a.ShortStaffed ? -0.6 : 0.2);
+                if (a.ShortStaffed) evt.Themes.Add(new ThemeMention { ThemeKey = "short-staffing", SentimentScore = -0.6, Polarity = Polarity.Negative });
+            }
             return evt;
         }).ToList();
         await ScoringEvents.DeliverAsync(Host, Topics.FeedbackReceived, events, e => e.EventId);
@@ -211,6 +235,44 @@ public sealed class UnitComparisonTests(UnitsFixture fixture) : IClassFixture<Un
         Assert.Equal(_answers.Count(a => a.Praised.Count > 0 && a.Path.Any(p => p.Key == $"s{_run}-7") && a.At >= DateTime.UtcNow.Date.AddDays(-89)), store.Praise);
         Assert.Equal(Nps(Within($"s{_run}-7", true)), store.Enps.Value, 9);
         Assert.Equal(12, store.Peers);
+    }
+
+    [Fact]
+    public async Task What_moves_eNPS_is_found_from_employees_attribute_ratings_and_words()
+    {
+        var employees = new Scope { Dimensions = { new Dimension { Kind = DimensionKind.Audience, Value = "employee" } } };
+        var attributes = await _analyst.GetKeyDriversAsync(new GetKeyDriversRequest
+        {
+            Scope = employees,
+            Outcome = Outcome.NpsRating,
+            DriverKind = DriverKind.AttributeRating,
+            Window = new Window { LastDays = 90 },
+        });
+        var rated = _answers.Where(a => a.Workload is not null).ToList();
+        Assert.Equal(rated.Count, attributes.N);
+        var workload = attributes.Drivers.First();
+        Assert.Equal("enps-workload", workload.QuestionId);
+        Assert.True(workload.Significant && workload.RelativeWeightPercent > 80, $"workload {workload.RelativeWeightPercent:0}% p {workload.PValue:G3}");
+        Assert.Equal(Pearson(rated.Select(a => ((double)a.Workload!.Value, (double)a.Rating)).ToList()), workload.Correlation, 9);
+        Assert.Equal(rated.Average(a => a.Workload!.Value), workload.MeanRating, 9);
+        var rota = attributes.Drivers.Single(d => d.QuestionId == "enps-rota");
+        Assert.Equal(Pearson(rated.Select(a => ((double)a.Rota!.Value, (double)a.Rating)).ToList()), rota.Correlation, 9);
+        Assert.True(rota.RelativeWeightPercent < 20, $"rota {rota.RelativeWeightPercent:0}%");
+
+        var words = await _analyst.GetKeyDriversAsync(new GetKeyDriversRequest
+        {
+            Scope = employees,
+            Outcome = Outcome.NpsRating,
+            DriverKind = DriverKind.ThemePresence,
+            Window = new Window { LastDays = 90 },
+        });
+        var staffing = words.Drivers.Single(d => d.ThemeKey == "short-staffing");
+        Assert.Equal(rated.Count(a => a.ShortStaffed), staffing.Mentions);
+        // Over every employee's eNPS answer in the window, words or none (no words: no mention).
+        var answered = _answers.Where(a => a.Employee && a.At >= DateTime.UtcNow.Date.AddDays(-89)).ToList();
+        Assert.Equal(answered.Count, words.N);
+        Assert.Equal(Pearson(answered.Select(a => (a.ShortStaffed ? 1.0 : 0.0, (double)a.Rating)).ToList()), staffing.Correlation, 9);
+        Assert.True(staffing.Significant && staffing.Correlation < -0.5, $"short staffing r {staffing.Correlation:0.00}");
     }
 
     [Fact]
