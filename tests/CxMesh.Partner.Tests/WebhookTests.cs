@@ -60,7 +60,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
                         http.Abort();
                         return Results.Empty;
                     case "timeout":
-                        await Task.Delay(TimeSpan.FromSeconds(3));
+                        await Task.Delay(TimeSpan.FromSeconds(8)); // past the sender's timeout (5 s here)
                         return Results.Ok();
                 }
             }
@@ -91,7 +91,8 @@ public sealed class WebhookTests : IAsyncLifetime
             s.Services = "partner,governance";
             s.Settings["CxMesh:Delivery"] = "InProcess";
             s.Settings["Partner:WebhookAllowList:0"] = "127.0.0.1";
-            s.Settings["Partner:Webhooks:Timeout"] = "00:00:01";
+            // Long enough that a loaded machine's slow "200" is never taken for a timeout (an extra attempt).
+            s.Settings["Partner:Webhooks:Timeout"] = "00:00:05";
             s.Settings["Partner:Webhooks:InitialBackoff"] = "00:00:00.05";
             s.Settings["Partner:Webhooks:MaxBackoff"] = "00:00:00.2";
             s.Settings["Partner:Webhooks:PollInterval"] = "00:00:00.05";

@@ -34,6 +34,8 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest, ImportProfiles prof
     public const int MaxRejectionsListed = 1_000;
     /// <summary>An XLSX workbook is spooled to disk whole (its index is at its end), so it has a smaller limit.</summary>
     public const long MaxWorkbookBytes = 256L << 20;
+    /// <summary>How long a refused import goes on reading what the client still sends before it answers.</summary>
+    private static readonly TimeSpan RefusalDrain = TimeSpan.FromSeconds(2);
     /// <summary>JSON Lines: how many records a mapped key must appear in (at least once) to be taken as a column.</summary>
     public const int JsonSampleSize = 100;
 
@@ -136,113 +138,125 @@ public sealed class ImportFeedbackCsv(SubmitFeedback ingest, ImportProfiles prof
             }
         }, ct);
 
-        var fileFormat = await formatKnown.Task;
-        if (fileFormat == ImportFormat.Unspecified)
+        try
         {
-            throw new FieldViolationException("chunk", "the file is an Excel 97-2003 workbook (.xls): save it as .xlsx or CSV (UTF-8).");
-        }
-        // UTF-8 (with or without a BOM) or, with a BOM, UTF-16 or UTF-32; bytes that are not UTF-8 (a GBK or Latin-1
-        // export) end the import with an error that says so, rather than storing U+FFFD in every Chinese comment.
-        using var text = new StreamReader(pipe.Reader.AsStream(), new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
-        var (layout, firstRows, rest) = fileFormat switch
-        {
-            ImportFormat.JsonLines => await JsonLinesAsync(text, options, ct),
-            ImportFormat.Xlsx => await WithHeaderAsync(WorkbookRows(pipe.Reader.AsStream(), ct), options, ct),
-            _ => await WithHeaderAsync(CsvRows(text, delimiter), options, ct),
-        };
-        await using var _ = rest;
-        var columns = Resolve(options, layout);
-
-        // The row and rating columns of each entry, so that an error on ratings[1] names its column; dropped once reported.
-        var entryInfo = new ConcurrentDictionary<int, (int Row, string[]? RatingColumns)>();
-        // The first row of each external id in this file: a repeat is refused naming it (64-bit hashes keep 5 million ids small).
-        var firstRowOf = new Dictionary<ulong, int>();
-        // Rows a resumed import passes over (options.resume_after_rows): read for their ids, neither checked nor stored.
-        var resumed = 0L;
-        async IAsyncEnumerable<IngestEntry> Entries()
-        {
-            var index = 0;
-            var pending = new Queue<SourceRow>(firstRows);
-            while (true)
+            var fileFormat = await formatKnown.Task;
+            if (fileFormat == ImportFormat.Unspecified)
             {
-                SourceRow source;
-                if (pending.Count > 0) source = pending.Dequeue();
-                else if (await rest.MoveNextAsync()) source = rest.Current;
-                else yield break;
-                if (index + resumed >= MaxRows)
-                {
-                    throw new FieldViolationException("chunk", $"a file may hold at most {MaxRows:N0} rows; the first {MaxRows:N0} were imported, split the rest off.");
-                }
-                if (resumed < options.ResumeAfterRows)
-                {
-                    resumed++;
-                    if (ExternalIdOf(source, columns) is { Length: > 0 } seen) firstRowOf.TryAdd(Fnv64(seen), source.Row);
-                    continue;
-                }
-                var (entry, ratingColumns) = ToEntry(source, columns, options.SourceSystem, options.DefaultChannel);
-                if (entry.Request?.Source.ExternalId is { Length: > 0 } externalId)
-                {
-                    if (firstRowOf.TryGetValue(Fnv64(externalId), out var first))
-                    {
-                        entry = Refuse(columns.Fields["external_id"].Header, $"'{Redact(externalId)}' is the id of row {first} already: each response is one row.");
-                        ratingColumns = null;
-                    }
-                    else
-                    {
-                        firstRowOf[Fnv64(externalId)] = source.Row;
-                    }
-                }
-                entryInfo[index] = (source.Row, ratingColumns);
-                index++;
-                yield return entry;
+                throw new FieldViolationException("chunk", "the file is an Excel 97-2003 workbook (.xls): save it as .xlsx or CSV (UTF-8).");
             }
-        }
-
-        var progress = new ImportFeedbackCsvResponse();
-        var rejections = new List<CsvRowRejection>();
-        await ingest.IngestAsync(Entries(), async (first, outcomes) =>
-        {
-            for (var n = 0; n < outcomes.Count; n++)
+            // UTF-8 (with or without a BOM) or, with a BOM, UTF-16 or UTF-32; bytes that are not UTF-8 (a GBK or Latin-1
+            // export) end the import with an error that says so, rather than storing U+FFFD in every Chinese comment.
+            using var text = new StreamReader(pipe.Reader.AsStream(), new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: true);
+            var (layout, firstRows, rest) = fileFormat switch
             {
-                entryInfo.TryRemove(first + n, out var info);
-                switch (outcomes[n].Status)
+                ImportFormat.JsonLines => await JsonLinesAsync(text, options, ct),
+                ImportFormat.Xlsx => await WithHeaderAsync(WorkbookRows(pipe.Reader.AsStream(), ct), options, ct),
+                _ => await WithHeaderAsync(CsvRows(text, delimiter), options, ct),
+            };
+            await using var _ = rest;
+            var columns = Resolve(options, layout);
+
+            // The row and rating columns of each entry, so that an error on ratings[1] names its column; dropped once reported.
+            var entryInfo = new ConcurrentDictionary<int, (int Row, string[]? RatingColumns)>();
+            // The first row of each external id in this file: a repeat is refused naming it (64-bit hashes keep 5 million ids small).
+            var firstRowOf = new Dictionary<ulong, int>();
+            // Rows a resumed import passes over (options.resume_after_rows): read for their ids, neither checked nor stored.
+            var resumed = 0L;
+            async IAsyncEnumerable<IngestEntry> Entries()
+            {
+                var index = 0;
+                var pending = new Queue<SourceRow>(firstRows);
+                while (true)
                 {
-                    case SubmitStatus.Stored:
-                        progress.Stored++;
-                        break;
-                    case SubmitStatus.Replayed:
-                        progress.Replayed++;
-                        break;
-                    default:
-                        progress.Rejected++;
-                        if (rejections.Count < MaxRejectionsListed)
+                    SourceRow source;
+                    if (pending.Count > 0) source = pending.Dequeue();
+                    else if (await rest.MoveNextAsync()) source = rest.Current;
+                    else yield break;
+                    if (index + resumed >= MaxRows)
+                    {
+                        throw new FieldViolationException("chunk", $"a file may hold at most {MaxRows:N0} rows; the first {MaxRows:N0} were imported, split the rest off.");
+                    }
+                    if (resumed < options.ResumeAfterRows)
+                    {
+                        resumed++;
+                        if (ExternalIdOf(source, columns) is { Length: > 0 } seen) firstRowOf.TryAdd(Fnv64(seen), source.Row);
+                        continue;
+                    }
+                    var (entry, ratingColumns) = ToEntry(source, columns, options.SourceSystem, options.DefaultChannel);
+                    if (entry.Request?.Source.ExternalId is { Length: > 0 } externalId)
+                    {
+                        if (firstRowOf.TryGetValue(Fnv64(externalId), out var first))
                         {
-                            var error = outcomes[n].Error!;
-                            rejections.Add(new CsvRowRejection { Row = info.Row, Column = ColumnOf(error.Field, columns, info.RatingColumns), Message = error.Message });
+                            entry = Refuse(columns.Fields["external_id"].Header, $"'{Redact(externalId)}' is the id of row {first} already: each response is one row.");
+                            ratingColumns = null;
                         }
-                        break;
+                        else
+                        {
+                            firstRowOf[Fnv64(externalId)] = source.Row;
+                        }
+                    }
+                    entryInfo[index] = (source.Row, ratingColumns);
+                    index++;
+                    yield return entry;
                 }
             }
-            progress.RowsResumed = resumed;
-            progress.RowsRead = resumed + first + outcomes.Count;
-            progress.BytesRead = Interlocked.Read(ref bytesRead);
-            await responses.WriteAsync(progress, ct);
-        }, ct);
-        await pump;
-        progress.RowsResumed = resumed;
-        progress.RowsRead = resumed + progress.Stored + progress.Replayed + progress.Rejected;
 
-        progress.BytesRead = Interlocked.Read(ref bytesRead);
-        progress.Done = true;
-        progress.Format = fileFormat;
-        progress.HeaderLayout = layout.Kind switch
+            var progress = new ImportFeedbackCsvResponse();
+            var rejections = new List<CsvRowRejection>();
+            await ingest.IngestAsync(Entries(), async (first, outcomes) =>
+            {
+                for (var n = 0; n < outcomes.Count; n++)
+                {
+                    entryInfo.TryRemove(first + n, out var info);
+                    switch (outcomes[n].Status)
+                    {
+                        case SubmitStatus.Stored:
+                            progress.Stored++;
+                            break;
+                        case SubmitStatus.Replayed:
+                            progress.Replayed++;
+                            break;
+                        default:
+                            progress.Rejected++;
+                            if (rejections.Count < MaxRejectionsListed)
+                            {
+                                var error = outcomes[n].Error!;
+                                rejections.Add(new CsvRowRejection { Row = info.Row, Column = ColumnOf(error.Field, columns, info.RatingColumns), Message = error.Message });
+                            }
+                            break;
+                    }
+                }
+                progress.RowsResumed = resumed;
+                progress.RowsRead = resumed + first + outcomes.Count;
+                progress.BytesRead = Interlocked.Read(ref bytesRead);
+                await responses.WriteAsync(progress, ct);
+            }, ct);
+            await pump;
+            progress.RowsResumed = resumed;
+            progress.RowsRead = resumed + progress.Stored + progress.Replayed + progress.Rejected;
+
+            progress.BytesRead = Interlocked.Read(ref bytesRead);
+            progress.Done = true;
+            progress.Format = fileFormat;
+            progress.HeaderLayout = layout.Kind switch
+            {
+                HeaderLayoutKind.Qualtrics => HeaderLayout.Qualtrics,
+                HeaderLayoutKind.SurveyMonkey => HeaderLayout.Surveymonkey,
+                _ => HeaderLayout.Plain,
+            };
+            progress.Rejections.AddRange(rejections);
+            await responses.WriteAsync(progress, ct);
+        }
+        catch
         {
-            HeaderLayoutKind.Qualtrics => HeaderLayout.Qualtrics,
-            HeaderLayoutKind.SurveyMonkey => HeaderLayout.Surveymonkey,
-            _ => HeaderLayout.Plain,
-        };
-        progress.Rejections.AddRange(rejections);
-        await responses.WriteAsync(progress, ct);
+            // Refused before the whole file was read: let the pump take what the client is still sending (into a pipe nobody
+            // reads any more) for a moment, so the refusal reaches the client as the call's status rather than as a stream
+            // reset under its writes (which it would see as INTERNAL).
+            await pipe.Reader.CompleteAsync();
+            await Task.WhenAny(pump, Task.Delay(RefusalDrain, CancellationToken.None));
+            throw;
+        }
     }
 
     /// <summary>What the first bytes say: a ZIP is XLSX, an OLE file an old .xls (Unspecified: refused), a first '{' JSON Lines, else CSV.</summary>
