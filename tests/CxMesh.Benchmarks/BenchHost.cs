@@ -56,6 +56,8 @@ internal sealed class BenchHost : IAsyncDisposable
         foreach (var service in CxMeshTestHost.MigrationAssemblies.Keys) config[$"CxMesh:Endpoints:{service}"] = $"http://127.0.0.1:{grpcPort}";
         foreach (var (k, v) in extra ?? new Dictionary<string, string?>()) config[k] = v;
         var app = CxMeshServer.Build([], Modules.All, b => b.Configuration.AddInMemoryCollection(config));
+        // The read benchmarks' anchor: a no-op RPC behind the same stack (never part of cxmesh-server).
+        app.MapGrpcService<BaselineService>();
         await app.StartAsync();
         return new BenchHost(app, grpcPort, httpPort, databases);
     }
