@@ -213,11 +213,12 @@ public sealed class ConsoleTests(ConsoleHost host)
         await panel.Locator("input[data-testid=root-cause]").FillAsync("Courier missed the slot");
         await panel.Locator("textarea[data-testid=resolution]").FillAsync("Called the customer back and re-sent the beans");
         await panel.Locator("[data-testid=resolve]").ClickAsync();
-        await panel.Locator("text=Called the customer back and re-sent the beans").WaitForAsync();
 
+        // The text waited for before was the textarea's own (there at once): wait for the service to hold the resolution.
         var governance = host.Client<CxMesh.Governance.V1.GovernanceService.GovernanceServiceClient>(Roles.Admin, "mei.chen");
-        var action = (await governance.GetActionAsync(new CxMesh.Governance.V1.GetActionRequest { ActionId = id })).Action;
-        Assert.Equal((CxMesh.Governance.V1.ActionState.Resolved, "Courier missed the slot"), (action.State, action.RootCause));
+        var action = await Eventually.Until(async () => (await governance.GetActionAsync(new CxMesh.Governance.V1.GetActionRequest { ActionId = id })).Action,
+            a => a.State == CxMesh.Governance.V1.ActionState.Resolved, TimeSpan.FromSeconds(60), "the action resolved");
+        Assert.Equal("Courier missed the slot", action.RootCause);
         await page.Context.CloseAsync();
     }
 
