@@ -60,6 +60,10 @@ public sealed class CrashAndOutageTests
         var whileDown = await app.ScoreAsync("cache");
         Assert.Equal(1, whileDown.N);
         Assert.Equal("store", whileDown.Source);
+        // A dashboard's batch too: every hot read a miss, each answered from Postgres.
+        var batch = (await app.Scoring.BatchGetScoresAsync(new CxMesh.Scoring.V1.BatchGetScoresRequest { Queries = { Scenario.NpsOf("cache"), Scenario.NpsOf(null) } })).Scores;
+        Assert.All(batch, s => Assert.Equal("store", s.Source));
+        Assert.Equal(1, batch[0].N);
 
         // Writes keep working too; the score follows from Postgres.
         await app.Feedback.SubmitFeedbackAsync(Scenario.Nps(0, journey: "cache"));

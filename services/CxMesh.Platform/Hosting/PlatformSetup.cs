@@ -43,8 +43,8 @@ internal static class PlatformSetup
         });
 
         // Field names in validation errors are proto field paths (ratings[0].value), not C# names.
-        ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : FieldNames.ToProtoPath(member.Name);
-        ValidatorOptions.Global.PropertyNameResolver = (_, member, _) => member is null ? null : FieldNames.ToProtoPath(member.Name);
+        ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : FieldNames.ToProtoName(member.Name);
+        ValidatorOptions.Global.PropertyNameResolver = (_, member, _) => member is null ? null : FieldNames.ToProtoName(member.Name);
 
         // Before AddGrpc(options): AddGrpcSwagger calls AddGrpc() itself, and after ours every gRPC method was bound
         // twice (AmbiguousMatchException on every call).

@@ -70,6 +70,45 @@ public sealed class HotCache
         }
     }
 
+    /// <summary>
+    /// Many values in one round trip (the reads are pipelined), in the order of the keys; null for a miss. When Redis
+    /// is down or fails, every value is a miss, as for <see cref="TryGetAsync"/>.
+    /// </summary>
+    public async Task<string?[]> TryGetManyAsync(IReadOnlyList<string> keys)
+    {
+        var values = new string?[keys.Count];
+        if (keys.Count == 0) return values;
+        if (!redis.IsConnected)
+        {
+            Errors.Add(1);
+            return values;
+        }
+        try
+        {
+            if (!await ForgetMissedAsync()) return values;
+            var batch = redis.GetDatabase().CreateBatch();
+            var reads = new Task<RedisValue>[keys.Count];
+            for (var i = 0; i < keys.Count; i++) reads[i] = batch.HashGetAsync(keys[i], "d");
+            batch.Execute();
+            await Task.WhenAll(reads);
+            var hits = 0;
+            for (var i = 0; i < keys.Count; i++)
+            {
+                var value = reads[i].Result;
+                if (!value.IsNull) (values[i], hits) = (value.ToString(), hits + 1);
+            }
+            Hits.Add(hits);
+            Misses.Add(keys.Count - hits);
+            return values;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            Errors.Add(1);
+            logger.LogDebug(ex, "Redis read of {Count} keys failed; reading from Postgres", keys.Count);
+            return new string?[keys.Count];
+        }
+    }
+
     public async Task TrySetIfNewerAsync(string key, long version, string data, TimeSpan ttl)
     {
         if (!redis.IsConnected)

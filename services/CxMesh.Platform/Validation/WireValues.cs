@@ -37,27 +37,34 @@ public static class WireValues
         }
         foreach (var field in message.Descriptor.Fields.InFieldNumberOrder())
         {
-            var name = path.Length == 0 ? field.Name : $"{path}.{field.Name}";
-            var value = field.Accessor.GetValue(message);
+            // Only strings (NUL) and messages (nested timestamps, durations, strings) can be bad: other scalars are not
+            // read (reading boxes them), and a field's path is built only to descend into it or to name a problem.
             if (field.IsMap)
             {
                 var valueField = field.MessageType.FindFieldByNumber(2);
-                foreach (System.Collections.DictionaryEntry entry in (System.Collections.IDictionary)value)
+                foreach (System.Collections.DictionaryEntry entry in (System.Collections.IDictionary)field.Accessor.GetValue(message))
                 {
-                    var at = $"{name}[{entry.Key}]";
-                    if (entry.Key is string k && HasNul(k)) return (name, $"{name} has a key with a NUL character.");
-                    if (Check(valueField, entry.Value, at, depth) is { } problem) return problem;
+                    if (entry.Key is string k && HasNul(k))
+                    {
+                        var name = PathOf(path, field.Name);
+                        return (name, $"{name} has a key with a NUL character.");
+                    }
+                    if (CanBeBad(valueField) && Check(valueField, entry.Value, path, field.Name, -1, $"{entry.Key}", depth) is { } problem) return problem;
                 }
+            }
+            else if (!CanBeBad(field))
+            {
+                continue;
             }
             else if (field.IsRepeated)
             {
                 var i = 0;
-                foreach (var item in (System.Collections.IEnumerable)value)
+                foreach (var item in (System.Collections.IEnumerable)field.Accessor.GetValue(message))
                 {
-                    if (Check(field, item, $"{name}[{i++}]", depth) is { } problem) return problem;
+                    if (Check(field, item, path, field.Name, i++, null, depth) is { } problem) return problem;
                 }
             }
-            else if (Check(field, value, name, depth) is { } problem)
+            else if (Check(field, field.Accessor.GetValue(message), path, field.Name, -1, null, depth) is { } problem)
             {
                 return problem;
             }
@@ -65,12 +72,26 @@ public static class WireValues
         return null;
     }
 
-    private static (string Field, string Problem)? Check(FieldDescriptor field, object? value, string path, int depth) => field.FieldType switch
+    private static bool CanBeBad(FieldDescriptor field) => field.FieldType is FieldType.String or FieldType.Message or FieldType.Group;
+
+    private static string PathOf(string parent, string name) => parent.Length == 0 ? name : $"{parent}.{name}";
+
+    private static string PathOf(string parent, string name, int index, string? key) =>
+        key is not null ? $"{PathOf(parent, name)}[{key}]" : index >= 0 ? $"{PathOf(parent, name)}[{index}]" : PathOf(parent, name);
+
+    private static (string Field, string Problem)? Check(FieldDescriptor field, object? value, string parent, string name, int index, string? key, int depth)
     {
-        FieldType.String when value is string s && HasNul(s) => (path, $"{path} contains a NUL character, which cannot be stored."),
-        FieldType.Message or FieldType.Group when value is IMessage m => Walk(m, path, depth + 1),
-        _ => null,
-    };
+        switch (field.FieldType)
+        {
+            case FieldType.String when value is string s && HasNul(s):
+                var path = PathOf(parent, name, index, key);
+                return (path, $"{path} contains a NUL character, which cannot be stored.");
+            case FieldType.Message or FieldType.Group when value is IMessage m:
+                return Walk(m, PathOf(parent, name, index, key), depth + 1);
+            default:
+                return null;
+        }
+    }
 
     private static bool HasNul(string s) => s.Contains('\0', StringComparison.Ordinal);
 }

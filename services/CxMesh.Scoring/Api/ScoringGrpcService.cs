@@ -39,6 +39,37 @@ public sealed class ScoringGrpcService(
         return new GetScoreResponse { Score = (await ShapeAsync(kind, metric, context.CancellationToken)).Of(stats, window, source) };
     }
 
+    [Authorize(Roles = $"{Readers},{Roles.App}")]
+    public override async Task<BatchGetScoresResponse> BatchGetScores(BatchGetScoresRequest request, ServerCallContext context)
+    {
+        var checks = Checks();
+        checks.Check(request.Queries.Count is > 0 and <= ScoringRequests.MaxBatchQueries, "queries",
+            $"queries must hold 1 to {ScoringRequests.MaxBatchQueries} queries; got {request.Queries.Count}.");
+        var queries = request.Queries.Take(ScoringRequests.MaxBatchQueries).Select((q, i) =>
+        {
+            var scope = checks.Scope(q.Scope, $"queries[{i}].scope");
+            var (kind, metric) = checks.Metric(q.Metric, q.QuestionId, $"queries[{i}].metric", $"queries[{i}].question_id");
+            return (Scope: scope, Kind: kind, Metric: metric, Window: checks.Window(q.Window, $"queries[{i}].window"));
+        }).ToList();
+        checks.ThrowIfAny();
+
+        // The hot ones in one Redis round trip; the others (explicit ranges, old windows) from Postgres, as GetScore reads them.
+        var hot = queries.Select((q, i) => (Query: q, Index: i)).Where(q => hotScores.IsHot(q.Query.Window)).ToList();
+        var read = await hotScores.GetManyAsync(hot.Select(h => (h.Query.Scope.Key, h.Query.Metric, h.Query.Window)).ToList(), context.CancellationToken);
+        var stats = new (RatingStats Stats, string Source)[queries.Count];
+        for (var n = 0; n < hot.Count; n++) stats[hot[n].Index] = read[n];
+        var shapes = new Dictionary<(MetricKind, MetricKey), ScoreShape>();
+        var response = new BatchGetScoresResponse();
+        for (var i = 0; i < queries.Count; i++)
+        {
+            var (scope, kind, metric, window) = queries[i];
+            if (stats[i].Source is null) stats[i] = ((await store.SumAsync(scope.Key, metric, window, context.CancellationToken)).Stats, "store");
+            if (!shapes.TryGetValue((kind, metric), out var shape)) shapes[(kind, metric)] = shape = await ShapeAsync(kind, metric, context.CancellationToken);
+            response.Scores.Add(shape.Of(stats[i].Stats, window, stats[i].Source));
+        }
+        return response;
+    }
+
     [Authorize(Roles = Readers)]
     public override async Task<GetTrendResponse> GetTrend(GetTrendRequest request, ServerCallContext context)
     {

@@ -15,6 +15,9 @@ public sealed partial class ScoringRequests(DateOnly today, int retentionDays) :
 {
     public const int MaxValueLength = 256;
 
+    /// <summary>Queries in one BatchGetScores: a dashboard's worth.</summary>
+    public const int MaxBatchQueries = 100;
+
     public ScoreScope Scope(Scope? scope, string field, int maxParts = ScoreScope.MaxParts)
     {
         var parts = new List<ScopePart>();

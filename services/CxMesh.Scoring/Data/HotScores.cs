@@ -28,6 +28,30 @@ public sealed class HotScores(ScoreStore store, HotCache cache, TimeProvider clo
         return (stored.Stats, "store");
     }
 
+    /// <summary>
+    /// Many hot windows' statistics, in order: every one asked of Redis in one round trip, the misses read from
+    /// Postgres one by one and put back (as <see cref="GetAsync"/> does).
+    /// </summary>
+    public async Task<(RatingStats Stats, string Source)[]> GetManyAsync(IReadOnlyList<(string ScopeKey, MetricKey Metric, DayWindow Window)> queries, CancellationToken ct)
+    {
+        var keys = queries.Select(q => Key(q.Window.Days, q.Window.End, q.Metric, q.ScopeKey)).ToList();
+        var cached = await cache.TryGetManyAsync(keys);
+        var results = new (RatingStats Stats, string Source)[queries.Count];
+        for (var i = 0; i < queries.Count; i++)
+        {
+            if (cached[i] is { } value && Decode(value) is { } stats)
+            {
+                results[i] = (stats, "cache");
+                continue;
+            }
+            var (scopeKey, metric, window) = queries[i];
+            var stored = await store.SumAsync(scopeKey, metric, window, ct);
+            await cache.TrySetIfNewerAsync(keys[i], stored.Version, Encode(stored.Stats), options.Value.HotScoreTtl);
+            results[i] = (stored.Stats, "store");
+        }
+        return results;
+    }
+
     /// <summary>Writes a refreshed row's three windows, unless Redis holds newer ones.</summary>
     public Task SetAsync(HotRow row, DateOnly today) =>
         Task.WhenAll(DayWindow.HotDays.Select(days =>
