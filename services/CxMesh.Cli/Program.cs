@@ -710,7 +710,7 @@ smoke.SetAction((result, ct) => Run(result, async () =>
 var root = new RootCommand("cxmesh: the CxMesh command line")
 {
     seed, submit, feedback, import, profile, themes, score, drivers, funnel, ValueCommands.Value(Connect, Run), ValueCommands.Stages(Connect, Run),
-    UnitCommands.Units(Connect, Run), UnitCommands.Praise(Connect, Run), actions, sprint,
+    UnitCommands.Units(Connect, Run), UnitCommands.Praise(Connect, Run), BenchCommands.Bench(Connect, Run), actions, sprint,
     audit, report, sink, smoke,
 };
 root.Options.Add(grpc);
@@ -909,5 +909,11 @@ async Task<int> Run(ParseResult result, Func<Task> action)
     {
         Console.Error.WriteLine($"TLS with {connection.Address} failed: {ex.Message} (set SSL_CERT_FILE to your CA bundle if the server's certificate is private).");
         return 69;
+    }
+    catch (TimeoutException ex)
+    {
+        // A wait of the command's own (cxmesh bench freshness, smoke) ran out: the server answered, but not in time.
+        Console.Error.WriteLine(ex.Message);
+        return 75;
     }
 }

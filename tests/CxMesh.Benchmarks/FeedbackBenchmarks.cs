@@ -530,7 +530,7 @@ internal static class FeedbackBenchmarks
             var kib = (GC.GetAllocatedBytesForCurrentThread() - bytes0) / 1024.0 / items;
             if (!name.StartsWith(' ')) total = (total.Cpu + us, total.Bytes + kib);
             Console.WriteLine($"{name,-56} {us,8:N1} us {kib,8:N1} KiB per item");
-            Results.Add($"ingest stage: {name}", us, "us/item");
+            Results.Add($"ingest stage: {name.Trim()}", us, "us/item");
         }
         Console.WriteLine($"{"sum of the stages",-56} {total.Cpu,8:N1} us {total.Bytes,8:N1} KiB per item (compare with feedback-ingest's CPU per item)");
     }

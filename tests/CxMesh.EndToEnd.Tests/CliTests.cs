@@ -157,6 +157,53 @@ public sealed class CliTests
     }
 
     [Fact]
+    public async Task Bench_loads_a_server_from_outside_and_reports_its_figures_with_the_servers_CPU()
+    {
+        await using var host = await TestKit.CxMeshTestHost.StartAsync(s => { s.Services = "feedback,scoring"; s.ListenOnLoopback = true; s.Settings["CxMesh:Delivery"] = "InProcess"; });
+        var app = new Dictionary<string, string> { ["CXMESH_GRPC"] = host.GrpcAddress!, ["CXMESH_TOKEN"] = host.Token(Platform.Auth.Roles.App) };
+        // The host runs in this test's process: that is the server whose CPU is read.
+        var pid = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        static System.Text.Json.JsonElement Json(string output) => System.Text.Json.JsonDocument.Parse(output).RootElement;
+
+        var (exit, output) = Cli(app, "bench", "ingest", "--items", "300", "--batch", "100", "--streams", "2", "--server-pid", pid, "-o", "json");
+        Assert.True(exit == 0, output);
+        var ingest = Json(output);
+        Assert.Equal((300, 300, 0), (ingest.GetProperty("items").GetInt32(), ingest.GetProperty("stored").GetInt32(), ingest.GetProperty("refused").GetInt32()));
+        Assert.True(ingest.GetProperty("items_per_second").GetDouble() > 0);
+        Assert.True(ingest.GetProperty("server_cpu_us_per_item").GetDouble() > 0, output);
+        Assert.True(ingest.GetProperty("client_cpu_us_per_item").GetDouble() > 0, output);
+        var scoring = host.Client<ScoringService.ScoringServiceClient>(Platform.Auth.Roles.Analyst);
+        var stored = await TestKit.Eventually.Until(
+            async () => (await scoring.GetScoreAsync(new GetScoreRequest { Metric = Metric.Nps, Scope = new Scope { Dimensions = { new Dimension { Kind = DimensionKind.Journey, Value = "bench-coffee" } } }, Window = new Window { LastDays = 60 } })).Score,
+            s => s.N == 300);
+        Assert.Equal(300, stored.N);
+
+        (exit, output) = Cli(app, "bench", "read", "--journey", "bench-coffee", "--seconds", "1", "--concurrency", "4", "-o", "json");
+        Assert.True(exit == 0, output);
+        var read = Json(output);
+        Assert.True(read.GetProperty("calls").GetInt64() > 0 && read.GetProperty("p99_ms").GetDouble() > 0, output);
+        Assert.Equal(read.GetProperty("calls_per_second").GetDouble(), read.GetProperty("scores_per_second").GetDouble(), 3);
+
+        (exit, output) = Cli(app, "bench", "read", "--batch", "5", "--seconds", "1", "--concurrency", "2", "-o", "json");
+        Assert.True(exit == 0, output);
+        read = Json(output);
+        Assert.Equal(5 * read.GetProperty("calls_per_second").GetDouble(), read.GetProperty("scores_per_second").GetDouble(), 1);
+
+        (exit, output) = Cli(app, "bench", "freshness", "--rate", "100", "--seconds", "2", "-o", "json");
+        Assert.True(exit == 0, output);
+        var freshness = Json(output);
+        Assert.True(freshness.GetProperty("probes").GetInt32() >= 1, output);
+        Assert.True(freshness.GetProperty("ack_to_hot_score_p99_ms").GetDouble() > 0, output);
+
+        (exit, output) = Cli(app, "bench", "ingest", "--items", "0");
+        Assert.Equal(64, exit);
+        Assert.Contains("--items must be 1 to 10,000,000.", output);
+        (exit, output) = Cli(app, "bench", "read", "--server-pid", "999999999", "--seconds", "1");
+        Assert.Equal(64, exit);
+        Assert.Contains("--server-pid: no process 999999999", output);
+    }
+
+    [Fact]
     public async Task Units_are_saved_compared_and_scored_and_praise_is_listed_from_the_command_line()
     {
         await using var host = await TestKit.CxMeshTestHost.StartAsync(s => { s.Services = "feedback,scoring"; s.ListenOnLoopback = true; s.Settings["CxMesh:Delivery"] = "InProcess"; });
