@@ -2,7 +2,7 @@
 # ./bench.sh [--compare]: every benchmark of issue #22's table on this machine (best quiet: wall-clock figures), against
 # a PostgreSQL and a Redis it starts, each figure beside its anchor measured in the same run. Writes bench/results.md and
 # bench/results.json (commit them); with --compare writes bench/compare.md instead and exits 1 when a ratio fell by more
-# than 20 % against the committed bench/results.json. Not part of ./test.sh. About 25 minutes on 2 cores.
+# than 20 % against the committed bench/results.json. Not part of ./test.sh. About 15 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/servers.sh
