@@ -1,3 +1,4 @@
+using System.Text;
 using CxMesh.Events.V1;
 using CxMesh.Governance.V1;
 using CxMesh.Partner.V1;
@@ -97,6 +98,41 @@ public sealed class PartnerServiceTests(PartnerFixture fixture) : IClassFixture<
         Assert.StartsWith("<!doctype html>", html);
         Assert.Contains("<svg", html);
         Assert.Contains("name=viewport", html);
+    }
+
+    [Fact]
+    public async Task Downloads_of_many_chunks_keep_every_character_whole_and_list_the_shown_themes()
+    {
+        // A kind of its own: another producer would become the peers of the producers of the other tests.
+        var (partnerId, product, _) = await ActivePartnerAsync(PartnerKind.Reseller);
+        // Characters outside the BMP (surrogate pairs in .NET strings) across several 64 KiB chunks: a pair split between
+        // two chunks of the renderer's text must still be one character in the bytes.
+        var verbatim = string.Concat(Enumerable.Repeat("豆 ☕ 😀 fresh ", 60));
+        for (var i = 0; i < 200; i++) await DeliverAsync(Topics.FeedbackReceived, $"big{i}-{partnerId}", Feedback(product, "lot-a", i % 11, $"{i} {verbatim}"));
+        var report = (await _admin.PublishReportAsync(new PublishReportRequest { PartnerId = partnerId, StartDate = Day(-7), EndDate = Day(0) })).Report;
+        var partner = fixture.Host.PartnerClient<PartnerService.PartnerServiceClient>(partnerId);
+        var strict = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+        foreach (var format in new[] { ReportFormat.Csv, ReportFormat.Html })
+        {
+            using var call = partner.DownloadMyReport(new DownloadMyReportRequest { ReportId = report.ReportId, Format = format });
+            var bytes = new List<byte>();
+            var chunks = 0;
+            await foreach (var chunk in call.ResponseStream.ReadAllAsync())
+            {
+                bytes.AddRange(chunk.Chunk);
+                chunks++;
+            }
+            Assert.True(chunks > 2, $"{format}: {chunks} chunks");
+            var text = strict.GetString(bytes.ToArray());
+            Assert.DoesNotContain('\uFFFD', text);
+            if (format == ReportFormat.Csv)
+            {
+                Assert.Equal(200 * 60, text.Split("😀").Length - 1);
+                var rows = text.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+                Assert.Equal(201, rows.Length);
+                Assert.All(rows.Skip(1), row => Assert.Contains(",freshness,", row));
+            }
+        }
     }
 
     [Fact]

@@ -306,6 +306,23 @@ public sealed class ReportRenderer(ReportStore store)
         sb.Append("</svg>");
     }
 
-    private static string? ThemeList(string? json, IReadOnlySet<string> shown) =>
-        json is null ? null : string.Join(";", JsonSerializer.Deserialize<List<JsonElement>>(json)!.Select(t => t.GetProperty("key").GetString()!).Where(shown.Contains));
+    /// <summary>
+    /// The shown keys of a copy's stored themes (<c>[{"key":…,"sentiment":…},…]</c>), joined with ';'. Read forward
+    /// only, without a document per item (a CSV of a million items parses a million of these).
+    /// </summary>
+    private static string? ThemeList(string? json, IReadOnlySet<string> shown)
+    {
+        if (json is null) return null;
+        var keys = new List<string>(4);
+        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(json));
+        while (reader.Read())
+        {
+            if (reader.TokenType == JsonTokenType.PropertyName && reader.CurrentDepth == 2 && reader.ValueTextEquals("key"u8)
+                && reader.Read() && reader.GetString() is { } key && shown.Contains(key))
+            {
+                keys.Add(key);
+            }
+        }
+        return string.Join(";", keys);
+    }
 }
