@@ -2,7 +2,7 @@
 # ./bench.sh [--compare]: every benchmark of issue #22's table on this machine (best quiet: wall-clock figures), against
 # a PostgreSQL and a Redis it starts, each figure beside its anchor measured in the same run. Writes bench/results.md and
 # bench/results.json (commit them); with --compare writes bench/compare.md instead and exits 1 when a ratio fell by more
-# than 20 % against the committed bench/results.json. Not part of ./test.sh. About 15 minutes on 2 cores.
+# than 20 % against the committed bench/results.json. Not part of ./test.sh. About 18 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")"
 source scripts/servers.sh
@@ -24,22 +24,11 @@ cx_ensure_postgres
 cx_ensure_redis
 command -v redis-benchmark >/dev/null 2>&1 || cx_apt_install "redis-benchmark" redis-tools
 
-WORK=$(mktemp -d /tmp/cxmesh-bench.XXXXXX)
-[ "$(id -u)" -eq 0 ] && chmod 755 "$WORK"
-cleanup() {
-  cx_stop_postgres "$WORK/pg"
-  cx_stop_redis "$WORK/redis"
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
 export CXMESH_BENCH_LOAD="$(cut -d' ' -f1-3 /proc/loadavg)"
 export CXMESH_BENCH_COMMIT="$(git rev-parse --short HEAD 2>/dev/null || true)"
 # Durable like production (fsync on): the anchors write to the same Postgres.
-cx_start_postgres "$WORK/pg"
-cx_start_redis "$WORK/redis"
-export CXMESH_TEST_POSTGRES="Host=127.0.0.1;Port=$CX_PG_PORT;Username=postgres;Database=postgres"
-export CXMESH_TEST_REDIS="127.0.0.1:$CX_REDIS_PORT"
+WORK=$(mktemp -d /tmp/cxmesh-bench.XXXXXX)
+cx_start_test_servers "$WORK"
 export CXMESH_BENCH_RESULTS="$WORK/figures.jsonl"
 
 cx_log "building the benchmarks (Release)"
@@ -55,10 +44,12 @@ bench feedback-ingest 100000 1000 4 running 60
 bench feedback-ingest 100000 1000 4 running 0
 bench scoring-hot 32 10
 bench scoring-batch 32 10
+bench scoring-freshness 1000 20
 bench scoring-freshness 2000 20
 bench scoring-drivers 500
 bench journey-ingest 200000 1000 4
 bench partner-report 1000000
+bench partner-report 1000000 1000
 
 mkdir -p bench
 if [ -n "$compare" ]; then

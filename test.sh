@@ -18,18 +18,7 @@ cx_ensure_promtool
 cx_ensure_manifest_validator
 
 WORK=$(mktemp -d /tmp/cxmesh-test.XXXXXX)
-[ "$(id -u)" -eq 0 ] && chmod 755 "$WORK"
-cleanup() {
-  cx_stop_postgres "$WORK/pg"
-  cx_stop_redis "$WORK/redis"
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-CX_PG_FSYNC=off cx_start_postgres "$WORK/pg"
-cx_start_redis "$WORK/redis"
-export CXMESH_TEST_POSTGRES="Host=127.0.0.1;Port=$CX_PG_PORT;Username=postgres;Database=postgres"
-export CXMESH_TEST_REDIS="127.0.0.1:$CX_REDIS_PORT"
+CX_PG_FSYNC=off cx_start_test_servers "$WORK"
 export CXMESH_CHROMIUM="$(command -v chromium)"
 # Screenshots of every console page (1280 and 390 px wide), kept after the run.
 export CXMESH_TEST_ARTEFACTS="$ROOT/test-artefacts"

@@ -162,6 +162,19 @@ cx_stop_redis() {
   if [ -f "$dir/redis.pid" ]; then kill "$(cat "$dir/redis.pid")" 2>/dev/null || true; rm -f "$dir/redis.pid"; fi
 }
 
+# cx_start_test_servers DIR: a Postgres and a Redis of their own under DIR (a temporary one), stopped and removed when
+# the calling script exits; exports the CXMESH_TEST_* connection settings the tests and benchmarks read. Postgres runs
+# with fsync as CX_PG_FSYNC says (the benchmarks keep it on, like production).
+cx_start_test_servers() {
+  CX_TEST_SERVERS_DIR=$1
+  [ "$(id -u)" -eq 0 ] && chmod 755 "$CX_TEST_SERVERS_DIR"
+  trap 'cx_stop_postgres "$CX_TEST_SERVERS_DIR/pg"; cx_stop_redis "$CX_TEST_SERVERS_DIR/redis"; rm -rf "$CX_TEST_SERVERS_DIR"' EXIT
+  cx_start_postgres "$CX_TEST_SERVERS_DIR/pg"
+  cx_start_redis "$CX_TEST_SERVERS_DIR/redis"
+  export CXMESH_TEST_POSTGRES="Host=127.0.0.1;Port=$CX_PG_PORT;Username=postgres;Database=postgres"
+  export CXMESH_TEST_REDIS="127.0.0.1:$CX_REDIS_PORT"
+}
+
 cx_ensure_dotnet() {
   command -v dotnet >/dev/null 2>&1 || cx_die "the .NET SDK 10 is required (https://dot.net); dotnet is not on PATH"
 }

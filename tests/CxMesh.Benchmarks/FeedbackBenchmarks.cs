@@ -58,7 +58,7 @@ internal static class FeedbackBenchmarks
     /// Feedback as a shop's review export brings it: every item rated, six in ten (by default) with a verbatim (English or Chinese,
     /// about 300 characters, a little personal data), linked to a product, lot and touchpoint, with an external id.
     /// </summary>
-    private static IEnumerable<SubmitFeedbackRequest> Items(string run, int count, int offset = 0, int textPercent = 60)
+    internal static IEnumerable<SubmitFeedbackRequest> Items(string run, int count, int offset = 0, int textPercent = 60)
     {
         var now = DateTime.UtcNow;
         for (var i = offset; i < offset + count; i++)

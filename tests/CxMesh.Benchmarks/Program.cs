@@ -17,7 +17,7 @@ using CxMesh.Benchmarks;
 //   scoring-freshness [items-per-second=1000] [seconds=20]
 //   scoring-drivers [calls=500]
 //   scoring-value [customers=10000,10000000] [calls=500]
-//   partner-report [items=1000000]
+//   partner-report [items=1000000] [ingest-items-per-second=0]
 //   governance-audit [entries=1000000] [writers=8] [changes=2000]
 //   web-pages [scales=1,100] [requests=40]
 //   hostile-memory
@@ -74,7 +74,7 @@ switch (name)
         await ScoringBenchmarks.ValueAsync(args.Length > 1 ? args[1].Split(',').Select(int.Parse).ToArray() : [10_000, 10_000_000], Arg(2, 500));
         break;
     case "partner-report":
-        await PartnerBenchmarks.ReportAsync(Arg(1, 1_000_000));
+        await PartnerBenchmarks.ReportAsync(Arg(1, 1_000_000), Arg(2, 0));
         break;
     case "governance-audit":
         await GovernanceBenchmarks.AuditAsync(Arg(1, 1_000_000), Arg(2, 8), Arg(3, 2000));
@@ -96,7 +96,7 @@ switch (name)
         await JourneyBenchmarks.FunnelAsync(checkpoints, Arg(2, 2000));
         break;
     default:
-        Console.WriteLine("benchmarks: journey-ingest [rows] [batch] [streams] [paused] | journey-funnel [checkpoints] [calls] | feedback-text [seconds] | text-eval [seconds] | feedback-ingest [items] [batch] [streams] | feedback-stages [items] [percent] | feedback-memory [items] [batch] | feedback-import [rows] [percent] | feedback-retag [items] [percent] | feedback-import-resume [rows] [percent] | scoring-history [days] [per-day] [calls] | scoring-hot [concurrency] [seconds] | scoring-batch [concurrency] [seconds] | scoring-freshness [rate] [seconds] | scoring-drivers [calls] | scoring-value [customers] [calls] | partner-report [items] | governance-audit [entries] [writers] [changes] | web-pages [scales] [requests] | hostile-memory | fuzz [per-method] [seeds]");
+        Console.WriteLine("benchmarks: journey-ingest [rows] [batch] [streams] [paused] | journey-funnel [checkpoints] [calls] | feedback-text [seconds] | text-eval [seconds] | feedback-ingest [items] [batch] [streams] | feedback-stages [items] [percent] | feedback-memory [items] [batch] | feedback-import [rows] [percent] | feedback-retag [items] [percent] | feedback-import-resume [rows] [percent] | scoring-history [days] [per-day] [calls] | scoring-hot [concurrency] [seconds] | scoring-batch [concurrency] [seconds] | scoring-freshness [rate] [seconds] | scoring-drivers [calls] | scoring-value [customers] [calls] | partner-report [items] [ingest-rate] | governance-audit [entries] [writers] [changes] | web-pages [scales] [requests] | hostile-memory | fuzz [per-method] [seeds]");
         return 64;
 }
 return 0;

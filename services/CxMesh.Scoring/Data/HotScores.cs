@@ -22,10 +22,17 @@ public sealed class HotScores(ScoreStore store, HotCache cache, TimeProvider clo
     public async Task<(RatingStats Stats, string Source)> GetAsync(string scopeKey, MetricKey metric, DayWindow window, CancellationToken ct)
     {
         var key = Key(window.Days, window.End, metric, scopeKey);
-        if (await cache.TryGetAsync(key) is { } cached && Decode(cached) is { } stats) return (stats, "cache");
+        return await cache.TryGetAsync(key) is { } cached && Decode(cached) is { } stats
+            ? (stats, "cache")
+            : (await ReadThroughAsync(key, scopeKey, metric, window, ct), "store");
+    }
+
+    /// <summary>A missed window read from Postgres and put back in Redis (unless Redis holds a newer one by then).</summary>
+    private async Task<RatingStats> ReadThroughAsync(string key, string scopeKey, MetricKey metric, DayWindow window, CancellationToken ct)
+    {
         var stored = await store.SumAsync(scopeKey, metric, window, ct);
         await cache.TrySetIfNewerAsync(key, stored.Version, Encode(stored.Stats), options.Value.HotScoreTtl);
-        return (stored.Stats, "store");
+        return stored.Stats;
     }
 
     /// <summary>
@@ -39,15 +46,10 @@ public sealed class HotScores(ScoreStore store, HotCache cache, TimeProvider clo
         var results = new (RatingStats Stats, string Source)[queries.Count];
         for (var i = 0; i < queries.Count; i++)
         {
-            if (cached[i] is { } value && Decode(value) is { } stats)
-            {
-                results[i] = (stats, "cache");
-                continue;
-            }
             var (scopeKey, metric, window) = queries[i];
-            var stored = await store.SumAsync(scopeKey, metric, window, ct);
-            await cache.TrySetIfNewerAsync(keys[i], stored.Version, Encode(stored.Stats), options.Value.HotScoreTtl);
-            results[i] = (stored.Stats, "store");
+            results[i] = cached[i] is { } value && Decode(value) is { } stats
+                ? (stats, "cache")
+                : (await ReadThroughAsync(keys[i], scopeKey, metric, window, ct), "store");
         }
         return results;
     }
