@@ -47,8 +47,15 @@ internal static partial class ScoringBenchmarks
         // Saturated: as many calls as the callers can make; the no-op first, then GetScore, then the no-op again (the
         // machine is shared: the anchor is the mean of both sides).
         var noOp1 = await SaturateAsync(concurrency, seconds, c => baselines[c % baselines.Count].EchoAsync(request).ResponseAsync);
+        var allocated = GC.GetTotalAllocatedBytes();
         var ours = await SaturateAsync(concurrency, seconds, c => clients[c % clients.Count].GetScoreAsync(request).ResponseAsync);
+        var oursBytes = (GC.GetTotalAllocatedBytes() - allocated) / (ours * seconds);
+        allocated = GC.GetTotalAllocatedBytes();
         var noOp2 = await SaturateAsync(concurrency, seconds, c => baselines[c % baselines.Count].EchoAsync(request).ResponseAsync);
+        var noOpBytes = (GC.GetTotalAllocatedBytes() - allocated) / (noOp2 * seconds);
+        Console.WriteLine($"allocated per call   GetScore {oursBytes / 1024:0.0} KiB, no-op {noOpBytes / 1024:0.0} KiB (server and client, this process)");
+        Results.Add("GetScore allocated per call (server and client)", oursBytes / 1024, "KiB");
+        Results.Add("no-op RPC allocated per call (server and client)", noOpBytes / 1024, "KiB");
         var noOp = (noOp1 + noOp2) / 2;
 
         // The read alone, in process (no gRPC): what the Redis read and its decoding cost.

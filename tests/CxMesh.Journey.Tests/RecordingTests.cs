@@ -3,6 +3,7 @@ using CxMesh.Platform.Auth;
 using CxMesh.Platform.Postgres;
 using CxMesh.TestKit;
 using Dapper;
+using Google.Protobuf;
 using Google.Protobuf.WellKnownTypes;
 using Google.Rpc;
 using Grpc.Core;
@@ -104,6 +105,28 @@ public sealed class RecordingTests(HostFixture fixture) : IAsyncLifetime, IClass
         other.TouchpointKey = "roasted";
         var ex = await RpcAssert.StatusAsync(() => _app.RecordTouchpointAsync(new RecordTouchpointRequest { Touchpoint = other }).ResponseAsync, StatusCode.FailedPrecondition);
         Assert.Equal("IDEMPOTENCY_KEY_REUSED", ex.GetRpcStatus()?.GetDetail<ErrorInfo>()?.Reason);
+    }
+
+    [Fact]
+    public async Task A_retry_with_its_attributes_in_another_order_is_the_same_event_and_a_changed_attribute_is_not()
+    {
+        var sorted = JourneyApi.Touchpoint("cust-attrs", "order-placed", Now.AddMinutes(-4), segment: "gold");
+        sorted.Attributes["store"] = "lisbon-1";
+        // The same map, inserted (and so sent on the wire) in the other order.
+        var unsorted = sorted.Clone();
+        unsorted.Attributes.Clear();
+        unsorted.Attributes["store"] = "lisbon-1";
+        unsorted.Attributes["segment"] = "gold";
+        Assert.NotEqual(sorted.ToByteArray(), unsorted.ToByteArray());
+
+        var first = await _app.RecordTouchpointAsync(new RecordTouchpointRequest { Touchpoint = unsorted });
+        var again = await _app.RecordTouchpointAsync(new RecordTouchpointRequest { Touchpoint = sorted });
+        Assert.Equal((RecordStatus.Recorded, RecordStatus.Replayed), (first.Status, again.Status));
+        Assert.Equal(first.TouchpointEventId, again.TouchpointEventId);
+
+        var changed = sorted.Clone();
+        changed.Attributes["store"] = "porto-2";
+        await RpcAssert.StatusAsync(() => _app.RecordTouchpointAsync(new RecordTouchpointRequest { Touchpoint = changed }).ResponseAsync, StatusCode.FailedPrecondition);
     }
 
     [Fact]

@@ -58,7 +58,7 @@ public sealed class RecordTouchpoints(
                 var occurred = e.OccurredAt.ToDateTime();
                 toStore.Add((i, new TouchpointToStore(Guid.CreateVersion7(), e.IdempotencyKey, Fingerprint(e), e.CustomerId, e.JourneyKey,
                     e.TouchpointKey, new DateTime(occurred.Ticks - occurred.Ticks % 10, DateTimeKind.Utc),
-                    JsonSerializer.Serialize(e.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal).ToDictionary(a => a.Key, a => a.Value)),
+                    e.Attributes.Count == 0 ? "{}" : JsonSerializer.Serialize(e.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal).ToDictionary(a => a.Key, a => a.Value)),
                     Math.Round((decimal)e.Revenue, 4), Math.Round((decimal)e.CostToServe, 4))));
             }
         }
@@ -97,12 +97,25 @@ public sealed class RecordTouchpoints(
         Error = new ItemError { Code = (int)code, Field = field, Message = message },
     };
 
-    // Attributes are a map, whose wire order is not defined: hash them sorted so a retry always matches.
+    // Attributes are a map, whose wire order is not defined: hash them sorted so a retry always matches. Already in
+    // order (none, one, or sent sorted) the event's own bytes are those of the sorted copy, so no copy is made.
     private static byte[] Fingerprint(TouchpointEvent e)
     {
+        if (InOrder(e.Attributes)) return SHA256.HashData(e.ToByteArray());
         var canonical = e.Clone();
         canonical.Attributes.Clear();
         foreach (var (key, value) in e.Attributes.OrderBy(a => a.Key, StringComparer.Ordinal)) canonical.Attributes[key] = value;
         return SHA256.HashData(canonical.ToByteArray());
+    }
+
+    private static bool InOrder(Google.Protobuf.Collections.MapField<string, string> attributes)
+    {
+        string? previous = null;
+        foreach (var (key, _) in attributes)
+        {
+            if (previous is not null && string.CompareOrdinal(previous, key) > 0) return false;
+            previous = key;
+        }
+        return true;
     }
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using CxMesh.Platform.Errors;
 using FluentValidation;
 using FluentValidation.Results;
@@ -35,6 +36,24 @@ public class Violations
     public bool Check(bool ok, string field, string message)
     {
         if (!ok) Add(field, message);
+        return ok;
+    }
+
+    /// <summary>
+    /// As <see cref="Check(bool, string, string)"/>, with a message written as an interpolated string that is formatted
+    /// only when <paramref name="ok"/> is false (its holes are not even evaluated otherwise): a request that passes its
+    /// checks allocates no message.
+    /// </summary>
+    public bool Check(bool ok, string field, [InterpolatedStringHandlerArgument(nameof(ok))] ref FailureText message)
+    {
+        if (!ok) Add(field, message.ToStringAndClear());
+        return ok;
+    }
+
+    /// <summary>As above, with the field's path formatted only on a failure too.</summary>
+    public bool Check(bool ok, [InterpolatedStringHandlerArgument(nameof(ok))] ref FailureText field, [InterpolatedStringHandlerArgument(nameof(ok))] ref FailureText message)
+    {
+        if (!ok) Add(field.ToStringAndClear(), message.ToStringAndClear());
         return ok;
     }
 
@@ -163,4 +182,38 @@ public class Violations
         }
         return true;
     }
+}
+
+/// <summary>
+/// The text of a failed check, written as an interpolated string: formatted (as <c>$"…"</c> would, in the current
+/// culture) only when the check failed, never when it passed.
+/// </summary>
+[InterpolatedStringHandler]
+public ref struct FailureText
+{
+    private DefaultInterpolatedStringHandler _text;
+    private readonly bool _failed;
+
+    public FailureText(int literalLength, int formattedCount, bool ok, out bool shouldAppend)
+    {
+        _failed = shouldAppend = !ok;
+        _text = shouldAppend ? new DefaultInterpolatedStringHandler(literalLength, formattedCount) : default;
+    }
+
+    public void AppendLiteral(string value) => _text.AppendLiteral(value);
+
+    public void AppendFormatted<T>(T value) => _text.AppendFormatted(value);
+
+    public void AppendFormatted<T>(T value, string? format) => _text.AppendFormatted(value, format);
+
+    public void AppendFormatted<T>(T value, int alignment) => _text.AppendFormatted(value, alignment);
+
+    public void AppendFormatted<T>(T value, int alignment, string? format) => _text.AppendFormatted(value, alignment, format);
+
+    public void AppendFormatted(ReadOnlySpan<char> value) => _text.AppendFormatted(value);
+
+    public void AppendFormatted(string? value) => _text.AppendFormatted(value);
+
+    /// <summary>The text; empty when the check passed (nothing was formatted).</summary>
+    public string ToStringAndClear() => _failed ? _text.ToStringAndClear() : "";
 }
